@@ -1,0 +1,1 @@
+"""Benchmarks, run by hand or by `thermopot bench` (installed as thermopot.benchmarks)."""

@@ -1,0 +1,155 @@
+"""Array backend: one code path for NumPy and CuPy.
+
+Every numeric routine in thermopot receives an array namespace ``xp`` from this module (or infers it
+from its input arrays) and uses only functions that NumPy and CuPy share. This is the only module that
+may import CuPy.
+
+Choice of backend, in order of precedence:
+
+1. the ``backend=`` keyword of an entry point (``"numpy"``, ``"cupy"`` or ``"auto"``);
+2. the environment variable ``THERMOPOT_BACKEND`` (same values);
+3. ``"auto"``: CuPy when it imports and sees a usable GPU, NumPy otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from types import ModuleType
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from .errors import BackendError
+
+BACKENDS = ("numpy", "cupy", "auto")
+
+#: default number of array elements per streaming block (tile), per backend
+_DEFAULT_BLOCK = {"numpy": 1 << 20, "cupy": 1 << 25}
+
+
+@functools.lru_cache(maxsize=None)
+def _cupy_namespace() -> ModuleType | None:
+    """The array-api-compat CuPy namespace if CuPy imports and a GPU is usable, else None."""
+    try:
+        import array_api_compat.cupy as xp_cupy  # noqa: PLC0415 (only place cupy is imported)
+        import cupy  # noqa: PLC0415
+
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return None
+        cupy.zeros(1).sum()  # fails early if the driver or the CUDA libraries are unusable
+    except Exception:  # ImportError, CUDARuntimeError, ...: no usable GPU
+        return None
+    return xp_cupy
+
+
+def gpu_available() -> bool:
+    """True when CuPy imports and a CUDA device is usable."""
+    return _cupy_namespace() is not None
+
+
+def resolve_backend_name(backend: str | None = None) -> str:
+    """The concrete backend name ("numpy" or "cupy") for a request (None: environment, then auto)."""
+    name = backend if backend is not None else os.environ.get("THERMOPOT_BACKEND", "auto")
+    name = str(name).strip().lower()
+    if name not in BACKENDS:
+        raise BackendError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    if name == "auto":
+        return "cupy" if gpu_available() else "numpy"
+    if name == "cupy" and not gpu_available():
+        raise BackendError("backend 'cupy' requested but CuPy is not installed or no GPU is usable "
+                           "(install the 'gpu' extra: pip install 'thermopot[gpu]')")
+    return name
+
+
+def get_namespace(backend: str | ModuleType | None = None) -> ModuleType:
+    """The array namespace for a backend name, or the namespace itself when one is passed."""
+    if isinstance(backend, ModuleType):
+        return backend
+    if resolve_backend_name(backend) == "cupy":
+        return _cupy_namespace()
+    import array_api_compat.numpy as xp_numpy  # noqa: PLC0415
+
+    return xp_numpy
+
+
+def namespace_of(*arrays: Any) -> ModuleType:
+    """The namespace of the given arrays (NumPy for plain Python scalars and lists)."""
+    arrays = [a for a in arrays if a is not None and not isinstance(a, (int, float, list, tuple))]
+    if not arrays:
+        return get_namespace("numpy")
+    return array_api_compat.array_namespace(*arrays)
+
+
+def backend_name(xp: ModuleType) -> str:
+    """"cupy" for the CuPy namespace, "numpy" otherwise."""
+    return "cupy" if array_api_compat.is_cupy_namespace(xp) else "numpy"
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """Copy an array of any backend to a NumPy array (no copy for NumPy input)."""
+    if array_api_compat.is_cupy_array(x):
+        return x.get()
+    return np.asarray(x)
+
+
+def to_float(x: Any) -> float:
+    """A 0-d array of any backend (or a number) as a Python float."""
+    return float(to_numpy(x))
+
+
+def asarray(x: Any, xp: ModuleType, dtype: Any = None) -> Any:
+    """``x`` as an array of namespace ``xp`` (float64 unless another dtype is given)."""
+    if dtype is None:
+        dtype = xp.float64
+    if array_api_compat.is_cupy_array(x) and backend_name(xp) == "numpy":
+        x = x.get()
+    return xp.asarray(x, dtype=dtype)
+
+
+def default_block_size(xp: ModuleType) -> int:
+    """Elements per streaming tile: a few MiB of float64 on the CPU, more on a GPU."""
+    return _DEFAULT_BLOCK[backend_name(xp)]
+
+
+def free_memory_bytes(xp: ModuleType) -> int:
+    """Memory available to the backend now (host RAM for NumPy, free device memory for CuPy)."""
+    if backend_name(xp) == "cupy":
+        import cupy  # noqa: PLC0415
+
+        free, _total = cupy.cuda.runtime.memGetInfo()
+        return int(free)
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def synchronize(xp: ModuleType) -> None:
+    """Wait for queued device work (a no-op on NumPy); use before reading a wall clock."""
+    if backend_name(xp) == "cupy":
+        import cupy  # noqa: PLC0415
+
+        cupy.cuda.Device().synchronize()
+
+
+def device_info(backend: str | ModuleType | None = None) -> dict:
+    """A description of the device a backend computes on: name, memory, library versions."""
+    xp = get_namespace(backend)
+    info = {"backend": backend_name(xp), "numpy": np.__version__}
+    if info["backend"] == "cupy":
+        import cupy  # noqa: PLC0415
+
+        dev = cupy.cuda.Device()
+        props = cupy.cuda.runtime.getDeviceProperties(dev.id)
+        name = props["name"]
+        info.update(device=name.decode() if isinstance(name, bytes) else str(name),
+                    memory_bytes=int(props["totalGlobalMem"]), cupy=cupy.__version__)
+    else:
+        info.update(device=f"CPU ({os.cpu_count()} cores)", memory_bytes=free_memory_bytes(xp))
+    return info

@@ -1,0 +1,42 @@
+"""Validation helpers shared by the model classes: clear messages, never a NumPy traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backend import to_numpy
+from ..errors import ModelError
+from ..states import MAX_SPINS
+
+
+def real_array(x: Any, name: str, ndim: int) -> np.ndarray:
+    """``x`` as a finite float64 NumPy array with ``ndim`` dimensions, or a ModelError saying why not."""
+    try:
+        arr = np.array(to_numpy(x), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"{name} must be an array of real numbers ({exc})") from None
+    if arr.ndim != ndim:
+        raise ModelError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ModelError(f"{name} contains NaN or infinite values (first at index {where})")
+    return arr
+
+
+def spin_count(n: int) -> int:
+    """``n`` checked as a number of spins."""
+    if n < 1 or n > MAX_SPINS:
+        raise ModelError(f"a model needs between 1 and {MAX_SPINS} spins, got {n}")
+    return n
+
+
+def spins_batch(model_n: int, s: Any, xp: Any) -> Any:
+    """States as a (B, N) float array of the model's namespace; (N,) input becomes (1, N)."""
+    arr = xp.asarray(s)
+    if arr.ndim not in (1, 2) or arr.shape[-1] != model_n:
+        raise ModelError(f"states must have shape (N,) or (B, N) with N = {model_n}, got {arr.shape}")
+    arr = xp.astype(arr, xp.float64)
+    return arr[None, :] if arr.ndim == 1 else arr

@@ -1,0 +1,56 @@
+"""Model files (``.npz``) and the MODEL argument of the command line (a file or a generator spec).
+
+A pairwise model file holds ``h`` (N,) and ``J`` (N, N); a multi-spin model file holds ``subsets``
+(K, N) boolean and ``couplings`` (K,)."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError
+from .families import from_spec
+from .multispin import MultiSpinModel
+from .pairwise import PairwiseModel
+
+Model = PairwiseModel | MultiSpinModel
+
+
+def save_model(path: str | os.PathLike, model: Model) -> None:
+    """Write a model to ``path`` (.npz)."""
+    if not isinstance(model, (PairwiseModel, MultiSpinModel)):
+        raise ModelError(f"cannot save {type(model).__name__}: not a thermopot model")
+    np.savez(path, **model.to_arrays())
+
+
+def load_model(path: str | os.PathLike) -> Model:
+    """Read a model from a ``.npz`` file, with a clear error for a missing, corrupt or incomplete file."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ModelError(f"model file {path!r} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise ModelError(f"model file {path!r} is not a readable .npz file ({exc})") from None
+    meta = {"source": path}
+    if "J" in arrays:
+        n = arrays["J"].shape[0] if arrays["J"].ndim == 2 else 0
+        return PairwiseModel(arrays.get("h", np.zeros(n)), arrays["J"], meta)
+    if "subsets" in arrays and "couplings" in arrays:
+        return MultiSpinModel(arrays["subsets"], arrays["couplings"], meta)
+    raise ModelError(f"model file {path!r} holds {sorted(arrays)}; a model needs 'h' and 'J' "
+                     "(pairwise) or 'subsets' and 'couplings' (multi-spin)")
+
+
+def resolve_model(spec: Any) -> Model:
+    """A model from a model object, a ``.npz`` path, or a generator spec such as ``sk:n=20,seed=0``."""
+    if isinstance(spec, (PairwiseModel, MultiSpinModel)):
+        return spec
+    text = os.fspath(spec)
+    if text.endswith(".npz") or os.path.exists(text):
+        return load_model(text)
+    return from_spec(text)

@@ -1,0 +1,1 @@
+"""Symbolic layer (SymPy): Plefka/TAP expansions, thermodynamic potentials, entropic loss."""

@@ -1,0 +1,1 @@
+"""Theory-versus-exact validations, run by `thermopot validate` (installed as thermopot.validation)."""
