@@ -8,7 +8,6 @@ import numpy as np
 
 from ..backend import to_numpy
 from ..errors import ModelError
-from ..states import MAX_SPINS
 
 
 def real_array(x: Any, name: str, ndim: int) -> np.ndarray:
@@ -26,10 +25,10 @@ def real_array(x: Any, name: str, ndim: int) -> np.ndarray:
     return arr
 
 
-def spin_count(n: int) -> int:
-    """``n`` checked as a number of spins."""
-    if n < 1 or n > MAX_SPINS:
-        raise ModelError(f"a model needs between 1 and {MAX_SPINS} spins, got {n}")
+def spin_count(n: int, limit: int | None = None) -> int:
+    """``n`` checked as a number of spins (at most ``limit`` when given)."""
+    if n < 1 or (limit is not None and n > limit):
+        raise ModelError(f"a model needs between 1 and {limit or 'any number of'} spins, got {n}")
     return n
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..backend import asarray, namespace_of
 from ..errors import ModelError
-from ..states import mask_subsets, subset_masks, walsh_couplings
+from ..states import MAX_SPINS, mask_subsets, subset_masks, walsh_couplings
 from ._checks import real_array, spin_count, spins_batch
 
 
@@ -31,7 +31,7 @@ class MultiSpinModel:
                 raise ModelError("subsets must be boolean (or 0/1): entry k of row a says whether "
                                  "spin k belongs to subset a")
             sub = sub.astype(bool)
-        n = spin_count(sub.shape[1])
+        n = spin_count(sub.shape[1], MAX_SPINS)  # subsets are stored as 64-bit masks
         couplings = real_array(couplings, "couplings", 1)
         if couplings.shape != (sub.shape[0],):
             raise ModelError(f"couplings must have shape ({sub.shape[0]},) to match subsets "

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..backend import asarray, namespace_of
 from ..errors import ModelError
+from ..states import MAX_SPINS
 from ._checks import real_array, spin_count, spins_batch
 
 
@@ -71,7 +72,10 @@ class PairwiseModel:
         return PairwiseModel(self.h + extra, self.J, self.meta)
 
     def walsh_terms(self) -> tuple[np.ndarray, np.ndarray]:
-        """(masks, couplings) of the non-zero Walsh terms: fields on singletons, J_kl on pairs k<l."""
+        """(masks, couplings) of the non-zero Walsh terms: fields on singletons, J_kl on pairs k<l
+        (subsets as 64-bit masks: only for N <= 62, the range of exact enumeration)."""
+        if self.n > MAX_SPINS:
+            raise ModelError(f"Walsh masks need N <= {MAX_SPINS}; this model has N = {self.n}")
         k, l = np.triu_indices(self.n, 1)
         masks = np.concatenate([np.int64(1) << np.arange(self.n, dtype=np.int64),
                                 (np.int64(1) << k) | (np.int64(1) << l)])

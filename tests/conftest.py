@@ -1,0 +1,38 @@
+"""Shared test fixtures: the backends to run on, and brute-force enumeration as the reference."""
+
+import numpy as np
+import pytest
+
+from thermopot.backend import gpu_available
+from thermopot.states import all_states
+
+BACKENDS = [pytest.param("numpy", id="numpy"), pytest.param("cupy", id="cupy", marks=pytest.mark.gpu)]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked `gpu` on a machine where CuPy cannot use a GPU."""
+    if gpu_available():
+        return
+    skip = pytest.mark.skip(reason="needs CuPy and a usable GPU")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Every backend usable here: numpy always, cupy where a GPU exists."""
+    return request.param
+
+
+def brute_force(model, T):
+    """Reference thermodynamics by the direct sum over a (2^N, N) table of states."""
+    s = all_states(model.n)
+    e = np.asarray(model.energy(s))
+    beta = 1.0 / T
+    w = np.exp(-beta * (e - e.min()))
+    p = w / w.sum()
+    u = p @ e
+    return {"log_z": -beta * e.min() + np.log(w.sum()), "energy": u, "p": p, "states": s, "energies": e,
+            "heat_capacity": beta**2 * (p @ (e - u) ** 2), "magnetization": s.T @ p,
+            "correlation": (s * p[:, None]).T @ s}
