@@ -1,0 +1,1 @@
+"""Inverse Ising: exact maximum likelihood, pseudo-likelihood, mean-field and TAP inversion, mixtures."""

@@ -1,0 +1,1 @@
+"""Batched Gibbs and Metropolis chains, measurements with autocorrelation-aware errors, escape times."""
