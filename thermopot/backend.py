@@ -113,6 +113,15 @@ def default_block_size(xp: ModuleType) -> int:
     return _DEFAULT_BLOCK[backend_name(xp)]
 
 
+def resolve_block_size(block_size: int | None, xp: ModuleType) -> int:
+    """``block_size`` checked (an integer >= 1), or the backend's default when None."""
+    if block_size is None:
+        return default_block_size(xp)
+    if int(block_size) != block_size or block_size < 1:
+        raise BackendError(f"block_size must be an integer >= 1, got {block_size!r}")
+    return int(block_size)
+
+
 def free_memory_bytes(xp: ModuleType) -> int:
     """Memory available to the backend now (host RAM for NumPy, free device memory for CuPy)."""
     if backend_name(xp) == "cupy":

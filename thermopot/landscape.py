@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import backend_name, default_block_size, get_namespace, synchronize, to_numpy
+from .backend import backend_name, get_namespace, resolve_block_size, synchronize, to_numpy
 from .exact import check_size, restricted_free_energies
 from .models import Model, resolve_model
 from .states import index_to_spins
@@ -87,7 +87,7 @@ def local_minima(model: Model | str, *, T: float | None = None, backend: Any = N
     start = time.perf_counter()
     _, couplings = model.walsh_terms()
     tol = 1e-12 * max(1.0, float(np.abs(couplings).sum()))
-    block = max(1, int(block_size or default_block_size(xp)) // n)
+    block = max(1, resolve_block_size(block_size, xp) // n)
     nxt, strict = _descent_step(model, n, xp, block, tol)
     while True:  # pointer jumping: O(2^N log depth)
         jumped = xp.take(nxt, nxt)

@@ -10,7 +10,7 @@ import os
 from types import ModuleType
 from typing import Any
 
-from ..backend import backend_name, default_block_size, free_memory_bytes, get_namespace
+from ..backend import backend_name, free_memory_bytes, get_namespace, resolve_block_size
 from ..errors import SizeError
 from ..states import MAX_SPINS
 
@@ -40,7 +40,7 @@ def _human_seconds(s: float) -> str:
 def estimate(n: int, xp: ModuleType, per_state_bytes: float = 0.0,
              block_size: int | None = None) -> tuple[float, float]:
     """(bytes, seconds) an exact enumeration of n spins needs on the backend of ``xp``."""
-    block = block_size or default_block_size(xp)
+    block = resolve_block_size(block_size, xp)
     states = 2.0**n
     memory = TILE_ARRAYS * 8.0 * min(block, states) + per_state_bytes * states + 64.0 * n * n
     return memory, states / THROUGHPUT[backend_name(xp)]

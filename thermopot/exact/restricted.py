@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, get_namespace, to_numpy
+from ..backend import asarray, get_namespace, resolve_block_size, to_numpy
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from .guard import check_size
@@ -80,7 +80,7 @@ def restricted_free_energies(model: Model | str, T: float, labels: Any, *, backe
     lab_dev = asarray(inverse, xp, xp.int64)
     beta = 1.0 / T
     split = HalfSplitEnergy(model, xp)
-    block = max(1, int(block_size or 1 << 20) // model.n)
+    block = max(1, resolve_block_size(block_size, xp) // model.n)
     log_z = xp.full((k,), -xp.inf, dtype=xp.float64)
     parts = [xp.zeros(k), xp.zeros((k, model.n))]
     size = xp.zeros(k, dtype=xp.int64)

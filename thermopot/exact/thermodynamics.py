@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import backend_name, default_block_size, get_namespace, synchronize, to_float, to_numpy
+from ..backend import backend_name, get_namespace, resolve_block_size, synchronize, to_float, to_numpy
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from .accumulate import TileStats, stream_stats
@@ -83,9 +83,7 @@ def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: 
                     ) -> tuple[TileStats, Any]:
     """Stream all states of ``model`` at temperature T: (merged TileStats on the device, xp)."""
     xp = get_namespace(backend)
-    block = int(block_size or default_block_size(xp))
-    if block < 1:
-        raise ThermopotError(f"block_size must be >= 1, got {block_size}")
+    block = resolve_block_size(block_size, xp)
     if observables:
         block = max(1, block // model.n)
     _, seconds = check_size(model.n, xp, block_size=block, max_seconds=max_seconds)

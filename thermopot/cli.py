@@ -1,0 +1,211 @@
+"""The ``thermopot`` command (design.md, "Command-line contract").
+
+Every subcommand is one function registered with :func:`command`; it receives the parsed arguments
+and returns an :class:`Output`: the object printed by ``--json`` (exactly one JSON object on stdout),
+the readable text printed otherwise, and the exit code. Progress bars go to stderr. Bad input (a
+ThermopotError, an unreadable file, a bad option) becomes one line ``thermopot: error: ...`` on stderr
+and exit code 2, never a traceback. Adding a subcommand::
+
+    @command("name", "one-line help", MODEL, TEMPERATURE, JSON, arg("--starts", type=int, default=8))
+    def _name(args) -> Output:
+        result = ...
+        return Output(result.to_dict(), "readable summary")
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .errors import ThermopotError
+from .report import checks_table, text_table, to_json
+
+
+class UsageError(ThermopotError):
+    """A command line that does not parse (unknown option, missing argument, bad number)."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a subcommand produces: ``data`` for --json, ``text`` for people, the exit ``code``."""
+
+    data: dict
+    text: str
+    code: int = 0
+
+
+#: subcommand name -> (help, argument specs, function)
+COMMANDS: dict[str, tuple[str, tuple, Callable[[argparse.Namespace], Output]]] = {}
+
+
+def arg(*flags: str, **options: Any) -> tuple[tuple[str, ...], dict]:
+    """An argument spec: the positional ``flags`` and keyword ``options`` of ``add_argument``."""
+    return flags, options
+
+
+def command(name: str, help: str, *arguments: tuple) -> Callable:
+    """Register the decorated function as subcommand ``name`` with the given :func:`arg` specs."""
+    def register(func: Callable[[argparse.Namespace], Output]) -> Callable[[argparse.Namespace], Output]:
+        COMMANDS[name] = (help, arguments, func)
+        return func
+    return register
+
+
+# shared argument specs
+MODEL = arg("model", metavar="MODEL", help="a .npz model file or a generator spec, e.g. sk:n=20,seed=0, "
+            "curie-weiss:n=50,j=1, hopfield:n=30,p=3,seed=1, ring:n=12, random:n=10,seed=3")
+TEMPERATURE = arg("--T", dest="T", type=float, required=True, metavar="T", help="temperature T > 0")
+OPTIONAL_TEMPERATURE = arg("--T", dest="T", type=float, default=None, metavar="T",
+                           help="temperature for per-basin free energies and magnetisations")
+BACKEND = arg("--backend", default=None, metavar="B",
+              help="numpy, cupy or auto (default: $THERMOPOT_BACKEND, else auto)")
+JSON = arg("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+QUICK = arg("--quick", action="store_true", help="small sizes only (about a minute)")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
+def _signs(state: Sequence[int]) -> str:
+    return "".join("+" if s > 0 else "-" for s in state)
+
+
+@command("enumerate", "exact thermodynamics by enumeration of all 2^N states",
+         MODEL, TEMPERATURE, BACKEND, JSON,
+         arg("--block-size", type=positive_int, default=None, metavar="B", help="states per streaming tile"))
+def _enumerate(args: argparse.Namespace) -> Output:
+    from .exact import thermodynamics  # noqa: PLC0415 (keep `thermopot --help` fast)
+    from .models import resolve_model  # noqa: PLC0415
+
+    th = thermodynamics(resolve_model(args.model), args.T, backend=args.backend, block_size=args.block_size)
+    m, chi = th.magnetization, th.connected
+    off = chi[~np.eye(th.n, dtype=bool)] if th.n > 1 else np.zeros(1)
+    lines = [f"exact enumeration: N = {th.n} spins, T = {th.T:g} ({2**th.n} states, {th.backend}, "
+             f"{th.seconds:.3g} s)",
+             text_table(("quantity", "value"), [
+                 ("log Z", f"{th.log_z:.10g}"), ("free energy F", f"{th.free_energy:.10g}"),
+                 ("energy U", f"{th.energy:.10g}"), ("entropy S", f"{th.entropy:.10g}"),
+                 ("heat capacity C", f"{th.heat_capacity:.10g}"),
+                 ("mean magnetization", f"{m.mean():.6g}"),
+                 ("max |m_k|", f"{np.abs(m).max():.6g}"),
+                 ("max |<s_k s_l> - m_k m_l|, k != l", f"{np.abs(off).max():.6g}")])]
+    if th.n <= 16:
+        lines.append("magnetization: " + " ".join(f"{v:+.4f}" for v in m))
+    return Output(th.to_dict(), "\n".join(lines))
+
+
+@command("landscape", "zero-temperature minima (single-flip stable states), basins, per-basin F",
+         MODEL, OPTIONAL_TEMPERATURE, BACKEND, JSON,
+         arg("--limit", type=int, default=20, metavar="K", help="rows shown in the text output"))
+def _landscape(args: argparse.Namespace) -> Output:
+    from .landscape import local_minima  # noqa: PLC0415
+    from .models import resolve_model  # noqa: PLC0415
+
+    land = local_minima(resolve_model(args.model), T=args.T, backend=args.backend)
+    data = land.to_dict()
+    headers = ["#", "state", "energy", "basin size", "strict"]
+    if args.T is not None:
+        headers += ["F_a", "mean m_a"]
+    rows = []
+    for a, row in enumerate(data["minima"][:max(args.limit, 0)]):
+        cells = [str(a), _signs(row["state"]), f"{row['energy']:.8g}", str(row["basin_size"]),
+                 "yes" if row.get("strict", True) else "no"]
+        if args.T is not None:
+            cells += [f"{row['free_energy']:.8g}", f"{np.mean(row['magnetization']):+.4f}"]
+        rows.append(cells)
+    text = [f"{land.count} strict single-flip minima ({len(data['minima'])} stable states) in "
+            f"{land.seconds:.3g} s" + (f", per-basin quantities at T = {args.T:g}" if args.T is not None else ""),
+            text_table(headers, rows)]
+    if len(data["minima"]) > len(rows):
+        text.append(f"... {len(data['minima']) - len(rows)} more (see --json or --limit)")
+    return Output(data, "\n".join(text))
+
+
+@command("validate", "run the theory-versus-exact validations and write a report",
+         QUICK, arg("--out", default="validation-report", metavar="DIR",
+                    help="report folder (default: ./validation-report)"),
+         arg("--only", default=None, metavar="NAMES", help="comma-separated validation modules"),
+         arg("--seed", type=int, default=0, help="seed of the random models"), JSON)
+def _validate(args: argparse.Namespace) -> Output:
+    from .validation import run_validations  # noqa: PLC0415
+
+    checks = run_validations(quick=args.quick, out=args.out, only=args.only, seed=args.seed)
+    failed = [c.name for c in checks if not c.passed]
+    summary = (f"{len(checks) - len(failed)} of {len(checks)} checks pass; "
+               f"report: {args.out}/report.md, {args.out}/results.json")
+    data = {"passed": not failed, "count": len(checks), "failed": failed,
+            "report": f"{args.out}/report.md", "results": f"{args.out}/results.json"}
+    return Output(data, checks_table(checks) + "\n" + summary, 0 if not failed else 1)
+
+
+@command("bench", "benchmarks: throughput against baselines", QUICK, JSON,
+         arg("--only", default=None, metavar="NAMES", help="comma-separated benchmark modules"))
+def _bench(args: argparse.Namespace) -> Output:
+    from .benchmarks import machine_info, run_benchmarks  # noqa: PLC0415
+
+    rows = run_benchmarks(quick=args.quick, only=args.only)
+    table = text_table(("benchmark", "value", "unit", "backend", "note"),
+                       [(r["name"], f"{r['value']:.4g}", r["unit"], r["backend"], r.get("note", ""))
+                        for r in rows])
+    return Output({"quick": args.quick, "machine": machine_info(), "rows": rows}, table)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises UsageError (one line on stderr, exit 2) instead of printing usage."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered subcommand."""
+    parser = _Parser(prog="thermopot", description="Exact enumeration, thermodynamic potentials and "
+                     "validations for binary spin models. Run `thermopot COMMAND --help` for details.")
+    parser.add_argument("--version", action="version", version=f"thermopot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (help_text, arguments, func) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        for flags, options in arguments:
+            p.add_argument(*flags, **options)
+        p.set_defaults(func=func)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, ThermopotError) else f"{type(exc).__name__}: {text}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 success, 1 failed validation, 2 bad input)."""
+    try:
+        args = build_parser().parse_args(argv)
+        out = args.func(args)
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except (ThermopotError, OSError, MemoryError) as exc:
+        print(f"thermopot: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("thermopot: error: interrupted", file=sys.stderr)
+        return 130
+    print(to_json(out.data) if getattr(args, "json", False) else out.text)
+    return out.code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

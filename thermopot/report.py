@@ -1,0 +1,229 @@
+"""Reports: validation checks, plain-text tables, figures (matplotlib, no windows) and the
+validation report files DIR/report.md and DIR/results.json.
+
+A :class:`Check` compares a theoretical (predicted) value with the exact one:
+``difference = max |theory - exact|`` over all elements (scalars or small arrays), and the check passes
+when every value is finite and ``difference <= tolerance``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .backend import to_numpy
+from .errors import ThermopotError
+
+#: arrays with at most this many elements are printed in full in report.md
+_SHOW_ELEMENTS = 4
+
+
+@dataclass(frozen=True)
+class Check:
+    """One theory-versus-exact comparison.
+
+    ``theory`` and ``exact`` are floats or NumPy arrays of the same shape; ``difference`` is
+    ``max |theory - exact|`` (inf when a value is not finite or the shapes differ) and ``passed`` is
+    ``difference <= tolerance``. ``figure`` is the path of a PNG that illustrates the check,
+    ``note`` a one-line explanation (what is compared, how the tolerance was chosen) and ``detail``
+    longer text (e.g. the traceback of a validation that crashed).
+    """
+
+    name: str
+    theory: Any
+    exact: Any
+    tolerance: float
+    difference: float
+    passed: bool
+    module: str = ""
+    figure: str | None = None
+    note: str | None = None
+    detail: str | None = None
+
+    @classmethod
+    def compare(cls, name: str, theory: Any, exact: Any, tolerance: float, *, module: str = "",
+                figure: str | os.PathLike | None = None, note: str | None = None,
+                detail: str | None = None) -> "Check":
+        """A check of ``max |theory - exact| <= tolerance`` (values on any backend, scalar or array)."""
+        tolerance = float(tolerance)
+        if not tolerance >= 0:
+            raise ThermopotError(f"check {name!r}: the tolerance must be >= 0, got {tolerance}")
+        theory, exact = _as_value(theory), _as_value(exact)
+        difference = _max_abs_difference(theory, exact)
+        return cls(name=name, theory=theory, exact=exact, tolerance=tolerance, difference=difference,
+                   passed=bool(difference <= tolerance), module=module,
+                   figure=None if figure is None else os.fspath(figure), note=note, detail=detail)
+
+    @property
+    def verdict(self) -> str:
+        """"pass" or "FAIL"."""
+        return "pass" if self.passed else "FAIL"
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields (arrays as nested lists, non-finite numbers as the strings "nan"/"inf")."""
+        return {"name": self.name, "module": self.module, "theory": _jsonable(self.theory),
+                "exact": _jsonable(self.exact), "difference": _jsonable(self.difference),
+                "tolerance": self.tolerance, "passed": self.passed, "verdict": self.verdict,
+                "figure": self.figure, "note": self.note, "detail": self.detail}
+
+
+def _as_value(x: Any) -> float | np.ndarray:
+    """A Python float for a scalar, a float64 NumPy array otherwise."""
+    arr = np.asarray(to_numpy(x), dtype=np.float64)
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def _max_abs_difference(theory: float | np.ndarray, exact: float | np.ndarray) -> float:
+    a, b = np.asarray(theory), np.asarray(exact)
+    try:
+        diff = np.abs(np.broadcast_to(a, np.broadcast_shapes(a.shape, b.shape)) - b)
+    except ValueError:  # shapes that do not broadcast: the check cannot pass
+        return math.inf
+    if diff.size == 0:
+        return 0.0
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return math.inf
+    return float(diff.max())
+
+
+def _jsonable(x: Any) -> Any:
+    """Numbers and arrays as JSON values; NaN and infinities as strings (JSON has no such numbers)."""
+    if isinstance(x, np.ndarray):
+        return [_jsonable(v) for v in x.tolist()] if x.ndim else _jsonable(x.item())
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return x if math.isfinite(x) else str(x)
+    return x
+
+
+def to_json(data: Any) -> str:
+    """``data`` (dicts, lists, NumPy arrays and scalars) as one line of strict JSON."""
+    return json.dumps(_jsonable(data), allow_nan=False)
+
+
+def format_value(x: Any) -> str:
+    """A short text form of a scalar or array: 6 significant digits; a large array as its shape and
+    largest magnitude."""
+    if isinstance(x, (str, bool)):
+        return str(x)
+    arr = np.asarray(x)
+    if arr.ndim == 0:
+        return f"{float(arr):.6g}" if np.issubdtype(arr.dtype, np.number) else str(arr)
+    if arr.size <= _SHOW_ELEMENTS:
+        return "[" + ", ".join(f"{float(v):.4g}" for v in arr.ravel()) + "]"
+    shape = "x".join(str(d) for d in arr.shape)
+    return f"{shape} array, max|.| {float(np.abs(arr).max()):.4g}"
+
+
+def text_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A plain-text table with aligned columns (numbers formatted by :func:`format_value`)."""
+    cells = [[str(h) for h in headers]]
+    cells += [[c if isinstance(c, str) else format_value(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def checks_table(checks: Sequence[Check]) -> str:
+    """The plain-text summary of checks printed by ``thermopot validate``."""
+    rows = [(c.name, c.theory, c.exact, f"{c.difference:.2e}", f"{c.tolerance:.2e}", c.verdict)
+            for c in checks]
+    return text_table(("check", "predicted", "exact", "|diff|", "tol", "verdict"), rows)
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] | None = None):
+    """A matplotlib Figure and its axes drawn with the Agg canvas: no pyplot, no window, no global
+    state. Returns (figure, axes) with axes squeezed as in ``pyplot.subplots``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415 (heavy import)
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    fig = Figure(figsize=size or (4.2 * ncols, 3.4 * nrows), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(nrows, ncols, squeeze=True)
+
+
+def save_figure(fig: Any, path: str | os.PathLike) -> str:
+    """Write a figure from :func:`new_figure` as PNG (creating the folder) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return os.fspath(path)
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Paths of a written report."""
+
+    markdown: str
+    json: str
+    figures: list[str] = field(default_factory=list)
+
+
+def _markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def write_report(checks: Sequence[Check], out: str | os.PathLike, *, title: str = "thermopot validation",
+                 meta: dict | None = None) -> ReportFiles:
+    """Write ``out/report.md`` (a table of every check, then the figures with relative links and the
+    details of failed checks) and ``out/results.json`` (``passed``, ``checks`` and ``meta``: machine,
+    backend, timings). Returns the paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = dict(meta or {})
+    passed = all(c.passed for c in checks)
+    failed = [c for c in checks if not c.passed]
+    lines = [f"# {title}", "",
+             f"**{'PASSED' if passed else 'FAILED'}**: {len(checks) - len(failed)} of {len(checks)} "
+             "checks pass.", ""]
+    if meta:
+        lines += [f"- {k}: {_markdown_cell(to_json(v) if isinstance(v, (dict, list)) else str(v))}"
+                  for k, v in meta.items()] + [""]
+    lines += ["| check | predicted | exact | abs. difference | tolerance | verdict |",
+              "|---|---|---|---|---|---|"]
+    for c in checks:
+        verdict = "pass" if c.passed else "**FAIL**"
+        lines.append(f"| {_markdown_cell(c.name)} | {_markdown_cell(format_value(c.theory))} | "
+                     f"{_markdown_cell(format_value(c.exact))} | {c.difference:.3g} | {c.tolerance:.3g} | "
+                     f"{verdict} |")
+    notes = [c for c in checks if c.note]
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- **{_markdown_cell(c.name)}**: {_markdown_cell(c.note)}"
+                                          for c in notes]
+    figures: dict[str, list[str]] = {}
+    for c in checks:
+        if c.figure:
+            figures.setdefault(c.figure, []).append(c.name)
+    if figures:
+        lines += ["", "## Figures"]
+        for path, names in figures.items():
+            rel = Path(os.path.relpath(Path(path).resolve(), out.resolve())).as_posix()
+            lines += ["", f"![{_markdown_cell(names[0])}]({rel})", "",
+                      "*" + _markdown_cell("; ".join(names)) + "*"]
+    details = [c for c in failed if c.detail]
+    if details:
+        lines += ["", "## Details of failed checks"]
+        for c in details:
+            lines += ["", f"### {c.name}", "", "```", c.detail.rstrip(), "```"]
+    md_path, json_path = out / "report.md", out / "results.json"
+    md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    results = {"passed": passed, "count": len(checks), "failed": len(failed)}
+    results.update({k: v for k, v in meta.items() if k not in results and k != "checks"})
+    results["checks"] = [c.to_dict() for c in checks]
+    json_path.write_text(json.dumps(_jsonable(results), indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    return ReportFiles(os.fspath(md_path), os.fspath(json_path), list(figures))
