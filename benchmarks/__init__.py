@@ -16,6 +16,7 @@ from ..errors import ThermopotError
 #: the registered benchmark modules, run in this order
 MODULES: tuple[str, ...] = (
     "enumeration",
+    "learning",
 )
 
 

@@ -135,6 +135,25 @@ def _landscape(args: argparse.Namespace) -> Output:
     return Output(data, "\n".join(text))
 
 
+@command("fit", "fit a pairwise model to binary data (inverse Ising)",
+         arg("data", metavar="DATA", help="a .npz data set: samples (M, N) of +-1 (int8), optional weights (M,)"),
+         arg("--method", choices=("exact", "pseudo", "nmf", "tap"), default="exact",
+             help="exact maximum likelihood (N up to about 20-24), pseudo-likelihood, naive mean-field or TAP inversion"),
+         arg("--out", default=None, metavar="MODEL.npz", help="write the fitted model (h, J) here"),
+         arg("--l2", type=float, default=None, metavar="L", help="L2 penalty (L/2)|theta|^2 (exact, pseudo)"),
+         arg("--pseudocount", type=float, default=None, metavar="A",
+             help="mix the data moments with the uniform distribution (exact, nmf, tap)"),
+         arg("--binary01", action="store_true", help="the samples are 0/1: map 1 -> +1, 0 -> -1"),
+         arg("--max-iter", dest="max_iter", type=positive_int, default=None, metavar="K",
+             help="L-BFGS iteration limit (exact, pseudo)"),
+         BACKEND, JSON)
+def _fit(args: argparse.Namespace) -> Output:
+    from .learning.cli import fit_command  # noqa: PLC0415
+
+    data, text = fit_command(args)
+    return Output(data, text, 0 if data["converged"] else 1)
+
+
 @command("validate", "run the theory-versus-exact validations and write a report",
          QUICK, arg("--out", default="validation-report", metavar="DIR",
                     help="report folder (default: ./validation-report)"),

@@ -1,1 +1,21 @@
-"""Inverse Ising: exact maximum likelihood, pseudo-likelihood, mean-field and TAP inversion, mixtures."""
+"""Inverse Ising: exact maximum likelihood, pseudo-likelihood, mean-field and TAP inversion, mixtures.
+
+Fit a pairwise model P(s) = exp(h.s + sum_{k<l} J_kl s_k s_l) / Z to binary data (M samples of +-1,
+optionally weighted) with :func:`fit` (method "exact", "pseudo", "nmf" or "tap"), or a mixture of K
+such models by EM with :func:`fit_mixture`. Data sets: :func:`load_dataset`, :func:`save_dataset`,
+:func:`as_dataset`; exact samples of small models: :func:`sample_exact`.
+"""
+
+from .data import DataError, Dataset, as_dataset, load_dataset, save_dataset
+from .exact_ml import fit_exact
+from .exact_sampling import boltzmann_log_weights, sample_exact
+from .fit import METHODS, fit
+from .meanfield import fit_nmf, fit_tap
+from .mixture import Mixture, MixtureFit, basin_responsibilities, fit_mixture
+from .pseudo import fit_pseudolikelihood, pseudolikelihood_objective
+from .result import ConvergenceWarning, FitResult
+
+__all__ = ["Dataset", "DataError", "as_dataset", "load_dataset", "save_dataset", "fit", "METHODS",
+           "fit_exact", "fit_pseudolikelihood", "pseudolikelihood_objective", "fit_nmf", "fit_tap",
+           "FitResult", "ConvergenceWarning", "sample_exact", "boltzmann_log_weights", "Mixture",
+           "MixtureFit", "fit_mixture", "basin_responsibilities"]

@@ -1,0 +1,176 @@
+"""Binary data sets for learning: validation, weights, moments, and the ``.npz`` file format.
+
+A data set is M samples of N spins s in {-1, +1}^N with non-negative weights w_m (design.md: a file holds
+``samples`` (M, N) int8 and optionally ``weights`` (M,)). Its weighted moments are
+
+    m_k = sum_m w_m s_mk / W,     C_kl = sum_m w_m s_mk s_ml / W,     W = sum_m w_m.
+
+0/1 data is mapped to spins by s = 2x - 1 (1 -> +1, 0 -> -1) only when asked (``binary01=True``).
+A constant column (the same spin in every sample of positive weight) has an infinite maximum-likelihood
+field; it is reported by :meth:`Dataset.constant_columns` and refused by the fitting methods unless a
+regulariser is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..backend import to_numpy
+from ..errors import ThermopotError
+
+
+class DataError(ThermopotError):
+    """A data set that is not valid (values, shapes, weights, unreadable or incomplete file)."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Validated binary data: ``samples`` (M, N) int8 of +-1 and ``weights`` (M,) float64 >= 0, sum > 0."""
+
+    samples: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of spins N."""
+        return int(self.samples.shape[1])
+
+    @property
+    def size(self) -> int:
+        """Number of rows M."""
+        return int(self.samples.shape[0])
+
+    @property
+    def total_weight(self) -> float:
+        """W = sum_m w_m."""
+        return float(self.weights.sum())
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """Normalised weights p_m = w_m / W."""
+        return self.weights / self.weights.sum()
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """(m (N,), C (N, N)): weighted means <s_k> and raw correlations <s_k s_l> (ones on the diagonal)."""
+        s = self.samples.astype(np.float64)
+        p = self.probabilities
+        return s.T @ p, (s * p[:, None]).T @ s
+
+    def constant_columns(self) -> np.ndarray:
+        """Indices of the columns with one value in every row of positive weight."""
+        s = self.samples[self.weights > 0]
+        return np.flatnonzero((s == s[:1]).all(axis=0))
+
+    def unique(self) -> "Dataset":
+        """Duplicate rows merged (weights summed), zero-weight rows dropped; rows in sorted order."""
+        keep = self.weights > 0
+        rows, inverse = np.unique(self.samples[keep], axis=0, return_inverse=True)
+        weights = np.bincount(inverse.reshape(-1), weights=self.weights[keep], minlength=len(rows))
+        return Dataset(rows, weights)
+
+    def compact(self) -> "Dataset":
+        """:meth:`unique` when that removes at least a quarter of the rows, else the data set itself."""
+        merged = self.unique()
+        return merged if merged.size <= 0.75 * self.size else self
+
+    def with_weights(self, weights: Any) -> "Dataset":
+        """The same samples with other weights (validated)."""
+        return Dataset(self.samples, _check_weights(weights, self.size))
+
+    def to_arrays(self) -> dict:
+        """The arrays of the ``.npz`` format: samples (M, N) int8, weights (M,)."""
+        return {"samples": self.samples, "weights": self.weights}
+
+
+def _check_weights(weights: Any, m: int) -> np.ndarray:
+    if weights is None:
+        return np.ones(m)
+    try:
+        w = np.array(to_numpy(weights), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"weights must be an array of real numbers ({exc})") from None
+    if w.shape != (m,):
+        raise DataError(f"weights must have shape ({m},), one per sample, got {w.shape}")
+    if not np.isfinite(w).all():
+        raise DataError(f"weights contain NaN or infinite values (first at row {int(np.argmin(np.isfinite(w)))})")
+    if (w < 0).any():
+        raise DataError(f"weights must be >= 0, got {w.min()!r} at row {int(np.argmin(w))}")
+    if not w.sum() > 0:
+        raise DataError("the weights sum to zero: there is no data to learn from")
+    return w
+
+
+def _to_spins(samples: Any, binary01: bool) -> np.ndarray:
+    try:
+        x = np.asarray(to_numpy(samples))
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"samples must be an array of +-1 values ({exc})") from None
+    if x.ndim == 1:
+        raise DataError(f"samples must have shape (M, N), got a 1-d array of shape {x.shape} "
+                        "(one sample of N spins is samples[None, :])")
+    if x.ndim != 2:
+        raise DataError(f"samples must have shape (M, N), got shape {x.shape}")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise DataError(f"the data set is empty (shape {x.shape}): need at least one sample of at least one spin")
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise DataError(f"samples must be numbers, got dtype {x.dtype}")
+    values = np.unique(x)
+    if binary01:
+        if not np.isin(values, (0, 1)).all():
+            raise DataError(f"binary01=True needs 0/1 samples, found the values {_show(values)}")
+        return (2 * x.astype(np.int8) - 1).astype(np.int8)
+    if np.isin(values, (-1, 1)).all():
+        return x.astype(np.int8)
+    if np.isin(values, (0, 1)).all():
+        raise DataError("samples are 0/1, not +-1; convert them with binary01=True (--binary01), "
+                        "which maps 1 -> +1 and 0 -> -1")
+    raise DataError(f"samples must be +-1 spins, found the values {_show(values)}")
+
+
+def _show(values: np.ndarray, limit: int = 6) -> str:
+    shown = ", ".join(repr(v.item()) for v in values[:limit])
+    return shown + (", ..." if len(values) > limit else "")
+
+
+def as_dataset(data: Any, weights: Any = None, *, binary01: bool = False) -> Dataset:
+    """A validated :class:`Dataset` from a Dataset, a (M, N) array of +-1 (or 0/1 with ``binary01``),
+    or a path to a ``.npz`` data file. ``weights`` (M,) may not be given with a Dataset or a file."""
+    if isinstance(data, Dataset):
+        return data if weights is None else data.with_weights(weights)
+    if isinstance(data, (str, os.PathLike)):
+        if weights is not None:
+            raise DataError("weights come from the data file; do not pass them separately")
+        return load_dataset(data, binary01=binary01)
+    samples = _to_spins(data, binary01)
+    return Dataset(samples, _check_weights(weights, samples.shape[0]))
+
+
+def load_dataset(path: str | os.PathLike, *, binary01: bool = False) -> Dataset:
+    """Read a data set ``.npz`` (``samples`` (M, N), optional ``weights`` (M,)), with a clear error for a
+    missing, unreadable or incomplete file and for values that are not spins."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise DataError(f"data file {path!r} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise DataError(f"data file {path!r} is not a readable .npz file ({exc})") from None
+    if "samples" not in arrays:
+        raise DataError(f"data file {path!r} holds {sorted(arrays)}; a data set needs 'samples' (M, N) "
+                        "and optionally 'weights' (M,)")
+    try:
+        return as_dataset(arrays["samples"], arrays.get("weights"), binary01=binary01)
+    except DataError as exc:
+        raise DataError(f"data file {path!r}: {exc}") from None
+
+
+def save_dataset(path: str | os.PathLike, data: Any, weights: Any = None) -> None:
+    """Write a data set (a Dataset or +-1 samples with optional weights) to ``path`` (.npz)."""
+    dataset = as_dataset(data, weights)
+    np.savez(path, **dataset.to_arrays())

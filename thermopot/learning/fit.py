@@ -1,0 +1,33 @@
+"""One entry point for every fitting method: ``fit(data, method=...)``."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from ..errors import ThermopotError
+from .data import Dataset, as_dataset
+from .exact_ml import fit_exact
+from .meanfield import fit_nmf, fit_tap
+from .pseudo import fit_pseudolikelihood
+from .result import FitResult
+
+#: method name -> fitting function
+METHODS = {"exact": fit_exact, "pseudo": fit_pseudolikelihood, "nmf": fit_nmf, "tap": fit_tap}
+
+
+def fit(data: Dataset | Any, method: str = "exact", weights: Any = None, *, binary01: bool = False,
+        **options: Any) -> FitResult:
+    """Fit a pairwise model to binary data by ``method``: "exact" (maximum likelihood by enumeration),
+    "pseudo" (symmetrised pseudo-likelihood), "nmf" (naive mean-field inversion) or "tap" (TAP
+    inversion). ``data`` is a Dataset, a (M, N) array of +-1 (0/1 with ``binary01=True``) or a .npz
+    path; ``options`` go to the method (l2, pseudocount, init, tol, max_iter, backend)."""
+    if method not in METHODS:
+        raise ThermopotError(f"unknown fitting method {method!r}; choose one of {', '.join(METHODS)}")
+    func = METHODS[method]
+    accepted = [p for p in inspect.signature(func).parameters if p not in ("data", "weights")]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ThermopotError(f"method {method!r} does not take {', '.join(unknown)}; "
+                             f"its options are {', '.join(accepted)}")
+    return func(as_dataset(data, weights, binary01=binary01), **options)

@@ -1,0 +1,251 @@
+"""Mixtures of pairwise models (theory.md section 3, the remedy: several models at once).
+
+    P(s) = sum_k W_k exp(-E_k(s)) / Z_k,       sum_k W_k = 1,
+
+sampled by picking component k with probability W_k and then sampling within it (exactly, from its
+Boltzmann table), and fitted by expectation-maximisation:
+
+    E-step   r_mk = W_k P_k(s_m) / P(s_m)                         (responsibilities, log-sum-exp)
+    M-step   W_k = sum_m w_m r_mk / W,   model_k = fit to the data with weights w_m r_mk,
+
+each M-step warm-started from the previous model_k. With exact maximum likelihood in the M-step (and
+the same l2 penalty throughout) every iteration can only raise the mean log-likelihood
+L = sum_m p_m log P(s_m); with pseudo-likelihood the M-step is approximate and the monotonicity is not
+guaranteed. The E-step needs every log Z_k, so mixtures are exact-enumeration sized (size guard).
+
+Initialisation: K given, responsibilities drawn from a flat Dirichlet (``init="random"``); or from the
+basins of a single model fitted to all the data (``init="basins"``, the default when K is not given):
+one component per strict single-flip minimum (the K lowest when K is given), each sample's
+responsibility (1 - eps) on the component of the basin it lies in plus eps / K on every component.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ..errors import ThermopotError
+from ..exact import check_size, thermodynamics
+from ..landscape import local_minima
+from ..models import PairwiseModel
+from ..states import spins_to_index
+from .data import Dataset, as_dataset
+from .exact_sampling import sample_exact
+from .fit import METHODS
+from .result import ConvergenceWarning
+
+#: share of the initial responsibility spread evenly over all components (basin initialisation)
+INIT_SMOOTHING = 0.1
+#: M-step methods (need a warm start and weighted data)
+EM_METHODS = ("exact", "pseudo")
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """K pairwise models with weights W (K,) and their exact log partition functions (K,)."""
+
+    models: tuple[PairwiseModel, ...]
+    weights: np.ndarray
+    log_z: np.ndarray
+
+    @classmethod
+    def from_models(cls, models: Any, weights: Any, *, backend: Any = None) -> "Mixture":
+        """A mixture with log Z_k computed by exact enumeration (size guard applies)."""
+        models = tuple(models)
+        if not models or not all(isinstance(m, PairwiseModel) for m in models):
+            raise ThermopotError("a mixture needs at least one PairwiseModel")
+        n = models[0].n
+        if any(m.n != n for m in models):
+            raise ThermopotError(f"mixture components must have the same N, got {[m.n for m in models]}")
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != (len(models),) or not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
+            raise ThermopotError(f"mixture weights must be {len(models)} finite numbers >= 0 with a positive "
+                                 f"sum, got {w!r}")
+        check_size(n, backend, what="the exact log-likelihood of a mixture")
+        log_z = np.array([thermodynamics(m, 1.0, backend=backend, progress=False).log_z for m in models])
+        return cls(models, w / w.sum(), log_z)
+
+    @property
+    def k(self) -> int:
+        """Number of components K."""
+        return len(self.models)
+
+    @property
+    def n(self) -> int:
+        """Number of spins N."""
+        return self.models[0].n
+
+    def component_log_prob(self, samples: Any) -> np.ndarray:
+        """log W_k - E_k(s_m) - log Z_k, shape (M, K), for +-1 samples (M, N)."""
+        s = as_dataset(samples).samples.astype(np.float64)
+        if s.shape[1] != self.n:
+            raise ThermopotError(f"samples have N = {s.shape[1]} spins, the mixture N = {self.n}")
+        with np.errstate(divide="ignore"):
+            log_w = np.log(self.weights)
+        return np.stack([log_w[k] - np.asarray(m.energy(s)) - self.log_z[k]
+                         for k, m in enumerate(self.models)], axis=1)
+
+    def log_prob(self, samples: Any) -> np.ndarray:
+        """log P(s_m) = log sum_k W_k exp(-E_k(s_m)) / Z_k, shape (M,)."""
+        return logsumexp(self.component_log_prob(samples), axis=1)
+
+    def log_likelihood(self, data: Dataset | Any, weights: Any = None) -> float:
+        """Mean log-likelihood sum_m p_m log P(s_m) of (weighted) data."""
+        data = as_dataset(data, weights)
+        return float(data.probabilities @ self.log_prob(data.samples))
+
+    def responsibilities(self, samples: Any) -> np.ndarray:
+        """r_mk = W_k P_k(s_m) / P(s_m), shape (M, K)."""
+        lp = self.component_log_prob(samples)
+        return np.exp(lp - logsumexp(lp, axis=1, keepdims=True))
+
+    def sample(self, size: int, *, seed: Any = None, backend: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """``size`` exact samples (size, N) int8 and their component labels (size,)."""
+        if int(size) != size or size < 0:
+            raise ThermopotError(f"size must be an integer >= 0, got {size!r}")
+        rng = np.random.default_rng(seed)
+        labels = rng.choice(self.k, size=int(size), p=self.weights)
+        out = np.empty((int(size), self.n), dtype=np.int8)
+        for k in np.unique(labels):
+            rows = labels == k
+            out[rows] = sample_exact(self.models[k], int(rows.sum()), seed=rng, backend=backend)
+        return out, labels
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields: weights, log_z and every component's h and J."""
+        return {"k": self.k, "n": self.n, "weights": self.weights.tolist(), "log_z": self.log_z.tolist(),
+                "models": [{"h": m.h.tolist(), "J": m.J.tolist()} for m in self.models]}
+
+
+@dataclass(frozen=True)
+class MixtureFit:
+    """An EM fit: the mixture, the mean log-likelihood after every iteration, and how it ended
+    (``unconverged_steps``: component M-steps that stopped short of their tolerance; EM stays valid as a
+    generalised EM since each M-step still improves on its warm start)."""
+
+    mixture: Mixture
+    log_likelihood: float
+    history: np.ndarray
+    iterations: int
+    converged: bool
+    method: str
+    init: str
+    seconds: float
+    unconverged_steps: int = 0
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields."""
+        return {**self.mixture.to_dict(), "log_likelihood": self.log_likelihood,
+                "history": self.history.tolist(), "iterations": self.iterations, "converged": self.converged,
+                "method": self.method, "init": self.init, "seconds": self.seconds,
+                "unconverged_steps": self.unconverged_steps}
+
+
+def basin_responsibilities(model: PairwiseModel, data: Dataset, k: int | None = None,
+                           backend: Any = None) -> np.ndarray:
+    """Initial responsibilities (M, K) from the steepest-descent basins of ``model``'s strict minima
+    (the K lowest in energy when ``k`` is given): (1 - eps) on the sample's basin plus eps / K."""
+    land = local_minima(model, backend=backend)
+    strict_rows = np.flatnonzero(land.strict)  # rows of the energy-sorted stable states
+    if k is not None:
+        if k > len(strict_rows):
+            raise ThermopotError(f"K = {k} components asked for basin initialisation, but the single fitted "
+                                 f"model has only {len(strict_rows)} strict minima; use init='random'")
+        strict_rows = strict_rows[:k]
+    if len(strict_rows) == 0:
+        raise ThermopotError("the single fitted model has no strict minimum to start a mixture from; "
+                             "give K and use init='random'")
+    component = np.full(len(land.energies), -1)
+    component[strict_rows] = np.arange(len(strict_rows))
+    K = len(strict_rows)
+    label = component[land.basin[spins_to_index(data.samples)]]
+    resp = np.full((data.size, K), 1.0 / K)
+    inside = label >= 0
+    resp[inside] = INIT_SMOOTHING / K
+    resp[inside, label[inside]] += 1.0 - INIT_SMOOTHING
+    return resp
+
+
+def _initial_responsibilities(data: Dataset, k: int | None, init: Any, method: str, l2: float,
+                              seed: Any, backend: Any) -> tuple[np.ndarray, str]:
+    if isinstance(init, str) and init == "basins":
+        options = {"l2": l2, "backend": backend}
+        single = METHODS[method](data, **options).model
+        return basin_responsibilities(single, data, k, backend), "basins"
+    if isinstance(init, str) and init == "random":
+        if k is None:
+            raise ThermopotError("init='random' needs the number of components K")
+        return np.random.default_rng(seed).dirichlet(np.ones(k), size=data.size), "random"
+    if isinstance(init, str):
+        raise ThermopotError(f"unknown mixture initialisation {init!r}; use 'basins', 'random' or an "
+                             "array of responsibilities (M, K)")
+    resp = np.array(init, dtype=np.float64)
+    if resp.ndim != 2 or resp.shape[0] != data.size or (k is not None and resp.shape[1] != k):
+        raise ThermopotError(f"initial responsibilities must have shape (M, K) = ({data.size}, "
+                             f"{k if k is not None else 'K'}), got {resp.shape}")
+    if not np.isfinite(resp).all() or (resp < 0).any() or not np.allclose(resp.sum(axis=1), 1.0):
+        raise ThermopotError("initial responsibilities must be >= 0 with every row summing to 1")
+    return resp, "given"
+
+
+def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = None, method: str = "exact",
+                init: Any = None, l2: float = 0.0, tol: float = 1e-6, max_iter: int = 200, seed: Any = None,
+                backend: Any = None) -> MixtureFit:
+    """EM fit of a mixture of K pairwise models to (weighted) binary data.
+
+    ``k``: number of components; None takes one per strict minimum of a single model fitted to all the
+    data. ``init``: "basins" (default when ``k`` is None), "random" (default otherwise; ``seed``) or an
+    (M, K) array of responsibilities. ``method``: the M-step, "exact" or "pseudo". Stops when the mean
+    log-likelihood rises by less than ``tol`` in one iteration; reports (flag and warning) when
+    ``max_iter`` is reached first.
+    """
+    start = time.perf_counter()
+    if method not in EM_METHODS:
+        raise ThermopotError(f"the EM M-step method must be one of {', '.join(EM_METHODS)}, got {method!r}")
+    if k is not None and (int(k) != k or k < 1):
+        raise ThermopotError(f"K must be an integer >= 1, got {k!r}")
+    if int(max_iter) != max_iter or max_iter < 1:
+        raise ThermopotError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    data = as_dataset(data, weights)
+    check_size(data.n, backend, what="EM for a mixture (exact log Z of every component)")
+    init = init if init is not None else ("basins" if k is None else "random")
+    if isinstance(init, str):
+        data = data.compact()  # given responsibilities refer to the rows as given
+    resp, init_name = _initial_responsibilities(data, k, init, method, l2, seed, backend)
+    K = resp.shape[1]
+    fit_k = METHODS[method]
+    models: list[PairwiseModel | None] = [None] * K
+    history: list[float] = []
+    converged, unconverged = False, 0
+    for _ in range(int(max_iter)):
+        comp_w = data.weights[:, None] * resp
+        for c in range(K):
+            if models[c] is not None and comp_w[:, c].sum() <= 1e-12 * data.total_weight:
+                continue  # an emptied component keeps its model (its weight is ~0)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    step = fit_k(data.with_weights(comp_w[:, c]), l2=l2, init=models[c], backend=backend)
+                models[c], unconverged = step.model, unconverged + (not step.converged)
+            except ThermopotError as exc:
+                raise ThermopotError(f"mixture component {c}: {exc}") from None
+        mixture = Mixture.from_models(models, comp_w.sum(axis=0), backend=backend)
+        lp = mixture.component_log_prob(data.samples)
+        total = logsumexp(lp, axis=1, keepdims=True)
+        history.append(float(data.probabilities @ total[:, 0]))
+        resp = np.exp(lp - total)
+        if len(history) > 1 and history[-1] - history[-2] < tol:
+            converged = True
+            break
+    if not converged:
+        warnings.warn(f"EM did not converge in {max_iter} iterations (last change "
+                      f"{history[-1] - history[-2] if len(history) > 1 else float('nan'):.3g})",
+                      ConvergenceWarning, stacklevel=2)
+    return MixtureFit(mixture=mixture, log_likelihood=history[-1], history=np.array(history),
+                      iterations=len(history), converged=converged, method=method, init=init_name,
+                      seconds=time.perf_counter() - start, unconverged_steps=unconverged)

@@ -1,0 +1,162 @@
+"""What every fitting method returns, and what they share: parameter packing, the L-BFGS driver,
+regularisation checks and exact diagnostics.
+
+The fitted model is P(s) = exp(-E(s)) / Z at T = 1 with E(s) = -h.s - sum_{k<l} J_kl s_k s_l. The
+log-likelihood reported is the mean over the (weighted) data,
+
+    L = sum_m p_m log P(s_m) = h.m + sum_{k<l} J_kl C_kl - log Z,
+
+with m and C the data moments; it is computed exactly by enumeration whenever N passes the size guard
+with a short time limit (``DIAGNOSTIC_SECONDS``), and is None otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+
+from ..errors import SizeError, ThermopotError
+from ..exact import Thermo, check_size, thermodynamics
+from ..models import PairwiseModel
+from .data import Dataset
+
+#: longest enumeration spent on the optional diagnostics (log-likelihood, moment errors), seconds
+DIAGNOSTIC_SECONDS = 30.0
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """A fit stopped before its convergence criterion was met (the result says so too)."""
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted pairwise model with its diagnostics.
+
+    ``magnetization_error`` and ``correlation_error`` are max_k |<s_k>_model - m_k| and
+    max_{k<l} |<s_k s_l>_model - C_kl| against the (regularised) data moments, exact by enumeration
+    (None when N is too large). ``objective`` is the value the method minimised.
+    """
+
+    model: PairwiseModel
+    method: str
+    log_likelihood: float | None
+    magnetization_error: float | None
+    correlation_error: float | None
+    iterations: int
+    converged: bool
+    seconds: float
+    objective: float | None = None
+    message: str = ""
+    options: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields (design.md, `thermopot fit`: h, J, method, log_likelihood, seconds, ...)."""
+        return {"h": self.model.h.tolist(), "J": self.model.J.tolist(), "method": self.method,
+                "log_likelihood": self.log_likelihood, "seconds": self.seconds, "n": self.model.n,
+                "magnetization_error": self.magnetization_error,
+                "correlation_error": self.correlation_error, "iterations": self.iterations,
+                "converged": self.converged, "objective": self.objective, "message": self.message,
+                "options": dict(self.options)}
+
+
+def pack(h: np.ndarray, J: np.ndarray) -> np.ndarray:
+    """Parameter vector theta = (h_1..h_N, J_kl for k < l in row order)."""
+    return np.concatenate([h, J[np.triu_indices(len(h), 1)]])
+
+
+def unpack(theta: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(h, J) from theta, J symmetric with a zero diagonal."""
+    J = np.zeros((n, n))
+    J[np.triu_indices(n, 1)] = theta[n:]
+    return theta[:n].copy(), J + J.T
+
+
+def check_regularisers(data: Dataset, method: str, *, l2: float = 0.0, pseudocount: float = 0.0,
+                       allowed: tuple[str, ...] = ("l2", "pseudocount")) -> None:
+    """Refuse a negative regulariser, and constant columns when none is asked for (``allowed``: the
+    regularisers the method takes, named in the message)."""
+    for name, value in (("l2", l2), ("pseudocount", pseudocount)):
+        if not np.isfinite(value) or value < 0:
+            raise ThermopotError(f"{name} must be a finite number >= 0, got {value!r}")
+    if pseudocount >= 1:
+        raise ThermopotError(f"pseudocount must be < 1 (it mixes the data with the uniform "
+                             f"distribution), got {pseudocount!r}")
+    const = data.constant_columns()
+    if len(const) and l2 == 0 and pseudocount == 0:
+        k = int(const[0])
+        value = int(data.samples[data.weights > 0][0, k])
+        which = " or ".join(f"{a} > 0" for a in allowed)
+        raise ThermopotError(
+            f"{len(const)} constant column(s) in the data (first: spin {k} is {value:+d} in every sample): "
+            f"their maximum-likelihood fields are infinite; regularise explicitly with {which}")
+
+
+def data_moments(data: Dataset, pseudocount: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Data moments mixed with the uniform distribution: m' = (1-a) m, C' = (1-a) C + a I."""
+    m, C = data.moments()
+    if pseudocount:
+        m, C = (1 - pseudocount) * m, (1 - pseudocount) * C + pseudocount * np.eye(data.n)
+    return m, C
+
+
+def log_likelihood(model: PairwiseModel, m: np.ndarray, C: np.ndarray, log_z: float) -> float:
+    """L = h.m + sum_{k<l} J_kl C_kl - log Z."""
+    return float(model.h @ m + 0.5 * np.sum(model.J * C) - log_z)
+
+
+def moment_errors(th: Thermo, m: np.ndarray, C: np.ndarray) -> tuple[float, float]:
+    """(max |m_model - m|, max off-diagonal |C_model - C|)."""
+    off = np.abs(th.correlation - C)[np.triu_indices(len(m), 1)]
+    return float(np.abs(th.magnetization - m).max()), float(off.max()) if off.size else 0.0
+
+
+def exact_thermo(model: PairwiseModel, backend: Any, max_seconds: float | None = None) -> Thermo | None:
+    """Exact moments and log Z of ``model`` at T = 1, or None when N does not pass the size guard."""
+    try:
+        check_size(model.n, backend, max_seconds=max_seconds)
+    except SizeError:
+        return None
+    return thermodynamics(model, 1.0, backend=backend, progress=False)
+
+
+def finish(model: PairwiseModel, method: str, data: Dataset, *, start: float, iterations: int,
+           converged: bool, objective: float | None = None, message: str = "", options: dict | None = None,
+           pseudocount: float = 0.0, backend: Any = None, thermo: Thermo | None = None) -> FitResult:
+    """Assemble a FitResult with exact diagnostics when N allows, warning when not converged."""
+    m, C = data_moments(data, pseudocount)
+    th = thermo if thermo is not None else exact_thermo(model, backend, DIAGNOSTIC_SECONDS)
+    ll = mag_err = corr_err = None
+    if th is not None:
+        ll = log_likelihood(model, *data.moments(), th.log_z)
+        mag_err, corr_err = moment_errors(th, m, C)
+    if not converged:
+        warnings.warn(f"{method} fit did not converge after {iterations} iterations: {message}",
+                      ConvergenceWarning, stacklevel=3)
+    return FitResult(model=model, method=method, log_likelihood=ll, magnetization_error=mag_err,
+                     correlation_error=corr_err, iterations=int(iterations), converged=bool(converged),
+                     seconds=time.perf_counter() - start, objective=objective, message=message,
+                     options=dict(options or {}))
+
+
+def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, tol: float,
+          max_iter: int) -> tuple[np.ndarray, float, np.ndarray, int, str]:
+    """Minimise a smooth convex ``fun`` (value, gradient) by L-BFGS until max |gradient| <= tol:
+    (x, value, gradient, iterations, scipy's message). Restarts (up to 3 times) when the line search
+    stalls above the tolerance, which clears a poor curvature memory."""
+    x, total, message = np.asarray(x0, dtype=np.float64), 0, ""
+    best: tuple[float, np.ndarray] | None = None
+    for _ in range(4):
+        res = minimize(fun, x, jac=True, method="L-BFGS-B",
+                       options={"maxiter": max(1, max_iter - total), "gtol": tol, "ftol": 0.0,
+                                "maxcor": 30, "maxls": 50})
+        x, total, message = res.x, total + int(res.nit), str(res.message)
+        best = (float(res.fun), np.asarray(res.jac))
+        if np.abs(best[1]).max() <= tol or total >= max_iter or res.nit == 0:
+            break
+    return x, best[0], best[1], total, message
