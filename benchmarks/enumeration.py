@@ -12,14 +12,12 @@ Run: ``python benchmarks/enumeration.py [--quick] [--json]`` or ``thermopot benc
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
-import time
-from collections.abc import Callable
 from types import ModuleType
 
-from thermopot.backend import (asarray, backend_name, get_namespace, gpu_available, synchronize, to_float)
+from thermopot.benchmarks import best_seconds, log, on_every_backend, row, standalone
+from thermopot.backend import asarray, backend_name, get_namespace, to_float
 from thermopot.errors import SizeError
 from thermopot.exact import thermodynamics
 from thermopot.models import PairwiseModel, sk
@@ -64,34 +62,13 @@ def naive_thermodynamics(model: PairwiseModel, T: float, xp: ModuleType, block: 
             "correlation": c / z}
 
 
-def _seconds(job: Callable[[], object], xp: ModuleType, budget: float = 0.3) -> float:
-    """Best wall time of ``job`` over repeats (at most 5, about ``budget`` seconds; one run if slow)."""
-    best, spent = math.inf, 0.0
-    for _ in range(5):
-        synchronize(xp)
-        t0 = time.perf_counter()
-        job()
-        synchronize(xp)
-        dt = time.perf_counter() - t0
-        best, spent = min(best, dt), spent + dt
-        if spent > budget:
-            break
-    return best
-
-
 def _exp_floor(xp: ModuleType) -> float:
     """Exponentials per second of the backend on float64 (the floor of any exact enumeration)."""
     size = 1 << (22 if backend_name(xp) == "numpy" else 27)
     x = -xp.abs(xp.linspace(-10.0, 10.0, size, dtype=xp.float64))
-    return size / _seconds(lambda: xp.exp(x), xp)
+    return size / best_seconds(lambda: xp.exp(x), xp)
 
 
-def _log(text: str) -> None:
-    print(f"[bench enumeration] {text}", file=sys.stderr, flush=True)
-
-
-def _row(name: str, value: float, unit: str, backend: str, note: str = "", **extra) -> dict:
-    return {"name": name, "value": float(value), "unit": unit, "backend": backend, "note": note, **extra}
 
 
 def run_backend(backend: str, quick: bool) -> list[dict]:
@@ -103,7 +80,7 @@ def run_backend(backend: str, quick: bool) -> list[dict]:
         previous = None
         for n in sizes:
             if previous is not None and previous[1] * 2.0 ** (n - previous[0]) > MAX_SECONDS:
-                _log(f"{method} N={n} {backend}: skipped (predicted > {MAX_SECONDS:g} s)")
+                log("enumeration", f"{method} N={n} {backend}: skipped (predicted > {MAX_SECONDS:g} s)")
                 continue
             model = sk(n, seed=0)
             if method == "engine":
@@ -113,57 +90,36 @@ def run_backend(backend: str, quick: bool) -> list[dict]:
                 def job(model=model):
                     log_z[(method, n)] = naive_thermodynamics(model, T, xp)["log_z"]
             try:
-                dt = _seconds(job, xp, budget=0.3 if n <= 20 else 0.0)
+                dt = best_seconds(job, xp, budget=0.3 if n <= 20 else 0.0)
             except SizeError as exc:
-                _log(f"{method} N={n} {backend}: skipped ({exc})")
+                log("enumeration", f"{method} N={n} {backend}: skipped ({exc})")
                 continue
             times[(method, n)], previous = dt, (n, dt)
-            _log(f"{method} N={n} {backend}: {dt:.4g} s, {2**n / dt:.4g} states/s")
+            log("enumeration", f"{method} N={n} {backend}: {dt:.4g} s, {2**n / dt:.4g} states/s")
             name = "exact.thermodynamics" if method == "engine" else "naive chunked sum"
-            rows.append(_row(f"{name} N={n}", 2**n / dt, "states/s", backend, f"{dt:.4g} s",
+            rows.append(row(f"{name} N={n}", 2**n / dt, "states/s", backend, f"{dt:.4g} s",
                              method=method, n=n, seconds=dt))
     agree = [abs(log_z[("engine", n)] - log_z[("naive", n)]) for n in naive_sizes
              if ("engine", n) in log_z and ("naive", n) in log_z]
     note = f"same run; max |log Z engine - naive| = {max(agree):.2g}" if agree else "same run"
     for n in speedup_sizes:
         if ("engine", n) in times and ("naive", n) in times:
-            rows.append(_row(f"speed-up engine/naive N={n}", times[("naive", n)] / times[("engine", n)],
+            rows.append(row(f"speed-up engine/naive N={n}", times[("naive", n)] / times[("engine", n)],
                              "x", backend, note, n=n))
     largest = max(n for (method, n) in times if method == "engine")
     floor = _exp_floor(xp)
     rate = 2**largest / times[("engine", largest)]
-    rows.append(_row(f"time exact.thermodynamics N={largest}", times[("engine", largest)], "s", backend,
+    rows.append(row(f"time exact.thermodynamics N={largest}", times[("engine", largest)], "s", backend,
                      f"log Z + m + all correlations, SK T={T:g}", n=largest))
-    rows.append(_row("exp floor (float64 exponentials/s)", floor, "states/s", backend,
+    rows.append(row("exp floor (float64 exponentials/s)", floor, "states/s", backend,
                      f"engine at N={largest} reaches {rate / floor:.0%} of it"))
     return rows
 
 
 def run(quick: bool = False) -> list[dict]:
     """Benchmark rows on NumPy, and on CuPy when a GPU is usable."""
-    rows = run_backend("numpy", quick)
-    if gpu_available():
-        rows += run_backend("cupy", quick)
-    return rows
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point: print the rows as a table (or one JSON object with --json)."""
-    from thermopot.benchmarks import machine_info  # noqa: PLC0415
-    from thermopot.report import text_table, to_json  # noqa: PLC0415
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small N only (N <= 18 on the CPU)")
-    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    args = parser.parse_args(argv)
-    rows = run(args.quick)
-    if args.json:
-        print(to_json({"quick": args.quick, "machine": machine_info(), "rows": rows}))
-    else:
-        print(text_table(("benchmark", "value", "unit", "backend", "note"),
-                         [(r["name"], f"{r['value']:.4g}", r["unit"], r["backend"], r["note"]) for r in rows]))
-    return 0
+    return on_every_backend(run_backend, quick)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(standalone(run, __doc__.split("\n\n")[0], "small N only (N <= 18 on the CPU)"))

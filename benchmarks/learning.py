@@ -14,13 +14,13 @@ Quick mode: N = 16 and N = 50. Run: ``python benchmarks/learning.py [--quick] [-
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
 import numpy as np
 
-from thermopot.backend import gpu_available
+from thermopot.benchmarks import log, on_every_backend, row, standalone
+
 from thermopot.learning import fit_exact, fit_pseudolikelihood, sample_exact
 from thermopot.models import random_pairwise, random_patterns
 
@@ -38,12 +38,6 @@ def pattern_data(n: int, size: int, seed: int = 0) -> np.ndarray:
     return xi[rng.integers(0, PATTERNS, size)] * flips
 
 
-def _row(name: str, value: float, unit: str, backend: str, note: str = "", **extra) -> dict:
-    return {"name": name, "value": float(value), "unit": unit, "backend": backend, "note": note, **extra}
-
-
-def _log(text: str) -> None:
-    print(f"[bench learning] {text}", file=sys.stderr, flush=True)
 
 
 def run_backend(backend: str, quick: bool) -> list[dict]:
@@ -56,19 +50,19 @@ def run_backend(backend: str, quick: bool) -> list[dict]:
     t_ml = time.perf_counter() - t0
     iu = np.triu_indices(n_ml, 1)
     err = float(np.sqrt(np.mean((ml.model.J[iu] - truth.J[iu]) ** 2)))
-    _log(f"exact ML N={n_ml} {backend}: {t_ml:.3g} s, {ml.iterations} iterations, converged={ml.converged}")
+    log("learning", f"exact ML N={n_ml} {backend}: {t_ml:.3g} s, {ml.iterations} iterations, converged={ml.converged}")
     pl_data = pattern_data(n_pl, SAMPLES)
     t0 = time.perf_counter()
     pl = fit_pseudolikelihood(pl_data, backend=backend)
     t_pl = time.perf_counter() - t0
-    _log(f"pseudo-likelihood N={n_pl} {backend}: {t_pl:.3g} s, {pl.iterations} iterations, "
+    log("learning", f"pseudo-likelihood N={n_pl} {backend}: {t_pl:.3g} s, {pl.iterations} iterations, "
          f"converged={pl.converged}")
     return [
-        _row(f"exact ML fit N={n_ml}, {SAMPLES} samples", t_ml, "s", backend,
+        row(f"exact ML fit N={n_ml}, {SAMPLES} samples", t_ml, "s", backend,
              f"{ml.iterations} L-BFGS iterations, converged={ml.converged}, max moment error "
              f"{max(ml.magnetization_error, ml.correlation_error):.2g}, rms J error {err:.3f}; goal < 60 s",
              n=n_ml, iterations=ml.iterations, converged=ml.converged),
-        _row(f"pseudo-likelihood fit N={n_pl}, {SAMPLES} samples", t_pl, "s", backend,
+        row(f"pseudo-likelihood fit N={n_pl}, {SAMPLES} samples", t_pl, "s", backend,
              f"{pl.iterations} L-BFGS iterations, converged={pl.converged}, {PATTERNS} noisy patterns; "
              "goal < 60 s", n=n_pl, iterations=pl.iterations, converged=pl.converged),
     ]
@@ -76,29 +70,8 @@ def run_backend(backend: str, quick: bool) -> list[dict]:
 
 def run(quick: bool = False) -> list[dict]:
     """Benchmark rows on NumPy, and on CuPy when a GPU is usable."""
-    rows = run_backend("numpy", quick)
-    if gpu_available():
-        rows += run_backend("cupy", quick)
-    return rows
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point: print the rows as a table (or one JSON object with --json)."""
-    from thermopot.benchmarks import machine_info  # noqa: PLC0415
-    from thermopot.report import text_table, to_json  # noqa: PLC0415
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="N = 16 and 50 instead of 20 and 100")
-    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    args = parser.parse_args(argv)
-    rows = run(args.quick)
-    if args.json:
-        print(to_json({"quick": args.quick, "machine": machine_info(), "rows": rows}))
-    else:
-        print(text_table(("benchmark", "value", "unit", "backend", "note"),
-                         [(r["name"], f"{r['value']:.4g}", r["unit"], r["backend"], r["note"]) for r in rows]))
-    return 0
+    return on_every_backend(run_backend, quick)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(standalone(run, __doc__.split("\n\n")[0], "N = 16 and 50 instead of 20 and 100"))

@@ -135,6 +135,24 @@ def _landscape(args: argparse.Namespace) -> Output:
     return Output(data, "\n".join(text))
 
 
+@command("sample", "batched heat-bath/Metropolis chains: magnetisations and energy with "
+         "autocorrelation-aware errors", MODEL, TEMPERATURE, BACKEND, JSON,
+         arg("--chains", type=positive_int, default=64, metavar="C", help="independent chains"),
+         arg("--sweeps", type=positive_int, default=1000, metavar="W",
+             help="recorded sweeps per chain (N single-spin updates each; at least 2)"),
+         arg("--burn-in", dest="burn_in", type=int, default=None, metavar="W0",
+             help="unrecorded sweeps first (default W/10)"),
+         arg("--method", choices=("heat-bath", "metropolis"), default="heat-bath"),
+         arg("--scan", choices=("sequential", "random"), default="sequential"),
+         arg("--seed", type=int, default=0, help="random seed (same seed, same numbers)"),
+         arg("--correlations", action="store_true", help="also <s_k s_l> with errors (N <= 256)"))
+def _sample(args: argparse.Namespace) -> Output:
+    from .sampling.cli import sample_command  # noqa: PLC0415
+
+    data, text = sample_command(args)
+    return Output(data, text)
+
+
 @command("fit", "fit a pairwise model to binary data (inverse Ising)",
          arg("data", metavar="DATA", help="a .npz data set: samples (M, N) of +-1 (int8), optional weights (M,)"),
          arg("--method", choices=("exact", "pseudo", "nmf", "tap"), default="exact",
@@ -152,6 +170,31 @@ def _fit(args: argparse.Namespace) -> Output:
 
     data, text = fit_command(args)
     return Output(data, text, 0 if data["converged"] else 1)
+
+
+@command("minima", "every minimum of a mean-field or TAP free energy from many starts",
+         MODEL, TEMPERATURE,
+         arg("--method", choices=("nmf", "tap2", "tap3", "tap4"), default="tap2",
+             help="naive mean field or TAP (Plefka) of order 2, 3, 4 (default tap2)"),
+         arg("--starts", type=positive_int, default=256, metavar="K", help="random starts (default 256)"),
+         arg("--seed", type=int, default=None, metavar="S", help="seed of the starts"),
+         arg("--limit", type=int, default=20, metavar="K", help="rows shown in the text output"),
+         BACKEND, JSON)
+def _minima(args: argparse.Namespace) -> Output:
+    from .models import resolve_model  # noqa: PLC0415
+    from .solvers import find_minima  # noqa: PLC0415
+
+    res = find_minima(resolve_model(args.model), args.T, args.method, args.starts, args.seed, args.backend)
+    data = res.to_dict()
+    rows = [(str(a), f"{row['free_energy']:.8g}", f"{np.mean(row['m']):+.4f}", f"{np.mean(np.abs(row['m'])):.4f}",
+             f"{row['hessian_min_eig']:.3g}", "yes" if row["plefka_valid"] else "NO", f"{row['basin_fraction']:.3f}")
+            for a, row in enumerate(data["minima"][:max(args.limit, 0)])]
+    text = [f"{res.count} minima and {res.saddles} other stationary points of {args.method} at T = {args.T:g} "
+            f"from {res.starts} starts ({res.message}) in {res.seconds:.3g} s",
+            text_table(("#", "free energy", "mean m", "mean |m|", "min eig", "Plefka", "fraction"), rows)]
+    if len(data["minima"]) > len(rows):
+        text.append(f"... {len(data['minima']) - len(rows)} more (see --json or --limit)")
+    return Output(data, "\n".join(text))
 
 
 @command("validate", "run the theory-versus-exact validations and write a report",

@@ -26,6 +26,7 @@ from ..report import Check, write_report
 #: the registered validation modules, run in this order
 MODULES: tuple[str, ...] = (
     "thermodynamics",
+    "minima",
 )
 
 

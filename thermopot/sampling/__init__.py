@@ -1,1 +1,17 @@
-"""Batched Gibbs and Metropolis chains, measurements with autocorrelation-aware errors, escape times."""
+"""Batched Gibbs and Metropolis chains, measurements with autocorrelation-aware errors, escape times.
+
+``sample(model, T, chains=..., sweeps=...)`` runs B chains of heat-bath or Metropolis single-spin
+updates (sequential or random scan) as one array program on NumPy or CuPy and returns a
+:class:`SampleResult` (magnetisations, energy, standard errors, integrated autocorrelation times);
+:class:`Sampler` is the same engine step by step, with checkpoint and resume;
+``first_passage(...)`` measures escape and hitting times in single-spin updates.
+"""
+
+from .chains import Sampler, sample
+from .kernels import METHODS, SCANS
+from .measure import SampleResult
+from .passage import FirstPassage, first_passage
+from .statistics import BatchMeans, integrated_time, mean_stderr
+
+__all__ = ["sample", "Sampler", "SampleResult", "first_passage", "FirstPassage", "integrated_time",
+           "mean_stderr", "BatchMeans", "METHODS", "SCANS"]

@@ -1,0 +1,83 @@
+"""Finding every minimum: thermopot's batched solver (the whole `thermopot minima` command, process start
+included) against a plain SciPy loop, in the same run.
+
+Job: SK model N = 32 (seed 0), T = 0.5, 300 random starts m ~ U(-1, 1)^N, naive mean field and TAP2.
+The baseline runs one bounded L-BFGS-B per start with the analytic gradient T atanh(m) + dR/dm, then
+de-duplicates the endpoints (max-norm 1e-3); an endpoint counts as a converged minimum when it solves
+the stationarity equations max |m - tanh(beta h(m))| < 1e-6 (SciPy's default tolerances stop earlier,
+so fewer of its endpoints count). thermopot's minima satisfy them to 1e-10.
+
+Run: ``python benchmarks/minima.py [--quick] [--json]`` or ``thermopot bench``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+from scipy.optimize import minimize
+
+from thermopot.benchmarks import log, on_every_backend, row, standalone
+from thermopot.meanfield import mean_field
+from thermopot.models import sk
+from thermopot.solvers.dedup import unique_points
+
+N, T, SEED = 32, 0.5, 0
+
+
+def scipy_loop(method: str, starts: int) -> tuple[float, int]:
+    """(seconds, distinct converged minima) of one L-BFGS-B per start."""
+    order = {"nmf": 1, "tap2": 2}[method]
+    pot = mean_field(sk(N, seed=SEED), T, order, backend="numpy")
+    rng = np.random.default_rng(1)
+    begin = time.perf_counter()
+    ends = []
+    for _ in range(starts):
+        res = minimize(lambda m: pot.value_and_gradient(m), rng.uniform(-1, 1, N) * (1 - 1e-9), jac=True,
+                       method="L-BFGS-B", bounds=[(-1 + 1e-12, 1 - 1e-12)] * N)
+        ends.append(res.x)
+    ends = np.array(ends)
+    reps, _ = unique_points(ends, 1e-3, np)
+    m = ends[reps]
+    ok = np.abs(m - np.tanh((np.arctanh(m) * T - pot.gradient(m)) / T)).max(axis=1) < 1e-6
+    hess_ok = np.linalg.eigvalsh(pot.hessian(m[ok]))[:, 0] > 0 if ok.any() else np.zeros(0, dtype=bool)
+    return time.perf_counter() - begin, int(hess_ok.sum())
+
+
+def command(method: str, starts: int, backend: str) -> tuple[float, int]:
+    """(seconds, minima) of the whole `thermopot minima ... --json` command in a fresh process."""
+    begin = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "thermopot.cli", "minima", f"sk:n={N},seed={SEED}", "--T", str(T),
+                          "--method", method, "--starts", str(starts), "--seed", "1", "--backend", backend, "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    return time.perf_counter() - begin, json.loads(out)["count"]
+
+
+def run_backend(backend: str, quick: bool) -> list[dict]:
+    starts = 60 if quick else 300
+    rows = []
+    for method in ("nmf", "tap2"):
+        t_cmd, n_cmd = command(method, starts, backend)
+        log("minima", f"{method} thermopot minima ({backend}): {t_cmd:.3g} s, {n_cmd} minima")
+        rows.append(row(f"thermopot minima SK N={N} T={T} {method}, {starts} starts", t_cmd, "s", backend,
+                        f"{n_cmd} minima, whole command"))
+        if backend == "numpy":
+            t_loop, n_loop = scipy_loop(method, starts)
+            log("minima", f"{method} SciPy loop: {t_loop:.3g} s, {n_loop} converged minima")
+            rows.append(row(f"SciPy L-BFGS-B loop SK N={N} T={T} {method}, {starts} starts", t_loop, "s", "numpy",
+                            f"{n_loop} converged minima"))
+            rows.append(row(f"speed-up {method}", t_loop / t_cmd, "x", backend,
+                            f"same run; minima found {n_cmd} (thermopot) vs {n_loop} (SciPy)"))
+    return rows
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Benchmark rows on NumPy, and on CuPy when a GPU is usable."""
+    return on_every_backend(run_backend, quick)
+
+
+if __name__ == "__main__":
+    sys.exit(standalone(run, __doc__.split("\n\n")[0], "60 starts instead of 300"))

@@ -1,0 +1,271 @@
+"""Sampling: stationary averages against exact enumeration (z-scores with the sampler's own error
+bars), single-update transition kernels and detailed balance, escape and hitting times against closed
+forms and exact linear solves, reproducibility, checkpoint/resume, bad input."""
+
+import argparse
+import math
+
+import numpy as np
+import pytest
+
+from thermopot.errors import ThermopotError
+from thermopot.exact import thermodynamics
+from thermopot.models import MultiSpinModel, random_multispin, random_pairwise
+from thermopot.report import to_json
+from thermopot.sampling import Sampler, first_passage, integrated_time, sample
+from thermopot.sampling.cli import sample_command
+from thermopot.sampling.statistics import BatchMeans
+from thermopot.states import all_states, spins_to_index
+
+Z_MAX = 4.0
+METHODS = ["heat-bath", "metropolis"]
+SCANS = ["sequential", "random"]
+
+
+def flip_probability(method, dE, T):
+    return 1.0 / (1.0 + np.exp(dE / T)) if method == "heat-bath" else np.minimum(1.0, np.exp(-dE / T))
+
+
+def site_kernels(model, T, method):
+    """Exact single-update transition matrices P_k (N, 2^N, 2^N) for an update of site k."""
+    n = model.n
+    e = np.asarray(model.energy(all_states(n)))
+    idx = np.arange(2**n)
+    P = np.zeros((n, 2**n, 2**n))
+    for k in range(n):
+        j = idx ^ (1 << k)
+        p = flip_probability(method, e[j] - e, T)
+        P[k, idx, j] = p
+        P[k, idx, idx] = 1.0 - p
+    return P, e
+
+
+def assert_z(name, estimate, exact, stderr):
+    z = (np.asarray(estimate) - np.asarray(exact)) / np.asarray(stderr)
+    assert np.all(np.isfinite(z)), f"{name}: non-finite z-scores {z}"
+    assert np.abs(z).max() < Z_MAX, f"{name}: max |z| = {np.abs(z).max():.2f} (z = {np.round(z, 2)})"
+
+
+# -- stationary averages ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("scan", SCANS)
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("kind", ["pairwise", "multispin"])
+def test_stationary_averages_match_enumeration(kind, method, scan, backend):
+    if kind == "pairwise":
+        model, sweeps = random_pairwise(11, seed=1), 1500
+    else:
+        model, sweeps = random_multispin(10, order=3, seed=2, scale=0.15), 1000
+    T = 1.0
+    th = thermodynamics(model, T)
+    res = sample(model, T, chains=64, sweeps=sweeps, method=method, scan=scan, seed=7,
+                 correlations=True, backend=backend)
+    iu = np.triu_indices(model.n, 1)
+    assert_z("magnetization", res.magnetization, th.magnetization, res.magnetization_stderr)
+    assert_z("correlation", res.correlation[iu], th.correlation[iu], res.correlation_stderr[iu])
+    assert_z("energy", res.energy, th.energy, res.energy_stderr)
+    assert res.sweeps == sweeps and res.chains == 64 and 0 < res.flip_rate < 1
+    assert 0.4 < res.tau_int["energy"] < 50 and res.tau_int_chains["energy"].shape == (64,)
+
+
+# -- single-update kernel and detailed balance -----------------------------------------------------
+
+@pytest.mark.parametrize("scan", SCANS)
+@pytest.mark.parametrize("method", METHODS)
+def test_single_update_kernel_and_detailed_balance(method, scan):
+    model = random_multispin(3, order=3, seed=4, scale=0.7)  # all 7 subsets: fields, pairs, triple
+    T, B, n = 1.0, 2000, 3
+    P, e = site_kernels(model, T, method)
+    pi = np.exp(-(e - e.min()) / T)
+    pi /= pi.sum()
+    flows = pi[None, :, None] * P
+    np.testing.assert_allclose(flows, np.transpose(flows, (0, 2, 1)), atol=1e-15)  # exact DB per site
+    np.testing.assert_allclose(pi @ P.mean(axis=0), pi, atol=1e-15)  # pi is stationary
+
+    sampler = Sampler(model, T, chains=B, method=method, scan=scan, seed=11).run(30, record=False)
+    idx = np.asarray(spins_to_index(sampler.spins))
+    counts = np.zeros((B, n, 2**n, 2**n), dtype=np.int64)
+    rows = np.arange(B)
+
+    def hook(t, k, flip, new):
+        nonlocal idx
+        k = np.broadcast_to(np.asarray(k), (B,))
+        nxt = idx ^ (np.asarray(flip).astype(np.int64) << k)
+        np.add.at(counts, (rows, k, idx, nxt), 1)
+        idx = nxt
+
+    sampler.run(100, record=False, hook=hook)
+    total = counts.sum(axis=0)
+    assert total.sum() == B * n * 100
+    # empirical P_k(i -> i with k flipped) against the exact kernel: a binomial z-score per (k, i)
+    i = np.arange(2**n)
+    for k in range(n):
+        visits = total[k].sum(axis=1)
+        p = P[k, i, i ^ (1 << k)]
+        p_emp = total[k, i, i ^ (1 << k)] / visits
+        sure = p == 1.0  # Metropolis downhill moves: always accepted
+        assert np.all(p_emp[sure] == 1.0)
+        assert_z(f"P_{k}", p_emp[~sure], p[~sure], np.sqrt(p * (1 - p) / visits)[~sure])
+    # stationary flows through every edge are symmetric (detailed balance), chain by chain
+    for k in range(n):
+        j = i ^ (1 << k)
+        net = counts[:, k, i, j] - counts[:, k, j, i]  # (B, 2^n)
+        assert_z(f"net flow via site {k}", net.mean(axis=0), 0.0, net.std(axis=0, ddof=1) / math.sqrt(B))
+
+
+# -- escape and hitting times ----------------------------------------------------------------------
+
+def golf_course(n, depth):
+    """One state (index 0, all +1) at energy -depth, every other state at 0."""
+    e = np.zeros(2**n)
+    e[0] = -depth
+    return MultiSpinModel.from_energy_table(e)
+
+
+@pytest.mark.parametrize("method,scan,depth", [("heat-bath", "random", 3.0), ("heat-bath", "sequential", 3.0),
+                                                ("heat-bath", "random", 5.0), ("metropolis", "random", 3.0)])
+def test_golf_course_escape_time(method, scan, depth):
+    """Every update in the well proposes a flip costing Delta, accepted with p = 1/(1 + e^{Delta/T})
+    (heat bath) or e^{-Delta/T} (Metropolis), whichever site is visited: the escape time, counted in
+    single-spin updates including the one that leaves, is geometric with mean 1/p = 1 + e^{Delta/T}."""
+    n, T, B = 6, 1.0, 3000
+    p = flip_probability(method, depth, T)
+    res = first_passage(golf_course(n, depth), T, np.ones(n), chains=B, threshold=1.0,
+                        max_updates=100_000, method=method, scan=scan, seed=3)
+    assert res.hits == B and not res.censored.any()
+    expected = 1.0 + math.exp(depth / T) if method == "heat-bath" else math.exp(depth / T)
+    assert_z("mean escape time", res.mean, expected, res.stderr)
+    assert res.mean_censored == res.mean
+    frac1 = np.mean(res.times == 1)  # P(escape at the first update) = p
+    assert_z("P(t = 1)", frac1, p, math.sqrt(p * (1 - p) / B))
+
+
+def test_escape_time_censoring():
+    n, depth, T, B, budget = 6, 3.0, 1.0, 3000, 10
+    p = flip_probability("heat-bath", depth, T)
+    res = first_passage(golf_course(n, depth), T, np.ones(n), chains=B, threshold=1.0,
+                        max_updates=budget, seed=5)
+    q = (1 - p) ** budget  # P(no escape within the budget)
+    assert_z("censored fraction", res.censored.mean(), q, math.sqrt(q * (1 - q) / B))
+    assert np.all(res.times[res.censored] == budget) and np.all(res.times[~res.censored] <= budget)
+    assert res.mean_censored > res.mean
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_hitting_time_matches_exact_linear_solve(method):
+    """Random scan: the update kernel is P = mean_k P_k; the mean hitting time h of the target solves
+    (I - Q) h = 1 on the other states (Q: P restricted to them)."""
+    model, T, B = random_pairwise(4, seed=5), 1.5, 2000
+    target = 2**4 - 1
+    P, _ = site_kernels(model, T, method)
+    Q = np.delete(np.delete(P.mean(axis=0), target, 0), target, 1)
+    h = np.linalg.solve(np.eye(len(Q)) - Q, np.ones(len(Q)))
+    res = first_passage(model, T, np.ones(4), chains=B, targets=-np.ones(4), max_updates=200_000,
+                        method=method, scan="random", seed=9)
+    assert res.hits == B
+    assert_z("mean hitting time", res.mean, h[0], res.stderr)
+    start = first_passage(model, T, -np.ones(4), chains=3, targets=-np.ones(4), max_updates=10, seed=0)
+    assert np.all(start.times == 0)
+
+
+# -- estimators ------------------------------------------------------------------------------------
+
+def test_integrated_time_of_ar1():
+    """AR(1) x_t = a x_{t-1} + noise: rho(t) = a^t, tau_int = 1/2 + a / (1 - a)."""
+    rng = np.random.default_rng(0)
+    a, n, B = 0.8, 20000, 8
+    x = np.zeros((n, B))
+    noise = rng.normal(size=(n, B))
+    for t in range(1, n):
+        x[t] = a * x[t - 1] + noise[t]
+    per_chain, pooled = integrated_time(x)
+    exact = 0.5 + a / (1 - a)
+    assert abs(pooled / exact - 1) < 0.1 and np.all(np.abs(per_chain / exact - 1) < 0.3)
+    acc = BatchMeans((B, 1), np)
+    for t in range(n):
+        acc.add(x[t][:, None])
+    assert abs(float(acc.tau()[0]) / exact - 1) < 0.25
+    assert acc.nbatches >= acc.max_batches
+
+
+# -- reproducibility and checkpoints ---------------------------------------------------------------
+
+def _strip(d):
+    """The JSON text of a result without its wall time (NaN compares equal as text)."""
+    return to_json({k: v for k, v in d.items() if k != "seconds"})
+
+
+@pytest.mark.parametrize("scan", SCANS)
+def test_same_seed_same_result(scan):
+    model = random_pairwise(12, seed=2)
+    a = sample(model, 1.2, chains=8, sweeps=50, scan=scan, seed=123).to_dict()
+    b = sample(model, 1.2, chains=8, sweeps=50, scan=scan, seed=123).to_dict()
+    c = sample(model, 1.2, chains=8, sweeps=50, scan=scan, seed=124).to_dict()
+    assert _strip(a) == _strip(b)
+    assert a["magnetization"] != c["magnetization"]
+
+
+@pytest.mark.parametrize("scan", SCANS)
+@pytest.mark.parametrize("kind", ["pairwise", "multispin"])
+def test_checkpoint_resume_is_bit_identical(kind, scan, tmp_path):
+    model = random_pairwise(40, seed=3) if kind == "pairwise" else random_multispin(8, seed=3)
+    opts = dict(chains=6, scan=scan, seed=5, method="metropolis", correlations=True)
+    whole = Sampler(model, 0.8, **opts).run(5, record=False).run(75)
+    part = Sampler(model, 0.8, **opts).run(5, record=False).run(40)  # crosses the field refresh at 64
+    part.save(tmp_path / "run.npz")
+    resumed = Sampler.load(tmp_path / "run.npz").run(35)
+    assert np.array_equal(whole.spins, resumed.spins)
+    assert np.array_equal(whole.kernel.cache(), resumed.kernel.cache())
+    assert _strip(whole.result().to_dict()) == _strip(resumed.result().to_dict())
+
+
+def test_incremental_fields_stay_exact():
+    model = random_pairwise(50, seed=4)
+    s = Sampler(model, 0.7, chains=5, seed=1).run(63, record=False)
+    np.testing.assert_allclose(s.kernel.fields, np.asarray(model.local_fields(s.spins)), atol=1e-11)
+    np.testing.assert_allclose(s.energies(), np.asarray(model.energy(s.spins)), atol=1e-10)
+    m = random_multispin(9, seed=4)
+    s = Sampler(m, 0.7, chains=5, scan="random", seed=1).run(20, record=False)
+    np.testing.assert_allclose(s.energies(), np.asarray(m.energy(s.spins)), atol=1e-12)
+
+
+# -- command and bad input -------------------------------------------------------------------------
+
+def test_sample_command_fields():
+    args = argparse.Namespace(model="random:n=8,seed=1", T=1.0, chains=4, sweeps=40, json=True, seed=2)
+    data, text = sample_command(args)
+    for key in ("magnetization", "magnetization_stderr", "energy", "energy_stderr", "tau_int", "seconds"):
+        assert key in data
+    assert len(data["magnetization"]) == 8 and "energy U" in text
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda m: sample(m, 0.0), "temperature"),
+    (lambda m: sample(m, -1.0), "temperature"),
+    (lambda m: sample(m, float("nan")), "temperature"),
+    (lambda m: sample(m, 1.0, chains=0), "chains"),
+    (lambda m: sample(m, 1.0, sweeps=1), "sweeps"),
+    (lambda m: sample(m, 1.0, method="glauber"), "method"),
+    (lambda m: sample(m, 1.0, scan="zigzag"), "scan"),
+    (lambda m: Sampler(m, 1.0, initial=np.ones(5)), "shape"),
+    (lambda m: Sampler(m, 1.0, initial=np.zeros((3, 6))), r"\+1 and -1"),
+    (lambda m: Sampler(m, 1.0, chains=2, initial=np.ones((3, 6))), "chains"),
+    (lambda m: Sampler(m, 1.0, record_every=0), "record_every"),
+    (lambda m: Sampler(m, 1.0, chains=2).run(1).result(), "2 recorded samples"),
+    (lambda m: first_passage(m, 1.0, np.ones(6), max_updates=10), "exactly one"),
+    (lambda m: first_passage(m, 1.0, np.ones(6), threshold=2.0, max_updates=10), "overlap"),
+    (lambda m: first_passage(m, 1.0, np.ones(6), targets=np.ones(5), max_updates=10), "targets"),
+    (lambda m: first_passage(m, 1.0, np.ones(6), threshold=0.5, max_updates=0), "max_updates"),
+    (lambda m: Sampler.load("/nonexistent/checkpoint.npz"), "checkpoint"),
+])
+def test_bad_input(call, match):
+    with pytest.raises(ThermopotError, match=match):
+        call(random_pairwise(6, seed=0))
+
+
+@pytest.mark.gpu
+def test_cupy_matches_numpy():
+    model = random_multispin(8, seed=6)
+    a = Sampler(model, 1.0, chains=16, seed=3, scan="random", backend="numpy").run(20)
+    b = Sampler(model, 1.0, chains=16, seed=3, scan="random", backend="cupy").run(20)
+    assert np.array_equal(a.spins, b.spins)

@@ -1,0 +1,208 @@
+"""B Markov chains of single-spin updates run together as one array program, with reproducible
+random numbers and checkpoints that resume bit-identically.
+
+Random numbers: one NumPy ``Generator`` (PCG64) per sampler. Each sweep draws, in this order, N x B
+uniforms u in (0, 1) (multiples of 2^-52 offset by 2^-53, never 0 or 1) and, for a random scan, N x B
+sites; they are moved to the backend, so the chains are the same on NumPy and CuPy up to the
+rounding of the field updates. A checkpoint stores the generator state, the spins, the kernel
+bookkeeping and the measurements, so ``Sampler.load(path).run(w)`` continues exactly where
+``save`` stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from typing import Any
+
+import numpy as np
+
+from ..backend import asarray, backend_name, get_namespace, synchronize, to_numpy
+from ..errors import ModelError, ThermopotError
+from ..exact import check_temperature
+from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
+from .kernels import METHODS, SCANS, Hook, flip_thresholds, make_kernel
+from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
+
+#: recompute the kernel bookkeeping from the spins every this many sweeps (bounds rounding drift)
+REFRESH_SWEEPS = 64
+#: default number of chains
+DEFAULT_CHAINS = 64
+CHECKPOINT_VERSION = 1
+
+
+def check_count(value: Any, name: str, minimum: int = 1) -> int:
+    """``value`` as an integer >= ``minimum``, or a ThermopotError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ThermopotError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_choice(value: str, name: str, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``choices``, else a ThermopotError listing them."""
+    if value not in choices:
+        raise ThermopotError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+    return value
+
+
+def _initial_states(initial: Any, n: int, chains: int | None, rng: np.random.Generator) -> np.ndarray:
+    """Starting states (B, N) of +-1: random (initial None), one state (N,) repeated, or (B, N)."""
+    if initial is None:
+        b = DEFAULT_CHAINS if chains is None else check_count(chains, "chains")
+        return 1.0 - 2.0 * rng.integers(0, 2, size=(b, n))
+    s = np.array(to_numpy(initial), dtype=np.float64)
+    if s.ndim == 1:
+        s = np.repeat(s[None, :], DEFAULT_CHAINS if chains is None else check_count(chains, "chains"), 0)
+    if s.ndim != 2 or s.shape[1] != n or s.shape[0] < 1:
+        raise ModelError(f"initial states must have shape (N,) or (B, N) with N = {n}, got {s.shape}")
+    if chains is not None and s.shape[0] != check_count(chains, "chains"):
+        raise ThermopotError(f"initial states hold {s.shape[0]} chains but chains = {chains}")
+    if not np.isin(s, (-1.0, 1.0)).all():
+        raise ModelError("initial states must contain only +1 and -1")
+    return s
+
+
+class Sampler:
+    """B chains of heat-bath or Metropolis single-spin updates for a pairwise or multi-spin model.
+
+    One sweep = N single-spin updates per chain: sites 0..N-1 in order (``scan="sequential"``) or
+    N sites drawn uniformly and independently per chain (``scan="random"``). ``run(w)`` performs w
+    sweeps and, when ``record`` is true, records measurements every ``record_every`` sweeps;
+    ``result()`` summarises them. ``seed=None`` draws a fresh seed (kept in ``self.seed``).
+    """
+
+    def __init__(self, model: Model | str, T: float, *, chains: int | None = None,
+                 method: str = "heat-bath", scan: str = "sequential", seed: int | None = None,
+                 initial: Any = None, record_every: int = 1, correlations: bool = False,
+                 backend: Any = None):
+        self.model = resolve_model(model)
+        self.T = check_temperature(T)
+        self.method = check_choice(method, "method", METHODS)
+        self.scan = check_choice(scan, "scan", SCANS)
+        self.record_every = check_count(record_every, "record_every")
+        n = self.n = self.model.n
+        if correlations and n > MAX_CORRELATION_SPINS:
+            raise ThermopotError(f"correlations are accumulated for N <= {MAX_CORRELATION_SPINS} only "
+                                 f"(this model has N = {n})")
+        self.seed = int(np.random.SeedSequence().entropy if seed is None else seed)
+        self.rng = np.random.Generator(np.random.PCG64(self.seed))
+        self.xp = xp = get_namespace(backend)
+        self.s = asarray(_initial_states(initial, n, chains, self.rng), xp)
+        self.chains = int(self.s.shape[0])
+        self.kernel = make_kernel(self.model, self.s, xp)
+        self.measurements = Measurements(self.chains, n, xp, correlations)
+        self.sweeps_done = 0
+        self.recorded_sweeps = 0
+        self.seconds = 0.0
+
+    def __repr__(self) -> str:
+        return (f"Sampler(n={self.n}, T={self.T:g}, chains={self.chains}, method={self.method!r}, "
+                f"scan={self.scan!r}, sweeps_done={self.sweeps_done})")
+
+    def _draw(self) -> tuple[Any, Any]:
+        """Flip thresholds (N, B) and sites ((N, B), or None for a sequential scan) for one sweep."""
+        xp, shape = self.xp, (self.n, self.chains)
+        u = (self.rng.integers(0, 1 << 52, size=shape) + 0.5) * 2.0**-52
+        sites = None if self.scan == "sequential" else self.rng.integers(0, self.n, size=shape)
+        r = flip_thresholds(self.method, asarray(u, xp), self.T, xp)
+        return r, (None if sites is None else xp.asarray(sites))
+
+    def run(self, sweeps: int, *, record: bool = True, hook: Hook | None = None) -> "Sampler":
+        """Perform ``sweeps`` sweeps (recording measurements when ``record``); returns self.
+
+        ``hook(t, k, flip, new)`` is called after every single-spin update (see kernels.Hook)."""
+        sweeps = check_count(sweeps, "sweeps", 0)
+        t0 = time.perf_counter()
+        for _ in range(sweeps):
+            r, sites = self._draw()
+            self.kernel.sweep(self.s, r, sites, hook)
+            self.sweeps_done += 1
+            if self.sweeps_done % REFRESH_SWEEPS == 0:
+                self.kernel.refresh(self.s)
+            if record:
+                self.recorded_sweeps += 1
+                if self.recorded_sweeps % self.record_every == 0:
+                    self.measurements.record(self.s, self.kernel.energy(self.s))
+        synchronize(self.xp)
+        self.seconds += time.perf_counter() - t0
+        return self
+
+    @property
+    def spins(self) -> np.ndarray:
+        """Current states (B, N) of +-1 as NumPy."""
+        return to_numpy(self.s).copy()
+
+    def energies(self) -> np.ndarray:
+        """Current energies (B,) as NumPy."""
+        return to_numpy(self.kernel.energy(self.s))
+
+    def result(self) -> SampleResult:
+        """Averages of the recorded sweeps with autocorrelation-aware errors (see SampleResult)."""
+        if self.measurements.samples < 2:
+            raise ThermopotError("at least 2 recorded samples are needed for averages with error bars; "
+                                 "run more sweeps (with record=True)")
+        summary = self.measurements.summary(self.record_every)
+        flips = float(to_numpy(self.kernel.flips).sum())
+        rate = flips / max(self.sweeps_done * self.n * self.chains, 1)
+        return SampleResult(n=self.n, T=self.T, chains=self.chains, sweeps=self.recorded_sweeps,
+                            method=self.method, scan=self.scan, seed=self.seed, flip_rate=rate,
+                            backend=backend_name(self.xp), seconds=self.seconds, **summary)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write a checkpoint ``.npz`` (model, spins, kernel state, generator state, measurements);
+        the file is replaced atomically."""
+        meta = {"version": CHECKPOINT_VERSION, "T": self.T, "method": self.method, "scan": self.scan,
+                "seed": self.seed, "record_every": self.record_every, "sweeps_done": self.sweeps_done,
+                "recorded_sweeps": self.recorded_sweeps, "seconds": self.seconds,
+                "rng": self.rng.bit_generator.state,
+                "model": "pairwise" if isinstance(self.model, PairwiseModel) else "multispin"}
+        arrays = {f"model_{k}": v for k, v in self.model.to_arrays().items()}
+        arrays.update(self.measurements.arrays())
+        arrays.update(spins=to_numpy(self.s), cache=to_numpy(self.kernel.cache()),
+                      flips=to_numpy(self.kernel.flips), meta=np.array(json.dumps(meta)))
+        folder = os.path.dirname(os.path.abspath(path))
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as fh:
+            np.savez(fh, **{k: to_numpy(v) for k, v in arrays.items()})
+        os.replace(fh.name, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, backend: Any = None) -> "Sampler":
+        """Resume from a checkpoint written by :meth:`save`."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+            meta = json.loads(str(arrays.pop("meta")))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ThermopotError(f"cannot read checkpoint {path}: {exc}") from None
+        if meta.get("version") != CHECKPOINT_VERSION:
+            raise ThermopotError(f"checkpoint {path} has version {meta.get('version')!r}, "
+                                 f"expected {CHECKPOINT_VERSION}")
+        if meta["model"] == "pairwise":
+            model: Model = PairwiseModel(arrays["model_h"], arrays["model_J"])
+        else:
+            model = MultiSpinModel(arrays["model_subsets"], arrays["model_couplings"])
+        sampler = cls(model, meta["T"], initial=arrays["spins"], chains=arrays["spins"].shape[0],
+                      method=meta["method"], scan=meta["scan"], seed=meta["seed"],
+                      record_every=meta["record_every"], backend=backend)
+        sampler.rng.bit_generator.state = meta["rng"]
+        sampler.kernel.load_cache(arrays["cache"])
+        sampler.kernel.flips = sampler.xp.asarray(arrays["flips"])
+        sampler.measurements = Measurements.from_arrays(arrays, sampler.xp)
+        sampler.sweeps_done, sampler.recorded_sweeps = meta["sweeps_done"], meta["recorded_sweeps"]
+        sampler.seconds = meta["seconds"]
+        return sampler
+
+
+def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps: int = 1000,
+           burn_in: int | None = None, method: str = "heat-bath", scan: str = "sequential",
+           seed: int | None = None, initial: Any = None, record_every: int = 1,
+           correlations: bool = False, backend: Any = None) -> SampleResult:
+    """Run ``chains`` chains for ``burn_in`` (default sweeps // 10) unrecorded sweeps, then ``sweeps``
+    recorded sweeps, and return the averages with autocorrelation-aware errors."""
+    sweeps = check_count(sweeps, "sweeps", 2)
+    burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
+    sampler = Sampler(model, T, chains=chains, method=method, scan=scan, seed=seed, initial=initial,
+                      record_every=record_every, correlations=correlations, backend=backend)
+    return sampler.run(burn_in, record=False).run(sweeps).result()

@@ -1,0 +1,136 @@
+"""What a sampler records while it runs, and the summary it returns.
+
+Every ``record_every``-th sweep adds, per chain: the energy E and the mean magnetisation
+M = (1/N) sum_k s_k to time series (their integrated autocorrelation times by Sokal's automatic
+window), and the spins s_k to a batch-means accumulator (per-site magnetisations with error bars);
+optionally the correlations <s_k s_l> (summed over chains, batch means over time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ..backend import to_numpy
+from .statistics import BatchMeans, mean_stderr
+
+#: largest N for which correlations are accumulated (their batches hold 64 N x N arrays)
+MAX_CORRELATION_SPINS = 256
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """Equilibrium averages from B chains, with autocorrelation-aware standard errors.
+
+    magnetization (N,) and magnetization_stderr (N,) (batch means over chains and time);
+    magnetization_tau (N,) the batch-means tau_int of each s_k; energy and energy_stderr
+    (sqrt(2 tau sigma^2 / (n B)) with the pooled Sokal tau of the energy series); tau_int the pooled
+    tau_int of the energy and mean-magnetisation series and tau_int_chains the per-chain values (all in
+    sweeps); flip_rate the fraction of accepted flips; correlation (N, N) raw <s_k s_l> with its
+    stderr when asked for (else None). ``sweeps`` counts the recorded sweeps per chain.
+    """
+
+    n: int
+    T: float
+    chains: int
+    sweeps: int
+    method: str
+    scan: str
+    seed: int
+    magnetization: np.ndarray
+    magnetization_stderr: np.ndarray
+    magnetization_tau: np.ndarray
+    energy: float
+    energy_stderr: float
+    tau_int: dict
+    tau_int_chains: dict
+    flip_rate: float
+    correlation: np.ndarray | None = None
+    correlation_stderr: np.ndarray | None = None
+    backend: str = "numpy"
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields (design.md, `thermopot sample`)."""
+        data = {"n": self.n, "T": self.T, "chains": self.chains, "sweeps": self.sweeps,
+                "method": self.method, "scan": self.scan, "seed": self.seed,
+                "magnetization": self.magnetization.tolist(),
+                "magnetization_stderr": self.magnetization_stderr.tolist(),
+                "magnetization_tau": self.magnetization_tau.tolist(),
+                "energy": self.energy, "energy_stderr": self.energy_stderr, "tau_int": dict(self.tau_int),
+                "tau_int_chains": {k: v.tolist() for k, v in self.tau_int_chains.items()},
+                "flip_rate": self.flip_rate, "backend": self.backend, "seconds": self.seconds}
+        if self.correlation is not None:
+            data["correlation"] = self.correlation.tolist()
+            data["correlation_stderr"] = self.correlation_stderr.tolist()
+        return data
+
+
+class Measurements:
+    """Accumulators of one sampler: energy and magnetisation series, per-site batch means, optional
+    correlation batch means, and the count of accepted flips."""
+
+    def __init__(self, chains: int, n: int, xp: ModuleType, correlations: bool = False):
+        self.xp = xp
+        self.energy: list = []
+        self.magnet: list = []
+        self.spins = BatchMeans((chains, n), xp)
+        self.corr = BatchMeans((1, n, n), xp) if correlations else None
+
+    def record(self, s: Any, energy: Any) -> None:
+        """Add one sample: states s (B, N) and their energies (B,)."""
+        self.energy.append(energy)
+        self.magnet.append(self.xp.mean(s, axis=1))
+        self.spins.add(s)
+        if self.corr is not None:
+            self.corr.add((s.T @ s)[None] / s.shape[0])
+
+    @property
+    def samples(self) -> int:
+        return len(self.energy)
+
+    def series(self) -> tuple[np.ndarray, np.ndarray]:
+        """Energy and mean-magnetisation series, each (samples, B), as NumPy."""
+        stack = self.xp.stack
+        if not self.energy:
+            return np.zeros((0, self.spins.shape[0])), np.zeros((0, self.spins.shape[0]))
+        return to_numpy(stack(self.energy)), to_numpy(stack(self.magnet))
+
+    def summary(self, every: int) -> dict:
+        """Means, standard errors and tau_int (tau converted to sweeps with the recording interval)."""
+        energy, magnet = self.series()
+        e_mean, e_err, e_tau_chains, e_tau = mean_stderr(energy)
+        _, _, m_tau_chains, m_tau = mean_stderr(magnet)
+        out = {"energy": e_mean, "energy_stderr": e_err,
+               "tau_int": {"energy": e_tau * every, "magnetization": m_tau * every},
+               "tau_int_chains": {"energy": e_tau_chains * every, "magnetization": m_tau_chains * every},
+               "magnetization": to_numpy(self.spins.mean()),
+               "magnetization_stderr": to_numpy(self.spins.stderr()),
+               "magnetization_tau": to_numpy(self.spins.tau()) * every}
+        if self.corr is not None:
+            out["correlation"] = to_numpy(self.corr.mean())
+            out["correlation_stderr"] = to_numpy(self.corr.stderr())
+        return out
+
+    def arrays(self) -> dict:
+        """Everything as named arrays (for a checkpoint)."""
+        energy, magnet = self.series()
+        out = {"meas_energy": energy, "meas_magnet": magnet, **self.spins.arrays("meas_spins_")}
+        if self.corr is not None:
+            out.update(self.corr.arrays("meas_corr_"))
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, xp: ModuleType) -> "Measurements":
+        """Rebuild from :meth:`arrays`."""
+        chains, n = arrays["meas_spins_current"].shape
+        meas = cls(chains, n, xp, correlations="meas_corr_ints" in arrays)
+        meas.energy = list(xp.asarray(arrays["meas_energy"], dtype=xp.float64))
+        meas.magnet = list(xp.asarray(arrays["meas_magnet"], dtype=xp.float64))
+        meas.spins = BatchMeans.from_arrays(arrays, "meas_spins_", xp)
+        if meas.corr is not None:
+            meas.corr = BatchMeans.from_arrays(arrays, "meas_corr_", xp)
+        return meas

@@ -1,0 +1,161 @@
+"""Autocorrelation-aware error bars for Markov-chain averages.
+
+For a stationary series x_1..x_n with variance sigma^2 and normalised autocorrelation rho(t), the
+integrated autocorrelation time (Sokal's convention) is
+
+    tau_int = 1/2 + sum_{t >= 1} rho(t),      Var(mean) = 2 tau_int sigma^2 / n
+
+(tau_int = 1/2 for independent samples). :func:`integrated_time` estimates it with Sokal's automatic
+window: tau(M) = 1/2 + sum_{t=1}^{M} rho(t), with M the smallest window such that M >= c tau(M).
+
+:class:`BatchMeans` gives the same error bar for many observables at once with bounded memory: it keeps
+the means of consecutive batches of L samples (per independent group, e.g. per chain); when the number
+of batches reaches twice ``max_batches``, neighbouring batches are merged and L doubles. For L >> tau,
+    Var(mean) = Var(batch means) / (number of batches),  tau_int = L Var(batch means) / (2 sigma^2).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+#: Sokal's window constant: the window M is the smallest with M >= WINDOW_C * tau(M)
+WINDOW_C = 6.0
+
+
+def _autocovariance(d: np.ndarray) -> np.ndarray:
+    """Autocovariance C(t) = (1/n) sum_i d_i d_{i+t} along axis 0 of centred series d (n, ...), by FFT."""
+    n = d.shape[0]
+    f = np.fft.rfft(d, n=2 * n, axis=0)
+    return np.fft.irfft(f * np.conj(f), n=2 * n, axis=0)[:n] / n
+
+
+def _windowed_time(acov: np.ndarray, c: float) -> np.ndarray:
+    """Sokal's automatic-window tau_int from autocovariances acov (n, K); NaN where C(0) = 0."""
+    n = acov.shape[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = acov / acov[:1]
+    taus = 0.5 + np.cumsum(rho[1:], axis=0) if n > 1 else np.full((1,) + acov.shape[1:], 0.5)
+    windows = np.arange(1, taus.shape[0] + 1)[:, None]
+    ok = windows >= c * taus
+    first = np.where(ok.any(axis=0), ok.argmax(axis=0), taus.shape[0] - 1)
+    tau = taus[first, np.arange(taus.shape[1])]
+    return np.where(acov[0] > 0, tau, np.nan)
+
+
+def integrated_time(x: Any, c: float = WINDOW_C) -> tuple[np.ndarray, float]:
+    """Integrated autocorrelation time of series ``x`` (n,) or (n, B) (B chains, time along axis 0).
+
+    Returns ``(per_chain, pooled)``: tau_int of each chain (B,) (around its own mean), and tau_int of
+    the chain-averaged autocovariance around the grand mean (between-chain spread, e.g. chains stuck
+    in different basins, shows up there as a long tau). NaN for a constant series. In units of samples.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    x = x[:, None] if x.ndim == 1 else x
+    per_chain = _windowed_time(_autocovariance(x - x.mean(axis=0)), c)
+    pooled = _windowed_time(_autocovariance(x - x.mean()).mean(axis=1, keepdims=True), c)
+    return per_chain, float(pooled[0])
+
+
+def mean_stderr(x: Any, c: float = WINDOW_C) -> tuple[float, float, np.ndarray, float]:
+    """Mean of ``x`` (n, B) over all samples with its error sqrt(2 tau_pooled sigma^2 / (n B)).
+
+    Returns ``(mean, stderr, tau_per_chain, tau_pooled)`` (tau in samples)."""
+    x = np.asarray(x, dtype=np.float64)
+    x = x[:, None] if x.ndim == 1 else x
+    per_chain, pooled = integrated_time(x, c)
+    var = float(x.var())
+    stderr = np.sqrt(2.0 * pooled * var / x.size) if var > 0 else 0.0
+    return float(x.mean()), float(stderr), per_chain, pooled
+
+
+class BatchMeans:
+    """Running mean of an observable of shape ``shape`` = (G, ...) (G independent groups, e.g. chains)
+    with a batch-means error bar, in bounded memory (see the module docstring).
+
+    ``add(x)`` adds one sample; ``mean()``, ``stderr()`` and ``tau()`` pool over the groups (axis 0)
+    and return arrays of shape ``shape[1:]``. The mean uses every sample; the error bar uses the
+    complete batches only.
+    """
+
+    def __init__(self, shape: tuple[int, ...], xp: ModuleType, max_batches: int = 32):
+        self.xp = xp
+        self.shape = tuple(shape)
+        self.max_batches = int(max_batches)
+        self.size = 1
+        self.filled = 0
+        self.count = 0
+        self.current = xp.zeros(self.shape, dtype=xp.float64)
+        self.total = xp.zeros(self.shape, dtype=xp.float64)
+        self.total_sq = xp.zeros(self.shape, dtype=xp.float64)
+        self.batches = xp.zeros((2 * self.max_batches,) + self.shape, dtype=xp.float64)
+        self.nbatches = 0
+
+    def add(self, x: Any) -> None:
+        """Add one sample of shape ``shape``."""
+        self.current += x
+        self.total += x
+        self.total_sq += x * x
+        self.filled += 1
+        self.count += 1
+        if self.filled == self.size:
+            self.batches[self.nbatches] = self.current
+            self.nbatches += 1
+            self.current[...] = 0.0
+            self.filled = 0
+            if self.nbatches == 2 * self.max_batches:
+                half = self.batches[0::2] + self.batches[1::2]
+                self.batches[:self.max_batches] = half
+                self.batches[self.max_batches:] = 0.0
+                self.nbatches = self.max_batches
+                self.size *= 2
+
+    def mean(self) -> Any:
+        """Mean over all samples and groups."""
+        return self.xp.mean(self.total, axis=0) / max(self.count, 1)
+
+    def _batch_variance(self) -> Any:
+        """Variance of the batch means over (batches x groups), ddof = 1 (NaN with fewer than 2)."""
+        xp = self.xp
+        k = self.nbatches * self.shape[0]
+        if k < 2:
+            return xp.full(self.shape[1:], xp.nan, dtype=xp.float64)
+        bm = xp.reshape(self.batches[:self.nbatches] / self.size, (k,) + self.shape[1:])
+        return xp.sum((bm - xp.mean(bm, axis=0)) ** 2, axis=0) / (k - 1)
+
+    def stderr(self) -> Any:
+        """Batch-means standard error of :meth:`mean`: sqrt(Var(batch means) / (batches x groups))."""
+        return self.xp.sqrt(self._batch_variance() / max(self.nbatches * self.shape[0], 1))
+
+    def variance(self) -> Any:
+        """Variance of single samples about the grand mean, pooled over groups."""
+        xp = self.xp
+        n = max(self.count * self.shape[0], 1)
+        m = xp.sum(self.total, axis=0) / n
+        return xp.maximum(xp.sum(self.total_sq, axis=0) / n - m * m, 0.0)
+
+    def tau(self) -> Any:
+        """Batch-means estimate of tau_int (in samples): L Var(batch means) / (2 sigma^2); NaN when
+        the variance is zero or there are too few batches."""
+        xp = self.xp
+        var = self.variance()
+        safe = xp.where(var > 0, var, 1.0)
+        return xp.where(var > 0, self.size * self._batch_variance() / (2.0 * safe), xp.nan)
+
+    def arrays(self, prefix: str) -> dict:
+        """The accumulator as named arrays (for a checkpoint)."""
+        ints = np.array([self.size, self.filled, self.count, self.nbatches, self.max_batches], dtype=np.int64)
+        return {f"{prefix}ints": ints, f"{prefix}current": self.current, f"{prefix}total": self.total,
+                f"{prefix}total_sq": self.total_sq, f"{prefix}batches": self.batches}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, prefix: str, xp: ModuleType) -> "BatchMeans":
+        """Rebuild an accumulator saved by :meth:`arrays`."""
+        size, filled, count, nbatches, max_batches = (int(v) for v in arrays[f"{prefix}ints"])
+        acc = cls(tuple(arrays[f"{prefix}current"].shape), xp, max_batches)
+        acc.size, acc.filled, acc.count, acc.nbatches = size, filled, count, nbatches
+        for name in ("current", "total", "total_sq", "batches"):
+            setattr(acc, name, xp.asarray(arrays[f"{prefix}{name}"], dtype=xp.float64))
+        return acc

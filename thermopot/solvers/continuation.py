@@ -1,0 +1,140 @@
+"""Continuation in temperature: follow every minimum as T changes, find where it ends and where new
+ones appear.
+
+Each branch is advanced by a predictor (secant extrapolation of x = atanh(m) from its last two points)
+and a corrector (the batched saddle-free Newton iteration at the new T, all branches at once). A branch
+ends at a spinodal when the corrector no longer converges, converges to a point that is not a minimum
+(smallest eigenvalue of D^1/2 H D^1/2 at or below degenerate_tol * T), or jumps away from the
+prediction (onto another basin); it ends as merged when it lands on a point another branch holds. At
+every temperature a few fresh random starts (re-seeding) catch minima that appear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..backend import asarray, get_namespace, to_numpy
+from ..errors import ThermopotError
+from ..exact import check_temperature
+from ..models import Model, resolve_model
+from ..report import new_figure, save_figure
+from .minima import classify, find_minima
+from .newton import free_energy_of_x, newton_batch
+from .objective import free_energy_interaction, method_order
+
+
+@dataclass
+class Branch:
+    """One minimum followed in temperature: T (k,), m (k, N), free_energy (k,), hessian_min_eig (k,),
+    and why it ended ("spinodal", "merged" or "range end")."""
+
+    T: list = field(default_factory=list)
+    x: list = field(default_factory=list)
+    free_energy: list = field(default_factory=list)
+    hessian_min_eig: list = field(default_factory=list)
+    end: str = "range end"
+
+    @property
+    def m(self) -> np.ndarray:
+        return np.tanh(np.array(self.x))
+
+    def to_dict(self) -> dict:
+        return {"T": list(map(float, self.T)), "m": self.m.tolist(),
+                "free_energy": list(map(float, self.free_energy)),
+                "hessian_min_eig": list(map(float, self.hessian_min_eig)), "end": self.end}
+
+
+@dataclass(frozen=True)
+class Branches:
+    """All branches over a temperature grid, and the number of minima alive at each temperature."""
+
+    temperatures: np.ndarray
+    branches: list
+    count: np.ndarray
+    method: str
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "temperatures": self.temperatures.tolist(),
+                "count": self.count.tolist(), "branches": [b.to_dict() for b in self.branches]}
+
+    def plot(self, path: str, exact: tuple[np.ndarray, np.ndarray] | None = None) -> str:
+        """Free energy of every branch against T, and the number of minima against T; ``exact`` =
+        (T, F) adds the exact free energy for comparison."""
+        fig, (ax_f, ax_n) = new_figure(1, 2, size=(10, 4))
+        for k, b in enumerate(self.branches):
+            ax_f.plot(b.T, b.free_energy, lw=1.2, label=f"branch {k} ({b.end})" if k < 8 else None)
+        if exact is not None:
+            ax_f.plot(exact[0], exact[1], "k--", lw=1.5, label="exact F")
+        ax_f.set_xlabel("T")
+        ax_f.set_ylabel(f"{self.method} free energy")
+        ax_f.legend(fontsize=7)
+        ax_n.step(self.temperatures, self.count, where="mid")
+        ax_n.set_xlabel("T")
+        ax_n.set_ylabel("number of minima")
+        return save_figure(fig, path)
+
+
+def _grid(temperatures: Any) -> np.ndarray:
+    grid = np.asarray([check_temperature(t) for t in np.atleast_1d(temperatures)], dtype=np.float64)
+    if grid.size < 2 or not (np.all(np.diff(grid) > 0) or np.all(np.diff(grid) < 0)):
+        raise ThermopotError("temperatures must hold at least two values, strictly increasing or decreasing")
+    return grid
+
+
+def follow_minima(model: Model | str, temperatures: Any, method: str = "tap2", starts: int = 64,
+                  reseed: int | None = None, seed: Any = None, backend: Any = None, *,
+                  tol: float = 1e-10, dedup_tol: float = 1e-6, degenerate_tol: float = 1e-7,
+                  max_iter: int = 60) -> Branches:
+    """Follow every minimum of ``method`` over the temperature grid (monotone, >= 2 values)."""
+    model = resolve_model(model)
+    grid = _grid(temperatures)
+    order = method_order(method)
+    xp = get_namespace(backend)
+    rng = np.random.default_rng(seed)
+    reseed = max(1, starts // 4) if reseed is None else int(reseed)
+    first = find_minima(model, grid[0], method, starts, rng, xp, tol=tol, dedup_tol=dedup_tol,
+                        degenerate_tol=degenerate_tol)
+    branches: list[Branch] = []
+    alive: list[Branch] = []
+
+    def start_branch(T: float, m: np.ndarray, free: float, lam: float) -> None:
+        b = Branch(T=[T], x=[np.arctanh(m)], free_energy=[free], hessian_min_eig=[lam])
+        branches.append(b)
+        alive.append(b)
+
+    for a in np.flatnonzero(first.is_minimum):
+        start_branch(grid[0], first.m[a], first.free_energy[a], first.hessian_min_eig[a])
+    count = [len(alive)]
+    for T in grid[1:]:
+        if alive:
+            pred = np.array([b.x[-1] if len(b.T) < 2 else
+                             b.x[-1] + (b.x[-1] - b.x[-2]) * (T - b.T[-1]) / (b.T[-1] - b.T[-2]) for b in alive])
+            R = free_energy_interaction(model, T, order, xp)
+            st = newton_batch(R, asarray(pred, xp), T, xp, tol=tol, max_iter=max_iter)
+            lam, kind = classify(R, st.x, T, degenerate_tol, xp)
+            free = to_numpy(free_energy_of_x(R, st.x, T, xp))
+            x_new, conv = to_numpy(st.x), to_numpy(st.converged)
+            step = np.array([np.abs(np.tanh(p) - np.tanh(b.x[-1])).max() for p, b in zip(pred, alive)])
+            jump = np.abs(np.tanh(x_new) - np.tanh(pred)).max(axis=1) > np.maximum(0.1, 10 * step)
+            survivors = []
+            for i in np.argsort(np.abs(np.tanh(x_new) - np.tanh(pred)).max(axis=1)):
+                b = alive[i]
+                if not conv[i] or kind[i] != 0 or jump[i]:
+                    b.end = "spinodal"
+                elif any(np.abs(np.tanh(x_new[i]) - np.tanh(s.x[-1])).max() < dedup_tol for s in survivors):
+                    b.end = "merged"
+                else:
+                    b.T.append(T), b.x.append(x_new[i]), b.free_energy.append(free[i])
+                    b.hessian_min_eig.append(lam[i])
+                    survivors.append(b)
+            alive[:] = survivors
+        fresh = find_minima(model, T, method, reseed, rng, xp, tol=tol, dedup_tol=dedup_tol,
+                            degenerate_tol=degenerate_tol)
+        for a in np.flatnonzero(fresh.is_minimum):
+            if all(np.abs(fresh.m[a] - np.tanh(b.x[-1])).max() >= dedup_tol for b in alive):
+                start_branch(T, fresh.m[a], fresh.free_energy[a], fresh.hessian_min_eig[a])
+        count.append(len(alive))
+    return Branches(temperatures=grid, branches=branches, count=np.array(count), method=method)
