@@ -172,3 +172,31 @@ def test_bench_quick_json(capsys):
     assert rows and all({"name", "value", "unit", "backend", "note"} <= set(r) for r in rows)
     assert any(r["name"].startswith("speed-up") for r in rows)
     assert all(r["value"] > 0 for r in rows)
+
+
+def test_minima_json_matches_python_api(capsys):
+    from thermopot.solvers import find_minima
+
+    data = _run_json(capsys, ["minima", "curie-weiss:n=20", "--T", "0.5", "--method", "nmf", "--starts", "16",
+                              "--seed", "3", "--json"])
+    assert {"count", "minima", "saddles", "starts", "seconds"} <= set(data)
+    assert data["count"] == 2 and data["starts"] == 16
+    assert {"m", "free_energy", "hessian_min_eig", "plefka_valid", "basin_fraction"} <= set(data["minima"][0])
+    res = find_minima(resolve_model("curie-weiss:n=20"), 0.5, "nmf", 16, 3)
+    np.testing.assert_allclose([row["m"] for row in data["minima"]], res.m[res.is_minimum], atol=1e-12)
+
+
+def test_sample_json_fields(capsys):
+    data = _run_json(capsys, ["sample", "random:n=6,seed=1", "--T", "1", "--chains", "8", "--sweeps", "50",
+                              "--json"])
+    assert {"magnetization", "magnetization_stderr", "energy", "energy_stderr", "tau_int", "seconds"} <= set(data)
+    assert len(data["magnetization"]) == 6
+
+
+@pytest.mark.parametrize("argv", [["minima", "sk:n=8,seed=0", "--T", "0.5", "--method", "tap9"],
+                                  ["minima", "sk:n=8,seed=0", "--T", "-1"],
+                                  ["sample", "sk:n=8,seed=0", "--T", "0", "--chains", "4"]])
+def test_minima_and_sample_bad_input(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("thermopot: error:") and len(err.strip().splitlines()) == 1

@@ -179,3 +179,26 @@ def test_interaction_part_is_g_plus_t_times_the_entropy(order):
     np.testing.assert_allclose(pot.interaction(m, gradient=True)[1], pot.gradient(m) - T * np.arctanh(m), atol=1e-12)
     hess = pot.hessian(m) - np.stack([np.diag(T / (1 - row**2)) for row in m])
     np.testing.assert_allclose(pot.interaction(m, hessian=True)[1], hess, atol=1e-12)
+
+
+def test_shipped_programs_equal_a_fresh_compilation():
+    """The JSON programs that spare SymPy at run time are exactly what the compiler makes now."""
+    import json
+
+    from thermopot._meanfield_code import PROGRAMS_FILE, program_from_dict
+    from thermopot._meanfield_program import compile_program
+    from thermopot.symbolic.orders import MAX_ORDER
+
+    stored = json.loads(PROGRAMS_FILE.read_text())
+    assert sorted(map(int, stored)) == list(range(1, MAX_ORDER + 1))
+    for order in range(1, MAX_ORDER + 1):
+        assert program_from_dict(stored[str(order)]) == compile_program(order)
+
+
+def test_numeric_code_does_not_import_sympy():
+    import subprocess
+    import sys
+
+    code = "import sys, thermopot.meanfield, thermopot.solvers; print('sympy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._meanfield_program import Network, Program
+from ._meanfield_code import Network, Program
 
 _LETTERS = "abcdefghijklmnopqrstuvwxy"  # vertex labels; "z" is the batch axis
 

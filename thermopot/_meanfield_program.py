@@ -19,70 +19,27 @@ O(B N^3) for cycles through order 4.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from functools import lru_cache
 from math import factorial
 
 import numpy as np
 import sympy as sp
 
+from ._meanfield_code import BondGroup, Network, Program, UniPoly, write_programs
 from .symbolic.plefka import plefka_expansion
 
 _X, _Y = sp.symbols("x y")
 
 
-def _coeffs(p: sp.Poly) -> np.ndarray:
-    """Coefficients low -> high degree of a univariate polynomial, as float64."""
-    return np.array([float(c) for c in reversed(p.all_coeffs())], dtype=np.float64)
+def _coeffs(p: sp.Poly) -> tuple:
+    """Coefficients low -> high degree of a univariate polynomial, as floats."""
+    return tuple(float(c) for c in reversed(p.all_coeffs()))
 
 
-@dataclass(frozen=True)
-class UniPoly:
-    """A univariate polynomial with its first two derivatives (coefficients low -> high)."""
-
-    c0: tuple
-    c1: tuple
-    c2: tuple
-
-    @classmethod
-    def from_sympy(cls, p: sp.Poly) -> "UniPoly":
-        p = sp.Poly(p, _X)
-        return cls(tuple(_coeffs(p)), tuple(_coeffs(p.diff(_X))), tuple(_coeffs(p.diff(_X).diff(_X))))
-
-
-@dataclass(frozen=True)
-class BondGroup:
-    """All two-block quotients with J^power: sum_{x,y} J^power_xy f(m_x) f(m_y) sum_ij C_ij m_x^i m_y^j.
-
-    ``left[j]`` = f(x) c_j(x) with c_j(x) = sum_i C_ij x^i, ``right[j]`` = f(y) y^j (P is symmetric).
-    """
-
-    order: int
-    power: int
-    left: tuple[UniPoly, ...]
-    right: tuple[UniPoly, ...]
-
-
-@dataclass(frozen=True)
-class Network:
-    """coef * sum over ALL maps of the blocks of prod_edges J^a prod_b q_b(m): a tensor contraction."""
-
-    order: int
-    coef: float
-    polys: tuple[UniPoly, ...]
-    edges: tuple[tuple[int, int, int], ...]
-
-
-@dataclass(frozen=True)
-class Program:
-    order: int
-    bonds: tuple[BondGroup, ...]
-    networks: tuple[Network, ...]
-
-    @property
-    def powers(self) -> tuple[int, ...]:
-        """The elementwise powers of J the program uses."""
-        return tuple(sorted({b.power for b in self.bonds} | {a for n in self.networks for *_, a in n.edges}))
+def _unipoly(p: sp.Poly) -> UniPoly:
+    """A polynomial in x with its first two derivatives, as coefficient tuples."""
+    p = sp.Poly(p, _X)
+    return UniPoly(_coeffs(p), _coeffs(p.diff(_X)), _coeffs(p.diff(_X).diff(_X)))
 
 
 def _set_partitions(items: list) -> list[list[list]]:
@@ -142,7 +99,7 @@ def compile_program(order: int) -> Program:
                     bond_polys[a] = bond_polys.get(a, 0) + weight * qs[0] * qs[1].subs(_X, _Y)
                 else:
                     networks.append(Network(g.order, float(weight),
-                                            tuple(UniPoly.from_sympy(sp.Poly(q, _X)) for q in qs),
+                                            tuple(_unipoly(sp.Poly(q, _X)) for q in qs),
                                             tuple((b, c, a) for (b, c), a in merged.items())))
     bonds = []
     for a, P in sorted(bond_polys.items()):
@@ -154,7 +111,13 @@ def compile_program(order: int) -> Program:
         cols: dict[int, sp.Expr] = {}
         for (i, j), c in R.terms():
             cols[j] = cols.get(j, 0) + c * _X**i
-        left = tuple(UniPoly.from_sympy(sp.Poly(f * cj, _X)) for j, cj in sorted(cols.items()))
-        right = tuple(UniPoly.from_sympy(sp.Poly(f * _X**j, _X)) for j in sorted(cols))
+        left = tuple(_unipoly(sp.Poly(f * cj, _X)) for j, cj in sorted(cols.items()))
+        right = tuple(_unipoly(sp.Poly(f * _X**j, _X)) for j in sorted(cols))
         bonds.append(BondGroup(a, a, left, right))
     return Program(order, tuple(bonds), tuple(networks))
+
+
+if __name__ == "__main__":  # regenerate the shipped programs
+    from .symbolic.orders import MAX_ORDER
+
+    write_programs([compile_program(k) for k in range(1, MAX_ORDER + 1)])

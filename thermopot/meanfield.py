@@ -28,12 +28,12 @@ import numpy as np
 
 from ._meanfield_eval import coupling_powers, interaction
 from ._meanfield_multispin import ProductStateEnergy
-from ._meanfield_program import compile_program
+from ._meanfield_code import load_program
 from .backend import asarray, default_block_size, get_namespace, namespace_of, to_numpy
 from .errors import ThermopotError
 from .exact import check_temperature
 from .models import Model, MultiSpinModel, PairwiseModel, resolve_model
-from .symbolic.plefka import check_order
+from .symbolic.orders import check_order
 
 __all__ = ["MeanFieldPotential", "mean_field", "gibbs_free_energy", "gibbs_gradient", "gibbs_hessian",
            "plefka_valid", "plefka_margin"]
@@ -87,7 +87,7 @@ class MeanFieldPotential:
             xp = self.xp
             self.h = asarray(model.h, xp)
             self.J = asarray(model.J, xp)
-            self.program = compile_program(self.order)
+            self.program = load_program(self.order)
             self.powers = coupling_powers(xp, self.J, self.program)
             self.J2 = self.J**2
 

@@ -27,6 +27,9 @@ from ..report import Check, write_report
 MODULES: tuple[str, ...] = (
     "thermodynamics",
     "minima",
+    "plefka",
+    "sampling",
+    "learning",
 )
 
 

@@ -8,16 +8,19 @@ the restricted free energy F_a and magnetisation m_a as its exact counterpart:
   (mean field neglects the O(1) fluctuation part of F_a, so F differs by O(1), i.e. O(1/N) per spin);
 - SK (N = 16, 18, T = 0.4): the lowest naive mean-field minimum is the exact ground basin (the basin of
   lowest F_a), within the O(1/sqrt(N)) accuracy of mean field per spin;
-- the fraction of the exact Boltzmann weight carried by matched basins is reported.
+- the fraction of the exact Boltzmann weight carried by matched basins is reported;
+- continuation in T (Curie-Weiss N = 16, nMF): two minima below T_c = (N-1)/N and one above, the
+  ferromagnetic branches ending at T_c, with every branch's free energy and the exact F(T) in a figure.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..exact import thermodynamics
 from ..models import curie_weiss, hopfield, random_patterns, sk
 from ..report import new_figure, save_figure
-from ..solvers import compare_with_exact
+from ..solvers import compare_with_exact, follow_minima
 
 #: max |m_k - m_a,k| allowed for a matched minimum of a mean-field (low-T, well separated) basin
 M_TOL = 0.05
@@ -85,9 +88,28 @@ def _ground_basin_checks(ctx, seeds: list[int], n: int, T: float) -> None:
                        f"O(1/sqrt(N)) = {1 / np.sqrt(n):.2f} per spin here")
 
 
+def _continuation_checks(ctx, n: int) -> None:
+    """Curie-Weiss nMF minima followed in T: two branches that meet at T_c = (N-1)/N (pitchfork), one
+    minimum above; with the exact F(T) for comparison in the figure."""
+    temps = np.linspace(0.5, 1.3, 17 if ctx.quick else 41)
+    model = curie_weiss(n)
+    branches = follow_minima(model, temps, "nmf", starts=32, seed=ctx.seed)
+    exact = np.array([thermodynamics(model, T, progress=False).free_energy for T in temps])
+    figure = branches.plot(ctx.figure("curie-weiss-continuation"), exact=(temps, exact))
+    tc = (n - 1) / n
+    expected = np.where(temps < tc, 2, 1)
+    ctx.check(f"number of nMF minima against T = 2 below T_c, 1 above [Curie-Weiss N={n}]", branches.count,
+              expected, 0.0, figure=figure, note=f"T_c = (N-1)/N = {tc:.4f}; grid step {temps[1] - temps[0]:.3g}")
+    merged = [b.T[-1] for b in branches.branches if b.end == "merged"]
+    ctx.check(f"ferromagnetic branches end at T_c [Curie-Weiss N={n}]", merged[0] if merged else np.inf, tc,
+              temps[1] - temps[0], note="last temperature of the branch that merges into the paramagnetic "
+                                        "minimum, within one grid step of T_c")
+
+
 def run(ctx) -> None:
     """Register the minima-versus-exact-library checks."""
     _library_checks(ctx, "Curie-Weiss N=16", curie_weiss(16), 0.5, ("nmf", "tap2", "tap3"))
     xi = random_patterns(16, 2, seed=ctx.seed)
     _library_checks(ctx, "Hopfield N=16 p=2", hopfield(xi), 0.2, ("nmf", "tap2"))
     _ground_basin_checks(ctx, [0, 1] if ctx.quick else [0, 1, 2, 3], 16 if ctx.quick else 18, 0.4)
+    _continuation_checks(ctx, 16)

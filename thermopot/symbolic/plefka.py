@@ -32,16 +32,15 @@ from functools import lru_cache
 
 import sympy as sp
 
-from ..errors import ThermopotError
 from ._plefka_graphs import automorphisms
 from ._plefka_store import GraphTerm, check_irreducible, derive_graph_terms, load_graph_terms
+from .orders import MAX_ORDER, check_order
 
 __all__ = ["plefka_expansion", "PlefkaExpansion", "GraphTerm", "check_irreducible", "derive_graph_terms",
            "MAX_ORDER", "beta", "m", "h", "J", "N"]
 
 #: the highest order accepted (shipped precomputed; a cold derivation of order 6 takes ~20-40 s on 2
 #: cores, while order 7 did not finish within 15 min, the graph enumeration being brute force)
-MAX_ORDER = 6
 
 beta = sp.Symbol("beta", positive=True)
 N = sp.Symbol("N", integer=True, positive=True)
@@ -50,19 +49,6 @@ h = sp.IndexedBase("h")
 J = sp.IndexedBase("J")
 _INDICES = sp.symbols("i j k l p q", integer=True)
 _ROOT = sp.Symbol("r", integer=True)
-
-
-def check_order(order: int) -> int:
-    """``order`` as an int in 1..MAX_ORDER, or a ThermopotError naming the problem."""
-    try:
-        ok = not isinstance(order, bool) and int(order) == order
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ThermopotError(f"Plefka order must be an integer, got {order!r}")
-    if not 1 <= int(order) <= MAX_ORDER:
-        raise ThermopotError(f"Plefka order must be between 1 and {MAX_ORDER}, got {order}")
-    return int(order)
 
 
 def entropy_term(x: sp.Expr) -> sp.Expr:

@@ -1,0 +1,90 @@
+"""The compiled array programs of the Plefka expansion (see :mod:`thermopot._meanfield_program` for how
+they are made), and their on-disk form: plain numbers in JSON, so that evaluating a mean-field
+potential never needs SymPy. Orders shipped in ``symbolic/data/meanfield_programs.json`` load
+instantly; any other order is compiled from the symbolic terms on first use.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+#: shipped programs, written by ``python -m thermopot._meanfield_program`` (regenerate after changing
+#: the derivation or the compiler; the tests compare it with a fresh compilation)
+PROGRAMS_FILE = Path(__file__).parent / "symbolic" / "data" / "meanfield_programs.json"
+
+
+@dataclass(frozen=True)
+class UniPoly:
+    """A univariate polynomial with its first two derivatives (coefficients low -> high)."""
+
+    c0: tuple
+    c1: tuple
+    c2: tuple
+
+
+@dataclass(frozen=True)
+class BondGroup:
+    """All two-block quotients with J^power: sum_{x,y} J^power_xy f(m_x) f(m_y) sum_ij C_ij m_x^i m_y^j.
+
+    ``left[j]`` = f(x) c_j(x) with c_j(x) = sum_i C_ij x^i, ``right[j]`` = f(y) y^j (P is symmetric).
+    """
+
+    order: int
+    power: int
+    left: tuple[UniPoly, ...]
+    right: tuple[UniPoly, ...]
+
+
+@dataclass(frozen=True)
+class Network:
+    """coef * sum over ALL maps of the blocks of prod_edges J^a prod_b q_b(m): a tensor contraction."""
+
+    order: int
+    coef: float
+    polys: tuple[UniPoly, ...]
+    edges: tuple[tuple[int, int, int], ...]
+
+
+@dataclass(frozen=True)
+class Program:
+    order: int
+    bonds: tuple[BondGroup, ...]
+    networks: tuple[Network, ...]
+
+    @property
+    def powers(self) -> tuple[int, ...]:
+        """The elementwise powers of J the program uses."""
+        return tuple(sorted({b.power for b in self.bonds} | {a for n in self.networks for *_, a in n.edges}))
+
+
+def _poly(d: dict) -> UniPoly:
+    return UniPoly(tuple(d["c0"]), tuple(d["c1"]), tuple(d["c2"]))
+
+
+def program_from_dict(d: dict) -> Program:
+    """The inverse of ``dataclasses.asdict`` for a Program."""
+    bonds = tuple(BondGroup(b["order"], b["power"], tuple(map(_poly, b["left"])), tuple(map(_poly, b["right"])))
+                  for b in d["bonds"])
+    networks = tuple(Network(n["order"], n["coef"], tuple(map(_poly, n["polys"])), tuple(map(tuple, n["edges"])))
+                     for n in d["networks"])
+    return Program(d["order"], bonds, networks)
+
+
+def write_programs(programs: list[Program], path: Path = PROGRAMS_FILE) -> None:
+    """Store compiled programs as JSON (one entry per order)."""
+    path.write_text(json.dumps({str(p.order): asdict(p) for p in programs}, separators=(",", ":")))
+
+
+@lru_cache(maxsize=None)
+def load_program(order: int) -> Program:
+    """The array program of ``order``: from the shipped file when it holds it, else compiled now."""
+    if PROGRAMS_FILE.exists():
+        stored = json.loads(PROGRAMS_FILE.read_text())
+        if str(order) in stored:
+            return program_from_dict(stored[str(order)])
+    from ._meanfield_program import compile_program  # noqa: PLC0415 (SymPy only when needed)
+
+    return compile_program(order)
