@@ -31,7 +31,7 @@ from ._meanfield_multispin import ProductStateEnergy
 from ._meanfield_code import load_program
 from .backend import asarray, default_block_size, get_namespace, namespace_of, to_numpy
 from .errors import ThermopotError
-from .exact import check_temperature
+from .checks import check_temperature
 from .models import Model, MultiSpinModel, PairwiseModel, resolve_model
 from .symbolic.orders import check_order
 

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Callable
@@ -15,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_temperature
 from ..backend import backend_name, get_namespace, resolve_block_size, synchronize, to_float, to_numpy
-from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from .accumulate import TileStats, stream_stats
 from .guard import check_size
@@ -24,17 +23,6 @@ from .tiles import HalfSplitEnergy
 
 #: show a progress bar (progress=None) when a job is estimated to take longer than this, seconds
 PROGRESS_AFTER_SECONDS = 3.0
-
-
-def check_temperature(T: Any) -> float:
-    """T as a float, refusing T <= 0, NaN and infinity with a clear message."""
-    try:
-        t = float(T)
-    except (TypeError, ValueError):
-        raise ThermopotError(f"temperature T must be a number, got {T!r}") from None
-    if not math.isfinite(t) or t <= 0:
-        raise ThermopotError(f"temperature T must be finite and > 0, got {T!r}")
-    return t
 
 
 def progress_wrapper(progress: bool | None, seconds: float, total: int, desc: str) -> Callable | None:

@@ -14,13 +14,13 @@ regulariser is asked for.
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..backend import to_numpy
+from ..checks import read_npz
 from ..errors import ThermopotError
 
 
@@ -154,13 +154,7 @@ def load_dataset(path: str | os.PathLike, *, binary01: bool = False) -> Dataset:
     """Read a data set ``.npz`` (``samples`` (M, N), optional ``weights`` (M,)), with a clear error for a
     missing, unreadable or incomplete file and for values that are not spins."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise DataError(f"data file {path!r} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise DataError(f"data file {path!r} is not a readable .npz file ({exc})") from None
+    arrays = read_npz(path, "data", DataError)
     if "samples" not in arrays:
         raise DataError(f"data file {path!r} holds {sorted(arrays)}; a data set needs 'samples' (M, N) "
                         "and optionally 'weights' (M,)")

@@ -14,7 +14,8 @@ import numpy as np
 
 from ..backend import default_block_size, get_namespace, to_numpy
 from ..errors import ThermopotError
-from ..exact import check_size, check_temperature
+from ..checks import check_temperature
+from ..exact import check_size
 from ..models import Model, resolve_model
 from ..states import index_to_spins, state_blocks
 

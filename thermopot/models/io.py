@@ -6,11 +6,11 @@ A pairwise model file holds ``h`` (N,) and ``J`` (N, N); a multi-spin model file
 from __future__ import annotations
 
 import os
-import zipfile
 from typing import Any
 
 import numpy as np
 
+from ..checks import read_npz
 from ..errors import ModelError
 from .families import from_spec
 from .multispin import MultiSpinModel
@@ -29,13 +29,7 @@ def save_model(path: str | os.PathLike, model: Model) -> None:
 def load_model(path: str | os.PathLike) -> Model:
     """Read a model from a ``.npz`` file, with a clear error for a missing, corrupt or incomplete file."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise ModelError(f"model file {path!r} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ModelError(f"model file {path!r} is not a readable .npz file ({exc})") from None
+    arrays = read_npz(path, "model", ModelError)
     meta = {"source": path}
     if "J" in arrays:
         n = arrays["J"].shape[0] if arrays["J"].ndim == 2 else 0

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..backend import asarray, backend_name, get_namespace, synchronize, to_numpy
 from ..errors import ModelError, ThermopotError
-from ..exact import check_temperature
+from ..checks import check_temperature
 from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
 from .kernels import METHODS, SCANS, Hook, flip_thresholds, make_kernel
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult

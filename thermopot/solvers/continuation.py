@@ -18,7 +18,7 @@ import numpy as np
 
 from ..backend import asarray, get_namespace, to_numpy
 from ..errors import ThermopotError
-from ..exact import check_temperature
+from ..checks import check_temperature
 from ..models import Model, resolve_model
 from ..report import new_figure, save_figure
 from .minima import classify, find_minima

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..backend import asarray, backend_name, get_namespace, to_numpy
 from ..errors import ThermopotError
-from ..exact import check_temperature
+from ..checks import check_temperature
 from ..models import Model, PairwiseModel, resolve_model
 from .dedup import flip_partners, unique_points
 from .newton import NewtonState, free_energy_of_x, newton_batch, relax_batch, scaled_hessian

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from types import ModuleType
 from typing import Any
 
@@ -13,17 +12,6 @@ from ..errors import ThermopotError
 
 #: tolerance on |sum_i x_i - 1| for a point of the probability simplex
 SIMPLEX_TOL = 1e-9
-
-
-def temperature(T: Any) -> float:
-    """``T`` as a finite positive float."""
-    try:
-        value = float(T)
-    except (TypeError, ValueError):
-        raise ThermopotError(f"temperature T must be a real number, got {T!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ThermopotError(f"temperature T must be finite and > 0, got {value}")
-    return value
 
 
 def real(x: Any, name: str, xp: ModuleType, min_ndim: int = 1) -> Any:

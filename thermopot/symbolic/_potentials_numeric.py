@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import namespace_of
+from ..checks import check_temperature
 from ..errors import ThermopotError
 from . import _potentials_checks as chk
 
@@ -47,7 +48,7 @@ def _covariance(p: Any, xp: ModuleType) -> Any:
 
 def _energies(E: Any, T: Any, *others: Any) -> tuple[ModuleType, Any, float]:
     xp = namespace_of(E, *others)
-    return xp, chk.real(E, "energies E", xp), chk.temperature(T)
+    return xp, chk.real(E, "energies E", xp), check_temperature(T)
 
 
 def log_partition(E: Any, T: float) -> Any:
@@ -178,7 +179,7 @@ def training_Phi_linear(theta: Any, features: Any, w: Any, T: float) -> LinearPh
     dPhi/dtheta = X^T (p - w) (moment matching) and d2Phi/dtheta2 = Cov_p(X) / T, which is positive
     semidefinite: Phi is convex in any linear coupling set, reduced or not. theta: (P,) or (B, P)."""
     xp = namespace_of(theta, features, w)
-    T = chk.temperature(T)
+    T = check_temperature(T)
     X = chk.real(features, "features X", xp, min_ndim=2)
     theta = chk.real(theta, "couplings theta", xp)
     if X.ndim != 2 or theta.ndim > 2 or theta.shape[-1] != X.shape[1]:
