@@ -32,8 +32,9 @@ def golf_course(n: int, depth: float) -> MultiSpinModel:
     return MultiSpinModel.from_energy_table(energies)
 
 
-def _stationary_checks(ctx, ax, n: int, T: float, chains: int, sweeps: int, figure: str) -> None:
-    """Per-spin magnetisation and energy z-checks; draws sampled vs exact m with error bars on ``ax``."""
+def _stationary_checks(ctx, axes, n: int, T: float, chains: int, sweeps: int, figure: str) -> None:
+    """Per-spin magnetisation and energy z-checks; draws sampled vs exact m with error bars and the
+    differences with their 4-stderr tolerances on the two ``axes``."""
     seed = ctx.seed + 1
     model = random_pairwise(n, seed=seed)
     exact = thermodynamics(model, T, progress=False)
@@ -50,14 +51,25 @@ def _stationary_checks(ctx, ax, n: int, T: float, chains: int, sweeps: int, figu
     ctx.check(f"sampled energy U = exact {tag}", res.energy, exact.energy, Z_MAX * res.energy_stderr, figure=figure,
               note=f"tolerance 4 stderr = {Z_MAX * res.energy_stderr:.2e} (z = {z:+.2f}); {run}, "
                    f"tau_int = {res.tau_int['energy']:.2f} sweeps")
+    ax, ax_d = axes
     ax.errorbar(exact.magnetization, res.magnetization, yerr=res.magnetization_stderr, fmt="o", ms=4, capsize=2,
                 label=f"sampled +- 1 stderr ({run})")
     lims = [min(ax.get_xlim()[0], ax.get_ylim()[0]), max(ax.get_xlim()[1], ax.get_ylim()[1])]
     ax.plot(lims, lims, "k--", lw=1, label="sampled = exact")
     ax.set_xlabel("exact <s_k> (enumeration)")
     ax.set_ylabel("sampled <s_k>")
-    ax.set_title(f"random pairwise N={n}, T={T:g}: heat bath", fontsize=9)
+    ax.set_title(f"random pairwise N={n}, T={T:g}: heat bath, sequential scan", fontsize=9)
     ax.legend(fontsize=7)
+    spins = np.arange(n)
+    ax_d.errorbar(spins, res.magnetization - exact.magnetization, yerr=res.magnetization_stderr, fmt="o", ms=4,
+                  capsize=2, label="sampled - exact +- 1 stderr")
+    ax_d.fill_between(spins, -Z_MAX * res.magnetization_stderr, Z_MAX * res.magnetization_stderr, color="grey",
+                      alpha=0.25, step="mid", label="tolerance: 4 stderr")
+    ax_d.axhline(0.0, color="k", lw=1)
+    ax_d.set_xlabel("spin k")
+    ax_d.set_ylabel("sampled <s_k> - exact <s_k>")
+    ax_d.set_title("differences against the sampler's own error bars", fontsize=9)
+    ax_d.legend(fontsize=7)
 
 
 def _escape_checks(ctx, ax, n: int, T: float, depths, scans, chains: int, figure: str) -> None:
@@ -81,7 +93,8 @@ def _escape_checks(ctx, ax, n: int, T: float, depths, scans, chains: int, figure
     ax.set_ylim(1.0 / chains, 1.0)
     ax.set_xlabel("escape time t (single-spin updates)")
     ax.set_ylabel("P(escape time > t)")
-    ax.set_title(f"golf course N={n}, T={T:g}; dotted: geometric, mean 1 + e^(Delta/T)", fontsize=9)
+    ax.set_title(f"golf course N={n}, T={T:g}: escape times\ndotted: geometric with mean 1 + exp(Delta/T)",
+                 fontsize=9)
     ax.legend(fontsize=7)
 
 
@@ -89,8 +102,8 @@ def run(ctx) -> None:
     """Stationary averages (N = 10) and golf-course escape times (N = 6); quick: shorter runs."""
     q = ctx.quick
     figure = ctx.figure("sampled-vs-exact")
-    fig, (ax_m, ax_t) = new_figure(1, 2, size=(10.0, 4.2))
-    _stationary_checks(ctx, ax_m, 10, 1.0, 64 if q else 128, 2000 if q else 10000, figure)
+    fig, (ax_m, ax_d, ax_t) = new_figure(1, 3, size=(14.0, 4.2))
+    _stationary_checks(ctx, (ax_m, ax_d), 10, 1.0, 64 if q else 128, 2000 if q else 10000, figure)
     _escape_checks(ctx, ax_t, 6, 1.0, (3.0,) if q else (3.0, 5.0), ("random", "sequential"), 3000 if q else 10000,
                    figure)
     save_figure(fig, figure)
