@@ -1,0 +1,16 @@
+"""Data sets: bundled binarised handwritten digits, random patterns with chosen weights, user files.
+
+- :func:`load_digits` (N = 16 or 25 pixels, any subset of the classes 0..9): derived from the UCI optical
+  digits (CC BY 4.0, see ``LICENSE-digits.txt``) by ``make_digits.py``; shipped as ``digits.npz``, so no
+  download and no scikit-learn is needed.
+- :func:`random_patterns_dataset`: M distinct random patterns of N spins with uniform, geometric or
+  given weights.
+- :func:`load_dataset`: a user ``.npz`` file (``samples`` (M, N) +-1, optional ``weights`` (M,)).
+"""
+
+from ..learning.data import DataError, Dataset, load_dataset
+from .digits import Digits, binarize, downsample, load_digits, resampling_matrix
+from .patterns import random_patterns_dataset
+
+__all__ = ["load_digits", "Digits", "random_patterns_dataset", "load_dataset", "Dataset", "DataError",
+           "downsample", "binarize", "resampling_matrix"]
