@@ -225,3 +225,15 @@ def test_model_specs_and_bad_block_size():
         thermodynamics(sk(4, seed=0), 1.0, block_size=-3)
     with pytest.raises(ThermopotError, match="labels"):
         restricted_free_energies(sk(4, seed=0), 1.0, np.zeros(15, dtype=int))
+
+
+def test_gibbs_potential_at_low_temperature():
+    """At T = 0.01 the susceptibility underflows at the naive start; the damped, capped Newton step
+    still reaches G(0) = -T log 2 for one spin in a field, and G(<s>) = F for a random model."""
+    g = gibbs_potential(PairwiseModel([0.7], [[0.0]]), [0.0], 0.01)
+    assert g.converged and g.value == pytest.approx(-0.01 * math.log(2), abs=1e-12)
+    assert g.field[0] == pytest.approx(-0.7, abs=1e-9)
+    model = random_pairwise(4, seed=2)
+    for T in (0.1, 0.05):
+        th = thermodynamics(model, T)
+        assert gibbs_potential(model, th.magnetization, T).value == pytest.approx(th.free_energy, abs=1e-10)

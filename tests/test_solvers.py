@@ -120,3 +120,23 @@ def test_numpy_and_cupy_agree():
     b = find_minima(model, 0.4, "tap2", starts=64, seed=3, backend="cupy")
     assert a.count == b.count
     np.testing.assert_allclose(a.m, b.m, atol=1e-8)
+
+
+def test_continuation_keeps_branches_that_move_fast_on_their_first_step():
+    """Near T_c the ferromagnetic m changes by more than 0.1 per grid step: still one branch each."""
+    br = follow_minima(curie_weiss(20), [0.93, 0.88, 0.83, 0.78], "nmf", starts=32, seed=0)
+    assert [b.end for b in br.branches] == ["range end", "range end"]
+    assert all(len(b.T) == 4 for b in br.branches)
+
+
+def test_critical_point_is_not_many_minima():
+    """At T_c = (N-1)/N the minimum at m = 0 is quartic: the starts must not stop at distinct points."""
+    res = find_minima(curie_weiss(20), 0.95, "nmf", starts=64, seed=0)
+    assert res.count + res.saddles <= 2 and np.abs(res.m).max() < 1e-3
+
+
+def test_comparison_refuses_a_landscape_at_another_temperature():
+    from thermopot.landscape import local_minima
+
+    with pytest.raises(ThermopotError, match="T ="):
+        compare_with_exact(curie_weiss(8), 0.5, "nmf", landscape=local_minima(curie_weiss(8), T=1.0))

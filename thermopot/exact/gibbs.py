@@ -50,20 +50,24 @@ def _phi_and_moments(model: Model, lam: np.ndarray, m: np.ndarray, T: float, bac
 def _gibbs_point(model: Model, m: np.ndarray, T: float, tol: float, max_iter: int, backend: Any):
     lam = T * np.arctanh(m)
     phi, mag, chi = _phi_and_moments(model, lam, m, T, backend)
+    scale = 1.0 + np.abs(model.walsh_terms()[1]).sum()  # energy scale: the largest field ever needed
     for it in range(1, max_iter + 1):
         grad = m - mag
         if np.abs(grad).max() < tol:
-            return phi, lam, T * np.linalg.inv(chi), it - 1, True
-        step = T * np.linalg.solve(chi, grad)
+            return phi, lam, it - 1, True, chi
+        # Levenberg-damped Newton step; at low T chi can underflow to 0 (all weight on one state),
+        # so the step is also capped in size, and the line search keeps phi increasing
+        damping = 1e-12 * max(1.0, np.abs(np.diag(chi)).max())
+        step = T * np.linalg.solve(chi + damping * np.eye(len(m)), grad)
+        step *= min(1.0, (scale + np.abs(lam).max()) / max(np.abs(step).max(), 1e-300))
         slope, t = float(grad @ step), 1.0
         while True:
             new_phi, new_mag, new_chi = _phi_and_moments(model, lam + t * step, m, T, backend)
-            if new_phi >= phi + 1e-4 * t * slope or t < 1e-10:
+            if new_phi >= phi + 1e-4 * t * slope - 1e-13 * abs(phi) or t < 1e-10:
                 break
             t *= 0.5
         lam, phi, mag, chi = lam + t * step, new_phi, new_mag, new_chi
-    ok = np.abs(m - mag).max() < tol
-    return phi, lam, T * np.linalg.inv(chi), max_iter, bool(ok)
+    return phi, lam, max_iter, bool(np.abs(m - mag).max() < tol), chi
 
 
 def gibbs_potential(model: Model | str, m: Any, T: float, *, tol: float = 1e-10, max_iter: int = 100,
@@ -82,7 +86,12 @@ def gibbs_potential(model: Model | str, m: Any, T: float, *, tol: float = 1e-10,
         raise ThermopotError("every magnetisation must be finite and strictly inside (-1, 1): "
                              "G(m) is infinite on the faces of the cube")
     rows = [_gibbs_point(model, row, T, tol, max_iter, backend) for row in np.atleast_2d(arr)]
-    value, field, hess, iters, conv = (np.array([r[i] for r in rows]) for i in range(5))
+    value, field, iters, conv = (np.array([r[i] for r in rows]) for i in range(4))
+    try:
+        hess = np.array([T * np.linalg.inv(r[4]) for r in rows])
+    except np.linalg.LinAlgError:
+        raise ThermopotError(f"the susceptibility at the conjugate field is singular at T = {T:g}: "
+                             "G(m) is not twice differentiable there (raise T or move m inside the cube)") from None
     if arr.ndim == 1:
         return GibbsPotential(arr, float(value[0]), field[0], hess[0], int(iters[0]), bool(conv[0]))
     return GibbsPotential(arr, value, field, hess, iters, conv)

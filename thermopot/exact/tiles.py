@@ -24,6 +24,7 @@ import numpy as np
 
 from ..backend import asarray
 from ..states import index_to_bits, walsh_energies
+from .guard import check_size
 
 
 def _bits(index: Any, n: int, xp: ModuleType) -> Any:
@@ -68,6 +69,7 @@ class HalfSplitEnergy:
         v_vals, v_inv = np.unique(vb[cross], return_inverse=True)
         self.dense = len(v_vals) > self.DENSE_FACTOR * self.nb + 8
         if self.dense:
+            check_size(n, xp, per_state_bytes=24.0, what="the energy table of a dense multi-spin model")
             table = np.zeros(2**n)
             np.add.at(table, masks, couplings)
             self.table = xp.reshape(walsh_energies(asarray(table, xp)), (2**self.nb, 2**self.na))

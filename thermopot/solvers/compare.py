@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ThermopotError
 from ..landscape import Landscape, local_minima
 from ..models import Model, resolve_model
 from .minima import Minima, find_minima
@@ -48,6 +49,9 @@ def compare_with_exact(model: Model | str, T: float, method: str = "tap2", *, mi
     model = resolve_model(model)
     minima = minima or find_minima(model, T, method, starts, seed, backend)
     landscape = landscape or local_minima(model, T=T, backend=backend)
+    if landscape.T != minima.T or not np.isclose(minima.T, T):
+        raise ThermopotError(f"minima (T = {minima.T}) and landscape (T = {landscape.T}) must both be "
+                             f"computed at T = {T}: the landscape needs T for its per-basin F_a and m_a")
     rows = np.flatnonzero(minima.is_minimum)
     basins = np.flatnonzero(landscape.strict)
     m_mf, m_ex = minima.m[rows], landscape.magnetization[basins]

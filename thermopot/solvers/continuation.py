@@ -117,15 +117,19 @@ def follow_minima(model: Model | str, temperatures: Any, method: str = "tap2", s
             lam, kind = classify(R, st.x, T, degenerate_tol, xp)
             free = to_numpy(free_energy_of_x(R, st.x, T, xp))
             x_new, conv = to_numpy(st.x), to_numpy(st.converged)
-            step = np.array([np.abs(np.tanh(p) - np.tanh(b.x[-1])).max() for p, b in zip(pred, alive)])
-            jump = np.abs(np.tanh(x_new) - np.tanh(pred)).max(axis=1) > np.maximum(0.1, 10 * step)
+            dist = np.abs(np.tanh(x_new) - np.tanh(pred)).max(axis=1)
+            moved = np.array([np.abs(np.tanh(b.x[-1]) - np.tanh(b.x[-2])).max() if len(b.T) > 1 else 0.0
+                              for b in alive])
+            jump = dist > np.maximum(0.5, 10 * moved)  # landed in another basin, far from the prediction
             survivors = []
-            for i in np.argsort(np.abs(np.tanh(x_new) - np.tanh(pred)).max(axis=1)):
+            for i in np.argsort(dist):
                 b = alive[i]
-                if not conv[i] or kind[i] != 0 or jump[i]:
+                if not conv[i] or kind[i] != 0:
                     b.end = "spinodal"
                 elif any(np.abs(np.tanh(x_new[i]) - np.tanh(s.x[-1])).max() < dedup_tol for s in survivors):
                     b.end = "merged"
+                elif jump[i]:
+                    b.end = "spinodal"
                 else:
                     b.T.append(T), b.x.append(x_new[i]), b.free_energy.append(free[i])
                     b.hessian_min_eig.append(lam[i])

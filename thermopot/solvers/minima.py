@@ -133,7 +133,7 @@ def polish(R: Any, x: Any, T: float, xp: Any, *, tol: float, dedup_tol: float, m
     the Newton run of their first member (the clustering makes the O(N^3) phase cost O(U N^3) with U
     distinct points instead of O(B N^3))."""
     reps, labels = unique_points(xp.tanh(x), dedup_tol / 100, xp)
-    state = newton_batch(R, xp.take(x, reps, axis=0), T, xp, tol=tol, max_iter=max_iter)
+    state = newton_batch(R, xp.take(x, reps, axis=0), T, xp, tol=tol, step_tol=dedup_tol / 10, max_iter=max_iter)
     return NewtonState(x=xp.take(state.x, labels, axis=0), converged=xp.take(state.converged, labels),
                        iterations=xp.take(state.iterations, labels), residual=xp.take(state.residual, labels))
 

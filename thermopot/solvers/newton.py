@@ -62,7 +62,8 @@ def relax_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-6
     """Damped fixed-point iteration x <- x - a F(x), i.e. m <- tanh((1 - a) x + a beta h(m)), with a
     per-start step a (grown by 1.5 after a decrease of G, halved otherwise, at most 1). -F is a descent
     direction of G in x (dG/dx = D F / beta), so each start slides into a basin of a minimum at O(B N^2)
-    per iteration for order <= 2; it stops when max_k |F_k| < tol. Returns the relaxed x."""
+    per iteration for order <= 2; a start stops when max_k |m_k - tanh(beta h_k)| < tol (saturated
+    spins, clipped at |x| = X_MAX, count as solved). Returns the relaxed x."""
     x = xp.clip(xp.asarray(x0, dtype=xp.float64), -X_MAX, X_MAX)
     beta = 1.0 / T
     step = xp.full((x.shape[0],), 0.5)
@@ -71,7 +72,7 @@ def relax_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-6
     for _ in range(max_iter):
         xa = xp.take(x, active, axis=0)
         F = xa + beta * R.gradient(xp.tanh(xa))
-        moving = xp.max(xp.abs(F), axis=1) >= tol
+        moving = xp.max(xp.abs(xp.tanh(xa) - xp.tanh(xa - F)), axis=1) >= tol  # |m - tanh(beta h)|
         if not bool(xp.any(moving)):
             break
         active, xa, F = active[moving], xa[moving], F[moving]
@@ -95,18 +96,19 @@ class NewtonState:
     residual: Any
 
 
-def newton_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-10, max_iter: int = 200,
-                 max_step: float = 36.0, floor: float = 1e-8) -> NewtonState:
-    """Run the saddle-free Newton iteration from every row of x0 until max residual < tol."""
+def newton_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-10, step_tol: float = 1e-7,
+                 max_iter: int = 200, max_step: float = 36.0, floor: float = 1e-8) -> NewtonState:
+    """Run the saddle-free Newton iteration from every row of x0 until the residual is below ``tol``
+    AND the Newton step moves m by less than ``step_tol`` (near a degenerate, e.g. critical, minimum the
+    residual ~ |m - m*|^3 is tiny long before m has converged)."""
     beta = 1.0 / T
     x = xp.clip(xp.asarray(x0, dtype=xp.float64), -X_MAX, X_MAX)
     b = x.shape[0]
     converged = xp.zeros(b, dtype=bool)
     iterations = xp.zeros(b, dtype=xp.int64)
     res = residual(R, x, T, xp)
-    for _ in range(max_iter):
-        converged = converged | (res < tol)
-        active = xp.nonzero(~converged)[0]
+    active = xp.arange(b)
+    for it in range(max_iter + 1):  # the last pass only tests convergence
         if active.shape[0] == 0:
             break
         xa = xp.take(x, active, axis=0)
@@ -122,6 +124,13 @@ def newton_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-
         step = xp.where(sq > 1e-150, step, -F)
         scale = xp.minimum(1.0, max_step / xp.maximum(xp.max(xp.abs(step), axis=1), 1e-300))
         step = step * scale[:, None]
+        done = (xp.take(res, active) < tol) & (xp.max(xp.abs((sq * sq) * step), axis=1) < step_tol)
+        converged[active] = done
+        keep = ~done
+        active, xa, step, scale, inv, rhs = (active[keep], xa[keep], step[keep], scale[keep], inv[keep],
+                                             rhs[keep])
+        if active.shape[0] == 0 or it == max_iter:
+            break
         g0 = free_energy_of_x(R, xa, T, xp)
         slope = -T * T * xp.sum(inv * rhs * rhs, axis=1) * scale   # (dG/dx) . step, <= 0
         t = xp.ones(active.shape[0])
@@ -138,5 +147,4 @@ def newton_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-
         x[active] = new_x
         iterations[active] += 1
         res[active] = residual(R, new_x, T, xp)
-    converged = converged | (res < tol)
     return NewtonState(x=x, converged=converged, iterations=iterations, residual=res)

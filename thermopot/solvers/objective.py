@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..backend import namespace_of
 from ..errors import ThermopotError
 from ..meanfield import MeanFieldPotential, mean_field
 from ..models import Model
@@ -45,4 +46,4 @@ def plefka_valid(model: Model, m: Any, T: float) -> Any:
     """Plefka's convergence condition at each row of m (rows of a (0, N) array give an empty result)."""
     if m.shape[0] == 0:
         return m[:, 0] > 0
-    return mean_field(model, T, 1).plefka_valid(m)
+    return mean_field(model, T, 1, backend=namespace_of(m)).plefka_valid(m)
