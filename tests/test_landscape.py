@@ -4,7 +4,7 @@ import pytest
 from conftest import brute_force
 from thermopot.exact import restricted_free_energies
 from thermopot.landscape import local_minima
-from thermopot.models import curie_weiss, random_multispin, ring, sk
+from thermopot.models import MultiSpinModel, curie_weiss, random_multispin, ring, sk
 from thermopot.states import all_states, spins_to_index
 
 
@@ -24,7 +24,9 @@ def descend(model, s):
         s[k] *= -1
 
 
-@pytest.mark.parametrize("model", [sk(8, seed=3), random_multispin(7, order=3, seed=1)], ids=["sk", "multispin"])
+@pytest.mark.parametrize("model", [sk(8, seed=3), random_multispin(7, order=3, seed=1),
+                                   MultiSpinModel.from_energy_table(np.random.default_rng(2).normal(size=2**8))],
+                         ids=["sk", "multispin", "energy-table"])
 def test_minima_and_basins_against_explicit_descent(model, backend):
     land = local_minima(model, T=0.6, backend=backend)
     s = all_states(model.n)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .backend import backend_name, get_namespace, resolve_block_size, synchronize, to_numpy
 from .exact import check_size, restricted_free_energies
+from .exact.tiles import HalfSplitEnergy
 from .models import Model, resolve_model
 from .states import index_to_spins
 
@@ -62,16 +63,26 @@ class Landscape:
                 "backend": self.backend, "seconds": self.seconds}
 
 
-def _descent_step(model: Model, n: int, xp: Any, block: int, tol: float):
-    """next[i] (steepest-descent neighbour, or i itself) and strictness for all states, streamed."""
+def energy_table(model: Model, xp: Any, block: int) -> Any:
+    """E(s) of all 2^N states in index order, streamed through the tile engine (O(2^N) memory)."""
+    split = HalfSplitEnergy(model, xp)
+    table = xp.empty(2**model.n, dtype=xp.float64)
+    for tile in split.tiles(block):
+        table[xp.reshape(split.full_index(tile), (-1,))] = xp.reshape(tile.energy, (-1,))
+    return table
+
+
+def _descent_step(table: Any, n: int, xp: Any, block: int, tol: float):
+    """next[i] (steepest-descent neighbour, or i itself) and strictness for all states, from the energy
+    table: dE_k(i) = E(i xor 2^k) - E(i), O(N) per state for any model."""
     nxt, strict = [], []
+    bits = xp.left_shift(xp.ones(n, dtype=xp.int64), xp.arange(n, dtype=xp.int64))
     for start in range(0, 2**n, block):
         idx = xp.arange(start, min(start + block, 2**n), dtype=xp.int64)
-        de = model.flip_energy_changes(index_to_spins(idx, n, xp))
+        de = xp.take(table, xp.bitwise_xor(idx[:, None], bits[None, :])) - xp.take(table, idx)[:, None]
         best = xp.argmin(de, axis=1)
         lowest = xp.min(de, axis=1)
-        moved = xp.bitwise_xor(idx, xp.left_shift(xp.ones_like(idx), best))
-        nxt.append(xp.where(lowest < -tol, moved, idx))
+        nxt.append(xp.where(lowest < -tol, xp.bitwise_xor(idx, xp.take(bits, best)), idx))
         strict.append(lowest > tol)
     return xp.concat(nxt), xp.concat(strict)
 
@@ -83,19 +94,20 @@ def local_minima(model: Model | str, *, T: float | None = None, backend: Any = N
     model = resolve_model(model)
     xp = get_namespace(backend)
     n = model.n
-    check_size(n, xp, per_state_bytes=24.0, what="the exact landscape")
+    check_size(n, xp, per_state_bytes=32.0, what="the exact landscape")
     start = time.perf_counter()
-    _, couplings = model.walsh_terms()
-    tol = 1e-12 * max(1.0, float(np.abs(couplings).sum()))
+    masks, couplings = model.walsh_terms()
+    tol = 1e-12 * max(1.0, float(np.abs(couplings[masks != 0]).sum()))  # the constant moves no flip
     block = max(1, resolve_block_size(block_size, xp) // n)
-    nxt, strict = _descent_step(model, n, xp, block, tol)
+    table = energy_table(model, xp, block * n)
+    nxt, strict = _descent_step(table, n, xp, block, tol)
     while True:  # pointer jumping: O(2^N log depth)
         jumped = xp.take(nxt, nxt)
         if bool(xp.all(jumped == nxt)):
             break
         nxt = jumped
     fixed = xp.nonzero(nxt == xp.arange(2**n, dtype=xp.int64))[0]  # ascending indices
-    energies = model.energy(index_to_spins(fixed, n, xp))
+    energies = xp.take(table, fixed)
     order = xp.argsort(energies)
     basin = xp.take(xp.argsort(order), xp.searchsorted(fixed, nxt))  # row in the energy order
     fixed, energies = xp.take(fixed, order), xp.take(energies, order)
