@@ -58,6 +58,8 @@ def test_plateaus_are_listed_but_not_counted():
     land = local_minima(ring(6))
     assert land.count == 2 and len(land.indices) > 2
     assert set(land.indices[land.strict]) == {0, 63}
+    d = land.to_dict()
+    assert d["count"] == len(d["minima"]) == 2 and len(d["plateaus"]) == len(land.indices) - 2
 
 
 def test_to_dict_fields():

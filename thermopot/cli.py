@@ -120,18 +120,19 @@ def _landscape(args: argparse.Namespace) -> Output:
     headers = ["#", "state", "energy", "basin size", "strict"]
     if args.T is not None:
         headers += ["F_a", "mean m_a"]
+    stable = sorted(data["minima"] + data["plateaus"], key=lambda r: r["row"])
     rows = []
-    for a, row in enumerate(data["minima"][:max(args.limit, 0)]):
-        cells = [str(a), _signs(row["state"]), f"{row['energy']:.8g}", str(row["basin_size"]),
-                 "yes" if row.get("strict", True) else "no"]
+    for row in stable[:max(args.limit, 0)]:
+        cells = [str(row["row"]), _signs(row["state"]), f"{row['energy']:.8g}", str(row["basin_size"]),
+                 "yes" if bool(land.strict[row["row"]]) else "no"]
         if args.T is not None:
             cells += [f"{row['free_energy']:.8g}", f"{np.mean(row['magnetization']):+.4f}"]
         rows.append(cells)
-    text = [f"{land.count} strict single-flip minima ({len(data['minima'])} stable states) in "
+    text = [f"{land.count} strict single-flip minima ({len(stable)} stable states) in "
             f"{land.seconds:.3g} s" + (f", per-basin quantities at T = {args.T:g}" if args.T is not None else ""),
             text_table(headers, rows)]
-    if len(data["minima"]) > len(rows):
-        text.append(f"... {len(data['minima']) - len(rows)} more (see --json or --limit)")
+    if len(stable) > len(rows):
+        text.append(f"... {len(stable) - len(rows)} more (see --json or --limit)")
     return Output(data, "\n".join(text))
 
 

@@ -49,17 +49,20 @@ class Landscape:
         return int(self.strict.sum())
 
     def to_dict(self) -> dict:
-        """JSON-ready fields (design.md, `thermopot landscape`)."""
-        minima = []
+        """JSON-ready fields (design.md, `thermopot landscape`): ``minima`` lists the ``count`` strict
+        minima, ``plateaus`` the other stable states (a zero-cost flip), both sorted by energy; the row
+        numbers ``row`` are those of ``basin``."""
+        rows = []
         for a in range(len(self.energies)):
-            row = {"state": self.states[a].tolist(), "index": int(self.indices[a]),
-                   "energy": float(self.energies[a]), "basin_size": int(self.basin_size[a]),
-                   "strict": bool(self.strict[a])}
+            row = {"row": a, "state": self.states[a].tolist(), "index": int(self.indices[a]),
+                   "energy": float(self.energies[a]), "basin_size": int(self.basin_size[a])}
             if self.free_energy is not None:
                 row.update(free_energy=float(self.free_energy[a]),
                            magnetization=self.magnetization[a].tolist())
-            minima.append(row)
-        return {"count": self.count, "stable_states": len(minima), "T": self.T, "minima": minima,
+            rows.append(row)
+        return {"count": self.count, "T": self.T,
+                "minima": [r for r, ok in zip(rows, self.strict) if ok],
+                "plateaus": [r for r, ok in zip(rows, self.strict) if not ok],
                 "backend": self.backend, "seconds": self.seconds}
 
 
