@@ -95,8 +95,10 @@ def restricted_free_energies(model: Model | str, T: float, labels: Any, *, backe
         with np.errstate(divide="ignore", invalid="ignore"):
             tile_log_z = -beta * cmin + xp.log(z)
             mean_e = cmin + xp.bincount(lab, weights=w * (e - shift), minlength=k) / z
-            mags = xp.stack([xp.bincount(lab, weights=w * spins[:, j], minlength=k) / z
-                             for j in range(model.n)], axis=1)
+            # one bincount over (label, spin) pairs: bin a * N + j collects w s_j of label a
+            pairs = xp.reshape(lab[:, None] * model.n + xp.arange(model.n, dtype=xp.int64)[None, :], (-1,))
+            sums = xp.bincount(pairs, weights=xp.reshape(w[:, None] * spins, (-1,)), minlength=k * model.n)
+            mags = xp.reshape(sums, (k, model.n)) / z[:, None]
         size = size + xp.bincount(lab, minlength=k)
         log_z, parts = _merge(log_z, parts, tile_log_z, [mean_e, mags], xp)
     total = np.logaddexp.reduce(to_numpy(log_z))
