@@ -215,6 +215,17 @@ def _validate(args: argparse.Namespace) -> Output:
     return Output(data, checks_table(checks) + "\n" + summary, 0 if not failed else 1)
 
 
+@command("entropic", "entropic forces in SGD: charge identities, gradient balance, symmetries (the entropic "
+         "validation)", QUICK,
+         arg("--out", default="entropic-report", metavar="DIR", help="report folder (default: ./entropic-report)"),
+         arg("--seed", type=int, default=0, help="seed of the runs"), JSON)
+def _entropic(args: argparse.Namespace) -> Output:
+    from .entropic.cli import entropic_command  # noqa: PLC0415
+
+    data, text = entropic_command(args)
+    return Output(data, text, 0 if data["passed"] else 1)
+
+
 @command("bench", "benchmarks: throughput against baselines", QUICK, JSON,
          arg("--only", default=None, metavar="NAMES", help="comma-separated benchmark modules"))
 def _bench(args: argparse.Namespace) -> Output:

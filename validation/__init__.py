@@ -30,6 +30,7 @@ MODULES: tuple[str, ...] = (
     "plefka",
     "sampling",
     "learning",
+    "entropic",
 )
 
 

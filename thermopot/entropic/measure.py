@@ -1,0 +1,136 @@
+"""Measurements on networks with a rescaling symmetry (theory-entropic.md sections 3-4).
+
+A network here has ``outer`` and ``inner`` parameter names and ``hidden_axes`` (name -> the axis that
+indexes hidden units), as the networks of thermopot.entropic.networks do. Everything is vectorised over
+the leading run axis B and works on NumPy and CuPy arrays.
+
+- charge C = |u|^2 - |w|^2 (- |b|^2): sum of squares of the outer minus the inner parameters;
+  per neuron C_i = |u_:i|^2 - |w_i|^2 - b_i^2; with layer-wise rates C = |u|^2/eta_u - |w|^2/eta_w;
+- gradient norms |g_u|^2, |g_w|^2 (+ |g_b|^2 in the inner group), per layer and per neuron;
+- E_B |g_B|^2 for batches of size S, estimated without bias from per-sample gradients;
+- the top Hessian eigenvalue by power iteration on finite-difference Hessian-vector products.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..backend import namespace_of, to_numpy
+from .sgd import Network, Params, SGDError, learning_rates
+
+
+def _square_sums(arrays: Mapping[str, Any], names: tuple[str, ...], hidden_axes: Mapping[str, int] | None,
+                 rates: Mapping[str, Any] | None = None) -> Any:
+    """sum over ``names`` of |a|^2 (/ rate) per run (B,), or per hidden unit (B, h) when ``hidden_axes``."""
+    total = 0.0
+    for k in names:
+        a = arrays[k]
+        xp = namespace_of(a)
+        sq = a * a
+        if hidden_axes is None:
+            s = xp.sum(xp.reshape(sq, (sq.shape[0], -1)), axis=1)
+        else:
+            axes = tuple(i for i in range(1, sq.ndim) if i != hidden_axes[k])
+            s = xp.sum(sq, axis=axes) if axes else sq
+        if rates is not None:
+            s = s / xp.reshape(rates[k], (-1,) + (1,) * (s.ndim - 1))
+        total = total + s
+    return total
+
+
+def _hidden(network: Any, per_neuron: bool) -> Mapping[str, int] | None:
+    if not per_neuron:
+        return None
+    if getattr(network, "hidden_axes", None) is None:
+        raise SGDError(f"{type(network).__name__} declares no hidden_axes: per-neuron quantities are undefined")
+    return network.hidden_axes
+
+
+def charge(network: Any, params: Params, *, per_neuron: bool = False, lr: Mapping[str, Any] | None = None) -> Any:
+    """The rescaling charge C = sum_outer |p|^2 / eta_p - sum_inner |p|^2 / eta_p (eta_p = 1 unless
+    layer-wise rates ``lr`` name -> number or (B,) are given): (B,), or (B, h) per hidden unit
+    (C_i = |u_:i|^2 - |w_i|^2 - b_i^2)."""
+    hidden = _hidden(network, per_neuron)
+    if lr is not None:
+        first = params[network.outer[0]]
+        lr = learning_rates(lr, network.outer + network.inner, first.shape[0], namespace_of(first))
+    return _square_sums(params, network.outer, hidden, lr) - _square_sums(params, network.inner, hidden, lr)
+
+
+def gradient_norms(network: Any, grads: Params, *, per_neuron: bool = False) -> dict[str, Any]:
+    """``{"outer": sum_outer |g_p|^2, "inner": sum_inner |g_p|^2}``, each (B,) or (B, h) per hidden unit."""
+    hidden = _hidden(network, per_neuron)
+    return {"outer": _square_sums(grads, network.outer, hidden), "inner": _square_sums(grads, network.inner, hidden)}
+
+
+def per_sample_gradients(network: Network, params: Params, x: Any, y: Any) -> Params:
+    """The gradient of each sample's loss: name -> (B, K, *shape) for x (B, K, d_in) (the runs are
+    repeated K times and each sample is a batch of one)."""
+    xp = namespace_of(x)
+    B, K = x.shape[:2]
+    tiled = {k: xp.reshape(xp.broadcast_to(v[:, None], (B, K, *v.shape[1:])), (B * K, *v.shape[1:]))
+             for k, v in params.items()}
+    g = network.gradients(tiled, xp.reshape(x, (B * K, 1, x.shape[2])), xp.reshape(y, (B * K, 1, y.shape[2])))
+    return {k: xp.reshape(v, (B, K, *v.shape[1:])) for k, v in g.items()}
+
+
+def expected_batch_gradient_norms(network: Any, params: Params, x: Any, y: Any, batch_size: int, *,
+                                  per_neuron: bool = False) -> dict[str, Any]:
+    """E_B |g_B|^2 for batches of ``batch_size`` S drawn with replacement, from K samples x (B, K, d_in):
+
+        E_B |g_B|^2 = |grad L|^2 + Tr Sigma / S,
+
+    with the unbiased estimates Tr Sigma = K/(K-1) (<|g_s|^2> - |<g_s>|^2) and |grad L|^2 = |<g_s>|^2 -
+    Tr Sigma / K. Returned as {"outer", "inner"} (B,) or (B, h) per hidden unit."""
+    K = x.shape[1]
+    if K < 2 or int(batch_size) < 1:
+        raise SGDError(f"need at least 2 samples and batch size >= 1, got K={K}, S={batch_size!r}")
+    xp = namespace_of(x)
+    g = per_sample_gradients(network, params, x, y)
+    hidden = _hidden(network, per_neuron)
+    mean = {k: xp.mean(v, axis=1) for k, v in g.items()}
+    out = {}
+    for side in ("outer", "inner"):
+        names = getattr(network, side)
+        per_sample = _square_sums({k: xp.reshape(g[k], (-1, *g[k].shape[2:])) for k in names}, names, hidden)
+        second = xp.mean(xp.reshape(per_sample, (x.shape[0], K, *per_sample.shape[1:])), axis=1)
+        first = _square_sums(mean, names, hidden)
+        trace = (second - first) * K / (K - 1)
+        out[side] = first - trace / K + trace / int(batch_size)
+    return out
+
+
+def hessian_vector_product(network: Network, params: Params, x: Any, y: Any, v: Params, eps: float = 1e-5) -> Params:
+    """H v ~ (g(theta + eps v) - g(theta - eps v)) / (2 eps), central differences of the analytic
+    gradient of the batch mean loss (error O(eps^2 |v|^3))."""
+    plus = network.gradients({k: params[k] + eps * v[k] for k in params}, x, y)
+    minus = network.gradients({k: params[k] - eps * v[k] for k in params}, x, y)
+    return {k: (plus[k] - minus[k]) / (2 * eps) for k in params}
+
+
+def _dot(a: Params, b: Params) -> Any:
+    xp = namespace_of(*a.values())
+    return sum(xp.sum(xp.reshape(a[k] * b[k], (a[k].shape[0], -1)), axis=1) for k in a)
+
+
+def top_hessian_eigenvalue(network: Network, params: Params, x: Any, y: Any, *, iters: int = 100,
+                           eps: float = 1e-5, seed: int = 0) -> np.ndarray:
+    """The largest-magnitude eigenvalue of the Hessian of the batch mean loss, per run (B,), by power
+    iteration v <- H v / |H v| from a random start, the Rayleigh quotient v^T H v at the end."""
+    xp = namespace_of(*params.values())
+    rng = np.random.default_rng(seed)
+    v = {k: xp.asarray(rng.standard_normal(p.shape)) for k, p in params.items()}
+    for _ in range(int(iters)):
+        norm = xp.sqrt(_dot(v, v))
+        v = {k: a / xp.reshape(norm, (-1,) + (1,) * (a.ndim - 1)) for k, a in v.items()}
+        hv = hessian_vector_product(network, params, x, y, v, eps)
+        rayleigh = _dot(v, hv)
+        v = hv
+    return to_numpy(rayleigh)
+
+
+__all__ = ["charge", "expected_batch_gradient_norms", "gradient_norms", "hessian_vector_product",
+           "per_sample_gradients", "top_hessian_eigenvalue"]
