@@ -9,6 +9,7 @@ import pytest
 
 import thermopot
 from thermopot.datasets import (DataError, Dataset, binarize, downsample, load_dataset, load_digits,
+                                noisy_patterns_dataset,
                                 random_patterns_dataset, resampling_matrix)
 from thermopot.datasets.digits import derive_digits
 from thermopot.errors import ThermopotError
@@ -183,7 +184,23 @@ def test_load_user_dataset(tmp_path):
     (lambda: random_patterns_dataset(4, 3, weights=1.5), "\\(0, 1\\]"),
     (lambda: random_patterns_dataset(4, 3, weights="x"), "ratio q"),
     (lambda: downsample(np.zeros((2, 7, 7)), 4), "shape \\(M, 8, 8\\)"),
+    (lambda: noisy_patterns_dataset(6, 2, 5, 0.5), "flip probability"),
+    (lambda: noisy_patterns_dataset(6, 0, 5, 0.1), "number of centres"),
+    (lambda: noisy_patterns_dataset(6, 2, 0, 0.1), "copies"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ThermopotError, match=match):
         call()
+
+
+def test_noisy_patterns_flip_each_spin_with_the_given_probability():
+    data, labels = noisy_patterns_dataset(20, 3, 2000, 0.2, seed=7)
+    assert data.samples.shape == (6000, 20) and data.samples.dtype == np.int8
+    assert np.array_equal(labels, np.repeat([0, 1, 2], 2000))
+    for mu in range(3):
+        rows = data.samples[labels == mu].astype(float)
+        centre = np.sign(rows.mean(axis=0))  # the majority of copies keeps the centre's sign
+        flipped = np.mean(rows != centre)
+        assert abs(flipped - 0.2) < 4 * np.sqrt(0.2 * 0.8 / rows.size)
+    clean, _ = noisy_patterns_dataset(20, 3, 4, 0.0, seed=7)
+    assert len(np.unique(clean.samples, axis=0)) == 3

@@ -226,6 +226,18 @@ def _entropic(args: argparse.Namespace) -> Output:
     return Output(data, text, 0 if data["passed"] else 1)
 
 
+@command("knowledge", "the He-Lubchenko pipeline: full description, potentials, bound states, retrieval, "
+         "under-representation, mixture remedy", QUICK,
+         arg("--dataset", default="digits", metavar="NAME",
+             help="digits (N = 16), clusters (N = 12), or a .npz data set (default: digits)"),
+         arg("--seed", type=int, default=0, help="seed of every random start and chain"), BACKEND, JSON)
+def _knowledge(args: argparse.Namespace) -> Output:
+    from .knowledge.cli import knowledge_command  # noqa: PLC0415
+
+    data, text = knowledge_command(args)
+    return Output(data, text)
+
+
 @command("bench", "benchmarks: throughput against baselines", QUICK, JSON,
          arg("--only", default=None, metavar="NAMES", help="comma-separated benchmark modules"))
 def _bench(args: argparse.Namespace) -> Output:

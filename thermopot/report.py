@@ -60,6 +60,23 @@ class Check:
                    passed=bool(difference <= tolerance), module=module,
                    figure=None if figure is None else os.fspath(figure), note=note, detail=detail)
 
+    @classmethod
+    def bound(cls, name: str, value: Any, *, lower: float | None = None, upper: float | None = None,
+              module: str = "", figure: str | os.PathLike | None = None, note: str | None = None) -> "Check":
+        """A check of ``lower <= value <= upper`` (an inequality predicted by theory, e.g. a count of at
+        least 2 minima): ``theory`` is the bound the value is compared with, ``difference`` how far the
+        value lies outside the interval (0 inside), ``tolerance`` 0."""
+        if lower is None and upper is None:
+            raise ThermopotError(f"check {name!r}: give a lower or an upper bound")
+        v = _as_value(value)
+        below = max(0.0, lower - float(np.min(v))) if lower is not None else 0.0
+        above = max(0.0, float(np.max(v)) - upper) if upper is not None else 0.0
+        theory = lower if (lower is not None and (below > 0 or upper is None)) else upper
+        difference = max(below, above) if np.all(np.isfinite(v)) else float("inf")
+        return cls(name=name, theory=float(theory), exact=v, tolerance=0.0, difference=difference,
+                   passed=bool(difference == 0.0), module=module,
+                   figure=None if figure is None else os.fspath(figure), note=note)
+
     @property
     def verdict(self) -> str:
         """"pass" or "FAIL"."""

@@ -30,6 +30,7 @@ MODULES: tuple[str, ...] = (
     "plefka",
     "sampling",
     "learning",
+    "knowledge",
     "entropic",
 )
 
@@ -51,10 +52,18 @@ class Context:
     def check(self, name: str, theory: Any, exact: Any, tol: float, figure: str | None = None,
               note: str | None = None) -> Check:
         """Record (and return) the check ``max |theory - exact| <= tol``."""
-        result = Check.compare(name, theory, exact, tol, module=self.module, figure=figure, note=note)
+        return self._record(Check.compare(name, theory, exact, tol, module=self.module, figure=figure, note=note))
+
+    def bound(self, name: str, value: Any, *, lower: float | None = None, upper: float | None = None,
+              figure: str | None = None, note: str | None = None) -> Check:
+        """Record (and return) the check ``lower <= value <= upper`` (see :meth:`Check.bound`)."""
+        return self._record(Check.bound(name, value, lower=lower, upper=upper, module=self.module, figure=figure,
+                                        note=note))
+
+    def _record(self, result: Check) -> Check:
         self.checks.append(result)
         if self.progress is not None:
-            self.progress.set_postfix_str(f"{name}: {result.verdict}", refresh=True)
+            self.progress.set_postfix_str(f"{result.name}: {result.verdict}", refresh=True)
         return result
 
     def figure(self, name: str) -> str:

@@ -4,13 +4,13 @@
   digits (CC BY 4.0, see ``LICENSE-digits.txt``) by ``make_digits.py``; shipped as ``digits.npz``, so no
   download and no scikit-learn is needed.
 - :func:`random_patterns_dataset`: M distinct random patterns of N spins with uniform, geometric or
-  given weights.
+  given weights; :func:`noisy_patterns_dataset`: M random centres with noisy copies (labelled clusters).
 - :func:`load_dataset`: a user ``.npz`` file (``samples`` (M, N) +-1, optional ``weights`` (M,)).
 """
 
 from ..learning.data import DataError, Dataset, load_dataset
 from .digits import Digits, binarize, downsample, load_digits, resampling_matrix
-from .patterns import random_patterns_dataset
+from .patterns import noisy_patterns_dataset, random_patterns_dataset
 
-__all__ = ["load_digits", "Digits", "random_patterns_dataset", "load_dataset", "Dataset", "DataError",
+__all__ = ["load_digits", "Digits", "random_patterns_dataset", "noisy_patterns_dataset", "load_dataset", "Dataset", "DataError",
            "downsample", "binarize", "resampling_matrix"]

@@ -51,3 +51,22 @@ def random_patterns_dataset(n: int, m: int, weights: Any = None, seed: int | Non
     w = _pattern_weights(weights, int(m))
     index = np.random.default_rng(seed).choice(2 ** int(n), size=int(m), replace=False)
     return Dataset(index_to_spins(index, int(n), np, np.int8), w)
+
+
+def noisy_patterns_dataset(n: int, m: int, copies: int, flip: float, *, seed: int | None = None
+                           ) -> tuple[Dataset, np.ndarray]:
+    """M random centres xi^mu of N spins, each with ``copies`` noisy copies (every spin flipped
+    independently with probability ``flip``): a clustered data set whose moments lie inside the
+    pairwise family (no infinite couplings). Returns (data set of M x copies rows, label mu of each row)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_SPINS:
+        raise DataError(f"number of spins n must be an integer in 1..{MAX_SPINS}, got {n!r}")
+    for value, name in ((m, "number of centres m"), (copies, "copies")):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise DataError(f"{name} must be an integer >= 1, got {value!r}")
+    if not 0.0 <= float(flip) < 0.5:
+        raise DataError(f"the flip probability must lie in [0, 0.5), got {flip!r}")
+    rng = np.random.default_rng(seed)
+    centres = rng.choice(np.array([-1, 1], dtype=np.int8), size=(int(m), int(n)))
+    noise = np.where(rng.random((int(m) * int(copies), int(n))) < float(flip), -1, 1).astype(np.int8)
+    samples = np.repeat(centres, int(copies), axis=0) * noise
+    return Dataset(samples, np.ones(len(samples))), np.repeat(np.arange(int(m)), int(copies))

@@ -14,6 +14,6 @@ __all__ = ["plefka_expansion", "PlefkaExpansion", "potentials", "plefka"]
 def __getattr__(name: str) -> Any:
     if name in ("plefka_expansion", "PlefkaExpansion"):
         return getattr(importlib.import_module(".plefka", __name__), name)
-    if name in ("potentials", "plefka"):
+    if name in ("potentials", "plefka", "entropic"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

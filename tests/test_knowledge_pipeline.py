@@ -1,0 +1,89 @@
+"""The knowledge pipeline end to end (small sizes) and ``thermopot knowledge``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from thermopot.cli import main
+from thermopot.datasets import noisy_patterns_dataset
+from thermopot.errors import SizeError, ThermopotError
+from thermopot.knowledge import pipeline
+from thermopot.knowledge.pipeline import Settings, run_knowledge
+from thermopot.learning import Dataset
+
+#: the fields of `thermopot knowledge --json` fixed by the issue
+FIELDS = ("n", "patterns", "gap", "T_star", "phi_minima", "full_potential_minima", "reduced_potential_minima",
+          "training_minima", "spurious_minima", "kl_single", "kl_mixture", "coverage_single", "coverage_mixture",
+          "rare_weight_threshold")
+
+TINY = Settings(reduced_starts=1, reduced_pattern_starts=1, potential_starts=2, temperatures=(0.7, 6.0),
+                m_values=(2, 3), counts_starts=1, counts_pattern_starts=3, chains=32, sweeps=50,
+                trap_temperatures=(0.3, 0.2), trap_chains=8, trap_updates=20_000, frequency_sweeps=200,
+                rare_factors=(1.0, 0.1, 0.01), samples=500, em_iterations=2)
+
+
+@pytest.fixture(scope="module")
+def run():
+    return run_knowledge("clusters", settings=TINY, progress=False)
+
+
+def test_summary_holds_every_field_with_consistent_values(run):
+    s = run.summary()
+    for field in FIELDS:
+        assert field in s
+    data = run.data.unique()
+    assert s["n"] == 12 and s["patterns"] == data.size == run.description.m
+    assert s["gap"] == pytest.approx(12.0)  # eps N with eps = 1
+    m = s["patterns"]
+    assert s["T_star"] == pytest.approx(s["gap"] / np.log((2**12 - m) / m), rel=1e-12)
+    assert s["phi_minima"] == 1 and s["full_potential_minima"] == 1
+    assert s["training_minima"] + s["spurious_minima"] == run.library.count
+    assert 0 <= s["kl_mixture"] <= s["kl_single"]
+    assert 0 < s["coverage_single"] <= s["coverage_mixture"] <= 1
+    assert set(run.seconds) >= {"description", "phi", "library", "remedy", "total"}
+    json.dumps(run.to_dict())
+
+
+def test_every_training_minimum_is_one_of_the_cluster_centres_or_a_data_pattern(run):
+    lib = run.library
+    patterns = {tuple(p) for p in run.data.unique().samples}
+    for state, training in zip(lib.states, lib.is_training):
+        assert (tuple(state) in patterns) == bool(training)
+
+
+def test_cli_json_has_the_issue_fields(monkeypatch, capsys):
+    monkeypatch.setattr(pipeline, "QUICK", TINY)
+    assert main(["knowledge", "--dataset", "clusters", "--quick", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for field in FIELDS:
+        assert field in out
+    assert out["n"] == 12 and out["phi_minima"] == 1 and out["quick"] is True
+
+
+def test_a_user_npz_data_set_runs(tmp_path, monkeypatch, capsys):
+    data, _ = noisy_patterns_dataset(8, 3, 60, 0.15, seed=4)
+    path = tmp_path / "clusters.npz"
+    np.savez(path, samples=data.samples)
+    monkeypatch.setattr(pipeline, "QUICK", TINY)
+    assert main(["knowledge", "--dataset", str(path), "--quick", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n"] == 8 and out["class_coverage_single"] is None  # no labels in a plain .npz
+
+
+def test_too_many_spins_are_refused_naming_what_needs_enumeration():
+    data = Dataset(np.random.default_rng(0).choice(np.array([-1, 1], np.int8), size=(50, 21)), np.ones(50))
+    with pytest.raises(SizeError, match="N <= 20.*Not computed: full description"):
+        run_knowledge(data, settings=TINY, progress=False)
+
+
+def test_bad_data_sets_are_refused(capsys):
+    with pytest.raises(ThermopotError, match="unknown data set"):
+        run_knowledge("no-such-data", settings=TINY, progress=False)
+    constant = Dataset(np.ones((5, 6), np.int8), np.ones(5))
+    with pytest.raises(ThermopotError, match="constant|one distinct"):
+        run_knowledge(constant, settings=TINY, progress=False)
+    assert main(["knowledge", "--dataset", "no-such-data", "--json"]) == 2
+    assert "unknown data set" in capsys.readouterr().err

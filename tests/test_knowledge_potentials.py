@@ -1,0 +1,146 @@
+"""Knowledge potentials on the data: Phi (one minimum, exact ML), G over the reduced pairwise family
+(several minima at low T, one at high T), G over the full simplex (one minimum, p_full)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from thermopot.backend import get_namespace
+from thermopot.datasets import random_patterns_dataset
+from thermopot.errors import ThermopotError
+from thermopot.knowledge._reduced_objectives import ReducedG, pairwise_features
+from thermopot.knowledge.description import describe
+from thermopot.knowledge.reduced_potentials import (
+    full_potential_minima,
+    minima_counts,
+    phi_minima,
+    reduced_potential_minima,
+)
+from thermopot.symbolic.potentials import boltzmann_weights, gibbs_G, kl_divergence, shannon_entropy
+
+#: three patterns of 8 spins, pairwise Hamming distances 4, 4, 4 (well separated)
+SEPARATED = np.array([[1] * 8, [1, 1, 1, 1, -1, -1, -1, -1], [-1, -1, 1, 1, -1, -1, 1, 1]])
+
+
+@pytest.fixture(scope="module")
+def separated():
+    return describe(SEPARATED, eps=1.0)  # Delta = 8, T* = 8 / log(253 / 3) = 1.80
+
+
+def test_pairwise_features_give_the_ising_energy():
+    xp = get_namespace("numpy")
+    X = pairwise_features(4, xp)
+    rng = np.random.default_rng(0)
+    h, J = rng.normal(size=4), np.triu(rng.normal(size=(4, 4)), 1)
+    s = X[:, :4]
+    theta = np.concatenate([h, J[np.triu_indices(4, 1)]])
+    np.testing.assert_allclose(-X @ theta, -s @ h - np.einsum("bk,kl,bl->b", s, J, s), rtol=1e-14)
+
+
+def test_reduced_G_gradient_and_hessian_by_finite_differences(separated):
+    xp = get_namespace("numpy")
+    g = ReducedG(separated.energy_table, 1.3, xp, pairwise_features(8, xp))
+    theta = np.random.default_rng(1).normal(0, 0.7, 36)
+    value, grad = g.value_grad(theta)
+    p = g.peak(theta)[2]
+    assert value == pytest.approx(gibbs_G(p, separated.energy_table, 1.3), abs=1e-13)
+    step = 1e-6
+    eye = np.eye(36)
+    fd = np.array([(g.value_grad(theta + step * e)[0] - g.value_grad(theta - step * e)[0]) / (2 * step) for e in eye])
+    np.testing.assert_allclose(grad, fd, atol=1e-8)
+    fd_h = np.array([(g.value_grad(theta + step * e)[1] - g.value_grad(theta - step * e)[1]) / (2 * step) for e in eye])
+    np.testing.assert_allclose(g.hessian(theta), fd_h, atol=1e-7)
+
+
+@pytest.mark.parametrize("T", [1.0, 2.5])
+def test_phi_has_one_minimum_equal_to_exact_ml(backend, T):
+    weights = np.random.default_rng(3).uniform(0.5, 2.0, 20)
+    data = random_patterns_dataset(5, 20, weights=weights, seed=2)
+    r = phi_minima(data, T, starts=5, seed=1, backend=backend)
+    assert r.count == 1 and r.rejected == 0
+    assert r.ml_difference <= 1e-5 * T  # minimiser = T theta_ML
+    assert r.end_spread <= 1e-6  # every start ends there
+    assert r.hessian_min_eig[0] > 0 and r.gradient_max[0] <= 1e-7
+    w = weights / weights.sum()
+    assert r.entropy_bound == pytest.approx(T * shannon_entropy(w), rel=1e-14)
+    assert r.values[0] > r.entropy_bound  # T KL(w || p_theta) > 0: 20 patterns are not a pairwise Boltzmann law
+
+
+def _check_minima(r, d, T):
+    """Each reported minimum: zero gradient, positive-definite Hessian, G = G(p_theta) >= A."""
+    xp = get_namespace("numpy")
+    g = ReducedG(d.energy_table, T, xp, pairwise_features(d.n, xp))
+    p_full = boltzmann_weights(d.energy_table, T)
+    for k, theta in enumerate(r.thetas):
+        value, grad = g.value_grad(theta)
+        eig = np.linalg.eigvalsh(g.hessian(theta))
+        assert eig[0] > 1e-9 * eig[-1]
+        assert np.abs(grad).max() <= 1e-7 * np.sqrt(eig[0] * T)  # Newton decrement tiny
+        p = g.peak(theta)[2]
+        assert value == pytest.approx(r.G[k], abs=1e-12)
+        assert r.G[k] == pytest.approx(gibbs_G(p, d.energy_table, T), abs=1e-12)
+        assert r.kl[k] == pytest.approx(kl_divergence(p, p_full), abs=1e-10)
+        assert r.G[k] > r.A
+
+
+def test_low_T_several_minima_high_T_one(separated):
+    low = reduced_potential_minima(separated, 1.0, starts=3, pattern_starts=3, seed=1)
+    assert low.count > 1
+    np.testing.assert_array_equal(low.retrieved, [0, 1, 2])  # a library minimum on every pattern
+    assert low.continuum == 0
+    _check_minima(low, separated, 1.0)
+    high = reduced_potential_minima(separated, 5.0, starts=3, seed=1)
+    assert high.count == 1 and high.continuum == 1 and high.library == 0
+    assert low.library + low.continuum == low.count
+    _check_minima(high, separated, 5.0)
+    assert high.library_weight[0] < separated.garbage_weight(5.0)  # mostly garbage above T* = 1.80
+    assert json.loads(json.dumps(high.to_dict()))["count"] == 1
+
+
+def test_reduced_minima_backend_independent(backend, separated):
+    ref = reduced_potential_minima(separated, 2.5, starts=3, seed=2)
+    r = reduced_potential_minima(separated, 2.5, starts=3, seed=2, backend=backend)
+    assert r.count == ref.count
+    np.testing.assert_allclose(r.G, ref.G, atol=1e-10)
+    np.testing.assert_allclose(r.thetas, ref.thetas, atol=1e-5)
+
+
+@pytest.mark.parametrize("T", [0.5, 2.0, 10.0])
+def test_full_simplex_has_one_minimum_at_boltzmann(backend, T):
+    data = random_patterns_dataset(6, 5, weights=0.6, seed=4)
+    d = describe(data, eps=0.9)
+    r = full_potential_minima(d, T, starts=6, seed=0, backend=backend)
+    assert r.count == 1
+    assert r.G[0] == pytest.approx(r.A, abs=1e-12 * max(1.0, abs(r.A)))
+    assert r.weight_error <= 1e-12 and r.kl[0] <= 1e-12 and r.stationarity[0] <= 1e-10
+    assert r.hessian_min_eig_bound[0] >= T
+
+
+def test_minima_counts_curves(separated):
+    c = minima_counts(separated, [1.0, 5.0], m_values=[2, 3], m_temperature=1.0, starts=2, pattern_starts=3,
+                      seed=1)
+    assert c.counts.shape == (2,) and c.counts_m.shape == (2,)
+    assert c.counts[1] == 1 and c.continuum[1] == 1 and c.retrieved[0] >= 2
+    np.testing.assert_array_equal(c.retrieved_m, [2, 3])  # every pattern retrieved at low T
+    assert c.t_star == separated.t_star
+    assert json.loads(json.dumps(c.to_dict()))["m_values"] == [2, 3]
+
+
+def test_bad_input(separated):
+    with pytest.raises(ThermopotError, match="temperature"):
+        reduced_potential_minima(separated, 0.0)
+    with pytest.raises(ThermopotError, match="starts"):
+        reduced_potential_minima(separated, 1.0, starts=0)
+    with pytest.raises(ThermopotError, match="pattern_starts"):
+        reduced_potential_minima(separated, 1.0, pattern_starts=4)
+    with pytest.raises(ThermopotError, match="KnowledgeDescription"):
+        reduced_potential_minima(SEPARATED, 1.0)
+    with pytest.raises(ThermopotError, match="rate"):
+        full_potential_minima(separated, 1.0, rate=1.5)
+    with pytest.raises(ThermopotError, match="temperature"):
+        phi_minima(SEPARATED, -1.0)
+    with pytest.raises(ThermopotError, match="m_values"):
+        minima_counts(separated, [1.0], m_values=[1], m_temperature=1.0)
+    with pytest.raises(ThermopotError, match="m_temperature"):
+        minima_counts(separated, [1.0], m_values=[2])

@@ -1,0 +1,29 @@
+"""Knowledge as ergodicity breaking (He and Lubchenko; theory.md section 3), step by step:
+
+- :mod:`.description`: the full description of a training set (E_mu = -T0 log w_mu, the continuum at
+  E_gap = E_lib + eps N, all 2^N Walsh couplings, T*) and its identities;
+- :mod:`.reduced_potentials`: Phi over the pairwise couplings (one minimum), G over the full simplex (one
+  minimum) and over the weights reachable by the pairwise family (several minima), counts against T and M;
+- :mod:`.library`: the bound states of a fitted pairwise model (training patterns and false states);
+- :mod:`.retrieval`: Gibbs chains from random starts, trapping times, single-chain pattern frequencies;
+- :mod:`.rare`: the weight below which an under-represented pattern or class loses its minimum;
+- :mod:`.remedy`: one model against a mixture of models (KL, coverage, rare patterns);
+- :mod:`.pipeline`: all of it on one data set (``thermopot knowledge``).
+"""
+
+from .description import KnowledgeDescription, describe, exact_coexistence
+from .library import Library, bound_states
+from .pipeline import DATASETS, FULL, MAX_SPINS, QUICK, KnowledgeRun, Settings, resolve_data, run_knowledge
+from .rare import RareScan, rare_weight_scan
+from .reduced_potentials import (FullMinima, MinimaCounts, PhiMinima, ReducedMinima, full_potential_minima,
+                                 minima_counts, phi_minima, reduced_potential_minima)
+from .remedy import Remedy, compare_remedy
+from .retrieval import (PatternFrequencies, Retrieval, Trapping, TrappingSize, pattern_frequencies, retrieve,
+                        trapping_times, trapping_vs_size)
+
+__all__ = ["DATASETS", "FULL", "MAX_SPINS", "QUICK", "FullMinima", "KnowledgeDescription", "KnowledgeRun",
+           "Library", "MinimaCounts", "PatternFrequencies", "PhiMinima", "RareScan", "ReducedMinima", "Remedy",
+           "Retrieval", "Settings", "Trapping", "TrappingSize", "bound_states", "compare_remedy", "describe",
+           "exact_coexistence", "full_potential_minima", "minima_counts", "pattern_frequencies", "phi_minima",
+           "rare_weight_scan", "reduced_potential_minima", "resolve_data", "retrieve", "run_knowledge",
+           "trapping_times", "trapping_vs_size"]

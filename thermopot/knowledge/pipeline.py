@@ -1,0 +1,228 @@
+"""The He-Lubchenko pipeline end to end (theory.md section 3): from a binary training set to its full
+description, the knowledge potentials, the library of bound states of a reduced model, retrieval by Gibbs
+chains, the under-representation threshold and the multiple-model remedy.
+
+Every step is computed exactly (enumeration of the 2^N states), so the pipeline takes N <= MAX_SPINS;
+a larger data set is refused with the list of the steps that need the enumeration.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..checks import check_temperature
+from ..datasets import Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset
+from ..errors import SizeError, ThermopotError
+from ..learning import Dataset, as_dataset
+from .description import KnowledgeDescription, describe
+from .library import Library, bound_states
+from .rare import RareScan, rare_weight_scan
+from .reduced_potentials import (FullMinima, MinimaCounts, PhiMinima, ReducedMinima, full_potential_minima,
+                                 minima_counts, phi_minima, reduced_potential_minima)
+from .remedy import Remedy, compare_remedy
+from .retrieval import PatternFrequencies, Retrieval, Trapping, pattern_frequencies, retrieve, trapping_times
+
+#: the largest N the exact pipeline takes (2^N-state tables, exact maximum likelihood per EM step)
+MAX_SPINS = 20
+
+#: steps that enumerate all 2^N states (named in the refusal of a data set with N > MAX_SPINS)
+EXACT_STEPS = ("full description (2^N energies and couplings)", "Phi, G and their minima",
+               "exact maximum-likelihood fit", "landscape of bound states", "KL(data || model)")
+
+#: bundled data sets by name: (loader, description)
+DATASETS = {
+    "digits": (lambda: load_digits(16), "UCI handwritten digits binarised to 4x4 pixels (N = 16), all classes"),
+    "digits25": (lambda: load_digits(25), "UCI handwritten digits binarised to 5x5 pixels (N = 25): too large "
+                                          "for the exact pipeline"),
+    "clusters": (lambda: noisy_patterns_dataset(12, 4, 100, 0.08, seed=1),
+                 "4 random centres of N = 12 spins, 100 copies each with 8% of the spins flipped (labelled)"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes of one run (quick or full) and the temperatures of each step.
+
+    The reduced-G minima need Delta_mu / T below about 12 to be resolved (the Hessian's condition number
+    grows like exp(Delta_mu / T)): on the digits (Delta = 16) that means T >= 2-3, around the coexistence
+    temperature. Their counts against T and M, which take many starts at many temperatures, use the
+    small random-pattern set of :data:`COUNTS_DATA`."""
+
+    T_fit: float = 1.0  #: temperature of the fitted reduced model (and of Phi, the library)
+    T_reduced: float = 3.0  #: temperature of the reduced-G minima on the data (below T*)
+    reduced_starts: int = 2  #: random starts of the reduced-G minima (after theta = 0)
+    reduced_pattern_starts: int = 1  #: starts aligned with the most weighted patterns
+    potential_starts: int = 4  #: starts of Phi and of G over the full simplex
+    temperatures: tuple[float, ...] = tuple(np.round(np.geomspace(0.7, 6.0, 8), 3))  #: T grid of the counts
+    m_values: tuple[int, ...] = (2, 3, 4, 5, 6)  #: numbers of patterns M of the counts
+    m_temperature: float = 1.2  #: T of the counts against M
+    counts_starts: int = 3
+    counts_pattern_starts: int = 6
+    T_retrieval: float = 0.5
+    chains: int = 128
+    sweeps: int = 200
+    trap_temperatures: tuple[float, ...] = (0.3, 0.2, 0.15)  #: barrier / T = 2-7: the Arrhenius regime
+    trap_chains: int = 32
+    trap_updates: int = 200_000
+    frequency_sweeps: int = 2000
+    rare_factors: tuple[float, ...] = (1.0, 0.5, 0.25, 0.1, 0.05, 0.02, 0.01)
+    samples: int = 2000
+    em_iterations: int = 20
+
+
+#: the data set of the minima counts against T and M: 6 random patterns of N = 8, weights 0.8^mu
+COUNTS_DATA = {"n": 8, "m": 6, "weights": 0.8, "seed": 5}
+
+QUICK = Settings()
+FULL = Settings(reduced_starts=4, reduced_pattern_starts=4, potential_starts=16,
+                temperatures=tuple(np.round(np.geomspace(0.6, 8.0, 14), 3)), counts_starts=8,
+                chains=512, sweeps=1000, trap_temperatures=(0.35, 0.3, 0.25, 0.2, 0.17, 0.15), trap_chains=128,
+                trap_updates=400_000, frequency_sweeps=10_000,
+                rare_factors=(1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.07, 0.05, 0.03, 0.02, 0.01, 0.005),
+                samples=20_000, em_iterations=50)
+
+
+@dataclass(frozen=True)
+class KnowledgeRun:
+    """Every result of one pipeline run; :meth:`summary` holds the fixed JSON fields of ``thermopot
+    knowledge`` and :meth:`to_dict` adds each step's own fields."""
+
+    dataset: str
+    data: Dataset
+    labels: np.ndarray | None
+    settings: Settings
+    description: KnowledgeDescription
+    phi: PhiMinima
+    full: FullMinima
+    reduced: ReducedMinima
+    counts: MinimaCounts
+    library: Library
+    retrieval: Retrieval
+    trapping: Trapping
+    frequencies: PatternFrequencies
+    rare: RareScan
+    remedy: Remedy
+    seconds: dict
+
+    def summary(self) -> dict:
+        """n, patterns (M), gap, T_star, the minima counts of Phi, of G over the full simplex and over
+        the reduced family, the library's training and spurious minima, KL and coverage of one model
+        and of the mixture, and the under-representation threshold weight."""
+        d = self.description
+        return {"dataset": self.dataset, "n": d.n, "patterns": d.m, "samples": int(self.data.size),
+                "gap": d.gap, "T_star": d.t_star, "T_coexistence": d.t_coexistence,
+                "phi_minima": self.phi.count, "full_potential_minima": self.full.count,
+                "reduced_potential_minima": self.reduced.count, "reduced_potential_T": self.reduced.T,
+                "training_minima": self.library.training_count, "spurious_minima": self.library.spurious_count,
+                "kl_single": self.remedy.kl_single, "kl_mixture": self.remedy.kl_mixture,
+                "coverage_single": self.remedy.coverage_single, "coverage_mixture": self.remedy.coverage_mixture,
+                "class_coverage_single": self.remedy.class_coverage_single,
+                "class_coverage_mixture": self.remedy.class_coverage_mixture,
+                "mixture_components": self.remedy.k,
+                "rare_weight_threshold": self.rare.threshold_weight,
+                "rare_retrieval_threshold": self.rare.retrieval_threshold_weight,
+                "retrieval_training_fraction": self.retrieval.training_fraction,
+                "single_chain_tv": float(np.mean(self.frequencies.tv_chain_exact)),
+                "pooled_tv": float(self.frequencies.tv_pooled_exact)}
+
+    def to_dict(self) -> dict:
+        """The summary plus every step's fields and the seconds spent in each step."""
+        steps = {name: getattr(self, name).to_dict() for name in
+                 ("description", "phi", "full", "reduced", "counts", "library", "retrieval", "trapping",
+                  "frequencies", "rare", "remedy")}
+        return {**self.summary(), "steps": steps, "seconds": self.seconds}
+
+
+def resolve_data(data: Any) -> tuple[str, Dataset, np.ndarray | None]:
+    """(name, data set, labels or None) from a bundled name (:data:`DATASETS`), a ``.npz`` path, a
+    :class:`~thermopot.datasets.Digits`, a Dataset, an (M, N) array of +-1 or a (data, labels) pair."""
+    if isinstance(data, str) and data in DATASETS:
+        name, data = data, DATASETS[data][0]()
+    elif isinstance(data, (str, os.PathLike)):
+        if not Path(data).exists():
+            raise ThermopotError(f"unknown data set {str(data)!r}: neither a bundled name "
+                                 f"({', '.join(DATASETS)}) nor an existing .npz file")
+        name, data = os.fspath(data), load_dataset(data)
+    else:
+        name = type(data).__name__
+    if isinstance(data, Digits):
+        return name, data.dataset, np.asarray(data.labels)
+    if isinstance(data, tuple):
+        return name, as_dataset(data[0]), np.asarray(data[1])
+    return name, as_dataset(data), None
+
+
+def _check_size(name: str, data: Dataset) -> None:
+    """Refuse N > MAX_SPINS, naming what would need the 2^N enumeration."""
+    if data.n > MAX_SPINS:
+        raise SizeError(f"data set {name!r} has N = {data.n} spins; the knowledge pipeline is exact and takes "
+                        f"N <= {MAX_SPINS} (2^{data.n} = {2**data.n:.3g} states). Not computed: "
+                        f"{'; '.join(EXACT_STEPS)}. For such data use the approximate tools directly: "
+                        "thermopot.learning.fit(data, 'pseudo'), thermopot.solvers.find_minima(model, T, 'tap2'), "
+                        "thermopot.sampling.sample.")
+
+
+def _rare_target(data: Dataset, labels: np.ndarray | None) -> tuple[Any, str]:
+    """The under-represented target: the least frequent class when labels exist, else the row of the
+    pattern of largest weight (so that lowering it can take its minimum away)."""
+    if labels is not None:
+        classes, counts = np.unique(labels, return_counts=True)
+        return int(classes[np.argmin(counts)]), "class"
+    return int(np.argmax(data.weights)), "pattern"
+
+
+def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, backend: Any = None,
+                  settings: Settings | None = None, progress: bool = True) -> KnowledgeRun:
+    """Run the whole pipeline on ``data`` (see :func:`resolve_data`) with the QUICK or FULL sizes (or
+    ``settings``); ``seed`` drives every random start and chain. Progress goes to stderr."""
+    from tqdm import tqdm  # noqa: PLC0415
+
+    s = settings if settings is not None else (QUICK if quick else FULL)
+    for T in (s.T_fit, s.T_reduced, s.T_retrieval, s.m_temperature, *s.temperatures, *s.trap_temperatures):
+        check_temperature(T)
+    name, dataset, labels = resolve_data(data)
+    _check_size(name, dataset)
+    seconds: dict[str, float] = {}
+    results: dict[str, Any] = {}
+    target, by = _rare_target(dataset, labels)
+    steps = {
+        "description": lambda: describe(dataset, backend=backend),
+        "phi": lambda: phi_minima(dataset, s.T_fit, starts=s.potential_starts, seed=seed, backend=backend),
+        "full": lambda: full_potential_minima(results["description"], s.T_fit, starts=s.potential_starts,
+                                              seed=seed, backend=backend),
+        "reduced": lambda: reduced_potential_minima(results["description"], s.T_reduced, starts=s.reduced_starts,
+                                                    pattern_starts=s.reduced_pattern_starts, seed=seed,
+                                                    backend=backend),
+        "counts": lambda: minima_counts(random_patterns_dataset(**COUNTS_DATA), s.temperatures,
+                                        m_values=s.m_values, m_temperature=s.m_temperature, starts=s.counts_starts,
+                                        pattern_starts=s.counts_pattern_starts, seed=seed, backend=backend),
+        "library": lambda: bound_states(dataset, T=s.T_fit, labels=labels, seed=seed, backend=backend),
+        "retrieval": lambda: retrieve(results["library"], s.T_retrieval, chains=s.chains, sweeps=s.sweeps,
+                                      seed=seed, backend=backend),
+        "trapping": lambda: trapping_times(None, results["library"], s.trap_temperatures, chains=s.trap_chains,
+                                           max_updates=s.trap_updates, seed=seed, backend=backend),
+        "frequencies": lambda: pattern_frequencies(results["library"].model, dataset, s.T_retrieval,
+                                                   chains=s.chains, sweeps=s.frequency_sweeps, seed=seed,
+                                                   backend=backend),
+        "rare": lambda: rare_weight_scan(dataset, target, s.rare_factors, by=by, labels=labels, T=s.T_fit,
+                                         retrieval_samples=s.samples, seed=seed, backend=backend),
+        "remedy": lambda: compare_remedy(dataset, labels=labels, T=s.T_fit, samples=s.samples, max_iter=s.em_iterations,
+                                         seed=seed, backend=backend),
+    }
+    bar = tqdm(steps.items(), desc="knowledge", unit="step", file=sys.stderr, leave=False, dynamic_ncols=True,
+               disable=None if progress else True)
+    for step, compute in bar:
+        bar.set_description(f"knowledge {step}")
+        t0 = time.perf_counter()
+        results[step] = compute()
+        seconds[step] = round(time.perf_counter() - t0, 3)
+    bar.close()
+    seconds["total"] = round(sum(seconds.values()), 3)
+    return KnowledgeRun(dataset=name, data=dataset, labels=labels, settings=s, seconds=seconds, **results)

@@ -1,0 +1,399 @@
+"""The knowledge potentials on a data set (theory.md section 3, "Potentials"): where one minimum,
+where several.
+
+- :func:`phi_minima`: the training potential Phi(E_theta; w, T) = sum_s w_s E_theta(s) - A(E_theta, T)
+  over the pairwise couplings theta = (h, J), E_theta(s) = -h.s - sum_{k<l} J_kl s_k s_l on all 2^N
+  states. Convex (d2Phi/dtheta2 = Cov_p(X) / T): ONE minimum, theta* = T theta_ML with theta_ML the
+  exact maximum-likelihood fit (Phi(theta; T) = T f_ML(theta / T)).
+- :func:`reduced_potential_minima`: G(x; E_full, T) = sum_s x_s E(s) + T sum_s x_s log x_s over the
+  weights x = p_theta reachable by the pairwise family, G(p_theta) = A + T KL(p_theta || p_full)
+  (reverse KL, mode seeking): SEVERAL minima at low T, one at high T. "Library" minima put most weight
+  on the patterns (peaked on one pattern, or on a mixture of patterns; a pattern pair can be
+  represented by several near-equivalent coupling sets, each its own minimum); the "continuum" minimum
+  (library weight < 1/2, near theta = 0) exists from about T* up; at high T it is the only one.
+- :func:`full_potential_minima`: G over the whole simplex (all 2^N weights, i.e. the full Walsh family):
+  strictly convex, ONE minimum x = p_full with G = A(E_full, T).
+- :func:`minima_counts`: numbers of reduced-G minima against T and against the number of patterns M.
+
+Regime of the reduced-G minima. Near a deep pattern the minimiser is close to a product state with
+spin-flip probability q ~ exp(-Delta_mu / T) (from Delta_mu (1 - q)^(N-1) = T log((1 - q) / q)), so
+theta stays finite (|h| ~ Delta_mu / 2), but the Hessian has N eigenvalues of order q / T (single
+flips) and N(N-1)/2 of order q^2 / T (pair directions, seen only by double flips): its condition number
+is ~ 1/q. With the default ``rel_eig`` = 1e-9 minima are resolved for Delta_mu / T <~ 12; below that T
+they are rejected as plateaus ("flat" or "not converged"). Choose T >= max_mu Delta_mu / 12: for the
+digits (eps = 1, N = 16, max Delta_mu = 18.8, T* = 4.09) T in [2, 6] brackets the coexistence.
+
+Every minimum is verified: L-BFGS from several starts, then trust-region Newton steps with the analytic
+Hessian; counted only when the Newton decrement g^T H^-1 g <= tol (|G| + T) and every Hessian eigenvalue
+exceeds ``rel_eig`` x the largest. End points with a (near-)zero or negative eigenvalue, or not
+converged, are plateaus / saddles (reported apart, never counted); "flat" and "indefinite" only at a
+stationary point (max |gradient| <= gtol T), else "not converged". Distinct minima: theta equal within
+``dedup`` x (1 + max |theta|). The landscape has many minima and the count is a lower bound (what the
+starts reach); ``pattern_starts`` seed the library minima of the most weighted patterns.
+
+Cost: one G evaluation is two (2^N x P) matrix-vector products (P = N(N+1)/2 = 136 at N = 16) and 2^N
+exponentials; one Hessian is a (P x 2^N) x (2^N x P) product (about 1.2 GFLOP at N = 16), used only in
+the Newton polish of each end point. The feature matrix takes 2^N P x 8 bytes (71 MB at N = 16).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..backend import get_namespace, to_numpy
+from ..checks import check_temperature
+from ..errors import ThermopotError
+from ..exact import check_size, thermodynamics
+from ..learning import fit
+from ..learning.data import Dataset, as_dataset
+from ..learning.result import lbfgs, pack, unpack
+from ..models import PairwiseModel
+from ..report import _jsonable
+from ..states import spins_to_index
+from ..symbolic.potentials import free_energy_A, gibbs_G, kl_divergence, training_Phi_linear
+from ._reduced_objectives import ReducedG, distinct, polish, pairwise_features
+from .description import KnowledgeDescription, describe, positive
+
+
+def _count(value: Any, name: str, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ThermopotError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _random_theta(rng: np.random.Generator, n: int, size: float) -> np.ndarray:
+    """h_k ~ N(0, size^2), J_kl ~ N(0, size^2 / N): a random pairwise model of energy scale ``size``."""
+    return pack(rng.normal(0.0, size, n), np.triu(rng.normal(0.0, size / np.sqrt(n), (n, n)), 1))
+
+
+def _as_description(description: Any) -> KnowledgeDescription:
+    if not isinstance(description, KnowledgeDescription):
+        raise ThermopotError("expected a KnowledgeDescription (from describe(data)), "
+                             f"got {type(description).__name__}")
+    return description
+
+
+# ----------------------------------------------------------------------------------------- Phi
+@dataclass(frozen=True)
+class PhiMinima:
+    """Minima of the training potential Phi over the pairwise couplings (expected: exactly one)."""
+
+    T: float
+    count: int  #: distinct verified minima
+    thetas: np.ndarray  #: (count, P) minimisers theta = (h, J_{k<l})
+    values: np.ndarray  #: Phi at each minimum (count,)
+    entropy_bound: float  #: T S[w] <= Phi (equality only if the data were Boltzmann in the family)
+    hessian_min_eig: np.ndarray  #: smallest eigenvalue of Cov_p(X) / T at each minimum (count,)
+    gradient_max: np.ndarray  #: max |X^T (p - w)| at each minimum (count,)
+    ml_theta: np.ndarray | None  #: T theta_ML of the exact maximum-likelihood fit (P,)
+    ml_difference: float | None  #: max |theta_min - T theta_ML| over the minima
+    end_spread: float  #: largest max |theta_end - theta_min| over all starts
+    starts: int
+    rejected: int  #: end points without a positive-definite Hessian
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields."""
+        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
+
+
+def phi_minima(data: Dataset | Any, T: float = 1.0, *, starts: int = 8, seed: int | None = 0,
+               scale: float = 1.0, tol: float = 1e-9, max_iter: int = 5000, compare_ml: bool = True,
+               rel_eig: float = 1e-10, dedup: float = 1e-5, backend: Any = None) -> PhiMinima:
+    """Minima of Phi(theta) = sum_s w_s E_theta(s) - A(E_theta, T) = -theta.<X>_w + T log Z_theta over
+    the pairwise couplings, by L-BFGS from ``starts`` random theta (h ~ N(0, (scale T)^2),
+    J ~ N(0, (scale T)^2 / N)) to max |gradient| <= tol; gradient <X>_theta - <X>_w by exact
+    enumeration (thermopot.exact.thermodynamics). Each distinct end point is verified with
+    ``training_Phi_linear`` on the dense pairwise feature matrix: Hessian Cov_p(X) / T positive definite,
+    gradient small. With ``compare_ml`` the minimiser is compared with T theta_ML of fit(data, "exact").
+    The data moments must lie inside the marginal polytope (e.g. not too few patterns), else the
+    minimum is at infinite theta and no end point is accepted."""
+    T = check_temperature(T)
+    starts = _count(starts, "starts")
+    scale = positive(scale, "scale")
+    dataset = as_dataset(data).unique()
+    n = dataset.n
+    xp = get_namespace(backend)
+    check_size(n, xp, per_state_bytes=8.0 * (n * (n + 1) // 2 + 2),
+               what="Phi minima (pairwise features of all 2^N states)")
+    w = dataset.weights / dataset.weights.sum()
+    m, C = dataset.moments()
+    target = pack(m, C)
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        th = thermodynamics(PairwiseModel(*unpack(theta, n)), T, backend=xp, progress=False)
+        return T * th.log_z - theta @ target, pack(th.magnetization, th.correlation) - target
+
+    rng = np.random.default_rng(seed)
+    ends = [lbfgs(objective, _random_theta(rng, n, scale * T), tol, max_iter)[0] for _ in range(starts)]
+    X = pairwise_features(n, xp)
+    w_full = np.zeros(2**n)
+    w_full[np.asarray(to_numpy(spins_to_index(dataset.samples.astype(np.float64))))] = w
+    w_full = xp.asarray(w_full)
+    kept, values, eigs, grads, rejected = [], [], [], [], 0
+    for i in distinct(ends, dedup):
+        lin = training_Phi_linear(xp.asarray(ends[i]), X, w_full, T)
+        eig = np.linalg.eigvalsh(lin.hessian)
+        if eig[0] <= rel_eig * max(eig[-1], 0.0) or np.max(np.abs(lin.gradient)) > 100 * tol:
+            rejected += 1
+            continue
+        kept.append(ends[i])
+        values.append(lin.value)
+        eigs.append(eig[0])
+        grads.append(np.max(np.abs(lin.gradient)))
+    thetas = np.array(kept).reshape(len(kept), target.size)
+    spread = max(min(np.max(np.abs(e - k)) for k in kept) for e in ends) if kept else float("nan")
+    ml_theta = ml_diff = None
+    if compare_ml:
+        model = fit(dataset, "exact", backend=xp).model
+        ml_theta = T * pack(model.h, model.J)
+        ml_diff = float(np.max(np.abs(thetas - ml_theta))) if kept else None
+    entropy = float(-np.sum(w * np.log(w)))
+    return PhiMinima(T=T, count=len(kept), thetas=thetas, values=np.array(values), entropy_bound=T * entropy,
+                     hessian_min_eig=np.array(eigs), gradient_max=np.array(grads), ml_theta=ml_theta,
+                     ml_difference=ml_diff, end_spread=float(spread), starts=starts, rejected=rejected)
+
+
+# ------------------------------------------------------------------------------------ reduced G
+@dataclass(frozen=True)
+class ReducedMinima:
+    """Verified minima of G(p_theta; E_full, T) over the pairwise family, plus the rejected end points."""
+
+    T: float
+    count: int  #: distinct verified minima
+    thetas: np.ndarray  #: (count, P) minimisers, sorted by G
+    G: np.ndarray  #: G at each minimum (count,)
+    A: float  #: A(E_full, T), the global bound G >= A (full-simplex minimum)
+    kl: np.ndarray  #: KL(p_theta || p_full) = (G - A) / T at each minimum (count,)
+    hessian_min_eig: np.ndarray  #: smallest Hessian eigenvalue at each minimum (count,)
+    hessian_max_eig: np.ndarray  #: largest Hessian eigenvalue (count,)
+    gradient_max: np.ndarray  #: max |dG/dtheta| at each minimum (count,)
+    state: np.ndarray  #: argmax_s p_theta(s) (state index) at each minimum (count,)
+    peak_weight: np.ndarray  #: p_theta at that state (count,)
+    pattern: np.ndarray  #: index mu of the pattern the peak sits on, -1 if it is not a pattern (count,)
+    library_weight: np.ndarray  #: sum_mu p_theta(xi^mu) (count,)
+    plateaus: int  #: end points with a flat or negative Hessian direction, or not converged (not counted)
+    plateau_G: np.ndarray  #: G at those end points
+    plateau_status: tuple  #: "flat", "indefinite" or "not converged", one per plateau
+    starts: int  #: end points examined (starts + pattern_starts)
+
+    @property
+    def library(self) -> int:
+        """Library minima: library weight sum_mu p_theta(xi^mu) >= 1/2."""
+        return int(np.sum(self.library_weight >= 0.5))
+
+    @property
+    def continuum(self) -> int:
+        """Continuum minima: library weight < 1/2 (the high-temperature phase of the reduced model)."""
+        return int(np.sum(self.library_weight < 0.5))
+
+    @property
+    def retrieved(self) -> np.ndarray:
+        """The distinct patterns mu on which some library minimum peaks, ascending."""
+        return np.unique(self.pattern[(self.pattern >= 0) & (self.library_weight >= 0.5)])
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields."""
+        fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        fields.update(library=self.library, continuum=self.continuum, retrieved=self.retrieved)
+        return _jsonable(fields)
+
+
+def reduced_potential_minima(description: KnowledgeDescription, T: float, *, starts: int = 8,
+                             pattern_starts: int = 0, seed: int | None = 0, scale: float = 1.0,
+                             tol: float = 1e-12, rel_eig: float = 1e-9, dedup: float = 1e-5,
+                             gtol: float = 1e-8, max_iter: int = 1000, max_polish: int = 200,
+                             backend: Any = None) -> ReducedMinima:
+    """Minima of G(theta) = sum_s p_theta(s) (E_full(s) + T log p_theta(s)) = A + T KL(p_theta || p_full)
+    over the pairwise couplings theta = (h, J), p_theta ~ exp(-E_theta / T).
+
+    From theta = 0 (the uniform distribution), ``starts`` - 1 random theta (h ~ N(0, (scale T)^2),
+    J ~ N(0, (scale T)^2 / N)) and, with ``pattern_starts`` = k, the product states aligned with the k
+    most weighted patterns (h = Delta_mu xi^mu / 2, J = 0: the predicted minimiser near a deep pattern):
+    L-BFGS with the analytic gradient Cov_p(X, E_full - E_theta) / T to max |gradient| <= gtol T (at
+    most ``max_iter`` iterations), then at most ``max_polish`` trust-region Newton steps with the
+    analytic Hessian; a minimum needs Newton decrement <= tol (|G| + T) and every Hessian eigenvalue
+    > rel_eig x the largest. Distinct minima by theta. ``backend`` (default: the description's) holds the
+    2^N x P feature matrix. See the module docstring for the regime of T where minima are finite and resolved."""
+    d = _as_description(description)
+    T = check_temperature(T)
+    starts = _count(starts, "starts")
+    scale = positive(scale, "scale")
+    xp = get_namespace(backend if backend is not None else d.backend)
+    P = d.n * (d.n + 1) // 2
+    pattern_starts = _count(pattern_starts, "pattern_starts", 0)
+    if pattern_starts > d.m:
+        raise ThermopotError(f"pattern_starts = {pattern_starts} exceeds the number of patterns M = {d.m}")
+    check_size(d.n, xp, per_state_bytes=8.0 * (3 * P + 4),
+               what="reduced G minima (pairwise features of all 2^N states)")
+    g = ReducedG(d.energy_table, T, xp, pairwise_features(d.n, xp))
+    rng = np.random.default_rng(seed)
+    initial = [np.zeros(P)] + [_random_theta(rng, d.n, scale * T) for _ in range(starts - 1)]
+    for mu in np.argsort(-d.weights, kind="stable")[:pattern_starts]:
+        initial.append(pack(0.5 * d.depths[mu] * d.patterns[mu].astype(np.float64), np.zeros((d.n, d.n))))
+    found: list[tuple] = []
+    rejected: list[tuple[float, str]] = []
+    for theta0 in initial:
+        theta = lbfgs(g.value_grad, theta0, gtol * T, max_iter)[0]
+        theta, value, grad, eig, _, status = polish(
+            g.value_grad, g.hessian, theta, rel_eig=rel_eig, tol=tol * (abs(g.value_grad(theta)[0]) + T),
+            gtol=gtol * T, max_steps=max_polish)
+        if status == "minimum":
+            found.append((theta, value, grad, eig))
+        else:
+            rejected.append((value, status))
+    keep = distinct([f[0] for f in found], dedup)
+    minima = sorted((found[i] for i in keep), key=lambda f: f[1])
+    a_full = float(free_energy_A(d.energy_table, T))
+    pattern_of = {int(s): mu for mu, s in enumerate(d.indices)}
+    peaks = [g.peak(f[0]) for f in minima]
+    return ReducedMinima(
+        T=T, count=len(minima), thetas=np.array([f[0] for f in minima]).reshape(len(minima), P),
+        G=np.array([f[1] for f in minima]), A=a_full, kl=(np.array([f[1] for f in minima]) - a_full) / T,
+        hessian_min_eig=np.array([f[3][0] for f in minima]), hessian_max_eig=np.array([f[3][-1] for f in minima]),
+        gradient_max=np.array([np.max(np.abs(f[2])) for f in minima]),
+        state=np.array([pk[0] for pk in peaks], dtype=np.int64), peak_weight=np.array([pk[1] for pk in peaks]),
+        pattern=np.array([pattern_of.get(pk[0], -1) for pk in peaks], dtype=np.int64),
+        library_weight=np.array([float(pk[2][d.indices].sum()) for pk in peaks]),
+        plateaus=len(rejected), plateau_G=np.array([r[0] for r in rejected]),
+        plateau_status=tuple(r[1] for r in rejected), starts=len(initial))
+
+
+# ------------------------------------------------------------------------------- G on the simplex
+@dataclass(frozen=True)
+class FullMinima:
+    """End points of G over the full simplex (expected: one minimum, x = p_full, G = A)."""
+
+    T: float
+    count: int  #: distinct end points (TV distance > dedup)
+    G: np.ndarray  #: G at each distinct end point (count,)
+    A: float  #: A(E_full, T)
+    kl: np.ndarray  #: KL(x || p_full) at each end point (count,)
+    weight_error: float  #: max over end points and states of |x - p_full|
+    stationarity: np.ndarray  #: max_s |g_s - <g>_x|, g = E + T log x: the tangent gradient (count,)
+    hessian_min_eig_bound: np.ndarray  #: T / max_s x_s <= smallest eigenvalue of T diag(1/x) on the tangent space
+    iterations: int  #: largest number of mirror-descent steps used
+    starts: int
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields."""
+        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
+
+
+def full_potential_minima(description: KnowledgeDescription, T: float, *, starts: int = 8,
+                          seed: int | None = 0, spread: float = 3.0, rate: float = 0.5, tol: float = 1e-13,
+                          max_iter: int = 10000, dedup: float = 1e-9, backend: Any = None) -> FullMinima:
+    """Minimise G(x; E_full, T) = sum_s x_s E(s) + T sum_s x_s log x_s over all 2^N weights by
+    exponentiated gradient (mirror descent) from ``starts`` random interior points (log x ~ N(0, spread^2)):
+    x <- x exp(-eta dG/dx) / norm with eta = rate / T, i.e. log x <- (1 - rate) log x - rate E / T + c,
+    until the change of log x is <= tol. On the simplex G is strictly convex (Hessian T diag(1/x) on the
+    tangent space), so every start ends at x = p_full with G = A."""
+    d = _as_description(description)
+    T = check_temperature(T)
+    starts = _count(starts, "starts")
+    spread = positive(spread, "spread")
+    rate = positive(rate, "rate")
+    if rate > 1.0:
+        raise ThermopotError(f"rate must be in (0, 1] (rate = 1 lands on p_full in one step), got {rate!r}")
+    xp = get_namespace(backend if backend is not None else d.backend)
+    E = xp.asarray(d.energy_table)
+    rng = np.random.default_rng(seed)
+    ends, most = [], 0
+    for _ in range(starts):
+        log_x = xp.asarray(rng.normal(0.0, spread, 2**d.n))
+        for it in range(1, max_iter + 1):
+            new = (1.0 - rate) * log_x - rate * E / T
+            new = new - (xp.max(new) + xp.log(xp.sum(xp.exp(new - xp.max(new)))))
+            change = float(to_numpy(xp.max(xp.abs(new - log_x))))
+            log_x = new
+            if change <= tol:
+                break
+        most = max(most, it)
+        ends.append(np.asarray(to_numpy(log_x)))
+    xs = [np.exp(e) for e in ends]
+    keep = [i for i in range(len(xs)) if all(0.5 * np.abs(xs[i] - xs[j]).sum() > dedup for j in range(i))]
+    p_full = np.exp(-(d.energy_table - d.energy_table.min()) / T)
+    p_full /= p_full.sum()
+    g_vals = np.array([gibbs_G(xs[i], d.energy_table, T) for i in keep])
+    stat = np.array([np.max(np.abs((d.energy_table + T * ends[i]) - xs[i] @ (d.energy_table + T * ends[i])))
+                     for i in keep])
+    return FullMinima(T=T, count=len(keep), G=g_vals, A=float(free_energy_A(d.energy_table, T)),
+                      kl=np.array([kl_divergence(xs[i], p_full) for i in keep]),
+                      weight_error=float(max(np.max(np.abs(x - p_full)) for x in xs)), stationarity=stat,
+                      hessian_min_eig_bound=np.array([T / xs[i].max() for i in keep]), iterations=most,
+                      starts=starts)
+
+
+# ------------------------------------------------------------------------------------- counts
+@dataclass(frozen=True)
+class MinimaCounts:
+    """Numbers of reduced-G minima against T (all patterns) and against M (nested pattern subsets).
+    Per curve: ``counts`` (verified distinct minima), ``library`` / ``continuum`` (minima with library
+    weight >= 1/2 / < 1/2), ``retrieved`` (distinct patterns some
+    library minimum peaks on) and ``plateaus`` (rejected end points); suffix ``_m`` for the M curve."""
+
+    temperatures: np.ndarray  #: (nT,)
+    counts: np.ndarray
+    library: np.ndarray
+    continuum: np.ndarray
+    retrieved: np.ndarray
+    plateaus: np.ndarray
+    m_values: np.ndarray  #: numbers of patterns M (nM,): the M most weighted patterns
+    m_temperature: float | None  #: T used for the M curve
+    counts_m: np.ndarray
+    library_m: np.ndarray
+    continuum_m: np.ndarray
+    retrieved_m: np.ndarray
+    plateaus_m: np.ndarray
+    t_star: float | None  #: T* of the full data set
+    starts: int
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields."""
+        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
+
+
+def _curve(results: list[ReducedMinima]) -> dict[str, np.ndarray]:
+    return {"counts": np.array([r.count for r in results], dtype=np.int64),
+            "library": np.array([r.library for r in results], dtype=np.int64),
+            "continuum": np.array([r.continuum for r in results], dtype=np.int64),
+            "retrieved": np.array([r.retrieved.size for r in results], dtype=np.int64),
+            "plateaus": np.array([r.plateaus for r in results], dtype=np.int64)}
+
+
+def minima_counts(data: Dataset | KnowledgeDescription | Any, temperatures: Any, *, m_values: Any = (),
+                  m_temperature: float | None = None, T0: float = 1.0, eps: float = 1.0, starts: int = 8,
+                  pattern_starts: int = 0, seed: int | None = 0, scale: float = 1.0,
+                  backend: Any = None) -> MinimaCounts:
+    """Counts of verified reduced-G minima (:func:`reduced_potential_minima`) at each T of
+    ``temperatures`` for the full description of ``data``, and at ``m_temperature`` for the nested
+    sub-data sets of the M most weighted patterns (weights renormalised; ties by pattern order) for
+    each M in ``m_values`` (each >= 2). ``data`` may be a description (its T0 and eps are then used).
+    ``starts``, ``pattern_starts`` (capped at M), ``seed``, ``scale``: as in reduced_potential_minima."""
+    if isinstance(data, KnowledgeDescription):
+        full, T0, eps = data, data.T0, data.eps
+    else:
+        full = describe(data, T0=T0, eps=eps, backend=backend)
+    temps = np.atleast_1d(np.asarray(temperatures, dtype=np.float64))
+    ms = np.atleast_1d(np.asarray(m_values, dtype=np.int64))
+    if ms.size and m_temperature is None:
+        raise ThermopotError("m_temperature is needed for the curve against the number of patterns")
+    if ms.size and (ms.min() < 2 or ms.max() > full.m):
+        raise ThermopotError(f"m_values must lie in 2..M = {full.m}, got {ms.tolist()}")
+    options = dict(starts=starts, seed=seed, scale=scale, backend=backend)
+    by_t = _curve([reduced_potential_minima(full, T, pattern_starts=min(pattern_starts, full.m), **options)
+                   for T in temps])
+    order = np.argsort(-full.weights, kind="stable")
+    by_m = _curve([reduced_potential_minima(describe(Dataset(full.patterns[order[:m]], full.weights[order[:m]]),
+                                                     T0=T0, eps=eps, backend=backend), m_temperature,
+                                            pattern_starts=min(pattern_starts, int(m)), **options)
+                   for m in ms])
+    return MinimaCounts(temperatures=temps, **by_t, m_values=ms,
+                        m_temperature=None if m_temperature is None else float(m_temperature),
+                        **{f"{k}_m": v for k, v in by_m.items()}, t_star=full.t_star, starts=int(starts))
+
+
+__all__ = ["PhiMinima", "phi_minima", "ReducedMinima", "reduced_potential_minima", "FullMinima",
+           "full_potential_minima", "MinimaCounts", "minima_counts", "pairwise_features"]

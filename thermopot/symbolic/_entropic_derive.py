@@ -1,0 +1,126 @@
+"""Derivations for the symbolic entropic loss: gradients, the SGD noise trace, the second-order
+backward-error field, its curl, and its potential when one exists.
+
+Notation: theta the parameters, L_gamma = L + gamma |theta|^2 the loss that the step descends,
+g = grad L_gamma, H = its Hessian, P the (symmetric) preconditioner, step theta <- theta - eta P g.
+Backward error analysis of explicit Euler on theta' = f = -P g (time eta per step) gives the modified
+field f + eta f_2 + eta^2 f_3 + ..., f_2 = -(1/2) f'f, f_3 = (1/3) f'f'f + (1/12) f''(f,f):
+    f_2 = -(1/2) P H P g = -P grad((1/4) g^T P g),
+    f_3 = -P w,  w = (1/3) H P H P g + (1/12) D^3L[Pg, Pg]
+                   = (1/12) grad(g^T P H P g) + (1/6) H P H P g,
+so the second-order flow is -P grad phi_2 exactly when w is a gradient (its Jacobian is symmetric).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ._entropic_inputs import Data
+
+#: random points (seeded) at which a non-polynomial curl or potential is checked
+CHECK_POINTS = 4
+#: a curl entry larger than this (relative to the field's size) at a point proves that it is non-zero
+CHECK_TOL = 1e-9
+
+
+def tidy(expr: sp.Expr, params: tuple[sp.Symbol, ...]) -> sp.Expr:
+    """Expanded form for a polynomial in the parameters (exact cancellation); other expressions as
+    they are (``sp.simplify`` on the large derived expressions takes minutes)."""
+    expr = sp.sympify(expr)
+    return sp.expand(expr) if expr.is_polynomial(*params) else expr
+
+
+def tidy_matrix(M: sp.Matrix, params: tuple[sp.Symbol, ...]) -> sp.Matrix:
+    return M.applyfunc(lambda e: tidy(e, params))
+
+
+def gradient(f: sp.Expr, params: tuple[sp.Symbol, ...]) -> sp.Matrix:
+    """grad f as an n x 1 matrix."""
+    return sp.Matrix([sp.diff(f, p) for p in params])
+
+
+def quadratic_form(v: sp.Matrix, M: sp.Matrix) -> sp.Expr:
+    """v^T M v."""
+    return (v.T * M * v)[0, 0]
+
+
+def population_loss(loss: sp.Expr, data: Data | None) -> sp.Expr:
+    """L = sum_i w_i l(x_i, theta) (the loss itself when no data are given)."""
+    if data is None:
+        return loss
+    return sum(w * loss.subs(sub) for w, sub in zip(data.weights, data.substitutions()))
+
+
+def noise_trace(loss: sp.Expr, data: Data, params: tuple[sp.Symbol, ...], P: sp.Matrix) -> sp.Expr:
+    """Tr(P Sigma), Sigma = E[grad l grad l^T] - grad L grad L^T the per-sample gradient covariance:
+    sum_i w_i (grad l_i)^T P grad l_i - (grad L)^T P grad L."""
+    grad_l = gradient(loss, params)
+    grads = [grad_l.subs(sub) for sub in data.substitutions()]
+    mean = sum((w * G for w, G in zip(data.weights, grads)), sp.zeros(len(params), 1))
+    second = sum(w * quadratic_form(G, P) for w, G in zip(data.weights, grads))
+    return tidy(second - quadratic_form(mean, P), params)
+
+
+def third_derivative_term(H: sp.Matrix, v: sp.Matrix, params: tuple[sp.Symbol, ...]) -> sp.Matrix:
+    """D^3L[v, v]: component k is sum_ij d^3 L / (d theta_k d theta_i d theta_j) v_i v_j."""
+    return sp.Matrix([quadratic_form(v, H.diff(p)) for p in params])
+
+
+def second_order_field(g: sp.Matrix, H: sp.Matrix, P: sp.Matrix,
+                       params: tuple[sp.Symbol, ...]) -> sp.Matrix:
+    """w = (1/3) H P H P g + (1/12) D^3L[Pg, Pg] (so that f_3 = -P w)."""
+    Pg = P * g
+    w = H * P * H * Pg / 3 + third_derivative_term(H, Pg, params) / 12
+    return tidy_matrix(w, params)
+
+
+def curl(w: sp.Matrix, params: tuple[sp.Symbol, ...]) -> sp.Matrix:
+    """(J - J^T) / 2 with J = dw/dtheta: zero exactly when w is a gradient (simply connected domain)."""
+    J = w.jacobian(list(params))
+    return tidy_matrix((J - J.T) / 2, params)
+
+
+def size_at_points(M: sp.Matrix, ref: sp.Matrix, params: tuple[sp.Symbol, ...],
+                   seed: int = 0) -> tuple[float, dict]:
+    """The largest max|M| / (1 + max|ref|) over a few seeded random points (parameters uniform in
+    [-1.5, 1.5], other symbols such as eta uniform in [0.5, 1.5]), and the point where it is reached."""
+    rng = np.random.default_rng(seed)
+    others = sorted((M.free_symbols | ref.free_symbols) - set(params), key=str)
+    variables = list(params) + others
+    f_m = sp.lambdify([variables], M, modules="numpy")
+    f_ref = sp.lambdify([variables], ref, modules="numpy")
+    best, where = -1.0, {}
+    for _ in range(CHECK_POINTS):
+        point = np.concatenate([rng.uniform(-1.5, 1.5, len(params)), rng.uniform(0.5, 1.5, len(others))])
+        with np.errstate(all="ignore"):
+            size = np.abs(np.asarray(f_m(point), dtype=float)).max()
+            scale = 1.0 + np.abs(np.asarray(f_ref(point), dtype=float)).max()
+        if np.isfinite(size) and size / scale > best:
+            best, where = size / scale, dict(zip(variables, point.tolist()))
+    return best, where
+
+
+def proven_zero(M: sp.Matrix) -> bool:
+    """Every entry of M simplifies to 0 (``sp.simplify``; only for matrices known to be numerically 0)."""
+    return all(sp.simplify(e) == 0 for e in M)
+
+
+def potential(w: sp.Matrix, g: sp.Matrix, H: sp.Matrix, P: sp.Matrix,
+              params: tuple[sp.Symbol, ...]) -> sp.Expr | None:
+    """phi_2 with grad phi_2 = w, for a curl-free w: the quadratic-loss closed form
+    (1/6) g^T P H P g plus the coordinate-wise integral of what is left; None when SymPy cannot
+    integrate it in closed form. A polynomial result is checked exactly, another at random points."""
+    phi = tidy(quadratic_form(P * g, H) / 6, params)
+    for k, p in enumerate(params):  # afterwards d phi / d theta_j = w_j for j <= k (w curl-free)
+        rest = tidy(w[k] - sp.diff(phi, p), params)
+        if rest != 0:
+            piece = sp.integrate(rest, p)
+            if piece.has(sp.Integral):
+                return None
+            phi = tidy(phi + piece, params)
+    residual = tidy_matrix(gradient(phi, params) - w, params)
+    if residual.is_zero_matrix or (not phi.is_polynomial(*params)
+                                   and size_at_points(residual, w, params)[0] <= CHECK_TOL):
+        return phi
+    return None
