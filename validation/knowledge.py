@@ -162,7 +162,7 @@ def _retrieval_checks(ctx, run, figure: str) -> None:
               note=f"{int(ok.sum())} deepest training minima, {trap.chains} chains each, overlap threshold "
                    f"{trap.threshold:g}; barriers {np.round(trap.barrier[ok], 3).tolist()}, slopes "
                    f"{np.round(trap.slope[ok], 3).tolist()}; tolerance: the prefactor's T dependence")
-    fig, (ax_h, ax_t, ax_f) = new_figure(1, 3, size=(15.0, 4.2))
+    fig, (ax_h, ax_t, ax_n, ax_f) = new_figure(1, 4, size=(20.0, 4.2))
     colors = np.where(lib.is_training, "C0", "C3")
     ax_h.bar(np.arange(lib.count), ret.counts, color=colors)
     ax_h.set_xlabel("bound state (by energy; blue: training pattern, red: false state)")
@@ -179,6 +179,15 @@ def _retrieval_checks(ctx, run, figure: str) -> None:
     ax_t.set_ylabel("mean escape time (single-spin updates)")
     ax_t.set_title("trapping in the bound states (Arrhenius)", fontsize=9)
     ax_t.legend(fontsize=6)
+    size = run.trapping_size
+    done = size.hits > 0
+    ax_n.semilogy(size.n[done], size.mean_time[done], "o-", label=f"mean escape time (T = {size.T:g})")
+    ax_n.semilogy(size.n, np.exp(size.barrier / size.T), "k--", lw=1, label="exp(exact barrier / T)")
+    ax_n.set_xlabel("N")
+    ax_n.set_ylabel("single-spin updates")
+    ax_n.set_title(f"escape from the deepest training minimum against N\n({run.settings.trap_size_patterns} random "
+                   f"patterns; {size.chains} chains, censored at {size.max_updates})", fontsize=9)
+    ax_n.legend(fontsize=7)
     single = fr.visits[0] / fr.sweeps
     ax_f.loglog(fr.exact, np.maximum(fr.pooled, 1e-7), "o", ms=3, label="pooled over chains")
     ax_f.loglog(fr.exact, np.maximum(single, 1e-7), ".", ms=3, alpha=0.6, label="one chain")

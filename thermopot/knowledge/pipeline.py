@@ -27,7 +27,8 @@ from .rare import RareScan, rare_weight_scan
 from .reduced_potentials import (FullMinima, MinimaCounts, PhiMinima, ReducedMinima, full_potential_minima,
                                  minima_counts, phi_minima, reduced_potential_minima)
 from .remedy import Remedy, compare_remedy
-from .retrieval import PatternFrequencies, Retrieval, Trapping, pattern_frequencies, retrieve, trapping_times
+from .retrieval import (PatternFrequencies, Retrieval, Trapping, TrappingSize, pattern_frequencies, retrieve,
+                        trapping_times, trapping_vs_size)
 
 #: the largest N the exact pipeline takes (2^N-state tables, exact maximum likelihood per EM step)
 MAX_SPINS = 20
@@ -71,6 +72,9 @@ class Settings:
     trap_temperatures: tuple[float, ...] = (0.3, 0.2, 0.15)  #: barrier / T = 2-7: the Arrhenius regime
     trap_chains: int = 32
     trap_updates: int = 200_000
+    trap_sizes: tuple[int, ...] = (8, 10, 12)  #: N of the random-pattern sets of the trapping times against N
+    trap_size_patterns: int = 3
+    trap_size_T: float = 1.0
     frequency_sweeps: int = 2000
     rare_factors: tuple[float, ...] = (1.0, 0.5, 0.25, 0.1, 0.05, 0.02, 0.01)
     samples: int = 2000
@@ -84,7 +88,7 @@ QUICK = Settings()
 FULL = Settings(reduced_starts=4, reduced_pattern_starts=4, potential_starts=16,
                 temperatures=tuple(np.round(np.geomspace(0.6, 8.0, 14), 3)), counts_starts=8,
                 chains=512, sweeps=1000, trap_temperatures=(0.35, 0.3, 0.25, 0.2, 0.17, 0.15), trap_chains=128,
-                trap_updates=400_000, frequency_sweeps=10_000,
+                trap_updates=400_000, trap_sizes=(8, 10, 12, 14, 16), frequency_sweeps=10_000,
                 rare_factors=(1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.07, 0.05, 0.03, 0.02, 0.01, 0.005),
                 samples=20_000, em_iterations=50)
 
@@ -106,6 +110,7 @@ class KnowledgeRun:
     library: Library
     retrieval: Retrieval
     trapping: Trapping
+    trapping_size: TrappingSize
     frequencies: PatternFrequencies
     rare: RareScan
     remedy: Remedy
@@ -136,7 +141,7 @@ class KnowledgeRun:
         """The summary plus every step's fields and the seconds spent in each step."""
         steps = {name: getattr(self, name).to_dict() for name in
                  ("description", "phi", "full", "reduced", "counts", "library", "retrieval", "trapping",
-                  "frequencies", "rare", "remedy")}
+                  "trapping_size", "frequencies", "rare", "remedy")}
         return {**self.summary(), "steps": steps, "seconds": self.seconds}
 
 
@@ -185,7 +190,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
     from tqdm import tqdm  # noqa: PLC0415
 
     s = settings if settings is not None else (QUICK if quick else FULL)
-    for T in (s.T_fit, s.T_reduced, s.T_retrieval, s.m_temperature, *s.temperatures, *s.trap_temperatures):
+    for T in (s.T_fit, s.T_reduced, s.T_retrieval, s.m_temperature, s.trap_size_T, *s.temperatures, *s.trap_temperatures):
         check_temperature(T)
     name, dataset, labels = resolve_data(data)
     _check_size(name, dataset)
@@ -208,6 +213,9 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
                                       seed=seed, backend=backend),
         "trapping": lambda: trapping_times(None, results["library"], s.trap_temperatures, chains=s.trap_chains,
                                            max_updates=s.trap_updates, seed=seed, backend=backend),
+        "trapping_size": lambda: trapping_vs_size(s.trap_sizes, s.trap_size_patterns, s.trap_size_T,
+                                                  chains=s.trap_chains, max_updates=s.trap_updates, seed=seed,
+                                                  backend=backend),
         "frequencies": lambda: pattern_frequencies(results["library"].model, dataset, s.T_retrieval,
                                                    chains=s.chains, sweeps=s.frequency_sweeps, seed=seed,
                                                    backend=backend),
