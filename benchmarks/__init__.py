@@ -25,6 +25,8 @@ MODULES: tuple[str, ...] = (
     "minima",
     "sampling",
     "learning",
+    "knowledge",
+    "entropic",
 )
 
 

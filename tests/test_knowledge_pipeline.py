@@ -69,7 +69,7 @@ def test_a_user_npz_data_set_runs(tmp_path, monkeypatch, capsys):
     path = tmp_path / "clusters.npz"
     np.savez(path, samples=data.samples)
     monkeypatch.setattr(pipeline, "QUICK", TINY)
-    assert main(["knowledge", "--dataset", str(path), "--quick", "--json"]) == 0
+    assert main(["knowledge", "--dataset", str(path), "--json"]) == 0  # the quick sizes are the default
     out = json.loads(capsys.readouterr().out)
     assert out["n"] == 8 and out["class_coverage_single"] is None  # no labels in a plain .npz
 
@@ -88,3 +88,5 @@ def test_bad_data_sets_are_refused(capsys):
         run_knowledge(constant, settings=TINY, progress=False)
     assert main(["knowledge", "--dataset", "no-such-data", "--json"]) == 2
     assert "unknown data set" in capsys.readouterr().err
+    assert main(["knowledge", "--quick", "--full"]) == 2
+    assert "exclude each other" in capsys.readouterr().err

@@ -227,7 +227,9 @@ def _entropic(args: argparse.Namespace) -> Output:
 
 
 @command("knowledge", "the He-Lubchenko pipeline: full description, potentials, bound states, retrieval, "
-         "under-representation, mixture remedy", QUICK,
+         "under-representation, mixture remedy",
+         arg("--quick", action="store_true", help="the quick sizes (the default; about a minute on the digits)"),
+         arg("--full", action="store_true", help="the full sizes (more starts, chains and samples; many minutes)"),
          arg("--dataset", default="digits", metavar="NAME",
              help="digits (N = 16), clusters (N = 12), or a .npz data set (default: digits)"),
          arg("--seed", type=int, default=0, help="seed of every random start and chain"), BACKEND, JSON)

@@ -1,10 +1,12 @@
-"""``thermopot knowledge [--dataset NAME] [--quick] [--seed S] [--json]``: the pipeline's work, given the
-parsed arguments (registered in thermopot/cli.py)."""
+"""``thermopot knowledge [--dataset NAME] [--full] [--seed S] [--backend B] [--json]``: the pipeline's
+work, given the parsed arguments (registered in thermopot/cli.py). The quick sizes are the default (about
+a minute on the digits); ``--full`` takes the larger ones (many more starts, chains and samples)."""
 
 from __future__ import annotations
 
 import argparse
 
+from ..errors import ThermopotError
 from ..report import text_table
 from .pipeline import run_knowledge
 
@@ -21,8 +23,10 @@ def knowledge_command(args: argparse.Namespace) -> tuple[dict, str]:
     n, patterns, gap, T_star, phi_minima, full_potential_minima, reduced_potential_minima,
     training_minima, spurious_minima, kl_single, kl_mixture, coverage_single, coverage_mixture,
     rare_weight_threshold, and more) and a readable summary."""
-    run = run_knowledge(args.dataset, quick=args.quick, seed=args.seed, backend=args.backend)
-    data = {**run.summary(), "quick": bool(args.quick), "seconds": run.seconds}
+    if args.quick and args.full:
+        raise ThermopotError("--quick and --full exclude each other")
+    run = run_knowledge(args.dataset, quick=not args.full, seed=args.seed, backend=args.backend)
+    data = {**run.summary(), "quick": not args.full, "seconds": run.seconds}
     s = data
     rows = [
         ("data", f"{s['dataset']}: N = {s['n']} spins, {s['samples']} samples, M = {s['patterns']} distinct patterns"),

@@ -40,8 +40,6 @@ EXACT_STEPS = ("full description (2^N energies and couplings)", "Phi, G and thei
 #: bundled data sets by name: (loader, description)
 DATASETS = {
     "digits": (lambda: load_digits(16), "UCI handwritten digits binarised to 4x4 pixels (N = 16), all classes"),
-    "digits25": (lambda: load_digits(25), "UCI handwritten digits binarised to 5x5 pixels (N = 25): too large "
-                                          "for the exact pipeline"),
     "clusters": (lambda: noisy_patterns_dataset(12, 4, 100, 0.08, seed=1),
                  "4 random centres of N = 12 spins, 100 copies each with 8% of the spins flipped (labelled)"),
 }
@@ -58,7 +56,7 @@ class Settings:
 
     T_fit: float = 1.0  #: temperature of the fitted reduced model (and of Phi, the library)
     T_reduced: float = 3.0  #: temperature of the reduced-G minima on the data (below T*)
-    reduced_starts: int = 2  #: random starts of the reduced-G minima (after theta = 0)
+    reduced_starts: int = 2  #: starts of the reduced-G minima: theta = 0, then random ones
     reduced_pattern_starts: int = 1  #: starts aligned with the most weighted patterns
     potential_starts: int = 4  #: starts of Phi and of G over the full simplex
     temperatures: tuple[float, ...] = tuple(np.round(np.geomspace(0.7, 6.0, 8), 3))  #: T grid of the counts
@@ -135,7 +133,10 @@ class KnowledgeRun:
                 "rare_retrieval_threshold": self.rare.retrieval_threshold_weight,
                 "retrieval_training_fraction": self.retrieval.training_fraction,
                 "single_chain_tv": float(np.mean(self.frequencies.tv_chain_exact)),
-                "pooled_tv": float(self.frequencies.tv_pooled_exact)}
+                "pooled_tv": float(self.frequencies.tv_pooled_exact),
+                "escape_time_vs_n": {"n": self.trapping_size.n.tolist(), "T": self.trapping_size.T,
+                                     "mean_time": self.trapping_size.mean_time.tolist(),
+                                     "barrier": self.trapping_size.barrier.tolist()}}
 
     def to_dict(self) -> dict:
         """The summary plus every step's fields and the seconds spent in each step."""
