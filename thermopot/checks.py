@@ -12,15 +12,20 @@ import numpy as np
 from .errors import ThermopotError
 
 
+def check_positive(value: Any, name: str) -> float:
+    """``value`` as a finite float > 0, refusing anything else with a message naming ``name``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ThermopotError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise ThermopotError(f"{name} must be finite and > 0, got {value!r}")
+    return v
+
+
 def check_temperature(T: Any) -> float:
     """T as a float, refusing T <= 0, NaN and infinity with a clear message."""
-    try:
-        t = float(T)
-    except (TypeError, ValueError):
-        raise ThermopotError(f"temperature T must be a number, got {T!r}") from None
-    if not math.isfinite(t) or t <= 0:
-        raise ThermopotError(f"temperature T must be finite and > 0, got {T!r}")
-    return t
+    return check_positive(T, "temperature T")
 
 
 def read_npz(path: str | os.PathLike, what: str, error: type[ThermopotError]) -> dict[str, np.ndarray]:

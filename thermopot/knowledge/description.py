@@ -41,7 +41,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from ..backend import backend_name, get_namespace, to_numpy
-from ..checks import check_temperature
+from ..checks import check_positive as positive, check_temperature
 from ..errors import SizeError, ThermopotError
 from ..exact.guard import check_size
 from ..learning.data import Dataset, as_dataset
@@ -65,17 +65,6 @@ from ._description_identities import (
 TABLE_BYTES_PER_STATE = 16.0
 #: elements of the (states x patterns) distance block of a Krawtchouk evaluation
 _BLOCK_ELEMENTS = 1 << 22
-
-
-def positive(value: Any, name: str) -> float:
-    """``value`` as a finite float > 0, refusing anything else with a message naming ``name``."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ThermopotError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise ThermopotError(f"{name} must be finite and > 0, got {value!r}")
-    return v
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import get_namespace, to_numpy
-from ..checks import check_temperature
+from ..checks import check_positive as positive, check_temperature
 from ..errors import ThermopotError
 from ..exact import check_size, thermodynamics
 from ..learning import fit
@@ -55,7 +55,7 @@ from ..report import _jsonable
 from ..states import spins_to_index
 from ..symbolic.potentials import free_energy_A, gibbs_G, kl_divergence, training_Phi_linear
 from ._reduced_objectives import ReducedG, distinct, polish, pairwise_features
-from .description import KnowledgeDescription, describe, positive
+from .description import KnowledgeDescription, describe
 
 
 def _count(value: Any, name: str, low: int = 1) -> int:
