@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from thermopot.backend import get_namespace, to_numpy
-from thermopot.entropic.deep_linear import (DeepLinear, hessian_vector_product, population_gradients,
-                                            population_hessian, population_loss, top_hessian_eigenvalue)
+from thermopot.entropic.deep_linear import (DeepLinear, population_hessian_vector_product, population_gradients,
+                                            population_hessian, population_loss, population_top_eigenvalue)
 from thermopot.entropic.platonic import (check_covariance, kernel_cosine, noise_balance_matrix, platonic_kernel,
                                          psd_power)
 from thermopot.entropic.sgd import LinearTeacher, SGDError, sgd_step
@@ -66,14 +66,14 @@ def test_population_gradient_and_hessian_match_finite_differences():
     assert np.max(np.abs(H - H_fd)) < 1e-7 * np.max(np.abs(H))
     # the exact Hessian-vector product is symmetric before symmetrisation: u.Hv = v.Hu
     u, v = (np.random.default_rng(5).standard_normal(flat.shape) for _ in range(2))
-    hv = to_numpy(net.flatten(hessian_vector_product(net, params, teacher, net.unflatten(v))))
-    hu = to_numpy(net.flatten(hessian_vector_product(net, params, teacher, net.unflatten(u))))
+    hv = to_numpy(net.flatten(population_hessian_vector_product(net, params, teacher, net.unflatten(v))))
+    hu = to_numpy(net.flatten(population_hessian_vector_product(net, params, teacher, net.unflatten(u))))
     np.testing.assert_allclose(np.sum(u * hv, axis=1), np.sum(v * hu, axis=1), rtol=1e-12)
 
 
 def test_top_eigenvalue_dense_power_and_closed_form():
     net, params, teacher, _ = deep_case(2)
-    dense = top_hessian_eigenvalue(net, params, teacher, method="dense")
+    dense = population_top_eigenvalue(net, params, teacher, method="dense")
     np.testing.assert_allclose(dense, np.linalg.eigvalsh(population_hessian(net, params, teacher))[:, -1])
     # power iteration finds the largest-modulus eigenvalue; at a minimum of a scalar two-layer net it is the
     # top one: L = (a/2)(w2 w1 - v)^2 has H = a [[w1^2, w1 w2], [w1 w2, w2^2]] at w2 w1 = v, top a (w1^2 + w2^2)
@@ -83,14 +83,22 @@ def test_top_eigenvalue_dense_power_and_closed_form():
     point = {"W1": w1.reshape(3, 1, 1), "W2": (v / w1).reshape(3, 1, 1)}
     toy = LinearTeacher(np.array([[v]]), 0.3, np.array([[a]]))
     expected = a * (w1**2 + (v / w1) ** 2)
-    np.testing.assert_allclose(top_hessian_eigenvalue(scalar, point, toy, method="dense"), expected, rtol=1e-12)
-    np.testing.assert_allclose(top_hessian_eigenvalue(scalar, point, toy, method="power", iterations=200), expected,
+    np.testing.assert_allclose(population_top_eigenvalue(scalar, point, toy, method="dense"), expected, rtol=1e-12)
+    np.testing.assert_allclose(population_top_eigenvalue(scalar, point, toy, method="power", iterations=200), expected,
                                rtol=1e-10)
+    # with learning rates: the top eigenvalue of Lambda^(1/2) H Lambda^(1/2); one rate eta scales it by eta, and
+    # layer-wise rates on the scalar net give a (eta_1 w2^2 + eta_2 w1^2) (H = a u u^T, u = dA/d(w1, w2) = (w2, w1))
+    np.testing.assert_allclose(population_top_eigenvalue(scalar, point, toy, lr=0.1), 0.1 * expected, rtol=1e-12)
+    rates = {"W1": 0.1, "W2": 0.4}
+    layered = a * (0.1 * (v / w1) ** 2 + 0.4 * w1**2)
+    for method in ("dense", "power"):
+        np.testing.assert_allclose(population_top_eigenvalue(scalar, point, toy, method=method, lr=rates), layered,
+                                   rtol=1e-10)
     # the deep case (not at a minimum): power iteration returns the eigenvalue of largest modulus
     lam = np.linalg.eigvalsh(population_hessian(net, params, teacher))
     top_mod = np.where(np.abs(lam[:, 0]) > lam[:, -1], lam[:, 0], lam[:, -1])
-    np.testing.assert_allclose(top_hessian_eigenvalue(net, params, teacher, method="power", iterations=3000), top_mod,
-                               rtol=1e-6)
+    power = population_top_eigenvalue(net, params, teacher, method="power", iterations=3000)
+    np.testing.assert_allclose(power, top_mod, rtol=1e-6)
 
 
 def test_discrete_charge_identity_to_machine_precision(backend):
@@ -207,11 +215,17 @@ def test_bad_input_raises():
     bad = dict(params, W2=params["W2"][:, :3])
     with pytest.raises(SGDError, match="W2"):
         net.gradients(bad, np.zeros((3, 2, 3)), np.zeros((3, 2, 2)))
-    with pytest.raises(SGDError, match="expected x"):
+    with pytest.raises(SGDError, match="a batch must be x"):
         net.gradients(params, np.zeros((3, 2, 4)), np.zeros((3, 2, 2)))
     with pytest.raises(SGDError, match="teacher maps"):
         population_loss(net, params, LinearTeacher(np.eye(3), 0.1))
     with pytest.raises(SGDError, match="Hessian method"):
-        top_hessian_eigenvalue(net, params, teacher, method="lanczos")
+        population_top_eigenvalue(net, params, teacher, method="lanczos")
     with pytest.raises(SGDError, match="learning rate"):
         net.charges(params, -0.1)
+    with pytest.raises(SGDError, match="learning rate"):
+        population_top_eigenvalue(net, params, teacher, lr=0.0)
+    with pytest.raises(SGDError, match="iterations"):
+        population_top_eigenvalue(net, params, teacher, method="power", iterations=0)
+    with pytest.raises(SGDError, match="runs"):
+        net.init(rng, 0)

@@ -9,7 +9,8 @@ import pytest
 from thermopot.backend import get_namespace, to_numpy
 from thermopot.entropic import (FiniteData, LinearTeacher, ReluNet, ScalarToy, SGDError, TwoLayerLinear, charge,
                                 expected_batch_gradient_norms, gradient_flow, gradient_norms, hessian_vector_product,
-                                per_sample_gradients, run_sgd, sgd_step, top_hessian_eigenvalue)
+                                per_sample_gradients, run_sgd, sgd_step, squared_norm,
+                                top_hessian_eigenvalue)
 from thermopot.errors import ThermopotError
 
 NETWORKS = [pytest.param(ScalarToy(3), id="toy"), pytest.param(TwoLayerLinear(4, 3, 2), id="linear"),
@@ -30,16 +31,6 @@ def setup(net, B=5, S=7, seed=0, xp=None):
     x = xp.asarray(rng.standard_normal((B, S, d_in)))
     y = xp.asarray(rng.standard_normal((B, S, d_out)))
     return params, x, y
-
-
-def scale(net, params, per_neuron=False):
-    """|u|^2 + |w|^2 (+ |b|^2) per run (or per unit): the size of C's rounding error."""
-    total = 0.0
-    for k in net.outer + net.inner:
-        a = params[k] ** 2
-        axes = tuple(i for i in range(1, a.ndim) if not per_neuron or i != net.hidden_axes[k])
-        total = total + (a.sum(axis=axes) if axes else a)
-    return total
 
 
 @pytest.mark.parametrize("net", NETWORKS)
@@ -81,7 +72,7 @@ def test_noether_identity_single_step(backend, net, per_neuron):
     residual = to_numpy(c1 - c0 - e**2 * (gn["outer"] - gn["inner"]))
     size = to_numpy(e**2 * (gn["outer"] + gn["inner"]))
     assert np.abs(size).max() > 1e-3  # the identity is not trivially 0 = 0
-    assert np.abs(residual).max() < 1e-13 * to_numpy(scale(net, params, per_neuron)).max()
+    assert np.abs(residual).max() < 1e-13 * to_numpy(squared_norm(net, params, per_neuron=per_neuron)).max()
 
 
 @pytest.mark.parametrize("net", NETWORKS)
@@ -91,12 +82,13 @@ def test_noether_identity_layerwise_rates_and_weight_decay(net):
     new, g = sgd_step(net, params, x, y, rates)
     c0, c1 = charge(net, params, lr=rates), charge(net, new, lr=rates)
     gn = gradient_norms(net, {k: g[k] * np.sqrt(rates[k]).reshape((-1,) + (1,) * (g[k].ndim - 1)) for k in g})
-    np.testing.assert_allclose(c1 - c0, gn["outer"] - gn["inner"], rtol=0, atol=1e-13 * scale(net, params).max() / 0.02)
+    np.testing.assert_allclose(c1 - c0, gn["outer"] - gn["inner"], rtol=0,
+                               atol=1e-13 * squared_norm(net, params).max() / 0.02)
     eta, gamma = 0.1, 0.07
     new, g = sgd_step(net, params, x, y, eta, weight_decay=gamma)
     gn = gradient_norms(net, g)
     predicted = (1 - 2 * eta * gamma) ** 2 * charge(net, params) + eta**2 * (gn["outer"] - gn["inner"])
-    np.testing.assert_allclose(charge(net, new), predicted, rtol=0, atol=1e-13 * scale(net, params).max())
+    np.testing.assert_allclose(charge(net, new), predicted, rtol=0, atol=1e-13 * squared_norm(net, params).max())
 
 
 def test_rescaling_charge_definition():
@@ -140,7 +132,7 @@ def test_toy_hessian_exact_and_power_iteration():
     np.testing.assert_allclose(np.concatenate([hv["u"], hv["w"]], axis=1), exact, rtol=1e-7, atol=1e-8)
     eig = np.linalg.eigvalsh(H)
     top = np.where(np.abs(eig[:, -1]) >= np.abs(eig[:, 0]), eig[:, -1], eig[:, 0])
-    np.testing.assert_allclose(top_hessian_eigenvalue(net, params, x, y, iters=300), top, rtol=1e-6)
+    np.testing.assert_allclose(top_hessian_eigenvalue(net, params, x, y, iterations=300), top, rtol=1e-6)
 
 
 def test_expected_batch_gradient_norms_closed_form():
@@ -225,7 +217,7 @@ def test_full_batch_gd_is_euler_flow_and_rk4_conserves_charge():
     drift = [np.abs(np.diff(gradient_flow(net, params, data, time=1.0, dt=dt, record=rec,
                                           record_every=int(round(1 / dt))).records["C"], axis=0)).max()
              for dt in (0.04, 0.02)]
-    assert drift[0] < 1e-5 * scale(net, params).max()
+    assert drift[0] < 1e-5 * squared_norm(net, params).max()
     assert 8 < drift[0] / drift[1] < 32  # O(dt^4)
 
 
@@ -254,12 +246,35 @@ def test_bad_input_raises():
         run_sgd(net, {**params, "b": params["b"][:1]}, teacher, lr=0.1, **common)
     with pytest.raises(SGDError, match="non-finite"):
         run_sgd(net, {**params, "b": params["b"] * np.nan}, teacher, lr=0.1, **common)
-    with pytest.raises(SGDError, match="expected x"):
+    with pytest.raises(SGDError, match="a batch must be x"):
         net.gradients(params, x[..., :2], y)
-    with pytest.raises(SGDError, match="expected x"):
+    with pytest.raises(SGDError, match="a batch must be x"):
         run_sgd(net, params, LinearTeacher(np.ones((1, 2))), lr=0.1, **common)
     with pytest.raises(SGDError, match="semi-definite"):
         LinearTeacher(np.ones((2, 2)), noise=-np.eye(2))
     with pytest.raises(SGDError, match="method"):
         gradient_flow(net, params, small, time=1.0, dt=0.1, method="leapfrog")
+    with pytest.raises(SGDError, match="batch size"):
+        run_sgd(net, params, teacher, lr=0.1, batch_size=2.5, steps=2)
+    with pytest.raises(SGDError, match="runs"):
+        net.init(np.random.default_rng(0), 0)
+    with pytest.raises(SGDError, match="eps"):
+        hessian_vector_product(net, params, x, y, params, eps=0.0)
+    with pytest.raises(SGDError, match="iterations"):
+        top_hessian_eigenvalue(net, params, x, y, iterations=0)
+    with pytest.raises(SGDError, match="batch size"):
+        expected_batch_gradient_norms(net, params, x, y, 0)
     assert issubclass(SGDError, ThermopotError)
+
+
+@pytest.mark.parametrize("net", NETWORKS)
+def test_squared_norm_and_charge_closed_forms(net):
+    """|theta|^2 and C summed directly from the arrays; per unit they add up to the layer values."""
+    params, _, _ = setup(net, seed=6)
+    outer = sum(np.sum(params[k].reshape(5, -1) ** 2, axis=1) for k in net.outer)
+    inner = sum(np.sum(params[k].reshape(5, -1) ** 2, axis=1) for k in net.inner)
+    np.testing.assert_allclose(squared_norm(net, params), outer + inner, rtol=1e-14)
+    np.testing.assert_allclose(charge(net, params), outer - inner, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(squared_norm(net, params, per_neuron=True).sum(axis=1), outer + inner, rtol=1e-14)
+    np.testing.assert_allclose(charge(net, params, per_neuron=True).sum(axis=1), outer - inner, rtol=1e-12,
+                               atol=1e-14)

@@ -28,6 +28,20 @@ def check_temperature(T: Any) -> float:
     return check_positive(T, "temperature T")
 
 
+def check_count(value: Any, name: str, minimum: int = 1) -> int:
+    """``value`` as an integer >= ``minimum``, or a ThermopotError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ThermopotError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_choice(value: str, name: str, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``choices``, else a ThermopotError listing them."""
+    if value not in choices:
+        raise ThermopotError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+    return value
+
+
 def read_npz(path: str | os.PathLike, what: str, error: type[ThermopotError]) -> dict[str, np.ndarray]:
     """All arrays of a ``.npz`` file; ``error`` (naming the file as a ``what`` file) when it is missing,
     corrupt or unreadable."""

@@ -6,7 +6,9 @@ validation/entropic.py: Platonic representations and sharpening/flattening along
   y = V x + eps (anisotropic Sigma_x, full-rank anisotropic Sigma_e) from random initialisations. Every
   hidden layer's kernel K_i = (W_i ... W_1 M_I)^T (W_i ... W_1 M_I), time-averaged over the second half of
   training, has cosine 1 with K* = V^T B^-1 V (thermopot.entropic.platonic) at the noise equilibrium;
-  simulated: min over layers and networks of the seed-mean cosine, tolerance 0.02.
+  simulated: min over layers and networks of the seed-mean cosine, tolerance 0.02. The random starts are
+  scaled so that every run is linearly stable (rate-weighted top Hessian eigenvalue < 2, recorded as a
+  check), so no run can diverge whatever the seed or the number of runs.
 - platonic_fails_without_noise: the same networks from the same initialisations without label noise keep
   the kernel their initialisation and gradient flow give (the charges D_i are conserved up to
   O(eta^2 |g|^2) -> 0); the same statistic stays below 0.9. And with a non-orthogonal transform T of one
@@ -21,8 +23,13 @@ validation/entropic.py: Platonic representations and sharpening/flattening along
   sharp start: the balanced point rescaled, W_1 -> 2.5 W_1, W_2 -> W_2 / 2.5, higher. The time-averaged end
   values must agree with each other within 4 standard errors over seeds, and with the prediction within a
   loose 20%: at eta = 0.02 the stationary state sits about 14% below the eta -> 0 value (a run started
-  exactly at the balanced point settles there too; eta = 0.01 with 4x the noise gives 13%, so the shift is
-  not simply O(eta lambda_top); it is shown in the figure and the note).
+  exactly at the balanced point settles there too). Measured eta-dependence of that gap (balanced start, 16
+  runs, stationary second-half averages over 50000 / 200000 / 800000 steps): -14.0% at eta = 0.02, -9.2% at
+  0.01, -6.4% at 0.005. It vanishes as eta -> 0 but sublinearly (x1.52 and x1.43 per doubling of eta,
+  between eta^(1/2) and eta), so neither a first-order correction nor a linear two-rate extrapolation is
+  justified, and the tolerance stays at the 20% that covers eta = 0.02. The time-averaged kernel W_1^T W_1
+  itself moves (the top eigenvalue at the mean kernel is 18% low at eta = 0.02): the stationary point
+  shifts along the valley; it is not an average of lambda_top over the fluctuations.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import math
 
 import numpy as np
 
-from ..entropic.deep_linear import DeepLinear, top_hessian_eigenvalue
+from ..entropic.deep_linear import DeepLinear, population_top_eigenvalue
 from ..entropic.platonic import kernel_cosine, platonic_kernel, psd_power
 from ..entropic.sgd import LinearTeacher, run_sgd
 from ..report import new_figure, save_figure
@@ -42,10 +49,15 @@ DESIGN_SEED = 2024
 ALIGN_TOL = 0.02
 #: without label noise (or with transformed labels) the alignment statistic stays below this
 FAIL_MAX = 0.9
-#: relative tolerance of the sharpness end value against the eta -> 0 balanced-point prediction
+#: relative tolerance of the sharpness end value against the eta -> 0 balanced-point prediction (covers the
+#: measured finite-rate gap at eta = 0.02, 14%; see the module docstring)
 SHIFT_TOL = 0.2
+#: measured gap of the stationary top eigenvalue below the eta -> 0 prediction, by learning rate (module docstring)
+MEASURED_GAP = {0.02: -0.140, 0.01: -0.092, 0.005: -0.064}
 #: tolerance on cos(K_T, K*) for the network trained on transformed labels (see the check's note)
 TRANSFORM_TOL = 0.05
+#: a gradient step is linearly stable near a minimum while eta lambda_top (rate-weighted) stays below this
+STABLE_MAX = 2.0
 
 
 def _rotation(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -60,10 +72,16 @@ def _spectral(rng: np.random.Generator, values: list[float]) -> np.ndarray:
     return (q * np.asarray(values)) @ q.T
 
 
-def platonic_design() -> tuple[LinearTeacher, np.ndarray, list[tuple[str, DeepLinear, object]]]:
-    """(teacher, label transform T, [(label, network, learning rate)]) for the Platonic checks: d = 4,
-    V = Q diag(1.2, 1, 0.8, 0.6) Q', Sigma_x eigenvalues (1.6, 1, 0.7, 0.4), Sigma_e (2, 0.4, 0.1, 0.033),
-    T = Q diag(2.5, 1, 1, 0.4) Q'."""
+def platonic_design() -> tuple[LinearTeacher, np.ndarray, list[tuple[str, DeepLinear, object, float]]]:
+    """(teacher, label transform T, [(label, network, learning rate, init scale)]) for the Platonic checks:
+    d = 4, V = Q diag(1.2, 1, 0.8, 0.6) Q', Sigma_x eigenvalues (1.6, 1, 0.7, 0.4), Sigma_e (2, 0.4, 0.1,
+    0.033), T = Q diag(2.5, 1, 1, 0.4) Q'.
+
+    The init scales keep every start linearly stable: the rate-weighted top Hessian eigenvalue
+    lambda_top(Lambda^1/2 H Lambda^1/2) of a random start grows as scale^(2(D-1)), and at scale 1 the view
+    I + 0.5 G of net 2 puts its median start at 2.5 > 2 (up to ~11 over 32 seeds: the step diverges unless a
+    catapult rescues it) and net 3 at up to ~3.5; scales 0.5 and 0.8 bring them below ~0.9 (the checks
+    record the value). The noise equilibrium, and so the alignment, does not depend on the start."""
     rng = np.random.default_rng(DESIGN_SEED)
     d = 4
     V = _rotation(rng, d) @ np.diag([1.2, 1.0, 0.8, 0.6]) @ _rotation(rng, d)
@@ -73,19 +91,27 @@ def platonic_design() -> tuple[LinearTeacher, np.ndarray, list[tuple[str, DeepLi
     view = np.eye(d) + 0.5 * rng.standard_normal((d, d))
     embed = rng.standard_normal((6, d)) / math.sqrt(d)
     readout = rng.standard_normal((d, 6)) / math.sqrt(6)
-    nets = [("depth 2, widths [6], M_I = I, eta = 0.05", DeepLinear(np.eye(d), [6], np.eye(d)), 0.05),
-            ("depth 3, widths [5, 8], M_I = I + 0.5 G, eta = (0.04, 0.06, 0.05)", DeepLinear(view, [5, 8], np.eye(d)),
-             {"W1": 0.04, "W2": 0.06, "W3": 0.05}),
-            ("depth 4, widths [7, 5, 6], M_I 6x4, M_O 4x6, eta = 0.025", DeepLinear(embed, [7, 5, 6], readout), 0.025)]
+    nets = [("depth 2, widths [6], M_I = I, eta = 0.05", DeepLinear(np.eye(d), [6], np.eye(d)), 0.05, 1.0),
+            ("depth 3, widths [5, 8], M_I = I + 0.5 G, eta = (0.04, 0.06, 0.05), init scale 0.5",
+             DeepLinear(view, [5, 8], np.eye(d)), {"W1": 0.04, "W2": 0.06, "W3": 0.05}, 0.5),
+            ("depth 4, widths [7, 5, 6], M_I 6x4, M_O 4x6, eta = 0.025, init scale 0.8",
+             DeepLinear(embed, [7, 5, 6], readout), 0.025, 0.8)]
     return LinearTeacher(V, sigma_e, sigma_x), T, nets
 
 
 def _kernels(net: DeepLinear, teacher: LinearTeacher, lr, params: dict, steps: int, every: int,
-             seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(recorded steps, layer kernels (T, B, D-1, d, d)) of online SGD with batch size 4."""
+             seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(recorded steps, layer kernels (T, B, D-1, d, d), max over runs of the rate-weighted top Hessian
+    eigenvalue at the end) of online SGD with batch size 4."""
     traj = run_sgd(net, params, teacher, lr=lr, batch_size=4, steps=steps, seed=seed,
                    record=lambda p, _t: {"K": net.layer_kernels(p)}, record_every=every)
-    return traj.steps, traj.records["K"]
+    return traj.steps, traj.records["K"], _stability(net, traj.params, teacher, lr)
+
+
+def _stability(net: DeepLinear, params: dict, teacher: LinearTeacher, lr) -> float:
+    """max over runs of lambda_top(Lambda^1/2 H Lambda^1/2) of the population Hessian (eta lambda_top for one
+    rate): the step is linearly stable near a minimum while it is below 2."""
+    return float(np.max(population_top_eigenvalue(net, params, teacher, lr=lr)))
 
 
 def _alignment(kernels: np.ndarray, K_ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -108,15 +134,24 @@ def platonic_checks(ctx) -> None:
     fa, ax_a = new_figure(size=(6.0, 4.2))
     ff, ax_f = new_figure(size=(6.0, 4.2))
     aligned, failed, notes_a, notes_f = [], [], [], []
-    for k, (label, net, lr) in enumerate(nets):
+    inits = [net.init(ctx.rng(100 + k), runs, scale=s) for k, (_, net, _, s) in enumerate(nets)]
+    start = [_stability(net, init, teacher, lr) for (_, net, lr, _), init in zip(nets, inits)]
+    ctx.check(f"platonic_alignment [linear stability of the starts: max over the {runs} runs of each net of "
+              f"eta lambda_top(Lambda^1/2 H Lambda^1/2) < {STABLE_MAX:g}]", STABLE_MAX / 2, max(start), STABLE_MAX / 2,
+              note="value: max over nets and runs of the rate-weighted top eigenvalue of the population Hessian at "
+                   f"the random start (passes iff in [0, {STABLE_MAX:g}]); per net "
+                   + ", ".join(f"{v:.3f}" for v in start) + ". A start above 2 makes the step diverge or depend "
+                   "on a lucky catapult; the end values are in the alignment notes")
+    for k, (label, net, lr, _) in enumerate(nets):
         steps = scale * (30000 if net.depth > 3 else 20000)
         every = steps // 400
-        init = net.init(ctx.rng(100 + k), runs)
+        init = inits[k]
         for noisy, ax, store, notes in ((True, ax_a, aligned, notes_a), (False, ax_f, failed, notes_f)):
-            t, K = _kernels(net, teacher if noisy else quiet, lr, init, steps, every, ctx.seed + 10 + k)
+            t, K, end = _kernels(net, teacher if noisy else quiet, lr, init, steps, every, ctx.seed + 10 + k)
             mean, std, curve = _alignment(K, K_star)
             store.append(mean)
-            notes.append(f"net {k + 1}: layers " + ", ".join(f"{m:.4f}+-{s:.4f}" for m, s in zip(mean, std)))
+            notes.append(f"net {k + 1}: layers " + ", ".join(f"{m:.4f}+-{s:.4f}" for m, s in zip(mean, std))
+                         + f" (max end eta lambda_top {end:.2f})")
             for i in range(curve.shape[1]):
                 ax.plot(t, curve[:, i], color=f"C{k}", lw=1, ls=("-", "--", ":")[i],
                         label=f"net {k + 1} layer {i + 1}" + (f": {label}" if i == 0 else ""))
@@ -132,11 +167,11 @@ def platonic_checks(ctx) -> None:
                    f"[0, {FAIL_MAX}] (a cosine of PSD kernels is >= 0), i.e. no network aligns: "
                    + "; ".join(notes_f))
     # one network (net 1) trained on the labels T y: its kernel goes to K*_T, not K*
-    label, net, lr = nets[0]
+    label, net, lr, _ = nets[0]
     K_T = platonic_kernel(T @ teacher.teacher, teacher.input_covariance, T @ teacher.noise_covariance @ T.T)
     predicted = float(kernel_cosine(K_T, K_star))
-    t, K = _kernels(net, LinearTeacher(T @ teacher.teacher, T @ teacher.noise_covariance @ T.T,
-                                            teacher.input_covariance), lr, net.init(ctx.rng(100), runs),
+    t, K, _ = _kernels(net, LinearTeacher(T @ teacher.teacher, T @ teacher.noise_covariance @ T.T,
+                                          teacher.input_covariance), lr, inits[0],
                     scale * 20000, scale * 50, ctx.seed + 20)
     mean, std, curve = _alignment(K, K_star)
     own = _alignment(K, K_T)[0]
@@ -184,9 +219,9 @@ def sharpness_checks(ctx) -> None:
               "sharp start (balanced x 2.5)": _valley_point(V, K_bal, runs, 2.5),
               "balanced start (reference)": _valley_point(V, K_bal, runs)}
     params = {n: np.concatenate([p[n] for p in starts.values()]) for n in net.param_names}
-    lam_bal = float(top_hessian_eigenvalue(net, _valley_point(V, K_bal, 1), teacher)[0])
+    lam_bal = float(population_top_eigenvalue(net, _valley_point(V, K_bal, 1), teacher)[0])
     traj = run_sgd(net, params, teacher, lr=lr, batch_size=1, steps=steps, seed=ctx.seed + 30,
-                   record=lambda p, _t: {"top": top_hessian_eigenvalue(net, p, teacher)}, record_every=steps // 800)
+                   record=lambda p, _t: {"top": population_top_eigenvalue(net, p, teacher)}, record_every=steps // 800)
     top = traj.records["top"].reshape(len(traj.steps), len(starts), runs)
     late = top[top.shape[0] // 2:].mean(axis=0)
     mean, se = late.mean(axis=1), late.std(axis=1) / math.sqrt(runs)
@@ -206,9 +241,12 @@ def sharpness_checks(ctx) -> None:
               note=f"prediction: exact top Hessian eigenvalue at the balanced point W_1^T W_1 = (Tr Sigma_x / "
                    f"Tr Sigma_e)^(1/2) K*, {lam_bal:.4f}; the flat start sits at {first[0]:.3f} "
                    f"({first[0] / lam_bal - 1:+.0%}), the sharp one at {first[1]:.3f} ({first[1] / lam_bal - 1:+.0%}). "
-                   f"Loose tolerance {SHIFT_TOL:.0%}: at finite eta the stationary state is shifted by O(eta "
-                   f"lambda_top) and O(eta Tr Sigma_e) (here eta lambda_bal = {lr * lam_bal:.2f}); the run started at "
-                   f"the balanced point itself settles at {mean[2]:.3f} ({mean[2] / lam_bal - 1:+.1%})")
+                   f"Loose tolerance {SHIFT_TOL:.0%}: at finite eta the stationary point shifts along the valley; "
+                   f"the run started at the balanced point itself settles at {mean[2]:.3f} "
+                   f"({mean[2] / lam_bal - 1:+.1%}). Measured gap by eta (balanced start, separate long runs): "
+                   + ", ".join(f"{g:+.1%} at {e:g}" for e, g in MEASURED_GAP.items())
+                   + ": it vanishes as eta -> 0, sublinearly (between eta^(1/2) and eta), so no linear "
+                   "extrapolation or first-order correction is used (eta lambda_bal = " + f"{lr * lam_bal:.2f})")
     fig, ax = new_figure(size=(6.0, 4.2))
     for j, name in enumerate(starts):
         m, s = top[:, j].mean(axis=1), top[:, j].std(axis=1)

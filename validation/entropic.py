@@ -24,15 +24,14 @@ when that module exists.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 
 import numpy as np
 
 from ..backend import get_namespace, namespace_of
 from ..entropic import (LinearTeacher, ReluNet, ScalarToy, TwoLayerLinear, FiniteData, charge,
-                        expected_batch_gradient_norms, gradient_flow, gradient_norms, run_sgd, sgd_step)
+                        expected_batch_gradient_norms, gradient_flow, gradient_norms, run_sgd, sgd_step, squared_norm)
 from ..report import new_figure, save_figure
+from ._entropic_deep import platonic_checks, sharpness_checks
 
 #: allowed relative rounding residual of the exact identities and of equivariance
 ROUNDING_TOL = 1e-12
@@ -40,17 +39,9 @@ ROUNDING_TOL = 1e-12
 EFOLDS = 10.0
 #: statistical tolerances: this many standard errors over seeds
 Z_MAX = 4.0
-
-
-def _square_scale(net, params, per_neuron: bool = False) -> np.ndarray:
-    """|u|^2 + |w|^2 (+ |b|^2) per run (B,) or per unit (B, h): the scale of C's rounding error."""
-    hidden = net.hidden_axes if per_neuron else None
-    total = 0.0
-    for k in net.outer + net.inner:
-        a = params[k] ** 2
-        axes = tuple(i for i in range(1, a.ndim) if hidden is None or i != hidden[k])
-        total = total + (a.sum(axis=axes) if axes else a)
-    return total
+#: gradient-descent rates of the O(eta) charge-drift check (small enough that the O(eta^2) part of the drift,
+#: which depends on the start, keeps the drift ratio within 0.15 of 2 for every seed)
+GD_RATES = (0.01, 0.005)
 
 
 # ---------------------------------------------------------------- discrete identities
@@ -75,7 +66,7 @@ def _identity_residuals(net, params, teacher, rng, *, lr, steps: int, S: int, we
             gn = gradient_norms(net, g, per_neuron=per_neuron)
             e = eta.reshape((-1,) + (1,) * (c0.ndim - 1))
             predicted = (1 - 2 * e * weight_decay) ** 2 * c0 + e**2 * (gn["outer"] - gn["inner"])
-        scale = _square_scale(net, params, per_neuron)
+        scale = squared_norm(net, params, per_neuron=per_neuron)
         if layerwise:
             scale = scale / min(float(np.min(v)) for v in rates.values())
         residual.append(np.max(np.abs(c1 - predicted) / scale))
@@ -136,11 +127,11 @@ def _flow(ctx) -> None:
     teacher = LinearTeacher(rng.standard_normal((2, 4)) / 2, noise=0.5)
     data = FiniteData.sample(teacher, 64, rng)
     params = net.init(rng, B, backend="numpy", u_scale=2.0)
-    scale = _square_scale(net, params)
+    scale = squared_norm(net, params)
     rec = (lambda p, t: {"C": charge(net, p)})
     figure = ctx.figure("gradient-flow")
     fig, ax = new_figure(1, 1, size=(6.0, 4.0))
-    dt = 0.0025
+    dt = 0.001
     rk4 = gradient_flow(net, params, data, time=horizon, dt=dt, method="rk4", record=rec, backend="numpy")
     drift_rk4 = np.abs(rk4.records["C"] - rk4.records["C"][0]) / scale
     ax.semilogy(rk4.time, np.maximum(drift_rk4.max(axis=1), 1e-18), label=f"gradient flow, RK4 dt={dt:g}")
@@ -148,17 +139,19 @@ def _flow(ctx) -> None:
               f"{B} runs]", 0.0, float(drift_rk4.max()), 1e-8, figure=figure,
               note="max over time and runs of |C(t) - C(0)| / |theta|^2; tolerance covers the O(dt^4) truncation")
     drifts = {}
-    for eta in (0.04, 0.02):
+    for eta in GD_RATES:
         gd = gradient_flow(net, params, data, time=horizon, dt=eta, method="euler", record=rec, backend="numpy")
         d = np.abs(gd.records["C"][-1] - gd.records["C"][0]) / scale
         drifts[eta] = d
         ax.semilogy(gd.time, np.abs(gd.records["C"] - gd.records["C"][0]).max(axis=1) / scale.max(),
                     label=f"gradient descent eta={eta:g}")
-    ratio = drifts[0.04] / drifts[0.02]
-    ctx.check(f"gradient_flow_conserves_charge: GD drift is O(eta) [eta 0.04 vs 0.02 to t={horizon:g}]", 2.0,
-              float(ratio.mean()), 0.15, figure=figure,
+    ratio = drifts[GD_RATES[0]] / drifts[GD_RATES[1]]
+    ctx.check(f"gradient_flow_conserves_charge: GD drift is O(eta) [eta {GD_RATES[0]:g} vs {GD_RATES[1]:g} to "
+              f"t={horizon:g}]", 2.0, float(ratio.mean()), 0.15, figure=figure,
               note=f"drift(eta)/drift(eta/2) per run {np.round(ratio, 3).tolist()}; GD drift = sum eta^2 "
-                   f"(|g_u|^2 - |g_w|^2) = eta * integral + O(eta^2)")
+                   f"(|g_u|^2 - |g_w|^2) = eta * integral + O(eta^2), so the ratio is 2 + O(eta). The O(eta) term "
+                   f"depends on the start: at eta = 0.04 vs 0.02 stiff starts gave run means up to 2.26 (seeds 1, 4); "
+                   f"at {GD_RATES[0]:g} vs {GD_RATES[1]:g} run means stay within 2.07 over seeds 0-7 (quick and full)")
     ax.set_xlabel("time t (= steps x eta)")
     ax.set_ylabel("|C(t) - C(0)| / |theta|^2")
     ax.set_title("charge conservation: flow vs discrete steps", fontsize=9)
@@ -180,7 +173,7 @@ def _balance_run(ctx, offset: int, net, params, teacher, *, lr, steps: int, S: i
         out.update(go=e["outer"], gi=e["inner"])
         if per_neuron:
             e = expected_batch_gradient_norms(net, p, x, y, S, per_neuron=True)
-            out.update(go_n=e["outer"], gi_n=e["inner"], size_n=_square_scale(net, p, per_neuron=True))
+            out.update(go_n=e["outer"], gi_n=e["inner"], size_n=squared_norm(net, p, per_neuron=True))
         return out
 
     return run_sgd(net, params, teacher, lr=lr, batch_size=S, steps=steps, weight_decay=weight_decay,
@@ -423,8 +416,5 @@ def run(ctx) -> None:
     _layerwise(ctx)
     _weight_decay(ctx)
     _orthogonal(ctx)
-    deep = f"{__package__}._entropic_deep"
-    if importlib.util.find_spec(deep) is not None:
-        module = importlib.import_module(deep)
-        module.sharpness_checks(ctx)
-        module.platonic_checks(ctx)
+    sharpness_checks(ctx)
+    platonic_checks(ctx)

@@ -22,7 +22,8 @@ because g_i W_i^T = W_{i+1}^T g_{i+1} = R_i^T G L_i^T.)
 Teacher (:class:`thermopot.entropic.sgd.LinearTeacher`): y = V x + eps, x ~ N(0, Sigma_x),
 eps ~ N(0, Sigma_e). Population loss L = (1/2) Tr[(A - V) Sigma_x (A - V)^T] + (1/2) Tr Sigma_e, gradient
 R_k^T (A - V) Sigma_x L_{k-1}^T; its Hessian-vector products are the exact directional derivatives of that
-gradient (forward mode), from which come the dense Hessian and its top eigenvalue.
+gradient (forward mode), from which come the dense Hessian and its top eigenvalue (power iteration shared
+with thermopot.entropic.measure, which has the finite-difference versions for any network on a batch).
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..backend import asarray, get_namespace, namespace_of, to_numpy
+from .measure import power_iteration
 from .platonic import check_matrix
-from .sgd import LinearTeacher, Params, Rate, SGDError, check_params, learning_rates
+from .sgd import LinearTeacher, Params, Rate, SGDError, check_batch, check_count, check_params, learning_rates
 
 #: "auto" Hessian method: dense eigen-decomposition up to this many parameters, power iteration above
 DENSE_HESSIAN_MAX = 400
@@ -74,10 +76,9 @@ class DeepLinear:
              backend: str | ModuleType | None = None) -> Params:
         """``runs`` independent Gaussian initialisations: W_k entries ~ N(0, scale^2 / n_{k-1}),
         arrays (runs, n_k, n_{k-1})."""
-        if isinstance(runs, bool) or int(runs) != runs or runs < 1:
-            raise SGDError(f"runs must be an integer >= 1, got {runs!r}")
+        runs = check_count(runs, "runs")
         xp = get_namespace(backend)
-        return {name: asarray(rng.standard_normal((int(runs), *shape)) * (scale / np.sqrt(shape[1])), xp)
+        return {name: asarray(rng.standard_normal((runs, *shape)) * (scale / np.sqrt(shape[1])), xp)
                 for name, shape in self.shapes.items()}
 
     def check(self, params: Mapping[str, Any]) -> tuple[Params, int, ModuleType]:
@@ -121,18 +122,11 @@ class DeepLinear:
         """A = M_O W_D ... W_1 M_I = M_O L_D, (B, d_out, d_in)."""
         return self._end_to_end(*self.check(params))
 
-    def _data(self, x: Any, y: Any, B: int) -> None:
-        """SGDError unless x is (B, S, d_in) and y is (B, S, d_out)."""
-        if x.ndim != 3 or y.ndim != 3 or x.shape[:2] != y.shape[:2] or x.shape[0] != B \
-                or x.shape[2] != self.d_in or y.shape[2] != self.d_out:
-            raise SGDError(f"expected x ({B}, S, {self.d_in}) and y ({B}, S, {self.d_out}); got "
-                           f"{tuple(x.shape)}, {tuple(y.shape)}")
-
     # ------------------------------------------------------------------------------- Network protocol
     def loss(self, params: Params, x: Any, y: Any) -> Any:
         """Mini-batch loss L_B = (1/2S) sum_s |A x_s - y_s|^2, shape (B,)."""
         params, B, xp = self.check(params)
-        self._data(x, y, B)
+        check_batch(x, y, B, self.d_in, self.d_out)
         r = x @ _t(self._end_to_end(params, B, xp)) - y
         return 0.5 * xp.mean(xp.sum(r * r, axis=-1), axis=-1)
 
@@ -140,7 +134,7 @@ class DeepLinear:
         """g_k = R_k^T G L_{k-1}^T, G = (1/S) sum_s r_s x_s^T with r_s = A x_s - y_s: the gradient of the batch
         mean for every W_k."""
         params, B, xp = self.check(params)
-        self._data(x, y, B)
+        check_batch(x, y, B, self.d_in, self.d_out)
         L, R = self._prefixes(params, B, xp), self._suffixes(params, B, xp)
         G = _t(x @ _t(R[0] @ L[0]) - y) @ x / x.shape[1]
         return {name: _t(R[k]) @ G @ _t(L[k - 1]) for k, name in enumerate(self.param_names, start=1)}
@@ -219,7 +213,8 @@ def population_gradients(net: DeepLinear, params: Params, teacher: LinearTeacher
     return {n: _t(R[k]) @ E @ _t(L[k - 1]) for k, n in enumerate(net.param_names, start=1)}
 
 
-def hessian_vector_product(net: DeepLinear, params: Params, teacher: LinearTeacher, tangent: Params) -> Params:
+def population_hessian_vector_product(net: DeepLinear, params: Params, teacher: LinearTeacher,
+                                      tangent: Params) -> Params:
     """H T, the exact directional derivative of :func:`population_gradients` along ``tangent`` T:
     d g_k = (dR_k^T E + R_k^T dE) L_{k-1}^T + R_k^T E dL_{k-1}^T with E = (A - V) Sigma_x, dE = M_O dL_D Sigma_x,
     dL_k = T_k L_{k-1} + W_k dL_{k-1} (dL_0 = 0), dR_{k-1} = dR_k W_k + R_k T_k (dR_D = 0)."""
@@ -250,38 +245,42 @@ def population_hessian(net: DeepLinear, params: Params, teacher: LinearTeacher) 
     repeated = {n: xp.reshape(xp.broadcast_to(v[:, None], (B, P, *v.shape[1:])), (B * P, *v.shape[1:]))
                 for n, v in params.items()}
     basis = xp.reshape(xp.broadcast_to(xp.eye(P, dtype=xp.float64), (B, P, P)), (B * P, P))
-    H = xp.reshape(net.flatten(hessian_vector_product(net, repeated, teacher, net.unflatten(basis))), (B, P, P))
+    H = net.flatten(population_hessian_vector_product(net, repeated, teacher, net.unflatten(basis)))
+    H = xp.reshape(H, (B, P, P))
     return to_numpy(0.5 * (H + _t(H)))
 
 
-def top_hessian_eigenvalue(net: DeepLinear, params: Params, teacher: LinearTeacher, *, method: str = "auto",
-                           iterations: int = 300, seed: int = 0) -> np.ndarray:
-    """The largest eigenvalue of the population Hessian per run, NumPy (B,).
+def population_top_eigenvalue(net: DeepLinear, params: Params, teacher: LinearTeacher, *, method: str = "auto",
+                              iterations: int = 300, seed: int = 0, lr: Rate | None = None) -> np.ndarray:
+    """The largest eigenvalue of the population Hessian H per run, NumPy (B,); with learning rates ``lr``
+    (the forms of :func:`thermopot.entropic.sgd.run_sgd`) that of Lambda^{1/2} H Lambda^{1/2}, i.e. eta
+    lambda_top for one rate eta: the step theta <- theta - Lambda grad L is linearly stable near a minimum
+    only while it is below 2.
 
-    ``method="dense"``: eigvalsh of :func:`population_hessian`. ``"power"``: ``iterations`` steps
-    v <- H v / |H v| from a seeded random start, returning the Rayleigh quotient v.Hv; it converges to the
-    eigenvalue of largest modulus, which is the top one near a minimum (there H is positive semi-definite
-    up to terms of order |A - V|). ``"auto"``: dense up to :data:`DENSE_HESSIAN_MAX` parameters."""
+    ``method="dense"``: eigvalsh of :func:`population_hessian`. ``"power"``: :func:`measure.power_iteration
+    <thermopot.entropic.measure.power_iteration>` on :func:`population_hessian_vector_product` (the
+    eigenvalue of largest modulus, which is the top one near a minimum, where H is positive semi-definite up
+    to terms of order |A - V|). ``"auto"``: dense up to :data:`DENSE_HESSIAN_MAX` parameters."""
     if method == "auto":
         method = "dense" if net.n_params <= DENSE_HESSIAN_MAX else "power"
-    if method == "dense":
-        return np.linalg.eigvalsh(population_hessian(net, params, teacher))[:, -1]
-    if method != "power":
+    if method not in ("dense", "power"):
         raise SGDError(f"unknown Hessian method {method!r}; choose 'dense', 'power' or 'auto'")
-    if isinstance(iterations, bool) or int(iterations) != iterations or iterations < 1:
-        raise SGDError(f"iterations must be an integer >= 1, got {iterations!r}")
     params, B, xp = net.check(params)
+    root = None if lr is None else {n: xp.sqrt(r) for n, r in learning_rates(lr, net.param_names, B, xp).items()}
+    if method == "dense":
+        H = population_hessian(net, params, teacher)
+        if root is not None:
+            s = to_numpy(net.flatten({n: xp.broadcast_to(xp.reshape(root[n], (B, 1, 1)), (B, *net.shapes[n]))
+                                      for n in net.param_names}))
+            H = s[:, :, None] * H * s[:, None, :]
+        return np.linalg.eigvalsh(H)[:, -1]
 
-    def hvp(v: Any) -> Any:
-        return net.flatten(hessian_vector_product(net, params, teacher, net.unflatten(v)))
+    def scaled(v: Params) -> Params:
+        return v if root is None else {n: xp.reshape(root[n], (B, 1, 1)) * v[n] for n in net.param_names}
 
-    v = asarray(np.random.default_rng(seed).standard_normal((B, net.n_params)), xp)
-    v = v / xp.linalg.vector_norm(v, axis=1, keepdims=True)
-    for _ in range(int(iterations)):
-        hv = hvp(v)
-        v = hv / xp.linalg.vector_norm(hv, axis=1, keepdims=True)
-    return to_numpy(xp.sum(v * hvp(v), axis=1))
+    return power_iteration(lambda v: scaled(population_hessian_vector_product(net, params, teacher, scaled(v))),
+                           params, iterations=iterations, seed=seed)
 
 
-__all__ = ["DENSE_HESSIAN_MAX", "DeepLinear", "hessian_vector_product", "population_gradients",
-           "population_hessian", "population_loss", "top_hessian_eigenvalue"]
+__all__ = ["DENSE_HESSIAN_MAX", "DeepLinear", "population_gradients", "population_hessian",
+           "population_hessian_vector_product", "population_loss", "population_top_eigenvalue"]

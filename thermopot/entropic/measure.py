@@ -8,18 +8,20 @@ the leading run axis B and works on NumPy and CuPy arrays.
   per neuron C_i = |u_:i|^2 - |w_i|^2 - b_i^2; with layer-wise rates C = |u|^2/eta_u - |w|^2/eta_w;
 - gradient norms |g_u|^2, |g_w|^2 (+ |g_b|^2 in the inner group), per layer and per neuron;
 - E_B |g_B|^2 for batches of size S, estimated without bias from per-sample gradients;
-- the top Hessian eigenvalue by power iteration on finite-difference Hessian-vector products.
+- the top Hessian eigenvalue by power iteration (:func:`power_iteration`, shared with the exact population
+  Hessian of thermopot.entropic.deep_linear) on finite-difference Hessian-vector products.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from ..backend import namespace_of, to_numpy
-from .sgd import Network, Params, SGDError, learning_rates
+from ..backend import asarray, namespace_of, to_numpy
+from .sgd import Network, Params, SGDError, check_count, learning_rates
 
 
 def _square_sums(arrays: Mapping[str, Any], names: tuple[str, ...], hidden_axes: Mapping[str, int] | None,
@@ -60,6 +62,12 @@ def charge(network: Any, params: Params, *, per_neuron: bool = False, lr: Mappin
     return _square_sums(params, network.outer, hidden, lr) - _square_sums(params, network.inner, hidden, lr)
 
 
+def squared_norm(network: Any, params: Params, *, per_neuron: bool = False) -> Any:
+    """|theta|^2 = sum_outer |p|^2 + sum_inner |p|^2 per run (B,), or per hidden unit (B, h) (|u_:i|^2 + |w_i|^2 +
+    b_i^2): the scale of the charge C, whose rounding error in float64 is ~ 1e-16 |theta|^2."""
+    return _square_sums(params, network.outer + network.inner, _hidden(network, per_neuron))
+
+
 def gradient_norms(network: Any, grads: Params, *, per_neuron: bool = False) -> dict[str, Any]:
     """``{"outer": sum_outer |g_p|^2, "inner": sum_inner |g_p|^2}``, each (B,) or (B, h) per hidden unit."""
     hidden = _hidden(network, per_neuron)
@@ -86,8 +94,9 @@ def expected_batch_gradient_norms(network: Any, params: Params, x: Any, y: Any, 
     with the unbiased estimates Tr Sigma = K/(K-1) (<|g_s|^2> - |<g_s>|^2) and |grad L|^2 = |<g_s>|^2 -
     Tr Sigma / K. Returned as {"outer", "inner"} (B,) or (B, h) per hidden unit."""
     K = x.shape[1]
-    if K < 2 or int(batch_size) < 1:
-        raise SGDError(f"need at least 2 samples and batch size >= 1, got K={K}, S={batch_size!r}")
+    batch_size = check_count(batch_size, "batch size")
+    if K < 2:
+        raise SGDError(f"the estimate needs at least 2 samples per run, got K={K}")
     xp = namespace_of(x)
     g = per_sample_gradients(network, params, x, y)
     hidden = _hidden(network, per_neuron)
@@ -99,38 +108,52 @@ def expected_batch_gradient_norms(network: Any, params: Params, x: Any, y: Any, 
         second = xp.mean(xp.reshape(per_sample, (x.shape[0], K, *per_sample.shape[1:])), axis=1)
         first = _square_sums(mean, names, hidden)
         trace = (second - first) * K / (K - 1)
-        out[side] = first - trace / K + trace / int(batch_size)
+        out[side] = first - trace / K + trace / batch_size
     return out
 
 
 def hessian_vector_product(network: Network, params: Params, x: Any, y: Any, v: Params, eps: float = 1e-5) -> Params:
     """H v ~ (g(theta + eps v) - g(theta - eps v)) / (2 eps), central differences of the analytic
-    gradient of the batch mean loss (error O(eps^2 |v|^3))."""
+    gradient g of the batch mean loss (error O(eps^2 |v|^3)); ``eps`` > 0."""
+    if not (math.isfinite(eps) and eps > 0):
+        raise SGDError(f"finite-difference step eps must be finite and > 0, got {eps!r}")
     plus = network.gradients({k: params[k] + eps * v[k] for k in params}, x, y)
     minus = network.gradients({k: params[k] - eps * v[k] for k in params}, x, y)
     return {k: (plus[k] - minus[k]) / (2 * eps) for k in params}
 
 
 def _dot(a: Params, b: Params) -> Any:
+    """sum_k <a_k, b_k> per run (B,)."""
     xp = namespace_of(*a.values())
     return sum(xp.sum(xp.reshape(a[k] * b[k], (a[k].shape[0], -1)), axis=1) for k in a)
 
 
-def top_hessian_eigenvalue(network: Network, params: Params, x: Any, y: Any, *, iters: int = 100,
-                           eps: float = 1e-5, seed: int = 0) -> np.ndarray:
-    """The largest-magnitude eigenvalue of the Hessian of the batch mean loss, per run (B,), by power
-    iteration v <- H v / |H v| from a random start, the Rayleigh quotient v^T H v at the end."""
-    xp = namespace_of(*params.values())
+def power_iteration(operator: Callable[[Params], Params], like: Params, *, iterations: int = 100,
+                    seed: int = 0) -> np.ndarray:
+    """The largest-modulus eigenvalue per run (B,) of a symmetric linear map M on parameter dicts
+    (``operator(v)`` = M v, e.g. a Hessian-vector product): v <- M v / |M v| ``iterations`` times from a
+    seeded standard normal start shaped like ``like`` (arrays (B, ...)), then the Rayleigh quotient v^T M v.
+    The error decays as (|lambda_2| / |lambda_1|)^(2 iterations)."""
+    iterations = check_count(iterations, "iterations")
+    xp = namespace_of(*like.values())
     rng = np.random.default_rng(seed)
-    v = {k: xp.asarray(rng.standard_normal(p.shape)) for k, p in params.items()}
-    for _ in range(int(iters)):
+    v = {k: asarray(rng.standard_normal(p.shape), xp) for k, p in like.items()}
+    for _ in range(iterations):
         norm = xp.sqrt(_dot(v, v))
         v = {k: a / xp.reshape(norm, (-1,) + (1,) * (a.ndim - 1)) for k, a in v.items()}
-        hv = hessian_vector_product(network, params, x, y, v, eps)
-        rayleigh = _dot(v, hv)
-        v = hv
+        mv = operator(v)
+        rayleigh = _dot(v, mv)
+        v = mv
     return to_numpy(rayleigh)
 
 
+def top_hessian_eigenvalue(network: Network, params: Params, x: Any, y: Any, *, iterations: int = 100,
+                           eps: float = 1e-5, seed: int = 0) -> np.ndarray:
+    """The largest-magnitude eigenvalue of the Hessian of the batch mean loss per run (B,):
+    :func:`power_iteration` on the finite-difference :func:`hessian_vector_product`."""
+    return power_iteration(lambda v: hessian_vector_product(network, params, x, y, v, eps), params,
+                           iterations=iterations, seed=seed)
+
+
 __all__ = ["charge", "expected_batch_gradient_norms", "gradient_norms", "hessian_vector_product",
-           "per_sample_gradients", "top_hessian_eigenvalue"]
+           "per_sample_gradients", "power_iteration", "squared_norm", "top_hessian_eigenvalue"]

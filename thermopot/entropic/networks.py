@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import asarray, get_namespace, namespace_of
-from .sgd import Params, SGDError
+from .sgd import Params, check_batch, check_count
 
 
 def _t(a: Any) -> Any:
@@ -31,19 +31,18 @@ def _t(a: Any) -> Any:
 
 
 def _check_io(x: Any, y: Any, params: Params, name: str, d_in: int, d_out: int) -> int:
-    """Check x (B, S, d_in), y (B, S, d_out) against the parameters' B; return B."""
+    """Check x (B, S, d_in), y (B, S, d_out) against the run axis B of parameter ``name``; return B."""
     B = params[name].shape[0]
-    if x.ndim != 3 or y.ndim != 3 or x.shape[:2] != y.shape[:2] or x.shape[0] != B \
-            or x.shape[2] != d_in or y.shape[2] != d_out:
-        raise SGDError(f"expected x (B={B}, S, {d_in}) and y (B={B}, S, {d_out}); got {tuple(x.shape)}, "
-                       f"{tuple(y.shape)}")
+    check_batch(x, y, B, d_in, d_out)
     return B
 
 
-def _check_size(value: int, what: str) -> int:
-    if isinstance(value, bool) or int(value) != value or value < 1:
-        raise SGDError(f"{what} must be an integer >= 1, got {value!r}")
-    return int(value)
+def _dense_init(rng: np.random.Generator, runs: int, net: Any, u_scale: float, w_scale: float,
+                xp: Any) -> Params:
+    """Gaussian layers of a d_in -> hidden -> d_out net: W ~ w_scale N(0, 1/d_in), U ~ u_scale N(0, 1/h)."""
+    runs = check_count(runs, "runs")
+    return {"u": asarray(u_scale * rng.standard_normal((runs, net.d_out, net.hidden)) / np.sqrt(net.hidden), xp),
+            "w": asarray(w_scale * rng.standard_normal((runs, net.hidden, net.d_in)) / np.sqrt(net.d_in), xp)}
 
 
 @dataclass(frozen=True)
@@ -60,14 +59,14 @@ class ScalarToy:
     hidden_axes: Any = field(default=None, init=False, compare=False)
 
     def __post_init__(self) -> None:
-        _check_size(self.k, "k")
+        check_count(self.k, "k")
         object.__setattr__(self, "hidden_axes", {"u": 1, "w": 1})
 
     def init(self, rng: np.random.Generator, runs: int, *, u: float = 1.0, w: float = 1.0,
              scale: float = 0.0, backend: Any = None) -> Params:
         """u = u_0 (1 + scale z), w = w_0 (1 + scale z') per coordinate, z standard normal; shape (runs, k)."""
         xp = get_namespace(backend)
-        shape = (runs, self.k)
+        shape = (check_count(runs, "runs"), self.k)
         return {"u": asarray(u * (1 + scale * rng.standard_normal(shape)), xp),
                 "w": asarray(w * (1 + scale * rng.standard_normal(shape)), xp)}
 
@@ -120,15 +119,13 @@ class TwoLayerLinear:
 
     def __post_init__(self) -> None:
         for what in ("d_in", "hidden", "d_out"):
-            _check_size(getattr(self, what), what)
+            check_count(getattr(self, what), what)
         object.__setattr__(self, "hidden_axes", {"u": 2, "w": 1})
 
     def init(self, rng: np.random.Generator, runs: int, *, u_scale: float = 1.0, w_scale: float = 1.0,
              backend: Any = None) -> Params:
         """Gaussian entries: W ~ w_scale N(0, 1/d_in), U ~ u_scale N(0, 1/h)."""
-        xp = get_namespace(backend)
-        return {"u": asarray(u_scale * rng.standard_normal((runs, self.d_out, self.hidden)) / np.sqrt(self.hidden), xp),
-                "w": asarray(w_scale * rng.standard_normal((runs, self.hidden, self.d_in)) / np.sqrt(self.d_in), xp)}
+        return _dense_init(rng, runs, self, u_scale, w_scale, get_namespace(backend))
 
     def _forward(self, params: Params, x: Any, y: Any) -> tuple[Any, Any]:
         _check_io(x, y, params, "u", self.d_in, self.d_out)
@@ -167,16 +164,15 @@ class ReluNet:
 
     def __post_init__(self) -> None:
         for what in ("d_in", "hidden", "d_out"):
-            _check_size(getattr(self, what), what)
+            check_count(getattr(self, what), what)
         object.__setattr__(self, "hidden_axes", {"u": 2, "w": 1, "b": 1})
 
     def init(self, rng: np.random.Generator, runs: int, *, u_scale: float = 1.0, w_scale: float = 1.0,
              bias: float = 0.1, backend: Any = None) -> Params:
         """W ~ w_scale N(0, 1/d_in), b = w_scale * bias, U ~ u_scale N(0, 1/h)."""
         xp = get_namespace(backend)
-        return {"u": asarray(u_scale * rng.standard_normal((runs, self.d_out, self.hidden)) / np.sqrt(self.hidden), xp),
-                "w": asarray(w_scale * rng.standard_normal((runs, self.hidden, self.d_in)) / np.sqrt(self.d_in), xp),
-                "b": asarray(np.full((runs, self.hidden), w_scale * bias), xp)}
+        params = _dense_init(rng, runs, self, u_scale, w_scale, xp)
+        return {**params, "b": asarray(np.full((params["u"].shape[0], self.hidden), w_scale * bias), xp)}
 
     def _forward(self, params: Params, x: Any, y: Any) -> tuple[Any, Any, Any]:
         _check_io(x, y, params, "u", self.d_in, self.d_out)

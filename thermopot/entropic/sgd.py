@@ -25,6 +25,7 @@ import numpy as np
 
 from ..backend import asarray, get_namespace, namespace_of, to_numpy
 from ..errors import ThermopotError
+from ..checks import check_count as _check_count
 
 #: parameters (or gradients): name -> array with leading axis B (runs)
 Params = dict[str, Any]
@@ -257,6 +258,14 @@ def learning_rates(lr: Rate, names: Sequence[str], B: int, xp: ModuleType) -> di
     return {k: rate for k in names}
 
 
+def _prepare(network: Network, params: Mapping[str, Any], lr: Rate, weight_decay: Any,
+             xp: ModuleType) -> tuple[Params, int, dict[str, Any], Any]:
+    """(checked params, B, rates name -> (B,), weight decay (B,)): the inputs of every update rule."""
+    params, B = check_params(network, params, xp)
+    rates = learning_rates(lr, network.param_names, B, xp)
+    return params, B, rates, _per_run(weight_decay, B, xp, "weight decay", positive=False)
+
+
 def _expand(v: Any, like: Any) -> Any:
     """A (B,) array reshaped to broadcast against ``like`` (B, ...)."""
     return v.reshape((v.shape[0],) + (1,) * (like.ndim - 1))
@@ -272,18 +281,17 @@ def sgd_step(network: Network, params: Mapping[str, Any], x: Any, y: Any, lr: Ra
     """One step theta' = theta - Lambda (g_B + 2 gamma theta) on the batch (x, y); returns (theta', g_B).
 
     ``lr`` and ``weight_decay`` take the forms of :func:`run_sgd`."""
-    xp = namespace_of(*params.values())
-    params, B = check_params(network, params, xp)
-    rates = learning_rates(lr, network.param_names, B, xp)
-    decay = _per_run(weight_decay, B, xp, "weight decay", positive=False)
+    params, B, rates, decay = _prepare(network, params, lr, weight_decay, namespace_of(*params.values()))
     grads = network.gradients(params, x, y)
     return _apply(params, grads, rates, decay), grads
 
 
-def _check_batches(x: Any, y: Any, B: int) -> None:
-    if x.ndim != 3 or y.ndim != 3 or x.shape[:2] != y.shape[:2] or x.shape[0] != B:
-        raise SGDError(f"a batch must be x (B, S, d_in), y (B, S, d_out) with B = {B}; got {tuple(x.shape)}, "
-                       f"{tuple(y.shape)}")
+def check_batch(x: Any, y: Any, B: int, d_in: int | None = None, d_out: int | None = None) -> None:
+    """SGDError unless x is (B, S, d_in) and y is (B, S, d_out) with S >= 1 (``d_in``/``d_out`` None: any)."""
+    if x.ndim != 3 or y.ndim != 3 or x.shape[:2] != y.shape[:2] or x.shape[0] != B or x.shape[1] < 1 \
+            or (d_in is not None and x.shape[2] != d_in) or (d_out is not None and y.shape[2] != d_out):
+        raise SGDError(f"a batch must be x ({B}, S, {'d_in' if d_in is None else d_in}), y ({B}, S, "
+                       f"{'d_out' if d_out is None else d_out}) with S >= 1; got {tuple(x.shape)}, {tuple(y.shape)}")
 
 
 class _Recorder:
@@ -309,10 +317,13 @@ class _Recorder:
                           params={k: to_numpy(v) for k, v in params.items()})
 
 
-def _count(value: Any, what: str) -> int:
-    if isinstance(value, bool) or int(value) != value or value < 1:
-        raise SGDError(f"{what} must be an integer >= 1, got {value!r}")
-    return int(value)
+def check_count(value: Any, what: str) -> int:
+    """``value`` as an int >= 1 (a count: runs, steps, sizes, iterations): the project's
+    :func:`thermopot.checks.check_count`, raising SGDError naming ``what``."""
+    try:
+        return _check_count(value, what)
+    except ThermopotError as exc:
+        raise SGDError(str(exc)) from None
 
 
 def run_sgd(network: Network, params: Mapping[str, Any], data: DataSource, *, lr: Rate,
@@ -329,21 +340,19 @@ def run_sgd(network: Network, params: Mapping[str, Any], data: DataSource, *, lr
     whole set. ``record(params, step)`` is called at step 0 and every ``record_every`` steps; its arrays
     are stacked to (T, B, ...)."""
     xp = get_namespace(backend)
-    params, B = check_params(network, params, xp)
-    rates = learning_rates(lr, network.param_names, B, xp)
-    decay = _per_run(weight_decay, B, xp, "weight decay", positive=False)
-    steps = _count(steps, "steps")
+    params, B, rates, decay = _prepare(network, params, lr, weight_decay, xp)
+    steps = check_count(steps, "steps")
     recorder = _Recorder(record, record_every)
     if full_batch:
         if not isinstance(data, FiniteData) or batch_size is not None:
             raise SGDError("full_batch=True needs a FiniteData set and no batch_size")
         x, y = data.full(B, xp)
-        _check_batches(x, y, B)
+        check_batch(x, y, B)
         draw = lambda: (x, y)  # noqa: E731
     else:
         if batch_size is None:
             raise SGDError("batch_size is required (or full_batch=True with finite data)")
-        size = _count(batch_size, "batch size")
+        size = check_count(batch_size, "batch size")
         if isinstance(seed, (int, np.integer)):
             rng = np.random.default_rng(int(seed))
             draw = lambda: data.draw(rng, B, size, xp)  # noqa: E731
@@ -362,7 +371,7 @@ def run_sgd(network: Network, params: Mapping[str, Any], data: DataSource, *, lr
     for t in range(1, steps + 1):
         xb, yb = draw()
         if t == 1:
-            _check_batches(xb, yb, B)
+            check_batch(xb, yb, B)
         params = _apply(params, network.gradients(params, xb, yb), rates, decay)
         recorder(params, t)
     return recorder.trajectory(params)
@@ -383,9 +392,7 @@ def gradient_flow(network: Network, params: Mapping[str, Any], data: FiniteData,
     if not (math.isfinite(dt) and dt > 0 and math.isfinite(float(time)) and float(time) > 0):
         raise SGDError(f"gradient flow needs time > 0 and dt > 0, got time={time!r}, dt={dt!r}")
     xp = get_namespace(backend)
-    params, B = check_params(network, params, xp)
-    rates = learning_rates(lr, network.param_names, B, xp)
-    decay = _per_run(weight_decay, B, xp, "weight decay", positive=False)
+    params, B, rates, decay = _prepare(network, params, lr, weight_decay, xp)
     x, y = data.full(B, xp)
     n = max(1, int(round(float(time) / dt)))
     recorder = _Recorder(record, record_every, dt)
@@ -412,4 +419,4 @@ def gradient_flow(network: Network, params: Mapping[str, Any], data: FiniteData,
 
 
 __all__ = ["DataSource", "FiniteData", "LinearTeacher", "Network", "Params", "Rate", "SGDError", "Trajectory",
-           "check_params", "gradient_flow", "learning_rates", "run_sgd", "sgd_step"]
+           "check_batch", "check_count", "check_params", "gradient_flow", "learning_rates", "run_sgd", "sgd_step"]

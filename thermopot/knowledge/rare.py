@@ -46,7 +46,7 @@ from ..landscape import local_minima
 from ..learning import ConvergenceWarning, Dataset, fit, sample_exact
 from ..models import PairwiseModel
 from ..report import _jsonable
-from ..sampling.chains import check_count
+from ..checks import check_count
 from ..states import spins_to_index
 from ._rare_common import at_temperature, fit_options
 from .library import _dataset_and_labels, _nearest, _pattern_classes

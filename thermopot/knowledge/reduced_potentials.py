@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import get_namespace, to_numpy
-from ..checks import check_positive as positive, check_temperature
+from ..checks import check_count, check_positive as positive, check_temperature
 from ..errors import ThermopotError
 from ..exact import check_size, thermodynamics
 from ..learning import fit
@@ -56,12 +56,6 @@ from ..states import spins_to_index
 from ..symbolic.potentials import free_energy_A, gibbs_G, kl_divergence, training_Phi_linear
 from ._reduced_objectives import ReducedG, distinct, polish, pairwise_features
 from .description import KnowledgeDescription, describe
-
-
-def _count(value: Any, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ThermopotError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def _random_theta(rng: np.random.Generator, n: int, size: float) -> np.ndarray:
@@ -111,7 +105,7 @@ def phi_minima(data: Dataset | Any, T: float = 1.0, *, starts: int = 8, seed: in
     The data moments must lie inside the marginal polytope (e.g. not too few patterns), else the
     minimum is at infinite theta and no end point is accepted."""
     T = check_temperature(T)
-    starts = _count(starts, "starts")
+    starts = check_count(starts, "starts")
     scale = positive(scale, "scale")
     dataset = as_dataset(data).unique()
     n = dataset.n
@@ -219,11 +213,11 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
     2^N x P feature matrix. See the module docstring for the regime of T where minima are finite and resolved."""
     d = _as_description(description)
     T = check_temperature(T)
-    starts = _count(starts, "starts")
+    starts = check_count(starts, "starts")
     scale = positive(scale, "scale")
     xp = get_namespace(backend if backend is not None else d.backend)
     P = d.n * (d.n + 1) // 2
-    pattern_starts = _count(pattern_starts, "pattern_starts", 0)
+    pattern_starts = check_count(pattern_starts, "pattern_starts", 0)
     if pattern_starts > d.m:
         raise ThermopotError(f"pattern_starts = {pattern_starts} exceeds the number of patterns M = {d.m}")
     check_size(d.n, xp, per_state_bytes=8.0 * (3 * P + 4),
@@ -292,7 +286,7 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
     tangent space), so every start ends at x = p_full with G = A."""
     d = _as_description(description)
     T = check_temperature(T)
-    starts = _count(starts, "starts")
+    starts = check_count(starts, "starts")
     spread = positive(spread, "spread")
     rate = positive(rate, "rate")
     if rate > 1.0:

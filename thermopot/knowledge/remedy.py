@@ -38,7 +38,7 @@ from ..landscape import local_minima
 from ..learning import ConvergenceWarning, Dataset, Mixture, basin_responsibilities, fit, fit_mixture
 from ..learning.mixture import EM_METHODS, INIT_SMOOTHING
 from ..report import _jsonable
-from ..sampling.chains import check_count
+from ..checks import check_count
 from ..states import spins_to_index
 from ._rare_common import at_temperature, fit_options, hit_fraction
 from .library import _dataset_and_labels, _pattern_classes

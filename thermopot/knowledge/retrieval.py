@@ -36,7 +36,7 @@ from ..exact import thermodynamics
 from ..learning import as_dataset
 from ..models import Model, resolve_model
 from ..sampling import Sampler, first_passage
-from ..sampling.chains import check_count
+from ..checks import check_count
 from ..states import spins_to_index
 from ._retrieval_barrier import escape_barrier, state_energies
 from .library import Library, bound_states

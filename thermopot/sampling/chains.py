@@ -21,7 +21,7 @@ import numpy as np
 
 from ..backend import asarray, backend_name, get_namespace, synchronize, to_numpy
 from ..errors import ModelError, ThermopotError
-from ..checks import check_temperature
+from ..checks import check_choice, check_count, check_temperature
 from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
 from .kernels import METHODS, SCANS, Hook, flip_thresholds, make_kernel
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
@@ -31,20 +31,6 @@ REFRESH_SWEEPS = 64
 #: default number of chains
 DEFAULT_CHAINS = 64
 CHECKPOINT_VERSION = 1
-
-
-def check_count(value: Any, name: str, minimum: int = 1) -> int:
-    """``value`` as an integer >= ``minimum``, or a ThermopotError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ThermopotError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_choice(value: str, name: str, choices: tuple[str, ...]) -> str:
-    """``value`` if it is one of ``choices``, else a ThermopotError listing them."""
-    if value not in choices:
-        raise ThermopotError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
-    return value
 
 
 def _initial_states(initial: Any, n: int, chains: int | None, rng: np.random.Generator) -> np.ndarray:

@@ -25,7 +25,8 @@ import numpy as np
 from ..backend import asarray, to_numpy
 from ..errors import ThermopotError
 from ..models import Model
-from .chains import Sampler, check_count
+from ..checks import check_count
+from .chains import Sampler
 
 
 @dataclass(frozen=True)
