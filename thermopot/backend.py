@@ -13,6 +13,7 @@ Choice of backend, in order of precedence:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from types import ModuleType
@@ -20,6 +21,7 @@ from typing import Any
 
 import array_api_compat
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from .errors import BackendError
 
@@ -137,6 +139,23 @@ def free_memory_bytes(xp: ModuleType) -> int:
     except OSError:
         pass
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def blas_threads(limit: int | None, xp: ModuleType) -> contextlib.AbstractContextManager:
+    """A context that caps the CPU BLAS threads at ``limit`` (None, or a GPU namespace: no change).
+
+    Many small matrix products (the tiles of a small enumeration) run several times faster on one
+    thread than on all cores, which spend their time handing the work over (measured: exact ML on the
+    digits, N = 16, 0.17 s on one thread against 1.1 s on two)."""
+    if limit is None or backend_name(xp) != "numpy":
+        return contextlib.nullcontext()
+    return _blas_controller().limit(limits=int(limit), user_api="blas")
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """The thread pools of the loaded libraries, found once (about 1 ms), then reused."""
+    return ThreadpoolController()
 
 
 def synchronize(xp: ModuleType) -> None:

@@ -15,12 +15,15 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_temperature
-from ..backend import backend_name, get_namespace, resolve_block_size, synchronize, to_float, to_numpy
+from ..backend import (backend_name, blas_threads, get_namespace, resolve_block_size, synchronize, to_float,
+                       to_numpy)
 from ..models import Model, resolve_model
 from .accumulate import TileStats, stream_stats
 from .guard import check_size
 from .tiles import HalfSplitEnergy
 
+#: enumerations up to this N run their (small) tile products on one BLAS thread: faster on any core count
+SINGLE_THREAD_MAX_N = 22
 #: show a progress bar (progress=None) when a job is estimated to take longer than this, seconds
 PROGRESS_AFTER_SECONDS = 3.0
 
@@ -78,7 +81,8 @@ def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: 
     split = HalfSplitEnergy(model, xp)
     ta, tb = split.tile_shape(block)
     wrap = progress_wrapper(progress, seconds, 2**model.n // (ta * tb), f"enumerate N={model.n}")
-    stats = stream_stats(split, 1.0 / T, block, moments=moments, observables=observables, progress=wrap)
+    with blas_threads(1 if model.n <= SINGLE_THREAD_MAX_N else None, xp):
+        stats = stream_stats(split, 1.0 / T, block, moments=moments, observables=observables, progress=wrap)
     return stats, xp
 
 
