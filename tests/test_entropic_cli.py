@@ -9,9 +9,10 @@ import thermopot.validation as validation
 from thermopot.cli import main
 from thermopot.report import Check
 
-#: every check of validation/entropic.py starts with one of these names (E2's part)
+#: the ten checks named by the issue: each appears (with details after its name)
 NAMES = ("discrete_noether_identity", "gradient_flow_conserves_charge", "sgd_gradient_balance", "relaxation_rate",
-         "layerwise_equipartition", "weight_decay_fixed_point", "orthogonal_symmetry_preserved")
+         "layerwise_equipartition", "weight_decay_fixed_point", "orthogonal_symmetry_preserved",
+         "platonic_alignment", "platonic_fails_without_noise", "sharpening_and_flattening")
 
 
 def test_entropic_quick_json_passes(tmp_path, capsys):

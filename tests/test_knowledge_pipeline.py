@@ -22,7 +22,7 @@ FIELDS = ("n", "patterns", "gap", "T_star", "phi_minima", "full_potential_minima
 TINY = Settings(reduced_starts=1, reduced_pattern_starts=1, potential_starts=2, temperatures=(0.7, 6.0),
                 m_values=(2, 3), counts_starts=1, counts_pattern_starts=3, chains=32, sweeps=50,
                 trap_temperatures=(0.3, 0.2), trap_chains=8, trap_updates=20_000, trap_sizes=(6, 8),
-                frequency_sweeps=200,
+                frequency_sweeps=200, occupancy_chains=8, occupancy_sweeps=50,
                 rare_factors=(1.0, 0.1, 0.01), samples=500, em_iterations=2)
 
 
@@ -90,3 +90,18 @@ def test_bad_data_sets_are_refused(capsys):
     assert "unknown data set" in capsys.readouterr().err
     assert main(["knowledge", "--quick", "--full"]) == 2
     assert "exclude each other" in capsys.readouterr().err
+
+
+def test_quick_validation_on_the_digits_passes(tmp_path):
+    """The whole pipeline on the bundled digits in its quick mode, every claim checked (about 1.5 min)."""
+    from thermopot.validation import run_validations
+
+    checks = run_validations(quick=True, out=tmp_path, only="knowledge", progress=False)
+    failed = [c.name for c in checks if not c.passed]
+    assert len(checks) >= 20 and not failed, failed
+    names = " ".join(c.name for c in checks)
+    for claim in ("Walsh couplings", "Krawtchouk", "T* =", "Phi over the pairwise couplings has exactly one minimum",
+                  "G over the full simplex has exactly one minimum", "G over the pairwise family has several minima",
+                  "per-basin free energies", "Arrhenius", "mixture of models has a lower KL", "under-represented"):
+        assert claim in names, claim
+    assert len(list((tmp_path / "figures").glob("knowledge-*.png"))) == 5

@@ -183,3 +183,21 @@ def test_trapping_vs_size_matches_trapping_times():
     direct = trapping_times(None, lib, [0.5], rows=first, **kw)
     assert by_size.mean_time[1] == direct.mean_time[0, 0] and by_size.barrier[1] == direct.barrier[0]
     assert by_size.minima[1] == lib.count and by_size.training[1] == lib.training_count == 2
+
+
+def test_basin_occupancy_is_ergodic_when_hot_and_trapped_when_cold():
+    """Curie-Weiss N = 10: two basins of exact weight 1/2 each. At T = 3 every chain visits both in
+    proportion; at T = 0.25 (barrier N/2 = 5, escape ~ e^20 updates) each chain stays in its basin:
+    occupancy (1, 0) or (0, 1), TV to the exact weights exactly 1/2."""
+    from thermopot.knowledge.retrieval import basin_occupancy
+    from thermopot.models import curie_weiss
+
+    lib = bound_states(None, T=1.0, model=curie_weiss(10, j=1.0), tap=False)
+    assert lib.count == 2
+    hot = basin_occupancy(lib, 3.0, chains=16, sweeps=400, seed=1)
+    assert np.allclose(hot.exact[:2], 0.5) and hot.exact[2] == 0.0 and hot.exact.sum() == pytest.approx(1.0)
+    assert hot.tv_chain.max() < 0.2 and hot.tv_pooled < 0.1
+    cold = basin_occupancy(lib, 0.25, chains=16, sweeps=400, seed=1)
+    assert np.allclose(cold.tv_chain, 0.5)
+    assert set(np.round(cold.occupancy[:, 0], 12)) <= {0.0, 1.0}
+    assert np.allclose(cold.occupancy.sum(axis=1), 1.0)

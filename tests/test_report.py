@@ -130,3 +130,16 @@ def test_context_seed_and_passing_run(monkeypatch, tmp_path):
 def test_unknown_validation_is_refused():
     with pytest.raises(ThermopotError, match="unknown validation"):
         validation.select_modules("no_such_module")
+
+
+def test_a_check_on_nothing_fails():
+    assert not Check.compare("empty", np.array([]), 1.0, 1.0).passed
+    assert not Check.bound("empty", np.array([]), lower=0.0).passed
+    assert not Check.bound("nan", np.array([1.0, np.nan]), upper=2.0).passed
+
+
+def test_bounds():
+    assert Check.bound("at least", 3, lower=2).passed and not Check.bound("at least", 1, lower=2).passed
+    above = Check.bound("at most", [0.5, 0.95], upper=0.9)
+    assert not above.passed and above.difference == pytest.approx(0.05) and above.theory == 0.9
+    assert Check.bound("inside", [1, 2], lower=0, upper=2.5).difference == 0.0

@@ -69,10 +69,13 @@ class Check:
         if lower is None and upper is None:
             raise ThermopotError(f"check {name!r}: give a lower or an upper bound")
         v = _as_value(value)
-        below = max(0.0, lower - float(np.min(v))) if lower is not None else 0.0
-        above = max(0.0, float(np.max(v)) - upper) if upper is not None else 0.0
+        if np.size(v) == 0 or not np.all(np.isfinite(v)):  # nothing (finite) to compare: cannot pass
+            below, above = (math.inf, 0.0) if lower is not None else (0.0, math.inf)
+        else:
+            below = max(0.0, lower - float(np.min(v))) if lower is not None else 0.0
+            above = max(0.0, float(np.max(v)) - upper) if upper is not None else 0.0
         theory = lower if (lower is not None and (below > 0 or upper is None)) else upper
-        difference = max(below, above) if np.all(np.isfinite(v)) else float("inf")
+        difference = max(below, above)
         return cls(name=name, theory=float(theory), exact=v, tolerance=0.0, difference=difference,
                    passed=bool(difference == 0.0), module=module,
                    figure=None if figure is None else os.fspath(figure), note=note)
@@ -102,8 +105,8 @@ def _max_abs_difference(theory: float | np.ndarray, exact: float | np.ndarray) -
         diff = np.abs(np.broadcast_to(a, np.broadcast_shapes(a.shape, b.shape)) - b)
     except ValueError:  # shapes that do not broadcast: the check cannot pass
         return math.inf
-    if diff.size == 0:
-        return 0.0
+    if diff.size == 0:  # nothing was compared: the check cannot pass
+        return math.inf
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         return math.inf
     return float(diff.max())

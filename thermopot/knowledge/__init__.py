@@ -18,10 +18,10 @@ from .rare import RareScan, rare_weight_scan
 from .reduced_potentials import (FullMinima, MinimaCounts, PhiMinima, ReducedMinima, full_potential_minima,
                                  minima_counts, phi_minima, reduced_potential_minima)
 from .remedy import Remedy, compare_remedy
-from .retrieval import (PatternFrequencies, Retrieval, Trapping, TrappingSize, pattern_frequencies, retrieve,
-                        trapping_times, trapping_vs_size)
+from .retrieval import (BasinOccupancy, PatternFrequencies, Retrieval, Trapping, TrappingSize, basin_occupancy,
+                        pattern_frequencies, retrieve, trapping_times, trapping_vs_size)
 
-__all__ = ["DATASETS", "FULL", "MAX_SPINS", "QUICK", "FullMinima", "KnowledgeDescription", "KnowledgeRun",
+__all__ = ["BasinOccupancy", "basin_occupancy", "DATASETS", "FULL", "MAX_SPINS", "QUICK", "FullMinima", "KnowledgeDescription", "KnowledgeRun",
            "Library", "MinimaCounts", "PatternFrequencies", "PhiMinima", "RareScan", "ReducedMinima", "Remedy",
            "Retrieval", "Settings", "Trapping", "TrappingSize", "bound_states", "compare_remedy", "describe",
            "exact_coexistence", "full_potential_minima", "minima_counts", "pattern_frequencies", "phi_minima",

@@ -161,6 +161,10 @@ def exact_coexistence(energies: Any, e_gap: float, n: int) -> float:
     so the root is unique and inside that bracket; it is T* itself when all E_mu are equal."""
     e = np.asarray(energies, dtype=np.float64)
     m = e.size
+    if e.ndim != 1 or m == 0 or not np.isfinite(e).all():
+        raise ThermopotError(f"the library energies must be a non-empty finite 1-D array, got shape {e.shape}")
+    if not math.isfinite(e_gap) or e_gap <= e.max():
+        raise ThermopotError(f"E_gap = {e_gap!r} must be finite and above every library energy (max {e.max():g})")
     if 2 * m >= 2**n:
         raise ThermopotError(f"M = {m} >= 2^(N-1): the library outweighs the continuum at every T > 0, "
                              "there is no coexistence temperature")

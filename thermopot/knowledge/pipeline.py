@@ -27,8 +27,8 @@ from .rare import RareScan, rare_weight_scan
 from .reduced_potentials import (FullMinima, MinimaCounts, PhiMinima, ReducedMinima, full_potential_minima,
                                  minima_counts, phi_minima, reduced_potential_minima)
 from .remedy import Remedy, compare_remedy
-from .retrieval import (PatternFrequencies, Retrieval, Trapping, TrappingSize, pattern_frequencies, retrieve,
-                        trapping_times, trapping_vs_size)
+from .retrieval import (BasinOccupancy, PatternFrequencies, Retrieval, Trapping, TrappingSize, basin_occupancy,
+                        pattern_frequencies, retrieve, trapping_times, trapping_vs_size)
 
 #: the largest N the exact pipeline takes (2^N-state tables, exact maximum likelihood per EM step)
 MAX_SPINS = 20
@@ -74,6 +74,8 @@ class Settings:
     trap_size_patterns: int = 3
     trap_size_T: float = 1.0
     frequency_sweeps: int = 2000
+    occupancy_chains: int = 32
+    occupancy_sweeps: int = 1000  #: basin occupancy of single chains at T_fit (ergodic) and min trap T (trapped)
     rare_factors: tuple[float, ...] = (1.0, 0.5, 0.25, 0.1, 0.05, 0.02, 0.01)
     samples: int = 2000
     em_iterations: int = 20
@@ -87,6 +89,7 @@ FULL = Settings(reduced_starts=4, reduced_pattern_starts=4, potential_starts=16,
                 temperatures=tuple(np.round(np.geomspace(0.6, 8.0, 14), 3)), counts_starts=8,
                 chains=512, sweeps=1000, trap_temperatures=(0.35, 0.3, 0.25, 0.2, 0.17, 0.15), trap_chains=128,
                 trap_updates=400_000, trap_sizes=(8, 10, 12, 14, 16), frequency_sweeps=10_000,
+                occupancy_chains=128, occupancy_sweeps=4000,
                 rare_factors=(1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.07, 0.05, 0.03, 0.02, 0.01, 0.005),
                 samples=20_000, em_iterations=50)
 
@@ -110,6 +113,8 @@ class KnowledgeRun:
     trapping: Trapping
     trapping_size: TrappingSize
     frequencies: PatternFrequencies
+    occupancy_ergodic: BasinOccupancy
+    occupancy_trapped: BasinOccupancy
     rare: RareScan
     remedy: Remedy
     seconds: dict
@@ -132,8 +137,10 @@ class KnowledgeRun:
                 "rare_weight_threshold": self.rare.threshold_weight,
                 "rare_retrieval_threshold": self.rare.retrieval_threshold_weight,
                 "retrieval_training_fraction": self.retrieval.training_fraction,
-                "single_chain_tv": float(np.mean(self.frequencies.tv_chain_exact)),
+                "single_chain_tv": float(np.nanmean(self.frequencies.tv_chain_exact)),
                 "pooled_tv": float(self.frequencies.tv_pooled_exact),
+                "basin_tv_single_chain": {str(o.T): float(o.tv_chain.mean())
+                                          for o in (self.occupancy_ergodic, self.occupancy_trapped)},
                 "escape_time_vs_n": {"n": self.trapping_size.n.tolist(), "T": self.trapping_size.T,
                                      "mean_time": self.trapping_size.mean_time.tolist(),
                                      "barrier": self.trapping_size.barrier.tolist()}}
@@ -142,7 +149,7 @@ class KnowledgeRun:
         """The summary plus every step's fields and the seconds spent in each step."""
         steps = {name: getattr(self, name).to_dict() for name in
                  ("description", "phi", "full", "reduced", "counts", "library", "retrieval", "trapping",
-                  "trapping_size", "frequencies", "rare", "remedy")}
+                  "trapping_size", "frequencies", "occupancy_ergodic", "occupancy_trapped", "rare", "remedy")}
         return {**self.summary(), "steps": steps, "seconds": self.seconds}
 
 
@@ -181,7 +188,9 @@ def _rare_target(data: Dataset, labels: np.ndarray | None) -> tuple[Any, str]:
     if labels is not None:
         classes, counts = np.unique(labels, return_counts=True)
         return int(classes[np.argmin(counts)]), "class"
-    return int(np.argmax(data.weights)), "pattern"
+    unique = data.unique()
+    heaviest = unique.samples[np.argmax(unique.weights)]
+    return int(np.flatnonzero((data.samples == heaviest).all(axis=1))[0]), "pattern"
 
 
 def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, backend: Any = None,
@@ -220,6 +229,11 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
         "frequencies": lambda: pattern_frequencies(results["library"].model, dataset, s.T_retrieval,
                                                    chains=s.chains, sweeps=s.frequency_sweeps, seed=seed,
                                                    backend=backend),
+        "occupancy_ergodic": lambda: basin_occupancy(results["library"], s.T_fit, chains=s.occupancy_chains,
+                                                     sweeps=s.occupancy_sweeps, seed=seed, backend=backend),
+        "occupancy_trapped": lambda: basin_occupancy(results["library"], min(s.trap_temperatures),
+                                                     chains=s.occupancy_chains, sweeps=s.occupancy_sweeps, seed=seed,
+                                                     backend=backend),
         "rare": lambda: rare_weight_scan(dataset, target, s.rare_factors, by=by, labels=labels, T=s.T_fit,
                                          retrieval_samples=s.samples, seed=seed, backend=backend),
         "remedy": lambda: compare_remedy(dataset, labels=labels, T=s.T_fit, samples=s.samples, max_iter=s.em_iterations,

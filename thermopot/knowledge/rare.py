@@ -2,8 +2,9 @@
 
 The weight of one target is lowered step by step and a pairwise model is refitted at every step. The
 target is one pattern (``by="pattern"``: every data row equal to row ``target`` of the data) or one class
-(``by="class"``: every row with label ``target``). With the data weights normalised to p (sum 1) and the
-target's total weight w_t, the factor f gives
+(``by="class"``: every row of every distinct pattern whose majority label is ``target``, so that whole
+patterns are scaled). With the data weights normalised to p (sum 1) and the target's total weight w_t,
+the factor f gives
 
     p'_m = f p_m                             (target rows),
     p'_m = p_m (1 - f w_t) / (1 - w_t)       (the other rows, renormalised),
@@ -135,10 +136,17 @@ def _target_rows(data: Dataset, labels: Any, target: Any, by: str) -> tuple[np.n
     lab = np.asarray(labels)
     if lab.shape != (data.size,):
         raise ThermopotError(f"labels must have shape ({data.size},), one per data row, got {lab.shape}")
-    mask = (lab == target) & (data.weights > 0)
-    if not mask.any():
+    if not ((lab == target) & (data.weights > 0)).any():
         raise ThermopotError(f"class {target!r} is not among the labels of the data "
                              f"({sorted(np.unique(lab).tolist())})")
+    # whole patterns: the rows of every distinct pattern whose majority class is the target, so that the
+    # scaled weight, the patterns whose model weight is measured and the class minima all mean one thing
+    keep = data.weights > 0
+    _, inverse = np.unique(data.samples[keep], axis=0, return_inverse=True)
+    mask = np.zeros(data.size, dtype=bool)
+    mask[np.flatnonzero(keep)] = _pattern_classes(data, lab)[inverse.reshape(-1)] == target
+    if not mask.any():
+        raise ThermopotError(f"class {target!r} is the majority class of no pattern: it has no pattern to scale")
     return mask, target
 
 

@@ -289,6 +289,8 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
     starts = check_count(starts, "starts")
     spread = positive(spread, "spread")
     rate = positive(rate, "rate")
+    tol = positive(tol, "tol")
+    max_iter = check_count(max_iter, "max_iter")
     if rate > 1.0:
         raise ThermopotError(f"rate must be in (0, 1] (rate = 1 lands on p_full in one step), got {rate!r}")
     xp = get_namespace(backend if backend is not None else d.backend)

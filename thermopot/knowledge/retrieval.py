@@ -29,14 +29,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..backend import to_numpy
-from ..checks import check_temperature
+from ..checks import check_count, check_temperature
 from ..datasets import random_patterns_dataset
 from ..errors import ThermopotError
-from ..exact import thermodynamics
+from ..exact import restricted_free_energies, thermodynamics
 from ..learning import as_dataset
 from ..models import Model, resolve_model
 from ..sampling import Sampler, first_passage
-from ..checks import check_count
 from ..states import spins_to_index
 from ._retrieval_barrier import escape_barrier, state_energies
 from .library import Library, bound_states
@@ -250,6 +249,8 @@ def trapping_vs_size(sizes: Sequence[int], patterns: int, T: float, *, chains: i
                      l2: float | None = None, backend: Any = None) -> TrappingSize:
     """For each N in ``sizes``: ``patterns`` random patterns of N spins (uniform weights, ``seed``), the
     fitted library, and :func:`trapping_times` at T out of its lowest-energy training minimum."""
+    if len(sizes) == 0:
+        raise ThermopotError("trapping_vs_size needs at least one size N")
     out = []
     for n in sizes:
         data = random_patterns_dataset(int(n), patterns, seed=seed)
@@ -347,3 +348,57 @@ def pattern_frequencies(model: Model | str, data: Any, T: float, *, chains: int 
                               tv_pooled_training=float(_tv(pooled, unique.probabilities)),
                               pattern_mass=visits.sum(axis=1) / sweeps, exact_mass=float(exact.sum()),
                               seconds=time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class BasinOccupancy:
+    """Time each of B chains spent in each basin of a library, against the exact basin weights.
+
+    ``occupancy`` (B, K + 1): fraction of the recorded sweeps chain b spent in the basin of minimum a
+    (column K: the basins of plateau states); ``exact`` (K + 1,): Boltzmann weight Z_a / Z of the same
+    basins at T; ``tv_chain`` (B,): total-variation distance of each chain's occupancy from ``exact``;
+    ``tv_pooled``: the same for the occupancy averaged over the chains. An ergodic chain has tv_chain ->
+    0 as it runs longer; a chain trapped in basin a keeps tv_chain = 1 - Z_a / Z (ergodicity breaking)."""
+
+    T: float
+    chains: int
+    sweeps: int
+    seed: int
+    occupancy: np.ndarray
+    exact: np.ndarray
+    tv_chain: np.ndarray
+    tv_pooled: float
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields."""
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
+
+
+def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int = 1000, burn_in: int | None = None,
+                    seed: int = 0, backend: Any = None) -> BasinOccupancy:
+    """Heat-bath chains from uniform random states (``burn_in`` unrecorded sweeps, default sweeps // 10,
+    then one record per sweep): the fraction of time each spends in each basin of ``library`` (its
+    exact steepest-descent basins) against the exact basin weights Z_a / Z at T (enumeration)."""
+    start = time.perf_counter()
+    T = check_temperature(T)
+    sweeps = check_count(sweeps, "sweeps")
+    burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
+    k = library.count
+    strict = library.landscape.strict
+    label_of_row = np.full(strict.shape[0], k, dtype=np.int64)
+    label_of_row[strict] = np.arange(k)
+    labels = label_of_row[library.landscape.basin]
+    parts = restricted_free_energies(library.model, T, labels, backend=backend)
+    exact = np.zeros(k + 1)
+    exact[np.asarray(parts.labels)] = to_numpy(parts.weight)
+    sampler = Sampler(library.model, T, chains=chains, seed=seed, backend=backend).run(burn_in, record=False)
+    counts = np.zeros((sampler.chains, k + 1), dtype=np.int64)
+    rows = np.arange(sampler.chains)
+    for _ in range(sweeps):
+        np.add.at(counts, (rows, labels[spins_to_index(sampler.run(1, record=False).spins)]), 1)
+    occupancy = counts / sweeps
+    pooled = occupancy.mean(axis=0)
+    return BasinOccupancy(T=T, chains=sampler.chains, sweeps=sweeps, seed=int(sampler.seed), occupancy=occupancy,
+                          exact=exact, tv_chain=0.5 * np.abs(occupancy - exact).sum(axis=1),
+                          tv_pooled=float(0.5 * np.abs(pooled - exact).sum()), seconds=time.perf_counter() - start)
