@@ -15,15 +15,6 @@ import numpy as np
 from ..learning import Mixture
 from ..models import PairwiseModel
 from ..states import spins_to_index
-from .library import DEFAULT_L2, L2_METHODS
-
-
-def fit_options(method: str, l2: float | None) -> dict:
-    """Options for :func:`thermopot.learning.fit`: ``l2`` (DEFAULT_L2 when None) for the methods that
-    take it, nothing for the others."""
-    if method in L2_METHODS:
-        return {"l2": DEFAULT_L2 if l2 is None else l2}
-    return {} if l2 is None else {"l2": l2}
 
 
 def at_temperature(models: Sequence[PairwiseModel], weights: Any, T: float, backend: Any = None) -> Mixture:

@@ -198,6 +198,14 @@ def _nearest(states: np.ndarray, patterns: np.ndarray, weights: np.ndarray) -> t
     return rows, dist[np.arange(len(states)), rows]
 
 
+def fit_options(method: str, l2: float | None) -> dict:
+    """Options for :func:`thermopot.learning.fit`: ``l2`` (DEFAULT_L2 when None) for the methods that
+    take it, nothing for the others."""
+    if method in L2_METHODS:
+        return {"l2": DEFAULT_L2 if l2 is None else l2}
+    return {} if l2 is None else {"l2": l2}
+
+
 def _resolve_fit(data: Dataset, model: Any, method: str, l2: float | None, backend: Any
                  ) -> tuple[Model, FitResult | None]:
     """The given model (checked against N) or the pairwise model fitted to the distinct patterns."""
@@ -206,11 +214,7 @@ def _resolve_fit(data: Dataset, model: Any, method: str, l2: float | None, backe
         if model.n != data.n:
             raise ThermopotError(f"the model has N = {model.n} spins but the data have N = {data.n}")
         return model, None
-    if l2 is None:
-        options = {"l2": DEFAULT_L2} if method in L2_METHODS else {}
-    else:
-        options = {"l2": l2}
-    result = fit(data.unique(), method, backend=backend, **options)
+    result = fit(data.unique(), method, backend=backend, **fit_options(method, l2))
     return result.model, result
 
 

@@ -49,8 +49,8 @@ from ..models import PairwiseModel
 from ..report import _jsonable
 from ..checks import check_count
 from ..states import spins_to_index
-from ._rare_common import at_temperature, fit_options
-from .library import _dataset_and_labels, _nearest, _pattern_classes
+from ._rare_common import at_temperature
+from .library import _dataset_and_labels, _nearest, _pattern_classes, fit_options
 
 BY = ("pattern", "class")
 #: methods whose fit takes a warm start (``init``)

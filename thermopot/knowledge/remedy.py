@@ -40,8 +40,8 @@ from ..learning.mixture import EM_METHODS, INIT_SMOOTHING
 from ..report import _jsonable
 from ..checks import check_count
 from ..states import spins_to_index
-from ._rare_common import at_temperature, fit_options, hit_fraction
-from .library import _dataset_and_labels, _pattern_classes
+from ._rare_common import at_temperature, hit_fraction
+from .library import _dataset_and_labels, _pattern_classes, fit_options
 
 K_CHOICES = ("minima", "classes")
 
