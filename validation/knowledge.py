@@ -117,7 +117,7 @@ def _potential_checks(ctx, run, figure: str) -> None:
     for ax in (ax_t, ax_m):
         ax.set_ylabel("minima of G over the pairwise family")
         ax.legend(fontsize=7)
-    ax_t.set_title(f"{cd}: minima against T (Phi and full G: always 1)", fontsize=9)
+    ax_t.set_title(f"{cd}\nminima against T (Phi and G over the full simplex: always 1)", fontsize=9)
     ax_m.set_title(f"minima against M at T = {counts.m_temperature:g}", fontsize=9)
     save_figure(fig, figure)
 
