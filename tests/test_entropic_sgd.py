@@ -221,6 +221,37 @@ def test_full_batch_gd_is_euler_flow_and_rk4_conserves_charge():
     assert 8 < drift[0] / drift[1] < 32  # O(dt^4)
 
 
+def test_gradient_flow_time_must_be_a_whole_number_of_steps():
+    net = TwoLayerLinear(3, 2, 2)
+    params, _, _ = setup(net, B=2)
+    data = FiniteData.sample(LinearTeacher(np.ones((2, 3)), noise=0.5), 8, np.random.default_rng(0))
+    for time, dt in ((1.0, 0.3), (0.04, 0.1), (1.0, 0.1 * (1 + 1e-6))):
+        with pytest.raises(SGDError, match=rf"time={time!r} is .* x dt={dt!r}"):
+            gradient_flow(net, params, data, time=time, dt=dt)
+    flow = gradient_flow(net, params, data, time=0.3, dt=0.1, method="euler", record=lambda p, t: {"u": p["u"]})
+    assert list(flow.steps) == [0, 1, 2, 3] and np.allclose(flow.time, [0.0, 0.1, 0.2, 0.3])
+    gd = run_sgd(net, params, data, lr=0.1, steps=3, full_batch=True)
+    np.testing.assert_allclose(flow.params["u"], gd.params["u"], rtol=1e-14)
+
+
+def test_divergence_raises_naming_the_step():
+    """Full-batch GD on the scalar toy with the one sample x = 1, y = 0 at eta = 1: from u = w the update is
+    u' = u - u^3, so u = 2 -> -6 -> 210 -> ... overflows at the step where u - u^3 does; run 1 (u = w = 0)
+    stays finite and is not named."""
+    net = ScalarToy(1)
+    data = FiniteData(np.ones((1, 1)), np.zeros((1, 1)))
+    params = {"u": np.array([[2.0], [0.0]]), "w": np.array([[2.0], [0.0]])}
+    u, step = np.float64(2.0), 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        while np.isfinite(u):
+            u, step = u - u**3, step + 1
+        with pytest.raises(SGDError, match=rf"parameter 'u' became non-finite at step {step} \(runs \[0\]\)"):
+            run_sgd(net, params, data, lr=1.0, steps=step + 5, full_batch=True)
+        run_sgd(net, params, data, lr=1.0, steps=step - 1, full_batch=True)   # one step earlier: all finite
+        with pytest.raises(SGDError, match=rf"became non-finite at step {step}\b"):
+            gradient_flow(net, params, data, time=step + 5, dt=1.0, method="euler")
+
+
 def test_bad_input_raises():
     net = ReluNet(3, 4, 1)
     params, x, y = setup(net, B=2, S=3)

@@ -358,3 +358,21 @@ def test_logistic_two_parameters_has_no_potential():
     r = ent.entropic_loss(sp.log(1 + sp.exp(-y * (a * x + b))), [a, b], data)
     assert r.phi2 is None and r.phi2_reason.startswith("no potential exists")
     assert abs(float(r.curl.subs({a: 0.3, b: 0.7}).evalf()[0, 1])) > 1e-6
+
+
+def test_points_outside_the_domain_leave_the_potential_undecided():
+    """Random check points are drawn in [-1.5, 1.5]: for a * log(a - 2) none lies in the domain, so the
+    integrated potential cannot be verified and is refused as undecided; for a * log(a + 2) it is checked
+    there and accepted. Same for a curl that does not cancel on expansion."""
+    from thermopot.symbolic import _entropic_derive as der
+
+    assert der.size_at_points(sp.Matrix([sp.log(a - 2)]), sp.Matrix([a]), (a,)) == (np.inf, {})
+    size, point = der.size_at_points(sp.Matrix([sp.log(a + 2)]), sp.Matrix([0]), (a,))
+    assert set(point) == {a} and size == pytest.approx(abs(np.log(point[a] + 2)), rel=1e-12)
+    ok = ent.entropic_loss(a * sp.log(a + 2), [a])
+    assert ok.phi2 is not None and gradient_mismatch(ok, {a: 0.4}) < 1e-12
+    out = ent.entropic_loss(a * sp.log(a - 2), [a])
+    assert out.phi2 is None and out.phi2_reason.startswith("undecided") and "domain" in out.phi2_reason
+    two = ent.entropic_loss(sp.log(a - 2) * sp.log(b - 2), [a, b])
+    assert not two.curl.is_zero_matrix
+    assert two.phi2 is None and two.phi2_reason.startswith("undecided") and "domain" in two.phi2_reason

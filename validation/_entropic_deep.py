@@ -11,9 +11,9 @@ validation/entropic.py: Platonic representations and sharpening/flattening along
   check), so no run can diverge whatever the seed or the number of runs.
 - platonic_fails_without_noise: the same networks from the same initialisations without label noise keep
   the kernel their initialisation and gradient flow give (the charges D_i are conserved up to
-  O(eta^2 |g|^2) -> 0); the same statistic stays below 0.9. And with a non-orthogonal transform T of one
+  O(eta^2 |g|^2) -> 0); the same statistic stays below 0.95. And with a non-orthogonal transform T of one
   network's labels (y -> T y, noise included) the kernel goes to K*_T = K*(T V, Sigma_x, T Sigma_e T^T),
-  whose cosine with K* is predicted to be cos(K*_T, K*) < 0.9.
+  whose cosine with K* is predicted to be cos(K*_T, K*) < 0.95.
 - sharpening_and_flattening: two-layer linear nets (M_I = M_O = I, width d) on the valley W_2 W_1 = V with
   anisotropic label noise. E[Delta D] = 0 (the exact identity) at stationarity with the residual equal to
   the label noise gives W_2^T Sigma_e W_2 Tr Sigma_x = W_1 Sigma_x W_1^T Tr Sigma_e, i.e. the balanced
@@ -47,8 +47,9 @@ from ..report import new_figure, save_figure
 DESIGN_SEED = 2024
 #: every hidden layer's kernel must reach cosine >= 1 - ALIGN_TOL with K*
 ALIGN_TOL = 0.02
-#: without label noise (or with transformed labels) the alignment statistic stays below this
-FAIL_MAX = 0.9
+#: without label noise (or with transformed labels) the alignment statistic stays below this: clearly short
+#: of the aligned value 1 - ALIGN_TOL = 0.98 (measured without noise: 0.84-0.88 over seeds 0-9, 12 runs)
+FAIL_MAX = 0.95
 #: relative tolerance of the sharpness end value against the eta -> 0 balanced-point prediction (covers the
 #: measured finite-rate gap at eta = 0.02, 14%; see the module docstring)
 SHIFT_TOL = 0.2
@@ -123,10 +124,10 @@ def _alignment(kernels: np.ndarray, K_ref: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def platonic_checks(ctx) -> None:
-    """platonic_alignment and platonic_fails_without_noise (quick: 6 seeds, 20000-30000 steps; full: 32 seeds,
+    """platonic_alignment and platonic_fails_without_noise (quick: 12 seeds, 20000-30000 steps; full: 32 seeds,
     three times longer)."""
     teacher, T, nets = platonic_design()
-    runs = 6 if ctx.quick else 32
+    runs = 12 if ctx.quick else 32
     scale = 1 if ctx.quick else 3
     K_star = platonic_kernel(teacher.teacher, teacher.input_covariance, teacher.noise_covariance)
     quiet = LinearTeacher(teacher.teacher, 0.0, teacher.input_covariance)

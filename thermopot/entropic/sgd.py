@@ -326,6 +326,16 @@ def check_count(value: Any, what: str) -> int:
         raise SGDError(str(exc)) from None
 
 
+def _check_finite(params: Params, xp: ModuleType, step: int) -> None:
+    """SGDError naming ``step``, the parameter and the runs when a parameter holds NaN or inf after that
+    step (the run diverged, e.g. a learning rate above the stability limit 2 / lambda_top)."""
+    for k, v in params.items():
+        if not bool(xp.all(xp.isfinite(v))):
+            bad = np.flatnonzero(~np.all(np.isfinite(to_numpy(v).reshape(v.shape[0], -1)), axis=1))
+            raise SGDError(f"parameter {k!r} became non-finite at step {step} (runs {bad.tolist()}): the run "
+                           "diverged")
+
+
 def run_sgd(network: Network, params: Mapping[str, Any], data: DataSource, *, lr: Rate,
             batch_size: int | None = None, steps: int, weight_decay: Any = 0.0,
             seed: int | Sequence[int] = 0, record: Recorder | None = None, record_every: int = 1,
@@ -335,7 +345,8 @@ def run_sgd(network: Network, params: Mapping[str, Any], data: DataSource, *, lr
     ``lr``: a number, one per run (B,), or a dict name -> number/(B,) for layer-wise rates;
     ``weight_decay`` gamma: a number or (B,). Each step draws a batch of ``batch_size`` samples per run
     from ``data``. ``seed``: an int gives one generator for all runs (fast); a sequence of B ints gives
-    each run its own generator (slower; run b then equals a lone run with ``seed=[seed[b]]``).
+    each run its own generator (slower; run b then equals a lone run with ``seed=[seed[b]]``). A step that
+    leaves a parameter NaN or infinite raises SGDError naming the step.
     ``full_batch=True`` (``data`` a :class:`FiniteData`, no ``batch_size``) is gradient descent on the
     whole set. ``record(params, step)`` is called at step 0 and every ``record_every`` steps; its arrays
     are stacked to (T, B, ...)."""
@@ -373,6 +384,7 @@ def run_sgd(network: Network, params: Mapping[str, Any], data: DataSource, *, lr
         if t == 1:
             check_batch(xb, yb, B)
         params = _apply(params, network.gradients(params, xb, yb), rates, decay)
+        _check_finite(params, xp, t)
         recorder(params, t)
     return recorder.trajectory(params)
 
@@ -382,8 +394,10 @@ def gradient_flow(network: Network, params: Mapping[str, Any], data: FiniteData,
                   record_every: int = 1, backend: str | ModuleType | None = None) -> Trajectory:
     """Gradient flow d theta/dt = -Lambda (grad L + 2 gamma theta) on the whole finite set, integrated
     to ``time`` with steps ``dt`` by classical RK4 (``method="rk4"``) or forward Euler (``"euler"``,
-    which is full-batch GD with rate Lambda dt). ``lr`` is the (relative) rate matrix Lambda in the forms
-    of :func:`run_sgd`; the recorded ``time`` is step * dt."""
+    which is full-batch GD with rate Lambda dt). ``time`` must be a whole number n of steps (n dt =
+    time within 1e-9 relative; SGDError otherwise, as for a step that leaves a parameter non-finite).
+    ``lr`` is the (relative) rate matrix Lambda in the forms of :func:`run_sgd`; the recorded ``time``
+    is step * dt."""
     if method not in ("rk4", "euler"):
         raise SGDError(f"gradient flow method must be 'rk4' or 'euler', got {method!r}")
     if not isinstance(data, FiniteData):
@@ -391,10 +405,13 @@ def gradient_flow(network: Network, params: Mapping[str, Any], data: FiniteData,
     dt = float(dt)
     if not (math.isfinite(dt) and dt > 0 and math.isfinite(float(time)) and float(time) > 0):
         raise SGDError(f"gradient flow needs time > 0 and dt > 0, got time={time!r}, dt={dt!r}")
+    n = round(float(time) / dt)
+    if n < 1 or abs(n * dt - float(time)) > 1e-9 * float(time):
+        raise SGDError(f"gradient flow time must be a whole number of steps dt: time={time!r} is "
+                       f"{float(time) / dt:.12g} x dt={dt!r}")
     xp = get_namespace(backend)
     params, B, rates, decay = _prepare(network, params, lr, weight_decay, xp)
     x, y = data.full(B, xp)
-    n = max(1, int(round(float(time) / dt)))
     recorder = _Recorder(record, record_every, dt)
 
     def velocity(p: Params) -> Params:
@@ -414,6 +431,7 @@ def gradient_flow(network: Network, params: Mapping[str, Any], data: FiniteData,
             k3 = velocity(shifted(params, k2, dt / 2))
             k4 = velocity(shifted(params, k3, dt))
             params = {k: params[k] + (dt / 6) * (k1[k] + 2 * k2[k] + 2 * k3[k] + k4[k]) for k in params}
+        _check_finite(params, xp, t)
         recorder(params, t)
     return recorder.trajectory(params)
 

@@ -84,21 +84,26 @@ def curl(w: sp.Matrix, params: tuple[sp.Symbol, ...]) -> sp.Matrix:
 def size_at_points(M: sp.Matrix, ref: sp.Matrix, params: tuple[sp.Symbol, ...],
                    seed: int = 0) -> tuple[float, dict]:
     """The largest max|M| / (1 + max|ref|) over a few seeded random points (parameters uniform in
-    [-1.5, 1.5], other symbols such as eta uniform in [0.5, 1.5]), and the point where it is reached."""
+    [-1.5, 1.5], other symbols such as eta uniform in [0.5, 1.5]), and the point where it is reached;
+    (inf, {}) when no point gives a finite value (every point outside the expressions' domain), so that
+    nothing is accepted as verified there."""
     rng = np.random.default_rng(seed)
     others = sorted((M.free_symbols | ref.free_symbols) - set(params), key=str)
     variables = list(params) + others
     f_m = sp.lambdify([variables], M, modules="numpy")
     f_ref = sp.lambdify([variables], ref, modules="numpy")
-    best, where = -1.0, {}
+    finite = []
     for _ in range(CHECK_POINTS):
         point = np.concatenate([rng.uniform(-1.5, 1.5, len(params)), rng.uniform(0.5, 1.5, len(others))])
         with np.errstate(all="ignore"):
             size = np.abs(np.asarray(f_m(point), dtype=float)).max()
             scale = 1.0 + np.abs(np.asarray(f_ref(point), dtype=float)).max()
-        if np.isfinite(size) and size / scale > best:
-            best, where = size / scale, dict(zip(variables, point.tolist()))
-    return best, where
+        if np.isfinite(size) and np.isfinite(scale):
+            finite.append((size / scale, point))
+    if not finite:
+        return np.inf, {}
+    best, point = max(finite, key=lambda pair: pair[0])
+    return float(best), dict(zip(variables, point.tolist()))
 
 
 def proven_zero(M: sp.Matrix) -> bool:
@@ -107,20 +112,31 @@ def proven_zero(M: sp.Matrix) -> bool:
 
 
 def potential(w: sp.Matrix, g: sp.Matrix, H: sp.Matrix, P: sp.Matrix,
-              params: tuple[sp.Symbol, ...]) -> sp.Expr | None:
-    """phi_2 with grad phi_2 = w, for a curl-free w: the quadratic-loss closed form
-    (1/6) g^T P H P g plus the coordinate-wise integral of what is left; None when SymPy cannot
-    integrate it in closed form. A polynomial result is checked exactly, another at random points."""
+              params: tuple[sp.Symbol, ...]) -> tuple[sp.Expr | None, str]:
+    """(phi_2, reason) with grad phi_2 = w, for a curl-free w: the quadratic-loss closed form
+    (1/6) g^T P H P g plus the coordinate-wise integral of what is left. A polynomial result is
+    checked exactly, another at random points; phi_2 is None (and the reason says why) when SymPy
+    cannot integrate in closed form or the check fails or cannot be made (no random point in the
+    domain)."""
     phi = tidy(quadratic_form(P * g, H) / 6, params)
     for k, p in enumerate(params):  # afterwards d phi / d theta_j = w_j for j <= k (w curl-free)
         rest = tidy(w[k] - sp.diff(phi, p), params)
         if rest != 0:
             piece = sp.integrate(rest, p)
             if piece.has(sp.Integral):
-                return None
+                return None, "the second-order field is curl-free, but SymPy found no closed-form potential"
             phi = tidy(phi + piece, params)
     residual = tidy_matrix(gradient(phi, params) - w, params)
-    if residual.is_zero_matrix or (not phi.is_polynomial(*params)
-                                   and size_at_points(residual, w, params)[0] <= CHECK_TOL):
-        return phi
-    return None
+    if residual.is_zero_matrix:
+        return phi, "the second-order field is a gradient: its Jacobian is symmetric"
+    if phi.is_polynomial(*params):
+        return None, "the second-order field is curl-free, but the integrated potential does not reproduce it"
+    size, _ = size_at_points(residual, w, params)
+    if size <= CHECK_TOL:
+        return phi, ("the second-order field is a gradient: its Jacobian is symmetric (the potential's gradient "
+                     f"matches it to {CHECK_TOL:g} at random points)")
+    if not np.isfinite(size):
+        return None, ("undecided: the second-order field is curl-free, but no random point lies in the domain "
+                      "of the integrated potential, so its gradient could not be checked against the field")
+    return None, (f"undecided: the gradient of the integrated potential differs from the second-order field by "
+                  f"{size:.3g} (relative) at random points")

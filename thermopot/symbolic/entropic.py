@@ -200,9 +200,13 @@ def _second_order_potential(w: sp.Matrix, curl: sp.Matrix, g: sp.Matrix, H: sp.M
                             params: tuple[sp.Symbol, ...]) -> tuple[sp.Expr | None, str]:
     """(phi_2, reason): the potential when the curl vanishes identically, else None and why. A curl
     that does not cancel on expansion is evaluated at random points first: non-zero there proves
-    that no potential exists; zero there, ``sp.simplify`` must prove it."""
+    that no potential exists; zero there, ``sp.simplify`` must prove it. Undecided (None) when no random
+    point lies in the expressions' domain."""
     if not curl.is_zero_matrix:
         size, point = der.size_at_points(curl, w, params)
+        if not point:
+            return None, ("undecided: the antisymmetric Jacobian of the second-order field does not cancel on "
+                          "expansion, and no random point lies in its domain to evaluate it")
         if size > der.CHECK_TOL:
             where = ", ".join(f"{k} = {v:.4g}" for k, v in point.items())
             return None, ("no potential exists: the Jacobian of the second-order field is not "
@@ -212,7 +216,4 @@ def _second_order_potential(w: sp.Matrix, curl: sp.Matrix, g: sp.Matrix, H: sp.M
             return None, ("undecided: SymPy could not simplify the antisymmetric Jacobian of the "
                           f"second-order field to zero, yet it is below {der.CHECK_TOL:g} at random "
                           "points")
-    phi2 = der.potential(w, g, H, P, params)
-    if phi2 is None:
-        return None, "the second-order field is curl-free, but SymPy found no closed-form potential"
-    return phi2, "the second-order field is a gradient: its Jacobian is symmetric"
+    return der.potential(w, g, H, P, params)
