@@ -70,6 +70,24 @@ def test_krawtchouk_form_equals_walsh_truncation(n, m):
     np.testing.assert_allclose(d.truncated_energy(n), d.energy_table, rtol=1e-13)  # K = N: the full table
 
 
+def test_blocked_truncation_is_bit_identical(monkeypatch):
+    """All states streamed in blocks (state_blocks) give exactly the values of the states passed at once,
+    and the Krawtchouk residual does not depend on the block size."""
+    import thermopot.knowledge._description_identities as identities
+    import thermopot.knowledge.description as description
+
+    d = describe(_random_data(9, 7, 3))
+    whole = d.truncated_energy(2, all_states(9))
+    residual = krawtchouk_residual(d, 2)
+    monkeypatch.setattr(description, "_BLOCK_ELEMENTS", 7 * 50)  # 50 states per block, last one partial
+    monkeypatch.setattr(identities, "_BLOCK_ELEMENTS", 9 * 30)
+    blocked = d.truncated_energy(2)
+    assert blocked.shape == (2**9,)
+    np.testing.assert_array_equal(blocked, whole)
+    assert krawtchouk_residual(d, 2) == residual
+    assert np.abs(blocked - d.e_gap).max() > 0  # a real truncation, not the constant gap
+
+
 @pytest.mark.parametrize("n,m", [(5, 2), (8, 4)])
 def test_truncation_scale_bound(n, m):
     d = describe(_random_data(n, m, n * m))

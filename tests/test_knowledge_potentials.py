@@ -17,7 +17,8 @@ from thermopot.knowledge.reduced_potentials import (
     phi_minima,
     reduced_potential_minima,
 )
-from thermopot.symbolic.potentials import boltzmann_weights, gibbs_G, kl_divergence, shannon_entropy
+from thermopot.symbolic.potentials import (boltzmann_weights, gibbs_G, gibbs_G_gradient, kl_divergence,
+                                          shannon_entropy)
 
 #: three patterns of 8 spins, pairwise Hamming distances 4, 4, 4 (well separated)
 SEPARATED = np.array([[1] * 8, [1, 1, 1, 1, -1, -1, -1, -1], [-1, -1, 1, 1, -1, -1, 1, 1]])
@@ -110,11 +111,67 @@ def test_reduced_minima_backend_independent(backend, separated):
 def test_full_simplex_has_one_minimum_at_boltzmann(backend, T):
     data = random_patterns_dataset(6, 5, weights=0.6, seed=4)
     d = describe(data, eps=0.9)
-    r = full_potential_minima(d, T, starts=6, seed=0, backend=backend)
-    assert r.count == 1
-    assert r.G[0] == pytest.approx(r.A, abs=1e-12 * max(1.0, abs(r.A)))
-    assert r.weight_error <= 1e-12 and r.kl[0] <= 1e-12 and r.stationarity[0] <= 1e-10
-    assert r.hessian_min_eig_bound[0] >= T
+    gtol = 1e-7
+    r = full_potential_minima(d, T, starts=6, seed=0, gtol=gtol, backend=backend)
+    assert r.count == 1 and r.converged.shape == (6,) and r.converged.all()
+    assert r.stationarity[0] <= gtol
+    # bounds of L-BFGS on sqrt(x) stopped at gtol (Hessian 4 T): G - A <= 2^N gtol^2 / (8 T),
+    # |x_s - p_s| <= sqrt(p_s) gtol / (2 T) (+ rounding)
+    assert -1e-13 <= r.G[0] - r.A <= 2**6 * gtol**2 / (8 * T) + 1e-13
+    assert r.kl[0] * T <= 2**6 * gtol**2 / (8 * T) + 1e-13
+    assert r.weight_error <= gtol / (2 * T)
+    p = boltzmann_weights(d.energy_table, T)
+    assert r.hessian_min_eig_bound[0] == pytest.approx(T / p.max(), rel=1e-6)
+
+
+def test_full_simplex_on_the_digits():
+    """2^16 states, weights from 0.0087 down to 6e-11: every start converges to p_full, G = A."""
+    from thermopot.datasets import load_digits
+
+    d = describe(load_digits().dataset)
+    r = full_potential_minima(d, 1.0, starts=4, seed=0)
+    assert r.count == 1 and r.converged.all()
+    assert abs(r.G[0] - r.A) <= 1e-9 * max(1.0, abs(r.A))
+    assert r.weight_error <= 1e-8 and r.kl[0] <= 1e-10
+
+
+def test_simplex_minimiser_finds_every_minimum_of_a_nonconvex_function():
+    """The minimiser is generic: f(x) = T sum x log x - (a/2) sum x^2 on 3 states with a = 6 > 3 T has a
+    minimum near each vertex, x = (q, (1 - q)/2, (1 - q)/2) up to permutation, with
+    T log q - a q = T log((1 - q)/2) - a (1 - q)/2; the uniform point is a maximum."""
+    from scipy.optimize import brentq
+
+    from thermopot.knowledge._simplex import distinct_points, minimise_on_simplex
+
+    T, a = 1.0, 6.0
+
+    def objective(x):
+        return float(T * np.sum(x * np.log(x)) - 0.5 * a * np.sum(x * x)), T * (np.log(x) + 1) - a * x
+
+    q = brentq(lambda q: T * np.log(q) - a * q - T * np.log((1 - q) / 2) + a * (1 - q) / 2, 0.5, 1 - 1e-12)
+    rng = np.random.default_rng(1)
+    ends = [minimise_on_simplex(objective, np.exp(rng.normal(0, 1, 3)), gtol=1e-8, max_iter=500)
+            for _ in range(12)]
+    assert all(e.converged for e in ends)
+    found = [ends[i].x for i in distinct_points([e.x for e in ends], 1e-6)]
+    assert len(found) == 3
+    assert sorted(int(np.argmax(x)) for x in found) == [0, 1, 2]
+    for x in found:
+        np.testing.assert_allclose(np.sort(x), [(1 - q) / 2, (1 - q) / 2, q], atol=1e-8)
+
+
+def test_full_minima_count_what_the_minimiser_finds(monkeypatch):
+    """full_potential_minima reads G only through gibbs_G / gibbs_G_gradient: with a non-convex term added
+    (-(a/2) sum x^2, a = 40 on 4 states) it finds a minimum near each of the 4 states, not p_full."""
+    import thermopot.knowledge.reduced_potentials as rp
+
+    a = 40.0
+    monkeypatch.setattr(rp, "gibbs_G", lambda x, E, T: gibbs_G(x, E, T) - 0.5 * a * float(np.sum(x * x)))
+    monkeypatch.setattr(rp, "gibbs_G_gradient", lambda x, E, T: gibbs_G_gradient(x, E, T) - a * x)
+    d = describe(np.array([[1, 1], [1, -1]]), eps=0.5)  # 4 states, energies within 1.1 of each other
+    r = full_potential_minima(d, 1.0, starts=16, seed=0)
+    assert r.count == 4 and r.converged.sum() >= 4
+    assert r.weight_error > 0.5 and (r.kl > 1.0).all()
 
 
 def test_minima_counts_curves(separated):
@@ -136,8 +193,10 @@ def test_bad_input(separated):
         reduced_potential_minima(separated, 1.0, pattern_starts=4)
     with pytest.raises(ThermopotError, match="KnowledgeDescription"):
         reduced_potential_minima(SEPARATED, 1.0)
-    with pytest.raises(ThermopotError, match="rate"):
-        full_potential_minima(separated, 1.0, rate=1.5)
+    with pytest.raises(ThermopotError, match="gtol"):
+        full_potential_minima(separated, 1.0, gtol=0.0)
+    with pytest.raises(ThermopotError, match="dedup"):
+        full_potential_minima(separated, 1.0, dedup=-1.0)
     with pytest.raises(ThermopotError, match="temperature"):
         phi_minima(SEPARATED, -1.0)
     with pytest.raises(ThermopotError, match="m_values"):

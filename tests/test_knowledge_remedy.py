@@ -10,7 +10,7 @@ from thermopot.datasets import noisy_patterns_dataset
 from thermopot.errors import ThermopotError
 from thermopot.knowledge.remedy import compare_remedy
 from thermopot.landscape import local_minima
-from thermopot.learning import fit
+from thermopot.learning import Dataset, fit
 from thermopot.report import to_json
 from thermopot.states import spins_to_index
 
@@ -61,6 +61,19 @@ def test_mixture_beats_the_single_model_on_separated_clusters(remedy):
     assert remedy.class_coverage_mixture == 1.0
     assert remedy.pattern_rate_mixture > remedy.pattern_rate_single
     assert remedy.rare_prob_mixture > remedy.rare_prob_single
+
+
+def test_classes_of_zero_weight_rows_are_not_components(data, remedy):
+    """Rows of weight 0 (with a class of their own) change nothing: K counts the classes with positive
+    weight, and the mixture is the one fitted without those rows."""
+    d, labels = data
+    padded = Dataset(np.concatenate([d.samples, -d.samples[:3]]), np.concatenate([d.weights, np.zeros(3)]))
+    r = compare_remedy(padded, labels=np.concatenate([labels, [9, 9, 9]]), k="classes", l2=L2, max_iter=5,
+                       samples=SAMPLES, seed=1)
+    assert r.k == remedy.k == 4 and r.mixture_weights.shape == (4,)
+    assert r.class_coverage_mixture == remedy.class_coverage_mixture == 1.0
+    assert r.kl_mixture == pytest.approx(remedy.kl_mixture, rel=1e-10)
+    np.testing.assert_allclose(r.mixture_weights, remedy.mixture_weights, rtol=1e-10)
 
 
 def test_rare_set_and_sampled_rates(data, remedy):

@@ -1,6 +1,7 @@
 """Retrieval by Gibbs chains, escape barriers and trapping times, pattern frequencies (ergodicity breaking)."""
 
 import heapq
+import json
 
 import numpy as np
 import pytest
@@ -155,6 +156,15 @@ def test_two_wells_trap_single_chains_while_exact_weights_split():
     trap = trapping_times(None, lib, [T], chains=16, threshold=0.0, max_updates=sweeps * n, seed=1)
     np.testing.assert_allclose(trap.barrier, n / 2, atol=1e-12)
     assert (trap.hits == 0).all() and np.isinf(trap.mean_time).all()
+    # to_dict: strict JSON (infinite times as "inf"), arrays as lists, the patterns as a count
+    out = trap.to_dict()
+    assert json.loads(json.dumps(out, allow_nan=False)) == out
+    assert out["mean_time"] == [["inf", "inf"]] and out["barrier"] == trap.barrier.tolist()
+    assert out["hits"] == [[0, 0]] and out["T"] == [T]
+    freq_out = freq.to_dict()
+    assert json.loads(json.dumps(freq_out, allow_nan=False)) == freq_out
+    assert freq_out["patterns"] == 2 and freq_out["tv_chain_exact"] == freq.tv_chain_exact.tolist()
+    assert freq_out["visits"] == freq.visits.tolist() and "pooled" not in freq_out
 
 
 def test_high_temperature_pooled_frequencies_match_boltzmann():

@@ -92,7 +92,9 @@ def _potential_checks(ctx, run, figure: str) -> None:
               math.inf if phi.ml_difference is None else phi.ml_difference, 0.0, 1e-4 * phi.T, figure=figure,
               note="max |theta_min - T theta_ML|")
     ctx.check(f"G over the full simplex has exactly one minimum {tag}", full.count, 1, 0, figure=figure,
-              note=f"{full.starts} random starts, mirror descent, T = {full.T:g}")
+              note=f"{full.starts} random starts, L-BFGS on sqrt(x) with G and its gradient only, T = {full.T:g}")
+    ctx.check(f"every start on the full simplex converged {tag}", int(np.sum(~np.asarray(full.converged))), 0, 0,
+              figure=figure)
     ctx.check(f"its minimum is the Boltzmann distribution: G = A {tag}", full.G, full.A, 1e-9 * max(1.0, abs(full.A)),
               figure=figure, note=f"max |x - p_full| = {full.weight_error:.2e}")
     ctx.bound(f"G over the pairwise family has several minima at T = {red.T:g} < T* {tag}", red.count, lower=2,

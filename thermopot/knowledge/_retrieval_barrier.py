@@ -39,12 +39,11 @@ def escape_barrier(table: Any, n: int, start: int, threshold: float) -> float:
     if not bool(inside[start]):
         return 0.0
     b = xp.where(inside, xp.inf, table)
-    neighbours = [xp.bitwise_xor(idx, 1 << k) for k in range(n)]
     while True:
         best = b
-        low = xp.take(b, neighbours[0])
-        for nb in neighbours[1:]:
-            low = xp.minimum(low, xp.take(b, nb))
+        low = xp.take(b, xp.bitwise_xor(idx, 1))
+        for k in range(1, n):
+            low = xp.minimum(low, xp.take(b, xp.bitwise_xor(idx, 1 << k)))
         b = xp.where(inside, xp.maximum(table, low), table)
         if bool(xp.all(b == best)):
             break

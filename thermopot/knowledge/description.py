@@ -46,7 +46,7 @@ from ..errors import SizeError, ThermopotError
 from ..exact.guard import check_size
 from ..learning.data import Dataset, as_dataset
 from ..report import _jsonable
-from ..states import all_states, spins_to_index, walsh_couplings
+from ..states import spins_to_index, state_blocks, walsh_couplings
 from ..symbolic.potentials import (
     coexistence_temperature,
     free_energy_A,
@@ -109,14 +109,17 @@ class KnowledgeDescription:
         E_K(s) = E_gap - 2^-N sum_mu Delta_mu sum_{j<=K} K_j(d_mu(s); N), evaluated in blocks of
         states so that memory stays bounded for many patterns."""
         xp = get_namespace(self.backend)
-        s = all_states(self.n, xp) if states is None else xp.asarray(to_numpy(states), dtype=xp.float64)
         xi = xp.asarray(self.patterns, dtype=xp.float64)
         dl = xp.asarray(self.depths)
-        if s.ndim == 1:
-            return np.asarray(truncated_energy(xi, dl, order, s, gap_energy=self.e_gap))
         rows = max(1, _BLOCK_ELEMENTS // self.m)
-        parts = [truncated_energy(xi, dl, order, s[i:i + rows], gap_energy=self.e_gap)
-                 for i in range(0, max(s.shape[0], 1), rows)]
+        if states is None:
+            blocks = (block for _, block in state_blocks(self.n, rows, xp))
+        else:
+            s = xp.asarray(to_numpy(states), dtype=xp.float64)
+            if s.ndim == 1:
+                return np.asarray(truncated_energy(xi, dl, order, s, gap_energy=self.e_gap))
+            blocks = (s[i:i + rows] for i in range(0, max(s.shape[0], 1), rows))
+        parts = [truncated_energy(xi, dl, order, block, gap_energy=self.e_gap) for block in blocks]
         return np.concatenate([np.atleast_1d(p) for p in parts])
 
     def library_free_energy(self, T: float) -> float:

@@ -12,7 +12,8 @@ where several.
   represented by several near-equivalent coupling sets, each its own minimum); the "continuum" minimum
   (library weight < 1/2, near theta = 0) exists from about T* up; at high T it is the only one.
 - :func:`full_potential_minima`: G over the whole simplex (all 2^N weights, i.e. the full Walsh family):
-  strictly convex, ONE minimum x = p_full with G = A(E_full, T).
+  strictly convex, ONE minimum x = p_full with G = A(E_full, T); found by a generic minimiser (L-BFGS on
+  sqrt(x), module ``_simplex``) that sees only G and its gradient, so the count could come out otherwise.
 - :func:`minima_counts`: numbers of reduced-G minima against T and against the number of patterns M.
 
 Regime of the reduced-G minima. Near a deep pattern the minimiser is close to a product state with
@@ -38,6 +39,7 @@ the Newton polish of each end point. The feature matrix takes 2^N P x 8 bytes (7
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +55,10 @@ from ..learning.result import lbfgs, pack, unpack
 from ..models import PairwiseModel
 from ..report import _jsonable
 from ..states import spins_to_index
-from ..symbolic.potentials import free_energy_A, gibbs_G, kl_divergence, training_Phi_linear
+from ..symbolic.potentials import (boltzmann_weights, free_energy_A, gibbs_G, gibbs_G_gradient, kl_divergence,
+                                   training_Phi_linear)
 from ._reduced_objectives import ReducedG, distinct, polish, pairwise_features
+from ._simplex import distinct_points, minimise_on_simplex
 from .description import KnowledgeDescription, describe
 
 
@@ -258,68 +262,87 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
 # ------------------------------------------------------------------------------- G on the simplex
 @dataclass(frozen=True)
 class FullMinima:
-    """End points of G over the full simplex (expected: one minimum, x = p_full, G = A)."""
+    """Minima of G over the full simplex (expected: one, x = p_full, G = A). Per distinct verified minimum
+    (``count`` rows): ``G``, ``kl``, ``stationarity``, ``hessian_min_eig_bound``; per start: ``converged``."""
 
     T: float
-    count: int  #: distinct end points (TV distance > dedup)
-    G: np.ndarray  #: G at each distinct end point (count,)
+    count: int  #: distinct verified minima (converged interior end points, total variation > dedup apart)
+    G: np.ndarray  #: G at each minimum (count,)
     A: float  #: A(E_full, T)
-    kl: np.ndarray  #: KL(x || p_full) at each end point (count,)
-    weight_error: float  #: max over end points and states of |x - p_full|
-    stationarity: np.ndarray  #: max_s |g_s - <g>_x|, g = E + T log x: the tangent gradient (count,)
+    kl: np.ndarray  #: KL(x || p_full) at each minimum (count,)
+    weight_error: float  #: max over all end points and states of |x - p_full|
+    stationarity: np.ndarray  #: max_s 2 sqrt(x_s) |g_s - <g>_x|, g = dG/dx: the tangent gradient (count,)
     hessian_min_eig_bound: np.ndarray  #: T / max_s x_s <= smallest eigenvalue of T diag(1/x) on the tangent space
-    iterations: int  #: largest number of mirror-descent steps used
+    iterations: int  #: largest number of L-BFGS iterations of a start
     starts: int
+    converged: np.ndarray  #: (starts,) bool: the start reached stationarity <= gtol
 
     def to_dict(self) -> dict:
         """JSON-ready fields."""
         return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
+def _gibbs_objective(E: Any, T: float, xp: Any) -> Any:
+    """x -> (G(x; E, T), dG/dx) by gibbs_G and gibbs_G_gradient; where a weight has underflowed to 0
+    the gradient entry is set to 0 (it enters the simplex gradient multiplied by x_s = 0)."""
+    def objective(x: Any) -> tuple[float, np.ndarray]:
+        value = float(gibbs_G(x, E, T))
+        inside = x > 0
+        if bool(xp.all(inside)):
+            return value, gibbs_G_gradient(x, E, T)
+        grad = np.zeros(x.shape[0])
+        grad[np.asarray(to_numpy(inside))] = gibbs_G_gradient(x[inside], E[inside], T)
+        return value, grad
+    return objective
+
+
 def full_potential_minima(description: KnowledgeDescription, T: float, *, starts: int = 8,
-                          seed: int | None = 0, spread: float = 3.0, rate: float = 0.5, tol: float = 1e-13,
-                          max_iter: int = 10000, dedup: float = 1e-9, backend: Any = None) -> FullMinima:
-    """Minimise G(x; E_full, T) = sum_s x_s E(s) + T sum_s x_s log x_s over all 2^N weights by
-    exponentiated gradient (mirror descent) from ``starts`` random interior points (log x ~ N(0, spread^2)):
-    x <- x exp(-eta dG/dx) / norm with eta = rate / T, i.e. log x <- (1 - rate) log x - rate E / T + c,
-    until the change of log x is <= tol. On the simplex G is strictly convex (Hessian T diag(1/x) on the
-    tangent space), so every start ends at x = p_full with G = A."""
+                          seed: int | None = 0, spread: float = 3.0, gtol: float | None = None,
+                          max_iter: int = 2000, dedup: float | None = None, backend: Any = None) -> FullMinima:
+    """Minimise G(x; E_full, T) = sum_s x_s E(s) + T sum_s x_s log x_s over all 2^N weights with a generic
+    minimiser that sees only G and its gradient (``gibbs_G``, ``gibbs_G_gradient``): L-BFGS on
+    y = sqrt(x) (x = y^2 / |y|^2, module ``_simplex``) from ``starts`` random interior points
+    (log x ~ N(0, spread^2)), until max_s 2 sqrt(x_s) |g_s - <g>_x| <= ``gtol`` (g = dG/dx = E + T (log x + 1);
+    default below).
+    An end point is a verified minimum when it converged and lies strictly inside the simplex, where the
+    Hessian T diag(1/x) is positive definite on the tangent space (smallest eigenvalue >= T / max x,
+    reported); verified end points closer than
+    ``dedup`` in total variation are one minimum. Near a minimum (Hessian 4 T in y) G - A <= 2^N gtol^2 / (8 T)
+    and |x_s - p_s| <= sqrt(p_s) gtol / (2 T), so two end points of one minimum differ in TV by at most
+    2^(N/2) gtol / (2 T); ``dedup`` defaults to twice that, 2^(N/2) gtol / T (2.6e-5 for N = 16, T = 1).
+    Default gtol = 2 sqrt(eps_mach T (max|E| + T N log 2)), the gradient below which a line search stops
+    seeing progress: G = sum x E + T sum x log x is a difference of two sums of size up to
+    max|E| + T N log 2 (on the digits at T = 1, G = A = -4e-6 from sums of +-7), known to eps_mach times
+    that, and a step lowers G by only |grad|^2 / (8 T). On the digits at T = 1 this is 1.8e-7, giving
+    G - A <= 2.5e-10 (bound; measured at rounding level) and max |x - p_full| ~ 2e-9 (measured).
+    G is strictly convex on the simplex: expected one minimum, x = p_full, G = A."""
     d = _as_description(description)
     T = check_temperature(T)
     starts = check_count(starts, "starts")
     spread = positive(spread, "spread")
-    rate = positive(rate, "rate")
-    tol = positive(tol, "tol")
+    E = d.energy_table
+    if gtol is None:
+        gtol = 2.0 * math.sqrt(np.finfo(np.float64).eps * T * (np.max(np.abs(E)) + T * d.n * math.log(2.0)))
+    gtol = positive(gtol, "gtol")
     max_iter = check_count(max_iter, "max_iter")
-    if rate > 1.0:
-        raise ThermopotError(f"rate must be in (0, 1] (rate = 1 lands on p_full in one step), got {rate!r}")
+    dedup = 2.0**(d.n / 2) * gtol / T if dedup is None else positive(dedup, "dedup")
     xp = get_namespace(backend if backend is not None else d.backend)
-    E = xp.asarray(d.energy_table)
+    objective = _gibbs_objective(xp.asarray(E), T, xp)
     rng = np.random.default_rng(seed)
-    ends, most = [], 0
+    ends = []
     for _ in range(starts):
-        log_x = xp.asarray(rng.normal(0.0, spread, 2**d.n))
-        for it in range(1, max_iter + 1):
-            new = (1.0 - rate) * log_x - rate * E / T
-            new = new - (xp.max(new) + xp.log(xp.sum(xp.exp(new - xp.max(new)))))
-            change = float(to_numpy(xp.max(xp.abs(new - log_x))))
-            log_x = new
-            if change <= tol:
-                break
-        most = max(most, it)
-        ends.append(np.asarray(to_numpy(log_x)))
-    xs = [np.exp(e) for e in ends]
-    keep = [i for i in range(len(xs)) if all(0.5 * np.abs(xs[i] - xs[j]).sum() > dedup for j in range(i))]
-    p_full = np.exp(-(d.energy_table - d.energy_table.min()) / T)
-    p_full /= p_full.sum()
-    g_vals = np.array([gibbs_G(xs[i], d.energy_table, T) for i in keep])
-    stat = np.array([np.max(np.abs((d.energy_table + T * ends[i]) - xs[i] @ (d.energy_table + T * ends[i])))
-                     for i in keep])
-    return FullMinima(T=T, count=len(keep), G=g_vals, A=float(free_energy_A(d.energy_table, T)),
-                      kl=np.array([kl_divergence(xs[i], p_full) for i in keep]),
-                      weight_error=float(max(np.max(np.abs(x - p_full)) for x in xs)), stationarity=stat,
-                      hessian_min_eig_bound=np.array([T / xs[i].max() for i in keep]), iterations=most,
-                      starts=starts)
+        z = rng.normal(0.0, spread, 2**d.n)
+        ends.append(minimise_on_simplex(objective, np.exp(z - z.max()), gtol=gtol, max_iter=max_iter, xp=xp))
+    verified = [e for e in ends if e.converged and e.x.min() > 0]
+    minima = [verified[i] for i in distinct_points([e.x for e in verified], dedup)]
+    p_full = boltzmann_weights(E, T)
+    return FullMinima(T=T, count=len(minima), G=np.array([e.value for e in minima]), A=float(free_energy_A(E, T)),
+                      kl=np.array([kl_divergence(e.x, p_full) for e in minima]),
+                      weight_error=float(max(np.max(np.abs(e.x - p_full)) for e in ends)),
+                      stationarity=np.array([e.stationarity for e in minima]),
+                      hessian_min_eig_bound=np.array([T / e.x.max() for e in minima]),
+                      iterations=max(e.iterations for e in ends), starts=starts,
+                      converged=np.array([e.converged for e in ends], dtype=bool))
 
 
 # ------------------------------------------------------------------------------------- counts

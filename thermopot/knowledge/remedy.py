@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import to_numpy
 from ..checks import check_temperature
 from ..errors import ThermopotError
 from ..landscape import local_minima
@@ -123,30 +124,42 @@ def _rare_rows(rare: Any, dataset: Dataset, unique: Dataset) -> np.ndarray:
     return np.unique([row_of[int(i)] for i in spins_to_index(dataset.samples[rows])])
 
 
-def _components(k: Any, labels: Any) -> tuple[int | None, str]:
-    """(K, or None for "minima" until the single model is fitted; the source of K)."""
+def _classes(dataset: Dataset, labels: Any) -> np.ndarray | None:
+    """The sorted classes with positive data weight (a class seen only in rows of weight 0 is not in the
+    data); None without labels."""
+    return None if labels is None else np.unique(np.asarray(to_numpy(labels))[dataset.weights > 0])
+
+
+def _components(k: Any, classes: np.ndarray | None) -> tuple[int | None, str]:
+    """(K, or None for "minima" until the single model is fitted; the source of K). ``classes``: those
+    with positive weight (K = their number for "classes")."""
     if k is None:
-        k = "classes" if labels is not None else "minima"
+        k = "classes" if classes is not None else "minima"
     if isinstance(k, str):
         if k not in K_CHOICES:
             raise ThermopotError(f"k must be an integer >= 1 or one of {', '.join(K_CHOICES)}, got {k!r}")
         if k == "minima":
             return None, "minima"
-        if labels is None:
+        if classes is None:
             raise ThermopotError("k='classes' needs labels (one class per data row), or a Digits data set")
-        return len(np.unique(np.asarray(labels))), "classes"
+        return len(classes), "classes"
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ThermopotError(f"k must be an integer >= 1 or one of {', '.join(K_CHOICES)}, got {k!r}")
     return int(k), "given"
 
 
-def _initial(k_source: str, k: int, dataset: Dataset, labels: Any, single_model: Any, single_minima: int,
-             seed: Any, backend: Any) -> tuple[Dataset, Any]:
-    """The data rows EM runs on and its initial responsibilities (or "random")."""
+def _initial(k_source: str, k: int, dataset: Dataset, labels: Any, classes: np.ndarray | None,
+             single_model: Any, single_minima: int, seed: Any, backend: Any) -> tuple[Dataset, Any]:
+    """The data rows EM runs on and its initial responsibilities (or "random"). From the classes: a
+    row of class c (one of ``classes``) gets 1 - eps + eps / K on c and eps / K elsewhere; a row whose
+    class has no positive weight (the row itself has weight 0) gets 1 / K everywhere."""
     if k_source == "classes":
-        _, cls = np.unique(np.asarray(labels), return_inverse=True)
+        lab = np.asarray(to_numpy(labels))
+        cls = np.minimum(np.searchsorted(classes, lab), k - 1)
+        known = np.flatnonzero(classes[cls] == lab)
         resp = np.full((dataset.size, k), INIT_SMOOTHING / k)
-        resp[np.arange(dataset.size), cls.reshape(-1)] += 1.0 - INIT_SMOOTHING
+        resp[known, cls[known]] += 1.0 - INIT_SMOOTHING
+        resp[classes[cls] != lab] = 1.0 / k
         return dataset, resp
     unique = dataset.unique()
     if k <= single_minima:
@@ -191,7 +204,8 @@ def compare_remedy(data: Any, *, k: Any = None, T: float = 1.0, method: str = "e
     pattern_class = _pattern_classes(dataset, labels)
     unique = dataset.unique()
     rare_rows = _rare_rows(rare, dataset, unique)
-    k, k_source = _components(k, labels)
+    classes = _classes(dataset, labels)
+    k, k_source = _components(k, classes)
     options = fit_options(method, l2)
 
     start = time.perf_counter()
@@ -206,7 +220,7 @@ def compare_remedy(data: Any, *, k: Any = None, T: float = 1.0, method: str = "e
         if single_minima == 0:
             raise ThermopotError("the single fitted model has no strict minimum: give k (an integer)")
         k = single_minima
-    em_data, init = _initial(k_source, k, dataset, labels, single, single_minima, seed, backend)
+    em_data, init = _initial(k_source, k, dataset, labels, classes, single, single_minima, seed, backend)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         em = fit_mixture(em_data, k, method=method, init=init, l2=options.get("l2", 0.0), tol=tol,
@@ -215,7 +229,7 @@ def compare_remedy(data: Any, *, k: Any = None, T: float = 1.0, method: str = "e
 
     w = unique.probabilities
     entropy = float(-w @ np.log(w))
-    n_classes = None if labels is None else len(np.unique(np.asarray(labels)[dataset.weights > 0]))
+    n_classes = None if classes is None else len(classes)
     out: dict[str, Any] = {}
     for name, models, weights in (("single", [single], [1.0]),
                                   ("mixture", em.mixture.models, em.mixture.weights)):

@@ -35,6 +35,7 @@ from ..errors import ThermopotError
 from ..exact import restricted_free_energies, thermodynamics
 from ..learning import as_dataset
 from ..models import Model, resolve_model
+from ..report import _jsonable
 from ..sampling import Sampler, first_passage
 from ..states import spins_to_index
 from ._retrieval_barrier import escape_barrier, state_energies
@@ -163,7 +164,7 @@ class Trapping:
 
     def to_dict(self) -> dict:
         """JSON-ready fields."""
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
+        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def _arrhenius(T: np.ndarray, times: np.ndarray) -> tuple[float, float]:
@@ -241,7 +242,7 @@ class TrappingSize:
 
     def to_dict(self) -> dict:
         """JSON-ready fields."""
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
+        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def trapping_vs_size(sizes: Sequence[int], patterns: int, T: float, *, chains: int = 32,
@@ -301,9 +302,9 @@ class PatternFrequencies:
 
     def to_dict(self) -> dict:
         """JSON-ready fields (the patterns as a count)."""
-        d = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
-        d["patterns"] = int(len(self.patterns))
-        return d
+        fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        fields["patterns"] = len(self.patterns)
+        return _jsonable(fields)
 
 
 def _tv(counts: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -372,7 +373,7 @@ class BasinOccupancy:
 
     def to_dict(self) -> dict:
         """JSON-ready fields."""
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
+        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int = 1000, burn_in: int | None = None,
