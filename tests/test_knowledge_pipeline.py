@@ -21,7 +21,7 @@ FIELDS = ("n", "patterns", "gap", "T_star", "phi_minima", "full_potential_minima
 
 TINY = Settings(reduced_starts=1, reduced_pattern_starts=1, potential_starts=2, temperatures=(0.7, 6.0),
                 m_values=(2, 3), counts_starts=1, counts_pattern_starts=3, chains=32, sweeps=50,
-                trap_temperatures=(0.3, 0.2), trap_chains=8, trap_updates=20_000, trap_sizes=(6, 8),
+                trap_temperatures=(0.3, 0.2), trap_chains=8, trap_updates=20_000, trap_sizes=(6, 8), trap_size_chains=8,
                 frequency_sweeps=200, occupancy_chains=8, occupancy_sweeps=50,
                 rare_factors=(1.0, 0.1, 0.01), samples=500, em_iterations=2)
 

@@ -203,3 +203,27 @@ def test_bad_input(separated):
         minima_counts(separated, [1.0], m_values=[1], m_temperature=1.0)
     with pytest.raises(ThermopotError, match="m_temperature"):
         minima_counts(separated, [1.0], m_values=[2])
+
+
+def test_polish_falls_back_when_the_exact_trust_region_solver_fails(monkeypatch):
+    """SciPy's trust-exact can raise inside its subproblem solver on a nearly singular Hessian: polish then
+    takes the Krylov trust region and still finds the minimum of a convex quadratic."""
+    import scipy.optimize
+
+    from thermopot.knowledge import _reduced_objectives as ro
+
+    real = scipy.optimize.minimize
+
+    def flaky(*args, method=None, **kwargs):
+        if method == "trust-exact":
+            raise UnboundLocalError("cannot access local variable 'p'")
+        return real(*args, method=method, **kwargs)
+
+    monkeypatch.setattr(ro, "minimize", flaky)
+    A = np.array([[2.0, 0.5], [0.5, 1.0]])
+    b = np.array([1.0, -1.0])
+    theta, value, grad, eig, decrement, status = ro.polish(lambda t: (0.5 * t @ A @ t - b @ t, A @ t - b),
+                                                           lambda t: A, np.zeros(2), rel_eig=1e-9, tol=1e-20,
+                                                           gtol=1e-10)
+    assert status == "minimum"
+    assert np.allclose(theta, np.linalg.solve(A, b), atol=1e-10)

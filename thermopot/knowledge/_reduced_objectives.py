@@ -80,14 +80,19 @@ def polish(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], hess: Callable
     """Second-order polish of an end point and its verdict.
 
     Runs a trust-region Newton method with the exact Hessian (scipy "trust-exact", which also descends
-    where the Hessian is indefinite) for at most ``max_steps`` steps, then classifies the end point by
+    where the Hessian is indefinite; "trust-krylov" where its subproblem solver fails) for at most ``max_steps`` steps, then classifies the end point by
     the Hessian eigenvalues. Returns (theta, value, gradient, eigenvalues, decrement, status):
     "minimum" (every eigenvalue > rel_eig x the largest and Newton decrement g^T H^-1 g <= tol),
     "flat" (an eigenvalue within rel_eig x the largest of zero, max |g| <= gtol: a plateau or a
     direction to infinity), "indefinite" (a negative eigenvalue, max |g| <= gtol: a saddle) or
     "not converged" (none of these)."""
-    res = minimize(fun, theta, jac=True, hess=hess, method="trust-exact",
-                   options={"gtol": 0.0, "maxiter": max_steps})
+    try:
+        res = minimize(fun, theta, jac=True, hess=hess, method="trust-exact",
+                       options={"gtol": 0.0, "maxiter": max_steps})
+    except (UnboundLocalError, np.linalg.LinAlgError):  # SciPy's exact subproblem solver can fail on a
+        # (nearly) singular Hessian; the Krylov trust region takes the same model without factorising it
+        res = minimize(fun, theta, jac=True, hess=hess, method="trust-krylov",
+                       options={"gtol": 0.0, "maxiter": max_steps})
     theta = np.asarray(res.x)
     value, grad = fun(theta)
     eig, vecs = np.linalg.eigh(hess(theta))

@@ -68,11 +68,12 @@ class Settings:
     chains: int = 128
     sweeps: int = 200
     trap_temperatures: tuple[float, ...] = (0.3, 0.2, 0.15)  #: barrier / T = 2-7: the Arrhenius regime
-    trap_chains: int = 32
+    trap_chains: int = 128
     trap_updates: int = 200_000
     trap_sizes: tuple[int, ...] = (8, 10, 12)  #: N of the random-pattern sets of the trapping times against N
     trap_size_patterns: int = 3
     trap_size_T: float = 1.0
+    trap_size_chains: int = 32
     frequency_sweeps: int = 2000
     occupancy_chains: int = 32
     occupancy_sweeps: int = 1000  #: basin occupancy of single chains at T_fit (ergodic) and min trap T (trapped)
@@ -87,8 +88,8 @@ COUNTS_DATA = {"n": 8, "m": 6, "weights": 0.8, "seed": 5}
 QUICK = Settings()
 FULL = Settings(reduced_starts=4, reduced_pattern_starts=4, potential_starts=16,
                 temperatures=tuple(np.round(np.geomspace(0.6, 8.0, 14), 3)), counts_starts=8,
-                chains=512, sweeps=1000, trap_temperatures=(0.35, 0.3, 0.25, 0.2, 0.17, 0.15), trap_chains=128,
-                trap_updates=400_000, trap_sizes=(8, 10, 12, 14, 16), frequency_sweeps=10_000,
+                chains=512, sweeps=1000, trap_temperatures=(0.35, 0.3, 0.25, 0.2, 0.17, 0.15), trap_chains=256,
+                trap_updates=400_000, trap_sizes=(8, 10, 12, 14, 16), trap_size_chains=64, frequency_sweeps=10_000,
                 occupancy_chains=128, occupancy_sweeps=4000,
                 rare_factors=(1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.07, 0.05, 0.03, 0.02, 0.01, 0.005),
                 samples=20_000, em_iterations=50)
@@ -224,7 +225,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
         "trapping": lambda: trapping_times(None, results["library"], s.trap_temperatures, chains=s.trap_chains,
                                            max_updates=s.trap_updates, seed=seed, backend=backend),
         "trapping_size": lambda: trapping_vs_size(s.trap_sizes, s.trap_size_patterns, s.trap_size_T,
-                                                  chains=s.trap_chains, max_updates=s.trap_updates, seed=seed,
+                                                  chains=s.trap_size_chains, max_updates=s.trap_updates, seed=seed,
                                                   backend=backend),
         "frequencies": lambda: pattern_frequencies(results["library"].model, dataset, s.T_retrieval,
                                                    chains=s.chains, sweeps=s.frequency_sweeps, seed=seed,
