@@ -91,9 +91,10 @@ def polish(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], hess: Callable
                        options={"gtol": 0.0, "maxiter": max_steps})
     except (UnboundLocalError, np.linalg.LinAlgError):  # SciPy's exact subproblem solver can fail on a
         # (nearly) singular Hessian; the Krylov trust region takes the same model without factorising it
-        res = minimize(fun, theta, jac=True, hess=hess, method="trust-krylov",
-                       options={"gtol": 0.0, "maxiter": max_steps})
-    theta = np.asarray(res.x)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a zero gradient makes its step 0/0
+            res = minimize(fun, theta, jac=True, hess=hess, method="trust-krylov",
+                           options={"gtol": 0.0, "maxiter": max_steps})
+    theta = np.asarray(res.x) if np.all(np.isfinite(res.x)) else theta
     value, grad = fun(theta)
     eig, vecs = np.linalg.eigh(hess(theta))
     top = max(float(eig[-1]), 0.0)
