@@ -177,6 +177,15 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] | No
     return fig, fig.subplots(nrows, ncols, squeeze=True)
 
 
+def label_axes(ax: Any, xlabel: str, ylabel: str, title: str, *, legend: float | None = 6) -> None:
+    """Axis labels, a small title (fontsize 9) and, unless ``legend`` is None, a legend of that font size."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    if legend is not None:
+        ax.legend(fontsize=legend)
+
+
 def save_figure(fig: Any, path: str | os.PathLike) -> str:
     """Write a figure from :func:`new_figure` as PNG (creating the folder) and return the path."""
     path = Path(path)

@@ -41,7 +41,7 @@ import numpy as np
 from ..entropic.deep_linear import DeepLinear, population_top_eigenvalue
 from ..entropic.platonic import kernel_cosine, platonic_kernel, psd_power
 from ..entropic.sgd import LinearTeacher, run_sgd
-from ..report import new_figure, save_figure
+from ..report import label_axes, new_figure, save_figure
 
 #: the teachers, views and output maps are fixed designs (this seed), independent of the run's seed
 DESIGN_SEED = 2024
@@ -188,10 +188,7 @@ def platonic_checks(ctx) -> None:
                       (ax_f, "without label noise, or labels T y: no alignment")):
         ax.axhline(1.0 - ALIGN_TOL if ax is ax_a else FAIL_MAX, color="grey", lw=1, ls="-.",
                    label=f"threshold {1.0 - ALIGN_TOL if ax is ax_a else FAIL_MAX:g}")
-        ax.set_xlabel("SGD step")
-        ax.set_ylabel("cos(K_i, K*) (seed mean)")
-        ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=5)
+        label_axes(ax, "SGD step", "cos(K_i, K*) (seed mean)", title, legend=5)
     save_figure(fa, fig_a)
     save_figure(ff, fig_f)
 
@@ -257,8 +254,6 @@ def sharpness_checks(ctx) -> None:
     ax.axhspan(lam_bal * (1 - SHIFT_TOL), lam_bal * (1 + SHIFT_TOL), color="grey", alpha=0.15,
                label=f"tolerance {SHIFT_TOL:.0%} (finite-rate shift)")
     ax.set_yscale("log")
-    ax.set_xlabel("SGD step")
-    ax.set_ylabel("top eigenvalue of the population Hessian")
-    ax.set_title(f"two-layer linear net, anisotropic label noise: mean +- std over {runs} seeds", fontsize=9)
-    ax.legend(fontsize=7)
+    label_axes(ax, "SGD step", "top eigenvalue of the population Hessian",
+               f"two-layer linear net, anisotropic label noise: mean +- std over {runs} seeds", legend=7)
     save_figure(fig, figure)

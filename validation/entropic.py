@@ -34,7 +34,7 @@ from scipy.optimize import minimize_scalar
 from ..backend import get_namespace, namespace_of
 from ..entropic import (LinearTeacher, ReluNet, ScalarToy, TwoLayerLinear, FiniteData, charge,
                         expected_batch_gradient_norms, gradient_flow, gradient_norms, run_sgd, sgd_step, squared_norm)
-from ..report import new_figure, save_figure
+from ..report import label_axes, new_figure, save_figure
 from ._entropic_deep import platonic_checks, sharpness_checks
 
 #: allowed relative rounding residual of the exact identities and of equivariance
@@ -116,10 +116,8 @@ def _noether(ctx) -> None:
                   0.0, float(residual.max()), ROUNDING_TOL, figure=figure,
                   note=f"max over steps and runs of |C_t+1 - predicted| / |theta|^2; |Delta C| / |theta|^2 itself "
                        f"is up to {size.max():.2e} (median {np.median(size):.2e})")
-    ax.set_xlabel("SGD step")
-    ax.set_ylabel("|Delta C - prediction| / |theta|^2 (max over runs)")
-    ax.set_title("exact per-step charge identities (theory-entropic.md section 3)", fontsize=9)
-    ax.legend(fontsize=6)
+    label_axes(ax, "SGD step", "|Delta C - prediction| / |theta|^2 (max over runs)",
+               "exact per-step charge identities (theory-entropic.md section 3)")
     save_figure(fig, figure)
 
 
@@ -156,10 +154,8 @@ def _flow(ctx) -> None:
                    f"(|g_u|^2 - |g_w|^2) = eta * integral + O(eta^2), so the ratio is 2 + O(eta). The O(eta) term "
                    f"depends on the start: at eta = 0.04 vs 0.02 stiff starts gave run means up to 2.26 (seeds 1, 4); "
                    f"at {GD_RATES[0]:g} vs {GD_RATES[1]:g} run means stay within 2.07 over seeds 0-7 (quick and full)")
-    ax.set_xlabel("time t (= steps x eta)")
-    ax.set_ylabel("|C(t) - C(0)| / |theta|^2")
-    ax.set_title("charge conservation: flow vs discrete steps", fontsize=9)
-    ax.legend(fontsize=7)
+    label_axes(ax, "time t (= steps x eta)", "|C(t) - C(0)| / |theta|^2",
+               "charge conservation: flow vs discrete steps", legend=7)
     save_figure(fig, figure)
 
 
@@ -191,10 +187,7 @@ def _ratio_panel(ax, steps, ratio, title: str, label: str) -> None:
     ax.set_yscale("log")
     ax.set_xscale("symlog", linthresh=max(1, int(steps[1])))
     ax.set_xlim(0, steps[-1])
-    ax.set_xlabel("SGD step")
-    ax.set_ylabel(label)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    label_axes(ax, "SGD step", label, title, legend=7)
 
 
 def _smooth(a: np.ndarray, width: int) -> np.ndarray:
@@ -379,10 +372,8 @@ def _relaxation(ctx) -> None:
     ax.plot(tr.steps, logc.mean(axis=1), "k", lw=1.5, label=f"mean log|C| (fit rate {rate:.3g})")
     ax.plot(tr.steps, logc.mean(axis=1)[0] - theory * tr.steps, "r--",
             label=f"theory eta^2 sigma^2 E[x^2]/S = {theory:.3g}")
-    ax.set_xlabel("SGD step")
-    ax.set_ylabel("log |u^2 - w^2|")
-    ax.set_title(f"scalar toy: charge relaxation (eta={eta:g}, S={S}, sigma={sigma:g})", fontsize=9)
-    ax.legend(fontsize=7)
+    label_axes(ax, "SGD step", "log |u^2 - w^2|",
+               f"scalar toy: charge relaxation (eta={eta:g}, S={S}, sigma={sigma:g})", legend=7)
     figure = save_figure(fig, figure)
     ctx.check(f"relaxation_rate [scalar toy, eta={eta:g}, S={S}, sigma={sigma:g}, E[x^2]={x_var:g}, {B} seeds, "
               f"{steps} steps]", theory, rate, 0.1 * theory, figure=figure,
@@ -446,10 +437,7 @@ def _weight_decay(ctx) -> None:
                        f"(spread over seeds); tolerance {Z_MAX:g} standard errors of the per-seed difference; "
                        f"first-order eta E[Delta]/(4 gamma) = {first.mean():.4f}; E|g_u|^2/E|g_w|^2 = "
                        f"{balance.mean():.3f} (gradient balance, not weight balance: C* != 0)")
-    ax.set_xlabel("SGD step")
-    ax.set_ylabel("charge |u|^2 - |w|^2")
-    ax.set_title("coupled weight decay: stationary charge", fontsize=9)
-    ax.legend(fontsize=6)
+    label_axes(ax, "SGD step", "charge |u|^2 - |w|^2", "coupled weight decay: stationary charge")
     save_figure(fig, figure)
 
 
@@ -498,10 +486,7 @@ def _orthogonal(ctx) -> None:
                                              f"contrast: rescaling one ReLU unit by {c:g} (same function, not "
                                              f"orthogonal) separates the runs by up to {err_c.max():.2g}")
     ax.semilogy(t_c, np.maximum(err_c, 1e-18), "k--", label=f"contrast: rescaling unit 0 by c={c:g} (not orthogonal)")
-    ax.set_xlabel("SGD step")
-    ax.set_ylabel("|P theta_t - theta'_t| / max|theta|")
-    ax.set_title("equivariance of the SGD map", fontsize=9)
-    ax.legend(fontsize=6)
+    label_axes(ax, "SGD step", "|P theta_t - theta'_t| / max|theta|", "equivariance of the SGD map")
     save_figure(fig, figure)
 
 

@@ -29,7 +29,7 @@ from ..knowledge import describe, run_knowledge
 from ..knowledge._description_identities import (coupling_residual, krawtchouk_residual, shift_residual,
                                                  truncation_scale)
 from ..knowledge.pipeline import COUNTS_DATA
-from ..report import new_figure, save_figure
+from ..report import label_axes, new_figure, save_figure
 
 #: identities of the full description (float64 sums of 2^N terms)
 IDENTITY_TOL = 1e-10
@@ -209,10 +209,7 @@ def _retrieval_checks(ctx, run, figure: str) -> None:
         if np.isfinite(trap.slope[r]):
             x = np.linspace(1.0 / trap.T.max(), 1.0 / trap.T.min(), 20)
             ax_t.semilogy(x, np.exp(trap.intercept[r] + trap.slope[r] * x), "-", color=line.get_color(), lw=1)
-    ax_t.set_xlabel("1/T")
-    ax_t.set_ylabel("mean escape time (single-spin updates)")
-    ax_t.set_title("trapping in the bound states (Arrhenius)", fontsize=9)
-    ax_t.legend(fontsize=6)
+    label_axes(ax_t, "1/T", "mean escape time (single-spin updates)", "trapping in the bound states (Arrhenius)")
     size = run.trapping_size
     done = size.hits > 0
     ax_n.semilogy(size.n[done], size.mean_time[done], "o-", label=f"mean escape time (T = {size.T:g})")
@@ -226,19 +223,15 @@ def _retrieval_checks(ctx, run, figure: str) -> None:
     ax_o.hist(hot.tv_chain, bins=bins, alpha=0.7, label=f"T = {hot.T:g} (ergodic)")
     ax_o.hist(cold.tv_chain, bins=bins, alpha=0.7, label=f"T = {cold.T:g} (trapped)")
     ax_o.axvline(trapped, color="k", ls="--", lw=1, label="trapped for the whole run: >= 1 - max Z_a/Z")
-    ax_o.set_xlabel("TV(one chain's basin occupancy, exact basin weights)")
-    ax_o.set_ylabel("chains")
-    ax_o.set_title("ergodicity breaking: single chains against the exact weights", fontsize=9)
-    ax_o.legend(fontsize=7)
+    label_axes(ax_o, "TV(one chain's basin occupancy, exact basin weights)", "chains",
+               "ergodicity breaking: single chains against the exact weights", legend=7)
     single = fr.visits[0] / fr.sweeps
     ax_f.loglog(fr.exact, np.maximum(fr.pooled, 1e-7), "o", ms=3, label="pooled over chains")
     ax_f.loglog(fr.exact, np.maximum(single, 1e-7), ".", ms=3, alpha=0.6, label="one chain")
     lims = [fr.exact[fr.exact > 0].min(), fr.exact.max()]
     ax_f.plot(lims, lims, "k--", lw=1, label="= exact")
-    ax_f.set_xlabel("exact Boltzmann weight of training pattern mu")
-    ax_f.set_ylabel("sampled frequency (1e-7: never visited)")
-    ax_f.set_title(f"pattern frequencies at T = {fr.T:g}", fontsize=9)
-    ax_f.legend(fontsize=7)
+    label_axes(ax_f, "exact Boltzmann weight of training pattern mu", "sampled frequency (1e-7: never visited)",
+               f"pattern frequencies at T = {fr.T:g}", legend=7)
     save_figure(fig, figure)
 
 
@@ -274,10 +267,8 @@ def _remedy_checks(ctx, run, figure: str) -> None:
     ax_r.loglog(rare.weights[lost], np.maximum(rare.boltzmann_weight[lost], 1e-12), "rx", ms=10, label="no minimum")
     if rare.threshold_weight is not None:
         ax_r.axvline(rare.threshold_weight, color="grey", ls="--", lw=1, label="threshold")
-    ax_r.set_xlabel(f"data weight of {rare.by} {rare.target}")
-    ax_r.set_ylabel("weight in the fitted model")
-    ax_r.set_title("under-representation", fontsize=9)
-    ax_r.legend(fontsize=7)
+    label_axes(ax_r, f"data weight of {rare.by} {rare.target}", "weight in the fitted model",
+               "under-representation", legend=7)
     save_figure(fig, figure)
 
 
