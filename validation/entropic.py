@@ -390,8 +390,7 @@ def _layerwise(ctx) -> None:
     teacher = LinearTeacher(rng.standard_normal((3, 3)) / 2, noise=1.0)
     rates = {"u": 0.04, "w": 0.01}
     tr = _balance_run(ctx, 61, net, net.init(rng, B, backend="numpy", u_scale=2.0, w_scale=0.5), teacher, lr=rates,
-                      steps=steps,
-                      S=1, every=10)
+                      steps=steps, S=1, every=10)
     r = tr.records
     half = slice(len(tr.steps) // 2, None)
     ratio = rates["u"] * r["go"][half].mean(0) / (rates["w"] * r["gi"][half].mean(0))
