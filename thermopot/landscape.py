@@ -90,6 +90,13 @@ def _descent_step(table: Any, n: int, xp: Any, block: int, tol: float):
     return xp.concat(nxt), xp.concat(strict)
 
 
+def flip_tolerance(model: Model) -> float:
+    """Single-flip energy changes of at most this size count as zero (plateaus, not strict minima):
+    1e-12 x max(1, sum of |J_alpha| over the non-constant Walsh terms; the constant moves no flip)."""
+    masks, couplings = model.walsh_terms()
+    return 1e-12 * max(1.0, float(np.abs(couplings[masks != 0]).sum()))
+
+
 def local_minima(model: Model | str, *, T: float | None = None, backend: Any = None,
                  block_size: int | None = None) -> Landscape:
     """Every single-flip-stable state of ``model`` with its energy and steepest-descent basin size;
@@ -99,8 +106,7 @@ def local_minima(model: Model | str, *, T: float | None = None, backend: Any = N
     n = model.n
     check_size(n, xp, per_state_bytes=32.0, what="the exact landscape")
     start = time.perf_counter()
-    masks, couplings = model.walsh_terms()
-    tol = 1e-12 * max(1.0, float(np.abs(couplings[masks != 0]).sum()))  # the constant moves no flip
+    tol = flip_tolerance(model)
     block = max(1, resolve_block_size(block_size, xp) // n)
     table = energy_table(model, xp, block * n)
     nxt, strict = _descent_step(table, n, xp, block, tol)

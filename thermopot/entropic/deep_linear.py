@@ -37,15 +37,11 @@ import numpy as np
 from ..backend import asarray, get_namespace, namespace_of, to_numpy
 from .measure import power_iteration
 from .platonic import check_matrix
+from .networks import _t
 from .sgd import LinearTeacher, Params, Rate, SGDError, check_batch, check_count, check_params, learning_rates
 
 #: "auto" Hessian method: dense eigen-decomposition up to this many parameters, power iteration above
 DENSE_HESSIAN_MAX = 400
-
-
-def _t(a: Any) -> Any:
-    """Transpose of the last two axes."""
-    return namespace_of(a).matrix_transpose(a)
 
 
 class DeepLinear:

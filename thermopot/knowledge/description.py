@@ -54,6 +54,7 @@ from ..symbolic.potentials import (
     truncated_energy,
 )
 from ._description_identities import (
+    _BLOCK_ELEMENTS,
     TruncationScale,
     coupling_residual,
     krawtchouk_residual,
@@ -63,8 +64,6 @@ from ._description_identities import (
 
 #: float64 numbers stored per state by a description (energy table and Walsh couplings)
 TABLE_BYTES_PER_STATE = 16.0
-#: elements of the (states x patterns) distance block of a Krawtchouk evaluation
-_BLOCK_ELEMENTS = 1 << 22
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ import numpy as np
 
 from ..checks import check_temperature
 from ..errors import ThermopotError
-from ..landscape import local_minima
+from ..landscape import flip_tolerance, local_minima
 from ..learning import ConvergenceWarning, Dataset, fit, sample_exact
 from ..models import PairwiseModel
 from ..report import _jsonable
@@ -160,11 +160,6 @@ def _margin(model: PairwiseModel, pattern: np.ndarray) -> float:
     return float(np.min(model.flip_energy_changes(pattern.astype(np.float64))))
 
 
-def _flat_tolerance(model: PairwiseModel) -> float:
-    """Energy changes below this count as zero (as in :func:`thermopot.landscape.local_minima`)."""
-    return 1e-12 * max(1.0, float(np.abs(model.h).sum() + 0.5 * np.abs(model.J).sum()))
-
-
 def _class_minima(model: PairwiseModel, data: Dataset, pattern_class: np.ndarray, target: Any,
                   backend: Any) -> int:
     """Number of strict minima of ``model`` whose nearest distinct pattern of ``data`` (rows as in
@@ -229,7 +224,7 @@ def rare_weight_scan(data: Any, target: Any, factors: Sequence[float], *, by: st
         rows["conv"].append(result.converged)
         if by == "pattern":
             rows["margin"].append(_margin(model, target_patterns[0]))
-            rows["has_min"].append(rows["margin"][-1] > _flat_tolerance(model))
+            rows["has_min"].append(rows["margin"][-1] > flip_tolerance(model))
         else:
             rows["class_minima"].append(_class_minima(model, reweighted, pattern_class, target, backend))
             rows["has_min"].append(rows["class_minima"][-1] > 0)
