@@ -264,8 +264,9 @@ def test_bad_input(call, match):
 
 
 @pytest.mark.gpu
-def test_cupy_matches_numpy():
+@pytest.mark.parametrize("rng", ["pcg64", "philox"])
+def test_cupy_matches_numpy(rng):
     model = random_multispin(8, seed=6)
-    a = Sampler(model, 1.0, chains=16, seed=3, scan="random", backend="numpy").run(20)
-    b = Sampler(model, 1.0, chains=16, seed=3, scan="random", backend="cupy").run(20)
+    a = Sampler(model, 1.0, chains=16, seed=3, scan="random", rng=rng, backend="numpy").run(20)
+    b = Sampler(model, 1.0, chains=16, seed=3, scan="random", rng=rng, backend="cupy").run(20)
     assert np.array_equal(a.spins, b.spins)

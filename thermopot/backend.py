@@ -158,6 +158,17 @@ def _blas_controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+@functools.lru_cache(maxsize=None)
+def cuda_kernel(source: str, name: str) -> Any:
+    """The CUDA C function ``name`` of ``source`` as a ``cupy.RawKernel`` (compiled by NVRTC on the
+    first launch and cached on disk by CuPy). Raises BackendError when no GPU is usable."""
+    if not gpu_available():
+        raise BackendError(f"the CUDA kernel {name!r} needs CuPy and a usable GPU")
+    import cupy  # noqa: PLC0415
+
+    return cupy.RawKernel(source, name)
+
+
 def synchronize(xp: ModuleType) -> None:
     """Wait for queued device work (a no-op on NumPy); use before reading a wall clock."""
     if backend_name(xp) == "cupy":

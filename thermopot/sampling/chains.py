@@ -1,12 +1,20 @@
 """B Markov chains of single-spin updates run together as one array program, with reproducible
 random numbers and checkpoints that resume bit-identically.
 
-Random numbers: one NumPy ``Generator`` (PCG64) per sampler. Each sweep draws, in this order, N x B
-uniforms u in (0, 1) (multiples of 2^-52 offset by 2^-53, never 0 or 1) and, for a random scan, N x B
-sites; they are moved to the backend, so the chains are the same on NumPy and CuPy up to the
-rounding of the field updates. A checkpoint stores the generator state, the spins, the kernel
-bookkeeping and the measurements, so ``Sampler.load(path).run(w)`` continues exactly where
-``save`` stopped.
+Random numbers, two generators (``rng=``):
+
+- ``"pcg64"`` (the default on NumPy): one NumPy ``Generator`` (PCG64) per sampler. Each sweep draws,
+  in this order, N x B uniforms u in (0, 1) (multiples of 2^-52 offset by 2^-53, never 0 or 1) and,
+  for a random scan, N x B sites, on the host; they are moved to the backend.
+- ``"philox"`` (the default on CuPy): the counter-based Philox4x32-10 of :mod:`.philox`, the number
+  of update t of chain b in sweep w computed directly from (t, b, w) and the seed, on the device.
+  On CuPy a pairwise model with a sequential scan then runs many sweeps per launch of one fused
+  CUDA kernel (:mod:`.fused`), which draws the same numbers itself.
+
+Either way the chains are the same on NumPy and CuPy for the same seed and generator, up to the
+rounding of the field updates. The initial random states come from PCG64 for both. A checkpoint
+stores the generator, its state, the spins, the kernel bookkeeping and the measurements, so
+``Sampler.load(path).run(w)`` continues exactly where ``save`` stopped.
 """
 
 from __future__ import annotations
@@ -23,14 +31,18 @@ from ..backend import asarray, backend_name, get_namespace, synchronize, to_nump
 from ..errors import ModelError, ThermopotError
 from ..checks import check_choice, check_count, check_temperature
 from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
+from .fused import MAX_FUSED_SPINS, FusedPairwiseKernel
 from .kernels import METHODS, SCANS, Hook, flip_thresholds, make_kernel
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
+from .philox import philox_key, sweep_numbers
 
 #: recompute the kernel bookkeeping from the spins every this many sweeps (bounds rounding drift)
 REFRESH_SWEEPS = 64
 #: default number of chains
 DEFAULT_CHAINS = 64
 CHECKPOINT_VERSION = 1
+#: random number generators (see the module docstring)
+GENERATORS = ("pcg64", "philox")
 
 
 def _initial_states(initial: Any, n: int, chains: int | None, rng: np.random.Generator) -> np.ndarray:
@@ -57,12 +69,16 @@ class Sampler:
     N sites drawn uniformly and independently per chain (``scan="random"``). ``run(w)`` performs w
     sweeps and, when ``record`` is true, records measurements every ``record_every`` sweeps;
     ``result()`` summarises them. ``seed=None`` draws a fresh seed (kept in ``self.seed``).
+    ``rng``: "pcg64" or "philox" (None: "philox" on CuPy, "pcg64" on NumPy; see the module
+    docstring). ``self.fused`` tells whether sweeps run in the fused CUDA kernel; it runs the
+    sweeps between two recordings in one launch, so ``record_every`` > 1 (or ``record=False``)
+    keeps launches few.
     """
 
     def __init__(self, model: Model | str, T: float, *, chains: int | None = None,
                  method: str = "heat-bath", scan: str = "sequential", seed: int | None = None,
                  initial: Any = None, record_every: int = 1, correlations: bool = False,
-                 backend: Any = None):
+                 rng: str | None = None, backend: Any = None):
         self.model = resolve_model(model)
         self.T = check_temperature(T)
         self.method = check_choice(method, "method", METHODS)
@@ -75,9 +91,19 @@ class Sampler:
         self.seed = int(np.random.SeedSequence().entropy if seed is None else seed)
         self.rng = np.random.Generator(np.random.PCG64(self.seed))
         self.xp = xp = get_namespace(backend)
+        on_gpu = backend_name(xp) == "cupy"
+        self.generator = check_choice("philox" if rng is None and on_gpu else rng or "pcg64", "rng",
+                                      GENERATORS)
+        self.key = philox_key(self.seed)
         self.s = asarray(_initial_states(initial, n, chains, self.rng), xp)
         self.chains = int(self.s.shape[0])
-        self.kernel = make_kernel(self.model, self.s, xp)
+        self.fused = (on_gpu and self.generator == "philox" and self.scan == "sequential"
+                      and isinstance(self.model, PairwiseModel) and n <= MAX_FUSED_SPINS)
+        if self.fused:
+            self.kernel = FusedPairwiseKernel(self.model, self.s, xp, T=self.T, method=self.method,
+                                              key=self.key)
+        else:
+            self.kernel = make_kernel(self.model, self.s, xp)
         self.measurements = Measurements(self.chains, n, xp, correlations)
         self.sweeps_done = 0
         self.recorded_sweeps = 0
@@ -85,30 +111,48 @@ class Sampler:
 
     def __repr__(self) -> str:
         return (f"Sampler(n={self.n}, T={self.T:g}, chains={self.chains}, method={self.method!r}, "
-                f"scan={self.scan!r}, sweeps_done={self.sweeps_done})")
+                f"scan={self.scan!r}, rng={self.generator!r}, sweeps_done={self.sweeps_done})")
 
     def _draw(self) -> tuple[Any, Any]:
         """Flip thresholds (N, B) and sites ((N, B), or None for a sequential scan) for one sweep."""
-        xp, shape = self.xp, (self.n, self.chains)
-        u = (self.rng.integers(0, 1 << 52, size=shape) + 0.5) * 2.0**-52
-        sites = None if self.scan == "sequential" else self.rng.integers(0, self.n, size=shape)
-        r = flip_thresholds(self.method, asarray(u, xp), self.T, xp)
-        return r, (None if sites is None else xp.asarray(sites))
+        xp, shape, random_scan = self.xp, (self.n, self.chains), self.scan == "random"
+        if self.generator == "philox":
+            u, sites = sweep_numbers(self.key, self.sweeps_done, self.n, self.chains, xp, random_scan)
+        else:
+            u = asarray((self.rng.integers(0, 1 << 52, size=shape) + 0.5) * 2.0**-52, xp)
+            sites = xp.asarray(self.rng.integers(0, self.n, size=shape)) if random_scan else None
+        return flip_thresholds(self.method, u, self.T, xp), sites
+
+    def _chunk(self, remaining: int, record: bool, hook: Hook | None) -> int:
+        """Sweeps to run before the next refresh or recording: 1 unless the fused kernel runs them."""
+        if not self.fused or hook is not None:
+            return 1
+        chunk = min(remaining, REFRESH_SWEEPS - self.sweeps_done % REFRESH_SWEEPS)
+        if record:
+            chunk = min(chunk, self.record_every - self.recorded_sweeps % self.record_every)
+        return chunk
 
     def run(self, sweeps: int, *, record: bool = True, hook: Hook | None = None) -> "Sampler":
         """Perform ``sweeps`` sweeps (recording measurements when ``record``); returns self.
 
-        ``hook(t, k, flip, new)`` is called after every single-spin update (see kernels.Hook)."""
+        ``hook(t, k, flip, new)`` is called after every single-spin update (see kernels.Hook; the
+        fused kernel does not stop per update, so a hook makes those sweeps take the array path)."""
         sweeps = check_count(sweeps, "sweeps", 0)
         t0 = time.perf_counter()
-        for _ in range(sweeps):
-            r, sites = self._draw()
-            self.kernel.sweep(self.s, r, sites, hook)
-            self.sweeps_done += 1
+        done = 0
+        while done < sweeps:
+            chunk = self._chunk(sweeps - done, record, hook)
+            if self.fused and hook is None:
+                self.kernel.advance(self.s, chunk, self.sweeps_done)
+            else:
+                r, sites = self._draw()
+                self.kernel.sweep(self.s, r, sites, hook)
+            done += chunk
+            self.sweeps_done += chunk
             if self.sweeps_done % REFRESH_SWEEPS == 0:
                 self.kernel.refresh(self.s)
             if record:
-                self.recorded_sweeps += 1
+                self.recorded_sweeps += chunk
                 if self.recorded_sweeps % self.record_every == 0:
                     self.measurements.record(self.s, self.kernel.energy(self.s))
         synchronize(self.xp)
@@ -133,14 +177,15 @@ class Sampler:
         flips = float(to_numpy(self.kernel.flips).sum())
         rate = flips / max(self.sweeps_done * self.n * self.chains, 1)
         return SampleResult(n=self.n, T=self.T, chains=self.chains, sweeps=self.recorded_sweeps,
-                            method=self.method, scan=self.scan, seed=self.seed, flip_rate=rate,
+                            method=self.method, scan=self.scan, seed=self.seed, rng=self.generator,
+                            fused=self.fused, flip_rate=rate,
                             backend=backend_name(self.xp), seconds=self.seconds, **summary)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write a checkpoint ``.npz`` (model, spins, kernel state, generator state, measurements);
         the file is replaced atomically."""
         meta = {"version": CHECKPOINT_VERSION, "T": self.T, "method": self.method, "scan": self.scan,
-                "seed": self.seed, "record_every": self.record_every, "sweeps_done": self.sweeps_done,
+                "seed": self.seed, "rng_kind": self.generator, "record_every": self.record_every, "sweeps_done": self.sweeps_done,
                 "recorded_sweeps": self.recorded_sweeps, "seconds": self.seconds,
                 "rng": self.rng.bit_generator.state,
                 "model": "pairwise" if isinstance(self.model, PairwiseModel) else "multispin"}
@@ -171,7 +216,8 @@ class Sampler:
             model = MultiSpinModel(arrays["model_subsets"], arrays["model_couplings"])
         sampler = cls(model, meta["T"], initial=arrays["spins"], chains=arrays["spins"].shape[0],
                       method=meta["method"], scan=meta["scan"], seed=meta["seed"],
-                      record_every=meta["record_every"], backend=backend)
+                      record_every=meta["record_every"], rng=meta.get("rng_kind", "pcg64"),
+                      backend=backend)
         sampler.rng.bit_generator.state = meta["rng"]
         sampler.kernel.load_cache(arrays["cache"])
         sampler.kernel.flips = sampler.xp.asarray(arrays["flips"])
@@ -184,11 +230,11 @@ class Sampler:
 def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps: int = 1000,
            burn_in: int | None = None, method: str = "heat-bath", scan: str = "sequential",
            seed: int | None = None, initial: Any = None, record_every: int = 1,
-           correlations: bool = False, backend: Any = None) -> SampleResult:
+           correlations: bool = False, rng: str | None = None, backend: Any = None) -> SampleResult:
     """Run ``chains`` chains for ``burn_in`` (default sweeps // 10) unrecorded sweeps, then ``sweeps``
     recorded sweeps, and return the averages with autocorrelation-aware errors."""
     sweeps = check_count(sweeps, "sweeps", 2)
     burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
     sampler = Sampler(model, T, chains=chains, method=method, scan=scan, seed=seed, initial=initial,
-                      record_every=record_every, correlations=correlations, backend=backend)
+                      record_every=record_every, correlations=correlations, rng=rng, backend=backend)
     return sampler.run(burn_in, record=False).run(sweeps).result()

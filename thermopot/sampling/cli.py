@@ -11,14 +11,16 @@ from .chains import sample
 
 def sample_command(args: argparse.Namespace) -> tuple[dict, str]:
     """Run ``thermopot sample MODEL --T T --chains C --sweeps W`` (plus the optional --burn-in,
-    --method, --scan, --seed, --correlations, --backend) and return (JSON fields, text summary)."""
+    --method, --scan, --seed, --rng, --correlations, --backend) and return (JSON fields, text summary)."""
     res = sample(args.model, args.T, chains=args.chains, sweeps=args.sweeps,
                  burn_in=getattr(args, "burn_in", None), method=getattr(args, "method", "heat-bath"),
                  scan=getattr(args, "scan", "sequential"), seed=getattr(args, "seed", 0),
-                 correlations=getattr(args, "correlations", False), backend=getattr(args, "backend", None))
+                 correlations=getattr(args, "correlations", False), rng=getattr(args, "rng", None),
+                 backend=getattr(args, "backend", None))
     m, err = res.magnetization, res.magnetization_stderr
     lines = [f"{res.method} {res.scan}-scan sampling: N = {res.n}, T = {res.T:g}, {res.chains} chains x "
-             f"{res.sweeps} sweeps ({res.backend}, {res.seconds:.3g} s, seed {res.seed})",
+             f"{res.sweeps} sweeps ({res.backend}{', fused kernel' if res.fused else ''}, "
+             f"{res.seconds:.3g} s, {res.rng} seed {res.seed})",
              f"energy U = {res.energy:.8g} +- {res.energy_stderr:.2g}",
              f"mean magnetization = {m.mean():+.6f}, largest stderr of m_k = {np.nanmax(err):.2g}",
              f"tau_int (sweeps): energy {res.tau_int['energy']:.3g}, magnetization "

@@ -30,7 +30,8 @@ class SampleResult:
     (sqrt(2 tau sigma^2 / (n B)) with the pooled Sokal tau of the energy series); tau_int the pooled
     tau_int of the energy and mean-magnetisation series and tau_int_chains the per-chain values (all in
     sweeps); flip_rate the fraction of accepted flips; correlation (N, N) raw <s_k s_l> with its
-    stderr when asked for (else None). ``sweeps`` counts the recorded sweeps per chain.
+    stderr when asked for (else None). ``sweeps`` counts the recorded sweeps per chain; ``rng`` names
+    the generator and ``fused`` tells whether the fused CUDA kernel ran the sweeps.
     """
 
     n: int
@@ -52,6 +53,8 @@ class SampleResult:
     correlation_stderr: np.ndarray | None = None
     backend: str = "numpy"
     seconds: float = 0.0
+    rng: str = "pcg64"
+    fused: bool = False
 
     def to_dict(self) -> dict:
         """JSON-ready fields (design.md, `thermopot sample`)."""
@@ -62,7 +65,8 @@ class SampleResult:
                 "magnetization_tau": self.magnetization_tau.tolist(),
                 "energy": self.energy, "energy_stderr": self.energy_stderr, "tau_int": dict(self.tau_int),
                 "tau_int_chains": {k: v.tolist() for k, v in self.tau_int_chains.items()},
-                "flip_rate": self.flip_rate, "backend": self.backend, "seconds": self.seconds}
+                "flip_rate": self.flip_rate, "backend": self.backend, "seconds": self.seconds,
+                "rng": self.rng, "fused": self.fused}
         if self.correlation is not None:
             data["correlation"] = self.correlation.tolist()
             data["correlation_stderr"] = self.correlation_stderr.tolist()

@@ -1,0 +1,193 @@
+"""The counter-based generator and the fused CUDA sweep kernel: Philox4x32-10 against the published
+Random123 known-answer vectors, the philox sampler against exact enumeration, checkpoints, and the
+kernel source itself, run on the CPU by a warp emulator (tests/cuda/warp_emulator.cpp: 32 threads per
+warp, barriers for __syncwarp) and compiled by nvcc where one is installed; on a GPU, the fused kernel
+against the NumPy chains and against exact enumeration."""
+
+import shutil
+import subprocess
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from thermopot.backend import get_namespace
+from thermopot.exact import thermodynamics
+from thermopot.models import random_multispin, random_pairwise, sk
+from thermopot.sampling import Sampler, sample
+from thermopot.sampling.philox import philox4x32, philox_key, sweep_numbers
+
+Z_MAX = 4.0
+EMULATOR = Path(__file__).parent / "cuda" / "warp_emulator.cpp"
+KERNEL = resources.files("thermopot.sampling").joinpath("_pairwise_sweeps.cu")
+
+# Random123 tests/kat_vectors, the three "philox4x32 10" lines: counter (4 words), key (2), output (4)
+KAT = [((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+       ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+       ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+        (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1))]
+
+
+@pytest.mark.parametrize("counter,key,expected", KAT)
+def test_philox_known_answers(counter, key, expected, backend):
+    xp = get_namespace(backend)
+    out = philox4x32(counter, key, xp)
+    assert [int(v) for v in out] == list(expected)
+
+
+def test_sweep_numbers_are_uniform():
+    xp = get_namespace("numpy")
+    n, chains = 97, 211
+    u, sites = sweep_numbers(philox_key(9), 2**33 + 5, n, chains, xp, sites=True)
+    assert u.shape == sites.shape == (n, chains) and 0 < u.min() and u.max() < 1
+    m = u.size
+    assert abs(u.mean() - 0.5) < Z_MAX * np.sqrt(1 / 12 / m)
+    assert abs((u**2).mean() - 1 / 3) < Z_MAX * np.sqrt((1 / 5 - 1 / 9) / m)
+    counts = np.bincount(sites.ravel(), minlength=n)
+    chi2 = ((counts - m / n) ** 2 / (m / n)).sum()  # n - 1 = 96 degrees of freedom: sd 13.9
+    assert abs(chi2 - (n - 1)) < 6 * np.sqrt(2 * (n - 1))
+    # neighbouring sweeps, chains and seeds give unrelated numbers
+    other, _ = sweep_numbers(philox_key(9), 2**33 + 6, n, chains, xp)
+    assert abs(np.corrcoef(u.ravel(), other.ravel())[0, 1]) < Z_MAX / np.sqrt(m)
+    assert abs(np.corrcoef(u[:, :-1].ravel(), u[:, 1:].ravel())[0, 1]) < Z_MAX / np.sqrt(m)
+
+
+@pytest.mark.parametrize("method,scan", [("heat-bath", "sequential"), ("metropolis", "sequential"),
+                                         ("heat-bath", "random")])
+def test_philox_sampler_matches_enumeration(method, scan, backend):
+    model, T = random_pairwise(11, seed=1), 1.0
+    th = thermodynamics(model, T)
+    res = sample(model, T, chains=64, sweeps=1500, method=method, scan=scan, seed=7, rng="philox",
+                 correlations=True, backend=backend)
+    assert res.rng == "philox"
+    iu = np.triu_indices(model.n, 1)
+    for name, est, exact, err in [("m", res.magnetization, th.magnetization, res.magnetization_stderr),
+                                  ("C", res.correlation[iu], th.correlation[iu], res.correlation_stderr[iu]),
+                                  ("U", res.energy, th.energy, res.energy_stderr)]:
+        z = (np.asarray(est) - np.asarray(exact)) / np.asarray(err)
+        assert np.abs(z).max() < Z_MAX, f"{name}: max |z| = {np.abs(z).max():.2f}"
+
+
+def test_philox_checkpoint_and_default(tmp_path):
+    model = random_pairwise(30, seed=3)
+    opts = dict(chains=4, seed=5, rng="philox")
+    whole = Sampler(model, 0.8, **opts).run(80)
+    part = Sampler(model, 0.8, **opts).run(50)
+    part.save(tmp_path / "run.npz")
+    resumed = Sampler.load(tmp_path / "run.npz").run(30)
+    assert resumed.generator == "philox"
+    assert np.array_equal(whole.spins, resumed.spins)
+    assert Sampler(model, 0.8, chains=4, seed=5, backend="numpy").generator == "pcg64"
+    assert not np.array_equal(Sampler(model, 0.8, chains=4, seed=5).run(20).spins,
+                              Sampler(model, 0.8, **opts).run(20).spins)
+
+
+def test_bad_generator():
+    with pytest.raises(Exception, match="rng"):
+        Sampler(random_pairwise(5, seed=0), 1.0, rng="mt19937")
+
+
+# -- the CUDA source on the CPU --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    """The warp emulator built with the kernel source (skipped without a C++20 compiler)."""
+    cxx = shutil.which("g++") or shutil.which("clang++")
+    if cxx is None:
+        pytest.skip("no C++ compiler for the warp emulator")
+    folder = tmp_path_factory.mktemp("emulator")
+    probe = folder / "probe.cpp"
+    probe.write_text("#include <barrier>\nint main() { std::barrier<> b(1); b.arrive_and_wait(); }\n")
+    if subprocess.run([cxx, "-std=c++20", "-pthread", str(probe), "-o", str(folder / "probe")],
+                      capture_output=True).returncode:
+        pytest.skip(f"{cxx} has no C++20 std::barrier")
+    exe = folder / "warp_emulator"
+    with resources.as_file(KERNEL) as source:
+        build = subprocess.run([cxx, "-std=c++20", "-O2", "-pthread", f'-DKERNEL_SOURCE="{source}"',
+                                str(EMULATOR), "-o", str(exe)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr  # the kernel source itself does not compile
+    return exe
+
+
+def emulate(exe, folder, sampler, sweeps):
+    """Run ``sweeps`` sweeps of the sampler's chains in the emulated kernel: (spins, fields, flips)."""
+    n, b = sampler.n, sampler.chains
+    with open(folder / "in.bin", "wb") as fh:
+        np.array([n, b, sweeps, int(sampler.method == "metropolis")], np.int32).tofile(fh)
+        np.array([sampler.sweeps_done], np.uint64).tofile(fh)
+        np.array(sampler.key, np.uint32).tofile(fh)
+        np.array([sampler.T], np.float64).tofile(fh)
+        for a in (sampler.s, sampler.kernel.fields, sampler.kernel.J):
+            np.ascontiguousarray(a, dtype=np.float64).tofile(fh)
+        np.zeros(b, np.int64).tofile(fh)
+    subprocess.run([str(exe), str(folder / "in.bin"), str(folder / "out.bin")], check=True)
+    out = np.fromfile(folder / "out.bin", dtype=np.uint8)
+    spins = out[:8 * n * b].view(np.float64).reshape(b, n)
+    fields = out[8 * n * b:16 * n * b].view(np.float64).reshape(b, n)
+    return spins, fields, out[16 * n * b:].view(np.int64)
+
+
+@pytest.mark.parametrize("n,method", [(40, "heat-bath"), (70, "metropolis"), (100, "heat-bath")])
+def test_kernel_source_matches_array_path(emulator, tmp_path, n, method):
+    """The kernel, run by the emulator, makes the same flips as the NumPy sampler with the same
+    Philox numbers: n = 40, 70, 100 cover partial lane groups and the 64-spin blocks of the array
+    path; the sweep counter starts at 3."""
+    sampler = Sampler(sk(n, seed=1), 0.7, chains=5, seed=4, rng="philox", method=method)
+    sampler.run(3, record=False)
+    flips0 = np.asarray(sampler.kernel.flips).copy()
+    spins, fields, flips = emulate(emulator, tmp_path, sampler, 20)
+    sampler.run(20, record=False)
+    assert np.array_equal(spins, sampler.spins)
+    assert np.array_equal(flips, np.asarray(sampler.kernel.flips) - flips0) and flips.sum() > 100
+    np.testing.assert_allclose(fields, sampler.kernel.fields, rtol=0, atol=1e-12)
+
+
+def test_kernel_source_compiles_with_nvcc(tmp_path):
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        pytest.skip("no nvcc")
+    with resources.as_file(KERNEL) as source:
+        target = tmp_path / "kernel.cu"
+        target.write_text(Path(source).read_text())
+    build = subprocess.run([nvcc, "-cubin", str(target), "-o", str(tmp_path / "kernel.cubin")],
+                           capture_output=True, text=True)  # the toolkit's default architecture
+    assert build.returncode == 0, build.stderr
+
+
+# -- the fused kernel on a GPU ---------------------------------------------------------------------
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("n,method", [(40, "heat-bath"), (100, "metropolis"), (300, "heat-bath")])
+def test_fused_kernel_matches_numpy(n, method):
+    opts = dict(chains=37, seed=4, rng="philox", method=method)
+    gpu = Sampler(sk(n, seed=1), 0.7, backend="cupy", **opts)
+    assert gpu.fused
+    cpu = Sampler(sk(n, seed=1), 0.7, backend="numpy", **opts)
+    for s in (gpu, cpu):
+        s.run(3, record=False).run(90, record=False)  # crosses the field refresh at 64
+    assert np.array_equal(gpu.spins, cpu.spins)
+    assert int(gpu.kernel.flips.sum()) == int(cpu.kernel.flips.sum())
+    np.testing.assert_allclose(gpu.energies(), cpu.energies(), rtol=0, atol=1e-10)
+
+
+@pytest.mark.gpu
+def test_fused_sampler_matches_enumeration_and_resumes(tmp_path):
+    model, T = random_pairwise(11, seed=1), 1.0
+    th = thermodynamics(model, T)
+    res = sample(model, T, chains=256, sweeps=2000, seed=7, record_every=5, backend="cupy")
+    assert res.fused and res.rng == "philox"
+    z = (res.magnetization - th.magnetization) / res.magnetization_stderr
+    assert np.abs(z).max() < Z_MAX
+    assert abs(res.energy - th.energy) < Z_MAX * res.energy_stderr
+    whole = Sampler(model, T, chains=8, seed=2, backend="cupy").run(70)
+    part = Sampler(model, T, chains=8, seed=2, backend="cupy").run(33)
+    part.save(tmp_path / "run.npz")
+    assert np.array_equal(whole.spins, Sampler.load(tmp_path / "run.npz", backend="cupy").run(37).spins)
+
+
+@pytest.mark.gpu
+def test_fused_kernel_is_not_used_where_it_does_not_apply():
+    assert not Sampler(random_multispin(8, seed=1), 1.0, backend="cupy").fused
+    assert not Sampler(sk(20, seed=1), 1.0, scan="random", backend="cupy").fused
+    assert not Sampler(sk(20, seed=1), 1.0, rng="pcg64", backend="cupy").fused

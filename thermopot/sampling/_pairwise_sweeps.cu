@@ -1,0 +1,110 @@
+// Fused sequential-scan sweeps of B chains of a dense pairwise model, one warp per chain.
+//
+// Compiled by CuPy (NVRTC) and launched by thermopot/sampling/fused.py; it draws the same Philox4x32-10
+// numbers as thermopot/sampling/philox.py, so a run gives the chains of the array code path on NumPy
+// (up to the last-bit rounding of the field sums and of log / log1p).
+//
+// Per chain (one warp; lane l owns the sites j = l, l + 32, ...), kept in shared memory for all
+// `sweeps` sweeps of one launch: the local fields H_j = h_j + sum_l J_jl s_l (double) and the spins.
+// Update of site k: every lane reads s_k and H_k and takes the same decision, flip iff
+// dE = 2 s_k H_k < r (r: the threshold of the update's uniform u, heat bath T log((1 - u) / u),
+// Metropolis -T log u); on a flip each lane adds ds J_kj (ds = -2 s_k) to the fields it owns.
+// The thresholds of 32 consecutive sites are computed in parallel, one per lane, and handed over by
+// a warp shuffle. J must be symmetric with a zero diagonal (row k = column k; H_k does not change).
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+__device__ __forceinline__ void philox4x32_10(unsigned int c[4], unsigned int k0, unsigned int k1)
+{
+    for (int round = 0; round < 10; ++round) {
+        if (round) {
+            k0 += PHILOX_W0;
+            k1 += PHILOX_W1;
+        }
+        const unsigned int hi0 = __umulhi(PHILOX_M0, c[0]), lo0 = PHILOX_M0 * c[0];
+        const unsigned int hi1 = __umulhi(PHILOX_M1, c[2]), lo1 = PHILOX_M1 * c[2];
+        const unsigned int next0 = hi1 ^ c[1] ^ k0, next2 = hi0 ^ c[3] ^ k1;
+        c[0] = next0;
+        c[1] = lo1;
+        c[2] = next2;
+        c[3] = lo0;
+    }
+}
+
+// Flip threshold of update (sweep, site, chain): counter (site, chain, sweep mod 2^32, sweep / 2^32).
+__device__ __forceinline__ double flip_threshold(int site, int chain, unsigned long long sweep,
+                                                 unsigned int key0, unsigned int key1, double T,
+                                                 int metropolis)
+{
+    unsigned int c[4] = {(unsigned int)site, (unsigned int)chain, (unsigned int)sweep,
+                         (unsigned int)(sweep >> 32)};
+    philox4x32_10(c, key0, key1);
+    const unsigned long long m = ((unsigned long long)c[0] << 20) | (unsigned long long)(c[1] >> 12);
+    const double u = ((double)m + 0.5) * 2.220446049250313e-16;  // (m + 1/2) 2^-52
+    return metropolis ? -T * log(u) : T * (log1p(-u) - log(u));
+}
+
+// spins, fields: (chains, n) row-major, updated in place; J: (n, n); flips: (chains,) accepted flips,
+// incremented. Dynamic shared memory: warps_per_block * n * (8 + 1) bytes.
+extern "C" __global__ void pairwise_sweeps(double* __restrict__ spins, double* __restrict__ fields,
+                                           const double* __restrict__ J, long long* __restrict__ flips,
+                                           int n, int chains, int sweeps,
+                                           unsigned long long first_sweep, unsigned int key0,
+                                           unsigned int key1, double T, int metropolis)
+{
+    extern __shared__ double shared[];
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int warps = blockDim.x >> 5;
+    const int chain = blockIdx.x * warps + warp;
+    if (chain >= chains) return;  // the whole warp: no block-wide barrier follows
+
+    double* H = shared + (size_t)warp * n;
+    signed char* S = (signed char*)(shared + (size_t)warps * n) + (size_t)warp * n;
+    double* chain_spins = spins + (size_t)chain * n;
+    double* chain_fields = fields + (size_t)chain * n;
+    for (int j = lane; j < n; j += 32) {
+        H[j] = chain_fields[j];
+        S[j] = chain_spins[j] > 0.0 ? 1 : -1;
+    }
+    __syncwarp();
+
+    long long accepted = 0;
+    for (int w = 0; w < sweeps; ++w) {
+        const unsigned long long sweep = first_sweep + (unsigned long long)w;
+        for (int base = 0; base < n; base += 32) {
+            const double r = base + lane < n
+                                 ? flip_threshold(base + lane, chain, sweep, key0, key1, T, metropolis)
+                                 : 0.0;
+            const int count = n - base < 32 ? n - base : 32;
+            for (int i = 0; i < count; ++i) {
+                const int k = base + i;
+                const double rk = __shfl_sync(0xffffffffu, r, i);
+                const double sk = (double)S[k];
+                const double hk = H[k];
+                __syncwarp();  // every lane has read s_k and H_k before any lane writes
+                if (2.0 * sk * hk < rk) {  // the same decision in every lane
+                    const double ds = -2.0 * sk;
+                    const double* row = J + (size_t)k * n;
+                    for (int j = lane; j < n; j += 32) {
+                        if (j != k) H[j] += ds * row[j];
+                    }
+                    if (lane == 0) {
+                        S[k] = (signed char)(-S[k]);
+                        ++accepted;
+                    }
+                }
+                __syncwarp();  // the new fields and spin are visible to every lane
+            }
+        }
+    }
+
+    for (int j = lane; j < n; j += 32) {
+        chain_fields[j] = H[j];
+        chain_spins[j] = (double)S[j];
+    }
+    if (lane == 0) flips[chain] += accepted;
+}
