@@ -3,6 +3,11 @@
 fields, one BLAS-3 product per block) and random scan (rank-1 update per step), on NumPy and (when a
 GPU is usable) CuPy. Baseline in the same run: recomputing all local fields at every update,
 h_k(s) = h_k + sum_l J_kl s_l for the visited site only (O(B N) per update, no bookkeeping).
+Generators: PCG64 on the host (the NumPy default) and the counter-based Philox (rng="philox"); on CuPy
+Philox runs the sequential sweeps in the fused CUDA kernel (one warp per chain, many sweeps per
+launch), measured with 256 chains and with GPU_CHAINS chains that fill the device, and, in full
+mode, for 1, 2, 4 and 8 chains per thread block; the CuPy array path (one call per spin) is the
+baseline there.
 
 Run: ``python benchmarks/sampling.py [--quick] [--json]`` or ``thermopot bench --only sampling``.
 Multi-threaded BLAS on a loaded 2-core machine can be much slower than one thread: compare with
@@ -20,24 +25,30 @@ from thermopot.models import sk
 from thermopot.sampling import Sampler
 
 CHAINS = 256
+#: chains that fill a GPU (one warp each)
+GPU_CHAINS = 16384
 SIZES = (64, 256, 1000)
 #: seconds of sampling per measurement (about)
 BUDGET = {True: 0.5, False: 2.0}
 
 
-def updates_per_second(n: int, scan: str, backend: str, budget: float) -> float:
-    """Single-spin updates per second of the sampler (warm-up sweep excluded)."""
-    sampler = Sampler(sk(n, seed=0), 1.0, chains=CHAINS, scan=scan, seed=0, backend=backend)
+def updates_per_second(n: int, scan: str, backend: str, budget: float, *, chains: int = CHAINS,
+                       rng: str = "pcg64", warps: int | None = None) -> float:
+    """Single-spin updates per second of the sampler (warm-up sweep excluded); ``warps``: chains per
+    thread block of the fused kernel."""
+    sampler = Sampler(sk(n, seed=0), 1.0, chains=chains, scan=scan, seed=0, rng=rng, backend=backend)
+    if warps is not None:
+        sampler.kernel.warps = warps
     sampler.run(1, record=False)
     sweeps, elapsed = 1, 0.0
     while True:
         t0 = time.perf_counter()
         sampler.run(sweeps, record=False)
         elapsed = time.perf_counter() - t0
-        if elapsed > budget / 4 or sweeps > 10_000:
+        if elapsed > budget / 4 or sweeps > 1 << 20:
             break
         sweeps *= 4
-    return sweeps * n * CHAINS / elapsed
+    return sweeps * n * chains / elapsed
 
 
 def naive_updates_per_second(n: int, backend: str, budget: float) -> float:
@@ -66,15 +77,43 @@ def run_backend(backend: str, quick: bool) -> list[dict]:
         naive = naive_updates_per_second(n, backend, budget)
         for scan, rate in rates.items():
             log("sampling", f"N={n} {scan} {backend}: {rate:.4g} updates/s")
-            note = (f"{CHAINS} chains, SK T=1; {rate / naive:.2g}x the naive per-update field"
-                    if scan == "sequential" else f"{CHAINS} chains, SK T=1; rank-1 update with a "
-                    "per-chain site (gathered coupling rows)")
+            note = (f"{CHAINS} chains, SK T=1, pcg64; {rate / naive:.2g}x the naive per-update field"
+                    if scan == "sequential" else f"{CHAINS} chains, SK T=1, pcg64; rank-1 update with "
+                    "a per-chain site (gathered coupling rows)")
             rows.append(row(f"heat-bath {scan} scan N={n}", rate, "updates/s", backend, note,
-                             n=n, chains=CHAINS, scan=scan))
+                             n=n, chains=CHAINS, scan=scan, rng="pcg64"))
         log("sampling", f"N={n} naive {backend}: {naive:.4g} updates/s")
         rows.append(row(f"naive field recompute N={n}", naive, "updates/s", backend,
                          f"{CHAINS} chains, h_k = h + s J_k at every update (baseline)",
                          n=n, chains=CHAINS))
+        rows += philox_rows(n, backend, quick, rates["sequential"])
+    return rows
+
+
+def philox_rows(n: int, backend: str, quick: bool, pcg64_rate: float) -> list[dict]:
+    """Sequential heat bath with the Philox generator: the array path on NumPy, the fused kernel on
+    CuPy (256 chains, GPU_CHAINS chains, and in full mode 1-8 chains per block)."""
+    budget = BUDGET[quick]
+    if backend == "numpy":
+        rate = updates_per_second(n, "sequential", backend, budget, rng="philox")
+        log("sampling", f"N={n} philox numpy: {rate:.4g} updates/s")
+        return [row(f"heat-bath sequential scan, philox N={n}", rate, "updates/s", backend,
+                    f"{CHAINS} chains; numbers drawn by the vectorised Philox4x32-10 "
+                    f"({rate / pcg64_rate:.2g}x the pcg64 rate)", n=n, chains=CHAINS, rng="philox")]
+    rows = []
+    configs = [(CHAINS, None), (GPU_CHAINS, None)]
+    if not quick:
+        configs += [(GPU_CHAINS, w) for w in (1, 2, 4, 8)]
+    for chains, warps in configs:
+        rate = updates_per_second(n, "sequential", backend, budget, chains=chains, rng="philox",
+                                  warps=warps)
+        per_ns = rate * 1e-9
+        label = f"fused kernel N={n}, {chains} chains" + ("" if warps is None else f", {warps}/block")
+        log("sampling", f"{label}: {per_ns:.4g} updates/ns")
+        rows.append(row(label, per_ns, "updates/ns", backend,
+                        f"SK T=1, heat bath, philox; {rate / pcg64_rate:.3g}x the CuPy array path "
+                        "(pcg64, one call per spin)", n=n, chains=chains, rng="philox",
+                        warps_per_block=warps))
     return rows
 
 
