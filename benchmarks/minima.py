@@ -7,6 +7,9 @@ de-duplicates the endpoints (max-norm 1e-3); an endpoint counts as a converged m
 the stationarity equations max |m - tanh(beta h(m))| < 1e-6 (SciPy's default tolerances stop earlier,
 so fewer of its endpoints count). thermopot's minima satisfy them to 1e-10.
 
+On CuPy (full mode) also the GPU goal of the issue: SK N = 256 at T = 0.5, 1e5 random starts, tap2 and
+nmf (``find_minima`` in this process, after a warm-up run of 1000 starts that compiles the kernels).
+
 Run: ``python benchmarks/minima.py [--quick] [--json]`` or ``thermopot bench``.
 """
 
@@ -20,12 +23,16 @@ import time
 import numpy as np
 from scipy.optimize import minimize
 
-from thermopot.benchmarks import log, on_every_backend, row, standalone
+from thermopot.backend import get_namespace
+from thermopot.benchmarks import best_seconds, log, on_every_backend, row, standalone
 from thermopot.meanfield import mean_field
 from thermopot.models import sk
+from thermopot.solvers import find_minima
 from thermopot.solvers.dedup import unique_points
 
 N, T, SEED = 32, 0.5, 0
+#: the GPU job: SK size and number of starts
+GPU_N, GPU_STARTS = 256, 100_000
 
 
 def scipy_loop(method: str, starts: int) -> tuple[float, int]:
@@ -71,6 +78,23 @@ def run_backend(backend: str, quick: bool) -> list[dict]:
                             f"{n_loop} converged minima"))
             rows.append(row(f"speed-up {method}", t_loop / t_cmd, "x", backend,
                             f"same run; minima found {n_cmd} (thermopot) vs {n_loop} (SciPy)"))
+    if backend == "cupy" and not quick:
+        rows += gpu_rows()
+    return rows
+
+
+def gpu_rows() -> list[dict]:
+    """find_minima on SK N = GPU_N with GPU_STARTS starts on CuPy, per method (warm kernels)."""
+    xp, model, rows = get_namespace("cupy"), sk(GPU_N, seed=SEED), []
+    for method in ("tap2", "nmf"):
+        find_minima(model, T, method, starts=1000, seed=1, backend=xp)
+        found = {}
+        dt = best_seconds(lambda: found.update(res=find_minima(model, T, method, starts=GPU_STARTS, seed=1,
+                                                               backend=xp)), xp, repeats=1)
+        res = found["res"]
+        log("minima", f"{method} N={GPU_N} {GPU_STARTS} starts cupy: {dt:.3g} s, {res.count} minima")
+        rows.append(row(f"find_minima SK N={GPU_N} T={T} {method}, {GPU_STARTS} starts", dt, "s", "cupy",
+                        f"{res.count} minima", n=GPU_N, starts=GPU_STARTS))
     return rows
 
 
