@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The GPU checks of one short device session, in one command, most wanted first: the sampler's GPU
-# benchmark (fused kernel, array path), the GPU tests (THERMOPOT_BACKEND=cupy pytest -m gpu), then
-# the GPU rows of the enumeration (up to N = 40, sizes predicted to take over 20 s skipped) and of
+# benchmark (fused kernel, array path), the GPU tests (THERMOPOT_BACKEND=cupy pytest -m gpu), a
+# racecheck of the fused kernel, then the GPU rows of the enumeration (up to N = 40, sizes predicted to take over 20 s skipped) and of
 # find_minima (SK N = 256, 1e5 starts). Each step has its own time limit (about 9 minutes in all).
 # Results go to $OUT (or ./gpu-session): device.json, sampling_gpu.json, gpu_tests.log,
-# enumeration_minima_gpu.json.
+# racecheck.log, enumeration_minima_gpu.json.
 #
 # On a machine with CuPy but no network: array-api-compat travels as a wheel in .whl/ (git-ignored):
 #   echo /.whl/ >> .git/info/exclude
@@ -39,6 +39,15 @@ from thermopot.benchmarks.sampling import run_backend
 print(json.dumps(run_backend('cupy', quick=False), indent=1))"
 
 timeout 200 python3 -P -m pytest -q -m gpu -p no:cacheprovider 2>&1 | tee "$out/gpu_tests.log"
+
+# shared-memory hazards of the fused kernel (compute-sanitizer works on Firecracker machines only)
+timeout 90 compute-sanitizer --tool racecheck --racecheck-report hazard python3 -P -c "
+from thermopot.models import sk
+from thermopot.sampling import Sampler
+s = Sampler(sk(70, seed=1), 0.7, chains=5, seed=1)
+assert s.fused
+s.run(3, record=False)
+print('racecheck run finished')" 2>&1 | tail -30 | tee "$out/racecheck.log"
 
 run_python 150 enumeration_minima_gpu.json "
 import json
