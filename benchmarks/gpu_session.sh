@@ -10,7 +10,7 @@
 #   echo /.whl/ >> .git/info/exclude
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #       --platform manylinux_2_28_x86_64 -d .whl array-api-compat
-# then, with the device tool: run(command="bash benchmarks/gpu_session.sh", carry=[".whl"], timeout_s=580)
+# then, with the device tool: run(command="bash benchmarks/gpu_session.sh", carry=[".whl"], timeout_s=590)
 set -u -o pipefail
 out=${OUT:-gpu-session}
 mkdir -p "$out"
@@ -28,7 +28,7 @@ run_python() {  # run_python SECONDS OUTPUT_FILE CODE
     timeout "$1" python3 -P -c "$3" | tee "$out/$2"
 }
 
-run_python 60 device.json "
+run_python 30 device.json "
 import json
 from thermopot.backend import device_info
 print(json.dumps(device_info('cupy')))" || exit 1
@@ -38,10 +38,10 @@ import json
 from thermopot.benchmarks.sampling import run_backend
 print(json.dumps(run_backend('cupy', quick=False), indent=1))"
 
-timeout 200 python3 -P -m pytest -q -m gpu -p no:cacheprovider 2>&1 | tee "$out/gpu_tests.log"
+timeout 180 python3 -P -m pytest -q -m gpu -p no:cacheprovider 2>&1 | tee "$out/gpu_tests.log"
 
 # shared-memory hazards of the fused kernel (compute-sanitizer works on Firecracker machines only)
-timeout 90 compute-sanitizer --tool racecheck --racecheck-report hazard python3 -P -c "
+timeout 60 compute-sanitizer --tool racecheck --racecheck-report hazard python3 -P -c "
 from thermopot.models import sk
 from thermopot.sampling import Sampler
 s = Sampler(sk(70, seed=1), 0.7, chains=5, seed=1)
@@ -49,7 +49,7 @@ assert s.fused
 s.run(3, record=False)
 print('racecheck run finished')" 2>&1 | tail -30 | tee "$out/racecheck.log"
 
-run_python 150 enumeration_minima_gpu.json "
+run_python 120 enumeration_minima_gpu.json "
 import json
 from thermopot.benchmarks import enumeration, minima
 enumeration.MAX_SECONDS = 20.0
