@@ -4,10 +4,10 @@ fields, one BLAS-3 product per block) and random scan (rank-1 update per step), 
 GPU is usable) CuPy. Baseline in the same run: recomputing all local fields at every update,
 h_k(s) = h_k + sum_l J_kl s_l for the visited site only (O(B N) per update, no bookkeeping).
 Generators: PCG64 on the host (the NumPy default) and the counter-based Philox (rng="philox"); on CuPy
-Philox runs the sequential sweeps in the fused CUDA kernel (one warp per chain, many sweeps per
-launch), measured with 256 chains and with GPU_CHAINS chains that fill the device, and, in full
-mode, for 1, 2, 4 and 8 chains per thread block; the CuPy array path (one call per spin) is the
-baseline there.
+Philox runs the sweeps in the fused CUDA kernel (one warp per chain, many sweeps per launch),
+measured with 256 chains and with GPU_CHAINS chains that fill the device (sequential and random scan)
+and, in full mode, for 1, 2, 4 and 8 chains per thread block; the CuPy array path (one call per spin)
+is the baseline there.
 
 Run: ``python benchmarks/sampling.py [--quick] [--json]`` or ``thermopot bench --only sampling``.
 Multi-threaded BLAS on a loaded 2-core machine can be much slower than one thread: compare with
@@ -101,19 +101,19 @@ def philox_rows(n: int, backend: str, quick: bool, pcg64_rate: float) -> list[di
                     f"{CHAINS} chains; numbers drawn by the vectorised Philox4x32-10 "
                     f"({rate / pcg64_rate:.2g}x the pcg64 rate)", n=n, chains=CHAINS, rng="philox")]
     rows = []
-    configs = [(CHAINS, None), (GPU_CHAINS, None)]
+    configs = [("sequential", CHAINS, None), ("sequential", GPU_CHAINS, None), ("random", GPU_CHAINS, None)]
     if not quick:
-        configs += [(GPU_CHAINS, w) for w in (1, 2, 4, 8)]
-    for chains, warps in configs:
-        rate = updates_per_second(n, "sequential", backend, budget, chains=chains, rng="philox",
-                                  warps=warps)
+        configs += [("sequential", GPU_CHAINS, w) for w in (1, 2, 4, 8)]
+    for scan, chains, warps in configs:
+        rate = updates_per_second(n, scan, backend, budget, chains=chains, rng="philox", warps=warps)
         per_ns = rate * 1e-9
-        label = f"fused kernel N={n}, {chains} chains" + ("" if warps is None else f", {warps}/block")
+        label = (f"fused kernel {scan} N={n}, {chains} chains"
+                 + ("" if warps is None else f", {warps}/block"))
         log("sampling", f"{label}: {per_ns:.4g} updates/ns")
         rows.append(row(label, per_ns, "updates/ns", backend,
                         f"SK T=1, heat bath, philox; {rate / pcg64_rate:.3g}x the CuPy array path "
-                        "(pcg64, one call per spin)", n=n, chains=chains, rng="philox",
-                        warps_per_block=warps))
+                        "(pcg64 sequential, one call per spin)", n=n, chains=chains, scan=scan,
+                        rng="philox", warps_per_block=warps))
     return rows
 
 

@@ -114,7 +114,8 @@ def emulate(exe, folder, sampler, sweeps):
     """Run ``sweeps`` sweeps of the sampler's chains in the emulated kernel: (spins, fields, flips)."""
     n, b = sampler.n, sampler.chains
     with open(folder / "in.bin", "wb") as fh:
-        np.array([n, b, sweeps, int(sampler.method == "metropolis")], np.int32).tofile(fh)
+        np.array([n, b, sweeps, int(sampler.method == "metropolis"), int(sampler.scan == "random")],
+                 np.int32).tofile(fh)
         np.array([sampler.sweeps_done], np.uint64).tofile(fh)
         np.array(sampler.key, np.uint32).tofile(fh)
         np.array([sampler.T], np.float64).tofile(fh)
@@ -128,12 +129,14 @@ def emulate(exe, folder, sampler, sweeps):
     return spins, fields, out[16 * n * b:].view(np.int64)
 
 
-@pytest.mark.parametrize("n,method", [(40, "heat-bath"), (70, "metropolis"), (100, "heat-bath")])
-def test_kernel_source_matches_array_path(emulator, tmp_path, n, method):
+@pytest.mark.parametrize("n,method,scan", [(40, "heat-bath", "sequential"), (70, "metropolis", "sequential"),
+                                           (100, "heat-bath", "sequential"), (45, "heat-bath", "random"),
+                                           (70, "metropolis", "random")])
+def test_kernel_source_matches_array_path(emulator, tmp_path, n, method, scan):
     """The kernel, run by the emulator, makes the same flips as the NumPy sampler with the same
-    Philox numbers: n = 40, 70, 100 cover partial lane groups and the 64-spin blocks of the array
+    Philox numbers: n = 40, 45, 70, 100 cover partial lane groups and the 64-spin blocks of the array
     path; the sweep counter starts at 3."""
-    sampler = Sampler(sk(n, seed=1), 0.7, chains=5, seed=4, rng="philox", method=method)
+    sampler = Sampler(sk(n, seed=1), 0.7, chains=5, seed=4, rng="philox", method=method, scan=scan)
     sampler.run(3, record=False)
     flips0 = np.asarray(sampler.kernel.flips).copy()
     spins, fields, flips = emulate(emulator, tmp_path, sampler, 20)
@@ -158,9 +161,10 @@ def test_kernel_source_compiles_with_nvcc(tmp_path):
 # -- the fused kernel on a GPU ---------------------------------------------------------------------
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("n,method", [(40, "heat-bath"), (100, "metropolis"), (300, "heat-bath")])
-def test_fused_kernel_matches_numpy(n, method):
-    opts = dict(chains=37, seed=4, rng="philox", method=method)
+@pytest.mark.parametrize("n,method,scan", [(40, "heat-bath", "sequential"), (100, "metropolis", "sequential"),
+                                           (300, "heat-bath", "sequential"), (70, "heat-bath", "random")])
+def test_fused_kernel_matches_numpy(n, method, scan):
+    opts = dict(chains=37, seed=4, rng="philox", method=method, scan=scan)
     gpu = Sampler(sk(n, seed=1), 0.7, backend="cupy", **opts)
     assert gpu.fused
     cpu = Sampler(sk(n, seed=1), 0.7, backend="numpy", **opts)
@@ -189,5 +193,5 @@ def test_fused_sampler_matches_enumeration_and_resumes(tmp_path):
 @pytest.mark.gpu
 def test_fused_kernel_is_not_used_where_it_does_not_apply():
     assert not Sampler(random_multispin(8, seed=1), 1.0, backend="cupy").fused
-    assert not Sampler(sk(20, seed=1), 1.0, scan="random", backend="cupy").fused
     assert not Sampler(sk(20, seed=1), 1.0, rng="pcg64", backend="cupy").fused
+    assert Sampler(sk(20, seed=1), 1.0, scan="random", backend="cupy").fused

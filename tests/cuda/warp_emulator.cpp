@@ -2,7 +2,8 @@
 // tests on machines without a GPU: the 32 lanes of a warp are 32 threads; __syncwarp is a barrier
 // and __shfl_sync exchanges through a buffer between two barriers. Blocks run one after another.
 //
-// Usage: warp_emulator IN OUT, where IN holds (little-endian) int32 n, chains, sweeps, metropolis;
+// Usage: warp_emulator IN OUT, where IN holds (little-endian) int32 n, chains, sweeps, metropolis,
+// random_scan;
 // uint64 first_sweep; uint32 key0, key1; float64 T; then float64 spins (chains, n), fields
 // (chains, n), J (n, n) and int64 flips (chains); OUT receives spins, fields and flips.
 #include <barrier>
@@ -22,14 +23,14 @@ struct Index { unsigned int x; };
 thread_local Index threadIdx;
 Index blockIdx, blockDim;
 static std::barrier<>* lanes_barrier;
-static double exchange[32];
+static double exchange[32];  // wide enough for every type a shuffle moves (int, double)
 
 inline void __syncwarp() { lanes_barrier->arrive_and_wait(); }
-inline double __shfl_sync(unsigned int, double value, int source)
+template <class T> T __shfl_sync(unsigned int, T value, int source)
 {
     exchange[threadIdx.x & 31] = value;
     __syncwarp();
-    const double out = exchange[source];
+    const T out = (T)exchange[source];
     __syncwarp();
     return out;
 }
@@ -52,15 +53,15 @@ int main(int argc, char** argv)
     if (argc != 3) return 2;
     FILE* in = fopen(argv[1], "rb");
     if (!in) return 2;
-    int head[4];
+    int head[5];
     unsigned long long first_sweep;
     unsigned int key[2];
     double T;
-    read(in, head, 4);
+    read(in, head, 5);
     read(in, &first_sweep, 1);
     read(in, key, 2);
     read(in, &T, 1);
-    const int n = head[0], chains = head[1], sweeps = head[2], metropolis = head[3];
+    const int n = head[0], chains = head[1], sweeps = head[2], metropolis = head[3], random_scan = head[4];
     std::vector<double> spins((size_t)chains * n), fields((size_t)chains * n), J((size_t)n * n);
     std::vector<long long> flips(chains);
     read(in, spins.data(), spins.size());
@@ -80,7 +81,7 @@ int main(int argc, char** argv)
             lanes.emplace_back([&, lane] {
                 threadIdx.x = lane;
                 pairwise_sweeps(spins.data(), fields.data(), J.data(), flips.data(), n, chains,
-                                sweeps, first_sweep, key[0], key[1], T, metropolis);
+                                sweeps, first_sweep, key[0], key[1], T, metropolis, random_scan);
             });
         for (auto& t : lanes) t.join();
     }

@@ -1,4 +1,4 @@
-// Fused sequential-scan sweeps of B chains of a dense pairwise model, one warp per chain.
+// Fused sweeps (sequential or random scan) of B chains of a dense pairwise model, one warp per chain.
 //
 // Compiled by CuPy (NVRTC) and launched by thermopot/sampling/fused.py; it draws the same Philox4x32-10
 // numbers as thermopot/sampling/philox.py, so a run gives the chains of the array code path on NumPy
@@ -6,11 +6,12 @@
 //
 // Per chain (one warp; lane l owns the sites j = l, l + 32, ...), kept in shared memory for all
 // `sweeps` sweeps of one launch: the local fields H_j = h_j + sum_l J_jl s_l (double) and the spins.
-// Update of site k: every lane reads s_k and H_k and takes the same decision, flip iff
+// Update t of a sweep visits site k = t (sequential scan) or k = (x2 N) >> 32 (random scan, x2 the third
+// Philox word of the update): every lane reads s_k and H_k and takes the same decision, flip iff
 // dE = 2 s_k H_k < r (r: the threshold of the update's uniform u, heat bath T log((1 - u) / u),
 // Metropolis -T log u); on a flip each lane adds ds J_kj (ds = -2 s_k) to the fields it owns.
-// The thresholds of 32 consecutive sites are computed in parallel, one per lane, and handed over by
-// a warp shuffle. J must be symmetric with a zero diagonal (row k = column k; H_k does not change).
+// The numbers of 32 consecutive updates are computed in parallel, one per lane, and handed over by
+// warp shuffles. J must be symmetric with a zero diagonal (row k = column k; H_k does not change).
 
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
@@ -34,14 +35,15 @@ __device__ __forceinline__ void philox4x32_10(unsigned int c[4], unsigned int k0
     }
 }
 
-// Flip threshold of update (sweep, site, chain): counter (site, chain, sweep mod 2^32, sweep / 2^32).
-__device__ __forceinline__ double flip_threshold(int site, int chain, unsigned long long sweep,
+// Flip threshold and site of update t of a sweep: counter (t, chain, sweep mod 2^32, sweep / 2^32).
+__device__ __forceinline__ double update_numbers(int t, int chain, unsigned long long sweep,
                                                  unsigned int key0, unsigned int key1, double T,
-                                                 int metropolis)
+                                                 int metropolis, int n, int random_scan, int* site)
 {
-    unsigned int c[4] = {(unsigned int)site, (unsigned int)chain, (unsigned int)sweep,
+    unsigned int c[4] = {(unsigned int)t, (unsigned int)chain, (unsigned int)sweep,
                          (unsigned int)(sweep >> 32)};
     philox4x32_10(c, key0, key1);
+    *site = random_scan ? (int)(((unsigned long long)c[2] * (unsigned long long)n) >> 32) : t;
     const unsigned long long m = ((unsigned long long)c[0] << 20) | (unsigned long long)(c[1] >> 12);
     const double u = ((double)m + 0.5) * 2.220446049250313e-16;  // (m + 1/2) 2^-52
     return metropolis ? -T * log(u) : T * (log1p(-u) - log(u));
@@ -53,7 +55,8 @@ extern "C" __global__ void pairwise_sweeps(double* __restrict__ spins, double* _
                                            const double* __restrict__ J, long long* __restrict__ flips,
                                            int n, int chains, int sweeps,
                                            unsigned long long first_sweep, unsigned int key0,
-                                           unsigned int key1, double T, int metropolis)
+                                           unsigned int key1, double T, int metropolis,
+                                           int random_scan)
 {
     extern __shared__ double shared[];
     const int lane = threadIdx.x & 31;
@@ -76,12 +79,13 @@ extern "C" __global__ void pairwise_sweeps(double* __restrict__ spins, double* _
     for (int w = 0; w < sweeps; ++w) {
         const unsigned long long sweep = first_sweep + (unsigned long long)w;
         for (int base = 0; base < n; base += 32) {
-            const double r = base + lane < n
-                                 ? flip_threshold(base + lane, chain, sweep, key0, key1, T, metropolis)
-                                 : 0.0;
+            int site = 0;
+            const double r = base + lane < n ? update_numbers(base + lane, chain, sweep, key0, key1, T,
+                                                              metropolis, n, random_scan, &site)
+                                             : 0.0;
             const int count = n - base < 32 ? n - base : 32;
             for (int i = 0; i < count; ++i) {
-                const int k = base + i;
+                const int k = __shfl_sync(0xffffffffu, site, i);
                 const double rk = __shfl_sync(0xffffffffu, r, i);
                 const double sk = (double)S[k];
                 const double hk = H[k];

@@ -8,8 +8,8 @@ Random numbers, two generators (``rng=``):
   for a random scan, N x B sites, on the host; they are moved to the backend.
 - ``"philox"`` (the default on CuPy): the counter-based Philox4x32-10 of :mod:`.philox`, the number
   of update t of chain b in sweep w computed directly from (t, b, w) and the seed, on the device.
-  On CuPy a pairwise model with a sequential scan then runs many sweeps per launch of one fused
-  CUDA kernel (:mod:`.fused`), which draws the same numbers itself.
+  On CuPy a pairwise model (N <= 5461) then runs many sweeps per launch of one fused CUDA kernel
+  (:mod:`.fused`), which draws the same numbers itself.
 
 Either way the chains are the same on NumPy and CuPy for the same seed and generator, up to the
 rounding of the field updates. The initial random states come from PCG64 for both. A checkpoint
@@ -97,11 +97,11 @@ class Sampler:
         self.key = philox_key(self.seed)
         self.s = asarray(_initial_states(initial, n, chains, self.rng), xp)
         self.chains = int(self.s.shape[0])
-        self.fused = (on_gpu and self.generator == "philox" and self.scan == "sequential"
-                      and isinstance(self.model, PairwiseModel) and n <= MAX_FUSED_SPINS)
+        self.fused = (on_gpu and self.generator == "philox" and isinstance(self.model, PairwiseModel)
+                      and n <= MAX_FUSED_SPINS)
         if self.fused:
             self.kernel = FusedPairwiseKernel(self.model, self.s, xp, T=self.T, method=self.method,
-                                              key=self.key)
+                                              scan=self.scan, key=self.key)
         else:
             self.kernel = make_kernel(self.model, self.s, xp)
         self.measurements = Measurements(self.chains, n, xp, correlations)

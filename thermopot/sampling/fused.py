@@ -1,11 +1,12 @@
-"""Fused GPU sweeps of a dense pairwise model: many sequential-scan sweeps of every chain in one CUDA
-launch (``_pairwise_sweeps.cu``, one warp per chain), instead of one array call per spin.
+"""Fused GPU sweeps of a dense pairwise model: many sweeps (sequential or random scan) of every chain
+in one CUDA launch (``_pairwise_sweeps.cu``, one warp per chain), instead of one array call per spin.
 
 The kernel keeps each chain's local fields H = h + s J and spins in shared memory, draws the
-Philox4x32-10 numbers of :mod:`.philox` itself, and flips spin k iff 2 s_k H_k < r(u) exactly as the
-array path (:class:`.kernels.PairwiseKernel`) does with the same numbers; the two give the same chains
-up to the last-bit rounding of the field sums. Used by :class:`.chains.Sampler` on CuPy for a
-pairwise model with a sequential scan and the ``"philox"`` generator, when no per-update hook is given.
+Philox4x32-10 numbers (thresholds and random-scan sites) of :mod:`.philox` itself, and flips spin k
+iff 2 s_k H_k < r(u) exactly as the array path (:class:`.kernels.PairwiseKernel`) does with the same
+numbers; the two give the same chains up to the last-bit rounding of the field sums. Used by
+:class:`.chains.Sampler` on CuPy for a pairwise model with the ``"philox"`` generator, when no
+per-update hook is given.
 """
 
 from __future__ import annotations
@@ -36,14 +37,15 @@ def kernel_source() -> str:
 
 
 class FusedPairwiseKernel(PairwiseKernel):
-    """:class:`.kernels.PairwiseKernel` with :meth:`advance`: ``sweeps`` sequential sweeps of all
-    chains in one launch, with the Philox numbers of sweeps first_sweep, first_sweep + 1, ..."""
+    """:class:`.kernels.PairwiseKernel` with :meth:`advance`: ``sweeps`` sweeps of all chains in one
+    launch, with the Philox numbers of sweeps first_sweep, first_sweep + 1, ..."""
 
     def __init__(self, model: PairwiseModel, s: Any, xp: ModuleType, *, T: float, method: str,
-                 key: tuple[int, int], warps_per_block: int = WARPS_PER_BLOCK):
+                 scan: str, key: tuple[int, int], warps_per_block: int = WARPS_PER_BLOCK):
         super().__init__(model, s, xp)
         self.function = cuda_kernel(kernel_source(), "pairwise_sweeps")
         self.T, self.metropolis, self.key = float(T), int(method == "metropolis"), key
+        self.random_scan = int(scan == "random")
         self.warps = max(1, min(int(warps_per_block), SHARED_LIMIT // (BYTES_PER_SPIN * self.n)))
 
     def advance(self, s: Any, sweeps: int, first_sweep: int) -> None:
@@ -52,6 +54,7 @@ class FusedPairwiseKernel(PairwiseKernel):
         blocks = -(-chains // self.warps)
         args = (s, self.fields, self.J, self.flips, np.int32(self.n), np.int32(chains),
                 np.int32(sweeps), np.uint64(first_sweep), np.uint32(self.key[0]),
-                np.uint32(self.key[1]), np.float64(self.T), np.int32(self.metropolis))
+                np.uint32(self.key[1]), np.float64(self.T), np.int32(self.metropolis),
+                np.int32(self.random_scan))
         self.function((blocks,), (32 * self.warps,), args,
                       shared_mem=self.warps * self.n * BYTES_PER_SPIN)
