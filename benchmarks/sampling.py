@@ -6,8 +6,8 @@ h_k(s) = h_k + sum_l J_kl s_l for the visited site only (O(B N) per update, no b
 Generators: PCG64 on the host (the NumPy default) and the counter-based Philox (rng="philox"); on CuPy
 Philox runs the sweeps in the fused CUDA kernel (one warp per chain, many sweeps per launch),
 measured with 256 chains and with GPU_CHAINS chains that fill the device (sequential and random scan)
-and, in full mode, for 1, 2, 4 and 8 chains per thread block; the CuPy array path (one call per spin)
-is the baseline there.
+and, in full mode, for 1, 2, 4 and 8 chains per thread block (capped where the block's shared memory
+would pass 48 KiB: 5 at N = 1000); the CuPy array path (one call per spin) is the baseline there.
 
 Run: ``python benchmarks/sampling.py [--quick] [--json]`` or ``thermopot bench --only sampling``.
 Multi-threaded BLAS on a loaded 2-core machine can be much slower than one thread: compare with
@@ -38,7 +38,7 @@ def updates_per_second(n: int, scan: str, backend: str, budget: float, *, chains
     thread block of the fused kernel."""
     sampler = Sampler(sk(n, seed=0), 1.0, chains=chains, scan=scan, seed=0, rng=rng, backend=backend)
     if warps is not None:
-        sampler.kernel.warps = warps
+        sampler.kernel.set_warps_per_block(warps)
     sampler.run(1, record=False)
     sweeps, elapsed = 1, 0.0
     while True:
@@ -105,10 +105,16 @@ def philox_rows(n: int, backend: str, quick: bool, pcg64_rate: float) -> list[di
     if not quick:
         configs += [("sequential", GPU_CHAINS, w) for w in (1, 2, 4, 8)]
     for scan, chains, warps in configs:
-        rate = updates_per_second(n, scan, backend, budget, chains=chains, rng="philox", warps=warps)
-        per_ns = rate * 1e-9
         label = (f"fused kernel {scan} N={n}, {chains} chains"
                  + ("" if warps is None else f", {warps}/block"))
+        try:
+            rate = updates_per_second(n, scan, backend, budget, chains=chains, rng="philox", warps=warps)
+        except Exception as exc:  # one failed configuration must not lose the others' rows
+            log("sampling", f"{label}: FAILED ({exc})")
+            rows.append(row(label, float("nan"), "updates/ns", backend, f"failed: {exc}", n=n,
+                            chains=chains, scan=scan, rng="philox", warps_per_block=warps))
+            continue
+        per_ns = rate * 1e-9
         log("sampling", f"{label}: {per_ns:.4g} updates/ns")
         rows.append(row(label, per_ns, "updates/ns", backend,
                         f"SK T=1, heat bath, philox; {rate / pcg64_rate:.3g}x the CuPy array path "

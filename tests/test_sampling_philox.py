@@ -72,15 +72,22 @@ def test_philox_sampler_matches_enumeration(method, scan, backend):
 def test_philox_checkpoint_and_default(tmp_path):
     model = random_pairwise(30, seed=3)
     opts = dict(chains=4, seed=5, rng="philox")
-    whole = Sampler(model, 0.8, **opts).run(80)
-    part = Sampler(model, 0.8, **opts).run(50)
+    whole = Sampler(model, 0.8, backend="numpy", **opts).run(80)
+    part = Sampler(model, 0.8, backend="numpy", **opts).run(50)
     part.save(tmp_path / "run.npz")
-    resumed = Sampler.load(tmp_path / "run.npz").run(30)
+    resumed = Sampler.load(tmp_path / "run.npz", backend="numpy").run(30)
     assert resumed.generator == "philox"
     assert np.array_equal(whole.spins, resumed.spins)
     assert Sampler(model, 0.8, chains=4, seed=5, backend="numpy").generator == "pcg64"
-    assert not np.array_equal(Sampler(model, 0.8, chains=4, seed=5).run(20).spins,
-                              Sampler(model, 0.8, **opts).run(20).spins)
+    assert not np.array_equal(Sampler(model, 0.8, chains=4, seed=5, backend="numpy").run(20).spins,
+                              Sampler(model, 0.8, backend="numpy", **opts).run(20).spins)
+
+
+def test_states_are_row_major():
+    """The fused kernel reads the spins row by row: column-major initial states are copied to rows."""
+    x = np.where(np.random.default_rng(0).random((40, 6)) < 0.5, -1.0, 1.0)  # (N, B): x.T is (B, N), F order
+    sampler = Sampler(sk(40, seed=0), 0.7, initial=x.T, chains=6, rng="philox", backend="numpy")
+    assert sampler.s.flags.c_contiguous and np.array_equal(sampler.spins, x.T)
 
 
 def test_bad_generator():
@@ -90,31 +97,42 @@ def test_bad_generator():
 
 # -- the CUDA source on the CPU --------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    """The warp emulator built with the kernel source (skipped without a C++20 compiler)."""
+def _build_emulator(folder, flags):
+    """The warp emulator compiled with the kernel source and ``flags``; None when this machine's
+    compiler cannot build (or, for a sanitizer, run) the probe program with those flags."""
     cxx = shutil.which("g++") or shutil.which("clang++")
     if cxx is None:
-        pytest.skip("no C++ compiler for the warp emulator")
-    folder = tmp_path_factory.mktemp("emulator")
+        return None
+    base = [cxx, "-std=c++20", "-pthread", *flags]
     probe = folder / "probe.cpp"
     probe.write_text("#include <barrier>\nint main() { std::barrier<> b(1); b.arrive_and_wait(); }\n")
-    if subprocess.run([cxx, "-std=c++20", "-pthread", str(probe), "-o", str(folder / "probe")],
-                      capture_output=True).returncode:
-        pytest.skip(f"{cxx} has no C++20 std::barrier")
+    if subprocess.run([*base, str(probe), "-o", str(folder / "probe")], capture_output=True).returncode:
+        return None
+    if subprocess.run([str(folder / "probe")], capture_output=True).returncode:
+        return None
     exe = folder / "warp_emulator"
     with resources.as_file(KERNEL) as source:
-        build = subprocess.run([cxx, "-std=c++20", "-O2", "-pthread", f'-DKERNEL_SOURCE="{source}"',
-                                str(EMULATOR), "-o", str(exe)], capture_output=True, text=True)
+        build = subprocess.run([*base, f'-DKERNEL_SOURCE="{source}"', str(EMULATOR), "-o", str(exe)],
+                               capture_output=True, text=True)
     assert build.returncode == 0, build.stderr  # the kernel source itself does not compile
     return exe
 
 
-def emulate(exe, folder, sampler, sweeps):
-    """Run ``sweeps`` sweeps of the sampler's chains in the emulated kernel: (spins, fields, flips)."""
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    """The warp emulator (skipped without a C++20 compiler with std::barrier)."""
+    exe = _build_emulator(tmp_path_factory.mktemp("emulator"), ["-O2"])
+    if exe is None:
+        pytest.skip("no C++20 compiler with std::barrier for the warp emulator")
+    return exe
+
+
+def emulate(exe, folder, sampler, sweeps, warps=1):
+    """Run ``sweeps`` sweeps of the sampler's chains in the emulated kernel with ``warps`` chains per
+    block: (spins, fields, flips, stderr)."""
     n, b = sampler.n, sampler.chains
     with open(folder / "in.bin", "wb") as fh:
-        np.array([n, b, sweeps, int(sampler.method == "metropolis"), int(sampler.scan == "random")],
+        np.array([n, b, sweeps, int(sampler.method == "metropolis"), int(sampler.scan == "random"), warps],
                  np.int32).tofile(fh)
         np.array([sampler.sweeps_done], np.uint64).tofile(fh)
         np.array(sampler.key, np.uint32).tofile(fh)
@@ -122,31 +140,53 @@ def emulate(exe, folder, sampler, sweeps):
         for a in (sampler.s, sampler.kernel.fields, sampler.kernel.J):
             np.ascontiguousarray(a, dtype=np.float64).tofile(fh)
         np.zeros(b, np.int64).tofile(fh)
-    subprocess.run([str(exe), str(folder / "in.bin"), str(folder / "out.bin")], check=True)
+    run = subprocess.run([str(exe), str(folder / "in.bin"), str(folder / "out.bin")], capture_output=True,
+                         text=True)
+    assert run.returncode == 0, run.stderr
     out = np.fromfile(folder / "out.bin", dtype=np.uint8)
     spins = out[:8 * n * b].view(np.float64).reshape(b, n)
     fields = out[8 * n * b:16 * n * b].view(np.float64).reshape(b, n)
-    return spins, fields, out[16 * n * b:].view(np.int64)
+    return spins, fields, out[16 * n * b:].view(np.int64), run.stderr
 
 
-@pytest.mark.parametrize("n,method,scan", [(40, "heat-bath", "sequential"), (70, "metropolis", "sequential"),
-                                           (100, "heat-bath", "sequential"), (45, "heat-bath", "random"),
-                                           (70, "metropolis", "random")])
-def test_kernel_source_matches_array_path(emulator, tmp_path, n, method, scan):
+@pytest.mark.parametrize("n,method,scan,warps", [(40, "heat-bath", "sequential", 1),
+                                                 (70, "metropolis", "sequential", 2),
+                                                 (100, "heat-bath", "sequential", 3),
+                                                 (45, "heat-bath", "random", 2),
+                                                 (70, "metropolis", "random", 1)])
+def test_kernel_source_matches_array_path(emulator, tmp_path, n, method, scan, warps):
     """The kernel, run by the emulator, makes the same flips as the NumPy sampler with the same
     Philox numbers: n = 40, 45, 70, 100 cover partial lane groups and the 64-spin blocks of the array
-    path; the sweep counter starts at 3."""
-    sampler = Sampler(sk(n, seed=1), 0.7, chains=5, seed=4, rng="philox", method=method, scan=scan)
+    path, 2 and 3 chains per block a partial last block (5 chains); the sweep counter starts at 3."""
+    sampler = Sampler(sk(n, seed=1), 0.7, chains=5, seed=4, rng="philox", method=method, scan=scan,
+                      backend="numpy")
     sampler.run(3, record=False)
-    flips0 = np.asarray(sampler.kernel.flips).copy()
-    spins, fields, flips = emulate(emulator, tmp_path, sampler, 20)
+    flips0 = sampler.kernel.flips.copy()
+    spins, fields, flips, _ = emulate(emulator, tmp_path, sampler, 20, warps)
     sampler.run(20, record=False)
     assert np.array_equal(spins, sampler.spins)
-    assert np.array_equal(flips, np.asarray(sampler.kernel.flips) - flips0) and flips.sum() > 100
+    assert np.array_equal(flips, sampler.kernel.flips - flips0) and flips.sum() > 100
     np.testing.assert_allclose(fields, sampler.kernel.fields, rtol=0, atol=1e-12)
 
 
+def test_kernel_source_has_no_data_race(tmp_path):
+    """ThreadSanitizer on the emulated kernel (2 chains per block, both scans): no race between the
+    lanes' shared-memory accesses. The emulator's shuffles order no memory, as on a GPU, so a missing
+    __syncwarp shows here (a kernel with the second one moved out of the update loop is reported)."""
+    exe = _build_emulator(tmp_path, ["-O1", "-g", "-fsanitize=thread"])
+    if exe is None:
+        pytest.skip("no ThreadSanitizer build that runs on this machine")
+    for scan in ("sequential", "random"):
+        sampler = Sampler(sk(40, seed=2), 0.7, chains=3, seed=1, rng="philox", scan=scan, backend="numpy")
+        spins, _, _, stderr = emulate(exe, tmp_path, sampler, 2, warps=2)
+        assert "ThreadSanitizer" not in stderr, stderr[:3000]
+        sampler.run(2, record=False)
+        assert np.array_equal(spins, sampler.spins)
+
+
 def test_kernel_source_compiles_with_nvcc(tmp_path):
+    """nvcc (where installed) compiles the source; CuPy compiles it with NVRTC, which has no host
+    headers: the source includes none and uses only device built-ins (log, log1p, __umulhi)."""
     nvcc = shutil.which("nvcc")
     if nvcc is None:
         pytest.skip("no nvcc")

@@ -1,15 +1,20 @@
-// CPU emulation of one-warp-per-block launches of thermopot/sampling/_pairwise_sweeps.cu, for the
-// tests on machines without a GPU: the 32 lanes of a warp are 32 threads; __syncwarp is a barrier
-// and __shfl_sync exchanges through a buffer between two barriers. Blocks run one after another.
+// CPU emulation of launches of thermopot/sampling/_pairwise_sweeps.cu, for the tests on machines
+// without a GPU. Every lane of a block is a thread; blocks run one after another, with the shared
+// memory poisoned between them. __syncwarp is a barrier of the warp's 32 threads (a happens-before
+// edge, as on a GPU). __shfl_sync moves values through relaxed atomics and a relaxed rendezvous: like
+// a GPU shuffle it orders no other memory, so a kernel that leans on a shuffle to order its shared
+// memory accesses shows a data race under ThreadSanitizer (build with -fsanitize=thread).
 //
 // Usage: warp_emulator IN OUT, where IN holds (little-endian) int32 n, chains, sweeps, metropolis,
-// random_scan;
-// uint64 first_sweep; uint32 key0, key1; float64 T; then float64 spins (chains, n), fields
-// (chains, n), J (n, n) and int64 flips (chains); OUT receives spins, fields and flips.
+// random_scan, warps_per_block; uint64 first_sweep; uint32 key0, key1; float64 T; then float64 spins
+// (chains, n), fields (chains, n), J (n, n) and int64 flips (chains); OUT receives spins, fields and
+// flips.
+#include <atomic>
 #include <barrier>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -19,21 +24,36 @@
 #define __restrict__
 #define __shared__
 
+constexpr int MAX_WARPS = 8;
+
 struct Index { unsigned int x; };
 thread_local Index threadIdx;
 Index blockIdx, blockDim;
-static std::barrier<>* lanes_barrier;
-static double exchange[32];  // wide enough for every type a shuffle moves (int, double)
+static std::unique_ptr<std::barrier<>> warp_barrier[MAX_WARPS];
+static std::atomic<double> exchange[MAX_WARPS][32];  // wide enough for every shuffled type
+static std::atomic<unsigned long long> arrived[MAX_WARPS];
+thread_local unsigned long long rendezvous_count = 0;
 
-inline void __syncwarp() { lanes_barrier->arrive_and_wait(); }
+inline void __syncwarp() { warp_barrier[threadIdx.x >> 5]->arrive_and_wait(); }
+
+static void relaxed_rendezvous()  // wait for the 32 lanes of the warp, ordering no memory
+{
+    std::atomic<unsigned long long>& count = arrived[threadIdx.x >> 5];
+    ++rendezvous_count;
+    count.fetch_add(1, std::memory_order_relaxed);
+    while (count.load(std::memory_order_relaxed) < 32 * rendezvous_count) std::this_thread::yield();
+}
+
 template <class T> T __shfl_sync(unsigned int, T value, int source)
 {
-    exchange[threadIdx.x & 31] = value;
-    __syncwarp();
-    const T out = (T)exchange[source];
-    __syncwarp();
+    const int warp = threadIdx.x >> 5;
+    exchange[warp][threadIdx.x & 31].store((double)value, std::memory_order_relaxed);
+    relaxed_rendezvous();
+    const T out = (T)exchange[warp][source].load(std::memory_order_relaxed);
+    relaxed_rendezvous();  // nobody overwrites a slot before every lane has read
     return out;
 }
+
 inline unsigned int __umulhi(unsigned int a, unsigned int b)
 {
     return (unsigned int)(((unsigned long long)a * b) >> 32);
@@ -53,15 +73,20 @@ int main(int argc, char** argv)
     if (argc != 3) return 2;
     FILE* in = fopen(argv[1], "rb");
     if (!in) return 2;
-    int head[5];
+    int head[6];
     unsigned long long first_sweep;
     unsigned int key[2];
     double T;
-    read(in, head, 5);
+    read(in, head, 6);
     read(in, &first_sweep, 1);
     read(in, key, 2);
     read(in, &T, 1);
-    const int n = head[0], chains = head[1], sweeps = head[2], metropolis = head[3], random_scan = head[4];
+    const int n = head[0], chains = head[1], sweeps = head[2], metropolis = head[3];
+    const int random_scan = head[4], warps = head[5];
+    if (warps < 1 || warps > MAX_WARPS || (size_t)n * 9 * warps > sizeof(shared)) {
+        fprintf(stderr, "unsupported size\n");
+        return 2;
+    }
     std::vector<double> spins((size_t)chains * n), fields((size_t)chains * n), J((size_t)n * n);
     std::vector<long long> flips(chains);
     read(in, spins.data(), spins.size());
@@ -69,17 +94,17 @@ int main(int argc, char** argv)
     read(in, J.data(), J.size());
     read(in, flips.data(), flips.size());
     fclose(in);
-    if ((size_t)n * 9 > sizeof(shared)) return 2;
 
-    std::barrier<> barrier(32);
-    lanes_barrier = &barrier;
-    blockDim.x = 32;
-    for (int block = 0; block < chains; ++block) {
+    for (int w = 0; w < warps; ++w) warp_barrier[w] = std::make_unique<std::barrier<>>(32);
+    blockDim.x = 32 * warps;
+    for (int block = 0; block < (chains + warps - 1) / warps; ++block) {
         blockIdx.x = block;
+        for (double& v : shared) v = NAN;  // poison: a read before a write shows in the results
+        for (auto& count : arrived) count.store(0);
         std::vector<std::thread> lanes;
-        for (unsigned int lane = 0; lane < 32; ++lane)
-            lanes.emplace_back([&, lane] {
-                threadIdx.x = lane;
+        for (unsigned int t = 0; t < 32u * warps; ++t)
+            lanes.emplace_back([&, t] {
+                threadIdx.x = t;
                 pairwise_sweeps(spins.data(), fields.data(), J.data(), flips.data(), n, chains,
                                 sweeps, first_sweep, key[0], key[1], T, metropolis, random_scan);
             });

@@ -50,7 +50,7 @@ def _initial_states(initial: Any, n: int, chains: int | None, rng: np.random.Gen
     if initial is None:
         b = DEFAULT_CHAINS if chains is None else check_count(chains, "chains")
         return 1.0 - 2.0 * rng.integers(0, 2, size=(b, n))
-    s = np.array(to_numpy(initial), dtype=np.float64)
+    s = np.array(to_numpy(initial), dtype=np.float64, order="C")  # row-major, as the fused kernel reads
     if s.ndim == 1:
         s = np.repeat(s[None, :], DEFAULT_CHAINS if chains is None else check_count(chains, "chains"), 0)
     if s.ndim != 2 or s.shape[1] != n or s.shape[0] < 1:

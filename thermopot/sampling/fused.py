@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import cuda_kernel
+from ..errors import BackendError
 from ..models import PairwiseModel
 from .kernels import PairwiseKernel
 
@@ -46,10 +47,19 @@ class FusedPairwiseKernel(PairwiseKernel):
         self.function = cuda_kernel(kernel_source(), "pairwise_sweeps")
         self.T, self.metropolis, self.key = float(T), int(method == "metropolis"), key
         self.random_scan = int(scan == "random")
-        self.warps = max(1, min(int(warps_per_block), SHARED_LIMIT // (BYTES_PER_SPIN * self.n)))
+        self.set_warps_per_block(warps_per_block)
+
+    def set_warps_per_block(self, warps: int) -> None:
+        """Chains per thread block, capped where their shared memory would pass SHARED_LIMIT."""
+        self.warps = max(1, min(int(warps), SHARED_LIMIT // (BYTES_PER_SPIN * self.n)))
 
     def advance(self, s: Any, sweeps: int, first_sweep: int) -> None:
         """Run ``sweeps`` sweeps on the spins s (B, N) (C-contiguous float64, updated in place)."""
+        for name, a, dtype in (("spins", s, "float64"), ("fields", self.fields, "float64"),
+                               ("couplings", self.J, "float64"), ("flip counts", self.flips, "int64")):
+            if not a.flags.c_contiguous or str(a.dtype) != dtype:
+                raise BackendError(f"the fused kernel needs C-contiguous {dtype} {name}, got {a.dtype} "
+                                   f"with strides {a.strides}")
         chains = int(s.shape[0])
         blocks = -(-chains // self.warps)
         args = (s, self.fields, self.J, self.flips, np.int32(self.n), np.int32(chains),
