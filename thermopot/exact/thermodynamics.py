@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,25 +17,13 @@ from ..checks import check_temperature
 from ..backend import (backend_name, blas_threads, get_namespace, resolve_block_size, synchronize, to_float,
                        to_numpy)
 from ..models import Model, resolve_model
+from ..progress import progress_bar
 from .accumulate import TileStats, stream_stats
 from .guard import check_size
 from .tiles import HalfSplitEnergy
 
 #: enumerations up to this N run their (small) tile products on one BLAS thread: faster on any core count
 SINGLE_THREAD_MAX_N = 22
-#: show a progress bar (progress=None) when a job is estimated to take longer than this, seconds
-PROGRESS_AFTER_SECONDS = 3.0
-
-
-def progress_wrapper(progress: bool | None, seconds: float, total: int, desc: str) -> Callable | None:
-    """A tqdm wrapper on stderr when asked (True) or when the job is long (None); else None."""
-    if progress is False or (progress is None and seconds < PROGRESS_AFTER_SECONDS):
-        return None
-    from tqdm.auto import tqdm  # noqa: PLC0415 (only for long jobs)
-
-    return lambda it: tqdm(it, total=total, desc=desc, file=sys.stderr, leave=False)
-
-
 @dataclass(frozen=True)
 class Thermo:
     """Exact equilibrium quantities at temperature T (NumPy arrays)."""
@@ -80,7 +67,10 @@ def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: 
     _, seconds = check_size(model.n, xp, block_size=block, max_seconds=max_seconds)
     split = HalfSplitEnergy(model, xp)
     ta, tb = split.tile_shape(block)
-    wrap = progress_wrapper(progress, seconds, 2**model.n // (ta * tb), f"enumerate N={model.n}")
+    def wrap(tiles: Any) -> Any:  # a bar when asked, or when the job is estimated to be long
+        return progress_bar(progress, 2**model.n // (ta * tb), unit="tile", desc=f"enumerate N={model.n}",
+                            iterable=tiles, estimate_seconds=seconds)
+
     with blas_threads(1 if model.n <= SINGLE_THREAD_MAX_N else None, xp):
         stats = stream_stats(split, 1.0 / T, block, moments=moments, observables=observables, progress=wrap)
     return stats, xp

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..backend import asarray, backend_name, get_namespace, synchronize, to_numpy
 from ..errors import ModelError, ThermopotError
+from ..progress import Progress
 from ..checks import check_choice, check_count, check_temperature
 from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
 from .fused import MAX_FUSED_SPINS, FusedPairwiseKernel
@@ -132,14 +133,17 @@ class Sampler:
             chunk = min(chunk, self.record_every - self.recorded_sweeps % self.record_every)
         return chunk
 
-    def run(self, sweeps: int, *, record: bool = True, hook: Hook | None = None) -> "Sampler":
+    def run(self, sweeps: int, *, record: bool = True, hook: Hook | None = None,
+            progress: bool | None = None) -> "Sampler":
         """Perform ``sweeps`` sweeps (recording measurements when ``record``); returns self.
 
         ``hook(t, k, flip, new)`` is called after every single-spin update (see kernels.Hook; the
-        fused kernel does not stop per update, so a hook makes those sweeps take the array path)."""
+        fused kernel does not stop per update, so a hook makes those sweeps take the array path).
+        ``progress``: a bar of sweeps on stderr (None: only once the run has taken a few seconds)."""
         sweeps = check_count(sweeps, "sweeps", 0)
         t0 = time.perf_counter()
         done = 0
+        bar = Progress(progress, sweeps, unit="sweep", desc=f"sampling N={self.n}")
         while done < sweeps:
             chunk = self._chunk(sweeps - done, record, hook)
             if self.fused and hook is None:
@@ -155,6 +159,8 @@ class Sampler:
                 self.recorded_sweeps += chunk
                 if self.recorded_sweeps % self.record_every == 0:
                     self.measurements.record(self.s, self.kernel.energy(self.s))
+            bar.update(chunk)
+        bar.close()
         synchronize(self.xp)
         self.seconds += time.perf_counter() - t0
         return self
@@ -230,11 +236,13 @@ class Sampler:
 def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps: int = 1000,
            burn_in: int | None = None, method: str = "heat-bath", scan: str = "sequential",
            seed: int | None = None, initial: Any = None, record_every: int = 1,
-           correlations: bool = False, rng: str | None = None, backend: Any = None) -> SampleResult:
+           correlations: bool = False, rng: str | None = None, backend: Any = None,
+           progress: bool | None = None) -> SampleResult:
     """Run ``chains`` chains for ``burn_in`` (default sweeps // 10) unrecorded sweeps, then ``sweeps``
-    recorded sweeps, and return the averages with autocorrelation-aware errors."""
+    recorded sweeps, and return the averages with autocorrelation-aware errors. ``progress``: bars on
+    stderr (None: for runs that take more than a few seconds)."""
     sweeps = check_count(sweeps, "sweeps", 2)
     burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
     sampler = Sampler(model, T, chains=chains, method=method, scan=scan, seed=seed, initial=initial,
                       record_every=record_every, correlations=correlations, rng=rng, backend=backend)
-    return sampler.run(burn_in, record=False).run(sweeps).result()
+    return sampler.run(burn_in, record=False, progress=progress).run(sweeps, progress=progress).result()

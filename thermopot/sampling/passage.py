@@ -26,6 +26,7 @@ from ..backend import asarray, to_numpy
 from ..errors import ThermopotError
 from ..models import Model
 from ..checks import check_count
+from ..progress import Progress
 from .chains import Sampler
 
 
@@ -76,10 +77,11 @@ class FirstPassage:
 def first_passage(model: Model | str, T: float, initial: Any, *, threshold: float | None = None,
                   targets: Any = None, max_updates: int, chains: int | None = None,
                   method: str = "heat-bath", scan: str = "random", seed: int | None = None,
-                  backend: Any = None) -> FirstPassage:
+                  backend: Any = None, progress: bool | None = None) -> FirstPassage:
     """First-passage times of chains started at ``initial`` ((N,) repeated ``chains`` times, or (B, N)):
     give ``threshold`` (leave the start state's basin: overlap < threshold) or ``targets`` ((P, N) or
-    (N,) states of +-1: reach one of them), not both. See the module docstring."""
+    (N,) states of +-1: reach one of them), not both. See the module docstring. ``progress``: a bar of
+    sweeps on stderr (None: once the run has taken a few seconds)."""
     if (threshold is None) == (targets is None):
         raise ThermopotError("give exactly one of threshold (leave the start basin) or targets (reach a set)")
     budget = check_count(max_updates, "max_updates")
@@ -125,9 +127,12 @@ def first_passage(model: Model | str, T: float, initial: Any, *, threshold: floa
         done = done | cond
 
     t0 = time.perf_counter()
+    bar = Progress(progress, -(-budget // n), unit="sweep", desc=f"first passage N={n}")
     while sweep * n < budget and not bool(xp.all(done)):
-        sampler.run(1, record=False, hook=hook)
+        sampler.run(1, record=False, hook=hook, progress=False)
         sweep += 1
+        bar.update(1)
+    bar.close()
     times = to_numpy(times).astype(np.int64)
     censored = times > budget
     return FirstPassage(times=np.where(censored, budget, times), censored=censored, max_updates=budget,

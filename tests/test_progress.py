@@ -1,0 +1,36 @@
+"""Progress bars: shown at once when asked, never when refused, and by default only for long jobs
+(steps done before a late bar opens are counted in it)."""
+
+import pytest
+
+import thermopot.progress as progress_module
+from thermopot.exact import thermodynamics
+from thermopot.models import random_pairwise
+from thermopot.progress import Progress
+from thermopot.sampling import Sampler
+
+
+@pytest.mark.parametrize("progress,after,shown", [(True, 3.0, True), (False, 0.0, False),
+                                                  (None, 3.0, False), (None, 0.0, True)])
+def test_sampler_progress_bar(progress, after, shown, capsys, monkeypatch):
+    monkeypatch.setattr(progress_module, "PROGRESS_AFTER_SECONDS", after)
+    Sampler(random_pairwise(6, seed=0), 1.0, chains=4, seed=0).run(7, progress=progress)
+    err = capsys.readouterr().err
+    assert ("sampling N=6" in err) == shown
+
+
+def test_progress_counts_steps_before_the_bar_opens(monkeypatch):
+    monkeypatch.setattr(progress_module, "PROGRESS_AFTER_SECONDS", 0.0)
+    bar = Progress(None, 10, unit="step", desc="job")
+    assert bar.bar is None  # nothing drawn before the first step is seen
+    bar.update(3)
+    assert bar.bar is not None and bar.bar.n == 3
+    bar.update(2)
+    assert bar.bar.n == 5
+    bar.close()
+
+
+@pytest.mark.parametrize("progress,shown", [(True, True), (False, False), (None, False)])
+def test_enumeration_progress_bar(progress, shown, capsys):
+    thermodynamics(random_pairwise(8, seed=0), 1.0, progress=progress, block_size=16)
+    assert ("enumerate N=8" in capsys.readouterr().err) == shown
