@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The GPU checks of one short device session, in one command, most wanted first: the sampler's GPU
 # benchmark (fused kernel, array path), the GPU tests (THERMOPOT_BACKEND=cupy pytest -m gpu), a
-# racecheck of the fused kernel, then the GPU rows of the enumeration (up to N = 40, sizes predicted to take over 20 s skipped) and of
-# find_minima (SK N = 256, 1e5 starts). Each step has its own time limit (about 9 minutes in all).
-# Results go to $OUT (or ./gpu-session): device.json, sampling_gpu.json, gpu_tests.log,
-# racecheck.log, enumeration_minima_gpu.json. (tests/test_notebooks.py is left out: it needs nbclient and
-# nbformat, which the device image lacks, and holds no GPU test.)
+# racecheck of the fused kernel, then the GPU rows of the enumeration (up to N = 40, sizes predicted
+# to take over 20 s skipped) and of find_minima (SK N = 256, 1e5 starts). Each step has its own time
+# limit (about 9 minutes in all). Results go to $OUT (or ./gpu-session): device.json,
+# sampling_gpu.json, gpu_tests.log, racecheck.log, enumeration_minima_gpu.json.
+# tests/test_notebooks.py is left out: it needs nbclient and nbformat, which the device image lacks,
+# and holds no GPU test.
 #
 # On a machine with CuPy but no network: array-api-compat travels as a wheel in .whl/ (git-ignored):
 #   echo /.whl/ >> .git/info/exclude
