@@ -15,7 +15,7 @@ import pytest
 from thermopot.backend import get_namespace
 from thermopot.exact import thermodynamics
 from thermopot.models import random_multispin, random_pairwise, sk
-from thermopot.sampling import Sampler, sample
+from thermopot.sampling import Sampler, first_passage, sample
 from thermopot.sampling.philox import philox4x32, philox_key, sweep_numbers
 
 Z_MAX = 4.0
@@ -127,26 +127,32 @@ def emulator(tmp_path_factory):
     return exe
 
 
-def emulate(exe, folder, sampler, sweeps, warps=1):
+def emulate(exe, folder, sampler, sweeps, warps=1, threshold_dot=None):
     """Run ``sweeps`` sweeps of the sampler's chains in the emulated kernel with ``warps`` chains per
-    block: (spins, fields, flips, stderr)."""
+    block, tracking the first passage below ``threshold_dot`` from the current states when given:
+    (spins, fields, flips, passage, stderr)."""
     n, b = sampler.n, sampler.chains
+    track = threshold_dot is not None
     with open(folder / "in.bin", "wb") as fh:
-        np.array([n, b, sweeps, int(sampler.method == "metropolis"), int(sampler.scan == "random"), warps],
-                 np.int32).tofile(fh)
+        np.array([n, b, sweeps, int(sampler.method == "metropolis"), int(sampler.scan == "random"), warps,
+                  int(track)], np.int32).tofile(fh)
         np.array([sampler.sweeps_done], np.uint64).tofile(fh)
         np.array(sampler.key, np.uint32).tofile(fh)
-        np.array([sampler.T], np.float64).tofile(fh)
+        np.array([sampler.T, threshold_dot if track else 0.0], np.float64).tofile(fh)
+        np.array([0], np.int64).tofile(fh)
         for a in (sampler.s, sampler.kernel.fields, sampler.kernel.J):
             np.ascontiguousarray(a, dtype=np.float64).tofile(fh)
         np.zeros(b, np.int64).tofile(fh)
+        np.ascontiguousarray(sampler.s, dtype=np.float64).tofile(fh)
+        np.full(b, -1, np.int64).tofile(fh)
     run = subprocess.run([str(exe), str(folder / "in.bin"), str(folder / "out.bin")], capture_output=True,
                          text=True)
     assert run.returncode == 0, run.stderr
     out = np.fromfile(folder / "out.bin", dtype=np.uint8)
     spins = out[:8 * n * b].view(np.float64).reshape(b, n)
     fields = out[8 * n * b:16 * n * b].view(np.float64).reshape(b, n)
-    return spins, fields, out[16 * n * b:].view(np.int64), run.stderr
+    flips, passage = out[16 * n * b:].view(np.int64).reshape(2, b)
+    return spins, fields, flips, passage, run.stderr
 
 
 @pytest.mark.parametrize("n,method,scan,warps", [(40, "heat-bath", "sequential", 1),
@@ -162,7 +168,8 @@ def test_kernel_source_matches_array_path(emulator, tmp_path, n, method, scan, w
                       backend="numpy")
     sampler.run(3, record=False)
     flips0 = sampler.kernel.flips.copy()
-    spins, fields, flips, _ = emulate(emulator, tmp_path, sampler, 20, warps)
+    spins, fields, flips, passage, _ = emulate(emulator, tmp_path, sampler, 20, warps)
+    assert np.all(passage == -1)  # not tracked
     sampler.run(20, record=False)
     assert np.array_equal(spins, sampler.spins)
     assert np.array_equal(flips, sampler.kernel.flips - flips0) and flips.sum() > 100
@@ -178,10 +185,25 @@ def test_kernel_source_has_no_data_race(tmp_path):
         pytest.skip("no ThreadSanitizer build that runs on this machine")
     for scan in ("sequential", "random"):
         sampler = Sampler(sk(40, seed=2), 0.7, chains=3, seed=1, rng="philox", scan=scan, backend="numpy")
-        spins, _, _, stderr = emulate(exe, tmp_path, sampler, 2, warps=2)
+        spins, _, _, _, stderr = emulate(exe, tmp_path, sampler, 2, warps=2, threshold_dot=30.0)
         assert "ThreadSanitizer" not in stderr, stderr[:3000]
         sampler.run(2, record=False)
         assert np.array_equal(spins, sampler.spins)
+
+
+@pytest.mark.parametrize("scan,threshold", [("random", 0.5), ("sequential", 0.5), ("random", 1.0)])
+def test_kernel_first_passage_matches_array_path(emulator, tmp_path, scan, threshold):
+    """The kernel's first-passage times (overlap with the start below ``threshold``) equal the hook-
+    based times of :func:`first_passage` on NumPy with the same Philox numbers."""
+    model, n, chains, budget = sk(24, seed=5), 24, 6, 24 * 40
+    start = np.where(np.random.default_rng(1).random(n) < 0.5, -1.0, 1.0)
+    ref = first_passage(model, 0.9, start, threshold=threshold, max_updates=budget, chains=chains, seed=3,
+                        scan=scan, rng="philox", backend="numpy")
+    assert ref.hits >= 4
+    sampler = Sampler(model, 0.9, chains=chains, seed=3, scan=scan, rng="philox", initial=start,
+                      backend="numpy")
+    _, _, _, passage, _ = emulate(emulator, tmp_path, sampler, budget // n, threshold_dot=threshold * n)
+    assert np.array_equal(np.where(passage < 0, budget, passage), np.where(ref.censored, budget, ref.times))
 
 
 def test_kernel_source_compiles_with_nvcc(tmp_path):
@@ -228,6 +250,18 @@ def test_fused_sampler_matches_enumeration_and_resumes(tmp_path):
     part = Sampler(model, T, chains=8, seed=2, backend="cupy").run(33)
     part.save(tmp_path / "run.npz")
     assert np.array_equal(whole.spins, Sampler.load(tmp_path / "run.npz", backend="cupy").run(37).spins)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("scan", ["random", "sequential"])
+def test_fused_first_passage_matches_numpy(scan):
+    model, n = sk(30, seed=5), 30
+    start = np.where(np.random.default_rng(1).random(n) < 0.5, -1.0, 1.0)
+    opts = dict(threshold=0.4, max_updates=n * 150, chains=40, seed=3, scan=scan, rng="philox")
+    gpu = first_passage(model, 0.8, start, backend="cupy", **opts)
+    cpu = first_passage(model, 0.8, start, backend="numpy", **opts)
+    assert gpu.hits >= 20
+    assert np.array_equal(gpu.times, cpu.times) and np.array_equal(gpu.censored, cpu.censored)
 
 
 @pytest.mark.gpu

@@ -6,9 +6,10 @@
 // memory accesses shows a data race under ThreadSanitizer (build with -fsanitize=thread).
 //
 // Usage: warp_emulator IN OUT, where IN holds (little-endian) int32 n, chains, sweeps, metropolis,
-// random_scan, warps_per_block; uint64 first_sweep; uint32 key0, key1; float64 T; then float64 spins
-// (chains, n), fields (chains, n), J (n, n) and int64 flips (chains); OUT receives spins, fields and
-// flips.
+// random_scan, warps_per_block, track; uint64 first_sweep; uint32 key0, key1; float64 T,
+// threshold_dot; int64 first_update; then float64 spins (chains, n), fields (chains, n), J (n, n),
+// int64 flips (chains), float64 start (chains, n) and int64 passage (chains); OUT receives spins,
+// fields, flips and passage.
 #include <atomic>
 #include <barrier>
 #include <cmath>
@@ -73,26 +74,32 @@ int main(int argc, char** argv)
     if (argc != 3) return 2;
     FILE* in = fopen(argv[1], "rb");
     if (!in) return 2;
-    int head[6];
+    int head[7];
     unsigned long long first_sweep;
     unsigned int key[2];
-    double T;
-    read(in, head, 6);
+    double T, threshold_dot;
+    long long first_update;
+    read(in, head, 7);
     read(in, &first_sweep, 1);
     read(in, key, 2);
     read(in, &T, 1);
+    read(in, &threshold_dot, 1);
+    read(in, &first_update, 1);
     const int n = head[0], chains = head[1], sweeps = head[2], metropolis = head[3];
-    const int random_scan = head[4], warps = head[5];
-    if (warps < 1 || warps > MAX_WARPS || (size_t)n * 9 * warps > sizeof(shared)) {
+    const int random_scan = head[4], warps = head[5], track = head[6];
+    if (warps < 1 || warps > MAX_WARPS || (size_t)n * 10 * warps > sizeof(shared)) {
         fprintf(stderr, "unsupported size\n");
         return 2;
     }
     std::vector<double> spins((size_t)chains * n), fields((size_t)chains * n), J((size_t)n * n);
-    std::vector<long long> flips(chains);
+    std::vector<double> start((size_t)chains * n);
+    std::vector<long long> flips(chains), passage(chains);
     read(in, spins.data(), spins.size());
     read(in, fields.data(), fields.size());
     read(in, J.data(), J.size());
     read(in, flips.data(), flips.size());
+    read(in, start.data(), start.size());
+    read(in, passage.data(), passage.size());
     fclose(in);
 
     for (int w = 0; w < warps; ++w) warp_barrier[w] = std::make_unique<std::barrier<>>(32);
@@ -106,7 +113,8 @@ int main(int argc, char** argv)
             lanes.emplace_back([&, t] {
                 threadIdx.x = t;
                 pairwise_sweeps(spins.data(), fields.data(), J.data(), flips.data(), n, chains,
-                                sweeps, first_sweep, key[0], key[1], T, metropolis, random_scan);
+                                sweeps, first_sweep, key[0], key[1], T, metropolis, random_scan, track,
+                                start.data(), threshold_dot, passage.data(), first_update);
             });
         for (auto& t : lanes) t.join();
     }
@@ -116,6 +124,7 @@ int main(int argc, char** argv)
     fwrite(spins.data(), sizeof(double), spins.size(), out);
     fwrite(fields.data(), sizeof(double), fields.size(), out);
     fwrite(flips.data(), sizeof(long long), flips.size(), out);
+    fwrite(passage.data(), sizeof(long long), passage.size(), out);
     fclose(out);
     return 0;
 }

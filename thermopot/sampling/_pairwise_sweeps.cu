@@ -12,6 +12,11 @@
 // Metropolis -T log u); on a flip each lane adds ds J_kj (ds = -2 s_k) to the fields it owns.
 // The numbers of 32 consecutive updates are computed in parallel, one per lane, and handed over by
 // warp shuffles. J must be symmetric with a zero diagonal (row k = column k; H_k does not change).
+//
+// First passage (track = 1): lane 0 keeps D = sum_j s_j s0_j (an exact integer; s0 the chain's start
+// state, `start`, kept in shared memory too) and, the first time a flip makes D < threshold_dot,
+// stores the number of updates since the passage clock started, first_update + w N + t + 1, in
+// passage[chain] (left alone where it is already >= 0).
 
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
@@ -50,13 +55,16 @@ __device__ __forceinline__ double update_numbers(int t, int chain, unsigned long
 }
 
 // spins, fields: (chains, n) row-major, updated in place; J: (n, n); flips: (chains,) accepted flips,
-// incremented. Dynamic shared memory: warps_per_block * n * (8 + 1) bytes.
+// incremented; start: (chains, n) and passage: (chains,), read only when track = 1. Dynamic shared
+// memory: warps_per_block * n * (8 + 1 + track) bytes.
 extern "C" __global__ void pairwise_sweeps(double* __restrict__ spins, double* __restrict__ fields,
                                            const double* __restrict__ J, long long* __restrict__ flips,
                                            int n, int chains, int sweeps,
                                            unsigned long long first_sweep, unsigned int key0,
                                            unsigned int key1, double T, int metropolis,
-                                           int random_scan)
+                                           int random_scan, int track,
+                                           const double* __restrict__ start, double threshold_dot,
+                                           long long* __restrict__ passage, long long first_update)
 {
     extern __shared__ double shared[];
     const int lane = threadIdx.x & 31;
@@ -67,15 +75,23 @@ extern "C" __global__ void pairwise_sweeps(double* __restrict__ spins, double* _
 
     double* H = shared + (size_t)warp * n;
     signed char* S = (signed char*)(shared + (size_t)warps * n) + (size_t)warp * n;
+    signed char* S0 = (signed char*)(shared + (size_t)warps * n) + (size_t)(warps + warp) * n;
     double* chain_spins = spins + (size_t)chain * n;
     double* chain_fields = fields + (size_t)chain * n;
     for (int j = lane; j < n; j += 32) {
         H[j] = chain_fields[j];
         S[j] = chain_spins[j] > 0.0 ? 1 : -1;
+        if (track) S0[j] = start[(size_t)chain * n + j] > 0.0 ? 1 : -1;
     }
     __syncwarp();
 
     long long accepted = 0;
+    int dot = 0;  // lane 0 only: sum_j s_j s0_j
+    long long hit = -1;
+    if (track && lane == 0) {
+        for (int j = 0; j < n; ++j) dot += S[j] * S0[j];
+        hit = passage[chain];
+    }
     for (int w = 0; w < sweeps; ++w) {
         const unsigned long long sweep = first_sweep + (unsigned long long)w;
         for (int base = 0; base < n; base += 32) {
@@ -99,6 +115,11 @@ extern "C" __global__ void pairwise_sweeps(double* __restrict__ spins, double* _
                     if (lane == 0) {
                         S[k] = (signed char)(-S[k]);
                         ++accepted;
+                        if (track) {
+                            dot += 2 * S[k] * S0[k];
+                            if (hit < 0 && dot < threshold_dot)
+                                hit = first_update + (long long)w * n + base + i + 1;
+                        }
                     }
                 }
                 __syncwarp();  // the new fields and spin are visible to every lane
@@ -110,5 +131,8 @@ extern "C" __global__ void pairwise_sweeps(double* __restrict__ spins, double* _
         chain_fields[j] = H[j];
         chain_spins[j] = (double)S[j];
     }
-    if (lane == 0) flips[chain] += accepted;
+    if (lane == 0) {
+        flips[chain] += accepted;
+        if (track) passage[chain] = hit;
+    }
 }

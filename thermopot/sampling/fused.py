@@ -26,10 +26,13 @@ from .kernels import PairwiseKernel
 WARPS_PER_BLOCK = 2
 #: shared memory a block may use without opting in to more (bytes)
 SHARED_LIMIT = 48 * 1024
-#: shared memory per chain and spin: a float64 field and an int8 spin (bytes)
+#: shared memory per chain and spin: a float64 field and an int8 spin (bytes), and an int8 start spin
+#: while a first passage is tracked
 BYTES_PER_SPIN = 9
 #: the largest N the fused kernel takes (one chain's fields and spins fit the shared memory)
 MAX_FUSED_SPINS = SHARED_LIMIT // BYTES_PER_SPIN
+#: the largest N for which it also tracks a first passage
+MAX_TRACKED_SPINS = SHARED_LIMIT // (BYTES_PER_SPIN + 1)
 
 
 def kernel_source() -> str:
@@ -48,23 +51,42 @@ class FusedPairwiseKernel(PairwiseKernel):
         self.T, self.metropolis, self.key = float(T), int(method == "metropolis"), key
         self.random_scan = int(scan == "random")
         self.set_warps_per_block(warps_per_block)
+        self.passage: Any = None  # (B,) int64 while a first passage is tracked (see track_passage)
+        self._start, self._threshold_dot, self._origin = None, 0.0, 0
+        self._none_f, self._none_i = xp.zeros(1, dtype=xp.float64), xp.zeros(1, dtype=xp.int64)
 
     def set_warps_per_block(self, warps: int) -> None:
-        """Chains per thread block, capped where their shared memory would pass SHARED_LIMIT."""
-        self.warps = max(1, min(int(warps), SHARED_LIMIT // (BYTES_PER_SPIN * self.n)))
+        """Chains per thread block (at most as many as fit SHARED_LIMIT at the launch)."""
+        self.warps = max(1, int(warps))
+
+    def track_passage(self, start: Any, threshold_dot: float, passage: Any, origin_sweep: int) -> None:
+        """From now on, record in ``passage`` (B,) int64 (entries < 0: not yet) the number of updates
+        since sweep ``origin_sweep`` after which sum_j s_j start_j first drops below
+        ``threshold_dot`` (see the kernel source); :meth:`stop_tracking` ends it."""
+        if self.n > MAX_TRACKED_SPINS:
+            raise BackendError(f"the fused kernel tracks first passages for N <= {MAX_TRACKED_SPINS}")
+        self._start, self._threshold_dot, self._origin = start, float(threshold_dot), int(origin_sweep)
+        self.passage = passage
+
+    def stop_tracking(self) -> None:
+        """End the first-passage tracking (``passage`` keeps its values)."""
+        self.passage, self._start = None, None
 
     def advance(self, s: Any, sweeps: int, first_sweep: int) -> None:
         """Run ``sweeps`` sweeps on the spins s (B, N) (C-contiguous float64, updated in place)."""
+        track = self.passage is not None
+        start, passage = (self._start, self.passage) if track else (self._none_f, self._none_i)
         for name, a, dtype in (("spins", s, "float64"), ("fields", self.fields, "float64"),
-                               ("couplings", self.J, "float64"), ("flip counts", self.flips, "int64")):
+                               ("couplings", self.J, "float64"), ("flip counts", self.flips, "int64"),
+                               ("start states", start, "float64"), ("passage times", passage, "int64")):
             if not a.flags.c_contiguous or str(a.dtype) != dtype:
                 raise BackendError(f"the fused kernel needs C-contiguous {dtype} {name}, got {a.dtype} "
                                    f"with strides {a.strides}")
-        chains = int(s.shape[0])
-        blocks = -(-chains // self.warps)
+        chains, per_warp = int(s.shape[0]), self.n * (BYTES_PER_SPIN + track)
+        warps = max(1, min(self.warps, SHARED_LIMIT // per_warp))
         args = (s, self.fields, self.J, self.flips, np.int32(self.n), np.int32(chains),
                 np.int32(sweeps), np.uint64(first_sweep), np.uint32(self.key[0]),
                 np.uint32(self.key[1]), np.float64(self.T), np.int32(self.metropolis),
-                np.int32(self.random_scan))
-        self.function((blocks,), (32 * self.warps,), args,
-                      shared_mem=self.warps * self.n * BYTES_PER_SPIN)
+                np.int32(self.random_scan), np.int32(track), start, np.float64(self._threshold_dot),
+                passage, np.int64((first_sweep - self._origin) * self.n))
+        self.function((-(-chains // warps),), (32 * warps,), args, shared_mem=warps * per_warp)

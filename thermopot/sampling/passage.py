@@ -8,7 +8,10 @@ after which the condition first holds (0 if it holds at the start):
   ``threshold`` (threshold = 1 means: the first accepted flip);
 - reaching: the chain's state equals one of the ``targets`` (Hamming distance 0).
 
-Both are tracked incrementally (O(B) per update for the overlap, O(B P) for P targets). Chains that
+Both are tracked incrementally (O(B) per update for the overlap, O(B P) for P targets); where the
+sampler runs the fused CUDA kernel (:mod:`.fused`), the kernel itself tracks the overlap and the
+chains run 64 sweeps per launch, the host checking between launches whether every chain has left.
+Chains that
 have not hit within ``max_updates`` are censored: their time is reported as max_updates with
 ``censored`` true. For an isolated well of depth Delta (every flip out of the well costs Delta), the
 heat-bath escape time is geometric with mean 1 + exp(Delta / T) (Metropolis: exp(Delta / T)).
@@ -28,6 +31,10 @@ from ..models import Model
 from ..checks import check_count
 from ..progress import Progress
 from .chains import Sampler
+from .fused import MAX_TRACKED_SPINS
+
+#: sweeps per launch of the fused kernel between two checks of the first-passage times
+FUSED_PASSAGE_SWEEPS = 64
 
 
 @dataclass(frozen=True)
@@ -77,16 +84,18 @@ class FirstPassage:
 def first_passage(model: Model | str, T: float, initial: Any, *, threshold: float | None = None,
                   targets: Any = None, max_updates: int, chains: int | None = None,
                   method: str = "heat-bath", scan: str = "random", seed: int | None = None,
-                  backend: Any = None, progress: bool | None = None) -> FirstPassage:
+                  rng: str | None = None, backend: Any = None,
+                  progress: bool | None = None) -> FirstPassage:
     """First-passage times of chains started at ``initial`` ((N,) repeated ``chains`` times, or (B, N)):
     give ``threshold`` (leave the start state's basin: overlap < threshold) or ``targets`` ((P, N) or
-    (N,) states of +-1: reach one of them), not both. See the module docstring. ``progress``: a bar of
-    sweeps on stderr (None: once the run has taken a few seconds)."""
+    (N,) states of +-1: reach one of them), not both. See the module docstring. ``rng``: the
+    sampler's generator (see :class:`.chains.Sampler`). ``progress``: a bar of sweeps on stderr (None:
+    once the run has taken a few seconds)."""
     if (threshold is None) == (targets is None):
         raise ThermopotError("give exactly one of threshold (leave the start basin) or targets (reach a set)")
     budget = check_count(max_updates, "max_updates")
     sampler = Sampler(model, T, chains=chains, method=method, scan=scan, seed=seed, initial=initial,
-                      backend=backend)
+                      rng=rng, backend=backend)
     xp, n, s0 = sampler.xp, sampler.n, sampler.s.copy()
     rows = sampler.kernel.rows
     if threshold is not None:
@@ -128,10 +137,21 @@ def first_passage(model: Model | str, T: float, initial: Any, *, threshold: floa
 
     t0 = time.perf_counter()
     bar = Progress(progress, -(-budget // n), unit="sweep", desc=f"first passage N={n}")
-    while sweep * n < budget and not bool(xp.all(done)):
-        sampler.run(1, record=False, hook=hook, progress=False)
-        sweep += 1
-        bar.update(1)
+    if threshold is not None and sampler.fused and n <= MAX_TRACKED_SPINS:
+        passage = xp.astype(xp.where(hit0, 0, -1), xp.int64)
+        sampler.kernel.track_passage(s0, threshold * n, passage, sampler.sweeps_done)
+        while sweep * n < budget and not bool(xp.all(passage >= 0)):
+            chunk = min(FUSED_PASSAGE_SWEEPS, -(-(budget - sweep * n) // n))
+            sampler.run(chunk, record=False, progress=False)
+            sweep += chunk
+            bar.update(chunk)
+        sampler.kernel.stop_tracking()
+        times = xp.where(passage >= 0, passage, budget + 1)
+    else:
+        while sweep * n < budget and not bool(xp.all(done)):
+            sampler.run(1, record=False, hook=hook, progress=False)
+            sweep += 1
+            bar.update(1)
     bar.close()
     times = to_numpy(times).astype(np.int64)
     censored = times > budget
