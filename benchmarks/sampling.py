@@ -7,7 +7,8 @@ Generators: PCG64 on the host (the NumPy default) and the counter-based Philox (
 Philox runs the sweeps in the fused CUDA kernel (one warp per chain, many sweeps per launch),
 measured with 256 chains and with GPU_CHAINS chains that fill the device (sequential and random scan)
 and, in full mode, for 1, 2, 4 and 8 chains per thread block (capped where the block's shared memory
-would pass 48 KiB: 5 at N = 1000); the CuPy array path (one call per spin) is the baseline there.
+would pass 48 KiB: 5 at N = 1000) and with the fields in global memory (the kernel's path for
+N > 4915); the CuPy array path (one call per spin) is the baseline there.
 
 Run: ``python benchmarks/sampling.py [--quick] [--json]`` or ``thermopot bench --only sampling``.
 Multi-threaded BLAS on a loaded 2-core machine can be much slower than one thread: compare with
@@ -33,12 +34,14 @@ BUDGET = {True: 0.5, False: 2.0}
 
 
 def updates_per_second(n: int, scan: str, backend: str, budget: float, *, chains: int = CHAINS,
-                       rng: str = "pcg64", warps: int | None = None) -> float:
+                       rng: str = "pcg64", warps: int | None = None, shared: bool | None = None) -> float:
     """Single-spin updates per second of the sampler (warm-up sweep excluded); ``warps``: chains per
-    thread block of the fused kernel."""
+    thread block of the fused kernel, ``shared``: whether it keeps the fields in shared memory."""
     sampler = Sampler(sk(n, seed=0), 1.0, chains=chains, scan=scan, seed=0, rng=rng, backend=backend)
     if warps is not None:
         sampler.kernel.set_warps_per_block(warps)
+    if shared is not None:
+        sampler.kernel.shared_fields = shared
     sampler.run(1, record=False)
     sweeps, elapsed = 1, 0.0
     while True:
@@ -101,25 +104,29 @@ def philox_rows(n: int, backend: str, quick: bool, pcg64_rate: float) -> list[di
                     f"{CHAINS} chains; numbers drawn by the vectorised Philox4x32-10 "
                     f"({rate / pcg64_rate:.2g}x the pcg64 rate)", n=n, chains=CHAINS, rng="philox")]
     rows = []
-    configs = [("sequential", CHAINS, None), ("sequential", GPU_CHAINS, None), ("random", GPU_CHAINS, None)]
+    configs = [("sequential", CHAINS, None, None), ("sequential", GPU_CHAINS, None, None),
+               ("random", GPU_CHAINS, None, None)]
     if not quick:
-        configs += [("sequential", GPU_CHAINS, w) for w in (1, 2, 4, 8)]
-    for scan, chains, warps in configs:
-        label = (f"fused kernel {scan} N={n}, {chains} chains"
-                 + ("" if warps is None else f", {warps}/block"))
+        configs += [("sequential", GPU_CHAINS, w, None) for w in (1, 2, 4, 8)]
+        configs += [("sequential", GPU_CHAINS, None, False)]
+    for scan, chains, warps, shared in configs:
+        label = (f"fused kernel {scan} N={n}, {chains} chains" + ("" if warps is None else f", {warps}/block")
+                 + ("" if shared is None else ", fields in global memory"))
         try:
-            rate = updates_per_second(n, scan, backend, budget, chains=chains, rng="philox", warps=warps)
+            rate = updates_per_second(n, scan, backend, budget, chains=chains, rng="philox", warps=warps,
+                                      shared=shared)
         except Exception as exc:  # one failed configuration must not lose the others' rows
             log("sampling", f"{label}: FAILED ({exc})")
             rows.append(row(label, float("nan"), "updates/ns", backend, f"failed: {exc}", n=n,
-                            chains=chains, scan=scan, rng="philox", warps_per_block=warps))
+                            chains=chains, scan=scan, rng="philox", warps_per_block=warps,
+                            shared_fields=shared))
             continue
         per_ns = rate * 1e-9
         log("sampling", f"{label}: {per_ns:.4g} updates/ns")
         rows.append(row(label, per_ns, "updates/ns", backend,
                         f"SK T=1, heat bath, philox; {rate / pcg64_rate:.3g}x the CuPy array path "
                         "(pcg64 sequential, one call per spin)", n=n, chains=chains, scan=scan,
-                        rng="philox", warps_per_block=warps))
+                        rng="philox", warps_per_block=warps, shared_fields=shared))
     return rows
 
 

@@ -127,15 +127,15 @@ def emulator(tmp_path_factory):
     return exe
 
 
-def emulate(exe, folder, sampler, sweeps, warps=1, threshold_dot=None):
+def emulate(exe, folder, sampler, sweeps, warps=1, threshold_dot=None, shared_fields=True):
     """Run ``sweeps`` sweeps of the sampler's chains in the emulated kernel with ``warps`` chains per
-    block, tracking the first passage below ``threshold_dot`` from the current states when given:
-    (spins, fields, flips, passage, stderr)."""
+    block, tracking the first passage below ``threshold_dot`` from the current states when given, the
+    fields in shared (or global) memory: (spins, fields, flips, passage, stderr)."""
     n, b = sampler.n, sampler.chains
     track = threshold_dot is not None
     with open(folder / "in.bin", "wb") as fh:
         np.array([n, b, sweeps, int(sampler.method == "metropolis"), int(sampler.scan == "random"), warps,
-                  int(track)], np.int32).tofile(fh)
+                  int(track), int(shared_fields)], np.int32).tofile(fh)
         np.array([sampler.sweeps_done], np.uint64).tofile(fh)
         np.array(sampler.key, np.uint32).tofile(fh)
         np.array([sampler.T, threshold_dot if track else 0.0], np.float64).tofile(fh)
@@ -155,20 +155,23 @@ def emulate(exe, folder, sampler, sweeps, warps=1, threshold_dot=None):
     return spins, fields, flips, passage, run.stderr
 
 
-@pytest.mark.parametrize("n,method,scan,warps", [(40, "heat-bath", "sequential", 1),
-                                                 (70, "metropolis", "sequential", 2),
-                                                 (100, "heat-bath", "sequential", 3),
-                                                 (45, "heat-bath", "random", 2),
-                                                 (70, "metropolis", "random", 1)])
-def test_kernel_source_matches_array_path(emulator, tmp_path, n, method, scan, warps):
+@pytest.mark.parametrize("n,method,scan,warps,shared", [(40, "heat-bath", "sequential", 1, True),
+                                                        (70, "metropolis", "sequential", 2, True),
+                                                        (100, "heat-bath", "sequential", 3, True),
+                                                        (45, "heat-bath", "random", 2, True),
+                                                        (70, "metropolis", "random", 1, True),
+                                                        (70, "heat-bath", "sequential", 2, False),
+                                                        (45, "metropolis", "random", 3, False)])
+def test_kernel_source_matches_array_path(emulator, tmp_path, n, method, scan, warps, shared):
     """The kernel, run by the emulator, makes the same flips as the NumPy sampler with the same
     Philox numbers: n = 40, 45, 70, 100 cover partial lane groups and the 64-spin blocks of the array
-    path, 2 and 3 chains per block a partial last block (5 chains); the sweep counter starts at 3."""
+    path, 2 and 3 chains per block a partial last block (5 chains), ``shared`` False the fields kept
+    in global memory (the kernel's path for large N); the sweep counter starts at 3."""
     sampler = Sampler(sk(n, seed=1), 0.7, chains=5, seed=4, rng="philox", method=method, scan=scan,
                       backend="numpy")
     sampler.run(3, record=False)
     flips0 = sampler.kernel.flips.copy()
-    spins, fields, flips, passage, _ = emulate(emulator, tmp_path, sampler, 20, warps)
+    spins, fields, flips, passage, _ = emulate(emulator, tmp_path, sampler, 20, warps, shared_fields=shared)
     assert np.all(passage == -1)  # not tracked
     sampler.run(20, record=False)
     assert np.array_equal(spins, sampler.spins)
@@ -177,15 +180,17 @@ def test_kernel_source_matches_array_path(emulator, tmp_path, n, method, scan, w
 
 
 def test_kernel_source_has_no_data_race(tmp_path):
-    """ThreadSanitizer on the emulated kernel (2 chains per block, both scans): no race between the
+    """ThreadSanitizer on the emulated kernel (2 chains per block, both scans, fields in shared and in
+    global memory): no race between the
     lanes' shared-memory accesses. The emulator's shuffles order no memory, as on a GPU, so a missing
     __syncwarp shows here (a kernel with the second one moved out of the update loop is reported)."""
     exe = _build_emulator(tmp_path, ["-O1", "-g", "-fsanitize=thread"])
     if exe is None:
         pytest.skip("no ThreadSanitizer build that runs on this machine")
-    for scan in ("sequential", "random"):
+    for scan, shared in (("sequential", True), ("random", True), ("sequential", False)):
         sampler = Sampler(sk(40, seed=2), 0.7, chains=3, seed=1, rng="philox", scan=scan, backend="numpy")
-        spins, _, _, _, stderr = emulate(exe, tmp_path, sampler, 2, warps=2, threshold_dot=30.0)
+        spins, _, _, _, stderr = emulate(exe, tmp_path, sampler, 2, warps=2, threshold_dot=30.0,
+                                         shared_fields=shared)
         assert "ThreadSanitizer" not in stderr, stderr[:3000]
         sampler.run(2, record=False)
         assert np.array_equal(spins, sampler.spins)
@@ -225,10 +230,12 @@ def test_kernel_source_compiles_with_nvcc(tmp_path):
 @pytest.mark.gpu
 @pytest.mark.parametrize("n,method,scan", [(40, "heat-bath", "sequential"), (100, "metropolis", "sequential"),
                                            (300, "heat-bath", "sequential"), (70, "heat-bath", "random")])
-def test_fused_kernel_matches_numpy(n, method, scan):
+@pytest.mark.parametrize("shared", [True, False])
+def test_fused_kernel_matches_numpy(n, method, scan, shared):
     opts = dict(chains=37, seed=4, rng="philox", method=method, scan=scan)
     gpu = Sampler(sk(n, seed=1), 0.7, backend="cupy", **opts)
-    assert gpu.fused
+    assert gpu.fused and gpu.kernel.shared_fields
+    gpu.kernel.shared_fields = shared
     cpu = Sampler(sk(n, seed=1), 0.7, backend="numpy", **opts)
     for s in (gpu, cpu):
         s.run(3, record=False).run(90, record=False)  # crosses the field refresh at 64

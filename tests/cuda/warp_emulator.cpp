@@ -6,7 +6,7 @@
 // memory accesses shows a data race under ThreadSanitizer (build with -fsanitize=thread).
 //
 // Usage: warp_emulator IN OUT, where IN holds (little-endian) int32 n, chains, sweeps, metropolis,
-// random_scan, warps_per_block, track; uint64 first_sweep; uint32 key0, key1; float64 T,
+// random_scan, warps_per_block, track, shared_fields; uint64 first_sweep; uint32 key0, key1; float64 T,
 // threshold_dot; int64 first_update; then float64 spins (chains, n), fields (chains, n), J (n, n),
 // int64 flips (chains), float64 start (chains, n) and int64 passage (chains); OUT receives spins,
 // fields, flips and passage.
@@ -74,19 +74,19 @@ int main(int argc, char** argv)
     if (argc != 3) return 2;
     FILE* in = fopen(argv[1], "rb");
     if (!in) return 2;
-    int head[7];
+    int head[8];
     unsigned long long first_sweep;
     unsigned int key[2];
     double T, threshold_dot;
     long long first_update;
-    read(in, head, 7);
+    read(in, head, 8);
     read(in, &first_sweep, 1);
     read(in, key, 2);
     read(in, &T, 1);
     read(in, &threshold_dot, 1);
     read(in, &first_update, 1);
     const int n = head[0], chains = head[1], sweeps = head[2], metropolis = head[3];
-    const int random_scan = head[4], warps = head[5], track = head[6];
+    const int random_scan = head[4], warps = head[5], track = head[6], shared_fields = head[7];
     if (warps < 1 || warps > MAX_WARPS || (size_t)n * 10 * warps > sizeof(shared)) {
         fprintf(stderr, "unsupported size\n");
         return 2;
@@ -113,7 +113,8 @@ int main(int argc, char** argv)
             lanes.emplace_back([&, t] {
                 threadIdx.x = t;
                 pairwise_sweeps(spins.data(), fields.data(), J.data(), flips.data(), n, chains,
-                                sweeps, first_sweep, key[0], key[1], T, metropolis, random_scan, track,
+                                sweeps, first_sweep, key[0], key[1], T, metropolis, random_scan,
+                                shared_fields, track,
                                 start.data(), threshold_dot, passage.data(), first_update);
             });
         for (auto& t : lanes) t.join();

@@ -5,7 +5,8 @@
 // (up to the last-bit rounding of the field sums and of log / log1p).
 //
 // Per chain (one warp; lane l owns the sites j = l, l + 32, ...), kept in shared memory for all
-// `sweeps` sweeps of one launch: the local fields H_j = h_j + sum_l J_jl s_l (double) and the spins.
+// `sweeps` sweeps of one launch: the spins and the local fields H_j = h_j + sum_l J_jl s_l (double;
+// with shared_fields = 0 the fields stay in global memory instead, for N too large for shared memory).
 // Update t of a sweep visits site k = t (sequential scan) or k = (x2 N) >> 32 (random scan, x2 the third
 // Philox word of the update): every lane reads s_k and H_k and takes the same decision, flip iff
 // dE = 2 s_k H_k < r (r: the threshold of the update's uniform u, heat bath T log((1 - u) / u),
@@ -56,13 +57,13 @@ __device__ __forceinline__ double update_numbers(int t, int chain, unsigned long
 
 // spins, fields: (chains, n) row-major, updated in place; J: (n, n); flips: (chains,) accepted flips,
 // incremented; start: (chains, n) and passage: (chains,), read only when track = 1. Dynamic shared
-// memory: warps_per_block * n * (8 + 1 + track) bytes.
+// memory: warps_per_block * n * (8 shared_fields + 1 + track) bytes.
 extern "C" __global__ void pairwise_sweeps(double* __restrict__ spins, double* __restrict__ fields,
                                            const double* __restrict__ J, long long* __restrict__ flips,
                                            int n, int chains, int sweeps,
                                            unsigned long long first_sweep, unsigned int key0,
                                            unsigned int key1, double T, int metropolis,
-                                           int random_scan, int track,
+                                           int random_scan, int shared_fields, int track,
                                            const double* __restrict__ start, double threshold_dot,
                                            long long* __restrict__ passage, long long first_update)
 {
@@ -73,13 +74,14 @@ extern "C" __global__ void pairwise_sweeps(double* __restrict__ spins, double* _
     const int chain = blockIdx.x * warps + warp;
     if (chain >= chains) return;  // the whole warp: no block-wide barrier follows
 
-    double* H = shared + (size_t)warp * n;
-    signed char* S = (signed char*)(shared + (size_t)warps * n) + (size_t)warp * n;
-    signed char* S0 = (signed char*)(shared + (size_t)warps * n) + (size_t)(warps + warp) * n;
     double* chain_spins = spins + (size_t)chain * n;
     double* chain_fields = fields + (size_t)chain * n;
+    double* H = shared_fields ? shared + (size_t)warp * n : chain_fields;
+    signed char* bytes = (signed char*)(shared + (shared_fields ? (size_t)warps * n : 0));
+    signed char* S = bytes + (size_t)warp * n;
+    signed char* S0 = bytes + (size_t)(warps + warp) * n;
     for (int j = lane; j < n; j += 32) {
-        H[j] = chain_fields[j];
+        if (shared_fields) H[j] = chain_fields[j];
         S[j] = chain_spins[j] > 0.0 ? 1 : -1;
         if (track) S0[j] = start[(size_t)chain * n + j] > 0.0 ? 1 : -1;
     }
@@ -128,7 +130,7 @@ extern "C" __global__ void pairwise_sweeps(double* __restrict__ spins, double* _
     }
 
     for (int j = lane; j < n; j += 32) {
-        chain_fields[j] = H[j];
+        if (shared_fields) chain_fields[j] = H[j];
         chain_spins[j] = (double)S[j];
     }
     if (lane == 0) {

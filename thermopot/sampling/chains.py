@@ -8,7 +8,7 @@ Random numbers, two generators (``rng=``):
   for a random scan, N x B sites, on the host; they are moved to the backend.
 - ``"philox"`` (the default on CuPy): the counter-based Philox4x32-10 of :mod:`.philox`, the number
   of update t of chain b in sweep w computed directly from (t, b, w) and the seed, on the device.
-  On CuPy a pairwise model (N <= 5461) then runs many sweeps per launch of one fused CUDA kernel
+  On CuPy a pairwise model (N <= 24576) then runs many sweeps per launch of one fused CUDA kernel
   (:mod:`.fused`), which draws the same numbers itself.
 
 Either way the chains are the same on NumPy and CuPy for the same seed and generator, up to the

@@ -26,13 +26,13 @@ from .kernels import PairwiseKernel
 WARPS_PER_BLOCK = 2
 #: shared memory a block may use without opting in to more (bytes)
 SHARED_LIMIT = 48 * 1024
-#: shared memory per chain and spin: a float64 field and an int8 spin (bytes), and an int8 start spin
-#: while a first passage is tracked
-BYTES_PER_SPIN = 9
-#: the largest N the fused kernel takes (one chain's fields and spins fit the shared memory)
-MAX_FUSED_SPINS = SHARED_LIMIT // BYTES_PER_SPIN
-#: the largest N for which it also tracks a first passage
-MAX_TRACKED_SPINS = SHARED_LIMIT // (BYTES_PER_SPIN + 1)
+#: shared memory per chain and spin (bytes): an int8 spin, an int8 start spin while a first passage is
+#: tracked, and a float64 field unless the fields stay in global memory
+FIELD_BYTES, SPIN_BYTES = 8, 1
+#: the largest N whose fields (with spins and start spins) fit the shared memory of one chain
+MAX_SHARED_FIELD_SPINS = SHARED_LIMIT // (FIELD_BYTES + 2 * SPIN_BYTES)
+#: the largest N the fused kernel takes (fields in global memory; spins and start spins shared)
+MAX_FUSED_SPINS = SHARED_LIMIT // (2 * SPIN_BYTES)
 
 
 def kernel_source() -> str:
@@ -45,11 +45,14 @@ class FusedPairwiseKernel(PairwiseKernel):
     launch, with the Philox numbers of sweeps first_sweep, first_sweep + 1, ..."""
 
     def __init__(self, model: PairwiseModel, s: Any, xp: ModuleType, *, T: float, method: str,
-                 scan: str, key: tuple[int, int], warps_per_block: int = WARPS_PER_BLOCK):
+                 scan: str, key: tuple[int, int], warps_per_block: int = WARPS_PER_BLOCK,
+                 shared_fields: bool | None = None):
         super().__init__(model, s, xp)
         self.function = cuda_kernel(kernel_source(), "pairwise_sweeps")
         self.T, self.metropolis, self.key = float(T), int(method == "metropolis"), key
         self.random_scan = int(scan == "random")
+        #: keep the fields in shared memory (default: when they fit, N <= MAX_SHARED_FIELD_SPINS)
+        self.shared_fields = self.n <= MAX_SHARED_FIELD_SPINS if shared_fields is None else bool(shared_fields)
         self.set_warps_per_block(warps_per_block)
         self.passage: Any = None  # (B,) int64 while a first passage is tracked (see track_passage)
         self._start, self._threshold_dot, self._origin = None, 0.0, 0
@@ -63,8 +66,6 @@ class FusedPairwiseKernel(PairwiseKernel):
         """From now on, record in ``passage`` (B,) int64 (entries < 0: not yet) the number of updates
         since sweep ``origin_sweep`` after which sum_j s_j start_j first drops below
         ``threshold_dot`` (see the kernel source); :meth:`stop_tracking` ends it."""
-        if self.n > MAX_TRACKED_SPINS:
-            raise BackendError(f"the fused kernel tracks first passages for N <= {MAX_TRACKED_SPINS}")
         self._start, self._threshold_dot, self._origin = start, float(threshold_dot), int(origin_sweep)
         self.passage = passage
 
@@ -82,11 +83,13 @@ class FusedPairwiseKernel(PairwiseKernel):
             if not a.flags.c_contiguous or str(a.dtype) != dtype:
                 raise BackendError(f"the fused kernel needs C-contiguous {dtype} {name}, got {a.dtype} "
                                    f"with strides {a.strides}")
-        chains, per_warp = int(s.shape[0]), self.n * (BYTES_PER_SPIN + track)
+        chains = int(s.shape[0])
+        per_warp = self.n * (FIELD_BYTES * self.shared_fields + SPIN_BYTES * (1 + track))
         warps = max(1, min(self.warps, SHARED_LIMIT // per_warp))
         args = (s, self.fields, self.J, self.flips, np.int32(self.n), np.int32(chains),
                 np.int32(sweeps), np.uint64(first_sweep), np.uint32(self.key[0]),
                 np.uint32(self.key[1]), np.float64(self.T), np.int32(self.metropolis),
-                np.int32(self.random_scan), np.int32(track), start, np.float64(self._threshold_dot),
+                np.int32(self.random_scan), np.int32(self.shared_fields), np.int32(track), start,
+                np.float64(self._threshold_dot),
                 passage, np.int64((first_sweep - self._origin) * self.n))
         self.function((-(-chains // warps),), (32 * warps,), args, shared_mem=warps * per_warp)

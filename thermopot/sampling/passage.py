@@ -31,7 +31,6 @@ from ..models import Model
 from ..checks import check_count
 from ..progress import Progress
 from .chains import Sampler
-from .fused import MAX_TRACKED_SPINS
 
 #: sweeps per launch of the fused kernel between two checks of the first-passage times
 FUSED_PASSAGE_SWEEPS = 64
@@ -137,7 +136,7 @@ def first_passage(model: Model | str, T: float, initial: Any, *, threshold: floa
 
     t0 = time.perf_counter()
     bar = Progress(progress, -(-budget // n), unit="sweep", desc=f"first passage N={n}")
-    if threshold is not None and sampler.fused and n <= MAX_TRACKED_SPINS:
+    if threshold is not None and sampler.fused:
         passage = xp.astype(xp.where(hit0, 0, -1), xp.int64)
         sampler.kernel.track_passage(s0, threshold * n, passage, sampler.sweeps_done)
         while sweep * n < budget and not bool(xp.all(passage >= 0)):
