@@ -1,4 +1,5 @@
-"""Input checks shared by every layer: temperatures and .npz files, with messages that name the problem."""
+"""Input checks shared by every layer: temperatures, counts, seeds and .npz files, with messages that name
+the problem."""
 
 from __future__ import annotations
 
@@ -12,20 +13,42 @@ import numpy as np
 from .errors import ThermopotError
 
 
-def check_positive(value: Any, name: str) -> float:
-    """``value`` as a finite float > 0, refusing anything else with a message naming ``name``."""
+def _number(value: Any, name: str) -> float:
     try:
-        v = float(value)
+        return float(value)
     except (TypeError, ValueError):
         raise ThermopotError(f"{name} must be a number, got {value!r}") from None
+
+
+def check_positive(value: Any, name: str) -> float:
+    """``value`` as a finite float > 0, refusing anything else with a message naming ``name``."""
+    v = _number(value, name)
     if not math.isfinite(v) or v <= 0:
         raise ThermopotError(f"{name} must be finite and > 0, got {value!r}")
     return v
 
 
+def check_nonnegative(value: Any, name: str) -> float:
+    """``value`` as a finite float >= 0 (a standard deviation, a penalty), else a ThermopotError naming ``name``."""
+    v = _number(value, name)
+    if not math.isfinite(v) or v < 0:
+        raise ThermopotError(f"{name} must be finite and >= 0, got {value!r}")
+    return v
+
+
+#: the smallest temperature accepted: below it beta^k (k <= 4, the TAP expansions and the heat capacity)
+#: leaves the float64 range and results turn into inf or NaN
+MIN_TEMPERATURE = 1e-60
+
+
 def check_temperature(T: Any) -> float:
-    """T as a float, refusing T <= 0, NaN and infinity with a clear message."""
-    return check_positive(T, "temperature T")
+    """T as a float, refusing T <= 0, NaN, infinity and T < MIN_TEMPERATURE with a clear message."""
+    value = check_positive(T, "temperature T")
+    if value < MIN_TEMPERATURE:
+        raise ThermopotError(f"temperature T = {value!r} is below the smallest supported T = {MIN_TEMPERATURE:g} "
+                             "(powers of beta = 1/T overflow float64); the zero-temperature limit is the "
+                             "landscape of local minima")
+    return value
 
 
 def check_count(value: Any, name: str, minimum: int = 1) -> int:
@@ -33,6 +56,13 @@ def check_count(value: Any, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ThermopotError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_seed(value: Any, name: str = "seed") -> int | None:
+    """A random seed: None or an integer >= 0 (what numpy.random.default_rng accepts), else a ThermopotError."""
+    if value is None:
+        return None
+    return check_count(value, name, minimum=0)
 
 
 def check_choice(value: str, name: str, choices: tuple[str, ...]) -> str:
@@ -48,8 +78,17 @@ def read_npz(path: str | os.PathLike, what: str, error: type[ThermopotError]) ->
     path = os.fspath(path)
     if not os.path.exists(path):
         raise error(f"{what} file {path!r} does not exist")
+    if os.path.isdir(path):
+        raise error(f"{what} file {path!r} is a directory, not a .npz file")
+    if not zipfile.is_zipfile(path):
+        raise error(f"{what} file {path!r} is not a readable .npz file: it is not a zip archive of arrays "
+                    "(the format numpy.savez writes)")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            return {k: archive[k] for k in archive.files}
+            arrays = {k: archive[k] for k in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise error(f"{what} file {path!r} is not a readable .npz file ({exc})") from None
+        raise error(f"{what} file {path!r} is not a readable .npz file ({' '.join(str(exc).split())})") from None
+    broken = sorted(k for k, v in arrays.items() if not isinstance(v, np.ndarray))
+    if broken:
+        raise error(f"{what} file {path!r} is corrupt: its entries {broken} are not NumPy arrays")
+    return arrays

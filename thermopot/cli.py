@@ -6,7 +6,7 @@ the readable text printed otherwise, and the exit code. Progress bars go to stde
 ThermopotError, an unreadable file, a bad option) becomes one line ``thermopot: error: ...`` on stderr
 and exit code 2, never a traceback. Adding a subcommand::
 
-    @command("name", "one-line help", MODEL, TEMPERATURE, JSON, arg("--starts", type=int, default=8))
+    @command("name", "one-line help", MODEL, TEMPERATURE, JSON, arg("--starts", type=positive_int, default=8))
     def _name(args) -> Output:
         result = ...
         return Output(result.to_dict(), "readable summary")
@@ -69,15 +69,24 @@ JSON = arg("--json", action="store_true", help="print one JSON object on stdout 
 QUICK = arg("--quick", action="store_true", help="small sizes only (about a minute)")
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: an integer >= 1."""
+def _int_at_least(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1 (counts: chains, sweeps, starts, tile sizes)."""
+    return _int_at_least(text, 1)
+
+
+def nonnegative_int(text: str) -> int:
+    """An argparse type: an integer >= 0 (seeds, burn-in sweeps, rows shown)."""
+    return _int_at_least(text, 0)
 
 
 def _signs(state: Sequence[int]) -> str:
@@ -110,7 +119,7 @@ def _enumerate(args: argparse.Namespace) -> Output:
 
 @command("landscape", "zero-temperature minima (single-flip stable states), basins, per-basin F",
          MODEL, OPTIONAL_TEMPERATURE, BACKEND, JSON,
-         arg("--limit", type=int, default=20, metavar="K", help="rows shown in the text output"))
+         arg("--limit", type=nonnegative_int, default=20, metavar="K", help="rows shown in the text output"))
 def _landscape(args: argparse.Namespace) -> Output:
     from .landscape import local_minima  # noqa: PLC0415
     from .models import resolve_model  # noqa: PLC0415
@@ -122,7 +131,7 @@ def _landscape(args: argparse.Namespace) -> Output:
         headers += ["F_a", "mean m_a"]
     stable = sorted(data["minima"] + data["plateaus"], key=lambda r: r["row"])
     rows = []
-    for row in stable[:max(args.limit, 0)]:
+    for row in stable[:args.limit]:
         cells = [str(row["row"]), _signs(row["state"]), f"{row['energy']:.8g}", str(row["basin_size"]),
                  "yes" if bool(land.strict[row["row"]]) else "no"]
         if args.T is not None:
@@ -141,11 +150,11 @@ def _landscape(args: argparse.Namespace) -> Output:
          arg("--chains", type=positive_int, default=64, metavar="C", help="independent chains"),
          arg("--sweeps", type=positive_int, default=1000, metavar="W",
              help="recorded sweeps per chain (N single-spin updates each; at least 2)"),
-         arg("--burn-in", dest="burn_in", type=int, default=None, metavar="W0",
+         arg("--burn-in", dest="burn_in", type=nonnegative_int, default=None, metavar="W0",
              help="unrecorded sweeps first (default W/10)"),
          arg("--method", choices=("heat-bath", "metropolis"), default="heat-bath"),
          arg("--scan", choices=("sequential", "random"), default="sequential"),
-         arg("--seed", type=int, default=0, help="random seed (same seed, same numbers)"),
+         arg("--seed", type=nonnegative_int, default=0, help="random seed (same seed, same numbers)"),
          arg("--rng", choices=("pcg64", "philox"), default=None,
              help="random numbers: host PCG64 or counter-based Philox (default: philox on a GPU, where "
                   "it runs the sweeps of a pairwise model in one fused kernel; pcg64 on the CPU)"),
@@ -181,8 +190,8 @@ def _fit(args: argparse.Namespace) -> Output:
          arg("--method", choices=("nmf", "tap2", "tap3", "tap4"), default="tap2",
              help="naive mean field or TAP (Plefka) of order 2, 3, 4 (default tap2)"),
          arg("--starts", type=positive_int, default=256, metavar="K", help="random starts (default 256)"),
-         arg("--seed", type=int, default=None, metavar="S", help="seed of the starts"),
-         arg("--limit", type=int, default=20, metavar="K", help="rows shown in the text output"),
+         arg("--seed", type=nonnegative_int, default=None, metavar="S", help="seed of the starts"),
+         arg("--limit", type=nonnegative_int, default=20, metavar="K", help="rows shown in the text output"),
          BACKEND, JSON)
 def _minima(args: argparse.Namespace) -> Output:
     from .models import resolve_model  # noqa: PLC0415
@@ -192,7 +201,7 @@ def _minima(args: argparse.Namespace) -> Output:
     data = res.to_dict()
     rows = [(str(a), f"{row['free_energy']:.8g}", f"{np.mean(row['m']):+.4f}", f"{np.mean(np.abs(row['m'])):.4f}",
              f"{row['hessian_min_eig']:.3g}", "yes" if row["plefka_valid"] else "NO", f"{row['basin_fraction']:.3f}")
-            for a, row in enumerate(data["minima"][:max(args.limit, 0)])]
+            for a, row in enumerate(data["minima"][:args.limit])]
     text = [f"{res.count} minima and {res.saddles} other stationary points of {args.method} at T = {args.T:g} "
             f"from {res.starts} starts ({res.message}) in {res.seconds:.3g} s",
             text_table(("#", "free energy", "mean m", "mean |m|", "min eig", "Plefka", "fraction"), rows)]
@@ -205,7 +214,7 @@ def _minima(args: argparse.Namespace) -> Output:
          QUICK, arg("--out", default="validation-report", metavar="DIR",
                     help="report folder (default: ./validation-report)"),
          arg("--only", default=None, metavar="NAMES", help="comma-separated validation modules"),
-         arg("--seed", type=int, default=0, help="seed of the random models"), JSON)
+         arg("--seed", type=nonnegative_int, default=0, help="seed of the random models"), JSON)
 def _validate(args: argparse.Namespace) -> Output:
     from .validation import run_validations  # noqa: PLC0415
 
@@ -221,7 +230,7 @@ def _validate(args: argparse.Namespace) -> Output:
 @command("entropic", "entropic forces in SGD: charge identities, gradient balance, symmetries (the entropic "
          "validation)", QUICK,
          arg("--out", default="entropic-report", metavar="DIR", help="report folder (default: ./entropic-report)"),
-         arg("--seed", type=int, default=0, help="seed of the runs"), JSON)
+         arg("--seed", type=nonnegative_int, default=0, help="seed of the runs"), JSON)
 def _entropic(args: argparse.Namespace) -> Output:
     from .entropic.cli import entropic_command  # noqa: PLC0415
 
@@ -235,7 +244,7 @@ def _entropic(args: argparse.Namespace) -> Output:
          arg("--full", action="store_true", help="the full sizes (more starts, chains and samples; many minutes)"),
          arg("--dataset", default="digits", metavar="NAME",
              help="digits (N = 16), clusters (N = 12), or a .npz data set (default: digits)"),
-         arg("--seed", type=int, default=0, help="seed of every random start and chain"), BACKEND, JSON)
+         arg("--seed", type=nonnegative_int, default=0, help="seed of every random start and chain"), BACKEND, JSON)
 def _knowledge(args: argparse.Namespace) -> Output:
     from .knowledge.cli import knowledge_command  # noqa: PLC0415
 

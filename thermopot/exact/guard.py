@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from ..backend import backend_name, free_memory_bytes, get_namespace, resolve_block_size
+from ..checks import check_positive
 from ..errors import SizeError
 from ..states import MAX_SPINS
 
@@ -56,7 +57,10 @@ def check_size(n: int, backend: Any = None, *, per_state_bytes: float = 0.0, max
         raise SizeError(f"{what} of N={n} spins is impossible: state indices need N <= {MAX_SPINS}")
     memory, seconds = estimate(n, xp, per_state_bytes, block_size)
     if max_seconds is None:
-        max_seconds = float(os.environ.get("THERMOPOT_MAX_SECONDS", DEFAULT_MAX_SECONDS))
+        max_seconds = check_positive(os.environ.get("THERMOPOT_MAX_SECONDS", DEFAULT_MAX_SECONDS),
+                                     "the time limit THERMOPOT_MAX_SECONDS")
+    else:
+        max_seconds = check_positive(max_seconds, "max_seconds")
     free = free_memory_bytes(xp)
     name = backend_name(xp)
     needs = (f"{what} of N={n} spins (2^{n} = {2.0**n:.3g} states) needs about {_human_bytes(memory)} "

@@ -7,7 +7,7 @@ import argparse
 
 import numpy as np
 
-from ..models import save_model
+from ..models.io import model_path, save_model
 from .data import load_dataset
 from .fit import fit
 
@@ -19,10 +19,11 @@ def fit_command(args: argparse.Namespace) -> tuple[dict, str]:
     """Fit the data file ``args.data`` by ``args.method``; save to ``args.out`` when given.
     Returns the JSON object (design.md fields h, J, method, log_likelihood, seconds, and diagnostics)
     and a readable summary."""
+    out = getattr(args, "out", None)
+    out = model_path(out) if out else None  # refuse an unwritable --out before the fit
     data = load_dataset(args.data, binary01=getattr(args, "binary01", False))
     options = {k: getattr(args, k) for k in OPTIONS if getattr(args, k, None) is not None}
     result = fit(data, args.method, **options)
-    out = getattr(args, "out", None)
     if out:
         save_model(out, result.model)
     info = result.to_dict()

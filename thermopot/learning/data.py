@@ -91,15 +91,18 @@ def _check_weights(weights: Any, m: int) -> np.ndarray:
     if weights is None:
         return np.ones(m)
     try:
-        w = np.array(to_numpy(weights), dtype=np.float64)
+        raw = np.asarray(to_numpy(weights))
+        w = None if np.iscomplexobj(raw) else np.array(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise DataError(f"weights must be an array of real numbers ({exc})") from None
+    if w is None:
+        raise DataError(f"weights must be real numbers, got dtype {raw.dtype}")
     if w.shape != (m,):
         raise DataError(f"weights must have shape ({m},), one per sample, got {w.shape}")
     if not np.isfinite(w).all():
         raise DataError(f"weights contain NaN or infinite values (first at row {int(np.argmin(np.isfinite(w)))})")
     if (w < 0).any():
-        raise DataError(f"weights must be >= 0, got {w.min()!r} at row {int(np.argmin(w))}")
+        raise DataError(f"weights must be >= 0, got {float(w.min())!r} at row {int(np.argmin(w))}")
     if not w.sum() > 0:
         raise DataError("the weights sum to zero: there is no data to learn from")
     return w
@@ -119,6 +122,8 @@ def _to_spins(samples: Any, binary01: bool) -> np.ndarray:
         raise DataError(f"the data set is empty (shape {x.shape}): need at least one sample of at least one spin")
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise DataError(f"samples must be numbers, got dtype {x.dtype}")
+    if np.iscomplexobj(x):
+        raise DataError(f"samples must be real numbers, got complex dtype {x.dtype}")
     values = np.unique(x)
     if binary01:
         if not np.isin(values, (0, 1)).all():

@@ -13,9 +13,12 @@ from ..errors import ModelError
 def real_array(x: Any, name: str, ndim: int) -> np.ndarray:
     """``x`` as a finite float64 NumPy array with ``ndim`` dimensions, or a ModelError saying why not."""
     try:
-        arr = np.array(to_numpy(x), dtype=np.float64)
+        raw = np.asarray(to_numpy(x))
+        arr = None if np.iscomplexobj(raw) else np.array(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ModelError(f"{name} must be an array of real numbers ({exc})") from None
+    if arr is None:
+        raise ModelError(f"{name} must be real, got complex values (dtype {raw.dtype})")
     if arr.ndim != ndim:
         raise ModelError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
     bad = ~np.isfinite(arr)
@@ -27,8 +30,10 @@ def real_array(x: Any, name: str, ndim: int) -> np.ndarray:
 
 def spin_count(n: int, limit: int | None = None) -> int:
     """``n`` checked as a number of spins (at most ``limit`` when given)."""
-    if n < 1 or (limit is not None and n > limit):
-        raise ModelError(f"a model needs between 1 and {limit or 'any number of'} spins, got {n}")
+    if n < 1:
+        raise ModelError(f"a model needs at least 1 spin, got N = {n}")
+    if limit is not None and n > limit:
+        raise ModelError(f"a model stored as 64-bit spin-subset masks takes at most {limit} spins, got N = {n}")
     return n
 
 

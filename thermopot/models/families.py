@@ -3,16 +3,29 @@ random multi-spin models. Every generator is reproducible from its ``seed``."""
 
 from __future__ import annotations
 
+from itertools import combinations
+from math import comb
+
 import numpy as np
 
+from ..checks import check_nonnegative, check_seed
 from ..errors import ModelError
+from ..states import MAX_SPINS
 from ._checks import real_array, spin_count
 from .multispin import MultiSpinModel
 from .pairwise import PairwiseModel
 
+#: most candidate subsets random_multispin lists before drawing its terms
+MAX_POOL = 1_000_000
+
 
 def _fields(n: int, h: float) -> np.ndarray:
     return np.full(n, float(h))
+
+
+def _rng(seed: int | None) -> np.random.Generator:
+    """The generator of a model family: ``seed`` must be None or an integer >= 0."""
+    return np.random.default_rng(check_seed(seed))
 
 
 def _symmetric_gaussian(rng: np.random.Generator, n: int, std: float) -> np.ndarray:
@@ -23,7 +36,7 @@ def _symmetric_gaussian(rng: np.random.Generator, n: int, std: float) -> np.ndar
 def sk(n: int, seed: int | None = None, j: float = 1.0, h: float = 0.0) -> PairwiseModel:
     """Sherrington-Kirkpatrick: J_kl ~ N(0, j^2 / N) i.i.d. for k < l, uniform field h."""
     n = spin_count(int(n))
-    J = _symmetric_gaussian(np.random.default_rng(seed), n, j / np.sqrt(n))
+    J = _symmetric_gaussian(_rng(seed), n, j / np.sqrt(n))
     return PairwiseModel(_fields(n, h), J, {"family": "sk", "seed": seed, "j": j, "h": h})
 
 
@@ -39,7 +52,7 @@ def random_patterns(n: int, p: int, seed: int | None = None) -> np.ndarray:
     """p independent uniform +-1 patterns of N spins, shape (p, N), int8."""
     if int(p) < 1:
         raise ModelError(f"need at least one pattern, got p = {p}")
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     return rng.choice(np.array([-1, 1], dtype=np.int8), size=(int(p), spin_count(int(n))))
 
 
@@ -70,8 +83,9 @@ def random_pairwise(n: int, seed: int | None = None, h_std: float = 0.5,
                     j_std: float | None = None) -> PairwiseModel:
     """Gaussian fields h_k ~ N(0, h_std^2) and couplings J_kl ~ N(0, j_std^2) (default 1/sqrt(N))."""
     n = spin_count(int(n))
-    rng = np.random.default_rng(seed)
-    j_std = 1.0 / np.sqrt(n) if j_std is None else float(j_std)
+    rng = _rng(seed)
+    h_std = check_nonnegative(h_std, "h_std")
+    j_std = 1.0 / np.sqrt(n) if j_std is None else check_nonnegative(j_std, "j_std")
     h = rng.normal(0.0, h_std, size=n)
     return PairwiseModel(h, _symmetric_gaussian(rng, n, j_std),
                          {"family": "random", "seed": seed, "h_std": h_std, "j_std": j_std})
@@ -81,12 +95,15 @@ def random_multispin(n: int, order: int = 3, terms: int | None = None, seed: int
                      scale: float = 0.5) -> MultiSpinModel:
     """Random Walsh couplings N(0, scale^2) on ``terms`` distinct random subsets of 1..order spins
     (default: every subset of up to ``order`` spins when there are at most 200, else 200)."""
-    from itertools import combinations
-
-    n = spin_count(int(n))
+    n = spin_count(int(n), MAX_SPINS)
     if not 1 <= int(order) <= n:
         raise ModelError(f"order must be in 1..{n}, got {order}")
-    rng = np.random.default_rng(seed)
+    scale = check_nonnegative(scale, "scale")
+    size = sum(comb(n, k) for k in range(1, int(order) + 1))
+    if size > MAX_POOL:
+        raise ModelError(f"n={n}, order={order} has {size:.3g} candidate subsets, more than the "
+                         f"{MAX_POOL:.0e} this generator draws from; lower n or order")
+    rng = _rng(seed)
     pool = [c for k in range(1, int(order) + 1) for c in combinations(range(n), k)]
     count = min(len(pool), 200) if terms is None else int(terms)
     if not 1 <= count <= len(pool):
@@ -123,6 +140,8 @@ def from_spec(spec: str) -> PairwiseModel | MultiSpinModel:
         key = key.strip()
         if not eq or key not in types:
             raise ModelError(f"bad parameter {item!r} in {spec!r}; {name} takes {', '.join(types)}")
+        if key in params:
+            raise ModelError(f"parameter {key} is given twice in {spec!r}")
         try:
             params[key] = types[key](value)
         except ValueError:

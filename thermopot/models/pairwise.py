@@ -31,10 +31,12 @@ class PairwiseModel:
         asym = np.abs(J - J.T).max() if n > 1 else 0.0
         if asym > 1e-12 * max(1.0, np.abs(J).max()):
             k, l = np.unravel_index(np.argmax(np.abs(J - J.T)), J.shape)
-            raise ModelError(f"J must be symmetric: J[{k},{l}] = {J[k, l]!r} but J[{l},{k}] = {J[l, k]!r}")
+            raise ModelError(f"J must be symmetric: J[{k},{l}] = {float(J[k, l])!r} but "
+                             f"J[{l},{k}] = {float(J[l, k])!r}")
         if np.any(np.diag(J) != 0):
             k = int(np.flatnonzero(np.diag(J))[0])
-            raise ModelError(f"J must have a zero diagonal (s_k^2 = 1 makes it a constant): J[{k},{k}] = {J[k, k]!r}")
+            raise ModelError(f"J must have a zero diagonal (s_k^2 = 1 makes it a constant): "
+                             f"J[{k},{k}] = {float(J[k, k])!r}")
         self.h = h
         self.J = 0.5 * (J + J.T)
         self.n = n
