@@ -4,11 +4,12 @@ forms and exact linear solves, reproducibility, checkpoint/resume, bad input."""
 
 import argparse
 import math
+import warnings
 
 import numpy as np
 import pytest
 
-from thermopot.errors import ThermopotError
+from thermopot.errors import SizeError, ThermopotError
 from thermopot.exact import thermodynamics
 from thermopot.models import MultiSpinModel, random_multispin, random_pairwise
 from thermopot.report import to_json
@@ -237,6 +238,21 @@ def test_sample_command_fields():
     for key in ("magnetization", "magnetization_stderr", "energy", "energy_stderr", "tau_int", "seconds"):
         assert key in data
     assert len(data["magnetization"]) == 8 and "energy U" in text
+
+
+def test_memory_check_refuses_with_the_amount():
+    with pytest.raises(SizeError, match=r"10000000000 chains of N = 6 spins need about [0-9.]+ [TP]iB"):
+        Sampler(random_pairwise(6, seed=0), 1.0, chains=10**10)
+    with pytest.raises(SizeError, match=r"recording 1000000000 sweeps"):
+        sample(random_pairwise(6, seed=0), 1.0, chains=1000, sweeps=10**9)
+
+
+def test_short_run_error_bars_without_warnings():
+    """A series too short for an autocorrelation time gets a NaN or finite error bar, never a warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = sample(random_pairwise(2, seed=1), 1.0, chains=1, sweeps=10, seed=1, correlations=True)
+    assert np.isnan(res.energy_stderr) or res.energy_stderr >= 0
 
 
 @pytest.mark.parametrize("call,match", [

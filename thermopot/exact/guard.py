@@ -23,7 +23,8 @@ DEFAULT_MAX_SECONDS = 3600.0
 TILE_ARRAYS = 6
 
 
-def _human_bytes(b: float) -> str:
+def human_bytes(b: float) -> str:
+    """A byte count in B, KiB, MiB, ... with three significant digits."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if b < 1024 or unit == "PiB":
             return f"{b:.3g} {unit}"
@@ -63,11 +64,11 @@ def check_size(n: int, backend: Any = None, *, per_state_bytes: float = 0.0, max
         max_seconds = check_positive(max_seconds, "max_seconds")
     free = free_memory_bytes(xp)
     name = backend_name(xp)
-    needs = (f"{what} of N={n} spins (2^{n} = {2.0**n:.3g} states) needs about {_human_bytes(memory)} "
+    needs = (f"{what} of N={n} spins (2^{n} = {2.0**n:.3g} states) needs about {human_bytes(memory)} "
              f"of memory and about {_human_seconds(seconds)} on {name} "
              f"(at ~{THROUGHPUT[name]:.2g} states/s)")
     if memory > 0.8 * free:
-        raise SizeError(f"{needs}, but only {_human_bytes(free)} is free")
+        raise SizeError(f"{needs}, but only {human_bytes(free)} is free")
     if seconds > max_seconds:
         raise SizeError(f"{needs}, more than the limit of {_human_seconds(max_seconds)} "
                         "(raise it with max_seconds= or THERMOPOT_MAX_SECONDS)")

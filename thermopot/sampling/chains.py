@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, backend_name, get_namespace, synchronize, to_numpy
-from ..errors import ModelError, ThermopotError
+from ..backend import asarray, backend_name, free_memory_bytes, get_namespace, synchronize, to_numpy
+from ..errors import ModelError, SizeError, ThermopotError
+from ..exact.guard import human_bytes
 from ..progress import Progress
 from ..checks import check_choice, check_count, check_temperature
 from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
@@ -44,6 +45,21 @@ DEFAULT_CHAINS = 64
 CHECKPOINT_VERSION = 1
 #: random number generators (see the module docstring)
 GENERATORS = ("pcg64", "philox")
+#: float64 arrays of B x N a sampler holds at once (spins, fields, a sweep's numbers and thresholds,
+#: their temporaries, the per-site batch means), for the memory check
+STATE_ARRAYS = 12
+
+
+def check_memory(chains: int, n: int, xp: Any, recorded_sweeps: int = 0) -> None:
+    """Refuse (SizeError, with the amount) a sampler whose B x N arrays and ``recorded_sweeps`` x B
+    energy and magnetisation series would not fit the backend's free memory."""
+    need = 8.0 * chains * (STATE_ARRAYS * n + 2 * recorded_sweeps)
+    free = free_memory_bytes(xp)
+    if need > free:
+        raise SizeError(f"{chains} chains of N = {n} spins" + (f" recording {recorded_sweeps} sweeps"
+                        if recorded_sweeps else "") + f" need about {human_bytes(need)} of memory, "
+                        f"more than the {human_bytes(free)} free on {backend_name(xp)}; use fewer chains "
+                        "(or record every few sweeps)")
 
 
 def _initial_states(initial: Any, n: int, chains: int | None, rng: np.random.Generator) -> np.ndarray:
@@ -92,6 +108,8 @@ class Sampler:
         self.seed = int(np.random.SeedSequence().entropy if seed is None else seed)
         self.rng = np.random.Generator(np.random.PCG64(self.seed))
         self.xp = xp = get_namespace(backend)
+        if initial is None or np.ndim(initial) == 1:
+            check_memory(DEFAULT_CHAINS if chains is None else check_count(chains, "chains"), n, xp)
         on_gpu = backend_name(xp) == "cupy"
         self.generator = check_choice("philox" if rng is None and on_gpu else rng or "pcg64", "rng",
                                       GENERATORS)
@@ -243,6 +261,9 @@ def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps
     stderr (None: for runs that take more than a few seconds)."""
     sweeps = check_count(sweeps, "sweeps", 2)
     burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
+    model = resolve_model(model)
+    check_memory(check_count(chains, "chains"), model.n, get_namespace(backend),
+                 sweeps // check_count(record_every, "record_every"))
     sampler = Sampler(model, T, chains=chains, method=method, scan=scan, seed=seed, initial=initial,
                       record_every=record_every, correlations=correlations, rng=rng, backend=backend)
     return sampler.run(burn_in, record=False, progress=progress).run(sweeps, progress=progress).result()

@@ -67,7 +67,9 @@ def mean_stderr(x: Any, c: float = WINDOW_C) -> tuple[float, float, np.ndarray, 
     x = x[:, None] if x.ndim == 1 else x
     per_chain, pooled = integrated_time(x, c)
     var = float(x.var())
-    stderr = np.sqrt(2.0 * pooled * var / x.size) if var > 0 else 0.0
+    square = 2.0 * pooled * var / x.size
+    # a series too short for tau (negative or NaN estimate) has no error bar: NaN, not a warning
+    stderr = (np.sqrt(square) if square >= 0 else float("nan")) if var > 0 else 0.0
     return float(x.mean()), float(stderr), per_chain, pooled
 
 
