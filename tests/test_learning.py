@@ -15,7 +15,7 @@ from scipy.stats import chi2
 from conftest import brute_force
 from thermopot.errors import SizeError, ThermopotError
 from thermopot.landscape import local_minima
-from thermopot.learning import (ConvergenceWarning, DataError, Dataset, Mixture, as_dataset,
+from thermopot.learning import (BoundaryWarning, ConvergenceWarning, DataError, Dataset, Mixture, as_dataset,
                                 basin_responsibilities, fit, fit_exact, fit_mixture, fit_nmf,
                                 fit_pseudolikelihood, fit_tap, load_dataset, pseudolikelihood_objective,
                                 sample_exact, save_dataset)
@@ -414,3 +414,40 @@ def test_backends_agree(backend, samples):
     for fitter in (fit_exact, fit_pseudolikelihood):
         ref, other = fitter(data).model, fitter(data, backend=backend).model
         assert np.abs(ref.J - other.J).max() < 1e-6 and np.abs(ref.h - other.h).max() < 1e-6
+
+
+# -- data on the boundary of the moment space ------------------------------------------------------
+
+def test_boundary_pairs_match_a_direct_count():
+    rng = np.random.default_rng(4)
+    s = np.where(rng.random((12, 7)) < 0.3, -1, 1)
+    s[:, 6] = 1  # a constant column: refused on its own, not listed
+    w = rng.random(12)
+    w[:3] = 0.0  # rows of zero weight do not count
+    data = Dataset(s, w)
+    live = s[w > 0]
+    varying = [k for k in range(7) if len(set(live[:, k])) == 2]
+    expected = [(k, l) for k in varying for l in varying
+                if k < l and len({(a, b) for a, b in zip(live[:, k], live[:, l])}) < 4]
+    assert expected and [tuple(p) for p in data.boundary_pairs()] == expected
+
+
+@pytest.mark.parametrize("method", ["exact", "pseudo"])
+def test_infinite_couplings_are_reported(method):
+    """A copied column puts the ML coupling at infinity: the fit says so (message, warning, count),
+    the fitted coupling grows as the tolerance shrinks, and l2 > 0 gives a finite one."""
+    rng = np.random.default_rng(0)
+    s = np.where(rng.random((400, 5)) < 0.5, -1, 1)
+    s[:, 4] = -s[:, 1]
+    couplings = []
+    for tol in (1e-3, 1e-7):
+        with pytest.warns(BoundaryWarning, match="spins 1 and 4"):
+            res = fit(s, method, tol=tol)
+        assert res.boundary_pairs == 1 and "infinite" in res.message
+        assert res.to_dict()["boundary_pairs"] == 1
+        couplings.append(-res.model.J[1, 4])
+    assert couplings[1] > couplings[0] + 1.0  # no finite maximum: tighter tolerance, larger coupling
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = fit(s, method, l2=0.01)
+    assert res.boundary_pairs == 0 and res.converged and abs(res.model.J[1, 4]) < 10

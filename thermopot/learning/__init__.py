@@ -13,9 +13,9 @@ from .fit import METHODS, fit
 from .meanfield import fit_nmf, fit_tap
 from .mixture import Mixture, MixtureFit, basin_responsibilities, fit_mixture
 from .pseudo import fit_pseudolikelihood, pseudolikelihood_objective
-from .result import ConvergenceWarning, FitResult
+from .result import BoundaryWarning, ConvergenceWarning, FitResult
 
 __all__ = ["Dataset", "DataError", "as_dataset", "load_dataset", "save_dataset", "fit", "METHODS",
            "fit_exact", "fit_pseudolikelihood", "pseudolikelihood_objective", "fit_nmf", "fit_tap",
-           "FitResult", "ConvergenceWarning", "sample_exact", "boltzmann_log_weights", "Mixture",
+           "FitResult", "ConvergenceWarning", "BoundaryWarning", "sample_exact", "boltzmann_log_weights", "Mixture",
            "MixtureFit", "fit_mixture", "basin_responsibilities"]

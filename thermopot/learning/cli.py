@@ -39,6 +39,8 @@ def fit_command(args: argparse.Namespace) -> tuple[dict, str]:
              f"fields h: mean {result.model.h.mean():+.4g}, max |h| {np.abs(result.model.h).max():.4g}",
              f"couplings J: rms {np.sqrt(np.mean(J**2)) if J.size else 0.0:.4g}, "
              f"max |J| {np.abs(J).max() if J.size else 0.0:.4g}"]
+    if result.boundary_pairs:
+        lines.append(f"WARNING: {result.message}")
     if out:
         lines.append(f"model written to {out}")
     return info, "\n".join(lines)

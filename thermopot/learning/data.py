@@ -66,6 +66,21 @@ class Dataset:
         s = self.samples[self.weights > 0]
         return np.flatnonzero((s == s[:1]).all(axis=0))
 
+    def boundary_pairs(self) -> np.ndarray:
+        """Pairs (k, l), k < l, of non-constant columns whose rows of positive weight never show one of
+        the four joint values (s_k, s_l) in {+-1}^2, shape (P, 2): the data moments then lie on the
+        boundary of the pairwise model's moment space and the maximum-likelihood coupling J_kl is
+        infinite. Counts from the indicator a = (s > 0): n11 = a^T a, n10 = n1 - n11, ..."""
+        a = (self.samples[self.weights > 0] > 0).astype(np.float64)
+        n11 = a.T @ a
+        n1 = np.diag(n11)
+        n10, n01 = n1[:, None] - n11, n1[None, :] - n11
+        n00 = a.shape[0] - n1[:, None] - n1[None, :] + n11
+        empty = (np.minimum(np.minimum(n11, n10), np.minimum(n01, n00)) == 0) & np.triu(np.ones_like(n11, bool), 1)
+        const = self.constant_columns()
+        empty[const, :] = empty[:, const] = False
+        return np.argwhere(empty)
+
     def unique(self) -> "Dataset":
         """Duplicate rows merged (weights summed), zero-weight rows dropped; rows in sorted order."""
         keep = self.weights > 0

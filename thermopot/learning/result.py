@@ -28,10 +28,16 @@ from .data import Dataset
 
 #: longest enumeration spent on the optional diagnostics (log-likelihood, moment errors), seconds
 DIAGNOSTIC_SECONDS = 30.0
+#: the methods that maximise a likelihood (infinite couplings where the data sit on the boundary)
+LIKELIHOOD_METHODS = ("exact", "pseudo")
 
 
 class ConvergenceWarning(RuntimeWarning):
     """A fit stopped before its convergence criterion was met (the result says so too)."""
+
+
+class BoundaryWarning(RuntimeWarning):
+    """The data put some maximum-likelihood couplings at infinity (the result says so too)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,10 @@ class FitResult:
 
     ``magnetization_error`` and ``correlation_error`` are max_k |<s_k>_model - m_k| and
     max_{k<l} |<s_k s_l>_model - C_kl| against the (regularised) data moments, exact by enumeration
-    (None when N is too large). ``objective`` is the value the method minimised.
+    (None when N is too large). ``objective`` is the value the method minimised. ``boundary_pairs``
+    counts the pairs of columns whose maximum-likelihood coupling is infinite (an unregularised
+    likelihood fit with a joint value the data never show, :meth:`Dataset.boundary_pairs`): their
+    fitted couplings are finite only because the fit stopped, and grow as ``tol`` shrinks.
     """
 
     model: PairwiseModel
@@ -54,6 +63,7 @@ class FitResult:
     objective: float | None = None
     message: str = ""
     options: dict = field(default_factory=dict)
+    boundary_pairs: int = 0
 
     def to_dict(self) -> dict:
         """JSON-ready fields (design.md, `thermopot fit`: h, J, method, log_likelihood, seconds, ...)."""
@@ -62,7 +72,7 @@ class FitResult:
                 "magnetization_error": self.magnetization_error,
                 "correlation_error": self.correlation_error, "iterations": self.iterations,
                 "converged": self.converged, "objective": self.objective, "message": self.message,
-                "options": dict(self.options)}
+                "options": dict(self.options), "boundary_pairs": self.boundary_pairs}
 
 
 def pack(h: np.ndarray, J: np.ndarray) -> np.ndarray:
@@ -138,10 +148,22 @@ def finish(model: PairwiseModel, method: str, data: Dataset, *, start: float, it
     if not converged:
         warnings.warn(f"{method} fit did not converge after {iterations} iterations: {message}",
                       ConvergenceWarning, stacklevel=3)
+    options = dict(options or {})
+    boundary = np.zeros((0, 2), dtype=int)
+    if method in LIKELIHOOD_METHODS and not options.get("l2") and not options.get("pseudocount"):
+        boundary = data.boundary_pairs()
+    if len(boundary):
+        k, l = (int(v) for v in boundary[0])
+        note = (f"{len(boundary)} pair(s) of columns never show one of their four joint values (first: "
+                f"spins {k} and {l}): their maximum-likelihood couplings are infinite and the fitted "
+                "ones grow as tol shrinks; regularise with l2 > 0" + (" or pseudocount > 0" if method
+                                                                       == "exact" else ""))
+        message = f"{message}; {note}" if message else note
+        warnings.warn(f"{method} fit: {note}", BoundaryWarning, stacklevel=3)
     return FitResult(model=model, method=method, log_likelihood=ll, magnetization_error=mag_err,
                      correlation_error=corr_err, iterations=int(iterations), converged=bool(converged),
                      seconds=time.perf_counter() - start, objective=objective, message=message,
-                     options=dict(options or {}))
+                     options=options, boundary_pairs=len(boundary))
 
 
 def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, tol: float,
