@@ -451,3 +451,15 @@ def test_infinite_couplings_are_reported(method):
         warnings.simplefilter("error")
         res = fit(s, method, l2=0.01)
     assert res.boundary_pairs == 0 and res.converged and abs(res.model.J[1, 4]) < 10
+
+
+def test_mixture_reports_the_boundary_once():
+    rng = np.random.default_rng(2)
+    s = np.where(rng.random((300, 5)) < 0.5, -1, 1)
+    s[:, 3] = s[:, 0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = fit_mixture(s, 2, method="pseudo", seed=0, max_iter=5)
+    boundary = [w for w in caught if issubclass(w.category, BoundaryWarning)]
+    assert len(boundary) == 1 and "spins 0 and 3" in str(boundary[0].message)
+    assert res.boundary_pairs == 1 and res.to_dict()["boundary_pairs"] == 1

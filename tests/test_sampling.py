@@ -247,6 +247,13 @@ def test_memory_check_refuses_with_the_amount():
         sample(random_pairwise(6, seed=0), 1.0, chains=1000, sweeps=10**9)
 
 
+def test_error_bar_of_a_series_too_short_for_tau_is_nan():
+    from thermopot.sampling.statistics import mean_stderr
+    assert np.isnan(mean_stderr(np.array([1.0, 2.0, 3.0, 4.0]))[1])  # tau estimate 0: no error bar
+    x = np.random.default_rng(0).normal(size=(2000, 8))  # white noise: stderr 1 / sqrt(16000)
+    assert abs(mean_stderr(x)[1] * np.sqrt(16000) - 1) < 0.1
+
+
 def test_short_run_error_bars_without_warnings():
     """A series too short for an autocorrelation time gets a NaN or finite error bar, never a warning."""
     with warnings.catch_warnings():

@@ -127,10 +127,12 @@ def emulator(tmp_path_factory):
     return exe
 
 
-def emulate(exe, folder, sampler, sweeps, warps=1, threshold_dot=None, shared_fields=True):
+def emulate(exe, folder, sampler, sweeps, warps=1, threshold_dot=None, shared_fields=True, start=None,
+            passage=None, first_update=0):
     """Run ``sweeps`` sweeps of the sampler's chains in the emulated kernel with ``warps`` chains per
-    block, tracking the first passage below ``threshold_dot`` from the current states when given, the
-    fields in shared (or global) memory: (spins, fields, flips, passage, stderr)."""
+    block, tracking the first passage below ``threshold_dot`` from ``start`` (default: the current
+    states; ``passage`` the times so far, ``first_update`` the updates done since the start) when
+    given, the fields in shared (or global) memory: (spins, fields, flips, passage, stderr)."""
     n, b = sampler.n, sampler.chains
     track = threshold_dot is not None
     with open(folder / "in.bin", "wb") as fh:
@@ -139,12 +141,12 @@ def emulate(exe, folder, sampler, sweeps, warps=1, threshold_dot=None, shared_fi
         np.array([sampler.sweeps_done], np.uint64).tofile(fh)
         np.array(sampler.key, np.uint32).tofile(fh)
         np.array([sampler.T, threshold_dot if track else 0.0], np.float64).tofile(fh)
-        np.array([0], np.int64).tofile(fh)
+        np.array([first_update], np.int64).tofile(fh)
         for a in (sampler.s, sampler.kernel.fields, sampler.kernel.J):
             np.ascontiguousarray(a, dtype=np.float64).tofile(fh)
         np.zeros(b, np.int64).tofile(fh)
-        np.ascontiguousarray(sampler.s, dtype=np.float64).tofile(fh)
-        np.full(b, -1, np.int64).tofile(fh)
+        np.ascontiguousarray(sampler.s if start is None else start, dtype=np.float64).tofile(fh)
+        np.asarray(np.full(b, -1) if passage is None else passage, np.int64).tofile(fh)
     run = subprocess.run([str(exe), str(folder / "in.bin"), str(folder / "out.bin")], capture_output=True,
                          text=True)
     assert run.returncode == 0, run.stderr
@@ -208,7 +210,20 @@ def test_kernel_first_passage_matches_array_path(emulator, tmp_path, scan, thres
     sampler = Sampler(model, 0.9, chains=chains, seed=3, scan=scan, rng="philox", initial=start,
                       backend="numpy")
     _, _, _, passage, _ = emulate(emulator, tmp_path, sampler, budget // n, threshold_dot=threshold * n)
-    assert np.array_equal(np.where(passage < 0, budget, passage), np.where(ref.censored, budget, ref.times))
+    expected = np.where(ref.censored, budget, ref.times)
+    assert np.array_equal(np.where(passage < 0, budget, passage), expected)
+    # the same in two launches (the second continues the clock and keeps the times already found),
+    # the fields in global memory
+    splits = [w for w in range(1, budget // n) if 0 < (expected <= w * n).sum() < chains]
+    start, half = sampler.s.copy(), (splits or [1])[0]  # a split with chains on both sides if any
+    spins, fields, _, first, _ = emulate(emulator, tmp_path, sampler, half, threshold_dot=threshold * n,
+                                         shared_fields=False)
+    assert (first >= 0).sum() == (expected <= half * n).sum()
+    sampler.s, sampler.kernel.fields, sampler.sweeps_done = spins.copy(), fields.copy(), half
+    _, _, _, second, _ = emulate(emulator, tmp_path, sampler, budget // n - half, threshold_dot=threshold * n,
+                                 shared_fields=False, start=start, passage=first, first_update=half * n)
+    assert np.array_equal(second[first >= 0], first[first >= 0])
+    assert np.array_equal(np.where(second < 0, budget, second), expected)
 
 
 def test_kernel_source_compiles_with_nvcc(tmp_path):

@@ -13,23 +13,25 @@ from typing import Any
 PROGRESS_AFTER_SECONDS = 3.0
 
 
-def progress_bar(progress: bool | None, total: int, *, unit: str, desc: str,
-                 iterable: Iterable | None = None, estimate_seconds: float | None = None,
+def shows_progress(progress: bool | None, estimate_seconds: float) -> bool:
+    """Whether a job estimated to take ``estimate_seconds`` shows its bar under ``progress``."""
+    return bool(progress) or (progress is None and estimate_seconds >= PROGRESS_AFTER_SECONDS)
+
+
+def progress_bar(total: int, *, unit: str, desc: str, iterable: Iterable | None = None,
                  initial: int = 0) -> Any:
-    """A tqdm bar (over ``iterable`` when given) on stderr that draws nothing when ``progress`` is
-    False, or when it is None and ``estimate_seconds`` is below PROGRESS_AFTER_SECONDS."""
+    """A tqdm bar on stderr (over ``iterable`` when given), removed when closed."""
     from tqdm import tqdm  # noqa: PLC0415 (imported on first use)
 
-    quiet = progress is False or (progress is None and estimate_seconds is not None
-                                  and estimate_seconds < PROGRESS_AFTER_SECONDS)
     return tqdm(iterable, total=total, unit=unit, desc=desc, file=sys.stderr, leave=False,
-                dynamic_ncols=True, disable=quiet, initial=initial)
+                dynamic_ncols=True, initial=initial)
 
 
 class Progress:
     """Counts the steps of a loop and opens a :func:`progress_bar` at once (progress True), once the
     loop has run PROGRESS_AFTER_SECONDS (None), or never (False). Costs about a microsecond until the
-    bar opens, so short runs called many times pay nothing."""
+    bar opens, so short runs called many times pay nothing. A context manager: the bar is removed on
+    leaving, an exception included."""
 
     def __init__(self, progress: bool | None, total: int, *, unit: str, desc: str):
         self.progress, self.total, self.unit, self.desc = progress, total, unit, desc
@@ -37,8 +39,14 @@ class Progress:
         if progress:
             self._open()
 
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _open(self) -> None:
-        self.bar = progress_bar(True, self.total, unit=self.unit, desc=self.desc, initial=self.done)
+        self.bar = progress_bar(self.total, unit=self.unit, desc=self.desc, initial=self.done)
 
     def update(self, steps: int = 1) -> None:
         """Record ``steps`` more steps done."""

@@ -17,7 +17,7 @@ from ..checks import check_temperature
 from ..backend import (backend_name, blas_threads, get_namespace, resolve_block_size, synchronize, to_float,
                        to_numpy)
 from ..models import Model, resolve_model
-from ..progress import progress_bar
+from ..progress import progress_bar, shows_progress
 from .accumulate import TileStats, stream_stats
 from .guard import check_size
 from .tiles import HalfSplitEnergy
@@ -67,9 +67,9 @@ def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: 
     _, seconds = check_size(model.n, xp, block_size=block, max_seconds=max_seconds)
     split = HalfSplitEnergy(model, xp)
     ta, tb = split.tile_shape(block)
-    def wrap(tiles: Any) -> Any:  # a bar when asked, or when the job is estimated to be long
-        return progress_bar(progress, 2**model.n // (ta * tb), unit="tile", desc=f"enumerate N={model.n}",
-                            iterable=tiles, estimate_seconds=seconds)
+    tiles = 2**model.n // (ta * tb)  # a bar when asked, or when the job is estimated to be long
+    wrap = ((lambda it: progress_bar(tiles, unit="tile", desc=f"enumerate N={model.n}", iterable=it))
+            if shows_progress(progress, seconds) else None)
 
     with blas_threads(1 if model.n <= SINGLE_THREAD_MAX_N else None, xp):
         stats = stream_stats(split, 1.0 / T, block, moments=moments, observables=observables, progress=wrap)

@@ -70,7 +70,9 @@ class Dataset:
         """Pairs (k, l), k < l, of non-constant columns whose rows of positive weight never show one of
         the four joint values (s_k, s_l) in {+-1}^2, shape (P, 2): the data moments then lie on the
         boundary of the pairwise model's moment space and the maximum-likelihood coupling J_kl is
-        infinite. Counts from the indicator a = (s > 0): n11 = a^T a, n10 = n1 - n11, ..."""
+        infinite. A sufficient sign of an infinite estimate, not a complete one: the moments can also
+        sit on faces that involve three or more spins. Counts from the indicator a = (s > 0):
+        n11 = a^T a, n10 = n1 - n11, ..."""
         a = (self.samples[self.weights > 0] > 0).astype(np.float64)
         n11 = a.T @ a
         n1 = np.diag(n11)

@@ -37,7 +37,7 @@ from ..states import spins_to_index
 from .data import Dataset, as_dataset
 from .exact_sampling import sample_exact
 from .fit import METHODS
-from .result import ConvergenceWarning
+from .result import BoundaryWarning, ConvergenceWarning, boundary_note
 
 #: share of the initial responsibility spread evenly over all components (basin initialisation)
 INIT_SMOOTHING = 0.1
@@ -126,7 +126,9 @@ class Mixture:
 class MixtureFit:
     """An EM fit: the mixture, the mean log-likelihood after every iteration, and how it ended
     (``unconverged_steps``: component M-steps that stopped short of their tolerance; EM stays valid as a
-    generalised EM since each M-step still improves on its warm start)."""
+    generalised EM since each M-step still improves on its warm start; ``boundary_pairs``: pairs of
+    columns the data never show in one of their joint values, whose component couplings diverge
+    without l2, see :meth:`Dataset.boundary_pairs`)."""
 
     mixture: Mixture
     log_likelihood: float
@@ -137,13 +139,14 @@ class MixtureFit:
     init: str
     seconds: float
     unconverged_steps: int = 0
+    boundary_pairs: int = 0
 
     def to_dict(self) -> dict:
         """JSON-ready fields."""
         return {**self.mixture.to_dict(), "log_likelihood": self.log_likelihood,
                 "history": self.history.tolist(), "iterations": self.iterations, "converged": self.converged,
                 "method": self.method, "init": self.init, "seconds": self.seconds,
-                "unconverged_steps": self.unconverged_steps}
+                "unconverged_steps": self.unconverged_steps, "boundary_pairs": self.boundary_pairs}
 
 
 def basin_responsibilities(model: PairwiseModel, data: Dataset, k: int | None = None,
@@ -228,8 +231,9 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
             if models[c] is not None and comp_w[:, c].sum() <= 1e-12 * data.total_weight:
                 continue  # an emptied component keeps its model (its weight is ~0)
             try:
-                with warnings.catch_warnings():
+                with warnings.catch_warnings():  # counted here, and the boundary said once below
                     warnings.simplefilter("ignore", ConvergenceWarning)
+                    warnings.simplefilter("ignore", BoundaryWarning)
                     step = fit_k(data.with_weights(comp_w[:, c]), l2=l2, init=models[c], backend=backend)
                 models[c], unconverged = step.model, unconverged + (not step.converged)
             except ThermopotError as exc:
@@ -242,10 +246,14 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
         if len(history) > 1 and history[-1] - history[-2] < tol:
             converged = True
             break
+    boundary = data.boundary_pairs() if l2 == 0 else np.zeros((0, 2), dtype=int)
+    if len(boundary):
+        warnings.warn(f"mixture fit: {boundary_note(boundary, 'l2 > 0')}", BoundaryWarning, stacklevel=2)
     if not converged:
         warnings.warn(f"EM did not converge in {max_iter} iterations (last change "
                       f"{history[-1] - history[-2] if len(history) > 1 else float('nan'):.3g})",
                       ConvergenceWarning, stacklevel=2)
     return MixtureFit(mixture=mixture, log_likelihood=history[-1], history=np.array(history),
                       iterations=len(history), converged=converged, method=method, init=init_name,
+                      boundary_pairs=len(boundary),
                       seconds=time.perf_counter() - start, unconverged_steps=unconverged)

@@ -49,7 +49,9 @@ class FitResult:
     (None when N is too large). ``objective`` is the value the method minimised. ``boundary_pairs``
     counts the pairs of columns whose maximum-likelihood coupling is infinite (an unregularised
     likelihood fit with a joint value the data never show, :meth:`Dataset.boundary_pairs`): their
-    fitted couplings are finite only because the fit stopped, and grow as ``tol`` shrinks.
+    fitted couplings are finite only because the fit stopped, and grow as ``tol`` shrinks. Zero is
+    not a guarantee: data can sit on other faces of the moment space (e.g. three spins never all
+    equal) with no pair missing a joint value.
     """
 
     model: PairwiseModel
@@ -135,6 +137,14 @@ def exact_thermo(model: PairwiseModel, backend: Any, max_seconds: float | None =
     return thermodynamics(model, 1.0, backend=backend, progress=False)
 
 
+def boundary_note(pairs: np.ndarray, remedy: str) -> str:
+    """The message for data with :meth:`Dataset.boundary_pairs` ``pairs`` (non-empty)."""
+    k, l = (int(v) for v in pairs[0])
+    return (f"{len(pairs)} pair(s) of columns never show one of their four joint values (first: spins "
+            f"{k} and {l}): their maximum-likelihood couplings are infinite and the fitted ones grow as "
+            f"tol shrinks; regularise with {remedy}")
+
+
 def finish(model: PairwiseModel, method: str, data: Dataset, *, start: float, iterations: int,
            converged: bool, objective: float | None = None, message: str = "", options: dict | None = None,
            pseudocount: float = 0.0, backend: Any = None, thermo: Thermo | None = None) -> FitResult:
@@ -153,11 +163,7 @@ def finish(model: PairwiseModel, method: str, data: Dataset, *, start: float, it
     if method in LIKELIHOOD_METHODS and not options.get("l2") and not options.get("pseudocount"):
         boundary = data.boundary_pairs()
     if len(boundary):
-        k, l = (int(v) for v in boundary[0])
-        note = (f"{len(boundary)} pair(s) of columns never show one of their four joint values (first: "
-                f"spins {k} and {l}): their maximum-likelihood couplings are infinite and the fitted "
-                "ones grow as tol shrinks; regularise with l2 > 0" + (" or pseudocount > 0" if method
-                                                                       == "exact" else ""))
+        note = boundary_note(boundary, "l2 > 0" + (" or pseudocount > 0" if method == "exact" else ""))
         message = f"{message}; {note}" if message else note
         warnings.warn(f"{method} fit: {note}", BoundaryWarning, stacklevel=3)
     return FitResult(model=model, method=method, log_likelihood=ll, magnetization_error=mag_err,

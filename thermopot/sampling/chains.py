@@ -37,6 +37,7 @@ from .fused import MAX_FUSED_SPINS, FusedPairwiseKernel
 from .kernels import METHODS, SCANS, Hook, flip_thresholds, make_kernel
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
 from .philox import philox_key, sweep_numbers
+from .statistics import BatchMeans
 
 #: recompute the kernel bookkeeping from the spins every this many sweeps (bounds rounding drift)
 REFRESH_SWEEPS = 64
@@ -45,15 +46,16 @@ DEFAULT_CHAINS = 64
 CHECKPOINT_VERSION = 1
 #: random number generators (see the module docstring)
 GENERATORS = ("pcg64", "philox")
-#: float64 arrays of B x N a sampler holds at once (spins, fields, a sweep's numbers and thresholds,
-#: their temporaries, the per-site batch means), for the memory check
-STATE_ARRAYS = 12
+#: float64 arrays of B x N a sampler holds at once besides the per-site batch means (spins, fields,
+#: a sweep's numbers, thresholds and sites, their temporaries), for the memory check
+STATE_ARRAYS = 8
 
 
 def check_memory(chains: int, n: int, xp: Any, recorded_sweeps: int = 0) -> None:
-    """Refuse (SizeError, with the amount) a sampler whose B x N arrays and ``recorded_sweeps`` x B
-    energy and magnetisation series would not fit the backend's free memory."""
-    need = 8.0 * chains * (STATE_ARRAYS * n + 2 * recorded_sweeps)
+    """Refuse (SizeError, with the amount) a sampler whose B x N arrays (state, sweep numbers, the
+    per-site batch means of :class:`.statistics.BatchMeans`), the couplings (N x N) and
+    ``recorded_sweeps`` x B energy and magnetisation series would not fit the backend's free memory."""
+    need = 8.0 * (chains * ((STATE_ARRAYS + BatchMeans.arrays_held()) * n + 2 * recorded_sweeps) + n * n)
     free = free_memory_bytes(xp)
     if need > free:
         raise SizeError(f"{chains} chains of N = {n} spins" + (f" recording {recorded_sweeps} sweeps"
@@ -161,24 +163,23 @@ class Sampler:
         sweeps = check_count(sweeps, "sweeps", 0)
         t0 = time.perf_counter()
         done = 0
-        bar = Progress(progress, sweeps, unit="sweep", desc=f"sampling N={self.n}")
-        while done < sweeps:
-            chunk = self._chunk(sweeps - done, record, hook)
-            if self.fused and hook is None:
-                self.kernel.advance(self.s, chunk, self.sweeps_done)
-            else:
-                r, sites = self._draw()
-                self.kernel.sweep(self.s, r, sites, hook)
-            done += chunk
-            self.sweeps_done += chunk
-            if self.sweeps_done % REFRESH_SWEEPS == 0:
-                self.kernel.refresh(self.s)
-            if record:
-                self.recorded_sweeps += chunk
-                if self.recorded_sweeps % self.record_every == 0:
-                    self.measurements.record(self.s, self.kernel.energy(self.s))
-            bar.update(chunk)
-        bar.close()
+        with Progress(progress, sweeps, unit="sweep", desc=f"sampling N={self.n}") as bar:
+            while done < sweeps:
+                chunk = self._chunk(sweeps - done, record, hook)
+                if self.fused and hook is None:
+                    self.kernel.advance(self.s, chunk, self.sweeps_done)
+                else:
+                    r, sites = self._draw()
+                    self.kernel.sweep(self.s, r, sites, hook)
+                done += chunk
+                self.sweeps_done += chunk
+                if self.sweeps_done % REFRESH_SWEEPS == 0:
+                    self.kernel.refresh(self.s)
+                if record:
+                    self.recorded_sweeps += chunk
+                    if self.recorded_sweeps % self.record_every == 0:
+                        self.measurements.record(self.s, self.kernel.energy(self.s))
+                bar.update(chunk)
         synchronize(self.xp)
         self.seconds += time.perf_counter() - t0
         return self

@@ -85,6 +85,11 @@ class FusedPairwiseKernel(PairwiseKernel):
                                    f"with strides {a.strides}")
         chains = int(s.shape[0])
         per_warp = self.n * (FIELD_BYTES * self.shared_fields + SPIN_BYTES * (1 + track))
+        if per_warp > SHARED_LIMIT:
+            raise BackendError(f"one chain of N = {self.n} spins needs {per_warp} bytes of shared memory, "
+                               f"more than the {SHARED_LIMIT} a block has"
+                               + (" (keep its fields in global memory: shared_fields = False)"
+                                  if self.shared_fields else ""))
         warps = max(1, min(self.warps, SHARED_LIMIT // per_warp))
         args = (s, self.fields, self.J, self.flips, np.int32(self.n), np.int32(chains),
                 np.int32(sweeps), np.uint64(first_sweep), np.uint32(self.key[0]),

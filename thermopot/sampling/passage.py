@@ -135,23 +135,22 @@ def first_passage(model: Model | str, T: float, initial: Any, *, threshold: floa
         done = done | cond
 
     t0 = time.perf_counter()
-    bar = Progress(progress, -(-budget // n), unit="sweep", desc=f"first passage N={n}")
-    if threshold is not None and sampler.fused:
-        passage = xp.astype(xp.where(hit0, 0, -1), xp.int64)
-        sampler.kernel.track_passage(s0, threshold * n, passage, sampler.sweeps_done)
-        while sweep * n < budget and not bool(xp.all(passage >= 0)):
-            chunk = min(FUSED_PASSAGE_SWEEPS, -(-(budget - sweep * n) // n))
-            sampler.run(chunk, record=False, progress=False)
-            sweep += chunk
-            bar.update(chunk)
-        sampler.kernel.stop_tracking()
-        times = xp.where(passage >= 0, passage, budget + 1)
-    else:
-        while sweep * n < budget and not bool(xp.all(done)):
-            sampler.run(1, record=False, hook=hook, progress=False)
-            sweep += 1
-            bar.update(1)
-    bar.close()
+    with Progress(progress, -(-budget // n), unit="sweep", desc=f"first passage N={n}") as bar:
+        if threshold is not None and sampler.fused:
+            passage = xp.astype(xp.where(hit0, 0, -1), xp.int64)
+            sampler.kernel.track_passage(s0, threshold * n, passage, sampler.sweeps_done)
+            while sweep * n < budget and not bool(xp.all(passage >= 0)):
+                chunk = min(FUSED_PASSAGE_SWEEPS, -(-(budget - sweep * n) // n))
+                sampler.run(chunk, record=False, progress=False)
+                sweep += chunk
+                bar.update(chunk)
+            sampler.kernel.stop_tracking()
+            times = xp.where(passage >= 0, passage, budget + 1)
+        else:
+            while sweep * n < budget and not bool(xp.all(done)):
+                sampler.run(1, record=False, hook=hook, progress=False)
+                sweep += 1
+                bar.update(1)
     times = to_numpy(times).astype(np.int64)
     censored = times > budget
     return FirstPassage(times=np.where(censored, budget, times), censored=censored, max_updates=budget,

@@ -68,9 +68,13 @@ def mean_stderr(x: Any, c: float = WINDOW_C) -> tuple[float, float, np.ndarray, 
     per_chain, pooled = integrated_time(x, c)
     var = float(x.var())
     square = 2.0 * pooled * var / x.size
-    # a series too short for tau (negative or NaN estimate) has no error bar: NaN, not a warning
-    stderr = (np.sqrt(square) if square >= 0 else float("nan")) if var > 0 else 0.0
+    # a series too short for tau (an estimate <= 0 or NaN) has no error bar: NaN, not a warning or 0
+    stderr = (np.sqrt(square) if square > 0 else float("nan")) if var > 0 else 0.0
     return float(x.mean()), float(stderr), per_chain, pooled
+
+
+#: batches a BatchMeans keeps before merging neighbours (it holds up to twice as many)
+MAX_BATCHES = 32
 
 
 class BatchMeans:
@@ -82,7 +86,12 @@ class BatchMeans:
     complete batches only.
     """
 
-    def __init__(self, shape: tuple[int, ...], xp: ModuleType, max_batches: int = 32):
+    @staticmethod
+    def arrays_held(max_batches: int = MAX_BATCHES) -> int:
+        """Arrays of ``shape`` one accumulator holds: current, total, total_sq and 2 max_batches batches."""
+        return 3 + 2 * max_batches
+
+    def __init__(self, shape: tuple[int, ...], xp: ModuleType, max_batches: int = MAX_BATCHES):
         self.xp = xp
         self.shape = tuple(shape)
         self.max_batches = int(max_batches)
