@@ -140,3 +140,19 @@ def test_comparison_refuses_a_landscape_at_another_temperature():
 
     with pytest.raises(ThermopotError, match="T ="):
         compare_with_exact(curie_weiss(8), 0.5, "nmf", landscape=local_minima(curie_weiss(8), T=1.0))
+
+
+def test_hessian_chunks_give_the_same_minima(monkeypatch):
+    """Newton and the classification run in chunks of hessian_rows points (bounded memory): a block
+    of 3 points gives the minima and free energies of one batch (up to the rounding of the batched
+    products, and up to the global flip s -> -s of this h = 0 model, whose representative may change)."""
+    import thermopot.solvers.newton as newton_module
+
+    whole = find_minima(sk(12, seed=3), 0.4, "nmf", starts=40, seed=2, backend="numpy")
+    monkeypatch.setattr(newton_module, "default_block_size", lambda xp: 3 * 12 * 12)
+    assert newton_module.hessian_rows(12, None) == 3
+    chunked = find_minima(sk(12, seed=3), 0.4, "nmf", starts=40, seed=2, backend="numpy")
+    assert whole.count == chunked.count >= 2 and len(whole.m) == len(chunked.m)
+    np.testing.assert_allclose(chunked.free_energy, whole.free_energy, rtol=0, atol=1e-12)
+    same = np.minimum(np.abs(chunked.m - whole.m).max(axis=1), np.abs(chunked.m + whole.m).max(axis=1))
+    assert same.max() < 1e-9

@@ -25,7 +25,7 @@ from ..errors import ThermopotError
 from ..checks import check_temperature
 from ..models import Model, PairwiseModel, resolve_model
 from .dedup import flip_partners, unique_points
-from .newton import NewtonState, free_energy_of_x, newton_batch, relax_batch, scaled_hessian
+from .newton import NewtonState, free_energy_of_x, hessian_rows, newton_batch, relax_batch, scaled_hessian
 from .objective import free_energy_interaction, method_order, plefka_valid
 
 KINDS = ("minimum", "saddle", "degenerate")
@@ -122,8 +122,10 @@ def initial_points(n: int, starts: int, seed: Any, init: Any, xp: Any) -> Any:
 
 
 def classify(R: Any, x: Any, T: float, degenerate_tol: float, xp: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(smallest eigenvalue of K, kind index into KINDS) for rows of x."""
-    lam = to_numpy(xp.linalg.eigvalsh(scaled_hessian(R, x, T, xp))[:, 0])
+    """(smallest eigenvalue of K, kind index into KINDS) for rows of x (in chunks of hessian_rows)."""
+    rows = hessian_rows(x.shape[1], xp)
+    lam = np.concatenate([to_numpy(xp.linalg.eigvalsh(scaled_hessian(R, x[i:i + rows], T, xp))[:, 0])
+                          for i in range(0, x.shape[0], rows)] or [np.zeros(0)])
     kind = np.where(lam > degenerate_tol * T, 0, np.where(lam < -degenerate_tol * T, 1, 2))
     return lam, kind
 

@@ -16,8 +16,10 @@ starts leave the active set.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
+
+from ..backend import default_block_size
 
 #: |x| is kept below this so that m = tanh(x) stays strictly inside (-1, 1) in float64
 X_MAX = 18.0
@@ -55,6 +57,12 @@ def scaled_hessian(R: Interaction, x: Any, T: float, xp: Any) -> Any:
     sq = xp.sqrt(1.0 - m * m)
     n = x.shape[-1]
     return T * xp.eye(n)[None, :, :] + sq[:, :, None] * R.hessian(m) * sq[:, None, :]
+
+
+def hessian_rows(n: int, xp: Any) -> int:
+    """Points per batch of N x N Hessians (and their eigen-decompositions): the backend's block of
+    elements (see backend.default_block_size), so memory stays bounded whatever the number of points."""
+    return max(1, default_block_size(xp) // (n * n))
 
 
 def relax_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-6,
@@ -100,10 +108,17 @@ def newton_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-
                  max_iter: int = 200, max_step: float = 36.0, floor: float = 1e-8) -> NewtonState:
     """Run the saddle-free Newton iteration from every row of x0 until the residual is below ``tol``
     AND the Newton step moves m by less than ``step_tol`` (near a degenerate, e.g. critical, minimum the
-    residual ~ |m - m*|^3 is tiny long before m has converged)."""
+    residual ~ |m - m*|^3 is tiny long before m has converged). Rows are independent: more than
+    :func:`hessian_rows` of them are run in chunks of that many (bounded memory; the same results up to
+    the rounding of the batched products)."""
     beta = 1.0 / T
     x = xp.clip(xp.asarray(x0, dtype=xp.float64), -X_MAX, X_MAX)
-    b = x.shape[0]
+    b, rows = x.shape[0], hessian_rows(x.shape[1], xp)
+    if b > rows:
+        parts = [newton_batch(R, x[i:i + rows], T, xp, tol=tol, step_tol=step_tol, max_iter=max_iter,
+                              max_step=max_step, floor=floor) for i in range(0, b, rows)]
+        return NewtonState(*(xp.concatenate([getattr(p, f.name) for p in parts])
+                             for f in fields(NewtonState)))
     converged = xp.zeros(b, dtype=bool)
     iterations = xp.zeros(b, dtype=xp.int64)
     res = residual(R, x, T, xp)
