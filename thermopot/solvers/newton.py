@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from ..backend import default_block_size
+from ..progress import Progress
 
 #: |x| is kept below this so that m = tanh(x) stays strictly inside (-1, 1) in float64
 X_MAX = 18.0
@@ -115,8 +116,12 @@ def newton_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-
     x = xp.clip(xp.asarray(x0, dtype=xp.float64), -X_MAX, X_MAX)
     b, rows = x.shape[0], hessian_rows(x.shape[1], xp)
     if b > rows:
-        parts = [newton_batch(R, x[i:i + rows], T, xp, tol=tol, step_tol=step_tol, max_iter=max_iter,
-                              max_step=max_step, floor=floor) for i in range(0, b, rows)]
+        parts = []
+        with Progress(None, b, unit="point", desc=f"Newton N={x.shape[1]}") as bar:  # shown when slow
+            for i in range(0, b, rows):
+                parts.append(newton_batch(R, x[i:i + rows], T, xp, tol=tol, step_tol=step_tol,
+                                          max_iter=max_iter, max_step=max_step, floor=floor))
+                bar.update(parts[-1].x.shape[0])
         return NewtonState(*(xp.concatenate([getattr(p, f.name) for p in parts])
                              for f in fields(NewtonState)))
     converged = xp.zeros(b, dtype=bool)
