@@ -8,7 +8,8 @@ Philox runs the sweeps in the fused CUDA kernel (one warp per chain, many sweeps
 measured with 256 chains and with GPU_CHAINS chains that fill the device (sequential and random scan)
 and, in full mode, for 1, 2, 4 and 8 chains per thread block (capped where the block's shared memory
 would pass 48 KiB: 5 at N = 1000) and with the fields in global memory (the kernel's path for
-N > 4915); the CuPy array path (one call per spin) is the baseline there.
+N > 4915); the CuPy array path (one call per spin) is the baseline there. Last, a multi-spin model
+(N = 60, 200 random terms of up to 3 spins): the array path, and on CuPy the fused multi-spin kernel.
 
 Run: ``python benchmarks/sampling.py [--quick] [--json]`` or ``thermopot bench --only sampling``.
 Multi-threaded BLAS on a loaded 2-core machine can be much slower than one thread: compare with
@@ -22,7 +23,7 @@ import time
 
 from thermopot.backend import asarray, get_namespace, synchronize
 from thermopot.benchmarks import log, on_every_backend, row, standalone
-from thermopot.models import sk
+from thermopot.models import Model, random_multispin, sk
 from thermopot.sampling import Sampler
 
 CHAINS = 256
@@ -34,10 +35,13 @@ BUDGET = {True: 0.5, False: 2.0}
 
 
 def updates_per_second(n: int, scan: str, backend: str, budget: float, *, chains: int = CHAINS,
-                       rng: str = "pcg64", warps: int | None = None, shared: bool | None = None) -> float:
-    """Single-spin updates per second of the sampler (warm-up sweep excluded); ``warps``: chains per
-    thread block of the fused kernel, ``shared``: whether it keeps the fields in shared memory."""
-    sampler = Sampler(sk(n, seed=0), 1.0, chains=chains, scan=scan, seed=0, rng=rng, backend=backend)
+                       rng: str = "pcg64", warps: int | None = None, shared: bool | None = None,
+                       model: Model | None = None) -> float:
+    """Single-spin updates per second of the sampler on ``model`` (default SK with n spins; warm-up
+    sweep excluded); ``warps``: chains per thread block of the fused kernel, ``shared``: whether it
+    keeps the fields in shared memory."""
+    model = sk(n, seed=0) if model is None else model
+    sampler = Sampler(model, 1.0, chains=chains, scan=scan, seed=0, rng=rng, backend=backend)
     if warps is not None:
         sampler.kernel.set_warps_per_block(warps)
     if shared is not None:
@@ -51,7 +55,7 @@ def updates_per_second(n: int, scan: str, backend: str, budget: float, *, chains
         if elapsed > budget / 4 or sweeps > 1 << 20:
             break
         sweeps *= 4
-    return sweeps * n * chains / elapsed
+    return sweeps * model.n * chains / elapsed
 
 
 def naive_updates_per_second(n: int, backend: str, budget: float) -> float:
@@ -90,6 +94,21 @@ def run_backend(backend: str, quick: bool) -> list[dict]:
                          f"{CHAINS} chains, h_k = h + s J_k at every update (baseline)",
                          n=n, chains=CHAINS))
         rows += philox_rows(n, backend, quick, rates["sequential"])
+    return rows + multispin_rows(backend, quick)
+
+
+def multispin_rows(backend: str, quick: bool) -> list[dict]:
+    """A multi-spin model (N = 60, 200 random terms of 1 to 3 spins, T = 1, heat bath, sequential):
+    the array path (pcg64) and, on CuPy, the fused kernel with GPU_CHAINS chains."""
+    model, budget = random_multispin(60, order=3, seed=0), BUDGET[quick]
+    configs = [("pcg64", CHAINS)] + ([("philox", GPU_CHAINS)] if backend == "cupy" else [])
+    rows = []
+    for rng, chains in configs:
+        rate = updates_per_second(model.n, "sequential", backend, budget, chains=chains, rng=rng, model=model)
+        label = f"multi-spin {'fused kernel' if rng == 'philox' else 'array path'} N=60, {chains} chains"
+        log("sampling", f"{label} {backend}: {rate:.4g} updates/s")
+        rows.append(row(label, rate, "updates/s", backend, "200 terms of order <= 3, heat bath, sequential",
+                        n=60, chains=chains, rng=rng))
     return rows
 
 

@@ -16,11 +16,13 @@ from thermopot.backend import get_namespace
 from thermopot.exact import thermodynamics
 from thermopot.models import random_multispin, random_pairwise, sk
 from thermopot.sampling import Sampler, first_passage, sample
+from thermopot.sampling.fused import site_terms
+from thermopot.sampling.kernels import MultiSpinKernel
 from thermopot.sampling.philox import philox4x32, philox_key, sweep_numbers
 
 Z_MAX = 4.0
 EMULATOR = Path(__file__).parent / "cuda" / "warp_emulator.cpp"
-KERNEL = resources.files("thermopot.sampling").joinpath("_pairwise_sweeps.cu")
+KERNEL = resources.files("thermopot.sampling").joinpath("_fused_sweeps.cu")
 
 # Random123 tests/kat_vectors, the three "philox4x32 10" lines: counter (4 words), key (2), output (4)
 KAT = [((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
@@ -129,21 +131,29 @@ def emulator(tmp_path_factory):
 
 def emulate(exe, folder, sampler, sweeps, warps=1, threshold_dot=None, shared_fields=True, start=None,
             passage=None, first_update=0):
-    """Run ``sweeps`` sweeps of the sampler's chains in the emulated kernel with ``warps`` chains per
-    block, tracking the first passage below ``threshold_dot`` from ``start`` (default: the current
-    states; ``passage`` the times so far, ``first_update`` the updates done since the start) when
-    given, the fields in shared (or global) memory: (spins, fields, flips, passage, stderr)."""
-    n, b = sampler.n, sampler.chains
-    track = threshold_dot is not None
+    """Run ``sweeps`` sweeps of the sampler's chains in the emulated kernel of its model type with
+    ``warps`` chains per block, tracking the first passage below ``threshold_dot`` from ``start``
+    (default: the current states; ``passage`` the times so far, ``first_update`` the updates done since
+    the start) when given, the fields or Walsh products in shared (or global) memory:
+    (spins, fields or products, flips, passage, stderr)."""
+    n, b, kernel = sampler.n, sampler.chains, sampler.kernel
+    track, multispin = threshold_dot is not None, isinstance(kernel, MultiSpinKernel)
+    if multispin:
+        offsets, terms = site_terms(sampler.model.subsets)
+        model = [kernel.chi, offsets, terms, kernel.couplings]
+        width = len(kernel.couplings)
+    else:
+        model, width, terms = [kernel.fields, kernel.J], n, []
     with open(folder / "in.bin", "wb") as fh:
-        np.array([n, b, sweeps, int(sampler.method == "metropolis"), int(sampler.scan == "random"), warps,
-                  int(track), int(shared_fields)], np.int32).tofile(fh)
+        np.array([int(multispin), n, b, sweeps, int(sampler.method == "metropolis"),
+                  int(sampler.scan == "random"), warps, int(track), int(shared_fields), width if multispin
+                  else 0, len(terms)], np.int32).tofile(fh)
         np.array([sampler.sweeps_done], np.uint64).tofile(fh)
         np.array(sampler.key, np.uint32).tofile(fh)
         np.array([sampler.T, threshold_dot if track else 0.0], np.float64).tofile(fh)
         np.array([first_update], np.int64).tofile(fh)
-        for a in (sampler.s, sampler.kernel.fields, sampler.kernel.J):
-            np.ascontiguousarray(a, dtype=np.float64).tofile(fh)
+        for a in [sampler.s, *model]:
+            np.ascontiguousarray(a).tofile(fh)  # float64, or the int32 term lists
         np.zeros(b, np.int64).tofile(fh)
         np.ascontiguousarray(sampler.s if start is None else start, dtype=np.float64).tofile(fh)
         np.asarray(np.full(b, -1) if passage is None else passage, np.int64).tofile(fh)
@@ -152,9 +162,9 @@ def emulate(exe, folder, sampler, sweeps, warps=1, threshold_dot=None, shared_fi
     assert run.returncode == 0, run.stderr
     out = np.fromfile(folder / "out.bin", dtype=np.uint8)
     spins = out[:8 * n * b].view(np.float64).reshape(b, n)
-    fields = out[8 * n * b:16 * n * b].view(np.float64).reshape(b, n)
-    flips, passage = out[16 * n * b:].view(np.int64).reshape(2, b)
-    return spins, fields, flips, passage, run.stderr
+    state = out[8 * n * b:8 * (n + width) * b].view(np.float64).reshape(b, width)
+    flips, passage = out[8 * (n + width) * b:].view(np.int64).reshape(2, b)
+    return spins, state, flips, passage, run.stderr
 
 
 @pytest.mark.parametrize("n,method,scan,warps,shared", [(40, "heat-bath", "sequential", 1, True),
@@ -181,16 +191,40 @@ def test_kernel_source_matches_array_path(emulator, tmp_path, n, method, scan, w
     np.testing.assert_allclose(fields, sampler.kernel.fields, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("n,order,method,scan,warps,shared", [(20, 3, "heat-bath", "sequential", 2, True),
+                                                              (37, 2, "metropolis", "random", 3, True),
+                                                              (12, 12, "heat-bath", "random", 1, False),
+                                                              (33, 3, "metropolis", "sequential", 2, False)])
+def test_multispin_kernel_source_matches_array_path(emulator, tmp_path, n, order, method, scan, warps,
+                                                    shared):
+    """multispin_sweeps, run by the emulator, makes the same flips as the NumPy multi-spin sampler with
+    the same Philox numbers and ends with the same Walsh products: sites in up to 200 random terms of
+    order <= 3, or all 4095 subsets of 12 spins (long per-site term lists), products in shared or
+    global memory, partial lane groups and blocks; the sweep counter starts at 2."""
+    model = random_multispin(n, order=order, seed=3, scale=0.4 if order < n else 0.02)  # 4095 terms: small
+    sampler = Sampler(model, 1.0, chains=5, seed=4, rng="philox", method=method, scan=scan, backend="numpy")
+    sampler.run(2, record=False)
+    flips0 = sampler.kernel.flips.copy()
+    spins, chi, flips, _, _ = emulate(emulator, tmp_path, sampler, 15, warps, shared_fields=shared)
+    sampler.run(15, record=False)
+    assert np.array_equal(spins, sampler.spins)
+    assert np.array_equal(chi, sampler.kernel.chi)
+    assert np.array_equal(flips, sampler.kernel.flips - flips0) and flips.sum() > 50
+
+
 def test_kernel_source_has_no_data_race(tmp_path):
-    """ThreadSanitizer on the emulated kernel (2 chains per block, both scans, fields in shared and in
-    global memory): no race between the
+    """ThreadSanitizer on the emulated kernels (2 chains per block, both scans, both models, fields and
+    products in shared and in global memory): no race between the
     lanes' shared-memory accesses. The emulator's shuffles order no memory, as on a GPU, so a missing
     __syncwarp shows here (a kernel with the second one moved out of the update loop is reported)."""
     exe = _build_emulator(tmp_path, ["-O1", "-g", "-fsanitize=thread"])
     if exe is None:
         pytest.skip("no ThreadSanitizer build that runs on this machine")
-    for scan, shared in (("sequential", True), ("random", True), ("sequential", False)):
-        sampler = Sampler(sk(40, seed=2), 0.7, chains=3, seed=1, rng="philox", scan=scan, backend="numpy")
+    for model, scan, shared in ((sk(40, seed=2), "sequential", True), (sk(40, seed=2), "random", True),
+                                (sk(40, seed=2), "sequential", False),
+                                (random_multispin(20, seed=1), "random", True),
+                                (random_multispin(20, seed=1), "sequential", False)):
+        sampler = Sampler(model, 0.7, chains=3, seed=1, rng="philox", scan=scan, backend="numpy")
         spins, _, _, _, stderr = emulate(exe, tmp_path, sampler, 2, warps=2, threshold_dot=30.0,
                                          shared_fields=shared)
         assert "ThreadSanitizer" not in stderr, stderr[:3000]
@@ -198,11 +232,14 @@ def test_kernel_source_has_no_data_race(tmp_path):
         assert np.array_equal(spins, sampler.spins)
 
 
-@pytest.mark.parametrize("scan,threshold", [("random", 0.5), ("sequential", 0.5), ("random", 1.0)])
-def test_kernel_first_passage_matches_array_path(emulator, tmp_path, scan, threshold):
+@pytest.mark.parametrize("kind,scan,threshold", [("pairwise", "random", 0.5), ("pairwise", "sequential", 0.5),
+                                                 ("pairwise", "random", 1.0), ("multispin", "sequential", 0.5),
+                                                 ("multispin", "random", 0.7)])
+def test_kernel_first_passage_matches_array_path(emulator, tmp_path, kind, scan, threshold):
     """The kernel's first-passage times (overlap with the start below ``threshold``) equal the hook-
     based times of :func:`first_passage` on NumPy with the same Philox numbers."""
-    model, n, chains, budget = sk(24, seed=5), 24, 6, 24 * 40
+    n, chains, budget = 24, 6, 24 * 40
+    model = sk(n, seed=5) if kind == "pairwise" else random_multispin(n, order=3, seed=5, scale=0.3)
     start = np.where(np.random.default_rng(1).random(n) < 0.5, -1.0, 1.0)
     ref = first_passage(model, 0.9, start, threshold=threshold, max_updates=budget, chains=chains, seed=3,
                         scan=scan, rng="philox", backend="numpy")
@@ -260,6 +297,32 @@ def test_fused_kernel_matches_numpy(n, method, scan, shared):
 
 
 @pytest.mark.gpu
+@pytest.mark.parametrize("scan", ["sequential", "random"])
+@pytest.mark.parametrize("shared", [True, False])
+def test_fused_multispin_kernel_matches_numpy(scan, shared):
+    model = random_multispin(30, order=3, seed=2, scale=0.4)
+    opts = dict(chains=21, seed=4, rng="philox", scan=scan)
+    gpu = Sampler(model, 0.9, backend="cupy", **opts)
+    assert gpu.fused and gpu.kernel.shared_products
+    gpu.kernel.shared_products = shared
+    cpu = Sampler(model, 0.9, backend="numpy", **opts)
+    for s in (gpu, cpu):
+        s.run(70, record=False)
+    assert np.array_equal(gpu.spins, cpu.spins)
+    np.testing.assert_allclose(gpu.energies(), cpu.energies(), rtol=0, atol=1e-10)
+
+
+@pytest.mark.gpu
+def test_fused_multispin_sampler_matches_enumeration():
+    model, T = random_multispin(10, order=3, seed=2, scale=0.15), 1.0
+    th = thermodynamics(model, T)
+    res = sample(model, T, chains=256, sweeps=2000, seed=7, record_every=5, backend="cupy")
+    assert res.fused
+    assert np.abs((res.magnetization - th.magnetization) / res.magnetization_stderr).max() < Z_MAX
+    assert abs(res.energy - th.energy) < Z_MAX * res.energy_stderr
+
+
+@pytest.mark.gpu
 def test_fused_sampler_matches_enumeration_and_resumes(tmp_path):
     model, T = random_pairwise(11, seed=1), 1.0
     th = thermodynamics(model, T)
@@ -287,7 +350,8 @@ def test_fused_first_passage_matches_numpy(scan):
 
 
 @pytest.mark.gpu
-def test_fused_kernel_is_not_used_where_it_does_not_apply():
-    assert not Sampler(random_multispin(8, seed=1), 1.0, backend="cupy").fused
+def test_fused_kernel_is_used_where_it_applies():
+    assert not Sampler(random_multispin(8, seed=1), 1.0, rng="pcg64", backend="cupy").fused
     assert not Sampler(sk(20, seed=1), 1.0, rng="pcg64", backend="cupy").fused
     assert Sampler(sk(20, seed=1), 1.0, scan="random", backend="cupy").fused
+    assert Sampler(random_multispin(8, seed=1), 1.0, backend="cupy").fused

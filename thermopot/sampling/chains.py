@@ -8,8 +8,8 @@ Random numbers, two generators (``rng=``):
   for a random scan, N x B sites, on the host; they are moved to the backend.
 - ``"philox"`` (the default on CuPy): the counter-based Philox4x32-10 of :mod:`.philox`, the number
   of update t of chain b in sweep w computed directly from (t, b, w) and the seed, on the device.
-  On CuPy a pairwise model (N <= 24576) then runs many sweeps per launch of one fused CUDA kernel
-  (:mod:`.fused`), which draws the same numbers itself.
+  On CuPy the sweeps then run many at a time in one launch of a fused CUDA kernel (:mod:`.fused`,
+  pairwise and multi-spin models), which draws the same numbers itself.
 
 Either way the chains are the same on NumPy and CuPy for the same seed and generator, up to the
 rounding of the field updates. The initial random states come from PCG64 for both. A checkpoint
@@ -33,7 +33,7 @@ from ..exact.guard import human_bytes
 from ..progress import Progress
 from ..checks import check_choice, check_count, check_temperature
 from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
-from .fused import MAX_FUSED_SPINS, FusedPairwiseKernel
+from .fused import fused_kernel
 from .kernels import METHODS, SCANS, Hook, flip_thresholds, make_kernel
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
 from .philox import philox_key, sweep_numbers
@@ -118,13 +118,10 @@ class Sampler:
         self.key = philox_key(self.seed)
         self.s = asarray(_initial_states(initial, n, chains, self.rng), xp)
         self.chains = int(self.s.shape[0])
-        self.fused = (on_gpu and self.generator == "philox" and isinstance(self.model, PairwiseModel)
-                      and n <= MAX_FUSED_SPINS)
-        if self.fused:
-            self.kernel = FusedPairwiseKernel(self.model, self.s, xp, T=self.T, method=self.method,
-                                              scan=self.scan, key=self.key)
-        else:
-            self.kernel = make_kernel(self.model, self.s, xp)
+        fused = (fused_kernel(self.model, self.s, xp, T=self.T, method=self.method, scan=self.scan,
+                              key=self.key) if on_gpu and self.generator == "philox" else None)
+        self.fused = fused is not None
+        self.kernel = fused if fused is not None else make_kernel(self.model, self.s, xp)
         self.measurements = Measurements(self.chains, n, xp, correlations)
         self.sweeps_done = 0
         self.recorded_sweeps = 0

@@ -1,6 +1,6 @@
 """Philox4x32-10 counter-based random numbers (Salmon et al., SC'11, "Parallel random numbers: as easy
 as 1, 2, 3"), written once over the array namespace so that NumPy, CuPy and the fused CUDA sweep
-kernel (``_pairwise_sweeps.cu``) draw the same numbers.
+kernel (``_fused_sweeps.cu``) draw the same numbers.
 
 A counter c = (c0, c1, c2, c3) and a key k = (k0, k1) of 32-bit words give four 32-bit words after
 ten rounds of

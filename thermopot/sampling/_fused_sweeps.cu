@@ -1,4 +1,5 @@
-// Fused sweeps (sequential or random scan) of B chains of a dense pairwise model, one warp per chain.
+// Fused sweeps (sequential or random scan) of B chains, one warp per chain: pairwise_sweeps for a dense
+// pairwise model, multispin_sweeps (below) for a multi-spin model in the Walsh basis.
 //
 // Compiled by CuPy (NVRTC) and launched by thermopot/sampling/fused.py; it draws the same Philox4x32-10
 // numbers as thermopot/sampling/philox.py, so a run gives the chains of the array code path on NumPy
@@ -132,6 +133,108 @@ extern "C" __global__ void pairwise_sweeps(double* __restrict__ spins, double* _
     for (int j = lane; j < n; j += 32) {
         if (shared_fields) chain_fields[j] = H[j];
         chain_spins[j] = (double)S[j];
+    }
+    if (lane == 0) {
+        flips[chain] += accepted;
+        if (track) passage[chain] = hit;
+    }
+}
+
+// Fused sweeps of a multi-spin model E(s) = -sum_a J_a chi_a(s), chi_a = prod_{k in a} s_k, one warp
+// per chain, with the same numbers, scans, update rules and first-passage tracking as pairwise_sweeps.
+// Per chain in shared memory: the spins, the start spins (track = 1) and the Walsh products chi as
+// int8 (shared_chi = 1; else chi stays float64 in global memory). Update of site k: the lanes sum
+// J_a chi_a over the terms a containing k (CSR: terms[offsets[k] .. offsets[k + 1])), a butterfly adds
+// the partial sums and lane 0's total is broadcast, so every lane takes the same decision,
+// flip iff dE = 2 sum_{a ∋ k} J_a chi_a < r; a flip negates those chi_a.
+// spins (chains, n) and chi (chains, n_terms) row-major, updated in place. Dynamic shared memory:
+// warps_per_block * (n (1 + track) + n_terms shared_chi) bytes.
+extern "C" __global__ void multispin_sweeps(double* __restrict__ spins, double* __restrict__ chi,
+                                            const int* __restrict__ offsets,
+                                            const int* __restrict__ terms,
+                                            const double* __restrict__ couplings, int n_terms,
+                                            long long* __restrict__ flips, int n, int chains,
+                                            int sweeps, unsigned long long first_sweep,
+                                            unsigned int key0, unsigned int key1, double T,
+                                            int metropolis, int random_scan, int shared_chi,
+                                            int track, const double* __restrict__ start,
+                                            double threshold_dot, long long* __restrict__ passage,
+                                            long long first_update)
+{
+    extern __shared__ double shared[];
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int warps = blockDim.x >> 5;
+    const int chain = blockIdx.x * warps + warp;
+    if (chain >= chains) return;  // the whole warp: no block-wide barrier follows
+
+    const size_t per_warp = (size_t)n * (1 + track) + (shared_chi ? (size_t)n_terms : 0);
+    signed char* S = (signed char*)shared + (size_t)warp * per_warp;
+    signed char* S0 = S + n;
+    signed char* X = S + (size_t)n * (1 + track);
+    double* chain_spins = spins + (size_t)chain * n;
+    double* chain_chi = chi + (size_t)chain * n_terms;
+    for (int j = lane; j < n; j += 32) {
+        S[j] = chain_spins[j] > 0.0 ? 1 : -1;
+        if (track) S0[j] = start[(size_t)chain * n + j] > 0.0 ? 1 : -1;
+    }
+    if (shared_chi) {
+        for (int a = lane; a < n_terms; a += 32) X[a] = chain_chi[a] > 0.0 ? 1 : -1;
+    }
+    __syncwarp();
+
+    long long accepted = 0;
+    int dot = 0;  // lane 0 only: sum_j s_j s0_j
+    long long hit = -1;
+    if (track && lane == 0) {
+        for (int j = 0; j < n; ++j) dot += S[j] * S0[j];
+        hit = passage[chain];
+    }
+    for (int w = 0; w < sweeps; ++w) {
+        const unsigned long long sweep = first_sweep + (unsigned long long)w;
+        for (int base = 0; base < n; base += 32) {
+            int site = 0;
+            const double r = base + lane < n ? update_numbers(base + lane, chain, sweep, key0, key1, T,
+                                                              metropolis, n, random_scan, &site)
+                                             : 0.0;
+            const int count = n - base < 32 ? n - base : 32;
+            for (int i = 0; i < count; ++i) {
+                const int k = __shfl_sync(0xffffffffu, site, i);
+                const double rk = __shfl_sync(0xffffffffu, r, i);
+                const int first = offsets[k], last = offsets[k + 1];
+                double part = 0.0;
+                for (int idx = first + lane; idx < last; idx += 32) {
+                    const int a = terms[idx];
+                    part += couplings[a] * (shared_chi ? (double)X[a] : chain_chi[a]);
+                }
+                for (int offset = 16; offset > 0; offset >>= 1)
+                    part += __shfl_xor_sync(0xffffffffu, part, offset);
+                const double total = __shfl_sync(0xffffffffu, part, 0);  // one value for every lane
+                __syncwarp();  // every lane has read chi before any lane negates it
+                if (2.0 * total < rk) {
+                    for (int idx = first + lane; idx < last; idx += 32) {
+                        const int a = terms[idx];
+                        if (shared_chi) X[a] = (signed char)(-X[a]);
+                        else chain_chi[a] = -chain_chi[a];
+                    }
+                    if (lane == 0) {
+                        S[k] = (signed char)(-S[k]);
+                        ++accepted;
+                        if (track) {
+                            dot += 2 * S[k] * S0[k];
+                            if (hit < 0 && dot < threshold_dot)
+                                hit = first_update + (long long)w * n + base + i + 1;
+                        }
+                    }
+                }
+                __syncwarp();  // the new products and spin are visible to every lane
+            }
+        }
+    }
+
+    for (int j = lane; j < n; j += 32) chain_spins[j] = (double)S[j];
+    if (shared_chi) {
+        for (int a = lane; a < n_terms; a += 32) chain_chi[a] = (double)X[a];
     }
     if (lane == 0) {
         flips[chain] += accepted;
