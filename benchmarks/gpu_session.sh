@@ -42,13 +42,14 @@ print(json.dumps(run_backend('cupy', quick=False), indent=1))"
 
 timeout 180 python3 -P -m pytest -q -m gpu -p no:cacheprovider --ignore=tests/test_notebooks.py 2>&1 | tee "$out/gpu_tests.log"
 
-# shared-memory hazards of the fused kernel (compute-sanitizer works on Firecracker machines only)
+# shared-memory hazards of the fused kernels (compute-sanitizer works on Firecracker machines only)
 timeout 60 compute-sanitizer --tool racecheck --racecheck-report hazard python3 -P -c "
-from thermopot.models import sk
+from thermopot.models import random_multispin, sk
 from thermopot.sampling import Sampler
-s = Sampler(sk(70, seed=1), 0.7, chains=5, seed=1)
-assert s.fused
-s.run(3, record=False)
+for model in (sk(70, seed=1), random_multispin(40, seed=1)):
+    s = Sampler(model, 0.7, chains=5, seed=1)
+    assert s.fused
+    s.run(3, record=False)
 print('racecheck run finished')" 2>&1 | tail -30 | tee "$out/racecheck.log"
 
 run_python 120 enumeration_minima_gpu.json "
