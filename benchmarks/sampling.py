@@ -86,7 +86,7 @@ def run_backend(backend: str, quick: bool) -> list[dict]:
             log("sampling", f"N={n} {scan} {backend}: {rate:.4g} updates/s")
             note = (f"{CHAINS} chains, SK T=1, pcg64; {rate / naive:.2g}x the naive per-update field"
                     if scan == "sequential" else f"{CHAINS} chains, SK T=1, pcg64; rank-1 update with "
-                    "a per-chain site (gathered coupling rows)")
+                    "a per-chain site, for the chains that flipped")
             rows.append(row(f"heat-bath {scan} scan N={n}", rate, "updates/s", backend, note,
                              n=n, chains=CHAINS, scan=scan, rng="pcg64"))
         log("sampling", f"N={n} naive {backend}: {naive:.4g} updates/s")
