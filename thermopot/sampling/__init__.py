@@ -4,14 +4,16 @@
 updates (sequential or random scan) as one array program on NumPy or CuPy and returns a
 :class:`SampleResult` (magnetisations, energy, standard errors, integrated autocorrelation times);
 :class:`Sampler` is the same engine step by step, with checkpoint and resume;
-``first_passage(...)`` measures escape and hitting times in single-spin updates.
+``first_passage(...)`` measures escape and hitting times in single-spin updates. Random numbers come
+from host PCG64 or the counter-based Philox4x32-10 (:mod:`.philox`, ``rng="philox"``), which on CuPy
+runs the sweeps in fused CUDA kernels (:mod:`.fused`).
 """
 
-from .chains import Sampler, sample
+from .chains import GENERATORS, Sampler, sample
 from .kernels import METHODS, SCANS
 from .measure import SampleResult
 from .passage import FirstPassage, first_passage
 from .statistics import BatchMeans, integrated_time, mean_stderr
 
 __all__ = ["sample", "Sampler", "SampleResult", "first_passage", "FirstPassage", "integrated_time",
-           "mean_stderr", "BatchMeans", "METHODS", "SCANS"]
+           "mean_stderr", "BatchMeans", "METHODS", "SCANS", "GENERATORS"]
