@@ -34,3 +34,14 @@ def test_progress_counts_steps_before_the_bar_opens(monkeypatch):
 def test_enumeration_progress_bar(progress, shown, capsys):
     thermodynamics(random_pairwise(8, seed=0), 1.0, progress=progress, block_size=16)
     assert ("enumerate N=8" in capsys.readouterr().err) == shown
+
+
+def test_inner_bars_are_hidden_under_an_outer_bar(capsys, monkeypatch):
+    monkeypatch.setattr(progress_module, "PROGRESS_AFTER_SECONDS", 0.0)
+    with progress_module.inner_bars_hidden():
+        Sampler(random_pairwise(6, seed=0), 1.0, chains=4, seed=0).run(5)  # would show: slow enough
+        assert not progress_module.shows_progress(None, 100.0)
+        assert progress_module.shows_progress(True, 0.0)  # asked for explicitly: still shown
+    assert "sampling" not in capsys.readouterr().err
+    Sampler(random_pairwise(6, seed=0), 1.0, chains=4, seed=0).run(5)
+    assert "sampling N=6" in capsys.readouterr().err

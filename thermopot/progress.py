@@ -1,21 +1,36 @@
 """Progress bars on stderr for long jobs (tqdm), one rule for the whole package: ``progress=True``
 shows the bar at once, ``False`` never, ``None`` (the default) only for a job that takes longer than
-PROGRESS_AFTER_SECONDS (estimated beforehand where an estimate exists, else seen as it runs)."""
+PROGRESS_AFTER_SECONDS (estimated beforehand where an estimate exists, else seen as it runs), and
+not inside a job that shows its own bar over steps (:func:`inner_bars_hidden`)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 #: a job shows its bar (progress=None) once it is estimated or seen to take longer than this, seconds
 PROGRESS_AFTER_SECONDS = 3.0
+_hidden = 0  # depth of inner_bars_hidden contexts
+
+
+@contextlib.contextmanager
+def inner_bars_hidden() -> Iterator[None]:
+    """Within this context, jobs with progress=None show no bar (an outer bar, such as the pipeline's
+    or the validation's, counts the steps instead)."""
+    global _hidden
+    _hidden += 1
+    try:
+        yield
+    finally:
+        _hidden -= 1
 
 
 def shows_progress(progress: bool | None, estimate_seconds: float) -> bool:
     """Whether a job estimated to take ``estimate_seconds`` shows its bar under ``progress``."""
-    return bool(progress) or (progress is None and estimate_seconds >= PROGRESS_AFTER_SECONDS)
+    return bool(progress) or (progress is None and not _hidden and estimate_seconds >= PROGRESS_AFTER_SECONDS)
 
 
 def progress_bar(total: int, *, unit: str, desc: str, iterable: Iterable | None = None,
@@ -53,7 +68,8 @@ class Progress:
         self.done += steps
         if self.bar is not None:
             self.bar.update(steps)
-        elif self.progress is None and time.perf_counter() - self.start > PROGRESS_AFTER_SECONDS:
+        elif (self.progress is None and not _hidden
+              and time.perf_counter() - self.start > PROGRESS_AFTER_SECONDS):
             self._open()
 
     def close(self) -> None:

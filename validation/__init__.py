@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..backend import device_info
+from ..progress import inner_bars_hidden
 from ..errors import ThermopotError
 from ..report import Check, write_report
 
@@ -119,7 +120,8 @@ def run_validations(quick: bool = False, out: str | os.PathLike = "validation-re
         ctx = Context(module=name, out=out, quick=quick, seed=seed, progress=bar if progress else None)
         t0 = time.perf_counter()
         try:
-            importlib.import_module(f"{__name__}.{name}").run(ctx)
+            with inner_bars_hidden():
+                importlib.import_module(f"{__name__}.{name}").run(ctx)
         except Exception as exc:  # a crash is a failed check, reported with its traceback
             ctx.checks.append(_crash_check(name, exc))
         timings[name] = round(time.perf_counter() - t0, 3)

@@ -21,6 +21,7 @@ from ..checks import check_temperature
 from ..datasets import Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset
 from ..errors import SizeError, ThermopotError
 from ..learning import Dataset, as_dataset
+from ..progress import inner_bars_hidden
 from .description import KnowledgeDescription, describe
 from .library import Library, bound_states
 from .rare import RareScan, rare_weight_scan
@@ -242,11 +243,12 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
     }
     bar = tqdm(steps.items(), desc="knowledge", unit="step", file=sys.stderr, leave=False, dynamic_ncols=True,
                disable=None if progress else True)
-    for step, compute in bar:
-        bar.set_description(f"knowledge {step}")
-        t0 = time.perf_counter()
-        results[step] = compute()
-        seconds[step] = round(time.perf_counter() - t0, 3)
+    with inner_bars_hidden():
+        for step, compute in bar:
+            bar.set_description(f"knowledge {step}")
+            t0 = time.perf_counter()
+            results[step] = compute()
+            seconds[step] = round(time.perf_counter() - t0, 3)
     bar.close()
     seconds["total"] = round(sum(seconds.values()), 3)
     return KnowledgeRun(dataset=name, data=dataset, labels=labels, settings=s, seconds=seconds, **results)

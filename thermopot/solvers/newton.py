@@ -78,20 +78,22 @@ def relax_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-6
     step = xp.full((x.shape[0],), 0.5)
     g = free_energy_of_x(R, x, T, xp)
     active = xp.arange(x.shape[0])
-    for _ in range(max_iter):
-        xa = xp.take(x, active, axis=0)
-        F = xa + beta * R.gradient(xp.tanh(xa))
-        moving = xp.max(xp.abs(xp.tanh(xa) - xp.tanh(xa - F)), axis=1) >= tol  # |m - tanh(beta h)|
-        if not bool(xp.any(moving)):
-            break
-        active, xa, F = active[moving], xa[moving], F[moving]
-        a = xp.take(step, active)
-        trial = xp.clip(xa - a[:, None] * F, -X_MAX, X_MAX)
-        g_trial = free_energy_of_x(R, trial, T, xp)
-        better = g_trial <= xp.take(g, active)
-        x[active] = xp.where(better[:, None], trial, xa)
-        g[active] = xp.where(better, g_trial, xp.take(g, active))
-        step[active] = xp.where(better, xp.minimum(1.0, 1.5 * a), 0.5 * a)
+    with Progress(None, max_iter, unit="iteration", desc=f"relax N={x.shape[1]}") as bar:  # when slow
+        for _ in range(max_iter):
+            xa = xp.take(x, active, axis=0)
+            F = xa + beta * R.gradient(xp.tanh(xa))
+            moving = xp.max(xp.abs(xp.tanh(xa) - xp.tanh(xa - F)), axis=1) >= tol  # |m - tanh(beta h)|
+            if not bool(xp.any(moving)):
+                break
+            active, xa, F = active[moving], xa[moving], F[moving]
+            a = xp.take(step, active)
+            trial = xp.clip(xa - a[:, None] * F, -X_MAX, X_MAX)
+            g_trial = free_energy_of_x(R, trial, T, xp)
+            better = g_trial <= xp.take(g, active)
+            x[active] = xp.where(better[:, None], trial, xa)
+            g[active] = xp.where(better, g_trial, xp.take(g, active))
+            step[active] = xp.where(better, xp.minimum(1.0, 1.5 * a), 0.5 * a)
+            bar.update()
     return x
 
 
