@@ -56,6 +56,95 @@ __device__ __forceinline__ double update_numbers(int t, int chain, unsigned long
     return metropolis ? -T * log(u) : T * (log1p(-u) - log(u));
 }
 
+extern __shared__ double shared[];  // the block's dynamic shared memory
+
+// This thread's warp: its lane, its index in the block, the block's warps, and the chain it runs.
+struct WarpIndex {
+    int lane, warp, warps, chain;
+};
+
+__device__ __forceinline__ WarpIndex warp_index()
+{
+    const int warps = (int)(blockDim.x >> 5), warp = (int)(threadIdx.x >> 5);
+    const WarpIndex at = {(int)(threadIdx.x & 31), warp, warps, (int)blockIdx.x * warps + warp};
+    return at;
+}
+
+// What both kernels keep per chain (one warp): the spins and start spins in shared memory, and in
+// lane 0 the accepted flips, D = sum_j s_j s0_j and the first-passage time (< 0: not yet).
+struct Chain {
+    signed char* S;
+    signed char* S0;
+    long long accepted;
+    int dot;
+    long long hit;
+};
+
+// Load the chain's spins (and start spins) into shared memory; the caller may have written other
+// shared memory before: the closing __syncwarp orders it too.
+__device__ __forceinline__ Chain load_chain(signed char* S, signed char* S0, const double* chain_spins,
+                                            const double* chain_start, int n, int lane, int track,
+                                            const long long* passage, int chain)
+{
+    for (int j = lane; j < n; j += 32) {
+        S[j] = chain_spins[j] > 0.0 ? 1 : -1;
+        if (track) S0[j] = chain_start[j] > 0.0 ? 1 : -1;
+    }
+    __syncwarp();
+    Chain c = {S, S0, 0, 0, -1};
+    if (track && lane == 0) {
+        for (int j = 0; j < n; ++j) c.dot += S[j] * S0[j];
+        c.hit = passage[chain];
+    }
+    return c;
+}
+
+// Lane 0, after the update numbered `update` (counted from the start of the passage clock) flipped k.
+__device__ __forceinline__ void count_flip(Chain& c, int k, int track, double threshold_dot,
+                                           long long update)
+{
+    c.S[k] = (signed char)(-c.S[k]);
+    ++c.accepted;
+    if (track) {
+        c.dot += 2 * c.S[k] * c.S0[k];
+        if (c.hit < 0 && c.dot < threshold_dot) c.hit = update;
+    }
+}
+
+__device__ __forceinline__ void store_chain(const Chain& c, double* chain_spins, int n, int lane,
+                                            int track, long long* flips, long long* passage, int chain)
+{
+    for (int j = lane; j < n; j += 32) chain_spins[j] = (double)c.S[j];
+    if (lane == 0) {
+        flips[chain] += c.accepted;
+        if (track) passage[chain] = c.hit;
+    }
+}
+
+// The sweeps: update t of sweep w visits site k with threshold r_k, handed to every lane by shuffles;
+// update(k, r_k, u) does the model's part, u = w N + t + 1 the update's number in this launch.
+template <class Update>
+__device__ __forceinline__ void run_sweeps(int n, int chain, int sweeps, unsigned long long first_sweep,
+                                           unsigned int key0, unsigned int key1, double T,
+                                           int metropolis, int random_scan, int lane, Update update)
+{
+    for (int w = 0; w < sweeps; ++w) {
+        const unsigned long long sweep = first_sweep + (unsigned long long)w;
+        for (int base = 0; base < n; base += 32) {
+            int site = 0;
+            const double r = base + lane < n ? update_numbers(base + lane, chain, sweep, key0, key1, T,
+                                                              metropolis, n, random_scan, &site)
+                                             : 0.0;
+            const int count = n - base < 32 ? n - base : 32;
+            for (int i = 0; i < count; ++i) {
+                const int k = __shfl_sync(0xffffffffu, site, i);
+                const double rk = __shfl_sync(0xffffffffu, r, i);
+                update(k, rk, (long long)w * n + base + i + 1);
+            }
+        }
+    }
+}
+
 // spins, fields: (chains, n) row-major, updated in place; J: (n, n); flips: (chains,) accepted flips,
 // incremented; start: (chains, n) and passage: (chains,), read only when track = 1. Dynamic shared
 // memory: warps_per_block * n * (8 shared_fields + 1 + track) bytes.
@@ -68,76 +157,38 @@ extern "C" __global__ void pairwise_sweeps(double* __restrict__ spins, double* _
                                            const double* __restrict__ start, double threshold_dot,
                                            long long* __restrict__ passage, long long first_update)
 {
-    extern __shared__ double shared[];
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-    const int warps = blockDim.x >> 5;
-    const int chain = blockIdx.x * warps + warp;
-    if (chain >= chains) return;  // the whole warp: no block-wide barrier follows
+    const WarpIndex at = warp_index();
+    if (at.chain >= chains) return;  // the whole warp: no block-wide barrier follows
+    const int lane = at.lane, warp = at.warp, warps = at.warps, chain = at.chain;
 
-    double* chain_spins = spins + (size_t)chain * n;
     double* chain_fields = fields + (size_t)chain * n;
     double* H = shared_fields ? shared + (size_t)warp * n : chain_fields;
     signed char* bytes = (signed char*)(shared + (shared_fields ? (size_t)warps * n : 0));
-    signed char* S = bytes + (size_t)warp * n;
-    signed char* S0 = bytes + (size_t)(warps + warp) * n;
-    for (int j = lane; j < n; j += 32) {
-        if (shared_fields) H[j] = chain_fields[j];
-        S[j] = chain_spins[j] > 0.0 ? 1 : -1;
-        if (track) S0[j] = start[(size_t)chain * n + j] > 0.0 ? 1 : -1;
+    if (shared_fields) {
+        for (int j = lane; j < n; j += 32) H[j] = chain_fields[j];
     }
-    __syncwarp();
-
-    long long accepted = 0;
-    int dot = 0;  // lane 0 only: sum_j s_j s0_j
-    long long hit = -1;
-    if (track && lane == 0) {
-        for (int j = 0; j < n; ++j) dot += S[j] * S0[j];
-        hit = passage[chain];
+    Chain c = load_chain(bytes + (size_t)warp * n, bytes + (size_t)(warps + warp) * n,
+                         spins + (size_t)chain * n, start + (size_t)chain * n, n, lane, track, passage,
+                         chain);
+    run_sweeps(n, chain, sweeps, first_sweep, key0, key1, T, metropolis, random_scan, lane,
+               [&](int k, double rk, long long update) {
+                   const double sk = (double)c.S[k];
+                   const double hk = H[k];
+                   __syncwarp();  // every lane has read s_k and H_k before any lane writes
+                   if (2.0 * sk * hk < rk) {  // the same decision in every lane
+                       const double ds = -2.0 * sk;
+                       const double* row = J + (size_t)k * n;
+                       for (int j = lane; j < n; j += 32) {
+                           if (j != k) H[j] += ds * row[j];
+                       }
+                       if (lane == 0) count_flip(c, k, track, threshold_dot, first_update + update);
+                   }
+                   __syncwarp();  // the new fields and spin are visible to every lane
+               });
+    if (shared_fields) {
+        for (int j = lane; j < n; j += 32) chain_fields[j] = H[j];
     }
-    for (int w = 0; w < sweeps; ++w) {
-        const unsigned long long sweep = first_sweep + (unsigned long long)w;
-        for (int base = 0; base < n; base += 32) {
-            int site = 0;
-            const double r = base + lane < n ? update_numbers(base + lane, chain, sweep, key0, key1, T,
-                                                              metropolis, n, random_scan, &site)
-                                             : 0.0;
-            const int count = n - base < 32 ? n - base : 32;
-            for (int i = 0; i < count; ++i) {
-                const int k = __shfl_sync(0xffffffffu, site, i);
-                const double rk = __shfl_sync(0xffffffffu, r, i);
-                const double sk = (double)S[k];
-                const double hk = H[k];
-                __syncwarp();  // every lane has read s_k and H_k before any lane writes
-                if (2.0 * sk * hk < rk) {  // the same decision in every lane
-                    const double ds = -2.0 * sk;
-                    const double* row = J + (size_t)k * n;
-                    for (int j = lane; j < n; j += 32) {
-                        if (j != k) H[j] += ds * row[j];
-                    }
-                    if (lane == 0) {
-                        S[k] = (signed char)(-S[k]);
-                        ++accepted;
-                        if (track) {
-                            dot += 2 * S[k] * S0[k];
-                            if (hit < 0 && dot < threshold_dot)
-                                hit = first_update + (long long)w * n + base + i + 1;
-                        }
-                    }
-                }
-                __syncwarp();  // the new fields and spin are visible to every lane
-            }
-        }
-    }
-
-    for (int j = lane; j < n; j += 32) {
-        if (shared_fields) chain_fields[j] = H[j];
-        chain_spins[j] = (double)S[j];
-    }
-    if (lane == 0) {
-        flips[chain] += accepted;
-        if (track) passage[chain] = hit;
-    }
+    store_chain(c, spins + (size_t)chain * n, n, lane, track, flips, passage, chain);
 }
 
 // Fused sweeps of a multi-spin model E(s) = -sum_a J_a chi_a(s), chi_a = prod_{k in a} s_k, one warp
@@ -161,83 +212,43 @@ extern "C" __global__ void multispin_sweeps(double* __restrict__ spins, double* 
                                             double threshold_dot, long long* __restrict__ passage,
                                             long long first_update)
 {
-    extern __shared__ double shared[];
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-    const int warps = blockDim.x >> 5;
-    const int chain = blockIdx.x * warps + warp;
-    if (chain >= chains) return;  // the whole warp: no block-wide barrier follows
+    const WarpIndex at = warp_index();
+    if (at.chain >= chains) return;  // the whole warp: no block-wide barrier follows
+    const int lane = at.lane, warp = at.warp, warps = at.warps, chain = at.chain;
 
     const size_t per_warp = (size_t)n * (1 + track) + (shared_chi ? (size_t)n_terms : 0);
     signed char* S = (signed char*)shared + (size_t)warp * per_warp;
-    signed char* S0 = S + n;
     signed char* X = S + (size_t)n * (1 + track);
-    double* chain_spins = spins + (size_t)chain * n;
     double* chain_chi = chi + (size_t)chain * n_terms;
-    for (int j = lane; j < n; j += 32) {
-        S[j] = chain_spins[j] > 0.0 ? 1 : -1;
-        if (track) S0[j] = start[(size_t)chain * n + j] > 0.0 ? 1 : -1;
-    }
     if (shared_chi) {
         for (int a = lane; a < n_terms; a += 32) X[a] = chain_chi[a] > 0.0 ? 1 : -1;
     }
-    __syncwarp();
-
-    long long accepted = 0;
-    int dot = 0;  // lane 0 only: sum_j s_j s0_j
-    long long hit = -1;
-    if (track && lane == 0) {
-        for (int j = 0; j < n; ++j) dot += S[j] * S0[j];
-        hit = passage[chain];
-    }
-    for (int w = 0; w < sweeps; ++w) {
-        const unsigned long long sweep = first_sweep + (unsigned long long)w;
-        for (int base = 0; base < n; base += 32) {
-            int site = 0;
-            const double r = base + lane < n ? update_numbers(base + lane, chain, sweep, key0, key1, T,
-                                                              metropolis, n, random_scan, &site)
-                                             : 0.0;
-            const int count = n - base < 32 ? n - base : 32;
-            for (int i = 0; i < count; ++i) {
-                const int k = __shfl_sync(0xffffffffu, site, i);
-                const double rk = __shfl_sync(0xffffffffu, r, i);
-                const int first = offsets[k], last = offsets[k + 1];
-                double part = 0.0;
-                for (int idx = first + lane; idx < last; idx += 32) {
-                    const int a = terms[idx];
-                    part += couplings[a] * (shared_chi ? (double)X[a] : chain_chi[a]);
-                }
-                for (int offset = 16; offset > 0; offset >>= 1)
-                    part += __shfl_xor_sync(0xffffffffu, part, offset);
-                const double total = __shfl_sync(0xffffffffu, part, 0);  // one value for every lane
-                __syncwarp();  // every lane has read chi before any lane negates it
-                if (2.0 * total < rk) {
-                    for (int idx = first + lane; idx < last; idx += 32) {
-                        const int a = terms[idx];
-                        if (shared_chi) X[a] = (signed char)(-X[a]);
-                        else chain_chi[a] = -chain_chi[a];
-                    }
-                    if (lane == 0) {
-                        S[k] = (signed char)(-S[k]);
-                        ++accepted;
-                        if (track) {
-                            dot += 2 * S[k] * S0[k];
-                            if (hit < 0 && dot < threshold_dot)
-                                hit = first_update + (long long)w * n + base + i + 1;
-                        }
-                    }
-                }
-                __syncwarp();  // the new products and spin are visible to every lane
-            }
-        }
-    }
-
-    for (int j = lane; j < n; j += 32) chain_spins[j] = (double)S[j];
+    Chain c = load_chain(S, S + n, spins + (size_t)chain * n, start + (size_t)chain * n, n, lane, track,
+                         passage, chain);
+    run_sweeps(n, chain, sweeps, first_sweep, key0, key1, T, metropolis, random_scan, lane,
+               [&](int k, double rk, long long update) {
+                   const int first = offsets[k], last = offsets[k + 1];
+                   double part = 0.0;
+                   for (int idx = first + lane; idx < last; idx += 32) {
+                       const int a = terms[idx];
+                       part += couplings[a] * (shared_chi ? (double)X[a] : chain_chi[a]);
+                   }
+                   for (int offset = 16; offset > 0; offset >>= 1)
+                       part += __shfl_xor_sync(0xffffffffu, part, offset);
+                   const double total = __shfl_sync(0xffffffffu, part, 0);  // one value for every lane
+                   __syncwarp();  // every lane has read chi before any lane negates it
+                   if (2.0 * total < rk) {
+                       for (int idx = first + lane; idx < last; idx += 32) {
+                           const int a = terms[idx];
+                           if (shared_chi) X[a] = (signed char)(-X[a]);
+                           else chain_chi[a] = -chain_chi[a];
+                       }
+                       if (lane == 0) count_flip(c, k, track, threshold_dot, first_update + update);
+                   }
+                   __syncwarp();  // the new products and spin are visible to every lane
+               });
     if (shared_chi) {
         for (int a = lane; a < n_terms; a += 32) chain_chi[a] = (double)X[a];
     }
-    if (lane == 0) {
-        flips[chain] += accepted;
-        if (track) passage[chain] = hit;
-    }
+    store_chain(c, spins + (size_t)chain * n, n, lane, track, flips, passage, chain);
 }
