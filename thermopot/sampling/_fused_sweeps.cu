@@ -214,7 +214,7 @@ extern "C" __global__ void multispin_sweeps(double* __restrict__ spins, double* 
 {
     const WarpIndex at = warp_index();
     if (at.chain >= chains) return;  // the whole warp: no block-wide barrier follows
-    const int lane = at.lane, warp = at.warp, warps = at.warps, chain = at.chain;
+    const int lane = at.lane, warp = at.warp, chain = at.chain;
 
     const size_t per_warp = (size_t)n * (1 + track) + (shared_chi ? (size_t)n_terms : 0);
     signed char* S = (signed char*)shared + (size_t)warp * per_warp;
