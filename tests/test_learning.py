@@ -225,6 +225,9 @@ def test_bad_regulariser_and_options():
     s = sample_exact(random_pairwise(4, seed=2), 100, seed=1)
     with pytest.raises(ThermopotError, match="l2 must be a finite number >= 0"):
         fit(s, "exact", l2=-1.0)
+    for method in ("exact", "pseudo"):
+        with pytest.raises(ThermopotError, match="l2 = 1e\\+300 is beyond 1e\\+12"):
+            fit(s, method, l2=1e300)
     with pytest.raises(ThermopotError, match="pseudocount must be < 1"):
         fit(s, "nmf", pseudocount=1.0)
     with pytest.raises(ThermopotError, match="'nmf' does not take l2"):

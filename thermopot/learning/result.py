@@ -28,6 +28,8 @@ from .data import Dataset
 
 #: longest enumeration spent on the optional diagnostics (log-likelihood, moment errors), seconds
 DIAGNOSTIC_SECONDS = 30.0
+#: the largest L2 penalty accepted (beyond it the parameters are ~1/l2, numerically zero)
+MAX_L2 = 1e12
 #: the methods that maximise a likelihood (infinite couplings where the data sit on the boundary)
 LIKELIHOOD_METHODS = ("exact", "pseudo")
 
@@ -96,6 +98,9 @@ def check_regularisers(data: Dataset, method: str, *, l2: float = 0.0, pseudocou
     for name, value in (("l2", l2), ("pseudocount", pseudocount)):
         if not np.isfinite(value) or value < 0:
             raise ThermopotError(f"{name} must be a finite number >= 0, got {value!r}")
+    if l2 > MAX_L2:
+        raise ThermopotError(f"l2 = {l2:g} is beyond {MAX_L2:g}: the penalty would pin every parameter to "
+                             f"about 1/l2 (numerically zero) and overflow the objective; use a smaller l2")
     if pseudocount >= 1:
         raise ThermopotError(f"pseudocount must be < 1 (it mixes the data with the uniform "
                              f"distribution), got {pseudocount!r}")
