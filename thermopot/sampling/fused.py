@@ -13,6 +13,7 @@ given.
 
 from __future__ import annotations
 
+import abc
 from importlib import resources
 from types import ModuleType
 from typing import Any
@@ -51,7 +52,7 @@ def kernel_source() -> str:
     return resources.files(__package__).joinpath("_fused_sweeps.cu").read_text()
 
 
-class _FusedSweeps:
+class _FusedSweeps(abc.ABC):
     """What both fused kernels share: the launch, its configuration and first-passage tracking.
     Subclasses name their CUDA function and give their model arrays, shared-memory use and mode."""
 
@@ -82,21 +83,21 @@ class _FusedSweeps:
         """End the first-passage tracking (``passage`` keeps its values)."""
         self.passage, self._start = None, None
 
+    @abc.abstractmethod
     def _model_arrays(self) -> list[tuple[str, Any, str]]:
         """(name, array, dtype) of the model's arrays passed after the spins."""
-        raise NotImplementedError
 
     def _model_scalars(self) -> tuple:
         """Scalars passed after the model's arrays."""
         return ()
 
+    @abc.abstractmethod
     def _shared_mode(self) -> bool:
         """Whether the fields (or products) live in shared memory."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _shared_bytes(self, track: bool) -> int:
         """Shared memory of one chain (bytes)."""
-        raise NotImplementedError
 
     def advance(self, s: Any, sweeps: int, first_sweep: int) -> None:
         """Run ``sweeps`` sweeps on the spins s (B, N) (C-contiguous float64, updated in place)."""
