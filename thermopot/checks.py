@@ -65,6 +65,17 @@ def check_seed(value: Any, name: str = "seed") -> int | None:
     return check_count(value, name, minimum=0)
 
 
+def check_rng(seed: Any, name: str = "seed") -> np.random.Generator:
+    """A NumPy Generator from ``seed`` (scientific Python's SPEC 7): None (fresh entropy), an integer >= 0,
+    or a ``numpy.random.Generator`` (used as it is, so its stream continues). Anything else (a negative
+    or float seed, a string, a legacy ``RandomState``) is a ThermopotError naming ``name``."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ThermopotError(f"{name} must be None, an integer >= 0 or a numpy.random.Generator, got {seed!r}")
+    return np.random.default_rng(None if seed is None else int(seed))
+
+
 def check_choice(value: str, name: str, choices: tuple[str, ...]) -> str:
     """``value`` if it is one of ``choices``, else a ThermopotError listing them."""
     if value not in choices:
