@@ -1,0 +1,106 @@
+"""The compiled CPU sweep kernel (numba) against the array path: the same chains for the same seed and
+generator, exact decisions at the acceptance boundary, and first passages equal to the array path's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from thermopot.models import random_multispin, sk
+from thermopot.sampling import compiled
+from thermopot.sampling.chains import Sampler
+
+pytestmark = pytest.mark.skipif(not compiled.available(), reason="numba is not installed (the `fast` extra)")
+
+MODELS = {"pairwise": lambda: sk(37, seed=1), "multispin": lambda: random_multispin(11, 3, seed=2)}
+
+
+def _kernel_for(sampler: Sampler) -> compiled._CompiledSweeps:
+    return compiled.compiled_kernel(sampler.model, sampler.s, sampler.xp, T=sampler.T, method=sampler.method,
+                                    scan=sampler.scan, key=sampler.key,
+                                    rng=sampler.rng if sampler.generator == "pcg64" else None)
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+@pytest.mark.parametrize("generator", ["pcg64", "philox"])
+@pytest.mark.parametrize("scan", ["sequential", "random"])
+@pytest.mark.parametrize("method", ["heat-bath", "metropolis"])
+def test_same_chains_as_array_path(model, generator, scan, method):
+    """Spins, flip counts and the kernel's bookkeeping equal the array path's after several sweeps."""
+    make = lambda: Sampler(MODELS[model](), 0.9, chains=6, seed=5, rng=generator, scan=scan, method=method)
+    array, other = make(), make()
+    kernel = _kernel_for(other)
+    array.run(9, record=False)
+    kernel.advance(other.s, 4, 0)   # two calls: the second continues the numbers of sweeps 4..8
+    kernel.advance(other.s, 5, 4)
+    np.testing.assert_array_equal(other.s, array.spins)
+    np.testing.assert_array_equal(kernel.flips, array.kernel.flips)
+    assert int(kernel.flips.sum()) > 20  # the chains moved
+    np.testing.assert_allclose(kernel.cache(), array.kernel.cache(), atol=1e-12)
+
+
+def test_pcg64_buffers_split_into_chunks(monkeypatch):
+    """Drawn numbers buffered a sweep at a time give the same chains as one buffer for all sweeps."""
+    monkeypatch.setattr(compiled, "NUMBER_BUFFER_BYTES", 1)
+    make = lambda: Sampler(sk(20, seed=3), 1.0, chains=4, seed=7, rng="pcg64", scan="random")
+    array, other = make(), make()
+    array.run(6, record=False)
+    _kernel_for(other).advance(other.s, 6, 0)
+    np.testing.assert_array_equal(other.s, array.spins)
+
+
+@pytest.mark.parametrize("metropolis", [False, True])
+def test_accept_is_the_threshold_rule_at_the_boundary(metropolis):
+    """The probability-space decision with its exact fallback equals dE < r(u) computed in the array
+    path's formula, also for u placed within a few units of the last place of the acceptance probability."""
+    rng = np.random.default_rng(0)
+    T = 0.7
+    de = np.concatenate([rng.normal(0, 5, 400), [0.0, 1e-300, -1e-300, 800.0, -800.0]])
+    for d in de:
+        with np.errstate(over="ignore"):
+            p = float(np.exp(-d / T) if metropolis else 1.0 / (1.0 + np.exp(d / T)))
+        p = min(max(p, 2.0**-60), 1.0 - 2.0**-53)
+        for u in (p, np.nextafter(p, 0), np.nextafter(p, 1), p * (1 - 1e-12), p * (1 + 1e-12), rng.random()):
+            if not 0.0 < u < 1.0:
+                continue
+            r = -T * np.log(u) if metropolis else T * (np.log1p(-u) - np.log(u))
+            assert compiled._accept(d, u, T, metropolis) == (d < r), (d, u)
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_first_passage_tracking_equals_array_hook(model):
+    """Passage times tracked in the compiled loop equal those of a per-update hook on the array path."""
+    m = MODELS[model]()
+    n, chains, threshold = m.n, 8, 0.2
+    start = np.ones(m.n)
+    make = lambda: Sampler(m, 1.5, chains=chains, seed=11, rng="philox", scan="random", initial=start)
+    array, other = make(), make()
+    s0 = array.spins.copy()
+    dot = (s0 * s0).sum(axis=1)
+    times = np.full(chains, -1)
+
+    def hook(t, k, flip, new):
+        nonlocal dot
+        dot = dot + 2.0 * (flip * new) * s0[np.arange(chains), k]
+        hit = (dot < threshold * n) & (times < 0)
+        times[hit] = sweep * n + t + 1
+
+    for sweep in range(30):
+        array.run(1, record=False, hook=hook)
+    kernel = _kernel_for(other)
+    passage = np.full(chains, -1, dtype=np.int64)
+    kernel.track_passage(s0, threshold * n, passage, 0)
+    kernel.advance(other.s, 10, 0)
+    kernel.advance(other.s, 20, 10)
+    kernel.stop_tracking()
+    assert (times > 0).sum() >= chains // 2  # most chains left the start basin
+    np.testing.assert_array_equal(passage, times)
+
+
+def test_without_numba_no_kernel(monkeypatch):
+    """Without numba there is no compiled kernel (the sampler takes the array path)."""
+    monkeypatch.setattr(compiled, "numba", None)
+    sampler = Sampler(sk(8, seed=0), 1.0, chains=2, seed=0)
+    assert not compiled.available()
+    assert compiled.compiled_kernel(sampler.model, sampler.s, sampler.xp, T=1.0, method="heat-bath",
+                                    scan="sequential", key=sampler.key) is None
