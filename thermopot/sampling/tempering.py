@@ -1,0 +1,257 @@
+"""Parallel tempering (replica exchange): B chains at each of R temperatures T_1 < ... < T_R, run as
+one array program of R B chains, with swaps of configurations between neighbouring temperatures.
+
+Between sweeps the pairs (i, i + 1) of one parity (even pairs after even sweeps, odd after odd: the
+deterministic even-odd scheme, Okabe et al. 2001, Lingenheil et al. 2009) exchange their
+configurations in each of the B columns with the Metropolis probability
+
+    p_swap = min(1, exp[(beta_i - beta_{i+1}) (E_i - E_{i+1})]),
+
+which keeps the product of the Boltzmann distributions stationary (Hukushima and Nemoto 1996). A swap
+moves temperatures, not spins: each chain keeps its configuration and its kernel bookkeeping (local
+fields or Walsh products) and takes the other's temperature, so a swap costs O(1) per pair.
+
+Sweeps use the sampler's kernels (:mod:`.kernels`, or the compiled CPU kernel :mod:`.compiled` on
+NumPy when numba is installed) with each chain at its own temperature and the counter-based Philox
+numbers of :mod:`.philox` keyed by the seed, so the array and compiled paths give the same run.
+Swap decisions use a separate PCG64 stream of the same seed.
+
+Reported per temperature: energy and magnetisations with batch-means error bars (:class:`.statistics.
+BatchMeans`, B columns as groups), the swap rate of each neighbouring pair, and the round trips of
+the replicas (coldest -> hottest -> coldest) with the mean round-trip time in sweeps.
+:func:`temperature_ladder` places the temperatures for a constant swap rate from a pilot run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import erfcinv
+
+from ..backend import asarray, backend_name, get_namespace, synchronize, to_numpy
+from ..checks import check_choice, check_count, check_positive, check_rng, check_temperature
+from ..errors import ThermopotError
+from ..models import Model, resolve_model
+from ..progress import Progress
+from .ensemble import Ensemble, seed_of
+from .kernels import METHODS, SCANS
+from .statistics import BatchMeans
+
+#: default chains per temperature
+DEFAULT_CHAINS = 16
+#: swap rate below which a neighbouring pair is reported as not mixing (a warning names the pair)
+LOW_SWAP_RATE = 0.05
+
+__all__ = ["ParallelTempering", "TemperingResult", "parallel_tempering", "temperature_ladder", "LOW_SWAP_RATE"]
+
+
+class LowSwapRateWarning(UserWarning):
+    """A pair of neighbouring temperatures whose configurations rarely swap: the ladder does not mix."""
+
+
+@dataclass(frozen=True)
+class TemperingResult:
+    """Per-temperature averages of a parallel-tempering run (arrays indexed by the ladder, coldest first).
+
+    energy, energy_stderr (R,); magnetization, magnetization_stderr (R, N); tau_int (R,): the
+    integrated autocorrelation time of the energy at each temperature (in recorded sweeps);
+    swap_rate (R - 1,): accepted / attempted swaps of the pairs (i, i + 1); round_trips: completed
+    coldest -> hottest -> coldest trips of all replicas; round_trip_time: replica-sweeps per round trip
+    (NaN when none was completed)."""
+
+    temperatures: np.ndarray
+    energy: np.ndarray
+    energy_stderr: np.ndarray
+    magnetization: np.ndarray
+    magnetization_stderr: np.ndarray
+    tau_int: np.ndarray
+    swap_rate: np.ndarray
+    round_trips: int
+    round_trip_time: float
+    chains: int
+    sweeps: int
+    method: str
+    scan: str
+    seed: int
+    backend: str
+    seconds: float
+
+    def to_dict(self) -> dict:
+        """JSON-able fields (arrays as lists, NaN as None)."""
+        def plain(v: Any) -> Any:
+            if isinstance(v, np.ndarray):
+                return [plain(x) for x in v.tolist()] if v.ndim else plain(v.item())
+            if isinstance(v, list):
+                return [plain(x) for x in v]
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            return v
+        return {k: plain(getattr(self, k)) for k in self.__dataclass_fields__}
+
+
+def _check_ladder(temperatures: Any) -> np.ndarray:
+    """The temperatures as a strictly increasing float64 array of at least two valid temperatures."""
+    t = np.asarray(temperatures, dtype=np.float64).reshape(-1) if np.ndim(temperatures) else np.zeros(0)
+    if t.size < 2:
+        raise ThermopotError(f"parallel tempering needs at least 2 temperatures, got {temperatures!r}")
+    for value in t:
+        check_temperature(value)
+    if np.any(np.diff(t) <= 0):
+        raise ThermopotError(f"temperatures must be strictly increasing (coldest first), got {t.tolist()}")
+    return t
+
+
+class ParallelTempering:
+    """``chains`` chains at each temperature of the ladder, swapped between neighbours after every
+    sweep (see the module docstring). ``run(w)`` performs w sweeps, recording measurements when
+    ``record``; ``result()`` summarises them. ``compiled``: use the compiled CPU kernel on NumPy
+    (None: when numba is installed)."""
+
+    def __init__(self, model: Model | str, temperatures: Any, *, chains: int = DEFAULT_CHAINS,
+                 method: str = "heat-bath", scan: str = "sequential", seed: Any = None,
+                 compiled_kernel: bool | None = None, backend: Any = None):
+        self.model = resolve_model(model)
+        self.temperatures = _check_ladder(temperatures)
+        self.betas = 1.0 / self.temperatures
+        self.method = check_choice(method, "method", METHODS)
+        self.scan = check_choice(scan, "scan", SCANS)
+        self.columns = check_count(chains, "chains")
+        rng = check_rng(seed)
+        self.seed = seed_of(seed, rng)
+        self.xp = xp = get_namespace(backend)
+        n, levels = self.model.n, self.temperatures.size
+        init_rng, self.swap_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(self.seed).spawn(2))
+        states = 1.0 - 2.0 * init_rng.integers(0, 2, size=(levels * self.columns, n))
+        self.chains = Ensemble(self.model, states, xp, method=self.method, scan=self.scan, seed=self.seed,
+                               compiled_kernel=compiled_kernel)
+        #: perm[r, b]: the chain at temperature r in column b; level[c]: the temperature index of chain c
+        self.perm = np.arange(states.shape[0]).reshape(levels, self.columns)
+        self.level = np.repeat(np.arange(levels), self.columns)
+        self.chains.set_temperatures(self.temperatures[self.level])
+        self.energy_acc = BatchMeans((self.columns, levels), xp)
+        self.magnetization_acc = BatchMeans((self.columns, levels, n), xp)
+        self.attempts = np.zeros(levels - 1, dtype=np.int64)
+        self.accepts = np.zeros(levels - 1, dtype=np.int64)
+        self.direction = np.zeros(self.level.size, dtype=np.int8)  # +1: last extreme visited was the coldest, -1: hottest
+        self.round_trips = 0
+        self.seconds = 0.0
+
+    def _swap(self, energies: np.ndarray) -> None:
+        """Swap the temperatures of the pairs (i, i + 1) of this sweep's parity in every column."""
+        levels = self.temperatures.size
+        i = np.arange((self.chains.sweeps_done + 1) % 2, levels - 1, 2)
+        if i.size == 0:
+            return
+        lower, upper = self.perm[i], self.perm[i + 1]  # (P, B) chains
+        delta = (self.betas[i] - self.betas[i + 1])[:, None] * (energies[lower] - energies[upper])
+        accept = np.log(self.swap_rng.random(delta.shape)) < delta
+        self.attempts[i] += self.columns
+        self.accepts[i] += accept.sum(axis=1)
+        self.perm[i] = np.where(accept, upper, lower)
+        self.perm[i + 1] = np.where(accept, lower, upper)
+        self.level[self.perm] = np.arange(levels)[:, None]
+        self._count_round_trips()
+        self.chains.set_temperatures(self.temperatures[self.level])
+
+    def _count_round_trips(self) -> None:
+        coldest, hottest = self.level == 0, self.level == self.temperatures.size - 1
+        self.round_trips += int(np.sum(coldest & (self.direction == -1)))
+        self.direction[coldest] = 1
+        self.direction[hottest & (self.direction == 1)] = -1
+
+    def run(self, sweeps: int, *, record: bool = True, progress: bool | None = None) -> "ParallelTempering":
+        """Perform ``sweeps`` sweeps, each followed by the swaps of one parity; returns self."""
+        sweeps = check_count(sweeps, "sweeps", 0)
+        t0 = time.perf_counter()
+        with Progress(progress, sweeps, unit="sweep", desc=f"tempering N={self.model.n}") as bar:
+            for _ in range(sweeps):
+                self.chains.sweep()
+                energies = to_numpy(self.chains.energies())
+                self._swap(energies)
+                if record:
+                    self._record(energies)
+                bar.update(1)
+        synchronize(self.xp)
+        self.seconds += time.perf_counter() - t0
+        return self
+
+    def _record(self, energies: np.ndarray) -> None:
+        xp, perm = self.xp, self.perm
+        self.energy_acc.add(asarray(energies[perm].T, xp))
+        index = asarray(perm.T.reshape(-1), xp, dtype=xp.int64)
+        spins = xp.reshape(xp.take(self.chains.s, index, axis=0), (self.columns, self.temperatures.size, self.model.n))
+        self.magnetization_acc.add(spins)
+
+    def states(self) -> np.ndarray:
+        """Current configurations by temperature, (R, B, N) as NumPy."""
+        return to_numpy(self.chains.s)[self.perm]
+
+    def result(self) -> TemperingResult:
+        """Averages of the recorded sweeps per temperature (see TemperingResult)."""
+        if self.energy_acc.count < 2:
+            raise ThermopotError("at least 2 recorded sweeps are needed for averages with error bars")
+        rate = self.accepts / np.maximum(self.attempts, 1)
+        low = np.flatnonzero(rate < LOW_SWAP_RATE)
+        for i in low:
+            warnings.warn(f"parallel tempering: swap rate {rate[i]:.3f} between T = {self.temperatures[i]:.4g} and "
+                          f"T = {self.temperatures[i + 1]:.4g} is below {LOW_SWAP_RATE}; the ladder does not mix "
+                          "there (add temperatures between them, or use temperature_ladder)",
+                          LowSwapRateWarning, stacklevel=2)
+        trips = self.round_trips
+        return TemperingResult(
+            temperatures=self.temperatures.copy(), energy=to_numpy(self.energy_acc.mean()),
+            energy_stderr=to_numpy(self.energy_acc.stderr()), magnetization=to_numpy(self.magnetization_acc.mean()),
+            magnetization_stderr=to_numpy(self.magnetization_acc.stderr()), tau_int=to_numpy(self.energy_acc.tau()),
+            swap_rate=rate, round_trips=trips,
+            round_trip_time=self.chains.sweeps_done * self.perm.size / trips if trips else float("nan"),
+            chains=self.columns, sweeps=self.chains.sweeps_done, method=self.method, scan=self.scan, seed=self.seed,
+            backend=backend_name(self.xp), seconds=self.seconds)
+
+
+def parallel_tempering(model: Model | str, temperatures: Any, *, chains: int = DEFAULT_CHAINS, sweeps: int = 1000,
+                       burn_in: int | None = None, method: str = "heat-bath", scan: str = "sequential",
+                       seed: Any = None, compiled_kernel: bool | None = None, backend: Any = None,
+                       progress: bool | None = None) -> TemperingResult:
+    """Run parallel tempering on the ladder ``temperatures``: ``burn_in`` sweeps (default sweeps // 5)
+    unrecorded, then ``sweeps`` recorded; see :class:`ParallelTempering` and :class:`TemperingResult`."""
+    sweeps = check_count(sweeps, "sweeps", 2)
+    burn_in = sweeps // 5 if burn_in is None else check_count(burn_in, "burn_in", 0)
+    pt = ParallelTempering(model, temperatures, chains=chains, method=method, scan=scan, seed=seed,
+                           compiled_kernel=compiled_kernel, backend=backend)
+    pt.run(burn_in, record=False, progress=progress)
+    pt.run(sweeps, progress=progress)
+    return pt.result()
+
+
+def temperature_ladder(model: Model | str, T_min: float, T_max: float, *, swap_rate: float = 0.3,
+                       pilot_temperatures: int = 16, pilot_sweeps: int = 400, chains: int = 8, seed: Any = 0,
+                       backend: Any = None) -> np.ndarray:
+    """Temperatures from T_min to T_max with about the same swap rate ``swap_rate`` between neighbours.
+
+    A pilot run on a geometric ladder measures the energy's standard deviation sigma(beta); for two
+    neighbours with Gaussian energy distributions of width sigma the swap rate is erfc(dbeta sigma / 2)
+    (mean energies differ by sigma^2 dbeta), so the betas are placed at equal steps of the thermodynamic
+    length L(beta) = int sigma dbeta, of size x = 2 erfcinv(swap_rate), as many as L / x needs."""
+    T_min, T_max = check_temperature(T_min), check_temperature(T_max)
+    if T_max <= T_min:
+        raise ThermopotError(f"T_max must exceed T_min, got T_min = {T_min}, T_max = {T_max}")
+    rate = check_positive(swap_rate, "swap_rate")
+    if rate >= 1:
+        raise ThermopotError(f"swap_rate must be in (0, 1), got {swap_rate}")
+    pilot = np.geomspace(T_min, T_max, check_count(pilot_temperatures, "pilot_temperatures", 2))
+    pt = ParallelTempering(model, pilot, chains=chains, seed=seed, backend=backend)
+    pt.run(pilot_sweeps // 4, record=False)
+    pt.run(pilot_sweeps)
+    sigma = np.sqrt(to_numpy(pt.energy_acc.variance()))
+    betas = 1.0 / pilot[::-1]  # increasing beta
+    sig = sigma[::-1]
+    length = np.concatenate([[0.0], np.cumsum(0.5 * (sig[1:] + sig[:-1]) * np.diff(betas))])
+    step = 2.0 * float(erfcinv(rate))
+    count = max(2, int(math.ceil(length[-1] / step)) + 1)
+    placed = np.interp(np.linspace(0.0, length[-1], count), length, betas)
+    return np.sort(1.0 / placed)
