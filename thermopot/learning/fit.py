@@ -9,18 +9,19 @@ from ..errors import ThermopotError
 from .data import Dataset, as_dataset
 from .exact_ml import fit_exact
 from .meanfield import fit_nmf, fit_tap
+from .pcd import fit_pcd
 from .pseudo import fit_pseudolikelihood
 from .result import FitResult
 
 #: method name -> fitting function
-METHODS = {"exact": fit_exact, "pseudo": fit_pseudolikelihood, "nmf": fit_nmf, "tap": fit_tap}
+METHODS = {"exact": fit_exact, "pseudo": fit_pseudolikelihood, "nmf": fit_nmf, "tap": fit_tap, "pcd": fit_pcd}
 
 
 def fit(data: Dataset | Any, method: str = "exact", weights: Any = None, *, binary01: bool = False,
         **options: Any) -> FitResult:
     """Fit a pairwise model to binary data by ``method``: "exact" (maximum likelihood by enumeration),
-    "pseudo" (symmetrised pseudo-likelihood), "nmf" (naive mean-field inversion) or "tap" (TAP
-    inversion). ``data`` is a Dataset, a (M, N) array of +-1 (0/1 with ``binary01=True``) or a .npz
+    "pseudo" (symmetrised pseudo-likelihood), "nmf" (naive mean-field inversion), "tap" (TAP
+    inversion) or "pcd" (maximum likelihood with persistent sampled chains, any N). ``data`` is a Dataset, a (M, N) array of +-1 (0/1 with ``binary01=True``) or a .npz
     path; ``options`` go to the method (l2, pseudocount, init, tol, max_iter, backend)."""
     if method not in METHODS:
         raise ThermopotError(f"unknown fitting method {method!r}; choose one of {', '.join(METHODS)}")

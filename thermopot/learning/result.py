@@ -31,7 +31,7 @@ DIAGNOSTIC_SECONDS = 30.0
 #: the largest L2 penalty accepted (beyond it the parameters are ~1/l2, numerically zero)
 MAX_L2 = 1e12
 #: the methods that maximise a likelihood (infinite couplings where the data sit on the boundary)
-LIKELIHOOD_METHODS = ("exact", "pseudo")
+LIKELIHOOD_METHODS = ("exact", "pseudo", "pcd")
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -68,6 +68,8 @@ class FitResult:
     message: str = ""
     options: dict = field(default_factory=dict)
     boundary_pairs: int = 0
+    #: method-specific checks (PCD: the sampled and exact moment mismatch, see thermopot.learning.pcd)
+    diagnostics: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-ready fields (design.md, `thermopot fit`: h, J, method, log_likelihood, seconds, ...)."""
@@ -76,7 +78,8 @@ class FitResult:
                 "magnetization_error": self.magnetization_error,
                 "correlation_error": self.correlation_error, "iterations": self.iterations,
                 "converged": self.converged, "objective": self.objective, "message": self.message,
-                "options": dict(self.options), "boundary_pairs": self.boundary_pairs}
+                "options": dict(self.options), "boundary_pairs": self.boundary_pairs,
+                "diagnostics": dict(self.diagnostics)}
 
 
 def pack(h: np.ndarray, J: np.ndarray) -> np.ndarray:

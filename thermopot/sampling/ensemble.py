@@ -17,7 +17,7 @@ import numpy as np
 
 from ..backend import asarray, backend_name
 from ..errors import ThermopotError
-from ..models import Model
+from ..models import Model, PairwiseModel
 from . import compiled
 from .chains import REFRESH_SWEEPS, check_memory
 from .kernels import flip_thresholds, make_kernel
@@ -53,6 +53,14 @@ class Ensemble:
         self.compiled = use
         self.sweeps_done = 0
         self.set_temperatures(np.ones(int(states.shape[0])))
+
+    def set_couplings(self, h: np.ndarray, J: np.ndarray) -> None:
+        """New fields and couplings of a pairwise model for the next sweeps (a learning step): the
+        chains keep their states, the local fields are recomputed."""
+        self.model = PairwiseModel(h, J)
+        self.kernel.h[...] = asarray(self.model.h, self.xp)
+        self.kernel.J[...] = asarray(self.model.J, self.xp)
+        self.kernel.refresh(self.s)
 
     def set_temperatures(self, temperatures: np.ndarray) -> None:
         """Temperatures (C,) of the chains for the next sweeps."""

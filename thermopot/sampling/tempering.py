@@ -94,7 +94,7 @@ class TemperingResult:
         return {k: plain(getattr(self, k)) for k in self.__dataclass_fields__}
 
 
-def _check_ladder(temperatures: Any) -> np.ndarray:
+def check_ladder(temperatures: Any) -> np.ndarray:
     """The temperatures as a strictly increasing float64 array of at least two valid temperatures."""
     t = np.asarray(temperatures, dtype=np.float64).reshape(-1) if np.ndim(temperatures) else np.zeros(0)
     if t.size < 2:
@@ -116,7 +116,7 @@ class ParallelTempering:
                  method: str = "heat-bath", scan: str = "sequential", seed: Any = None,
                  compiled_kernel: bool | None = None, backend: Any = None):
         self.model = resolve_model(model)
-        self.temperatures = _check_ladder(temperatures)
+        self.temperatures = check_ladder(temperatures)
         self.betas = 1.0 / self.temperatures
         self.method = check_choice(method, "method", METHODS)
         self.scan = check_choice(scan, "scan", SCANS)

@@ -1,0 +1,155 @@
+"""Boltzmann-machine maximum likelihood with the negative phase from persistent chains (PCD; Younes
+1989, Tieleman 2008), for N beyond enumeration.
+
+The mean log-likelihood L(h, J) = h.m + sum_{k<l} J_kl C_kl - log Z - (l2 / 2)|theta|^2 has the gradient
+
+    dL/dh_k = m_k - <s_k>_model - l2 h_k,    dL/dJ_kl = C_kl - <s_k s_l>_model - l2 J_kl,
+
+with m, C the data moments. The model moments are estimated from B persistent chains (heat-bath sweeps
+of :class:`thermopot.sampling.ensemble.Ensemble`, the compiled kernel when numba is installed) that are
+not restarted between steps: after each parameter update they run ``sweeps_per_step`` sweeps of the new
+model and their states give the next estimate. With ``tempering`` (a temperature ladder starting at 1),
+the negative phase comes from the T = 1 replicas of a parallel-tempering run instead, whose swaps free
+chains trapped in one basin. The fit starts from the pseudo-likelihood model; the step size decays as
+lr / (1 + t / decay) and the returned parameters are the average over the last half of the steps
+(Polyak-Ruppert averaging), which removes most of the chains' noise.
+
+Diagnostics (``FitResult.diagnostics``): the final model's moments from a longer run of the chains with
+batch-means error bars, the largest |model - data| mismatch of the magnetisations and correlations, the
+fraction of the N(N + 1)/2 moments matched within 2 standard errors, and, at N small enough to
+enumerate, the exact mismatch and how far the chains' estimate (the negative phase) is from the exact
+model moments, in standard errors: large values there mean the chains are trapped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import numpy as np
+
+from ..backend import get_namespace, to_numpy
+from ..checks import check_count, check_positive, check_rng
+from ..models import PairwiseModel
+from ..sampling.ensemble import Ensemble, seed_of
+from ..sampling.statistics import BatchMeans
+from ..errors import ThermopotError
+from ..sampling.tempering import ParallelTempering, check_ladder
+from .data import Dataset, as_dataset
+from .pseudo import fit_pseudolikelihood
+from .result import DIAGNOSTIC_SECONDS, FitResult, check_regularisers, exact_thermo, finish, pack, unpack
+
+
+def _moments(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Chain averages <s_k> and <s_k s_l> over the rows of s (B, N)."""
+    return s.mean(axis=0), (s.T @ s) / s.shape[0]
+
+
+class _NegativePhase:
+    """The persistent chains: B chains at T = 1 started from data rows, or the B columns of a
+    parallel-tempering run whose ladder starts at T = 1."""
+
+    def __init__(self, model: PairwiseModel, starts: np.ndarray, ladder: np.ndarray | None, seed: int, xp: Any,
+                 compiled_kernel: bool | None):
+        if ladder is None:
+            self.tempering, self.chains = None, Ensemble(model, starts, xp, method="heat-bath", scan="sequential",
+                                                         seed=seed, compiled_kernel=compiled_kernel)
+        else:
+            self.tempering = ParallelTempering(model, ladder, chains=starts.shape[0], seed=seed,
+                                               compiled_kernel=compiled_kernel, backend=xp)
+            self.chains = self.tempering.chains
+
+    def set_couplings(self, h: np.ndarray, J: np.ndarray) -> None:
+        self.chains.set_couplings(h, J)
+
+    def run(self, sweeps: int) -> np.ndarray:
+        """``sweeps`` sweeps (each followed by swaps when tempering); the T = 1 states (B, N)."""
+        if self.tempering is not None:
+            return self.tempering.run(sweeps, record=False, progress=False).states()[0]
+        for _ in range(sweeps):
+            self.chains.sweep()
+        return to_numpy(self.chains.s)
+
+
+def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains: int = 256, steps: int = 2000,
+            sweeps_per_step: int = 1, learning_rate: float = 0.05, decay: float | None = None,
+            tempering: Any = None, init: PairwiseModel | None = None, diagnostic_sweeps: int = 400,
+            seed: Any = None, compiled_kernel: bool | None = None, backend: Any = None) -> FitResult:
+    """Pairwise model of ``data`` by persistent contrastive divergence (see the module docstring).
+
+    ``tempering``: None, or a ladder of temperatures starting at 1 (e.g. ``[1, 1.3, 1.7, 2.2]``) for a
+    parallel-tempering negative phase. ``decay``: steps over which the step size halves (default
+    steps / 4). ``init``: the starting model (default the pseudo-likelihood fit with the same l2).
+    """
+    start = time.perf_counter()
+    data = as_dataset(data, weights)
+    check_regularisers(data, "pcd", l2=l2, allowed=("l2",))
+    chains = check_count(chains, "chains", 2)
+    steps = check_count(steps, "steps", 2)
+    sweeps_per_step = check_count(sweeps_per_step, "sweeps_per_step")
+    lr = check_positive(learning_rate, "learning_rate")
+    decay = steps / 4 if decay is None else check_positive(decay, "decay")
+    ladder = None
+    if tempering is not None:
+        ladder = check_ladder(tempering)
+        if ladder[0] != 1.0:
+            raise ThermopotError(f"tempering: the ladder must start at the model's temperature 1, "
+                                 f"got {ladder.tolist()}")
+    rng = check_rng(seed)
+    seed_int = seed_of(seed, rng)
+    xp = get_namespace(backend)
+    n = data.n
+    m_data, c_data = data.moments()
+    model = init if init is not None else fit_pseudolikelihood(data, l2=l2, backend=backend).model
+    theta = pack(model.h, model.J)
+    target = pack(m_data, c_data)
+    starts = data.samples[rng.choice(data.size, size=chains, p=data.probabilities)].astype(np.float64)
+    phase = _NegativePhase(model, starts, ladder, seed_int, xp, compiled_kernel)
+    average, averaged = np.zeros_like(theta), 0
+    for t in range(steps):
+        s = phase.run(sweeps_per_step)
+        gradient = target - pack(*_moments(s)) - l2 * theta
+        theta = theta + lr / (1.0 + t / decay) * gradient
+        phase.set_couplings(*unpack(theta, n))
+        if t >= steps // 2:
+            average += theta
+            averaged += 1
+    theta = average / averaged
+    h, J = unpack(theta, n)
+    phase.set_couplings(h, J)
+    fitted = PairwiseModel(h, J, meta={"fit": "pcd"})
+    diagnostics = _diagnostics(phase, fitted, m_data, c_data, diagnostic_sweeps, backend)
+    result = finish(fitted, "pcd", data, start=start, iterations=steps, converged=True,
+                    options={"l2": l2, "chains": chains, "steps": steps, "sweeps_per_step": sweeps_per_step,
+                             "learning_rate": lr, "tempering": None if ladder is None else ladder.tolist()},
+                    backend=backend)
+    return dataclasses.replace(result, diagnostics=diagnostics)
+
+
+def _diagnostics(phase: _NegativePhase, model: PairwiseModel, m_data: np.ndarray, c_data: np.ndarray,
+                 sweeps: int, backend: Any) -> dict:
+    """The final model's moments from ``sweeps`` more sweeps of the chains, against the data and, when N
+    can be enumerated, against the exact model moments (see the module docstring)."""
+    n = model.n
+    iu = np.triu_indices(n, 1)
+    acc = BatchMeans((1, n + iu[0].size), get_namespace("numpy"))
+    for _ in range(check_count(sweeps, "diagnostic_sweeps", 2)):
+        m, c = _moments(phase.run(1))
+        acc.add(np.concatenate([m, c[iu]])[None, :])
+    est, err = to_numpy(acc.mean()), to_numpy(acc.stderr())
+    data = np.concatenate([m_data, c_data[iu]])
+    mismatch = est - data
+    out = {"sampled_magnetization_mismatch": float(np.abs(mismatch[:n]).max()),
+           "sampled_correlation_mismatch": float(np.abs(mismatch[n:]).max()) if iu[0].size else 0.0,
+           "moment_stderr_max": float(np.nanmax(err)),
+           "fraction_within_2_stderr": float(np.mean(np.abs(mismatch) <= 2 * err)),
+           "diagnostic_sweeps": int(sweeps)}
+    thermo = exact_thermo(model, backend, DIAGNOSTIC_SECONDS)
+    if thermo is not None:
+        exact = np.concatenate([thermo.magnetization, thermo.correlation[iu]])
+        out["exact_moment_mismatch"] = float(np.abs(exact - data).max())
+        z = np.abs(est - exact) / np.where(err > 0, err, np.inf)
+        out["negative_phase_error"] = float(np.abs(est - exact).max())
+        out["negative_phase_max_z"] = float(z.max())
+    return out
