@@ -10,7 +10,7 @@ from thermopot.errors import ThermopotError
 from thermopot.models import curie_weiss, random_multispin, random_pairwise, sk
 from thermopot.sampling import compiled, sample
 from thermopot.sampling.free_energy import energy_integral, infinite_temperature_moments, log_partition
-from thermopot.sampling.tempering import LowSwapRateWarning, parallel_tempering, temperature_ladder
+from thermopot.sampling.tempering import LowSwapRateWarning, exact_swap_rate, parallel_tempering, temperature_ladder
 from thermopot.states import all_states
 
 LADDER = np.geomspace(0.4, 3.0, 8)
@@ -37,21 +37,12 @@ def test_tempering_agrees_with_exact_where_single_chains_are_trapped(cw_run):
     assert np.all(cw_run.swap_rate > 0.3)
 
 
-def _exact_swap_rate(model, T1: float, T2: float) -> float:
-    """sum_{s, s'} p_1(s) p_2(s') min(1, exp[(beta_1 - beta_2)(E(s) - E(s'))]) over all states."""
-    energy = model.energy(all_states(model.n))
-    p = [np.exp(-(energy - energy.min()) / T) for T in (T1, T2)]
-    p = [q / q.sum() for q in p]
-    accept = np.minimum(1.0, np.exp((1 / T1 - 1 / T2) * (energy[:, None] - energy[None, :])))
-    return float(p[0] @ accept @ p[1])
-
-
 def test_swap_rate_equals_exact_acceptance():
     """The measured swap rate of two temperatures equals the exact mean acceptance over the two
     Boltzmann distributions (computed from all 2^N states)."""
     model = sk(8, seed=2)
     result = parallel_tempering(model, [1.0, 1.4], chains=64, sweeps=1500, seed=3, progress=False)
-    exact = _exact_swap_rate(model, 1.0, 1.4)
+    exact = exact_swap_rate(model, 1.0, 1.4)
     assert 0.2 < exact < 0.9
     assert abs(result.swap_rate[0] - exact) < 0.02, (result.swap_rate[0], exact)
 

@@ -30,6 +30,7 @@ MODULES: tuple[str, ...] = (
     "minima",
     "plefka",
     "sampling",
+    "sampled",
     "learning",
     "knowledge",
     "entropic",

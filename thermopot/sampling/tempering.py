@@ -37,6 +37,7 @@ from ..backend import asarray, backend_name, get_namespace, synchronize, to_nump
 from ..checks import check_choice, check_count, check_positive, check_rng, check_temperature
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
+from ..states import all_states
 from ..progress import Progress
 from .ensemble import Ensemble, seed_of
 from .kernels import METHODS, SCANS
@@ -47,7 +48,8 @@ DEFAULT_CHAINS = 16
 #: swap rate below which a neighbouring pair is reported as not mixing (a warning names the pair)
 LOW_SWAP_RATE = 0.05
 
-__all__ = ["ParallelTempering", "TemperingResult", "parallel_tempering", "temperature_ladder", "LOW_SWAP_RATE"]
+__all__ = ["ParallelTempering", "TemperingResult", "parallel_tempering", "temperature_ladder", "exact_swap_rate",
+           "check_ladder", "LOW_SWAP_RATE", "LowSwapRateWarning"]
 
 
 class LowSwapRateWarning(UserWarning):
@@ -226,6 +228,20 @@ def parallel_tempering(model: Model | str, temperatures: Any, *, chains: int = D
     pt.run(burn_in, record=False, progress=progress)
     pt.run(sweeps, progress=progress)
     return pt.result()
+
+
+def exact_swap_rate(model: Model | str, T1: float, T2: float) -> float:
+    """The exact mean acceptance of a configuration swap between T1 and T2, by enumeration of all 2^N states:
+    sum_{s, s'} p_1(s) p_2(s') min(1, exp[(beta_1 - beta_2)(E(s) - E(s'))]) (small N only: 4^N terms)."""
+    model = resolve_model(model)
+    if model.n > 12:
+        raise ThermopotError(f"exact_swap_rate sums over 4^N pairs of states: N = {model.n} is too large (N <= 12)")
+    energy = to_numpy(model.energy(all_states(model.n)))
+    p = [np.exp(-(energy - energy.min()) / T) for T in (check_temperature(T1), check_temperature(T2))]
+    p = [q / q.sum() for q in p]
+    with np.errstate(over="ignore"):
+        accept = np.minimum(1.0, np.exp((1 / T1 - 1 / T2) * (energy[:, None] - energy[None, :])))
+    return float(p[0] @ accept @ p[1])
 
 
 def temperature_ladder(model: Model | str, T_min: float, T_max: float, *, swap_rate: float = 0.3,
