@@ -38,7 +38,8 @@ from .tempering import DEFAULT_CHAINS, ParallelTempering
 
 METHODS_LOG_Z = ("ais", "ti")
 
-__all__ = ["log_partition", "LogPartition", "METHODS_LOG_Z"]
+__all__ = ["log_partition", "LogPartition", "METHODS_LOG_Z", "column_log_z", "energy_integral",
+           "infinite_temperature_moments", "default_T_max"]
 
 
 @dataclass(frozen=True)
@@ -108,20 +109,31 @@ def energy_integral(betas: np.ndarray, u: np.ndarray, du: np.ndarray, u0: float,
     return u0 * betas[0] - 0.5 * v0 * betas[0] ** 2 + np.sum(inner, axis=-1)
 
 
-def _ti(model: Model, T: float, *, chains: int, steps: int, sweeps: int, method: str, scan: str, seed: int,
-        compiled_kernel: bool | None, xp: Any, T_max: float) -> tuple[float, float]:
-    u0, v0 = infinite_temperature_moments(model)
-    temperatures = np.geomspace(T, T_max, steps)
-    pt = ParallelTempering(model, temperatures, chains=chains, method=method, scan=scan, seed=seed,
-                           compiled_kernel=compiled_kernel, backend=xp)
-    pt.run(max(1, sweeps // 5), record=False)
-    pt.run(sweeps)
+def column_log_z(pt: ParallelTempering) -> np.ndarray:
+    """log Z at the coldest temperature of a recorded tempering run, one estimate per column (B,), by
+    thermodynamic integration over its ladder (see the module docstring)."""
+    u0, v0 = infinite_temperature_moments(pt.model)
     count = pt.energy_acc.count
     mean = to_numpy(pt.energy_acc.total) / count  # (B, R): each column's mean energy per temperature
     var = np.maximum(to_numpy(pt.energy_acc.total_sq) / count - mean**2, 0.0)
-    per_column = model.n * math.log(2.0) - energy_integral(1.0 / temperatures[::-1], mean[:, ::-1],
-                                                           -var[:, ::-1], u0, v0)
+    betas = 1.0 / pt.temperatures[::-1]  # increasing
+    return pt.model.n * math.log(2.0) - energy_integral(betas, mean[:, ::-1], -var[:, ::-1], u0, v0)
+
+
+def _ti(model: Model, T: float, *, chains: int, steps: int, sweeps: int, method: str, scan: str, seed: int,
+        compiled_kernel: bool | None, xp: Any, T_max: float) -> tuple[float, float]:
+    pt = ParallelTempering(model, np.geomspace(T, T_max, steps), chains=chains, method=method, scan=scan,
+                           seed=seed, compiled_kernel=compiled_kernel, backend=xp)
+    pt.run(max(1, sweeps // 5), record=False)
+    pt.run(sweeps)
+    per_column = column_log_z(pt)
     return float(np.mean(per_column)), float(np.std(per_column, ddof=1) / math.sqrt(per_column.size))
+
+
+def default_T_max(model: Model, T: float) -> float:
+    """A hottest temperature far in the regime of the high-temperature expansion: 20 sqrt(V(0) / N) + 10 T."""
+    _, v0 = infinite_temperature_moments(model)
+    return 20.0 * math.sqrt(v0 / max(model.n, 1)) + 10.0 * T
 
 
 def log_partition(model: Model | str, T: float, *, method: str = "ais", chains: int | None = None,
@@ -152,8 +164,7 @@ def log_partition(model: Model | str, T: float, *, method: str = "ais", chains: 
         chains = check_count(DEFAULT_CHAINS if chains is None else chains, "chains", 2)
         steps = check_count(24 if steps is None else steps, "steps", 2)
         sweeps = check_count(sweeps, "sweeps", 2)
-        _, v0 = infinite_temperature_moments(model)
-        T_max = (20.0 * math.sqrt(v0 / max(model.n, 1)) + 10.0 * T) if T_max is None else check_positive(T_max, "T_max")
+        T_max = default_T_max(model, T) if T_max is None else check_positive(T_max, "T_max")
         if T_max <= T:
             raise ThermopotError(f"T_max = {T_max} must exceed T = {T}")
         log_z, stderr = _ti(model, T, chains=chains, steps=steps, sweeps=sweeps, method=sweep_method, scan=scan,

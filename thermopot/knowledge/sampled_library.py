@@ -1,0 +1,152 @@
+"""The library of bound states without enumeration: zero-temperature descent, tempering occupancies and
+per-basin free energies with error bars, for any N.
+
+The bound states are the single-flip-stable states reached by steepest descent
+(:func:`thermopot.sampling.descent.descend`, the basins of :mod:`thermopot.landscape`) from
+
+- every distinct training pattern (a pattern that is itself stable is a represented training pattern;
+  one that descends elsewhere ends in a false state or in another pattern's basin), and
+- the samples of a parallel-tempering run at the model's temperature T (every recorded sweep, every
+  column), which finds the basins that carry Boltzmann weight whether or not a pattern leads there.
+
+The basin occupancy P_a is the fraction of the T-level samples that descend to state a, one estimate per
+tempering column (the columns are independent replicas) and the mean over them with its standard error.
+The same run gives log Z by thermodynamic integration over its ladder
+(:func:`thermopot.sampling.free_energy.column_log_z`), so that the per-basin free energy is
+
+    F_a = -T log Z_a = -T (log Z + log P_a),   se(F_a) = T sqrt(se(log Z)^2 + (se(P_a) / P_a)^2)
+
+(a basin seen in no sample has P_a = 0 and F_a = +inf). With enumeration these are the exact F_a of
+:func:`thermopot.landscape.local_minima` (``T=``); the validation compares the two.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..backend import get_namespace
+from ..checks import check_count, check_temperature
+from ..learning import Dataset, as_dataset
+from ..errors import ThermopotError
+from ..models import Model, resolve_model
+from ..sampling.descent import descend
+from ..sampling.free_energy import column_log_z, default_T_max
+from ..sampling.tempering import ParallelTempering
+
+__all__ = ["SampledBoundStates", "sampled_bound_states"]
+
+
+@dataclass(frozen=True)
+class SampledBoundStates:
+    """Bound states (K, N) int8 sorted by free energy, with ``energies``, ``weight`` (P_a) and
+    ``weight_stderr``, ``free_energy`` and ``free_energy_stderr``, ``training`` (the state is a training
+    pattern), ``nearest_pattern_distance`` (Hamming distance to the closest pattern), ``from_patterns``
+    (reached by descent from a pattern); ``log_z`` and ``log_z_stderr`` at ``T``."""
+
+    states: np.ndarray
+    energies: np.ndarray
+    weight: np.ndarray
+    weight_stderr: np.ndarray
+    free_energy: np.ndarray
+    free_energy_stderr: np.ndarray
+    training: np.ndarray
+    nearest_pattern_distance: np.ndarray
+    from_patterns: np.ndarray
+    log_z: float
+    log_z_stderr: float
+    T: float
+    chains: int
+    sweeps: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        """``bound_states`` as a list of {state, energy, free_energy, free_energy_stderr, weight, weight_stderr,
+        training, nearest_pattern_distance} (free energies of unseen basins as None), plus log_z, log_z_stderr."""
+        def finite(v: float) -> float | None:
+            return float(v) if math.isfinite(v) else None
+        states = [{"state": self.states[a].tolist(), "energy": float(self.energies[a]),
+                   "free_energy": finite(self.free_energy[a]), "free_energy_stderr": finite(self.free_energy_stderr[a]),
+                   "weight": float(self.weight[a]), "weight_stderr": float(self.weight_stderr[a]),
+                   "training": bool(self.training[a]),
+                   "nearest_pattern_distance": int(self.nearest_pattern_distance[a])} for a in range(len(self.energies))]
+        return {"bound_states": states, "log_z": self.log_z, "log_z_stderr": self.log_z_stderr, "T": self.T,
+                "chains": self.chains, "sweeps": self.sweeps, "seconds": self.seconds}
+
+
+class _Library:
+    """Stable states found so far, by their packed bits, with per-column sample counts."""
+
+    def __init__(self, n: int, columns: int):
+        self.index: dict[bytes, int] = {}
+        self.states: list[np.ndarray] = []
+        self.energies: list[float] = []
+        self.counts = np.zeros((columns, 0), dtype=np.int64)
+
+    def rows(self, states: np.ndarray, energies: np.ndarray) -> np.ndarray:
+        """The library row of each state (B, N), adding the new ones."""
+        keys = np.packbits(states > 0, axis=1)
+        out = np.empty(len(states), dtype=np.int64)
+        for i, key in enumerate(keys):
+            row = self.index.setdefault(key.tobytes(), len(self.states))
+            if row == len(self.states):
+                self.states.append(states[i].astype(np.int8))
+                self.energies.append(float(energies[i]))
+            out[i] = row
+        if self.counts.shape[1] < len(self.states):
+            grown = np.zeros((self.counts.shape[0], len(self.states)), dtype=np.int64)
+            grown[:, :self.counts.shape[1]] = self.counts
+            self.counts = grown
+        return out
+
+
+def sampled_bound_states(model: Model | str, data: Dataset | Any, T: float = 1.0, *, temperatures: int = 16,
+                         T_max: float | None = None, chains: int = 16, sweeps: int = 2000, seed: Any = 0,
+                         compiled_kernel: bool | None = None, backend: Any = None) -> SampledBoundStates:
+    """Bound states of ``model`` at temperature ``T`` from the training ``data`` and a tempering run of
+    ``chains`` columns on a ladder of ``temperatures`` from T to ``T_max`` (see the module docstring)."""
+    t0 = time.perf_counter()
+    model = resolve_model(model)
+    data = as_dataset(data)
+    if data.n != model.n:
+        raise ThermopotError(f"data have N = {data.n} spins, the model N = {model.n}")
+    T = check_temperature(T)
+    sweeps = check_count(sweeps, "sweeps", 2)
+    xp = get_namespace(backend)
+    patterns = data.unique().samples.astype(np.int8)
+    library = _Library(model.n, chains)
+    from_patterns = descend(model, patterns, backend=xp)
+    pattern_rows = library.rows(from_patterns.states, from_patterns.energies)
+    top = default_T_max(model, T) if T_max is None else check_temperature(T_max)
+    pt = ParallelTempering(model, np.geomspace(T, top, check_count(temperatures, "temperatures", 2)),
+                           chains=chains, seed=seed, compiled_kernel=compiled_kernel, backend=xp)
+    pt.run(max(1, sweeps // 5), record=False)
+    columns = np.arange(chains)
+    for _ in range(sweeps):
+        pt.run(1, progress=False)
+        landed = descend(model, pt.states()[0], backend=xp)
+        rows = library.rows(landed.states, landed.energies)
+        np.add.at(library.counts, (columns, rows), 1)
+    per_column = column_log_z(pt)
+    log_z = float(np.mean(per_column))
+    log_z_se = float(np.std(per_column, ddof=1) / math.sqrt(chains))
+    p = library.counts / sweeps
+    weight, weight_se = p.mean(axis=0), p.std(axis=0, ddof=1) / math.sqrt(chains)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        free = np.where(weight > 0, -T * (log_z + np.log(weight)), np.inf)
+        free_se = np.where(weight > 0, T * np.sqrt(log_z_se**2 + (weight_se / weight) ** 2), np.inf)
+    states = np.array(library.states, dtype=np.int8)
+    distance = (model.n - states.astype(np.int64) @ patterns.T.astype(np.int64)) // 2
+    order = np.lexsort((np.array(library.energies), free))
+    found = np.zeros(len(states), dtype=bool)
+    found[pattern_rows] = True
+    return SampledBoundStates(
+        states=states[order], energies=np.array(library.energies)[order], weight=weight[order],
+        weight_stderr=weight_se[order], free_energy=free[order], free_energy_stderr=free_se[order],
+        training=(distance.min(axis=1) == 0)[order], nearest_pattern_distance=distance.min(axis=1)[order],
+        from_patterns=found[order], log_z=log_z, log_z_stderr=log_z_se, T=T, chains=chains, sweeps=sweeps,
+        seconds=time.perf_counter() - t0)
