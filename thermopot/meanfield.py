@@ -6,7 +6,7 @@ For a pairwise model (theory.md section 2), with beta = 1/T,
     S_0(m) = -sum_i [ (1+m_i)/2 log((1+m_i)/2) + (1-m_i)/2 log((1-m_i)/2) ],
 
 where Phi_n is the sum of the order-n graph terms DERIVED by :mod:`thermopot.symbolic.plefka` and
-turned into matrix products by :mod:`thermopot._meanfield_program` (so G_k - G_exact = O(beta^k)).
+turned into matrix products by ``thermopot._meanfield_program`` (so G_k - G_exact = O(beta^k)).
 Order 1 is naive mean field, order 2 adds the Onsager term and is stationary at the TAP equations
 m_k = tanh(beta h_k + beta sum_l J_kl m_l - beta^2 m_k sum_l J_kl^2 (1 - m_l^2)).
 Cost per point: O(N^2) for order <= 2, O(N^3) through order 4 (triangles and squares).

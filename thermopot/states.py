@@ -4,9 +4,12 @@ Convention (theory.md section 0): the integer index i of a state is its bit patt
 spin s_k = 1 - 2 b_k, so state 0 is all +1 and setting bit k flips spin k to -1.
 
 A Walsh subset alpha of {0..N-1} is encoded the same way, as the integer mask with bit k set for
-k in alpha. The Walsh function of a state is then
+k in alpha. The Walsh function of a state is then::
+
     chi_alpha(s) = prod_{k in alpha} s_k = (-1)^popcount(i & alpha),
-so the unnormalised Walsh-Hadamard matrix H_{i,alpha} = chi_alpha(s^(i)) maps couplings to energies:
+
+so the unnormalised Walsh-Hadamard matrix H_{i,alpha} = chi_alpha(s^(i)) maps couplings to energies::
+
     E(s) = -sum_alpha J_alpha chi_alpha(s)      <=>  E = -H J,
     J_alpha = -2^-N sum_s E(s) chi_alpha(s)     <=>  J = -H E / 2^N      (H H = 2^N I).
 """
