@@ -8,6 +8,8 @@ saved, not executed (tests/test_notebooks.py executes them).
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import re
 import subprocess
 import sys
@@ -44,3 +46,24 @@ def test_no_citation_outside_the_repository() -> None:
                *ROOT.glob("validation/*.py")]
     cited = [str(p.relative_to(ROOT)) for p in sources if re.search(r"shared/docs", p.read_text())]
     assert not cited, cited
+
+
+ENTRY_POINTS = [("thermopot.models", "PairwiseModel"), ("thermopot.models", "MultiSpinModel"),
+                ("thermopot.models", "sk"), ("thermopot.states", "fwht"),
+                ("thermopot.symbolic", "plefka_expansion"), ("thermopot.meanfield", "gibbs_free_energy")]
+
+
+@pytest.mark.parametrize(("module", "name"), ENTRY_POINTS)
+def test_entry_point_documents_and_runs_its_examples(module: str, name: str) -> None:
+    """The numpydoc sections are there, and the Examples (closed forms: energies, H H = 2^N I, G_2 at
+    m = 0) give the values they print."""
+    obj = getattr(importlib.import_module(module), name)
+    doc = obj.__doc__ or ""
+    for section in ("Parameters", "Raises", "Examples"):
+        assert f"\n    {section}\n    {'-' * len(section)}\n" in doc, (name, section)
+    tests = doctest.DocTestFinder(recurse=False).find(obj, name, globs={})
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for test in tests:
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.attempted >= 2 and result.failed == 0, (name, result)
