@@ -18,9 +18,11 @@ so the coefficients of the small graph ARE the terms for any N. Only 2-connected
 triangles, squares, diamonds, ...) contribute: graphs with an articulation vertex cancel, which
 :func:`check_irreducible` verifies by expanding them too.
 
-Second order reproduces theory.md:
+Second order reproduces theory.md section 2::
+
     -beta G = -beta G_0 + beta h.m + beta sum_{k<l} J_kl m_k m_l
               + beta^2/2 sum_{k<l} J_kl^2 (1-m_k^2)(1-m_l^2) + O(beta^3),
+
 and stationarity gives the TAP equations m_k = tanh(beta h_k + dPhi/dm_k).
 """
 
@@ -104,7 +106,7 @@ class PlefkaExpansion:
 
     @property
     def expression(self) -> sp.Expr:
-        """-beta G as one SymPy expression (sum of :attr:`terms`)."""
+        """-beta G as one SymPy expression (sum of ``terms``)."""
         return sp.Add(*self.terms)
 
     def terms_of_order(self, n: int) -> tuple[GraphTerm, ...]:
