@@ -27,6 +27,9 @@ from .errors import BackendError
 
 BACKENDS = ("numpy", "cupy", "auto")
 
+#: A NumPy or CuPy array: what the public signatures accept (results come back as NumPy unless stated).
+Array = Any
+
 #: default number of array elements per streaming block (tile), per backend
 _DEFAULT_BLOCK = {"numpy": 1 << 20, "cupy": 1 << 25}
 

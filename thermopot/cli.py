@@ -1,4 +1,4 @@
-"""The ``thermopot`` command (design.md, "Command-line contract").
+"""The ``thermopot`` command (docs/architecture.md, "Command-line contract").
 
 Every subcommand is one function registered with :func:`command`; it receives the parsed arguments
 and returns an :class:`Output`: the object printed by ``--json`` (exactly one JSON object on stdout),

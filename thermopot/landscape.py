@@ -49,7 +49,7 @@ class Landscape:
         return int(self.strict.sum())
 
     def to_dict(self) -> dict:
-        """JSON-ready fields (design.md, `thermopot landscape`): ``minima`` lists the ``count`` strict
+        """JSON-ready fields (docs/architecture.md, `thermopot landscape`): ``minima`` lists the ``count`` strict
         minima, ``plateaus`` the other stable states (a zero-cost flip), both sorted by energy; the row
         numbers ``row`` are those of ``basin``."""
         rows = []

@@ -6,7 +6,7 @@ For a pairwise model (theory.md section 2), with beta = 1/T,
     S_0(m) = -sum_i [ (1+m_i)/2 log((1+m_i)/2) + (1-m_i)/2 log((1-m_i)/2) ],
 
 where Phi_n is the sum of the order-n graph terms DERIVED by :mod:`thermopot.symbolic.plefka` and
-turned into matrix products by :mod:`thermopot._meanfield_program` (so G_k - G_exact = O(beta^k)).
+turned into matrix products by ``thermopot._meanfield_program`` (so G_k - G_exact = O(beta^k)).
 Order 1 is naive mean field, order 2 adds the Onsager term and is stationary at the TAP equations
 m_k = tanh(beta h_k + beta sum_l J_kl m_l - beta^2 m_k sum_l J_kl^2 (1 - m_l^2)).
 Cost per point: O(N^2) for order <= 2, O(N^3) through order 4 (triangles and squares).
@@ -202,7 +202,48 @@ def _prepared(model, m, T, order, backend) -> MeanFieldPotential:
 
 
 def gibbs_free_energy(model: Model | str, m: Any, T: float, order: int = 2, *, backend: Any = None):
-    """G_order(m) as a float (m of shape (N,)) or a NumPy (B,) array (m of shape (B, N))."""
+    """G_order(m) as a float (m of shape (N,)) or a NumPy (B,) array (m of shape (B, N)).
+
+    G_k(m) = -T [S_0(m) + beta h.m + sum_{n=1}^{k} beta^n Phi_n(J, m)] (module docstring; docs/theory.md
+    section 2). Order 1 is naive mean field, order 2 adds the Onsager term (TAP).
+
+    Parameters
+    ----------
+    model : PairwiseModel, MultiSpinModel or str
+        The model, or a generator spec such as ``"sk:n=20,seed=0"``. A multi-spin model with subsets of
+        more than two spins allows order 1 only.
+    m : array (NumPy or CuPy), shape (N,) or (B, N)
+        Magnetisations, strictly inside (-1, 1).
+    T : float
+        Temperature, > 0.
+    order : int, optional
+        Plefka order, 1..MAX_ORDER.
+    backend : str or None, optional
+        ``"numpy"``, ``"cupy"`` or ``"auto"``; None follows the namespace of ``m``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        G_order(m): a float for one point, a (B,) array for a batch.
+
+    Raises
+    ------
+    ThermopotError
+        When ``m`` has the wrong shape or an entry with abs(m_k) >= 1, ``T`` is not finite and positive,
+        or ``order`` is not allowed for the model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from thermopot.models import curie_weiss
+    >>> from thermopot.meanfield import gibbs_free_energy
+    >>> model = curie_weiss(4, j=1.0)
+    >>> # at m = 0: G_2 = -T [N log 2 + (beta^2 / 2) sum_{k<l} J_kl^2] with J_kl = 1/4
+    >>> round(gibbs_free_energy(model, np.zeros(4), T=2.0, order=2), 6)
+    -5.638927
+    >>> round(float(-2.0 * (4 * np.log(2) + (0.25 / 2) * 6 / 16)), 6)
+    -5.638927
+    """
     out = to_numpy(_prepared(model, m, T, order, backend).value(m))
     return float(out) if out.ndim == 0 else out
 

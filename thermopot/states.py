@@ -4,9 +4,12 @@ Convention (theory.md section 0): the integer index i of a state is its bit patt
 spin s_k = 1 - 2 b_k, so state 0 is all +1 and setting bit k flips spin k to -1.
 
 A Walsh subset alpha of {0..N-1} is encoded the same way, as the integer mask with bit k set for
-k in alpha. The Walsh function of a state is then
+k in alpha. The Walsh function of a state is then::
+
     chi_alpha(s) = prod_{k in alpha} s_k = (-1)^popcount(i & alpha),
-so the unnormalised Walsh-Hadamard matrix H_{i,alpha} = chi_alpha(s^(i)) maps couplings to energies:
+
+so the unnormalised Walsh-Hadamard matrix H_{i,alpha} = chi_alpha(s^(i)) maps couplings to energies::
+
     E(s) = -sum_alpha J_alpha chi_alpha(s)      <=>  E = -H J,
     J_alpha = -2^-N sum_s E(s) chi_alpha(s)     <=>  J = -H E / 2^N      (H H = 2^N I).
 """
@@ -19,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import get_namespace, namespace_of
+from .backend import Array, get_namespace, namespace_of
 from .errors import ThermopotError
 
 #: largest N whose state indices fit in a signed 64-bit integer with room to spare
@@ -81,9 +84,40 @@ def state_blocks(n: int, block_size: int, backend: Any = None,
         yield start, index_to_spins(idx, n, xp, dtype)
 
 
-def fwht(values: Any, axis: int = 0) -> Any:
-    """Unnormalised fast Walsh-Hadamard transform along ``axis`` (length 2^N): (H v)_i =
-    sum_j (-1)^popcount(i & j) v_j, in O(N 2^N) operations on either backend. H H = 2^N I."""
+def fwht(values: Array, axis: int = 0) -> Array:
+    """Unnormalised fast Walsh-Hadamard transform along ``axis`` (length 2^N)::
+
+        (H v)_i = sum_j (-1)^popcount(i & j) v_j,      H H = 2^N I,
+
+    in O(N 2^N) operations (N butterfly passes) on either backend.
+
+    Parameters
+    ----------
+    values : array (NumPy or CuPy)
+        Real or complex values whose length along ``axis`` is a power of two; integers are taken as
+        float64.
+    axis : int, optional
+        The axis to transform; the other axes are a batch.
+
+    Returns
+    -------
+    array
+        H v, of the shape of ``values`` and in its namespace.
+
+    Raises
+    ------
+    ThermopotError
+        When the length along ``axis`` is not a power of two.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from thermopot.states import fwht
+    >>> fwht(np.array([1.0, 2.0, 3.0, 4.0]))
+    array([10., -2., -4.,  0.])
+    >>> fwht(fwht(np.array([1.0, 2.0, 3.0, 4.0]))) / 4     # H H = 2^N I
+    array([1., 2., 3., 4.])
+    """
     xp = namespace_of(values)
     a = xp.asarray(values)
     if not xp.isdtype(a.dtype, ("real floating", "complex floating")):
@@ -101,13 +135,13 @@ def fwht(values: Any, axis: int = 0) -> Any:
     return xp.moveaxis(a, 0, axis)
 
 
-def walsh_couplings(energies: Any) -> Any:
+def walsh_couplings(energies: Array) -> Array:
     """All 2^N Walsh couplings J_alpha = -2^-N sum_s E(s) chi_alpha(s) from an energy table E (2^N,)."""
     e = fwht(energies)
     return -e / e.shape[0]
 
 
-def walsh_energies(couplings: Any) -> Any:
+def walsh_energies(couplings: Array) -> Array:
     """The energy table E(s) = -sum_alpha J_alpha chi_alpha(s) from all 2^N Walsh couplings."""
     return -fwht(couplings)
 

@@ -1,4 +1,4 @@
-"""Inverse Ising learning against a known model (theory.md section 1, design.md "fit").
+"""Inverse Ising learning against a known model (theory.md section 1, docs/architecture.md "fit").
 
 Exact samples (:func:`thermopot.learning.sample_exact`) of a random pairwise model at T = 1 are fitted by
 exact maximum likelihood (:func:`thermopot.learning.fit_exact`) and by pseudo-likelihood

@@ -1,8 +1,8 @@
 """Entropic forces in SGD (theory-entropic.md): a vectorised SGD engine (:mod:`.sgd`), small networks with
 a rescaling symmetry (:mod:`.networks`), measurements of charges, gradient balance and sharpness
-(:mod:`.measure`), deep linear networks (:mod:`.deep_linear`) and the platonic kernel (:mod:`.platonic`).
+(:mod:`~thermopot.entropic.measure`), deep linear networks (:mod:`.deep_linear`) and the platonic kernel (:mod:`.platonic`).
 
-``hessian_vector_product`` and ``top_hessian_eigenvalue`` are the generic ones of :mod:`.measure`
+``hessian_vector_product`` and ``top_hessian_eigenvalue`` are the generic ones of :mod:`~thermopot.entropic.measure`
 (finite differences of any network's batch gradient); the exact population versions for deep linear
 networks are ``population_hessian_vector_product`` and ``population_top_eigenvalue``; both top eigenvalues
 use the one :func:`power_iteration`."""

@@ -249,14 +249,14 @@ def population_hessian(net: DeepLinear, params: Params, teacher: LinearTeacher) 
 def population_top_eigenvalue(net: DeepLinear, params: Params, teacher: LinearTeacher, *, method: str = "auto",
                               iterations: int = 300, seed: int = 0, lr: Rate | None = None) -> np.ndarray:
     """The largest eigenvalue of the population Hessian H per run, NumPy (B,); with learning rates ``lr``
-    (the forms of :func:`thermopot.entropic.sgd.run_sgd`) that of Lambda^{1/2} H Lambda^{1/2}, i.e. eta
+    (the forms of :func:`~thermopot.entropic.run_sgd`) that of Lambda^{1/2} H Lambda^{1/2}, i.e. eta
     lambda_top for one rate eta: the step theta <- theta - Lambda grad L is linearly stable near a minimum
     only while it is below 2.
 
     ``method="dense"``: eigvalsh of :func:`population_hessian`. ``"power"``: :func:`measure.power_iteration
-    <thermopot.entropic.measure.power_iteration>` on :func:`population_hessian_vector_product` (the
+    <thermopot.entropic.power_iteration>` on :func:`population_hessian_vector_product` (the
     eigenvalue of largest modulus, which is the top one near a minimum, where H is positive semi-definite up
-    to terms of order |A - V|). ``"auto"``: dense up to :data:`DENSE_HESSIAN_MAX` parameters."""
+    to terms of order |A - V|). ``"auto"``: dense up to ``DENSE_HESSIAN_MAX`` parameters."""
     if method == "auto":
         method = "dense" if net.n_params <= DENSE_HESSIAN_MAX else "power"
     if method not in ("dense", "power"):

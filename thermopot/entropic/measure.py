@@ -75,7 +75,7 @@ def gradient_norms(network: Any, grads: Params, *, per_neuron: bool = False) -> 
 
 
 def per_sample_gradients(network: Network, params: Params, x: Any, y: Any) -> Params:
-    """The gradient of each sample's loss: name -> (B, K, *shape) for x (B, K, d_in) (the runs are
+    """The gradient of each sample's loss: name -> ``(B, K, *shape)`` for x (B, K, d_in) (the runs are
     repeated K times and each sample is a batch of one)."""
     xp = namespace_of(x)
     B, K = x.shape[:2]

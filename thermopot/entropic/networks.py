@@ -107,7 +107,7 @@ class TwoLayerLinear:
     """f = U W x, W (h, d_in), U (d_out, h).
 
     With h_s = W x_s, r_s = U h_s - y_s: g_U = (1/S) sum_s r_s h_s^T, g_W = (1/S) sum_s U^T r_s x_s^T.
-    Hidden unit i owns row W_i and column U_:i (hidden axes: w 1, u 2)."""
+    Hidden unit i owns row W_i and column U[:, i] (hidden axes: w 1, u 2)."""
 
     d_in: int
     hidden: int
@@ -151,8 +151,8 @@ class ReluNet:
     """f = U relu(W x + b), W (h, d_in), b (h,), U (d_out, h).
 
     With z_s = W x_s + b, a_s = relu(z_s), r_s = U a_s - y_s, delta_s = (U^T r_s) * 1[z_s > 0]:
-    g_U = <r a^T>, g_W = <delta x^T>, g_b = <delta>. Unit i (row W_i, bias b_i, column U_:i) has the
-    rescaling symmetry (c U_:i, W_i / c, b_i / c), so its charge is |U_:i|^2 - |W_i|^2 - b_i^2."""
+    g_U = <r a^T>, g_W = <delta x^T>, g_b = <delta>. Unit i (row W_i, bias b_i, column U[:, i]) has the
+    rescaling symmetry (c U[:, i], W_i / c, b_i / c), so its charge is |U[:, i]|^2 - |W_i|^2 - b_i^2."""
 
     d_in: int
     hidden: int

@@ -47,7 +47,7 @@ class Thermo:
         return self.correlation - np.outer(self.magnetization, self.magnetization)
 
     def to_dict(self) -> dict:
-        """JSON-ready fields (design.md, `thermopot enumerate`)."""
+        """JSON-ready fields (docs/architecture.md, `thermopot enumerate`)."""
         return {"n": self.n, "T": self.T, "log_z": self.log_z, "free_energy": self.free_energy,
                 "energy": self.energy, "entropy": self.entropy, "heat_capacity": self.heat_capacity,
                 "magnetization": self.magnetization.tolist(), "correlation": self.correlation.tolist(),

@@ -53,7 +53,7 @@ class Settings:
     The reduced-G minima need Delta_mu / T below about 12 to be resolved (the Hessian's condition number
     grows like exp(Delta_mu / T)): on the digits (Delta = 16) that means T >= 2-3, around the coexistence
     temperature. Their counts against T and M, which take many starts at many temperatures, use the
-    small random-pattern set of :data:`COUNTS_DATA`."""
+    small random-pattern set of ``COUNTS_DATA``."""
 
     T_fit: float = 1.0  #: temperature of the fitted reduced model (and of Phi, the library)
     T_reduced: float = 3.0  #: temperature of the reduced-G minima on the data (below T*)
@@ -156,7 +156,7 @@ class KnowledgeRun:
 
 
 def resolve_data(data: Any) -> tuple[str, Dataset, np.ndarray | None]:
-    """(name, data set, labels or None) from a bundled name (:data:`DATASETS`), a ``.npz`` path, a
+    """(name, data set, labels or None) from a bundled name (``DATASETS``), a ``.npz`` path, a
     :class:`~thermopot.datasets.Digits`, a Dataset, an (M, N) array of +-1 or a (data, labels) pair."""
     if isinstance(data, str) and data in DATASETS:
         name, data = data, DATASETS[data][0]()

@@ -17,7 +17,7 @@ OPTIONS = ("l2", "pseudocount", "max_iter", "backend")
 
 def fit_command(args: argparse.Namespace) -> tuple[dict, str]:
     """Fit the data file ``args.data`` by ``args.method``; save to ``args.out`` when given.
-    Returns the JSON object (design.md fields h, J, method, log_likelihood, seconds, and diagnostics)
+    Returns the JSON object (docs/architecture.md fields h, J, method, log_likelihood, seconds, and diagnostics)
     and a readable summary."""
     out = getattr(args, "out", None)
     out = model_path(out) if out else None  # refuse an unwritable --out before the fit

@@ -1,6 +1,6 @@
 """Binary data sets for learning: validation, weights, moments, and the ``.npz`` file format.
 
-A data set is M samples of N spins s in {-1, +1}^N with non-negative weights w_m (design.md: a file holds
+A data set is M samples of N spins s in {-1, +1}^N with non-negative weights w_m (docs/architecture.md: a file holds
 ``samples`` (M, N) int8 and optionally ``weights`` (M,)). Its weighted moments are
 
     m_k = sum_m w_m s_mk / W,     C_kl = sum_m w_m s_mk s_ml / W,     W = sum_m w_m.

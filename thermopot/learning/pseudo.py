@@ -32,7 +32,7 @@ from .result import FitResult, check_regularisers, finish, lbfgs, pack, unpack
 def pseudolikelihood_objective(data: Dataset, l2: float = 0.0, backend: Any = None,
                                ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
     """theta -> (f(theta), df/dtheta) for the data set (duplicate rows merged first when that shrinks it),
-    theta = (h, J_{k<l}) as in :func:`thermopot.learning.result.pack`."""
+    theta = (h, J_{k<l}) as in ``thermopot.learning.result.pack``."""
     n = data.n
     xp = get_namespace(backend)
     rows = data.compact()

@@ -72,7 +72,7 @@ class FitResult:
     diagnostics: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """JSON-ready fields (design.md, `thermopot fit`: h, J, method, log_likelihood, seconds, ...)."""
+        """JSON-ready fields (docs/architecture.md, `thermopot fit`: h, J, method, log_likelihood, seconds, ...)."""
         return {"h": self.model.h.tolist(), "J": self.model.J.tolist(), "method": self.method,
                 "log_likelihood": self.log_likelihood, "seconds": self.seconds, "n": self.model.n,
                 "magnetization_error": self.magnetization_error,

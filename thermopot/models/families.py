@@ -34,7 +34,37 @@ def _symmetric_gaussian(rng: np.random.Generator, n: int, std: float) -> np.ndar
 
 
 def sk(n: int, seed: int | None = None, j: float = 1.0, h: float = 0.0) -> PairwiseModel:
-    """Sherrington-Kirkpatrick: J_kl ~ N(0, j^2 / N) i.i.d. for k < l, uniform field h."""
+    """Sherrington-Kirkpatrick: J_kl ~ N(0, j^2 / N) i.i.d. for k < l, uniform field h.
+
+    Parameters
+    ----------
+    n : int
+        Number of spins N >= 1.
+    seed : int or None, optional
+        Seed of the couplings (None: fresh entropy); the same seed gives the same model.
+    j : float, optional
+        Coupling scale: the standard deviation of J_kl is j / sqrt(N).
+    h : float, optional
+        The field on every spin.
+
+    Returns
+    -------
+    PairwiseModel
+        With ``meta`` recording the family and its parameters.
+
+    Raises
+    ------
+    ModelError
+        When ``n`` is not a usable number of spins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from thermopot.models import sk
+    >>> model = sk(20, seed=0)
+    >>> model.n, bool(np.all(model.J == model.J.T)), bool(np.all(np.diag(model.J) == 0))
+    (20, True, True)
+    """
     n = spin_count(int(n))
     J = _symmetric_gaussian(_rng(seed), n, j / np.sqrt(n))
     return PairwiseModel(_fields(n, h), J, {"family": "sk", "seed": seed, "j": j, "h": h})

@@ -35,7 +35,7 @@ def model_path(path: str | os.PathLike) -> str:
 
 
 def save_model(path: str | os.PathLike, model: Model) -> str:
-    """Write a model to :func:`model_path` of ``path``; return that path."""
+    """Write a model to ``model_path(path)``; return that path."""
     if not isinstance(model, (PairwiseModel, MultiSpinModel)):
         raise ModelError(f"cannot save {type(model).__name__}: not a thermopot model")
     path = model_path(path)

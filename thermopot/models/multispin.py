@@ -13,10 +13,36 @@ from ._checks import real_array, spin_count, spins_batch
 
 
 class MultiSpinModel:
-    """A model with couplings ``couplings`` (K,) on the spin subsets ``subsets`` (K, N) boolean.
+    """A model with couplings ``couplings`` (K,) on the spin subsets ``subsets`` (K, N) boolean::
+
+        E(s) = -sum_alpha J_alpha prod_{k in alpha} s_k.
 
     The empty subset is the constant term, singletons are fields, pairs are pairwise couplings.
-    Subsets must be distinct (use :meth:`from_terms` to merge repeated subsets by summing them).
+    Subsets must be distinct (use :meth:`from_terms` to merge repeated subsets by summing them, and
+    :meth:`from_energy_table` for the full Walsh description of an energy table).
+
+    Parameters
+    ----------
+    subsets : array_like of bool (or 0/1), shape (K, N)
+        Row a says which spins belong to subset alpha_a.
+    couplings : array_like, shape (K,)
+        The couplings J_alpha, one per subset.
+    meta : dict, optional
+        Free-form provenance, kept as ``meta``.
+
+    Raises
+    ------
+    ModelError
+        When ``subsets`` is not a (K, N) boolean array, a subset appears twice, ``couplings`` does not
+        match ``subsets``, or a coupling is not a finite real number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from thermopot.models import MultiSpinModel
+    >>> model = MultiSpinModel([[True, True, True]], [1.0])   # E(s) = -s_0 s_1 s_2
+    >>> model.energy(np.array([[1.0, -1.0, 1.0], [1.0, 1.0, 1.0]]))
+    array([ 1., -1.])
     """
 
     def __init__(self, subsets: Any, couplings: Any, meta: dict | None = None):

@@ -13,11 +13,37 @@ from ._checks import real_array, spin_count, spins_batch
 
 
 class PairwiseModel:
-    """An Ising model on N spins with fields ``h`` (N,) and couplings ``J`` (N, N).
+    """An Ising model on N spins with fields ``h`` (N,) and couplings ``J`` (N, N)::
+
+        E(s) = -sum_k h_k s_k - sum_{k<l} J_kl s_k s_l.
 
     ``J`` must be symmetric (to 1e-12 relative; it is then symmetrised exactly) with a zero diagonal.
     Arrays are stored as float64 NumPy; computations move them to the namespace of their input.
-    ``meta`` holds free-form provenance (family, seed, patterns, ...).
+
+    Parameters
+    ----------
+    h : array_like, shape (N,)
+        The fields h_k.
+    J : array_like, shape (N, N)
+        The couplings J_kl: symmetric, zero diagonal (s_k^2 = 1 would make J_kk a constant).
+    meta : dict, optional
+        Free-form provenance (family, seed, patterns, ...), kept as ``meta``.
+
+    Raises
+    ------
+    ModelError
+        When ``J`` is not square, not symmetric or has a non-zero diagonal, when ``h`` does not match
+        ``J``, or when an entry is not a finite real number; the message names the entry.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from thermopot.models import PairwiseModel
+    >>> model = PairwiseModel([0.5, 0.0], [[0.0, 1.0], [1.0, 0.0]])
+    >>> float(model.energy(np.array([1.0, 1.0])))        # -h.s - J_01 s_0 s_1
+    -1.5
+    >>> model.flip_energy_changes(np.array([1.0, 1.0]))  # 2 s_k h_k(s)
+    array([3., 2.])
     """
 
     def __init__(self, h: Any, J: Any, meta: dict | None = None):

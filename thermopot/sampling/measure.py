@@ -57,7 +57,7 @@ class SampleResult:
     fused: bool = False
 
     def to_dict(self) -> dict:
-        """JSON-ready fields (design.md, `thermopot sample`)."""
+        """JSON-ready fields (docs/architecture.md, `thermopot sample`)."""
         data = {"n": self.n, "T": self.T, "chains": self.chains, "sweeps": self.sweeps,
                 "method": self.method, "scan": self.scan, "seed": self.seed,
                 "magnetization": self.magnetization.tolist(),

@@ -79,7 +79,7 @@ class Minima:
         return int((~self.converged).sum())
 
     def to_dict(self) -> dict:
-        """JSON-ready fields (design.md, `thermopot minima`)."""
+        """JSON-ready fields (docs/architecture.md, `thermopot minima`)."""
         rows = [{"m": self.m[a].tolist(), "free_energy": float(self.free_energy[a]),
                  "hessian_min_eig": float(self.hessian_min_eig[a]),
                  "plefka_valid": bool(self.plefka_valid[a]), "basin_fraction": float(self.basin_fraction[a]),

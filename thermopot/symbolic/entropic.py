@@ -7,7 +7,7 @@ population loss L directly. The step is
     theta <- theta - eta P (g_B + 2 gamma theta),      Lambda = eta P  (P = I for plain SGD),
 
 P a symmetric preconditioner (diagonal or block: layer-wise rates, preconditioned methods). With
-L_gamma = L + gamma |theta|^2, g = grad L_gamma and H its Hessian, everything below is derived:
+L_gamma = L + gamma |theta|^2, g = grad L_gamma and H its Hessian, everything below is derived::
 
     phi_1  = (1/4) g^T P g                               (= (1/4)|g|^2; GD part, std)
     noise  = (1/4) Tr(Lambda Cov(g_B)) = (eta / (4 S)) Tr(P Sigma),
@@ -21,9 +21,11 @@ L_gamma = L + gamma |theta|^2, g = grad L_gamma and H its Hessian, everything be
 With weight decay g is the gradient of L_gamma, so phi_1 holds the O(eta gamma) cross terms that the
 short form L + gamma|theta|^2 + (eta/4)|grad L|^2 drops; the two agree when gamma = 0.
 
-Second order (explicit Euler, f = -P g): the GD step is, to O(eta^4), the flow for time eta of
+Second order (explicit Euler, f = -P g): the GD step is, to O(eta^4), the flow for time eta of::
+
     theta' = -P g - eta (1/2) P H P g + eta^2 field_2,
     field_2 = -P w,  w = (1/3) H P H P g + (1/12) D^3L[Pg, Pg] = (1/12) grad(g^T P H P g) + (1/6) H P H P g
+
 (P = I: field_2 = -(1/3) H^2 g - (1/12) D^3L[g, g]). It is -P grad phi_2 exactly when the Jacobian of w
 is symmetric; ``curl`` holds its antisymmetric part. Then ``phi2`` is the potential (for a quadratic loss
 phi_2 = (1/6) g^T P H P g); otherwise ``phi2`` is None and ``phi2_reason`` says why.

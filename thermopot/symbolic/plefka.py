@@ -18,9 +18,11 @@ so the coefficients of the small graph ARE the terms for any N. Only 2-connected
 triangles, squares, diamonds, ...) contribute: graphs with an articulation vertex cancel, which
 :func:`check_irreducible` verifies by expanding them too.
 
-Second order reproduces theory.md:
+Second order reproduces theory.md section 2::
+
     -beta G = -beta G_0 + beta h.m + beta sum_{k<l} J_kl m_k m_l
               + beta^2/2 sum_{k<l} J_kl^2 (1-m_k^2)(1-m_l^2) + O(beta^3),
+
 and stationarity gives the TAP equations m_k = tanh(beta h_k + dPhi/dm_k).
 """
 
@@ -104,7 +106,7 @@ class PlefkaExpansion:
 
     @property
     def expression(self) -> sp.Expr:
-        """-beta G as one SymPy expression (sum of :attr:`terms`)."""
+        """-beta G as one SymPy expression (sum of ``terms``)."""
         return sp.Add(*self.terms)
 
     def terms_of_order(self, n: int) -> tuple[GraphTerm, ...]:
@@ -186,7 +188,34 @@ def plefka_expansion(order: int, *, cache: bool = True) -> PlefkaExpansion:
 
     All orders ship precomputed (thermopot/symbolic/data/plefka.json); when that file is missing the
     derivation runs once and is kept in the user cache. ``cache=False`` re-derives from scratch and
-    touches no file.
+    touches no file. The formulas are in docs/theory.md section 2 (Plefka 1982; Georges and Yedidia 1991).
+
+    Parameters
+    ----------
+    order : int
+        Highest power of beta, 1..MAX_ORDER (1: naive mean field, 2: TAP).
+    cache : bool, optional
+        Read the shipped or cached terms (default) or derive them again.
+
+    Returns
+    -------
+    PlefkaExpansion
+        ``terms`` (SymPy expressions whose sum is -beta G: the entropy, the field term, then one term per
+        multigraph class), ``expression``, ``latex()`` and ``terms_of_order(n)``.
+
+    Raises
+    ------
+    ThermopotError
+        When ``order`` is not an integer in 1..MAX_ORDER.
+
+    Examples
+    --------
+    >>> from thermopot.symbolic import plefka_expansion
+    >>> expansion = plefka_expansion(2)
+    >>> len(expansion.terms)        # entropy, fields, the bond J and the Onsager term J^2
+    4
+    >>> [(g.order, g.n_vertices) for g in plefka_expansion(3).graph_terms]   # bonds J, J^2, J^3; triangle
+    [(1, 2), (2, 2), (3, 2), (3, 3)]
     """
     order = check_order(order)
     terms = load_graph_terms(order, cache=cache) if cache else derive_graph_terms(order)

@@ -14,13 +14,16 @@ numerically by the tests):
     min_E Phi(E; w, T) = T S[w],  Phi - T S[w] = T KL(w || p) >= 0     (Legendre transform back)
     Phi(-X theta) is convex in theta: d2Phi/dtheta2 = Cov_p(X) / T     (one minimum, moment matching)
 
-Library against continuum: M states at E_lib, 2^N - M at E_lib + Delta have equal free energies at
+Library against continuum: M states at E_lib, 2^N - M at E_lib + Delta have equal free energies at::
+
     T* = Delta / log((2^N - M) / M).
 
 Full description of M patterns xi^mu (energies E_gap - Delta_mu, all other states at E_gap) and its
-order-K Walsh truncation, which depends on s only through the Hamming distances d_mu(s):
+order-K Walsh truncation, which depends on s only through the Hamming distances d_mu(s)::
+
     J_alpha = 2^-N sum_mu Delta_mu prod_{k in alpha} xi^mu_k            (alpha != {})
     E_K(s)  = E_gap - 2^-N sum_mu Delta_mu sum_{j<=K} K_j(d_mu(s); N)    (Krawtchouk polynomials K_j)
+
 so every non-constant coupling, and the whole d-dependence of E_K for K = 2, is of order 2^-N Delta N^2.
 
 Symbolic side (SymPy): :func:`knowledge_potentials` (A, G, Phi, gradients, Hessians, LaTeX, NumPy
