@@ -42,7 +42,8 @@ def test_site_builds_without_warnings(tmp_path: Path) -> None:
 
 def test_no_citation_outside_the_repository() -> None:
     """A clone has no ../shared: the pages, notebooks and docstrings cite docs/ instead."""
-    sources = [*ROOT.glob("docs/*.md"), *ROOT.glob("derivations/*.ipynb"), *ROOT.rglob("thermopot/**/*.py"),
+    sources = [ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("derivations/*.ipynb"),
+               *ROOT.rglob("thermopot/**/*.py"),
                *ROOT.glob("validation/*.py")]
     cited = [str(p.relative_to(ROOT)) for p in sources if re.search(r"shared/docs", p.read_text())]
     assert not cited, cited

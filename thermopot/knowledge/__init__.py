@@ -5,6 +5,7 @@
 - :mod:`.reduced_potentials`: Phi over the pairwise couplings (one minimum), G over the full simplex (one
   minimum) and over the weights reachable by the pairwise family (several minima), counts against T and M;
 - :mod:`.library`: the bound states of a fitted pairwise model (training patterns and false states);
+- :mod:`.sampled_library`: the same without enumeration (descent and tempering occupancies, any N);
 - :mod:`.retrieval`: Gibbs chains from random starts, trapping times, single-chain pattern frequencies;
 - :mod:`.rare`: the weight below which an under-represented pattern or class loses its minimum;
 - :mod:`.remedy`: one model against a mixture of models (KL, coverage, rare patterns);
@@ -18,6 +19,7 @@ from .rare import RareScan, rare_weight_scan
 from .reduced_potentials import (FullMinima, MinimaCounts, PhiMinima, ReducedMinima, full_potential_minima,
                                  minima_counts, phi_minima, reduced_potential_minima)
 from .remedy import Remedy, compare_remedy
+from .sampled_library import SampledBoundStates, sampled_bound_states
 from .retrieval import (BasinOccupancy, PatternFrequencies, Retrieval, Trapping, TrappingSize, basin_occupancy,
                         pattern_frequencies, retrieve, trapping_times, trapping_vs_size)
 
@@ -26,4 +28,4 @@ __all__ = ["BasinOccupancy", "basin_occupancy", "DATASETS", "FULL", "MAX_SPINS",
            "Retrieval", "Settings", "Trapping", "TrappingSize", "bound_states", "compare_remedy", "describe",
            "exact_coexistence", "full_potential_minima", "minima_counts", "pattern_frequencies", "phi_minima",
            "rare_weight_scan", "reduced_potential_minima", "resolve_data", "retrieve", "run_knowledge",
-           "trapping_times", "trapping_vs_size"]
+           "trapping_times", "trapping_vs_size", "SampledBoundStates", "sampled_bound_states"]

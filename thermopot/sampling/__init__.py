@@ -4,16 +4,25 @@
 updates (sequential or random scan) as one array program on NumPy or CuPy and returns a
 :class:`SampleResult` (magnetisations, energy, standard errors, integrated autocorrelation times);
 :class:`Sampler` is the same engine step by step, with checkpoint and resume;
-``first_passage(...)`` measures escape and hitting times in single-spin updates. Random numbers come
+``first_passage(...)`` measures escape and hitting times in single-spin updates;
+``parallel_tempering`` runs replica exchange over a temperature ladder, ``log_partition`` estimates log Z
+by annealed importance sampling or thermodynamic integration, ``descend`` quenches states to the
+single-flip-stable states of their basins. Random numbers come
 from host PCG64 or the counter-based Philox4x32-10 (:mod:`.philox`, ``rng="philox"``), which on CuPy
 runs the sweeps in fused CUDA kernels (:mod:`.fused`).
 """
 
 from .chains import GENERATORS, Sampler, sample
+from .descent import Descent, descend
+from .free_energy import LogPartition, log_partition
 from .kernels import METHODS, SCANS
 from .measure import SampleResult
 from .passage import FirstPassage, first_passage
 from .statistics import BatchMeans, integrated_time, mean_stderr
+from .tempering import (LowSwapRateWarning, ParallelTempering, TemperingResult, exact_swap_rate, parallel_tempering,
+                        temperature_ladder)
 
 __all__ = ["sample", "Sampler", "SampleResult", "first_passage", "FirstPassage", "integrated_time",
-           "mean_stderr", "BatchMeans", "METHODS", "SCANS", "GENERATORS"]
+           "mean_stderr", "BatchMeans", "METHODS", "SCANS", "GENERATORS", "parallel_tempering", "ParallelTempering",
+           "TemperingResult", "temperature_ladder", "exact_swap_rate", "LowSwapRateWarning", "log_partition",
+           "LogPartition", "descend", "Descent"]
