@@ -52,8 +52,8 @@ def test_compiled_and_array_paths_give_the_same_run():
     model = random_multispin(9, 3, seed=4)
     runs = [parallel_tempering(model, [0.6, 1.0, 1.7], chains=4, sweeps=60, seed=5, compiled_kernel=c,
                                progress=False) for c in (True, False)]
-    np.testing.assert_array_equal(runs[0].energy, runs[1].energy)
-    np.testing.assert_array_equal(runs[0].swap_rate, runs[1].swap_rate)
+    np.testing.assert_allclose(runs[0].energy, runs[1].energy, rtol=1e-13)  # the same chains and swaps;
+    np.testing.assert_array_equal(runs[0].swap_rate, runs[1].swap_rate)   # energies summed in another order
 
 
 def test_automatic_ladder_has_about_constant_swap_rate():

@@ -39,6 +39,7 @@ from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from ..states import all_states
 from ..progress import Progress
+from . import compiled
 from .ensemble import Ensemble, seed_of
 from .kernels import METHODS, SCANS
 from .statistics import BatchMeans
@@ -96,6 +97,32 @@ class TemperingResult:
         return {k: plain(getattr(self, k)) for k in self.__dataclass_fields__}
 
 
+@compiled.jit
+def swap_pairs(energies, betas, perm, level, direction, u, parity, attempts, accepts):  # pragma: no cover
+    """The swaps of the pairs (i, i + 1), i = parity, parity + 2, ..., in every column b: accept iff
+    log u[j, b] < (beta_i - beta_{i+1}) (E_lower - E_upper) (j the pair's position), exchanging perm and level
+    of the two chains; then the round trips: a chain at the coldest level whose last extreme was the hottest
+    (direction -1, reached from the coldest) completes one. Returns the round trips completed."""
+    levels, columns = perm.shape
+    for j, i in enumerate(range(parity, levels - 1, 2)):
+        for b in range(columns):
+            lower, upper = perm[i, b], perm[i + 1, b]
+            attempts[i] += 1
+            if math.log(u[j, b]) < (betas[i] - betas[i + 1]) * (energies[lower] - energies[upper]):
+                perm[i, b], perm[i + 1, b] = upper, lower
+                level[lower], level[upper] = i + 1, i
+                accepts[i] += 1
+    trips = 0
+    for c in range(level.shape[0]):
+        if level[c] == 0:
+            if direction[c] == -1:
+                trips += 1
+            direction[c] = 1
+        elif level[c] == levels - 1 and direction[c] == 1:
+            direction[c] = -1
+    return trips
+
+
 def check_ladder(temperatures: Any) -> np.ndarray:
     """The temperatures as a strictly increasing float64 array of at least two valid temperatures."""
     t = np.asarray(temperatures, dtype=np.float64).reshape(-1) if np.ndim(temperatures) else np.zeros(0)
@@ -146,25 +173,14 @@ class ParallelTempering:
     def _swap(self, energies: np.ndarray) -> None:
         """Swap the temperatures of the pairs (i, i + 1) of this sweep's parity in every column."""
         levels = self.temperatures.size
-        i = np.arange((self.chains.sweeps_done + 1) % 2, levels - 1, 2)
-        if i.size == 0:
+        parity = (self.chains.sweeps_done + 1) % 2
+        pairs = len(range(parity, levels - 1, 2))
+        if pairs == 0:
             return
-        lower, upper = self.perm[i], self.perm[i + 1]  # (P, B) chains
-        delta = (self.betas[i] - self.betas[i + 1])[:, None] * (energies[lower] - energies[upper])
-        accept = np.log(self.swap_rng.random(delta.shape)) < delta
-        self.attempts[i] += self.columns
-        self.accepts[i] += accept.sum(axis=1)
-        self.perm[i] = np.where(accept, upper, lower)
-        self.perm[i + 1] = np.where(accept, lower, upper)
-        self.level[self.perm] = np.arange(levels)[:, None]
-        self._count_round_trips()
+        u = self.swap_rng.random((pairs, self.columns))
+        self.round_trips += swap_pairs(energies, self.betas, self.perm, self.level, self.direction, u, parity,
+                                       self.attempts, self.accepts)
         self.chains.set_temperatures(self.temperatures[self.level])
-
-    def _count_round_trips(self) -> None:
-        coldest, hottest = self.level == 0, self.level == self.temperatures.size - 1
-        self.round_trips += int(np.sum(coldest & (self.direction == -1)))
-        self.direction[coldest] = 1
-        self.direction[hottest & (self.direction == 1)] = -1
 
     def run(self, sweeps: int, *, record: bool = True, progress: bool | None = None) -> "ParallelTempering":
         """Perform ``sweeps`` sweeps, each followed by the swaps of one parity; returns self."""

@@ -1,0 +1,88 @@
+"""The sampled path beyond enumeration, against the goals of issue 12 (2-core CPU):
+
+- parallel tempering: what the swaps (and the per-sweep energies they need) add to the cost of the
+  sweeps, SK N = 64, 16 temperatures x 16 columns (goal: < 10 %);
+- log Z for SK N = 64 at T = 1 by AIS (256 chains, 1000 steps) and by thermodynamic integration (24
+  temperatures x 16 columns x 1000 sweeps): seconds and standard error (goal: stderr < 0.05 in < 60 s);
+- PCD fit of N = 64 from 1797 samples of noisy patterns (8 patterns, 10 % of the spins flipped): seconds
+  and the fraction of the N(N+1)/2 moments matched within 2 standard errors (goal: < 2 minutes).
+
+Quick mode: shorter runs. Run: ``python benchmarks/sampled.py [--quick] [--json]`` or
+``thermopot bench --only sampled``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from thermopot.benchmarks import log, row, standalone
+from thermopot.learning import fit
+from thermopot.models import random_patterns, sk
+from thermopot.sampling import compiled
+from thermopot.sampling.free_energy import log_partition
+from thermopot.sampling.tempering import ParallelTempering
+
+
+def _kernel_note() -> str:
+    return "compiled CPU kernel (numba)" if compiled.available() else "array path (numba not installed)"
+
+
+def swap_overhead(quick: bool) -> list[dict]:
+    """Seconds of W tempering sweeps with swaps against the same sweeps of the same chains without them."""
+    sweeps = 100 if quick else 400
+    pt = ParallelTempering(sk(64, seed=0), np.geomspace(1.0, 5.0, 16), chains=16, seed=0)
+    pt.run(20, record=False, progress=False)
+    t0 = time.perf_counter()
+    for _ in range(sweeps):
+        pt.chains.sweep()
+    bare = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pt.run(sweeps, record=False, progress=False)
+    with_swaps = time.perf_counter() - t0
+    added = with_swaps / bare - 1.0
+    log("sampled", f"tempering: {bare:.3g} s of sweeps, {with_swaps:.3g} s with swaps (+{100 * added:.1f} %)")
+    return [row("tempering swaps: added to the sweeps (SK N=64, 16 x 16 chains)", 100 * added, "%", "numpy",
+                f"{sweeps} sweeps: {bare:.3g} s bare, {with_swaps:.3g} s with swaps; goal < 10 %; {_kernel_note()}")]
+
+
+def log_z_rows(quick: bool) -> list[dict]:
+    model = sk(64, seed=0)
+    options = {"ais": {"chains": 256, "steps": 300 if quick else 1000},
+               "ti": {"chains": 16, "steps": 24, "sweeps": 300 if quick else 1000}}
+    rows = []
+    for method, kw in options.items():
+        res = log_partition(model, 1.0, method=method, seed=0, **kw)
+        log("sampled", f"log Z {method}: {res.log_z:.4f} +- {res.log_z_stderr:.3g} in {res.seconds:.3g} s")
+        rows.append(row(f"log Z by {method.upper()} (SK N=64, T=1)", res.seconds, "s", "numpy",
+                        f"log Z = {res.log_z:.4f} +- {res.log_z_stderr:.3g} (goal: stderr < 0.05 in < 60 s); {kw}; "
+                        f"{_kernel_note()}", stderr=res.log_z_stderr))
+    return rows
+
+
+def pcd_row(quick: bool) -> list[dict]:
+    rng = np.random.default_rng(0)
+    xi = np.asarray(random_patterns(64, 8, seed=0), dtype=np.int8)
+    data = xi[rng.integers(0, 8, 1797)] * np.where(rng.random((1797, 64)) < 0.1, -1, 1).astype(np.int8)
+    steps = 300 if quick else 1500
+    t0 = time.perf_counter()
+    res = fit(data, "pcd", chains=256, steps=steps, l2=1e-3, seed=0)
+    seconds = time.perf_counter() - t0
+    within = res.diagnostics["fraction_within_2_stderr"]
+    log("sampled", f"PCD N=64: {seconds:.3g} s, {100 * within:.1f} % of the moments within 2 stderr")
+    return [row("PCD fit (N=64, 1797 samples)", seconds, "s", "numpy",
+                f"{steps} steps x 256 chains, l2 = 1e-3; {100 * within:.1f} % of the moments within 2 stderr, "
+                f"largest |mismatch| m {res.diagnostics['sampled_magnetization_mismatch']:.3g}, C "
+                f"{res.diagnostics['sampled_correlation_mismatch']:.3g} (goal: < 2 min); {_kernel_note()}",
+                fraction_within_2_stderr=within)]
+
+
+def run(quick: bool = False) -> list[dict]:
+    """All rows (see the module docstring)."""
+    return swap_overhead(quick) + log_z_rows(quick) + pcd_row(quick)
+
+
+if __name__ == "__main__":
+    sys.exit(standalone(run, __doc__.splitlines()[0], "shorter runs"))
