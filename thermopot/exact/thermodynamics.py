@@ -23,6 +23,7 @@ from ..backend import (backend_name, blas_threads, get_namespace, resolve_block_
                        to_numpy)
 from ..models import Model, resolve_model
 from ..progress import progress_bar, shows_progress
+from ..states import index_to_spins
 from .accumulate import TileStats, stream_stats
 from .guard import check_size
 from .tiles import HalfSplitEnergy
@@ -72,6 +73,22 @@ def check_energy_scale(model: Model, T: float) -> None:
                              "only, so divide the couplings and T by the same factor")
 
 
+def check_observables(observables: dict[str, Callable] | None, n: int, xp: Any) -> dict[str, Callable]:
+    """The observables, each probed on the first N + 1 states (arrays of namespace ``xp``): it must be
+    callable and return real values of shape (B,) or (B, k) for a (B, N) array of spins; anything else is
+    a ThermopotError naming it."""
+    observables = dict(observables or {})
+    probe = index_to_spins(xp.arange(n + 1, dtype=xp.int64), n, xp, xp.float64)
+    for name, f in observables.items():
+        if not callable(f):
+            raise ThermopotError(f"observable {name!r} must be a function of a (B, N) array of spins, got {f!r}")
+        values = np.asarray(to_numpy(f(probe)))
+        if values.ndim not in (1, 2) or values.shape[0] != n + 1 or not np.isrealobj(values):
+            raise ThermopotError(f"observable {name!r} must return real values of shape (B,) or (B, k) for a "
+                                 f"(B, N) array of spins; for B = {n + 1} it returned {values.dtype} {values.shape}")
+    return observables
+
+
 def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: int | None = None,
                     moments: bool = True, observables: list[Callable] | None = None,
                     progress: bool | None = None, max_seconds: float | None = None,
@@ -106,7 +123,8 @@ def thermodynamics(model: Model | str, T: float, *, backend: Any = None, block_s
     """
     model = resolve_model(model)
     T = check_temperature(T)
-    names = list(observables or {})
+    observables = check_observables(observables, model.n, get_namespace(backend))
+    names = list(observables)
     start = time.perf_counter()
     stats, xp = enumerate_stats(model, T, backend=backend, block_size=block_size,
                                 observables=[observables[k] for k in names], progress=progress,
