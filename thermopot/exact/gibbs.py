@@ -24,7 +24,12 @@ from ..backend import to_float, to_numpy
 from ..checks import check_count, check_positive
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
+from .guard import GIBBS_STEP, check_size
 from .thermodynamics import check_temperature, enumerate_stats
+
+#: enumerations per point for the size guard: Newton steps with their line searches, measured 5 (T >= 1)
+#: to 90 (T = 0.05) by benchmarks/guards.py
+ENUMERATIONS_PER_POINT = 30
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,7 @@ class GibbsPotential:
 
 def _phi_and_moments(model: Model, lam: np.ndarray, m: np.ndarray, T: float, backend: Any):
     """phi(lambda) = lambda.m - T log Z(lambda), <s>_lambda and chi(lambda)."""
-    stats, _ = enumerate_stats(model.with_fields(lam), T, backend=backend, progress=False)
+    stats, _ = enumerate_stats(model.with_fields(lam), T, backend=backend, progress=False, guarded=True)
     log_z = to_float(stats.log_z) - to_float(stats.shift) / T
     return float(lam @ m) - T * log_z, to_numpy(stats.magnetization), to_numpy(stats.connected)
 
@@ -105,18 +110,22 @@ def _check_m(m: Any, n: int) -> np.ndarray:
 
 
 def gibbs_potential(model: Model | str, m: Any, T: float, *, tol: float = 1e-10, max_iter: int = 100,
-                    backend: Any = None) -> GibbsPotential:
+                    backend: Any = None, max_seconds: float | None = None) -> GibbsPotential:
     """Exact G(m) for magnetisations m of shape (N,) or (B, N) with every |m_k| < 1.
 
     Each point costs a few exact enumerations (Newton converges quadratically); ``tol`` bounds
     max_k |m_k - <s_k>_lambda| at the returned field. Points that do not reach ``tol`` within ``max_iter``
-    Newton steps are returned with ``converged`` False and a RuntimeWarning.
+    Newton steps are returned with ``converged`` False and a RuntimeWarning. Refused (SizeError) when
+    ENUMERATIONS_PER_POINT enumerations per point would not fit in memory or in ``max_seconds``.
     """
     model = resolve_model(model)
     T = check_temperature(T)
     tol = check_positive(tol, "tol")
     max_iter = check_count(max_iter, "max_iter")
     arr = _check_m(m, model.n)
+    points = len(np.atleast_2d(arr))
+    check_size(model.n, backend, max_seconds=max_seconds, cost=GIBBS_STEP, passes=points * ENUMERATIONS_PER_POINT,
+               what=f"the exact Gibbs potential at {points} point(s)")
     rows = [_gibbs_point(model, row, T, tol, max_iter, backend) for row in np.atleast_2d(arr)]
     value, field, iters, conv = (np.array([r[i] for r in rows]) for i in range(4))
     hess = np.array([hessian_from_susceptibility(r[4], T) for r in rows])

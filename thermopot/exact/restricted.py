@@ -17,7 +17,7 @@ import numpy as np
 from ..backend import asarray, get_namespace, resolve_block_size, to_numpy
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
-from .guard import check_size
+from .guard import RESTRICTED, check_size
 from .thermodynamics import check_temperature
 from .tiles import HalfSplitEnergy
 
@@ -86,7 +86,7 @@ def restricted_free_energies(model: Model | str, T: float, labels: Any, *, backe
     if lab_host.shape != (2**model.n,) or not np.issubdtype(lab_host.dtype, np.integer):
         raise ThermopotError(f"labels must be an integer array of shape (2^N,) = ({2**model.n},), "
                              f"got {lab_host.dtype} {lab_host.shape}")
-    check_size(model.n, xp, per_state_bytes=16.0)
+    check_size(model.n, xp, block_size=block_size, cost=RESTRICTED, what="restricted free energies")
     names, inverse = np.unique(lab_host, return_inverse=True)
     k = len(names)
     lab_dev = asarray(inverse, xp, xp.int64)

@@ -25,7 +25,7 @@ from ..models import Model, resolve_model
 from ..progress import progress_bar, shows_progress
 from ..states import index_to_spins
 from .accumulate import TileStats, stream_stats
-from .guard import check_size
+from .guard import ENUMERATION, OBSERVABLES, check_size, estimate
 from .tiles import HalfSplitEnergy
 
 #: enumerations up to this N run their (small) tile products on one BLAS thread: faster on any core count
@@ -78,7 +78,7 @@ def check_observables(observables: dict[str, Callable] | None, n: int, xp: Any) 
     callable and return real values of shape (B,) or (B, k) for a (B, N) array of spins; anything else is
     a ThermopotError naming it."""
     observables = dict(observables or {})
-    probe = index_to_spins(xp.arange(n + 1, dtype=xp.int64), n, xp, xp.float64)
+    probe = index_to_spins(xp.arange(n + 1, dtype=xp.int64), n, xp, xp.float64) if observables else None
     for name, f in observables.items():
         if not callable(f):
             raise ThermopotError(f"observable {name!r} must be a function of a (B, N) array of spins, got {f!r}")
@@ -91,15 +91,20 @@ def check_observables(observables: dict[str, Callable] | None, n: int, xp: Any) 
 
 def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: int | None = None,
                     moments: bool = True, observables: list[Callable] | None = None,
-                    progress: bool | None = None, max_seconds: float | None = None,
+                    progress: bool | None = None, max_seconds: float | None = None, guarded: bool = False,
                     ) -> tuple[TileStats, Any]:
-    """Stream all states of ``model`` at temperature T: (merged TileStats on the device, xp)."""
+    """Stream all states of ``model`` at temperature T: (merged TileStats on the device, xp). The size
+    guard runs first unless the caller ran it for the whole job (``guarded``)."""
     xp = get_namespace(backend)
     check_energy_scale(model, T)
+    cost = OBSERVABLES if observables else ENUMERATION
+    if guarded:
+        _, seconds = estimate(model.n, xp, block_size=block_size, cost=cost)
+    else:
+        _, seconds = check_size(model.n, xp, block_size=block_size, max_seconds=max_seconds, cost=cost)
     block = resolve_block_size(block_size, xp)
     if observables:
         block = max(1, block // model.n)
-    _, seconds = check_size(model.n, xp, block_size=block, max_seconds=max_seconds)
     split = HalfSplitEnergy(model, xp)
     ta, tb = split.tile_shape(block)
     tiles = 2**model.n // (ta * tb)  # a bar when asked, or when the job is estimated to be long
