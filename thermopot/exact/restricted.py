@@ -76,17 +76,19 @@ def _merge(shift: Any, log_z: Any, parts: list[Any], new_shift: Any, new_log_z: 
 
 
 def restricted_free_energies(model: Model | str, T: float, labels: Any, *, backend: Any = None,
-                             block_size: int | None = None) -> Restricted:
+                             block_size: int | None = None, max_seconds: float | None = None) -> Restricted:
     """F_a, U_a, m_a and weight_a for the partition of the 2^N states given by ``labels`` (2^N,) of
-    integers (any values; one row per distinct label, in sorted order)."""
+    integers (any values; one row per distinct label, in sorted order). Raises SizeError, naming the
+    memory and the time, for a job that does not fit in memory or in ``max_seconds``."""
     model = resolve_model(model)
     T = check_temperature(T)
     xp = get_namespace(backend)
+    check_size(model.n, xp, block_size=block_size, cost=RESTRICTED, max_seconds=max_seconds,
+               what="restricted free energies")
     lab_host = np.asarray(to_numpy(labels))
     if lab_host.shape != (2**model.n,) or not np.issubdtype(lab_host.dtype, np.integer):
         raise ThermopotError(f"labels must be an integer array of shape (2^N,) = ({2**model.n},), "
                              f"got {lab_host.dtype} {lab_host.shape}")
-    check_size(model.n, xp, block_size=block_size, cost=RESTRICTED, what="restricted free energies")
     names, inverse = np.unique(lab_host, return_inverse=True)
     k = len(names)
     lab_dev = asarray(inverse, xp, xp.int64)
