@@ -94,6 +94,7 @@ def hessian_from_susceptibility(chi: np.ndarray, T: float) -> np.ndarray:
 
 
 def _check_m(m: Any, n: int) -> np.ndarray:
+    """m as a real (N,) or (B, N) float64 array strictly inside the cube, else a ThermopotError."""
     host = to_numpy(m)
     if np.iscomplexobj(host):
         raise ThermopotError("m must be real magnetisations, got complex values")

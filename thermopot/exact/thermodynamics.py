@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_temperature
-from ..errors import ThermopotError
 from ..backend import (backend_name, blas_threads, get_namespace, resolve_block_size, synchronize, to_float,
                        to_numpy)
+from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from ..progress import progress_bar, shows_progress
 from ..states import index_to_spins
@@ -30,7 +30,7 @@ from .tiles import HalfSplitEnergy
 
 #: enumerations up to this N run their (small) tile products on one BLAS thread: faster on any core count
 SINGLE_THREAD_MAX_N = 22
-#: beta times the energy scale must stay below this (x = beta (E - E0) and x^2 / x are formed per state)
+#: beta times the energy scale must stay below this: x = beta (E - E0) and w x are formed for every state
 MAX_REDUCED_ENERGY = 1e300
 
 
