@@ -24,9 +24,11 @@ MODULES: tuple[str, ...] = (
     "meanfield",
     "minima",
     "sampling",
+    "sampled",
     "learning",
     "knowledge",
     "entropic",
+    "guards",
 )
 
 

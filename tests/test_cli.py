@@ -166,7 +166,7 @@ def test_validate_quick_thermodynamics(tmp_path, capsys):
 
 
 def test_bench_quick_json(capsys):
-    data = _run_json(capsys, ["bench", "--quick", "--json"])
+    data = _run_json(capsys, ["bench", "--quick", "--json", "--only", "enumeration,minima"])
     assert data["quick"] is True and "cpu" in data["machine"]
     rows = data["rows"]
     assert rows and all({"name", "value", "unit", "backend", "note"} <= set(r) for r in rows)
