@@ -43,7 +43,7 @@ from .statistics import BatchMeans
 REFRESH_SWEEPS = 64
 #: default number of chains
 DEFAULT_CHAINS = 64
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
 #: random number generators (see the module docstring)
 GENERATORS = ("pcg64", "philox")
 #: float64 arrays of B x N a sampler holds at once besides the per-site batch means (spins, fields,
@@ -160,6 +160,9 @@ class Sampler:
         sweeps = check_count(sweeps, "sweeps", 0)
         t0 = time.perf_counter()
         done = 0
+        if record:
+            every = self.record_every
+            self.measurements.reserve((self.recorded_sweeps + sweeps) // every - self.recorded_sweeps // every)
         with Progress(progress, sweeps, unit="sweep", desc=f"sampling N={self.n}") as bar:
             while done < sweeps:
                 chunk = self._chunk(sweeps - done, record, hook)
