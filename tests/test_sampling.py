@@ -291,6 +291,6 @@ def test_bad_input(call, match):
 @pytest.mark.parametrize("rng", ["pcg64", "philox"])
 def test_cupy_matches_numpy(rng):
     model = random_multispin(8, seed=6)
-    a = Sampler(model, 1.0, chains=16, seed=3, scan="random", rng=rng, backend="numpy").run(20)
-    b = Sampler(model, 1.0, chains=16, seed=3, scan="random", rng=rng, backend="cupy").run(20)
+    a = Sampler(model, 1.0, chains=16, seed=3, scan="random", generator=rng, backend="numpy").run(20)
+    b = Sampler(model, 1.0, chains=16, seed=3, scan="random", generator=rng, backend="cupy").run(20)
     assert np.array_equal(a.spins, b.spins)

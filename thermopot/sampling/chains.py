@@ -1,7 +1,7 @@
 """B Markov chains of single-spin updates run together as one array program, with reproducible
 random numbers and checkpoints that resume bit-identically.
 
-Random numbers, two generators (``rng=``):
+Random numbers, two generators (``generator=``; ``rng=`` is its deprecated former name):
 
 - ``"pcg64"`` (the default on NumPy): one NumPy ``Generator`` (PCG64) per sampler. Each sweep draws,
   in this order, N x B uniforms u in (0, 1) (multiples of 2^-52 offset by 2^-53, never 0 or 1) and,
@@ -23,6 +23,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ from ..backend import asarray, backend_name, free_memory_bytes, get_namespace, s
 from ..errors import ModelError, SizeError, ThermopotError
 from ..exact.guard import human_bytes
 from ..progress import Progress
-from ..checks import check_choice, check_count, check_temperature
+from ..checks import check_choice, check_count, check_rng, check_temperature
 from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
 from .fused import fused_kernel
 from .kernels import METHODS, SCANS, Hook, flip_thresholds, make_kernel
@@ -64,12 +65,46 @@ def check_memory(chains: int, n: int, xp: Any, recorded_sweeps: int = 0) -> None
                         "(or record every few sweeps)")
 
 
+def resolve_seed(seed: int | np.random.Generator | None) -> int:
+    """The integer seed a sampler derives its generators from (SPEC 7 seeds, see checks.check_rng):
+    an integer >= 0 as it is; None or a ``numpy.random.Generator``: one 63-bit draw from it (so a
+    Generator's stream continues and the sampler is reproducible from ``Sampler.seed``)."""
+    rng = check_rng(seed, "seed")
+    if seed is None or isinstance(seed, np.random.Generator):
+        return int(rng.integers(1 << 63))
+    return int(seed)
+
+
+def renamed_rng(generator: str | None, rng: str | None) -> str | None:
+    """``generator``, or the value of its deprecated former name ``rng`` (with a DeprecationWarning
+    pointing at the caller of the entry point); both given is an error."""
+    if rng is None:
+        return generator
+    if generator is not None:
+        raise ThermopotError("give generator= only (rng= is its deprecated former name)")
+    warnings.warn("rng= is deprecated and will be removed in the next release; use generator=",
+                  DeprecationWarning, stacklevel=3)
+    return rng
+
+
+def real_array(values: Any, name: str) -> np.ndarray:
+    """``values`` as a C-ordered float64 NumPy array; complex or non-numeric values are a ModelError
+    naming ``name`` (NumPy would drop an imaginary part with only a warning)."""
+    raw = to_numpy(values)
+    if np.iscomplexobj(raw):
+        raise ModelError(f"{name} must be real +1/-1 values, got complex numbers")
+    try:
+        return np.array(raw, dtype=np.float64, order="C")  # row-major, as the fused kernel reads
+    except (TypeError, ValueError):
+        raise ModelError(f"{name} must be an array of +1/-1 values, got {values!r:.80}") from None
+
+
 def _initial_states(initial: Any, n: int, chains: int | None, rng: np.random.Generator) -> np.ndarray:
     """Starting states (B, N) of +-1: random (initial None), one state (N,) repeated, or (B, N)."""
     if initial is None:
         b = DEFAULT_CHAINS if chains is None else check_count(chains, "chains")
         return 1.0 - 2.0 * rng.integers(0, 2, size=(b, n))
-    s = np.array(to_numpy(initial), dtype=np.float64, order="C")  # row-major, as the fused kernel reads
+    s = real_array(initial, "initial states")
     if s.ndim == 1:
         s = np.repeat(s[None, :], DEFAULT_CHAINS if chains is None else check_count(chains, "chains"), 0)
     if s.ndim != 2 or s.shape[1] != n or s.shape[0] < 1:
@@ -87,17 +122,19 @@ class Sampler:
     One sweep = N single-spin updates per chain: sites 0..N-1 in order (``scan="sequential"``) or
     N sites drawn uniformly and independently per chain (``scan="random"``). ``run(w)`` performs w
     sweeps and, when ``record`` is true, records measurements every ``record_every`` sweeps;
-    ``result()`` summarises them. ``seed=None`` draws a fresh seed (kept in ``self.seed``).
-    ``rng``: "pcg64" or "philox" (None: "philox" on CuPy, "pcg64" on NumPy; see the module
-    docstring). ``self.fused`` tells whether sweeps run in the fused CUDA kernel; it runs the
+    ``result()`` summarises them. ``seed``: an integer >= 0, None (a fresh seed) or a
+    ``numpy.random.Generator`` (one draw from it); the integer used is kept in ``self.seed``.
+    ``generator``: "pcg64" or "philox" (None: "philox" on CuPy, "pcg64" on NumPy; see the module
+    docstring; ``rng=`` is its deprecated former name). ``self.fused`` tells whether sweeps run in the fused CUDA kernel; it runs the
     sweeps between two recordings in one launch, so ``record_every`` > 1 (or ``record=False``)
     keeps launches few.
     """
 
     def __init__(self, model: Model | str, T: float, *, chains: int | None = None,
-                 method: str = "heat-bath", scan: str = "sequential", seed: int | None = None,
-                 initial: Any = None, record_every: int = 1, correlations: bool = False,
-                 rng: str | None = None, backend: Any = None):
+                 method: str = "heat-bath", scan: str = "sequential",
+                 seed: int | np.random.Generator | None = None, initial: Any = None, record_every: int = 1,
+                 correlations: bool = False, generator: str | None = None, backend: Any = None,
+                 rng: str | None = None):
         self.model = resolve_model(model)
         self.T = check_temperature(T)
         self.method = check_choice(method, "method", METHODS)
@@ -107,14 +144,15 @@ class Sampler:
         if correlations and n > MAX_CORRELATION_SPINS:
             raise ThermopotError(f"correlations are accumulated for N <= {MAX_CORRELATION_SPINS} only "
                                  f"(this model has N = {n})")
-        self.seed = int(np.random.SeedSequence().entropy if seed is None else seed)
+        generator = renamed_rng(generator, rng)
+        self.seed = resolve_seed(seed)
         self.rng = np.random.Generator(np.random.PCG64(self.seed))
         self.xp = xp = get_namespace(backend)
         if initial is None or np.ndim(initial) == 1:
             check_memory(DEFAULT_CHAINS if chains is None else check_count(chains, "chains"), n, xp)
         on_gpu = backend_name(xp) == "cupy"
-        self.generator = check_choice("philox" if rng is None and on_gpu else rng or "pcg64", "rng",
-                                      GENERATORS)
+        default = "philox" if on_gpu else "pcg64"
+        self.generator = check_choice(default if generator is None else generator, "generator", GENERATORS)
         self.key = philox_key(self.seed)
         self.s = asarray(_initial_states(initial, n, chains, self.rng), xp)
         self.chains = int(self.s.shape[0])
@@ -129,7 +167,7 @@ class Sampler:
 
     def __repr__(self) -> str:
         return (f"Sampler(n={self.n}, T={self.T:g}, chains={self.chains}, method={self.method!r}, "
-                f"scan={self.scan!r}, rng={self.generator!r}, sweeps_done={self.sweeps_done})")
+                f"scan={self.scan!r}, generator={self.generator!r}, sweeps_done={self.sweeps_done})")
 
     def _draw(self) -> tuple[Any, Any]:
         """Flip thresholds (N, B) and sites ((N, B), or None for a sequential scan) for one sweep."""
@@ -241,7 +279,7 @@ class Sampler:
             model = MultiSpinModel(arrays["model_subsets"], arrays["model_couplings"])
         sampler = cls(model, meta["T"], initial=arrays["spins"], chains=arrays["spins"].shape[0],
                       method=meta["method"], scan=meta["scan"], seed=meta["seed"],
-                      record_every=meta["record_every"], rng=meta.get("rng_kind", "pcg64"),
+                      record_every=meta["record_every"], generator=meta.get("rng_kind", "pcg64"),
                       backend=backend)
         sampler.rng.bit_generator.state = meta["rng"]
         sampler.kernel.load_cache(arrays["cache"])
@@ -254,17 +292,20 @@ class Sampler:
 
 def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps: int = 1000,
            burn_in: int | None = None, method: str = "heat-bath", scan: str = "sequential",
-           seed: int | None = None, initial: Any = None, record_every: int = 1,
-           correlations: bool = False, rng: str | None = None, backend: Any = None,
-           progress: bool | None = None) -> SampleResult:
+           seed: int | np.random.Generator | None = None, initial: Any = None, record_every: int = 1,
+           correlations: bool = False, generator: str | None = None, backend: Any = None,
+           progress: bool | None = None, rng: str | None = None) -> SampleResult:
     """Run ``chains`` chains for ``burn_in`` (default sweeps // 10) unrecorded sweeps, then ``sweeps``
     recorded sweeps, and return the averages with autocorrelation-aware errors. ``progress``: bars on
-    stderr (None: for runs that take more than a few seconds)."""
+    stderr (None: for runs that take more than a few seconds). ``seed`` and ``generator``: see
+    :class:`Sampler` (``rng=``: the deprecated former name of ``generator``)."""
+    generator = renamed_rng(generator, rng)
     sweeps = check_count(sweeps, "sweeps", 2)
     burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
     model = resolve_model(model)
     check_memory(check_count(chains, "chains"), model.n, get_namespace(backend),
                  sweeps // check_count(record_every, "record_every"))
     sampler = Sampler(model, T, chains=chains, method=method, scan=scan, seed=seed, initial=initial,
-                      record_every=record_every, correlations=correlations, rng=rng, backend=backend)
+                      record_every=record_every, correlations=correlations, generator=generator,
+                      backend=backend)
     return sampler.run(burn_in, record=False, progress=progress).run(sweeps, progress=progress).result()
