@@ -19,9 +19,7 @@ stores the generator, its state, the spins, the kernel bookkeeping and the measu
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 import time
 import warnings
 from typing import Any
@@ -33,7 +31,8 @@ from ..errors import ModelError, SizeError, ThermopotError
 from ..exact.guard import human_bytes
 from ..progress import Progress
 from ..checks import check_choice, check_count, check_rng, check_temperature
-from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
+from ..models import Model, PairwiseModel, resolve_model
+from . import checkpoint
 from .fused import fused_kernel
 from .kernels import METHODS, SCANS, Hook, flip_thresholds, make_kernel
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
@@ -44,7 +43,6 @@ from .statistics import BatchMeans
 REFRESH_SWEEPS = 64
 #: default number of chains
 DEFAULT_CHAINS = 64
-CHECKPOINT_VERSION = 2
 #: random number generators (see the module docstring)
 GENERATORS = ("pcg64", "philox")
 #: float64 arrays of B x N a sampler holds at once besides the per-site batch means (spins, fields,
@@ -245,48 +243,41 @@ class Sampler:
                             backend=backend_name(self.xp), seconds=self.seconds, **summary)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write a checkpoint ``.npz`` (model, spins, kernel state, generator state, measurements);
-        the file is replaced atomically."""
-        meta = {"version": CHECKPOINT_VERSION, "T": self.T, "method": self.method, "scan": self.scan,
-                "seed": self.seed, "rng_kind": self.generator, "record_every": self.record_every, "sweeps_done": self.sweeps_done,
+        """Write a checkpoint ``.npz`` (model and its SHA-256, T, spins, kernel state, generator state,
+        measurements, a checksum of everything) atomically; see :mod:`.checkpoint`."""
+        meta = {"version": checkpoint.CHECKPOINT_VERSION, "T": self.T, "method": self.method,
+                "scan": self.scan, "seed": self.seed, "rng_kind": self.generator,
+                "record_every": self.record_every, "sweeps_done": self.sweeps_done,
                 "recorded_sweeps": self.recorded_sweeps, "seconds": self.seconds,
                 "rng": self.rng.bit_generator.state,
-                "model": "pairwise" if isinstance(self.model, PairwiseModel) else "multispin"}
+                "model": "pairwise" if isinstance(self.model, PairwiseModel) else "multispin",
+                "model_sha256": checkpoint.model_digest(self.model)}
         arrays = {f"model_{k}": v for k, v in self.model.to_arrays().items()}
         arrays.update(self.measurements.arrays())
-        arrays.update(spins=to_numpy(self.s), cache=to_numpy(self.kernel.cache()),
-                      flips=to_numpy(self.kernel.flips), meta=np.array(json.dumps(meta)))
-        folder = os.path.dirname(os.path.abspath(path))
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as fh:
-            np.savez(fh, **{k: to_numpy(v) for k, v in arrays.items()})
-        os.replace(fh.name, path)
+        arrays.update(spins=self.s, cache=self.kernel.cache(), flips=self.kernel.flips)
+        checkpoint.write(path, {k: to_numpy(v) for k, v in arrays.items()}, meta)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, backend: Any = None) -> "Sampler":
-        """Resume from a checkpoint written by :meth:`save`."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-            meta = json.loads(str(arrays.pop("meta")))
-        except (OSError, ValueError, KeyError) as exc:
-            raise ThermopotError(f"cannot read checkpoint {path}: {exc}") from None
-        if meta.get("version") != CHECKPOINT_VERSION:
-            raise ThermopotError(f"checkpoint {path} has version {meta.get('version')!r}, "
-                                 f"expected {CHECKPOINT_VERSION}")
-        if meta["model"] == "pairwise":
-            model: Model = PairwiseModel(arrays["model_h"], arrays["model_J"])
-        else:
-            model = MultiSpinModel(arrays["model_subsets"], arrays["model_couplings"])
-        sampler = cls(model, meta["T"], initial=arrays["spins"], chains=arrays["spins"].shape[0],
-                      method=meta["method"], scan=meta["scan"], seed=meta["seed"],
-                      record_every=meta["record_every"], generator=meta.get("rng_kind", "pcg64"),
-                      backend=backend)
-        sampler.rng.bit_generator.state = meta["rng"]
-        sampler.kernel.load_cache(arrays["cache"])
-        sampler.kernel.flips = sampler.xp.asarray(arrays["flips"])
-        sampler.measurements = Measurements.from_arrays(arrays, sampler.xp)
-        sampler.sweeps_done, sampler.recorded_sweeps = meta["sweeps_done"], meta["recorded_sweeps"]
-        sampler.seconds = meta["seconds"]
+    def load(cls, path: str | os.PathLike, *, model: Model | str | None = None, T: float | None = None,
+             backend: Any = None) -> "Sampler":
+        """Resume from a checkpoint written by :meth:`save`, after verifying it (checksum, version,
+        model digest, kernel cache; see :mod:`.checkpoint`). ``model`` and ``T``: the model and
+        temperature the caller expects the checkpoint to belong to (a ThermopotError when it belongs
+        to another; None: not checked). A truncated, corrupt or edited file is a ThermopotError
+        naming the file and the problem."""
+        stored, meta, arrays = checkpoint.read(path, model=model, T=T)
+        with checkpoint.malformed_entries(path):
+            spins = arrays["spins"]
+            sampler = cls(stored, meta["T"], initial=spins, chains=spins.shape[0], method=meta["method"],
+                          scan=meta["scan"], seed=meta["seed"], record_every=meta["record_every"],
+                          generator=meta["rng_kind"], backend=backend)
+            checkpoint.check_cache(path, arrays["cache"], to_numpy(sampler.kernel.cache()))
+            sampler.rng.bit_generator.state = meta["rng"]
+            sampler.kernel.load_cache(arrays["cache"])
+            sampler.kernel.flips = sampler.xp.asarray(arrays["flips"])
+            sampler.measurements = Measurements.from_arrays(arrays, sampler.xp)
+            sampler.sweeps_done, sampler.recorded_sweeps = int(meta["sweeps_done"]), int(meta["recorded_sweeps"])
+            sampler.seconds = float(meta["seconds"])
         return sampler
 
 
