@@ -57,16 +57,26 @@ def check_size(n: int, backend: Any = None, *, per_state_bytes: float = 0.0, max
     if n > MAX_SPINS:
         raise SizeError(f"{what} of N={n} spins is impossible: state indices need N <= {MAX_SPINS}")
     memory, seconds = estimate(n, xp, per_state_bytes, block_size)
+    name = backend_name(xp)
+    return check_budget(memory, seconds, f"{what} of N={n} spins (2^{n} = {2.0**n:.3g} states)", xp,
+                        max_seconds=max_seconds, rate=f"at ~{THROUGHPUT[name]:.2g} states/s")
+
+
+def check_budget(memory: float, seconds: float, what: str, backend: Any = None, *,
+                 max_seconds: float | None = None, rate: str = "") -> tuple[float, float]:
+    """Raise SizeError, naming both amounts, when a job estimated at ``memory`` bytes and ``seconds``
+    does not fit in 0.8 x the backend's free memory or would take longer than ``max_seconds``
+    (default THERMOPOT_MAX_SECONDS, else DEFAULT_MAX_SECONDS); return (memory, seconds) otherwise.
+    ``what`` names the job, ``rate`` (optional) the throughput the time assumes."""
+    xp = get_namespace(backend)
     if max_seconds is None:
         max_seconds = check_positive(os.environ.get("THERMOPOT_MAX_SECONDS", DEFAULT_MAX_SECONDS),
                                      "the time limit THERMOPOT_MAX_SECONDS")
     else:
         max_seconds = check_positive(max_seconds, "max_seconds")
     free = free_memory_bytes(xp)
-    name = backend_name(xp)
-    needs = (f"{what} of N={n} spins (2^{n} = {2.0**n:.3g} states) needs about {human_bytes(memory)} "
-             f"of memory and about {_human_seconds(seconds)} on {name} "
-             f"(at ~{THROUGHPUT[name]:.2g} states/s)")
+    needs = (f"{what} needs about {human_bytes(memory)} of memory and about {_human_seconds(seconds)} "
+             f"on {backend_name(xp)}" + (f" ({rate})" if rate else ""))
     if memory > 0.8 * free:
         raise SizeError(f"{needs}, but only {human_bytes(free)} is free")
     if seconds > max_seconds:

@@ -26,18 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, backend_name, free_memory_bytes, get_namespace, synchronize, to_numpy
-from ..errors import ModelError, SizeError, ThermopotError
-from ..exact.guard import human_bytes
+from ..backend import asarray, backend_name, get_namespace, synchronize, to_numpy
+from ..errors import ModelError, ThermopotError
 from ..progress import Progress
 from ..checks import check_choice, check_count, check_rng, check_temperature
 from ..models import Model, PairwiseModel, resolve_model
-from . import checkpoint
+from . import budget, checkpoint
 from .fused import fused_kernel
 from .kernels import METHODS, SCANS, Hook, flip_thresholds, make_kernel
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
 from .philox import philox_key, sweep_numbers
-from .statistics import BatchMeans
 
 #: recompute the kernel bookkeeping from the spins every this many sweeps (bounds rounding drift)
 REFRESH_SWEEPS = 64
@@ -45,24 +43,6 @@ REFRESH_SWEEPS = 64
 DEFAULT_CHAINS = 64
 #: random number generators (see the module docstring)
 GENERATORS = ("pcg64", "philox")
-#: float64 arrays of B x N a sampler holds at once besides the per-site batch means (spins, fields,
-#: a sweep's numbers, thresholds and sites, their temporaries), for the memory check
-STATE_ARRAYS = 8
-
-
-def check_memory(chains: int, n: int, xp: Any, recorded_sweeps: int = 0) -> None:
-    """Refuse (SizeError, with the amount) a sampler whose B x N arrays (state, sweep numbers, the
-    per-site batch means of :class:`.statistics.BatchMeans`), the couplings (N x N) and
-    ``recorded_sweeps`` x B energy and magnetisation series would not fit the backend's free memory."""
-    need = 8.0 * (chains * ((STATE_ARRAYS + BatchMeans.arrays_held()) * n + 2 * recorded_sweeps) + n * n)
-    free = free_memory_bytes(xp)
-    if need > free:
-        raise SizeError(f"{chains} chains of N = {n} spins" + (f" recording {recorded_sweeps} sweeps"
-                        if recorded_sweeps else "") + f" need about {human_bytes(need)} of memory, "
-                        f"more than the {human_bytes(free)} free on {backend_name(xp)}; use fewer chains "
-                        "(or record every few sweeps)")
-
-
 def resolve_seed(seed: int | np.random.Generator | None) -> int:
     """The integer seed a sampler derives its generators from (SPEC 7 seeds, see checks.check_rng):
     an integer >= 0 as it is; None or a ``numpy.random.Generator``: one 63-bit draw from it (so a
@@ -147,7 +127,8 @@ class Sampler:
         self.rng = np.random.Generator(np.random.PCG64(self.seed))
         self.xp = xp = get_namespace(backend)
         if initial is None or np.ndim(initial) == 1:
-            check_memory(DEFAULT_CHAINS if chains is None else check_count(chains, "chains"), n, xp)
+            budget.check_run(self.model, DEFAULT_CHAINS if chains is None else check_count(chains, "chains"),
+                             xp, correlations=correlations)
         on_gpu = backend_name(xp) == "cupy"
         default = "philox" if on_gpu else "pcg64"
         self.generator = check_choice(default if generator is None else generator, "generator", GENERATORS)
@@ -285,17 +266,21 @@ def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps
            burn_in: int | None = None, method: str = "heat-bath", scan: str = "sequential",
            seed: int | np.random.Generator | None = None, initial: Any = None, record_every: int = 1,
            correlations: bool = False, generator: str | None = None, backend: Any = None,
-           progress: bool | None = None, rng: str | None = None) -> SampleResult:
+           progress: bool | None = None, max_seconds: float | None = None,
+           rng: str | None = None) -> SampleResult:
     """Run ``chains`` chains for ``burn_in`` (default sweeps // 10) unrecorded sweeps, then ``sweeps``
     recorded sweeps, and return the averages with autocorrelation-aware errors. ``progress``: bars on
     stderr (None: for runs that take more than a few seconds). ``seed`` and ``generator``: see
-    :class:`Sampler` (``rng=``: the deprecated former name of ``generator``)."""
+    :class:`Sampler` (``rng=``: the deprecated former name of ``generator``). A run that would not
+    fit in memory or would take longer than ``max_seconds`` (default THERMOPOT_MAX_SECONDS, else
+    an hour) is refused at once with a SizeError naming both (see :mod:`.budget`)."""
     generator = renamed_rng(generator, rng)
     sweeps = check_count(sweeps, "sweeps", 2)
     burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
     model = resolve_model(model)
-    check_memory(check_count(chains, "chains"), model.n, get_namespace(backend),
-                 sweeps // check_count(record_every, "record_every"))
+    budget.check_run(model, check_count(chains, "chains"), get_namespace(backend), sweeps=burn_in + sweeps,
+                     records=sweeps // check_count(record_every, "record_every"),
+                     scan=check_choice(scan, "scan", SCANS), correlations=correlations, max_seconds=max_seconds)
     sampler = Sampler(model, T, chains=chains, method=method, scan=scan, seed=seed, initial=initial,
                       record_every=record_every, correlations=correlations, generator=generator,
                       backend=backend)
