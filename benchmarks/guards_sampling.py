@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 try:
-    from benchmarks._peak import measure, ratio_row
+    from ._peak import measure, ratio_row
 except ImportError:  # run as a script from benchmarks/
     from _peak import measure, ratio_row
 

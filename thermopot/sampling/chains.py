@@ -26,14 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, backend_name, get_namespace, synchronize, to_numpy
+from ..backend import asarray, backend_name, blas_threads, get_namespace, synchronize, to_numpy
 from ..errors import ModelError, ThermopotError
 from ..progress import Progress
 from ..checks import check_choice, check_count, check_rng, check_temperature
 from ..models import Model, PairwiseModel, resolve_model
 from . import budget, checkpoint
 from .fused import fused_kernel
-from .kernels import METHODS, SCANS, Hook, flip_thresholds, make_kernel
+from .kernels import METHODS, SCANS, Hook, blas_limit, flip_thresholds, make_kernel
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
 from .philox import philox_key, sweep_numbers
 
@@ -139,6 +139,9 @@ class Sampler:
                               key=self.key) if on_gpu and self.generator == "philox" else None)
         self.fused = fused is not None
         self.kernel = fused if fused is not None else make_kernel(self.model, self.s, xp)
+        #: BLAS threads while running (1: the sweep's products are small, see kernels.blas_limit;
+        #: None: the library's default); set it to override
+        self.blas_limit = blas_limit(self.kernel.product_flops(self.scan))
         self.measurements = Measurements(self.chains, n, xp, correlations)
         self.sweeps_done = 0
         self.recorded_sweeps = 0
@@ -180,7 +183,8 @@ class Sampler:
         if record:
             every = self.record_every
             self.measurements.reserve((self.recorded_sweeps + sweeps) // every - self.recorded_sweeps // every)
-        with Progress(progress, sweeps, unit="sweep", desc=f"sampling N={self.n}") as bar:
+        with Progress(progress, sweeps, unit="sweep", desc=f"sampling N={self.n}") as bar, \
+                blas_threads(self.blas_limit, self.xp):
             while done < sweeps:
                 chunk = self._chunk(sweeps - done, record, hook)
                 if self.fused and hook is None:
