@@ -10,7 +10,8 @@ import pytest
 
 from thermopot.models import random_multispin, random_pairwise
 from thermopot.sampling import Sampler
-from thermopot.sampling.statistics import BatchMeans
+from thermopot.sampling import statistics
+from thermopot.sampling.statistics import BatchMeans, mean_stderr
 
 
 def peak_and_retained(fn):
@@ -102,6 +103,21 @@ def test_result_needs_no_batch_sized_temporaries():
     res, peak, _ = peak_and_retained(sampler.result)
     assert res.sweeps == 100
     assert peak <= 8 * (8 * b * n)
+
+
+def test_error_bars_of_long_series_use_bounded_temporaries(monkeypatch):
+    """mean_stderr transforms the chains in groups of about CHUNK_ELEMENTS numbers: the same tau and
+    error bar as all chains at once (to rounding), with temporaries of one group (the former code
+    held about a dozen arrays the size of the whole series)."""
+    x = np.random.default_rng(3).normal(size=(4096, 64)).cumsum(axis=0) * 0.01
+    whole = mean_stderr(x)
+    monkeypatch.setattr(statistics, "CHUNK_ELEMENTS", 4096 * 2)
+    grouped, peak, _ = peak_and_retained(lambda: mean_stderr(x))
+    assert grouped[0] == whole[0]
+    np.testing.assert_allclose(grouped[1], whole[1], rtol=1e-12)
+    np.testing.assert_allclose(grouped[2], whole[2], rtol=1e-12)
+    np.testing.assert_allclose(grouped[3], whole[3], rtol=1e-12)
+    assert peak <= 0.25 * x.nbytes
 
 
 @pytest.mark.parametrize("kind,scan,digest", [

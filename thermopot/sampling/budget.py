@@ -7,7 +7,8 @@ Memory, in float64 numbers (B chains, N spins, K multi-spin terms, R recorded sw
     model    N^2 (pairwise)  or  2 N K + 3 B K (multi-spin: incidence, weighted incidence, products)
     batches  2 B N, and BatchMeans.arrays_held() B N once recording (+ (arrays_held + 2) N^2 with
              correlations)
-    series   2 R B, and RESULT_ARRAYS R B while ``result()`` estimates tau_int by FFT
+    series   2 R B, and RESULT_ARRAYS R G while ``result()`` estimates tau_int by FFT, G chains at a
+             time (G = min(B, CHUNK_ELEMENTS // R), at least 1)
     passage  B N (start states) + 2 B P + P N (targets, distances)
 
 Time: on a quiet machine, per sweep, N (SITE + CHAIN B) of per-site work (array calls over the chains;
@@ -33,11 +34,11 @@ from types import ModuleType
 from ..backend import backend_name, synchronize
 from ..exact.guard import check_budget
 from ..models import Model, MultiSpinModel
-from .statistics import BatchMeans
+from .statistics import CHUNK_ELEMENTS, BatchMeans
 
 #: float64 arrays of B x N alive at once besides the batch means (see the module docstring)
 STATE_ARRAYS = 10
-#: float64 arrays of R x B alive while result() estimates tau_int (FFT of twice the length, complex)
+#: float64 arrays of R x G alive while result() estimates tau_int (FFT of twice the length, complex)
 RESULT_ARRAYS = 12
 
 
@@ -99,7 +100,8 @@ def memory(chains: int, n: int, *, terms: int = 0, records: int = 0, correlation
     numbers = STATE_ARRAYS * b * n + (held if records else 2.0) * b * n
     numbers += 2.0 * n * terms + 3.0 * b * terms if terms else float(n) * n
     numbers += (held + 2.0) * n * n if correlations else 0.0
-    numbers += (2.0 + RESULT_ARRAYS) * records * b
+    group = min(b, max(1, CHUNK_ELEMENTS // max(records, 1)))
+    numbers += 2.0 * records * b + RESULT_ARRAYS * records * group
     numbers += b * n + 2.0 * b * targets + float(targets) * n if passage else 0.0
     return 8.0 * numbers
 

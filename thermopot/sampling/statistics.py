@@ -46,18 +46,41 @@ def _windowed_time(acov: np.ndarray, c: float) -> np.ndarray:
     return np.where(acov[0] > 0, tau, np.nan)
 
 
+#: elements of a series transformed at once: the chains are taken in groups of about this many
+#: numbers, which bounds the temporaries of the FFTs whatever the number of chains
+CHUNK_ELEMENTS = 1 << 20
+
+
+def _column_groups(rows: int, columns: int) -> list[slice]:
+    """Consecutive groups of columns holding about CHUNK_ELEMENTS elements (at least one column)."""
+    step = max(1, CHUNK_ELEMENTS // max(rows, 1))
+    return [slice(a, min(a + step, columns)) for a in range(0, columns, step)]
+
+
 def integrated_time(x: Any, c: float = WINDOW_C) -> tuple[np.ndarray, float]:
     """Integrated autocorrelation time of series ``x`` (n,) or (n, B) (B chains, time along axis 0).
 
     Returns ``(per_chain, pooled)``: tau_int of each chain (B,) (around its own mean), and tau_int of
     the chain-averaged autocovariance around the grand mean (between-chain spread, e.g. chains stuck
     in different basins, shows up there as a long tau). NaN for a constant series. In units of samples.
+    The chains are transformed in groups (CHUNK_ELEMENTS), so the temporaries stay bounded.
     """
     x = np.asarray(x, dtype=np.float64)
     x = x[:, None] if x.ndim == 1 else x
-    per_chain = _windowed_time(_autocovariance(x - x.mean(axis=0)), c)
-    pooled = _windowed_time(_autocovariance(x - x.mean()).mean(axis=1, keepdims=True), c)
-    return per_chain, float(pooled[0])
+    grand = x.mean()
+    per_chain, pooled_sum = [], 0.0
+    for cols in _column_groups(*x.shape):
+        part = x[:, cols]
+        per_chain.append(_windowed_time(_autocovariance(part - part.mean(axis=0)), c))
+        pooled_sum = pooled_sum + _autocovariance(part - grand).sum(axis=1, keepdims=True)
+    pooled = _windowed_time(pooled_sum / x.shape[1], c)
+    return np.concatenate(per_chain), float(pooled[0])
+
+
+def _variance(x: np.ndarray) -> float:
+    """Variance of all elements of x (n, B) about their mean, summed over the groups of columns."""
+    mean = x.mean()
+    return float(sum(np.sum((x[:, cols] - mean) ** 2) for cols in _column_groups(*x.shape)) / x.size)
 
 
 def mean_stderr(x: Any, c: float = WINDOW_C) -> tuple[float, float, np.ndarray, float]:
@@ -67,7 +90,7 @@ def mean_stderr(x: Any, c: float = WINDOW_C) -> tuple[float, float, np.ndarray, 
     x = np.asarray(x, dtype=np.float64)
     x = x[:, None] if x.ndim == 1 else x
     per_chain, pooled = integrated_time(x, c)
-    var = float(x.var())
+    var = _variance(x)
     square = 2.0 * pooled * var / x.size
     # a series too short for tau (an estimate <= 0 or NaN) has no error bar: NaN, not a warning or 0
     stderr = (np.sqrt(square) if square > 0 else float("nan")) if var > 0 else 0.0
