@@ -39,7 +39,8 @@ def test_sample_memory_estimate_bounds_the_peak(model, chains, sweeps, opts):
     est, _ = check_run(model, chains, XP, sweeps=sweeps + sweeps // 10, records=sweeps,
                        scan=opts.get("scan", "sequential"), correlations=opts.get("correlations", False),
                        max_seconds=NO_LIMIT)
-    peak = peak_bytes(lambda: sample(model, 1.0, chains=chains, sweeps=sweeps, seed=0, progress=False, **opts))
+    peak = peak_bytes(lambda: sample(model, 1.0, chains=chains, sweeps=sweeps, seed=0, progress=False,
+                                     **opts))
     assert peak <= 1.5 * est and est <= 4 * peak, (peak, est)
 
 

@@ -203,7 +203,8 @@ def test_multispin_kernel_source_matches_array_path(emulator, tmp_path, n, order
     order <= 3, or all 4095 subsets of 12 spins (long per-site term lists), products in shared or
     global memory, partial lane groups and blocks; the sweep counter starts at 2."""
     model = random_multispin(n, order=order, seed=3, scale=0.4 if order < n else 0.02)  # 4095 terms: small
-    sampler = Sampler(model, 1.0, chains=5, seed=4, generator="philox", method=method, scan=scan, backend="numpy")
+    sampler = Sampler(model, 1.0, chains=5, seed=4, generator="philox", method=method, scan=scan,
+                      backend="numpy")
     sampler.run(2, record=False)
     flips0 = sampler.kernel.flips.copy()
     spins, chi, flips, _, _ = emulate(emulator, tmp_path, sampler, 15, warps, shared_fields=shared)

@@ -5,8 +5,9 @@ updates (sequential or random scan) as one array program on NumPy or CuPy and re
 :class:`SampleResult` (magnetisations, energy, standard errors, integrated autocorrelation times);
 :class:`Sampler` is the same engine step by step, with checkpoint and resume;
 ``first_passage(...)`` measures escape and hitting times in single-spin updates. Random numbers come
-from host PCG64 or the counter-based Philox4x32-10 (:mod:`.philox`, ``rng="philox"``), which on CuPy
-runs the sweeps in fused CUDA kernels (:mod:`.fused`).
+from host PCG64 or the counter-based Philox4x32-10 (:mod:`.philox`, ``generator="philox"``), which on
+CuPy runs the sweeps in fused CUDA kernels (:mod:`.fused`). Checkpoints (:mod:`.checkpoint`) are
+written atomically and verified when loaded; :mod:`.budget` is the size and time guard.
 """
 
 from .chains import GENERATORS, Sampler, sample

@@ -13,8 +13,10 @@ Random numbers, two generators (``generator=``; ``rng=`` is its deprecated forme
 
 Either way the chains are the same on NumPy and CuPy for the same seed and generator, up to the
 rounding of the field updates. The initial random states come from PCG64 for both. A checkpoint
-stores the generator, its state, the spins, the kernel bookkeeping and the measurements, so
-``Sampler.load(path).run(w)`` continues exactly where ``save`` stopped.
+(:mod:`.checkpoint`: written atomically, with the model's digest and a checksum) stores the
+generator, its state, the spins, the kernel bookkeeping and the measurements, so
+``Sampler.load(path).run(w)`` continues exactly where ``save`` stopped. Runs are refused up front
+when they would not fit in memory or time (:mod:`.budget`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ REFRESH_SWEEPS = 64
 DEFAULT_CHAINS = 64
 #: random number generators (see the module docstring)
 GENERATORS = ("pcg64", "philox")
+
+
 def resolve_seed(seed: int | np.random.Generator | None) -> int:
     """The integer seed a sampler derives its generators from (SPEC 7 seeds, see checks.check_rng):
     an integer >= 0 as it is; None or a ``numpy.random.Generator``: one 63-bit draw from it (so a
@@ -103,16 +107,18 @@ class Sampler:
     ``result()`` summarises them. ``seed``: an integer >= 0, None (a fresh seed) or a
     ``numpy.random.Generator`` (one draw from it); the integer used is kept in ``self.seed``.
     ``generator``: "pcg64" or "philox" (None: "philox" on CuPy, "pcg64" on NumPy; see the module
-    docstring; ``rng=`` is its deprecated former name). ``self.fused`` tells whether sweeps run in the fused CUDA kernel; it runs the
-    sweeps between two recordings in one launch, so ``record_every`` > 1 (or ``record=False``)
-    keeps launches few.
+    docstring; ``rng=`` is its deprecated former name). ``self.fused`` tells whether sweeps run in
+    the fused CUDA kernel; it runs the sweeps between two recordings in one launch, so
+    ``record_every`` > 1 (or ``record=False``) keeps launches few. Construction refuses (SizeError)
+    chains whose state would not fit in memory; :func:`sample` and :func:`.first_passage` also
+    refuse runs that would take too long.
     """
 
     def __init__(self, model: Model | str, T: float, *, chains: int | None = None,
                  method: str = "heat-bath", scan: str = "sequential",
-                 seed: int | np.random.Generator | None = None, initial: Any = None, record_every: int = 1,
-                 correlations: bool = False, generator: str | None = None, backend: Any = None,
-                 rng: str | None = None):
+                 seed: int | np.random.Generator | None = None, initial: Any = None,
+                 record_every: int = 1, correlations: bool = False, generator: str | None = None,
+                 backend: Any = None, rng: str | None = None):
         self.model = resolve_model(model)
         self.T = check_temperature(T)
         self.method = check_choice(method, "method", METHODS)
@@ -127,8 +133,8 @@ class Sampler:
         self.rng = np.random.Generator(np.random.PCG64(self.seed))
         self.xp = xp = get_namespace(backend)
         if initial is None or np.ndim(initial) == 1:
-            budget.check_run(self.model, DEFAULT_CHAINS if chains is None else check_count(chains, "chains"),
-                             xp, correlations=correlations)
+            planned = DEFAULT_CHAINS if chains is None else check_count(chains, "chains")
+            budget.check_run(self.model, planned, xp, correlations=correlations)
         on_gpu = backend_name(xp) == "cupy"
         default = "philox" if on_gpu else "pcg64"
         self.generator = check_choice(default if generator is None else generator, "generator", GENERATORS)
@@ -182,7 +188,8 @@ class Sampler:
         done = 0
         if record:
             every = self.record_every
-            self.measurements.reserve((self.recorded_sweeps + sweeps) // every - self.recorded_sweeps // every)
+            done_before = self.recorded_sweeps
+            self.measurements.reserve((done_before + sweeps) // every - done_before // every)
         with Progress(progress, sweeps, unit="sweep", desc=f"sampling N={self.n}") as bar, \
                 blas_threads(self.blas_limit, self.xp):
             while done < sweeps:
@@ -261,7 +268,8 @@ class Sampler:
             sampler.kernel.load_cache(arrays["cache"])
             sampler.kernel.flips = sampler.xp.asarray(arrays["flips"])
             sampler.measurements = Measurements.from_arrays(arrays, sampler.xp)
-            sampler.sweeps_done, sampler.recorded_sweeps = int(meta["sweeps_done"]), int(meta["recorded_sweeps"])
+            sampler.sweeps_done = int(meta["sweeps_done"])
+            sampler.recorded_sweeps = int(meta["recorded_sweeps"])
             sampler.seconds = float(meta["seconds"])
         return sampler
 
@@ -282,9 +290,10 @@ def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps
     sweeps = check_count(sweeps, "sweeps", 2)
     burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
     model = resolve_model(model)
-    budget.check_run(model, check_count(chains, "chains"), get_namespace(backend), sweeps=burn_in + sweeps,
-                     records=sweeps // check_count(record_every, "record_every"),
-                     scan=check_choice(scan, "scan", SCANS), correlations=correlations, max_seconds=max_seconds)
+    budget.check_run(model, check_count(chains, "chains"), get_namespace(backend),
+                     sweeps=burn_in + sweeps, records=sweeps // check_count(record_every, "record_every"),
+                     scan=check_choice(scan, "scan", SCANS), correlations=correlations,
+                     max_seconds=max_seconds)
     sampler = Sampler(model, T, chains=chains, method=method, scan=scan, seed=seed, initial=initial,
                       record_every=record_every, correlations=correlations, generator=generator,
                       backend=backend)

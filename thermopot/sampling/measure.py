@@ -80,7 +80,8 @@ class Series:
 
     def __init__(self, width: int, xp: ModuleType, rows: Any = None):
         self.xp = xp
-        self.data = xp.zeros((0, width), dtype=xp.float64) if rows is None else xp.asarray(rows, dtype=xp.float64)
+        empty = rows is None
+        self.data = xp.zeros((0, width), dtype=xp.float64) if empty else xp.asarray(rows, dtype=xp.float64)
         self.length = int(self.data.shape[0])
 
     def reserve(self, extra: int) -> None:

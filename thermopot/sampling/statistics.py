@@ -222,7 +222,8 @@ class BatchMeans:
         """The accumulator as named arrays (for a checkpoint); levels stacked, lowest first."""
         ints = np.array([self.count, self.base, self.max_batches], dtype=np.int64)
         return {f"{prefix}ints": ints, f"{prefix}total": self.total, f"{prefix}total_sq": self.total_sq,
-                f"{prefix}pending": self._stacked(self.pending), f"{prefix}squares": self._stacked(self.squares)}
+                f"{prefix}pending": self._stacked(self.pending),
+                f"{prefix}squares": self._stacked(self.squares)}
 
     def _stacked(self, levels: list) -> Any:
         """The arrays of the kept levels as one (levels, *shape) array."""
