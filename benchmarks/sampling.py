@@ -11,9 +11,12 @@ would pass 48 KiB: 5 at N = 1000) and with the fields in global memory (the kern
 N > 4915); the CuPy array path (one call per spin) is the baseline there. Last, a multi-spin model
 (N = 60, 200 random terms of up to 3 spins): the array path, and on CuPy the fused multi-spin kernel.
 
+Every NumPy row is measured with one BLAS thread and with the library's default threads (the row's
+value is the rate with the sampler's own choice, ``Sampler.blas_limit``: one thread when a sweep's
+largest product is below kernels.SMALL_PRODUCT_FLOPS); the note and the fields ``one_thread`` and
+``default_threads`` give both.
+
 Run: ``python benchmarks/sampling.py [--quick] [--json]`` or ``thermopot bench --only sampling``.
-Multi-threaded BLAS on a loaded 2-core machine can be much slower than one thread: compare with
-``OPENBLAS_NUM_THREADS=1``.
 """
 
 from __future__ import annotations
@@ -36,12 +39,15 @@ BUDGET = {True: 0.5, False: 2.0}
 
 def updates_per_second(n: int, scan: str, backend: str, budget: float, *, chains: int = CHAINS,
                        rng: str = "pcg64", warps: int | None = None, shared: bool | None = None,
-                       model: Model | None = None) -> float:
+                       model: Model | None = None, threads: int | None | str = "auto") -> float:
     """Single-spin updates per second of the sampler on ``model`` (default SK with n spins; warm-up
     sweep excluded); ``warps``: chains per thread block of the fused kernel, ``shared``: whether it
-    keeps the fields in shared memory."""
+    keeps the fields in shared memory; ``threads``: BLAS threads (1, None: the default, "auto": the
+    sampler's choice)."""
     model = sk(n, seed=0) if model is None else model
-    sampler = Sampler(model, 1.0, chains=chains, scan=scan, seed=0, rng=rng, backend=backend)
+    sampler = Sampler(model, 1.0, chains=chains, scan=scan, seed=0, generator=rng, backend=backend)
+    if threads != "auto":
+        sampler.blas_limit = threads
     if warps is not None:
         sampler.kernel.set_warps_per_block(warps)
     if shared is not None:
@@ -77,23 +83,43 @@ def naive_updates_per_second(n: int, backend: str, budget: float) -> float:
     return steps * CHAINS / (time.perf_counter() - t0)
 
 
+def thread_rates(label: str, n: int, scan: str, backend: str, budget: float,
+                 **options: object) -> tuple[float, str, dict]:
+    """(rate with the sampler's BLAS choice, a note on threads, fields) of one configuration: on
+    NumPy measured with one BLAS thread and with the default threads, on CuPy once."""
+    if backend != "numpy":
+        rate = updates_per_second(n, scan, backend, budget, **options)
+        return rate, "", {}
+    one = updates_per_second(n, scan, backend, budget, threads=1, **options)
+    default = updates_per_second(n, scan, backend, budget, threads=None, **options)
+    probe = Sampler(options.get("model") or sk(n, seed=0), 1.0, chains=int(options.get("chains", CHAINS)),
+                    scan=scan, seed=0)
+    chosen = probe.blas_limit
+    log("sampling", f"{label} {backend}: {one:.4g} updates/s on 1 BLAS thread, {default:.4g} on the "
+        f"default threads (the sampler uses {'1' if chosen == 1 else 'the default'})")
+    note = f"; 1 BLAS thread {one:.3g}, default threads {default:.3g} updates/s (used: {chosen or 'default'})"
+    return (one if chosen == 1 else default), note, {"one_thread": one, "default_threads": default,
+                                                     "blas_limit": chosen}
+
+
 def run_backend(backend: str, quick: bool) -> list[dict]:
     rows, budget = [], BUDGET[quick]
     for n in SIZES:
-        rates = {scan: updates_per_second(n, scan, backend, budget) for scan in ("sequential", "random")}
+        rates = {scan: thread_rates(f"N={n} {scan}", n, scan, backend, budget)
+                 for scan in ("sequential", "random")}
         naive = naive_updates_per_second(n, backend, budget)
-        for scan, rate in rates.items():
+        for scan, (rate, threads, fields) in rates.items():
             log("sampling", f"N={n} {scan} {backend}: {rate:.4g} updates/s")
             note = (f"{CHAINS} chains, SK T=1, pcg64; {rate / naive:.2g}x the naive per-update field"
                     if scan == "sequential" else f"{CHAINS} chains, SK T=1, pcg64; rank-1 update with "
                     "a per-chain site, for the chains that flipped")
-            rows.append(row(f"heat-bath {scan} scan N={n}", rate, "updates/s", backend, note,
-                             n=n, chains=CHAINS, scan=scan, rng="pcg64"))
+            rows.append(row(f"heat-bath {scan} scan N={n}", rate, "updates/s", backend, note + threads,
+                             n=n, chains=CHAINS, scan=scan, rng="pcg64", **fields))
         log("sampling", f"N={n} naive {backend}: {naive:.4g} updates/s")
         rows.append(row(f"naive field recompute N={n}", naive, "updates/s", backend,
                          f"{CHAINS} chains, h_k = h + s J_k at every update (baseline)",
                          n=n, chains=CHAINS))
-        rows += philox_rows(n, backend, quick, rates["sequential"])
+        rows += philox_rows(n, backend, quick, rates["sequential"][0])
     return rows + multispin_rows(backend, quick)
 
 
@@ -104,11 +130,13 @@ def multispin_rows(backend: str, quick: bool) -> list[dict]:
     configs = [("pcg64", CHAINS)] + ([("philox", GPU_CHAINS)] if backend == "cupy" else [])
     rows = []
     for rng, chains in configs:
-        rate = updates_per_second(model.n, "sequential", backend, budget, chains=chains, rng=rng, model=model)
         label = f"multi-spin {'fused kernel' if rng == 'philox' else 'array path'} N=60, {chains} chains"
+        rate, threads, fields = thread_rates(label, model.n, "sequential", backend, budget, chains=chains,
+                                             rng=rng, model=model)
         log("sampling", f"{label} {backend}: {rate:.4g} updates/s")
-        rows.append(row(label, rate, "updates/s", backend, "200 terms of order <= 3, heat bath, sequential",
-                        n=60, chains=chains, rng=rng))
+        rows.append(row(label, rate, "updates/s", backend,
+                        "200 terms of order <= 3, heat bath, sequential" + threads, n=60, chains=chains,
+                        rng=rng, **fields))
     return rows
 
 
@@ -117,11 +145,12 @@ def philox_rows(n: int, backend: str, quick: bool, pcg64_rate: float) -> list[di
     CuPy (256 chains, GPU_CHAINS chains, and in full mode 1-8 chains per block)."""
     budget = BUDGET[quick]
     if backend == "numpy":
-        rate = updates_per_second(n, "sequential", backend, budget, rng="philox")
+        rate, threads, fields = thread_rates(f"N={n} philox", n, "sequential", backend, budget, rng="philox")
         log("sampling", f"N={n} philox numpy: {rate:.4g} updates/s")
         return [row(f"heat-bath sequential scan, philox N={n}", rate, "updates/s", backend,
                     f"{CHAINS} chains; numbers drawn by the vectorised Philox4x32-10 "
-                    f"({rate / pcg64_rate:.2g}x the pcg64 rate)", n=n, chains=CHAINS, rng="philox")]
+                    f"({rate / pcg64_rate:.2g}x the pcg64 rate)" + threads, n=n, chains=CHAINS, rng="philox",
+                    **fields)]
     rows = []
     configs = [("sequential", CHAINS, None, None), ("sequential", GPU_CHAINS, None, None),
                ("random", GPU_CHAINS, None, None)]

@@ -242,9 +242,9 @@ def test_sample_command_fields():
 
 
 def test_memory_check_refuses_with_the_amount():
-    with pytest.raises(SizeError, match=r"10000000000 chains of N = 6 spins need about [0-9.]+ [TP]iB"):
+    with pytest.raises(SizeError, match=r"10000000000 chains of N = 6 spins needs about [0-9.]+ [TP]iB"):
         Sampler(random_pairwise(6, seed=0), 1.0, chains=10**10)
-    with pytest.raises(SizeError, match=r"recording 1000000000 sweeps"):
+    with pytest.raises(SizeError, match=r"for 1100000000 sweeps recording 1000000000"):
         sample(random_pairwise(6, seed=0), 1.0, chains=1000, sweeps=10**9)
 
 
@@ -291,6 +291,6 @@ def test_bad_input(call, match):
 @pytest.mark.parametrize("rng", ["pcg64", "philox"])
 def test_cupy_matches_numpy(rng):
     model = random_multispin(8, seed=6)
-    a = Sampler(model, 1.0, chains=16, seed=3, scan="random", rng=rng, backend="numpy").run(20)
-    b = Sampler(model, 1.0, chains=16, seed=3, scan="random", rng=rng, backend="cupy").run(20)
+    a = Sampler(model, 1.0, chains=16, seed=3, scan="random", generator=rng, backend="numpy").run(20)
+    b = Sampler(model, 1.0, chains=16, seed=3, scan="random", generator=rng, backend="cupy").run(20)
     assert np.array_equal(a.spins, b.spins)

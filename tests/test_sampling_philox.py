@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from thermopot.backend import get_namespace
+from thermopot.errors import ThermopotError
 from thermopot.exact import thermodynamics
 from thermopot.models import random_multispin, random_pairwise, sk
 from thermopot.sampling import Sampler, first_passage, sample
@@ -60,7 +61,7 @@ def test_sweep_numbers_are_uniform():
 def test_philox_sampler_matches_enumeration(method, scan, backend):
     model, T = random_pairwise(11, seed=1), 1.0
     th = thermodynamics(model, T)
-    res = sample(model, T, chains=64, sweeps=1500, method=method, scan=scan, seed=7, rng="philox",
+    res = sample(model, T, chains=64, sweeps=1500, method=method, scan=scan, seed=7, generator="philox",
                  correlations=True, backend=backend)
     assert res.rng == "philox"
     iu = np.triu_indices(model.n, 1)
@@ -73,7 +74,7 @@ def test_philox_sampler_matches_enumeration(method, scan, backend):
 
 def test_philox_checkpoint_and_default(tmp_path):
     model = random_pairwise(30, seed=3)
-    opts = dict(chains=4, seed=5, rng="philox")
+    opts = dict(chains=4, seed=5, generator="philox")
     whole = Sampler(model, 0.8, backend="numpy", **opts).run(80)
     part = Sampler(model, 0.8, backend="numpy", **opts).run(50)
     part.save(tmp_path / "run.npz")
@@ -88,13 +89,13 @@ def test_philox_checkpoint_and_default(tmp_path):
 def test_states_are_row_major():
     """The fused kernel reads the spins row by row: column-major initial states are copied to rows."""
     x = np.where(np.random.default_rng(0).random((40, 6)) < 0.5, -1.0, 1.0)  # (N, B): x.T is (B, N), F order
-    sampler = Sampler(sk(40, seed=0), 0.7, initial=x.T, chains=6, rng="philox", backend="numpy")
+    sampler = Sampler(sk(40, seed=0), 0.7, initial=x.T, chains=6, generator="philox", backend="numpy")
     assert sampler.s.flags.c_contiguous and np.array_equal(sampler.spins, x.T)
 
 
 def test_bad_generator():
-    with pytest.raises(Exception, match="rng"):
-        Sampler(random_pairwise(5, seed=0), 1.0, rng="mt19937")
+    with pytest.raises(ThermopotError, match="generator 'mt19937'"):
+        Sampler(random_pairwise(5, seed=0), 1.0, generator="mt19937")
 
 
 # -- the CUDA source on the CPU --------------------------------------------------------------------
@@ -179,7 +180,7 @@ def test_kernel_source_matches_array_path(emulator, tmp_path, n, method, scan, w
     Philox numbers: n = 40, 45, 70, 100 cover partial lane groups and the 64-spin blocks of the array
     path, 2 and 3 chains per block a partial last block (5 chains), ``shared`` False the fields kept
     in global memory (the kernel's path for large N); the sweep counter starts at 3."""
-    sampler = Sampler(sk(n, seed=1), 0.7, chains=5, seed=4, rng="philox", method=method, scan=scan,
+    sampler = Sampler(sk(n, seed=1), 0.7, chains=5, seed=4, generator="philox", method=method, scan=scan,
                       backend="numpy")
     sampler.run(3, record=False)
     flips0 = sampler.kernel.flips.copy()
@@ -202,7 +203,8 @@ def test_multispin_kernel_source_matches_array_path(emulator, tmp_path, n, order
     order <= 3, or all 4095 subsets of 12 spins (long per-site term lists), products in shared or
     global memory, partial lane groups and blocks; the sweep counter starts at 2."""
     model = random_multispin(n, order=order, seed=3, scale=0.4 if order < n else 0.02)  # 4095 terms: small
-    sampler = Sampler(model, 1.0, chains=5, seed=4, rng="philox", method=method, scan=scan, backend="numpy")
+    sampler = Sampler(model, 1.0, chains=5, seed=4, generator="philox", method=method, scan=scan,
+                      backend="numpy")
     sampler.run(2, record=False)
     flips0 = sampler.kernel.flips.copy()
     spins, chi, flips, _, _ = emulate(emulator, tmp_path, sampler, 15, warps, shared_fields=shared)
@@ -224,7 +226,7 @@ def test_kernel_source_has_no_data_race(tmp_path):
                                 (sk(40, seed=2), "sequential", False),
                                 (random_multispin(20, seed=1), "random", True),
                                 (random_multispin(20, seed=1), "sequential", False)):
-        sampler = Sampler(model, 0.7, chains=3, seed=1, rng="philox", scan=scan, backend="numpy")
+        sampler = Sampler(model, 0.7, chains=3, seed=1, generator="philox", scan=scan, backend="numpy")
         spins, _, _, _, stderr = emulate(exe, tmp_path, sampler, 2, warps=2, threshold_dot=30.0,
                                          shared_fields=shared)
         assert "ThreadSanitizer" not in stderr, stderr[:3000]
@@ -242,9 +244,9 @@ def test_kernel_first_passage_matches_array_path(emulator, tmp_path, kind, scan,
     model = sk(n, seed=5) if kind == "pairwise" else random_multispin(n, order=3, seed=5, scale=0.3)
     start = np.where(np.random.default_rng(1).random(n) < 0.5, -1.0, 1.0)
     ref = first_passage(model, 0.9, start, threshold=threshold, max_updates=budget, chains=chains, seed=3,
-                        scan=scan, rng="philox", backend="numpy")
+                        scan=scan, generator="philox", backend="numpy")
     assert ref.hits >= 4
-    sampler = Sampler(model, 0.9, chains=chains, seed=3, scan=scan, rng="philox", initial=start,
+    sampler = Sampler(model, 0.9, chains=chains, seed=3, scan=scan, generator="philox", initial=start,
                       backend="numpy")
     _, _, _, passage, _ = emulate(emulator, tmp_path, sampler, budget // n, threshold_dot=threshold * n)
     expected = np.where(ref.censored, budget, ref.times)
@@ -284,7 +286,7 @@ def test_kernel_source_compiles_with_nvcc(tmp_path):
                                            (300, "heat-bath", "sequential"), (70, "heat-bath", "random")])
 @pytest.mark.parametrize("shared", [True, False])
 def test_fused_kernel_matches_numpy(n, method, scan, shared):
-    opts = dict(chains=37, seed=4, rng="philox", method=method, scan=scan)
+    opts = dict(chains=37, seed=4, generator="philox", method=method, scan=scan)
     gpu = Sampler(sk(n, seed=1), 0.7, backend="cupy", **opts)
     assert gpu.fused and gpu.kernel.shared_fields
     gpu.kernel.shared_fields = shared
@@ -301,7 +303,7 @@ def test_fused_kernel_matches_numpy(n, method, scan, shared):
 @pytest.mark.parametrize("shared", [True, False])
 def test_fused_multispin_kernel_matches_numpy(scan, shared):
     model = random_multispin(30, order=3, seed=2, scale=0.4)
-    opts = dict(chains=21, seed=4, rng="philox", scan=scan)
+    opts = dict(chains=21, seed=4, generator="philox", scan=scan)
     gpu = Sampler(model, 0.9, backend="cupy", **opts)
     assert gpu.fused and gpu.kernel.shared_products
     gpu.kernel.shared_products = shared
@@ -342,7 +344,7 @@ def test_fused_sampler_matches_enumeration_and_resumes(tmp_path):
 def test_fused_first_passage_matches_numpy(scan):
     model, n = sk(30, seed=5), 30
     start = np.where(np.random.default_rng(1).random(n) < 0.5, -1.0, 1.0)
-    opts = dict(threshold=0.4, max_updates=n * 150, chains=40, seed=3, scan=scan, rng="philox")
+    opts = dict(threshold=0.4, max_updates=n * 150, chains=40, seed=3, scan=scan, generator="philox")
     gpu = first_passage(model, 0.8, start, backend="cupy", **opts)
     cpu = first_passage(model, 0.8, start, backend="numpy", **opts)
     assert gpu.hits >= 20
@@ -351,7 +353,7 @@ def test_fused_first_passage_matches_numpy(scan):
 
 @pytest.mark.gpu
 def test_fused_kernel_is_used_where_it_applies():
-    assert not Sampler(random_multispin(8, seed=1), 1.0, rng="pcg64", backend="cupy").fused
-    assert not Sampler(sk(20, seed=1), 1.0, rng="pcg64", backend="cupy").fused
+    assert not Sampler(random_multispin(8, seed=1), 1.0, generator="pcg64", backend="cupy").fused
+    assert not Sampler(sk(20, seed=1), 1.0, generator="pcg64", backend="cupy").fused
     assert Sampler(sk(20, seed=1), 1.0, scan="random", backend="cupy").fused
     assert Sampler(random_multispin(8, seed=1), 1.0, backend="cupy").fused

@@ -155,9 +155,10 @@ def _landscape(args: argparse.Namespace) -> Output:
          arg("--method", choices=("heat-bath", "metropolis"), default="heat-bath"),
          arg("--scan", choices=("sequential", "random"), default="sequential"),
          arg("--seed", type=nonnegative_int, default=0, help="random seed (same seed, same numbers)"),
-         arg("--rng", choices=("pcg64", "philox"), default=None,
+         arg("--generator", "--rng", dest="generator", choices=("pcg64", "philox"), default=None,
              help="random numbers: host PCG64 or counter-based Philox (default: philox on a GPU, where "
-                  "it runs the sweeps of a pairwise model in one fused kernel; pcg64 on the CPU)"),
+                  "it runs the sweeps of a pairwise model in one fused kernel; pcg64 on the CPU); "
+                  "--rng is its former name"),
          arg("--correlations", action="store_true", help="also <s_k s_l> with errors (N <= 256)"))
 def _sample(args: argparse.Namespace) -> Output:
     from .sampling.cli import sample_command  # noqa: PLC0415

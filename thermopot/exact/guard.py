@@ -113,12 +113,22 @@ def check_size(n: int, backend: Any = None, *, per_state_bytes: float = 0.0, max
     if n > MAX_SPINS:
         raise SizeError(f"{what} of N={n} spins is impossible: state indices need N <= {MAX_SPINS}")
     memory, seconds = estimate(n, xp, per_state_bytes, block_size, cost=cost, passes=passes)
+    sweeps = f"{passes:.3g} passes over " if passes != 1 else ""
+    return check_budget(memory, seconds, f"{what} of N={n} spins ({sweeps}2^{n} = {2.0**n:.3g} states)", xp,
+                        max_seconds=max_seconds, rate=f"at ~{cost.rate(xp):.2g} states/s")
+
+
+def check_budget(memory: float, seconds: float, what: str, backend: Any = None, *,
+                 max_seconds: float | None = None, rate: str = "") -> tuple[float, float]:
+    """Raise SizeError, naming both amounts, when a job estimated at ``memory`` bytes and ``seconds``
+    does not fit in 0.8 x the backend's free memory or would take longer than ``max_seconds``
+    (see :func:`time_limit`); return (memory, seconds) otherwise. ``what`` names the job, ``rate``
+    (optional) the throughput the time assumes."""
+    xp = get_namespace(backend)
     limit = time_limit(max_seconds)
     free = free_memory_bytes(xp)
-    name = backend_name(xp)
-    sweeps = f"{passes:.3g} passes over " if passes != 1 else ""
-    needs = (f"{what} of N={n} spins ({sweeps}2^{n} = {2.0**n:.3g} states) needs about {human_bytes(memory)} "
-             f"of memory and about {human_seconds(seconds)} on {name} (at ~{cost.rate(xp):.2g} states/s)")
+    needs = (f"{what} needs about {human_bytes(memory)} of memory and about {human_seconds(seconds)} "
+             f"on {backend_name(xp)}" + (f" ({rate})" if rate else ""))
     if memory > 0.8 * free:
         raise SizeError(f"{needs}, but only {human_bytes(free)} is free")
     if seconds > limit:

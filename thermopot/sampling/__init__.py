@@ -7,9 +7,11 @@ updates (sequential or random scan) as one array program on NumPy or CuPy and re
 ``first_passage(...)`` measures escape and hitting times in single-spin updates;
 ``parallel_tempering`` runs replica exchange over a temperature ladder, ``log_partition`` estimates log Z
 by annealed importance sampling or thermodynamic integration, ``descend`` quenches states to the
-single-flip-stable states of their basins. Random numbers come
-from host PCG64 or the counter-based Philox4x32-10 (:mod:`.philox`, ``rng="philox"``), which on CuPy
-runs the sweeps in fused CUDA kernels (:mod:`.fused`).
+single-flip-stable states of their basins. Random numbers come from host PCG64 or the counter-based
+Philox4x32-10 (:mod:`.philox`, ``generator="philox"``), which on CuPy runs the sweeps in fused CUDA
+kernels (:mod:`.fused`) and on the CPU, with numba, in compiled loops (:mod:`.compiled`). Checkpoints
+(:mod:`.checkpoint`) are written atomically and verified when loaded; :mod:`.budget` is the size and
+time guard.
 """
 
 from .chains import GENERATORS, Sampler, sample

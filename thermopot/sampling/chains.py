@@ -1,7 +1,7 @@
 """B Markov chains of single-spin updates run together as one array program, with reproducible
 random numbers and checkpoints that resume bit-identically.
 
-Random numbers, two generators (``rng=``):
+Random numbers, two generators (``generator=``; ``rng=`` is its deprecated former name):
 
 - ``"pcg64"`` (the default on NumPy): one NumPy ``Generator`` (PCG64) per sampler. Each sweep draws,
   in this order, N x B uniforms u in (0, 1) (multiples of 2^-52 offset by 2^-53, never 0 or 1) and,
@@ -13,55 +13,72 @@ Random numbers, two generators (``rng=``):
 
 Either way the chains are the same on NumPy and CuPy for the same seed and generator, up to the
 rounding of the field updates. The initial random states come from PCG64 for both. A checkpoint
-stores the generator, its state, the spins, the kernel bookkeeping and the measurements, so
-``Sampler.load(path).run(w)`` continues exactly where ``save`` stopped.
+(:mod:`.checkpoint`: written atomically, with the model's digest and a checksum) stores the
+generator, its state, the spins, the kernel bookkeeping and the measurements, so
+``Sampler.load(path).run(w)`` continues exactly where ``save`` stopped. Runs are refused up front
+when they would not fit in memory or time (:mod:`.budget`).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 import time
+import warnings
 from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, backend_name, free_memory_bytes, get_namespace, synchronize, to_numpy
-from ..errors import ModelError, SizeError, ThermopotError
-from ..exact.guard import human_bytes
+from ..backend import asarray, backend_name, blas_threads, get_namespace, synchronize, to_numpy
+from ..errors import ModelError, ThermopotError
 from ..progress import Progress
-from ..checks import check_choice, check_count, check_temperature
-from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
+from ..checks import check_choice, check_count, check_rng, check_temperature
+from ..models import Model, PairwiseModel, resolve_model
+from . import budget, checkpoint
 from .fused import fused_kernel
-from .kernels import METHODS, SCANS, Hook, flip_thresholds, make_kernel
+from .kernels import METHODS, SCANS, Hook, blas_limit, flip_thresholds, make_kernel
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
 from .philox import philox_key, sweep_numbers
-from .statistics import BatchMeans
 
 #: recompute the kernel bookkeeping from the spins every this many sweeps (bounds rounding drift)
 REFRESH_SWEEPS = 64
 #: default number of chains
 DEFAULT_CHAINS = 64
-CHECKPOINT_VERSION = 1
 #: random number generators (see the module docstring)
 GENERATORS = ("pcg64", "philox")
-#: float64 arrays of B x N a sampler holds at once besides the per-site batch means (spins, fields,
-#: a sweep's numbers, thresholds and sites, their temporaries), for the memory check
-STATE_ARRAYS = 8
 
 
-def check_memory(chains: int, n: int, xp: Any, recorded_sweeps: int = 0) -> None:
-    """Refuse (SizeError, with the amount) a sampler whose B x N arrays (state, sweep numbers, the
-    per-site batch means of :class:`.statistics.BatchMeans`), the couplings (N x N) and
-    ``recorded_sweeps`` x B energy and magnetisation series would not fit the backend's free memory."""
-    need = 8.0 * (chains * ((STATE_ARRAYS + BatchMeans.arrays_held()) * n + 2 * recorded_sweeps) + n * n)
-    free = free_memory_bytes(xp)
-    if need > free:
-        raise SizeError(f"{chains} chains of N = {n} spins" + (f" recording {recorded_sweeps} sweeps"
-                        if recorded_sweeps else "") + f" need about {human_bytes(need)} of memory, "
-                        f"more than the {human_bytes(free)} free on {backend_name(xp)}; use fewer chains "
-                        "(or record every few sweeps)")
+def resolve_seed(seed: int | np.random.Generator | None) -> int:
+    """The integer seed a sampler derives its generators from (SPEC 7 seeds, see checks.check_rng):
+    an integer >= 0 as it is; None or a ``numpy.random.Generator``: one 63-bit draw from it (so a
+    Generator's stream continues and the sampler is reproducible from ``Sampler.seed``)."""
+    rng = check_rng(seed, "seed")
+    if seed is None or isinstance(seed, np.random.Generator):
+        return int(rng.integers(1 << 63))
+    return int(seed)
+
+
+def renamed_rng(generator: str | None, rng: str | None) -> str | None:
+    """``generator``, or the value of its deprecated former name ``rng`` (with a DeprecationWarning
+    pointing at the caller of the entry point); both given is an error."""
+    if rng is None:
+        return generator
+    if generator is not None:
+        raise ThermopotError("give generator= only (rng= is its deprecated former name)")
+    warnings.warn("rng= is deprecated and will be removed in the next release; use generator=",
+                  DeprecationWarning, stacklevel=3)
+    return rng
+
+
+def real_array(values: Any, name: str) -> np.ndarray:
+    """``values`` as a C-ordered float64 NumPy array; complex or non-numeric values are a ModelError
+    naming ``name`` (NumPy would drop an imaginary part with only a warning)."""
+    raw = to_numpy(values)
+    if np.iscomplexobj(raw):
+        raise ModelError(f"{name} must be real +1/-1 values, got complex numbers")
+    try:
+        return np.array(raw, dtype=np.float64, order="C")  # row-major, as the fused kernel reads
+    except (TypeError, ValueError):
+        raise ModelError(f"{name} must be an array of +1/-1 values, got {values!r:.80}") from None
 
 
 def _initial_states(initial: Any, n: int, chains: int | None, rng: np.random.Generator) -> np.ndarray:
@@ -69,7 +86,7 @@ def _initial_states(initial: Any, n: int, chains: int | None, rng: np.random.Gen
     if initial is None:
         b = DEFAULT_CHAINS if chains is None else check_count(chains, "chains")
         return 1.0 - 2.0 * rng.integers(0, 2, size=(b, n))
-    s = np.array(to_numpy(initial), dtype=np.float64, order="C")  # row-major, as the fused kernel reads
+    s = real_array(initial, "initial states")
     if s.ndim == 1:
         s = np.repeat(s[None, :], DEFAULT_CHAINS if chains is None else check_count(chains, "chains"), 0)
     if s.ndim != 2 or s.shape[1] != n or s.shape[0] < 1:
@@ -87,17 +104,21 @@ class Sampler:
     One sweep = N single-spin updates per chain: sites 0..N-1 in order (``scan="sequential"``) or
     N sites drawn uniformly and independently per chain (``scan="random"``). ``run(w)`` performs w
     sweeps and, when ``record`` is true, records measurements every ``record_every`` sweeps;
-    ``result()`` summarises them. ``seed=None`` draws a fresh seed (kept in ``self.seed``).
-    ``rng``: "pcg64" or "philox" (None: "philox" on CuPy, "pcg64" on NumPy; see the module
-    docstring). ``self.fused`` tells whether sweeps run in the fused CUDA kernel; it runs the
-    sweeps between two recordings in one launch, so ``record_every`` > 1 (or ``record=False``)
-    keeps launches few.
+    ``result()`` summarises them. ``seed``: an integer >= 0, None (a fresh seed) or a
+    ``numpy.random.Generator`` (one draw from it); the integer used is kept in ``self.seed``.
+    ``generator``: "pcg64" or "philox" (None: "philox" on CuPy, "pcg64" on NumPy; see the module
+    docstring; ``rng=`` is its deprecated former name). ``self.fused`` tells whether sweeps run in
+    the fused CUDA kernel; it runs the sweeps between two recordings in one launch, so
+    ``record_every`` > 1 (or ``record=False``) keeps launches few. Construction refuses (SizeError)
+    chains whose state would not fit in memory; :func:`sample` and :func:`.first_passage` also
+    refuse runs that would take too long.
     """
 
     def __init__(self, model: Model | str, T: float, *, chains: int | None = None,
-                 method: str = "heat-bath", scan: str = "sequential", seed: int | None = None,
-                 initial: Any = None, record_every: int = 1, correlations: bool = False,
-                 rng: str | None = None, backend: Any = None):
+                 method: str = "heat-bath", scan: str = "sequential",
+                 seed: int | np.random.Generator | None = None, initial: Any = None,
+                 record_every: int = 1, correlations: bool = False, generator: str | None = None,
+                 backend: Any = None, rng: str | None = None):
         self.model = resolve_model(model)
         self.T = check_temperature(T)
         self.method = check_choice(method, "method", METHODS)
@@ -107,14 +128,16 @@ class Sampler:
         if correlations and n > MAX_CORRELATION_SPINS:
             raise ThermopotError(f"correlations are accumulated for N <= {MAX_CORRELATION_SPINS} only "
                                  f"(this model has N = {n})")
-        self.seed = int(np.random.SeedSequence().entropy if seed is None else seed)
+        generator = renamed_rng(generator, rng)
+        self.seed = resolve_seed(seed)
         self.rng = np.random.Generator(np.random.PCG64(self.seed))
         self.xp = xp = get_namespace(backend)
         if initial is None or np.ndim(initial) == 1:
-            check_memory(DEFAULT_CHAINS if chains is None else check_count(chains, "chains"), n, xp)
+            planned = DEFAULT_CHAINS if chains is None else check_count(chains, "chains")
+            budget.check_run(self.model, planned, xp, correlations=correlations)
         on_gpu = backend_name(xp) == "cupy"
-        self.generator = check_choice("philox" if rng is None and on_gpu else rng or "pcg64", "rng",
-                                      GENERATORS)
+        default = "philox" if on_gpu else "pcg64"
+        self.generator = check_choice(default if generator is None else generator, "generator", GENERATORS)
         self.key = philox_key(self.seed)
         self.s = asarray(_initial_states(initial, n, chains, self.rng), xp)
         self.chains = int(self.s.shape[0])
@@ -122,6 +145,9 @@ class Sampler:
                               key=self.key) if on_gpu and self.generator == "philox" else None)
         self.fused = fused is not None
         self.kernel = fused if fused is not None else make_kernel(self.model, self.s, xp)
+        #: BLAS threads while running (1: the sweep's products are small, see kernels.blas_limit;
+        #: None: the library's default); set it to override
+        self.blas_limit = blas_limit(self.kernel.product_flops(self.scan))
         self.measurements = Measurements(self.chains, n, xp, correlations)
         self.sweeps_done = 0
         self.recorded_sweeps = 0
@@ -129,7 +155,7 @@ class Sampler:
 
     def __repr__(self) -> str:
         return (f"Sampler(n={self.n}, T={self.T:g}, chains={self.chains}, method={self.method!r}, "
-                f"scan={self.scan!r}, rng={self.generator!r}, sweeps_done={self.sweeps_done})")
+                f"scan={self.scan!r}, generator={self.generator!r}, sweeps_done={self.sweeps_done})")
 
     def _draw(self) -> tuple[Any, Any]:
         """Flip thresholds (N, B) and sites ((N, B), or None for a sequential scan) for one sweep."""
@@ -160,7 +186,12 @@ class Sampler:
         sweeps = check_count(sweeps, "sweeps", 0)
         t0 = time.perf_counter()
         done = 0
-        with Progress(progress, sweeps, unit="sweep", desc=f"sampling N={self.n}") as bar:
+        if record:
+            every = self.record_every
+            done_before = self.recorded_sweeps
+            self.measurements.reserve((done_before + sweeps) // every - done_before // every)
+        with Progress(progress, sweeps, unit="sweep", desc=f"sampling N={self.n}") as bar, \
+                blas_threads(self.blas_limit, self.xp):
             while done < sweeps:
                 chunk = self._chunk(sweeps - done, record, hook)
                 if self.fused and hook is None:
@@ -204,64 +235,66 @@ class Sampler:
                             backend=backend_name(self.xp), seconds=self.seconds, **summary)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write a checkpoint ``.npz`` (model, spins, kernel state, generator state, measurements);
-        the file is replaced atomically."""
-        meta = {"version": CHECKPOINT_VERSION, "T": self.T, "method": self.method, "scan": self.scan,
-                "seed": self.seed, "rng_kind": self.generator, "record_every": self.record_every, "sweeps_done": self.sweeps_done,
+        """Write a checkpoint ``.npz`` (model and its SHA-256, T, spins, kernel state, generator state,
+        measurements, a checksum of everything) atomically; see :mod:`.checkpoint`."""
+        meta = {"version": checkpoint.CHECKPOINT_VERSION, "T": self.T, "method": self.method,
+                "scan": self.scan, "seed": self.seed, "rng_kind": self.generator,
+                "record_every": self.record_every, "sweeps_done": self.sweeps_done,
                 "recorded_sweeps": self.recorded_sweeps, "seconds": self.seconds,
                 "rng": self.rng.bit_generator.state,
-                "model": "pairwise" if isinstance(self.model, PairwiseModel) else "multispin"}
+                "model": "pairwise" if isinstance(self.model, PairwiseModel) else "multispin",
+                "model_sha256": checkpoint.model_digest(self.model)}
         arrays = {f"model_{k}": v for k, v in self.model.to_arrays().items()}
         arrays.update(self.measurements.arrays())
-        arrays.update(spins=to_numpy(self.s), cache=to_numpy(self.kernel.cache()),
-                      flips=to_numpy(self.kernel.flips), meta=np.array(json.dumps(meta)))
-        folder = os.path.dirname(os.path.abspath(path))
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as fh:
-            np.savez(fh, **{k: to_numpy(v) for k, v in arrays.items()})
-        os.replace(fh.name, path)
+        arrays.update(spins=self.s, cache=self.kernel.cache(), flips=self.kernel.flips)
+        checkpoint.write(path, {k: to_numpy(v) for k, v in arrays.items()}, meta)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, backend: Any = None) -> "Sampler":
-        """Resume from a checkpoint written by :meth:`save`."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-            meta = json.loads(str(arrays.pop("meta")))
-        except (OSError, ValueError, KeyError) as exc:
-            raise ThermopotError(f"cannot read checkpoint {path}: {exc}") from None
-        if meta.get("version") != CHECKPOINT_VERSION:
-            raise ThermopotError(f"checkpoint {path} has version {meta.get('version')!r}, "
-                                 f"expected {CHECKPOINT_VERSION}")
-        if meta["model"] == "pairwise":
-            model: Model = PairwiseModel(arrays["model_h"], arrays["model_J"])
-        else:
-            model = MultiSpinModel(arrays["model_subsets"], arrays["model_couplings"])
-        sampler = cls(model, meta["T"], initial=arrays["spins"], chains=arrays["spins"].shape[0],
-                      method=meta["method"], scan=meta["scan"], seed=meta["seed"],
-                      record_every=meta["record_every"], rng=meta.get("rng_kind", "pcg64"),
-                      backend=backend)
-        sampler.rng.bit_generator.state = meta["rng"]
-        sampler.kernel.load_cache(arrays["cache"])
-        sampler.kernel.flips = sampler.xp.asarray(arrays["flips"])
-        sampler.measurements = Measurements.from_arrays(arrays, sampler.xp)
-        sampler.sweeps_done, sampler.recorded_sweeps = meta["sweeps_done"], meta["recorded_sweeps"]
-        sampler.seconds = meta["seconds"]
+    def load(cls, path: str | os.PathLike, *, model: Model | str | None = None, T: float | None = None,
+             backend: Any = None) -> "Sampler":
+        """Resume from a checkpoint written by :meth:`save`, after verifying it (checksum, version,
+        model digest, kernel cache; see :mod:`.checkpoint`). ``model`` and ``T``: the model and
+        temperature the caller expects the checkpoint to belong to (a ThermopotError when it belongs
+        to another; None: not checked). A truncated, corrupt or edited file is a ThermopotError
+        naming the file and the problem."""
+        stored, meta, arrays = checkpoint.read(path, model=model, T=T)
+        with checkpoint.malformed_entries(path):
+            spins = arrays["spins"]
+            sampler = cls(stored, meta["T"], initial=spins, chains=spins.shape[0], method=meta["method"],
+                          scan=meta["scan"], seed=meta["seed"], record_every=meta["record_every"],
+                          generator=meta["rng_kind"], backend=backend)
+            checkpoint.check_cache(path, arrays["cache"], to_numpy(sampler.kernel.cache()))
+            sampler.rng.bit_generator.state = meta["rng"]
+            sampler.kernel.load_cache(arrays["cache"])
+            sampler.kernel.flips = sampler.xp.asarray(arrays["flips"])
+            sampler.measurements = Measurements.from_arrays(arrays, sampler.xp)
+            sampler.sweeps_done = int(meta["sweeps_done"])
+            sampler.recorded_sweeps = int(meta["recorded_sweeps"])
+            sampler.seconds = float(meta["seconds"])
         return sampler
 
 
 def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps: int = 1000,
            burn_in: int | None = None, method: str = "heat-bath", scan: str = "sequential",
-           seed: int | None = None, initial: Any = None, record_every: int = 1,
-           correlations: bool = False, rng: str | None = None, backend: Any = None,
-           progress: bool | None = None) -> SampleResult:
+           seed: int | np.random.Generator | None = None, initial: Any = None, record_every: int = 1,
+           correlations: bool = False, generator: str | None = None, backend: Any = None,
+           progress: bool | None = None, max_seconds: float | None = None,
+           rng: str | None = None) -> SampleResult:
     """Run ``chains`` chains for ``burn_in`` (default sweeps // 10) unrecorded sweeps, then ``sweeps``
     recorded sweeps, and return the averages with autocorrelation-aware errors. ``progress``: bars on
-    stderr (None: for runs that take more than a few seconds)."""
+    stderr (None: for runs that take more than a few seconds). ``seed`` and ``generator``: see
+    :class:`Sampler` (``rng=``: the deprecated former name of ``generator``). A run that would not
+    fit in memory or would take longer than ``max_seconds`` (default THERMOPOT_MAX_SECONDS, else
+    an hour) is refused at once with a SizeError naming both (see :mod:`.budget`)."""
+    generator = renamed_rng(generator, rng)
     sweeps = check_count(sweeps, "sweeps", 2)
     burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
     model = resolve_model(model)
-    check_memory(check_count(chains, "chains"), model.n, get_namespace(backend),
-                 sweeps // check_count(record_every, "record_every"))
+    budget.check_run(model, check_count(chains, "chains"), get_namespace(backend),
+                     sweeps=burn_in + sweeps, records=sweeps // check_count(record_every, "record_every"),
+                     scan=check_choice(scan, "scan", SCANS), correlations=correlations,
+                     max_seconds=max_seconds)
     sampler = Sampler(model, T, chains=chains, method=method, scan=scan, seed=seed, initial=initial,
-                      record_every=record_every, correlations=correlations, rng=rng, backend=backend)
+                      record_every=record_every, correlations=correlations, generator=generator,
+                      backend=backend)
     return sampler.run(burn_in, record=False, progress=progress).run(sweeps, progress=progress).result()

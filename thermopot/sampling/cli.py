@@ -11,11 +11,13 @@ from .chains import sample
 
 def sample_command(args: argparse.Namespace) -> tuple[dict, str]:
     """Run ``thermopot sample MODEL --T T --chains C --sweeps W`` (plus the optional --burn-in,
-    --method, --scan, --seed, --rng, --correlations, --backend) and return (JSON fields, text summary)."""
+    --method, --scan, --seed, --generator (alias --rng), --correlations, --backend) and return
+    (JSON fields, text summary)."""
     res = sample(args.model, args.T, chains=args.chains, sweeps=args.sweeps,
                  burn_in=getattr(args, "burn_in", None), method=getattr(args, "method", "heat-bath"),
                  scan=getattr(args, "scan", "sequential"), seed=getattr(args, "seed", 0),
-                 correlations=getattr(args, "correlations", False), rng=getattr(args, "rng", None),
+                 correlations=getattr(args, "correlations", False),
+                 generator=getattr(args, "generator", getattr(args, "rng", None)),
                  backend=getattr(args, "backend", None))
     m, err = res.magnetization, res.magnetization_stderr
     lines = [f"{res.method} {res.scan}-scan sampling: N = {res.n}, T = {res.T:g}, {res.chains} chains x "

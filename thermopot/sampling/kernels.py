@@ -35,6 +35,9 @@ METHODS = ("heat-bath", "metropolis")
 SCANS = ("sequential", "random")
 #: spins per delayed-update block of a sequential pairwise sweep
 PAIRWISE_BLOCK = 64
+#: matrix products below this many flops run on one BLAS thread: handing them to several threads
+#: costs more than it saves, and on a busy machine several times more (benchmarks/sampling.py)
+SMALL_PRODUCT_FLOPS = 5e7
 
 #: hook(t, k, flip, new): after update t (0..N-1) of a sweep, at sites k (an int, or (B,) per chain),
 #: with flip (B,) bool (which chains flipped) and new (B,) the spins s_k after the update
@@ -59,8 +62,15 @@ def _sites(k: Any, idx: Any, xp: ModuleType) -> Any:
     return k if isinstance(k, int) else xp.take(k, idx)
 
 
+def blas_limit(flops: float) -> int | None:
+    """BLAS threads for matrix products of ``flops``: 1 below SMALL_PRODUCT_FLOPS, else None (the
+    library's default)."""
+    return 1 if flops < SMALL_PRODUCT_FLOPS else None
+
+
 class _Kernel:
-    """Per-model state for single-spin updates; subclasses define ``delta``, ``apply`` and ``energy``."""
+    """Per-model state for single-spin updates; subclasses define ``delta``, ``apply``, ``energy``
+    and ``product_flops``."""
 
     def __init__(self, n: int, chains: int, xp: ModuleType):
         self.n, self.xp = n, xp
@@ -104,6 +114,13 @@ class PairwiseKernel(_Kernel):
         idx = _flipped(flip, self.xp)
         if idx.shape[0]:
             self.fields[idx] += ds[idx, None] * self.J[_sites(k, idx, self.xp)]
+
+    def product_flops(self, scan: str) -> float:
+        """Flops of the largest matrix product a sweep makes: the delayed block update
+        H += dS_block J_block, 2 B b N (sequential scan); none per update for a random scan (the
+        refresh, 2 B N^2 every REFRESH_SWEEPS sweeps, is amortised)."""
+        b, n = float(self.rows.shape[0]), self.n
+        return 2.0 * b * min(PAIRWISE_BLOCK, n) * n if scan == "sequential" else 0.0
 
     def energy(self, s: Any) -> Any:
         """E = -s.h - s.J.s / 2 = -s.(h + H) / 2 per chain, from the current fields: O(B N)."""
@@ -163,6 +180,11 @@ class MultiSpinKernel(_Kernel):
         idx = _flipped(flip, self.xp)
         if idx.shape[0]:
             self.chi[idx] *= 1.0 - 2.0 * self.incidence[_sites(k, idx, self.xp)]
+
+    def product_flops(self, scan: str) -> float:
+        """Flops of the largest matrix product a sweep makes: none per update (the energy chi J,
+        2 B K, once per recording)."""
+        return 2.0 * float(self.rows.shape[0]) * self.couplings.shape[0]
 
     def energy(self, s: Any) -> Any:
         """E = -sum_alpha J_alpha chi_alpha per chain: O(B K)."""

@@ -73,16 +73,52 @@ class SampleResult:
         return data
 
 
+class Series:
+    """A series of rows (width,) in one preallocated float64 array (capacity, width) on the backend:
+    :meth:`reserve` sizes it for the rows a run will record (no copy when reserved up front); an
+    append beyond the capacity doubles it (amortised O(1))."""
+
+    def __init__(self, width: int, xp: ModuleType, rows: Any = None):
+        self.xp = xp
+        empty = rows is None
+        self.data = xp.zeros((0, width), dtype=xp.float64) if empty else xp.asarray(rows, dtype=xp.float64)
+        self.length = int(self.data.shape[0])
+
+    def reserve(self, extra: int) -> None:
+        """Make room for ``extra`` more rows."""
+        need = self.length + extra
+        if need > self.data.shape[0]:
+            grown = self.xp.empty((need, self.data.shape[1]), dtype=self.xp.float64)
+            grown[:self.length] = self.data[:self.length]
+            self.data = grown
+
+    def append(self, row: Any) -> None:
+        """Add one row (width,)."""
+        if self.length == self.data.shape[0]:
+            self.reserve(max(self.length, 16))
+        self.data[self.length] = row
+        self.length += 1
+
+    def values(self) -> Any:
+        """The rows so far (length, width): a view, on the backend."""
+        return self.data[:self.length]
+
+
 class Measurements:
     """Accumulators of one sampler: energy and magnetisation series, per-site batch means, optional
     correlation batch means, and the count of accepted flips."""
 
     def __init__(self, chains: int, n: int, xp: ModuleType, correlations: bool = False):
         self.xp = xp
-        self.energy: list = []
-        self.magnet: list = []
+        self.energy = Series(chains, xp)
+        self.magnet = Series(chains, xp)
         self.spins = BatchMeans((chains, n), xp)
         self.corr = BatchMeans((1, n, n), xp) if correlations else None
+
+    def reserve(self, samples: int) -> None:
+        """Preallocate the series for ``samples`` more recordings."""
+        self.energy.reserve(samples)
+        self.magnet.reserve(samples)
 
     def record(self, s: Any, energy: Any) -> None:
         """Add one sample: states s (B, N) and their energies (B,)."""
@@ -94,14 +130,11 @@ class Measurements:
 
     @property
     def samples(self) -> int:
-        return len(self.energy)
+        return self.energy.length
 
     def series(self) -> tuple[np.ndarray, np.ndarray]:
         """Energy and mean-magnetisation series, each (samples, B), as NumPy."""
-        stack = self.xp.stack
-        if not self.energy:
-            return np.zeros((0, self.spins.shape[0])), np.zeros((0, self.spins.shape[0]))
-        return to_numpy(stack(self.energy)), to_numpy(stack(self.magnet))
+        return to_numpy(self.energy.values()), to_numpy(self.magnet.values())
 
     def summary(self, every: int) -> dict:
         """Means, standard errors and tau_int (tau converted to sweeps with the recording interval)."""
@@ -130,10 +163,10 @@ class Measurements:
     @classmethod
     def from_arrays(cls, arrays: dict, xp: ModuleType) -> "Measurements":
         """Rebuild from :meth:`arrays`."""
-        chains, n = arrays["meas_spins_current"].shape
+        chains, n = arrays["meas_spins_total"].shape
         meas = cls(chains, n, xp, correlations="meas_corr_ints" in arrays)
-        meas.energy = list(xp.asarray(arrays["meas_energy"], dtype=xp.float64))
-        meas.magnet = list(xp.asarray(arrays["meas_magnet"], dtype=xp.float64))
+        meas.energy = Series(chains, xp, arrays["meas_energy"])
+        meas.magnet = Series(chains, xp, arrays["meas_magnet"])
         meas.spins = BatchMeans.from_arrays(arrays, "meas_spins_", xp)
         if meas.corr is not None:
             meas.corr = BatchMeans.from_arrays(arrays, "meas_corr_", xp)

@@ -30,10 +30,29 @@ from ..errors import ThermopotError
 from ..models import Model
 from ..checks import check_count
 from ..progress import Progress
-from .chains import Sampler
+from .budget import check_run
+from .chains import Sampler, real_array, renamed_rng
 
 #: sweeps per launch of the fused kernel between two checks of the first-passage times
 FUSED_PASSAGE_SWEEPS = 64
+
+
+def _overlap(threshold: Any) -> float:
+    """The threshold as a float, or a ThermopotError (a complex number or a string is not an overlap)."""
+    try:
+        return float(threshold)
+    except (TypeError, ValueError):
+        raise ThermopotError(f"threshold is an overlap in [-1, 1], got {threshold!r}") from None
+
+
+def _targets(targets: Any, n: int) -> np.ndarray:
+    """Target states (P, N) of +-1 from (N,) or (P, N), else a ThermopotError."""
+    tgt = real_array(targets, "targets")
+    tgt = tgt[None, :] if tgt.ndim == 1 else tgt
+    if tgt.ndim != 2 or tgt.shape[1] != n or not np.isin(tgt, (-1.0, 1.0)).all():
+        raise ThermopotError(f"targets must be +-1 states of shape (N,) or (P, N) with N = {n}, "
+                             f"got shape {tgt.shape}")
+    return tgt
 
 
 @dataclass(frozen=True)
@@ -82,23 +101,30 @@ class FirstPassage:
 
 def first_passage(model: Model | str, T: float, initial: Any, *, threshold: float | None = None,
                   targets: Any = None, max_updates: int, chains: int | None = None,
-                  method: str = "heat-bath", scan: str = "random", seed: int | None = None,
-                  rng: str | None = None, backend: Any = None,
-                  progress: bool | None = None) -> FirstPassage:
+                  method: str = "heat-bath", scan: str = "random",
+                  seed: int | np.random.Generator | None = None, generator: str | None = None,
+                  backend: Any = None, progress: bool | None = None, max_seconds: float | None = None,
+                  rng: str | None = None) -> FirstPassage:
     """First-passage times of chains started at ``initial`` ((N,) repeated ``chains`` times, or (B, N)):
     give ``threshold`` (leave the start state's basin: overlap < threshold) or ``targets`` ((P, N) or
-    (N,) states of +-1: reach one of them), not both. See the module docstring. ``rng``: the
-    sampler's generator (see :class:`.chains.Sampler`). ``progress``: a bar of sweeps on stderr (None:
-    once the run has taken a few seconds)."""
+    (N,) states of +-1: reach one of them), not both. See the module docstring. ``seed`` and
+    ``generator``: see :class:`.chains.Sampler` (``rng=``: the deprecated former name of ``generator``).
+    ``progress``: a bar of sweeps on stderr (None: once the run has taken a few seconds). A run whose
+    whole budget would not fit in memory or would take longer than ``max_seconds`` (default
+    THERMOPOT_MAX_SECONDS, else an hour) is refused at once with a SizeError naming both."""
     if (threshold is None) == (targets is None):
         raise ThermopotError("give exactly one of threshold (leave the start basin) or targets (reach a set)")
+    generator = renamed_rng(generator, rng)
     budget = check_count(max_updates, "max_updates")
     sampler = Sampler(model, T, chains=chains, method=method, scan=scan, seed=seed, initial=initial,
-                      rng=rng, backend=backend)
-    xp, n, s0 = sampler.xp, sampler.n, sampler.s.copy()
-    rows = sampler.kernel.rows
+                      generator=generator, backend=backend)
+    xp, n = sampler.xp, sampler.n
+    tgt = None if targets is None else _targets(targets, n)
+    check_run(sampler.model, sampler.chains, xp, sweeps=-(-budget // n), scan=sampler.scan, passage=True,
+              targets=0 if tgt is None else tgt.shape[0], max_seconds=max_seconds)
+    s0, rows = sampler.s.copy(), sampler.kernel.rows
     if threshold is not None:
-        threshold = float(threshold)
+        threshold = _overlap(threshold)
         if not -1.0 <= threshold <= 1.0:
             raise ThermopotError(f"threshold is an overlap in [-1, 1], got {threshold!r}")
         dot = xp.sum(s0 * s0, axis=1)  # N * overlap, kept exact (integers)
@@ -110,11 +136,6 @@ def first_passage(model: Model | str, T: float, initial: Any, *, threshold: floa
 
         hit0 = dot < threshold * n
     else:
-        tgt = np.array(to_numpy(targets), dtype=np.float64)
-        tgt = tgt[None, :] if tgt.ndim == 1 else tgt
-        if tgt.ndim != 2 or tgt.shape[1] != n or not np.isin(tgt, (-1.0, 1.0)).all():
-            raise ThermopotError(f"targets must be +-1 states of shape (N,) or (P, N) with N = {n}, "
-                                 f"got shape {tgt.shape}")
         tgt_t = asarray(tgt.T, xp)  # (N, P)
         dist = 0.5 * (n - sampler.s @ tgt_t)  # Hamming distances (B, P)
 

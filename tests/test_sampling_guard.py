@@ -1,0 +1,77 @@
+"""The sampler's size and time guard: its memory estimate bounds the measured peak (tracemalloc) of
+`sample` and `first_passage` within 1.5x without over-estimating more than 4x, and too large a run
+is refused at once, naming the memory and the time it needs (API and command line)."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from thermopot.backend import get_namespace
+from thermopot.cli import main
+from thermopot.errors import SizeError
+from thermopot.models import random_multispin, sk
+from thermopot.sampling import first_passage, sample
+from thermopot.sampling.budget import check_run
+
+XP = get_namespace("numpy")
+NO_LIMIT = 1e30
+
+
+def peak_bytes(fn):
+    tracemalloc.start()
+    base, _ = tracemalloc.get_traced_memory()
+    try:
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - base
+
+
+@pytest.mark.parametrize("model,chains,sweeps,opts", [
+    (sk(8, seed=0), 1, 3000, {}),  # the recorded series dominate (a list of arrays cost 35x them)
+    (sk(64, seed=0), 64, 20, {}),
+    (sk(128, seed=0), 16, 10, {"scan": "random"}),
+    (random_multispin(20, order=3, seed=0), 16, 20, {"correlations": True}),
+], ids=["series", "state", "random-scan", "multispin-correlations"])
+def test_sample_memory_estimate_bounds_the_peak(model, chains, sweeps, opts):
+    est, _ = check_run(model, chains, XP, sweeps=sweeps + sweeps // 10, records=sweeps,
+                       scan=opts.get("scan", "sequential"), correlations=opts.get("correlations", False),
+                       max_seconds=NO_LIMIT)
+    peak = peak_bytes(lambda: sample(model, 1.0, chains=chains, sweeps=sweeps, seed=0, progress=False,
+                                     **opts))
+    assert peak <= 1.5 * est and est <= 4 * peak, (peak, est)
+
+
+@pytest.mark.parametrize("targets", [0, 3])
+def test_first_passage_memory_estimate_bounds_the_peak(targets):
+    model, chains, sweeps = sk(32, seed=0), 64, 10
+    goal = {"targets": -np.ones((targets, 32))} if targets else {"threshold": -1.0}  # never reached
+    est, _ = check_run(model, chains, XP, sweeps=sweeps, scan="random", passage=True, targets=targets,
+                       max_seconds=NO_LIMIT)
+    peak = peak_bytes(lambda: first_passage(model, 0.05, np.ones(32), chains=chains, max_updates=sweeps * 32,
+                                            seed=0, progress=False, **goal))
+    assert peak <= 1.5 * est and est <= 4 * peak, (peak, est)
+
+
+AMOUNTS = r"needs about [0-9.]+ [KMGTP]?i?B of memory and about [0-9.e+]+ (s|min|h|days|years) on numpy"
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: sample(sk(6, seed=0), 1.0, chains=1000, sweeps=10**9), AMOUNTS + ", but only"),
+    (lambda: sample(sk(6, seed=0), 1.0, chains=4, sweeps=10**8, record_every=10**6),
+     AMOUNTS + ", more than the limit of 1 h"),
+    (lambda: sample(sk(6, seed=0), 1.0, chains=4, sweeps=10**4, max_seconds=1e-3), AMOUNTS + ", more than"),
+    (lambda: first_passage(sk(6, seed=0), 1.0, np.ones(6), threshold=0.5, max_updates=10**12),
+     r"first passage\) " + AMOUNTS + ", more than the limit"),
+])
+def test_too_large_runs_are_refused_with_memory_and_time(call, match):
+    with pytest.raises(SizeError, match=match):
+        call()
+
+
+def test_command_line_refuses_with_memory_and_time(capsys):
+    code = main(["sample", "sk:n=6,seed=0", "--T", "1", "--chains", "1000", "--sweeps", "1000000000"])
+    err = capsys.readouterr().err
+    assert code == 2 and "of memory and about" in err and "1000 chains of N = 6" in err
