@@ -19,6 +19,9 @@ NO_LIMIT = 1e30
 
 
 def peak_bytes(fn):
+    """Peak bytes traced during fn(), after one untraced call: the compiled kernel's one-time compilation
+    (numba, once per process and signature, cached on disk) is not part of a job's memory."""
+    fn()
     tracemalloc.start()
     base, _ = tracemalloc.get_traced_memory()
     try:

@@ -34,6 +34,8 @@ from types import ModuleType
 from ..backend import backend_name, synchronize
 from ..exact.guard import check_budget
 from ..models import Model, MultiSpinModel
+from . import compiled
+from .kernels import REFRESH_SWEEPS
 from .statistics import CHUNK_ELEMENTS, BatchMeans
 
 #: float64 arrays of B x N alive at once besides the batch means (see the module docstring)
@@ -92,12 +94,15 @@ def slowdown(xp: ModuleType, calls: int = 50) -> float:
 
 
 def memory(chains: int, n: int, *, terms: int = 0, records: int = 0, correlations: bool = False,
-           targets: int = 0, passage: bool = False) -> float:
+           targets: int = 0, passage: bool = False, buffered_sweeps: int = 0, random_scan: bool = False) -> float:
     """Bytes of a sampler of ``chains`` x ``n`` spins (``terms`` > 0: a multi-spin model) that records
     ``records`` sweeps (and summarises them), optionally with correlations, or tracks a first passage
-    (to ``targets`` states)."""
+    (to ``targets`` states); ``buffered_sweeps``: sweeps of PCG64 numbers the compiled kernel draws at
+    once (uniforms, and sites for a random scan, at most NUMBER_BUFFER_BYTES, plus one sweep's draws)."""
     b, held = float(chains), BatchMeans.arrays_held()
-    numbers = STATE_ARRAYS * b * n + (held if records else 2.0) * b * n
+    buffered = (min(compiled.NUMBER_BUFFER_BYTES / 8.0, buffered_sweeps * b * n * (1.0 + random_scan))
+                + 3.0 * b * n if buffered_sweeps else 0.0)
+    numbers = STATE_ARRAYS * b * n + (held if records else 2.0) * b * n + buffered
     numbers += 2.0 * n * terms + 3.0 * b * terms if terms else float(n) * n
     numbers += (held + 2.0) * n * n if correlations else 0.0
     group = min(b, max(1, CHUNK_ELEMENTS // max(records, 1)))
@@ -127,8 +132,10 @@ def check_run(model: Model, chains: int, xp: ModuleType, *, sweeps: int = 0, rec
     :func:`thermopot.exact.guard.check_budget`); return the estimate (bytes, seconds). Microseconds."""
     n = model.n
     terms = int(model.subsets.shape[0]) if isinstance(model, MultiSpinModel) else 0
+    # the compiled kernel (NumPy with numba) draws PCG64 numbers for up to REFRESH_SWEEPS sweeps at once
+    buffered = min(REFRESH_SWEEPS, max(sweeps, 1)) if backend_name(xp) == "numpy" and compiled.available() else 0
     need = memory(chains, n, terms=terms, records=records, correlations=correlations, targets=targets,
-                  passage=passage)
+                  passage=passage, buffered_sweeps=buffered, random_scan=scan == "random")
     time = seconds(chains, n, sweeps, scan=scan, backend=backend_name(xp), terms=terms, records=records,
                    correlations=correlations, passage=passage, targets=targets)
     time *= slowdown(xp) if time else 1.0

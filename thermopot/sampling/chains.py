@@ -34,13 +34,12 @@ from ..progress import Progress
 from ..checks import check_choice, check_count, check_rng, check_temperature
 from ..models import Model, PairwiseModel, resolve_model
 from . import budget, checkpoint
+from .compiled import compiled_kernel
 from .fused import fused_kernel
-from .kernels import METHODS, SCANS, Hook, blas_limit, flip_thresholds, make_kernel
+from .kernels import METHODS, REFRESH_SWEEPS, SCANS, Hook, blas_limit, flip_thresholds, make_kernel
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
 from .philox import philox_key, sweep_numbers
 
-#: recompute the kernel bookkeeping from the spins every this many sweeps (bounds rounding drift)
-REFRESH_SWEEPS = 64
 #: default number of chains
 DEFAULT_CHAINS = 64
 #: random number generators (see the module docstring)
@@ -109,7 +108,9 @@ class Sampler:
     ``generator``: "pcg64" or "philox" (None: "philox" on CuPy, "pcg64" on NumPy; see the module
     docstring; ``rng=`` is its deprecated former name). ``self.fused`` tells whether sweeps run in
     the fused CUDA kernel; it runs the sweeps between two recordings in one launch, so
-    ``record_every`` > 1 (or ``record=False``) keeps launches few. Construction refuses (SizeError)
+    ``record_every`` > 1 (or ``record=False``) keeps launches few. ``compiled``: run the sweeps in the
+    compiled CPU kernel (:mod:`.compiled`, numba; None: on NumPy whenever numba is installed; the
+    chains are the array path's, bit for bit); ``self.compiled`` tells. Construction refuses (SizeError)
     chains whose state would not fit in memory; :func:`sample` and :func:`.first_passage` also
     refuse runs that would take too long.
     """
@@ -118,7 +119,7 @@ class Sampler:
                  method: str = "heat-bath", scan: str = "sequential",
                  seed: int | np.random.Generator | None = None, initial: Any = None,
                  record_every: int = 1, correlations: bool = False, generator: str | None = None,
-                 backend: Any = None, rng: str | None = None):
+                 compiled: bool | None = None, backend: Any = None, rng: str | None = None):
         self.model = resolve_model(model)
         self.T = check_temperature(T)
         self.method = check_choice(method, "method", METHODS)
@@ -144,7 +145,14 @@ class Sampler:
         fused = (fused_kernel(self.model, self.s, xp, T=self.T, method=self.method, scan=self.scan,
                               key=self.key) if on_gpu and self.generator == "philox" else None)
         self.fused = fused is not None
-        self.kernel = fused if fused is not None else make_kernel(self.model, self.s, xp)
+        cpu = (compiled_kernel(self.model, self.s, xp, T=self.T, method=self.method, scan=self.scan, key=self.key,
+                               rng=self.rng if self.generator == "pcg64" else None)
+               if not on_gpu and compiled is not False else None)
+        if compiled and cpu is None:
+            raise ThermopotError("compiled=True needs NumPy and numba (pip install 'thermopot[fast]')")
+        #: whether sweeps run in the compiled CPU kernel (numba; the default on NumPy when installed)
+        self.compiled = cpu is not None
+        self.kernel = fused or cpu or make_kernel(self.model, self.s, xp)
         #: BLAS threads while running (1: the sweep's products are small, see kernels.blas_limit;
         #: None: the library's default); set it to override
         self.blas_limit = blas_limit(self.kernel.product_flops(self.scan))
@@ -168,8 +176,8 @@ class Sampler:
         return flip_thresholds(self.method, u, self.T, xp), sites
 
     def _chunk(self, remaining: int, record: bool, hook: Hook | None) -> int:
-        """Sweeps to run before the next refresh or recording: 1 unless the fused kernel runs them."""
-        if not self.fused or hook is not None:
+        """Sweeps to run before the next refresh or recording: 1 unless a fused or compiled kernel runs them."""
+        if not (self.fused or self.compiled) or hook is not None:
             return 1
         chunk = min(remaining, REFRESH_SWEEPS - self.sweeps_done % REFRESH_SWEEPS)
         if record:
@@ -194,7 +202,7 @@ class Sampler:
                 blas_threads(self.blas_limit, self.xp):
             while done < sweeps:
                 chunk = self._chunk(sweeps - done, record, hook)
-                if self.fused and hook is None:
+                if (self.fused or self.compiled) and hook is None:
                     self.kernel.advance(self.s, chunk, self.sweeps_done)
                 else:
                     r, sites = self._draw()
@@ -231,7 +239,7 @@ class Sampler:
         rate = flips / max(self.sweeps_done * self.n * self.chains, 1)
         return SampleResult(n=self.n, T=self.T, chains=self.chains, sweeps=self.recorded_sweeps,
                             method=self.method, scan=self.scan, seed=self.seed, rng=self.generator,
-                            fused=self.fused, flip_rate=rate,
+                            fused=self.fused, compiled=self.compiled, flip_rate=rate,
                             backend=backend_name(self.xp), seconds=self.seconds, **summary)
 
     def save(self, path: str | os.PathLike) -> None:

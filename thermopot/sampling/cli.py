@@ -21,7 +21,8 @@ def sample_command(args: argparse.Namespace) -> tuple[dict, str]:
                  backend=getattr(args, "backend", None))
     m, err = res.magnetization, res.magnetization_stderr
     lines = [f"{res.method} {res.scan}-scan sampling: N = {res.n}, T = {res.T:g}, {res.chains} chains x "
-             f"{res.sweeps} sweeps ({res.backend}{', fused kernel' if res.fused else ''}, "
+             f"{res.sweeps} sweeps ({res.backend}{', fused kernel' if res.fused else ''}"
+             f"{', compiled kernel' if res.compiled else ''}, "
              f"{res.seconds:.3g} s, {res.rng} seed {res.seed})",
              f"energy U = {res.energy:.8g} +- {res.energy_stderr:.2g}",
              f"mean magnetization = {m.mean():+.6f}, largest stderr of m_k = {np.nanmax(err):.2g}",

@@ -19,8 +19,8 @@ from ..backend import asarray, backend_name
 from ..errors import ThermopotError
 from ..models import Model, PairwiseModel
 from . import compiled
-from .chains import REFRESH_SWEEPS, check_memory
-from .kernels import flip_thresholds, make_kernel
+from . import budget
+from .kernels import REFRESH_SWEEPS, flip_thresholds, make_kernel
 from .philox import philox_key, sweep_numbers
 
 
@@ -39,7 +39,7 @@ class Ensemble:
     def __init__(self, model: Model, states: Any, xp: ModuleType, *, method: str, scan: str, seed: int,
                  compiled_kernel: bool | None = None):
         self.model, self.xp, self.method, self.scan = model, xp, method, scan
-        check_memory(int(states.shape[0]), model.n, xp)
+        budget.check_run(model, int(states.shape[0]), xp)  # memory only: the caller knows the sweeps
         self.s = asarray(states, xp)
         self.key = philox_key(seed)
         on_numpy = backend_name(xp) == "numpy"

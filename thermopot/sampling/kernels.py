@@ -32,6 +32,9 @@ from ..backend import asarray
 from ..models import Model, MultiSpinModel, PairwiseModel
 
 METHODS = ("heat-bath", "metropolis")
+#: recompute the kernel bookkeeping from the spins every this many sweeps (bounds rounding drift); the
+#: most sweeps a fused or compiled kernel runs in one call
+REFRESH_SWEEPS = 64
 SCANS = ("sequential", "random")
 #: spins per delayed-update block of a sequential pairwise sweep
 PAIRWISE_BLOCK = 64

@@ -31,7 +31,8 @@ class SampleResult:
     tau_int of the energy and mean-magnetisation series and tau_int_chains the per-chain values (all in
     sweeps); flip_rate the fraction of accepted flips; correlation (N, N) raw <s_k s_l> with its
     stderr when asked for (else None). ``sweeps`` counts the recorded sweeps per chain; ``rng`` names
-    the generator and ``fused`` tells whether the fused CUDA kernel ran the sweeps.
+    the generator and ``fused`` tells whether the fused CUDA kernel ran the sweeps, ``compiled``
+    whether the compiled CPU kernel (numba) did.
     """
 
     n: int
@@ -55,6 +56,7 @@ class SampleResult:
     seconds: float = 0.0
     rng: str = "pcg64"
     fused: bool = False
+    compiled: bool = False
 
     def to_dict(self) -> dict:
         """JSON-ready fields (docs/architecture.md, `thermopot sample`)."""
@@ -66,7 +68,7 @@ class SampleResult:
                 "energy": self.energy, "energy_stderr": self.energy_stderr, "tau_int": dict(self.tau_int),
                 "tau_int_chains": {k: v.tolist() for k, v in self.tau_int_chains.items()},
                 "flip_rate": self.flip_rate, "backend": self.backend, "seconds": self.seconds,
-                "rng": self.rng, "fused": self.fused}
+                "rng": self.rng, "fused": self.fused, "compiled": self.compiled}
         if self.correlation is not None:
             data["correlation"] = self.correlation.tolist()
             data["correlation_stderr"] = self.correlation_stderr.tolist()

@@ -157,7 +157,7 @@ def first_passage(model: Model | str, T: float, initial: Any, *, threshold: floa
 
     t0 = time.perf_counter()
     with Progress(progress, -(-budget // n), unit="sweep", desc=f"first passage N={n}") as bar:
-        if threshold is not None and sampler.fused:
+        if threshold is not None and (sampler.fused or sampler.compiled):
             passage = xp.astype(xp.where(hit0, 0, -1), xp.int64)
             sampler.kernel.track_passage(s0, threshold * n, passage, sampler.sweeps_done)
             while sweep * n < budget and not bool(xp.all(passage >= 0)):
