@@ -24,6 +24,7 @@ MODULES: tuple[str, ...] = (
     "meanfield",
     "minima",
     "sampling",
+    "cpu_kernels",
     "sampled",
     "learning",
     "knowledge",
