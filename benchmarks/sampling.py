@@ -13,7 +13,7 @@ N > 4915); the CuPy array path (one call per spin) is the baseline there. Last, 
 
 Every NumPy row is measured with one BLAS thread and with the library's default threads (the row's
 value is the rate with the sampler's own choice, ``Sampler.blas_limit``: one thread when a sweep's
-largest product is below kernels.SMALL_PRODUCT_FLOPS); the note and the fields ``one_thread`` and
+largest product is below backend.SMALL_PRODUCT_FLOPS); the note and the fields ``one_thread`` and
 ``default_threads`` give both.
 
 Run: ``python benchmarks/sampling.py [--quick] [--json]`` or ``thermopot bench --only sampling``.

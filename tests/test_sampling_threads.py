@@ -7,7 +7,8 @@ from threadpoolctl import threadpool_info
 
 from thermopot.models import random_multispin, sk
 from thermopot.sampling import Sampler
-from thermopot.sampling.kernels import PAIRWISE_BLOCK, SMALL_PRODUCT_FLOPS
+from thermopot.backend import SMALL_PRODUCT_FLOPS
+from thermopot.sampling.kernels import PAIRWISE_BLOCK
 
 
 def blas_threads_now():

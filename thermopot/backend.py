@@ -210,6 +210,17 @@ def _cgroup_level_free(folder: str, limit_file: str, usage_file: str, stat_key: 
     return max(0, int(limit) - max(0, usage - reclaimable))
 
 
+#: matrix products below this many flops run on one BLAS thread: handing them to several threads
+#: costs more than it saves, and on a busy machine several times more (benchmarks/sampling.py)
+SMALL_PRODUCT_FLOPS = 5e7
+
+
+def blas_limit(flops: float) -> int | None:
+    """BLAS threads for matrix products of ``flops``: 1 below SMALL_PRODUCT_FLOPS, else None (the
+    library's default); pass it to :func:`blas_threads`."""
+    return 1 if flops < SMALL_PRODUCT_FLOPS else None
+
+
 def blas_threads(limit: int | None, xp: ModuleType) -> contextlib.AbstractContextManager:
     """A context that caps the CPU BLAS threads at ``limit`` (None, or a GPU namespace: no change).
 

@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import blas_threads, get_namespace
 from ..checks import check_count
 from ..exact import check_size, thermodynamics
 from ..exact.guard import FIT_EVALUATION, time_limit
+from ..exact.thermodynamics import SINGLE_THREAD_MAX_N
 from ..models import PairwiseModel
 from .data import Dataset, as_dataset
 from .result import FitResult, check_regularisers, data_moments, finish, lbfgs, pack, unpack
@@ -83,7 +85,9 @@ def fit_exact(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, pseu
 
     theta0 = pack(init.h, init.J) if init is not None else pack(independent_fields(m), np.zeros((n, n)))
     try:
-        theta, value, grad, iterations, message = lbfgs(objective, theta0, tol, max_iter)
+        # L-BFGS's vector work is small, and so are the tiles of the enumerations it calls up to N = 22
+        with blas_threads(1 if n <= SINGLE_THREAD_MAX_N else None, get_namespace(backend)):
+            theta, value, grad, iterations, message = lbfgs(objective, theta0, tol, max_iter)
     except _OutOfTime:
         theta, value, grad, iterations = best["theta"], best["value"], best["grad"], best["evaluations"]
         last.update(theta=theta, thermo=best["thermo"])

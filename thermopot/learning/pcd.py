@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import get_namespace, to_numpy
+from ..backend import blas_limit, blas_threads, get_namespace, to_numpy
 from ..checks import check_count, check_positive, check_rng
 from ..models import PairwiseModel
 from ..sampling.ensemble import Ensemble, seed_of
@@ -107,14 +107,15 @@ def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains
     starts = data.samples[rng.choice(data.size, size=chains, p=data.probabilities)].astype(np.float64)
     phase = _NegativePhase(model, starts, ladder, seed_int, xp, compiled_kernel)
     average, averaged = np.zeros_like(theta), 0
-    for t in range(steps):
-        s = phase.run(sweeps_per_step)
-        gradient = target - pack(*_moments(s)) - l2 * theta
-        theta = theta + lr / (1.0 + t / decay) * gradient
-        phase.set_couplings(*unpack(theta, n))
-        if t >= steps // 2:
-            average += theta
-            averaged += 1
+    with blas_threads(blas_limit(2.0 * chains * n * n), xp):  # B x N x N products: small ones on one thread
+        for t in range(steps):
+            s = phase.run(sweeps_per_step)
+            gradient = target - pack(*_moments(s)) - l2 * theta
+            theta = theta + lr / (1.0 + t / decay) * gradient
+            phase.set_couplings(*unpack(theta, n))
+            if t >= steps // 2:
+                average += theta
+                averaged += 1
     theta = average / averaged
     h, J = unpack(theta, n)
     phase.set_couplings(h, J)

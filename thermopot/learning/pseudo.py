@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, get_namespace, to_float, to_numpy
+from ..backend import asarray, blas_limit, blas_threads, get_namespace, to_float, to_numpy
 from ..models import PairwiseModel
 from .data import Dataset, as_dataset
 from .exact_ml import independent_fields
@@ -67,7 +67,9 @@ def fit_pseudolikelihood(data: Dataset | Any, weights: Any = None, *, l2: float 
     m, _ = data.moments()
     theta0 = pack(init.h, init.J) if init is not None else pack(independent_fields(m), np.zeros((n, n)))
     objective = pseudolikelihood_objective(data, l2, backend)
-    theta, value, grad, iterations, message = lbfgs(objective, theta0, tol, max_iter)
+    rows = data.compact().size
+    with blas_threads(blas_limit(4.0 * rows * n * n), get_namespace(backend)):  # two (M, N) x (N, N) products
+        theta, value, grad, iterations, message = lbfgs(objective, theta0, tol, max_iter)
     model = PairwiseModel(*unpack(theta, n), meta={"fit": "pseudo"})
     return finish(model, "pseudo", data, start=start, iterations=iterations,
                   converged=bool(np.abs(grad).max() <= tol), objective=value, message=message,

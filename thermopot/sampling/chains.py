@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, backend_name, blas_threads, get_namespace, synchronize, to_numpy
+from ..backend import asarray, backend_name, blas_limit, blas_threads, get_namespace, synchronize, to_numpy
 from ..errors import ModelError, ThermopotError
 from ..progress import Progress
 from ..checks import check_choice, check_count, check_rng, check_temperature
@@ -36,7 +36,7 @@ from ..models import Model, PairwiseModel, resolve_model
 from . import budget, checkpoint
 from .compiled import compiled_kernel
 from .fused import fused_kernel
-from .kernels import METHODS, REFRESH_SWEEPS, SCANS, Hook, blas_limit, flip_thresholds, make_kernel
+from .kernels import METHODS, REFRESH_SWEEPS, SCANS, Hook, flip_thresholds, make_kernel
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
 from .philox import philox_key, sweep_numbers
 
@@ -153,7 +153,7 @@ class Sampler:
         #: whether sweeps run in the compiled CPU kernel (numba; the default on NumPy when installed)
         self.compiled = cpu is not None
         self.kernel = fused or cpu or make_kernel(self.model, self.s, xp)
-        #: BLAS threads while running (1: the sweep's products are small, see kernels.blas_limit;
+        #: BLAS threads while running (1: the sweep's products are small, see backend.blas_limit;
         #: None: the library's default); set it to override
         self.blas_limit = blas_limit(self.kernel.product_flops(self.scan))
         self.measurements = Measurements(self.chains, n, xp, correlations)

@@ -38,10 +38,6 @@ REFRESH_SWEEPS = 64
 SCANS = ("sequential", "random")
 #: spins per delayed-update block of a sequential pairwise sweep
 PAIRWISE_BLOCK = 64
-#: matrix products below this many flops run on one BLAS thread: handing them to several threads
-#: costs more than it saves, and on a busy machine several times more (benchmarks/sampling.py)
-SMALL_PRODUCT_FLOPS = 5e7
-
 #: hook(t, k, flip, new): after update t (0..N-1) of a sweep, at sites k (an int, or (B,) per chain),
 #: with flip (B,) bool (which chains flipped) and new (B,) the spins s_k after the update
 Hook = Callable[[int, Any, Any, Any], None]
@@ -63,12 +59,6 @@ def _flipped(flip: Any, xp: ModuleType) -> Any:
 def _sites(k: Any, idx: Any, xp: ModuleType) -> Any:
     """The updated site of the chains ``idx``: k itself (one site for all chains) or k[idx]."""
     return k if isinstance(k, int) else xp.take(k, idx)
-
-
-def blas_limit(flops: float) -> int | None:
-    """BLAS threads for matrix products of ``flops``: 1 below SMALL_PRODUCT_FLOPS, else None (the
-    library's default)."""
-    return 1 if flops < SMALL_PRODUCT_FLOPS else None
 
 
 class _Kernel:
