@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..backend import get_namespace, to_numpy
-from ..report import _jsonable
+from ..results import jsonable as _jsonable
 from ..states import state_blocks, walsh_couplings
 from ..symbolic.potentials import pattern_couplings, truncated_energy_walsh
 

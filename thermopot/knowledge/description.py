@@ -45,7 +45,7 @@ from ..checks import check_positive as positive, check_temperature
 from ..errors import SizeError, ThermopotError
 from ..exact.guard import check_size
 from ..learning.data import Dataset, as_dataset
-from ..report import _jsonable
+from ..results import jsonable as _jsonable
 from ..states import spins_to_index, state_blocks, walsh_couplings
 from ..symbolic.potentials import (
     coexistence_temperature,

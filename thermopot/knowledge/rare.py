@@ -46,7 +46,7 @@ from ..errors import ThermopotError
 from ..landscape import flip_tolerance, local_minima
 from ..learning import ConvergenceWarning, Dataset, fit, sample_exact
 from ..models import PairwiseModel
-from ..report import _jsonable
+from ..results import jsonable as _jsonable
 from ..checks import check_count
 from ..states import spins_to_index
 from ._rare_common import at_temperature

@@ -53,7 +53,7 @@ from ..learning import fit
 from ..learning.data import Dataset, as_dataset
 from ..learning.result import lbfgs, pack, unpack
 from ..models import PairwiseModel
-from ..report import _jsonable
+from ..results import jsonable as _jsonable
 from ..states import spins_to_index
 from ..symbolic.potentials import (boltzmann_weights, free_energy_A, gibbs_G, gibbs_G_gradient, kl_divergence,
                                    training_Phi_linear)

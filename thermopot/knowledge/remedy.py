@@ -38,7 +38,7 @@ from ..errors import ThermopotError
 from ..landscape import local_minima
 from ..learning import ConvergenceWarning, Dataset, Mixture, basin_responsibilities, fit, fit_mixture
 from ..learning.mixture import EM_METHODS, INIT_SMOOTHING
-from ..report import _jsonable
+from ..results import jsonable as _jsonable
 from ..checks import check_count
 from ..states import spins_to_index
 from ._rare_common import at_temperature, hit_fraction
