@@ -25,8 +25,7 @@ from ..symbolic.potentials import pattern_couplings, truncated_energy_walsh
 if TYPE_CHECKING:
     from .description import KnowledgeDescription
 
-#: elements per block: masks x patterns (pattern-sum couplings), states x spins (Krawtchouk residual),
-#: states x patterns (the distances of a Krawtchouk evaluation in description.py)
+#: elements per block: masks x patterns (pattern-sum couplings), states x spins (Krawtchouk residual)
 _BLOCK_ELEMENTS = 1 << 22
 
 
