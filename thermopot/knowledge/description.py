@@ -45,7 +45,7 @@ from ..backend import backend_name, get_namespace, to_numpy
 from ..checks import check_positive as positive, check_temperature
 from ..errors import SizeError, ThermopotError
 from ..exact.guard import check_size
-from ..learning.data import Dataset, as_dataset
+from ..datasets.dataset import Dataset, as_dataset
 from ..results import jsonable as _jsonable
 from ..states import spins_to_index, state_blocks, walsh_couplings
 from ..symbolic.potentials import (

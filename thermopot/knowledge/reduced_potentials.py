@@ -50,7 +50,7 @@ from ..checks import check_count, check_positive as positive, check_temperature
 from ..errors import ThermopotError
 from ..exact import check_size, thermodynamics
 from ..learning import fit
-from ..learning.data import Dataset, as_dataset
+from ..datasets.dataset import Dataset, as_dataset
 from ..learning.result import lbfgs, pack, unpack
 from ..models import PairwiseModel
 from ..results import jsonable as _jsonable

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..exact import check_size, thermodynamics
 from ..models import PairwiseModel
-from .data import Dataset, as_dataset
+from ..datasets.dataset import Dataset, as_dataset
 from .result import FitResult, check_regularisers, data_moments, finish, lbfgs, pack, unpack
 
 
