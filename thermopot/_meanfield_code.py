@@ -1,7 +1,8 @@
 """The compiled array programs of the Plefka expansion (see :mod:`thermopot._meanfield_program` for how
 they are made), and their on-disk form: plain numbers in JSON, so that evaluating a mean-field
-potential never needs SymPy. Orders shipped in ``symbolic/data/meanfield_programs.json`` load
-instantly; any other order is compiled from the symbolic terms on first use.
+potential never needs SymPy. Every supported order (1..``symbolic.orders.MAX_ORDER``) is shipped in
+``symbolic/data/meanfield_programs.json``; this module is the leaf of the mean-field code and never imports
+the compiler (the tests compare the shipped file with a fresh compilation).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from .errors import ThermopotError
 
 #: shipped programs, written by ``python -m thermopot._meanfield_program`` (regenerate after changing
 #: the derivation or the compiler; the tests compare it with a fresh compilation)
@@ -80,11 +83,10 @@ def write_programs(programs: list[Program], path: Path = PROGRAMS_FILE) -> None:
 
 @lru_cache(maxsize=None)
 def load_program(order: int) -> Program:
-    """The array program of ``order``: from the shipped file when it holds it, else compiled now."""
-    if PROGRAMS_FILE.exists():
-        stored = json.loads(PROGRAMS_FILE.read_text())
-        if str(order) in stored:
-            return program_from_dict(stored[str(order)])
-    from ._meanfield_program import compile_program  # noqa: PLC0415 (SymPy only when needed)
-
-    return compile_program(order)
+    """The array program of ``order`` from the shipped file (a ThermopotError when the file lacks it:
+    regenerate it with ``python -m thermopot._meanfield_program``)."""
+    stored = json.loads(PROGRAMS_FILE.read_text()) if PROGRAMS_FILE.exists() else {}
+    if str(order) not in stored:
+        raise ThermopotError(f"{PROGRAMS_FILE} holds no mean-field program of order {order}; regenerate it "
+                             "with `python -m thermopot._meanfield_program`")
+    return program_from_dict(stored[str(order)])

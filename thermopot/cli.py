@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -233,10 +234,30 @@ def _validate(args: argparse.Namespace) -> Output:
          arg("--out", default="entropic-report", metavar="DIR", help="report folder (default: ./entropic-report)"),
          arg("--seed", type=nonnegative_int, default=0, help="seed of the runs"), JSON)
 def _entropic(args: argparse.Namespace) -> Output:
-    from .entropic.cli import entropic_command  # noqa: PLC0415
+    """The entropic validation (validation/entropic.py: the exact charge identities, gradient balance,
+    relaxation, weight decay, symmetries and, where present, the deep-linear sharpness and platonic checks)
+    into ``args.out``. JSON: {"checks": [{name, theory, simulated, tolerance, passed, note}], passed, count,
+    failed, quick, seconds, report}."""
+    from .validation import run_validations  # noqa: PLC0415 (the validations import plotting)
 
-    data, text = entropic_command(args)
-    return Output(data, text, 0 if data["passed"] else 1)
+    start = time.perf_counter()
+    checks = run_validations(quick=args.quick, out=args.out, only="entropic", seed=args.seed, progress=not args.json)
+    seconds = time.perf_counter() - start
+    rows = [{"name": c.name, "theory": c.theory, "simulated": c.exact, "tolerance": c.tolerance,
+             "passed": c.passed, "note": c.note} for c in checks]
+    failed = [c.name for c in checks if not c.passed]
+    data = {"checks": rows, "passed": not failed, "count": len(checks), "failed": failed,
+            "quick": bool(args.quick), "seconds": round(seconds, 3), "report": f"{args.out}/report.md"}
+    text = (checks_table(checks) + f"\n{len(checks) - len(failed)} of {len(checks)} entropic checks pass in "
+            f"{seconds:.1f} s; report: {args.out}/report.md")
+    return Output(data, text, 0 if not failed else 1)
+
+
+def _fmt(value: object) -> str:
+    """A number with 4 significant digits, a fraction of what was not computed as 'n/a'."""
+    if value is None:
+        return "n/a"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 @command("knowledge", "the He-Lubchenko pipeline: full description, potentials, bound states, retrieval, "
@@ -247,9 +268,38 @@ def _entropic(args: argparse.Namespace) -> Output:
              help="digits (N = 16), clusters (N = 12), or a .npz data set (default: digits)"),
          arg("--seed", type=nonnegative_int, default=0, help="seed of every random start and chain"), BACKEND, JSON)
 def _knowledge(args: argparse.Namespace) -> Output:
-    from .knowledge.cli import knowledge_command  # noqa: PLC0415
+    """The pipeline on ``args.dataset`` (quick sizes unless --full). JSON: the fixed fields of the issue
+    (n, patterns, gap, T_star, phi_minima, full_potential_minima, reduced_potential_minima, training_minima,
+    spurious_minima, kl_single, kl_mixture, coverage_single, coverage_mixture, rare_weight_threshold, and
+    more)."""
+    if args.quick and args.full:
+        raise ThermopotError("--quick and --full exclude each other")
+    from .knowledge import run_knowledge  # noqa: PLC0415
 
-    data, text = knowledge_command(args)
+    run = run_knowledge(args.dataset, quick=not args.full, seed=args.seed, backend=args.backend)
+    data = {**run.summary(), "quick": not args.full, "seconds": run.seconds}
+    s = data
+    rows = [
+        ("data", f"{s['dataset']}: N = {s['n']} spins, {s['samples']} samples, M = {s['patterns']} distinct patterns"),
+        ("full description", f"gap Delta = {_fmt(s['gap'])}, T* = {_fmt(s['T_star'])} "
+                             f"(exact coexistence {_fmt(s['T_coexistence'])})"),
+        ("minima of Phi (pairwise couplings)", _fmt(s["phi_minima"])),
+        ("minima of G over the full simplex", _fmt(s["full_potential_minima"])),
+        (f"minima of G over the pairwise family (T = {s['reduced_potential_T']:g})",
+         _fmt(s["reduced_potential_minima"])),
+        ("bound states of the fitted model", f"{s['training_minima']} training patterns, "
+                                             f"{s['spurious_minima']} false states"),
+        ("chains retrieving a training pattern", _fmt(s["retrieval_training_fraction"])),
+        ("pattern frequencies: TV to exact, one chain / pooled", f"{_fmt(s['single_chain_tv'])} / "
+                                                                 f"{_fmt(s['pooled_tv'])}"),
+        ("KL(data || model): single / mixture", f"{_fmt(s['kl_single'])} / {_fmt(s['kl_mixture'])} "
+                                                f"(K = {s['mixture_components']})"),
+        ("pattern coverage: single / mixture", f"{_fmt(s['coverage_single'])} / {_fmt(s['coverage_mixture'])}"),
+        ("class coverage: single / mixture", f"{_fmt(s['class_coverage_single'])} / "
+                                             f"{_fmt(s['class_coverage_mixture'])}"),
+        ("rare target: weight below which its minimum is lost", _fmt(s["rare_weight_threshold"])),
+    ]
+    text = text_table(("step", "result"), rows) + f"\n{run.seconds['total']:.3g} s in all"
     return Output(data, text)
 
 

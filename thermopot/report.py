@@ -19,6 +19,7 @@ import numpy as np
 
 from .backend import to_numpy
 from .errors import ThermopotError
+from .results import jsonable as _jsonable
 
 #: arrays with at most this many elements are printed in full in report.md
 _SHOW_ELEMENTS = 4
@@ -110,24 +111,6 @@ def _max_abs_difference(theory: float | np.ndarray, exact: float | np.ndarray) -
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         return math.inf
     return float(diff.max())
-
-
-def _jsonable(x: Any) -> Any:
-    """Numbers and arrays as JSON values; NaN and infinities as strings (JSON has no such numbers)."""
-    if isinstance(x, np.ndarray):
-        return [_jsonable(v) for v in x.tolist()] if x.ndim else _jsonable(x.item())
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        return x if math.isfinite(x) else str(x)
-    return x
 
 
 def to_json(data: Any) -> str:

@@ -26,8 +26,8 @@ import numpy as np
 from ..datasets import random_patterns_dataset
 from ..exact import thermodynamics
 from ..knowledge import describe, run_knowledge
-from ..knowledge._description_identities import (coupling_residual, krawtchouk_residual, shift_residual,
-                                                 truncation_scale)
+from ..knowledge.description import (coupling_residual, krawtchouk_residual, shift_residual,
+                                    truncation_scale)
 from ..knowledge.pipeline import COUNTS_DATA
 from ..report import label_axes, new_figure, save_figure
 

@@ -5,12 +5,14 @@
   download and no scikit-learn is needed.
 - :func:`random_patterns_dataset`: M distinct random patterns of N spins with uniform, geometric or
   given weights; :func:`noisy_patterns_dataset`: M random centres with noisy copies (labelled clusters).
-- :func:`load_dataset`: a user ``.npz`` file (``samples`` (M, N) +-1, optional ``weights`` (M,)).
+- :class:`Dataset` (validated samples and weights, moments), :func:`as_dataset`, :func:`load_dataset` and
+  :func:`save_dataset`: the data set type and its ``.npz`` file (``samples`` (M, N) +-1, optional
+  ``weights`` (M,)), in :mod:`.dataset`.
 """
 
-from ..learning.data import DataError, Dataset, load_dataset
+from .dataset import DataError, Dataset, as_dataset, load_dataset, save_dataset
 from .digits import Digits, binarize, downsample, load_digits, resampling_matrix
 from .patterns import noisy_patterns_dataset, random_patterns_dataset
 
-__all__ = ["load_digits", "Digits", "random_patterns_dataset", "noisy_patterns_dataset", "load_dataset", "Dataset", "DataError",
+__all__ = ["load_digits", "Digits", "random_patterns_dataset", "noisy_patterns_dataset", "load_dataset", "save_dataset", "as_dataset", "Dataset", "DataError",
            "downsample", "binarize", "resampling_matrix"]

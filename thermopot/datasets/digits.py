@@ -30,7 +30,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ..learning.data import DataError, Dataset
+from .dataset import DataError, Dataset
 
 IMAGE_SIDE = 8
 SIDES = {16: 4, 25: 5}  # N -> side of the square grid

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..learning.data import DataError, Dataset
+from .dataset import DataError, Dataset
 from ..states import MAX_SPINS, index_to_spins
 
 

@@ -37,7 +37,7 @@ import numpy as np
 from ..backend import asarray, get_namespace, namespace_of, to_numpy
 from .measure import power_iteration
 from .platonic import check_matrix
-from .networks import _t
+from .networks import transpose as _t
 from .sgd import LinearTeacher, Params, Rate, SGDError, check_batch, check_count, check_params, learning_rates
 
 #: "auto" Hessian method: dense eigen-decomposition up to this many parameters, power iteration above

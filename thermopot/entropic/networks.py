@@ -25,7 +25,7 @@ from ..backend import asarray, get_namespace, namespace_of
 from .sgd import Params, check_batch, check_count
 
 
-def _t(a: Any) -> Any:
+def transpose(a: Any) -> Any:
     """The transpose of the last two axes."""
     return namespace_of(a).matrix_transpose(a)
 
@@ -129,8 +129,8 @@ class TwoLayerLinear:
 
     def _forward(self, params: Params, x: Any, y: Any) -> tuple[Any, Any]:
         _check_io(x, y, params, "u", self.d_in, self.d_out)
-        h = x @ _t(params["w"])
-        return h, h @ _t(params["u"]) - y
+        h = x @ transpose(params["w"])
+        return h, h @ transpose(params["u"]) - y
 
     def loss(self, params: Params, x: Any, y: Any) -> Any:
         """(1/S) sum_s (1/2) |r_s|^2, shape (B,)."""
@@ -143,7 +143,7 @@ class TwoLayerLinear:
         h, r = self._forward(params, x, y)
         S = x.shape[1]
         back = r @ params["u"]
-        return {"u": _t(r) @ h / S, "w": _t(back) @ x / S}
+        return {"u": transpose(r) @ h / S, "w": transpose(back) @ x / S}
 
 
 @dataclass(frozen=True)
@@ -177,9 +177,9 @@ class ReluNet:
     def _forward(self, params: Params, x: Any, y: Any) -> tuple[Any, Any, Any]:
         _check_io(x, y, params, "u", self.d_in, self.d_out)
         xp = namespace_of(params["u"])
-        z = x @ _t(params["w"]) + params["b"][:, None, :]
+        z = x @ transpose(params["w"]) + params["b"][:, None, :]
         a = xp.where(z > 0, z, 0.0)
-        return z, a, a @ _t(params["u"]) - y
+        return z, a, a @ transpose(params["u"]) - y
 
     def loss(self, params: Params, x: Any, y: Any) -> Any:
         """(1/S) sum_s (1/2) |r_s|^2, shape (B,)."""
@@ -193,7 +193,7 @@ class ReluNet:
         z, a, r = self._forward(params, x, y)
         S = x.shape[1]
         delta = xp.where(z > 0, r @ params["u"], 0.0)
-        return {"u": _t(r) @ a / S, "w": _t(delta) @ x / S, "b": xp.mean(delta, axis=1)}
+        return {"u": transpose(r) @ a / S, "w": transpose(delta) @ x / S, "b": xp.mean(delta, axis=1)}
 
 
 __all__ = ["ReluNet", "ScalarToy", "TwoLayerLinear"]

@@ -18,15 +18,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..backend import get_namespace, to_numpy
-from ..report import _jsonable
+from ..results import jsonable as _jsonable
 from ..states import state_blocks, walsh_couplings
 from ..symbolic.potentials import pattern_couplings, truncated_energy_walsh
 
 if TYPE_CHECKING:
     from .description import KnowledgeDescription
 
-#: elements per block: masks x patterns (pattern-sum couplings), states x spins (Krawtchouk residual),
-#: states x patterns (the distances of a Krawtchouk evaluation in description.py)
+#: elements per block: masks x patterns (pattern-sum couplings), states x spins (Krawtchouk residual)
 _BLOCK_ELEMENTS = 1 << 22
 
 

@@ -25,13 +25,14 @@ lies in [T*, max_mu Delta_mu / L] with the formula T* = Delta / L, L = log((2^N 
 T* when all weights are equal. At that temperature half of the Boltzmann weight is "garbage".
 
 The identities are checked by the functions of :mod:`thermopot.knowledge._description_identities`
-(re-exported here): :func:`coupling_residual`, :func:`shift_residual`, :func:`krawtchouk_residual`,
-:func:`truncation_scale`.
+(re-exported here on first use, PEP 562, so that this module never imports the module that checks it):
+:func:`coupling_residual`, :func:`shift_residual`, :func:`krawtchouk_residual`, :func:`truncation_scale`.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -44,8 +45,8 @@ from ..backend import backend_name, get_namespace, to_numpy
 from ..checks import check_positive as positive, check_temperature
 from ..errors import SizeError, ThermopotError
 from ..exact.guard import check_size
-from ..learning.data import Dataset, as_dataset
-from ..report import _jsonable
+from ..datasets.dataset import Dataset, as_dataset
+from ..results import jsonable as _jsonable
 from ..states import spins_to_index, state_blocks, walsh_couplings
 from ..symbolic.potentials import (
     coexistence_temperature,
@@ -53,14 +54,12 @@ from ..symbolic.potentials import (
     pattern_energy_table,
     truncated_energy,
 )
-from ._description_identities import (
-    _BLOCK_ELEMENTS,
-    TruncationScale,
-    coupling_residual,
-    krawtchouk_residual,
-    shift_residual,
-    truncation_scale,
-)
+
+#: states x patterns per block of a Krawtchouk evaluation (the distances d_mu(s))
+_BLOCK_ELEMENTS = 1 << 22
+
+#: the identity checks of :mod:`._description_identities`, re-exported on first use
+_IDENTITIES = ("TruncationScale", "coupling_residual", "krawtchouk_residual", "shift_residual", "truncation_scale")
 
 #: float64 numbers stored per state by a description (energy table and Walsh couplings)
 TABLE_BYTES_PER_STATE = 16.0
@@ -230,3 +229,9 @@ def describe(data: Dataset | Any, *, T0: float = 1.0, eps: float = 1.0, backend:
 
 __all__ = ["KnowledgeDescription", "describe", "exact_coexistence", "TruncationScale", "coupling_residual",
            "shift_residual", "krawtchouk_residual", "truncation_scale"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _IDENTITIES:
+        return getattr(importlib.import_module("._description_identities", __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

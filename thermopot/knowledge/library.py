@@ -165,14 +165,14 @@ class Library:
                 "tap": tap, "seconds": self.seconds}
 
 
-def _dataset_and_labels(data: Any, labels: Any) -> tuple[Dataset, Any]:
+def dataset_and_labels(data: Any, labels: Any) -> tuple[Dataset, Any]:
     """The data as a Dataset, and the labels (a Digits object brings its own)."""
     if isinstance(data, Digits):
         return data.dataset, data.labels if labels is None else labels
     return as_dataset(data), labels
 
 
-def _pattern_classes(data: Dataset, labels: Any) -> np.ndarray | None:
+def majority_classes(data: Dataset, labels: Any) -> np.ndarray | None:
     """Majority class (by data weight; ties: the smallest class) of each distinct pattern, rows as in
     ``data.unique()``."""
     if labels is None:
@@ -189,7 +189,7 @@ def _pattern_classes(data: Dataset, labels: Any) -> np.ndarray | None:
     return values[counts.argmax(axis=1)]
 
 
-def _nearest(states: np.ndarray, patterns: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearest_patterns(states: np.ndarray, patterns: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(row of the nearest pattern, Hamming distance) per state; ties go to the heavier pattern."""
     n = states.shape[1]
     dist = (n - states.astype(np.int64) @ patterns.astype(np.int64).T) // 2
@@ -244,7 +244,7 @@ def _pattern_fields(land: Landscape, row_of_index: dict, patterns: np.ndarray, w
         none = np.full(len(states), -1, dtype=np.int64)
         return dict(fields, nearest_pattern=none, distance=none, nearest_weight=np.zeros(len(states)),
                     classes=None)
-    nearest, distance = _nearest(states, patterns, weights)
+    nearest, distance = nearest_patterns(states, patterns, weights)
     return dict(fields, nearest_pattern=nearest, distance=distance, nearest_weight=weights[nearest],
                 classes=None if pattern_classes is None else pattern_classes[nearest])
 
@@ -289,11 +289,11 @@ def bound_states(data: Any = None, *, T: float = 1.0, model: Model | str | None 
         model = resolve_model(model)
         patterns, weights, pattern_classes = np.zeros((0, model.n), np.int8), np.zeros(0), None
     else:
-        dataset, labels = _dataset_and_labels(data, labels)
+        dataset, labels = dataset_and_labels(data, labels)
         model, fitted = _resolve_fit(dataset, model, method, l2, backend)
         unique = dataset.unique()
         patterns, weights = unique.samples, unique.probabilities
-        pattern_classes = _pattern_classes(dataset, labels)
+        pattern_classes = majority_classes(dataset, labels)
     land = local_minima(model, T=T, backend=backend)
     row_of_index = {int(i): a for a, i in enumerate(land.indices[land.strict])}
     tap_fields = dict.fromkeys(("tap_m", "tap_free_energies", "tap_plefka_valid", "tap_match",

@@ -46,11 +46,11 @@ from ..errors import ThermopotError
 from ..landscape import flip_tolerance, local_minima
 from ..learning import ConvergenceWarning, Dataset, fit, sample_exact
 from ..models import PairwiseModel
-from ..report import _jsonable
+from ..results import jsonable as _jsonable
 from ..checks import check_count
 from ..states import spins_to_index
 from ._rare_common import at_temperature
-from .library import _dataset_and_labels, _nearest, _pattern_classes, fit_options
+from .library import dataset_and_labels, fit_options, majority_classes, nearest_patterns
 
 BY = ("pattern", "class")
 #: methods whose fit takes a warm start (``init``)
@@ -144,7 +144,7 @@ def _target_rows(data: Dataset, labels: Any, target: Any, by: str) -> tuple[np.n
     keep = data.weights > 0
     _, inverse = np.unique(data.samples[keep], axis=0, return_inverse=True)
     mask = np.zeros(data.size, dtype=bool)
-    mask[np.flatnonzero(keep)] = _pattern_classes(data, lab)[inverse.reshape(-1)] == target
+    mask[np.flatnonzero(keep)] = majority_classes(data, lab)[inverse.reshape(-1)] == target
     if not mask.any():
         raise ThermopotError(f"class {target!r} is the majority class of no pattern: it has no pattern to scale")
     return mask, target
@@ -166,7 +166,7 @@ def _class_minima(model: PairwiseModel, data: Dataset, pattern_class: np.ndarray
     ``data.unique()``, classes ``pattern_class``) is of class ``target``."""
     land = local_minima(model, backend=backend)
     unique = data.unique()
-    nearest, _ = _nearest(land.states[land.strict], unique.samples, unique.weights)
+    nearest, _ = nearest_patterns(land.states[land.strict], unique.samples, unique.weights)
     return int((pattern_class[nearest] == target).sum())
 
 
@@ -198,7 +198,7 @@ def rare_weight_scan(data: Any, target: Any, factors: Sequence[float], *, by: st
     T = check_temperature(T)
     samples = check_count(retrieval_samples, "retrieval_samples", 1)
     f = _check_factors(factors)
-    dataset, labels = _dataset_and_labels(data, labels)
+    dataset, labels = dataset_and_labels(data, labels)
     mask, target = _target_rows(dataset, labels, target, by)
     p = dataset.probabilities
     w_t = float(p[mask].sum())
@@ -209,7 +209,7 @@ def rare_weight_scan(data: Any, target: Any, factors: Sequence[float], *, by: st
                              f"(its weight is {w_t:g}); factors must be < {1.0 / w_t:g}")
     target_patterns = np.unique(dataset.samples[mask], axis=0)
     target_index = spins_to_index(target_patterns)
-    pattern_class = _pattern_classes(dataset, labels) if by == "class" else None
+    pattern_class = majority_classes(dataset, labels) if by == "class" else None
     options = fit_options(method, l2)
     rng = np.random.default_rng(seed)
     rows: dict[str, list] = {k: [] for k in ("margin", "class_minima", "has_min", "p", "count", "conv")}

@@ -50,10 +50,10 @@ from ..checks import check_count, check_positive as positive, check_temperature
 from ..errors import ThermopotError
 from ..exact import check_size, thermodynamics
 from ..learning import fit
-from ..learning.data import Dataset, as_dataset
+from ..datasets.dataset import Dataset, as_dataset
 from ..learning.result import lbfgs, pack, unpack
 from ..models import PairwiseModel
-from ..report import _jsonable
+from ..results import jsonable as _jsonable
 from ..states import spins_to_index
 from ..symbolic.potentials import (boltzmann_weights, free_energy_A, gibbs_G, gibbs_G_gradient, kl_divergence,
                                    training_Phi_linear)

@@ -38,11 +38,11 @@ from ..errors import ThermopotError
 from ..landscape import local_minima
 from ..learning import ConvergenceWarning, Dataset, Mixture, basin_responsibilities, fit, fit_mixture
 from ..learning.mixture import EM_METHODS, INIT_SMOOTHING
-from ..report import _jsonable
+from ..results import jsonable as _jsonable
 from ..checks import check_count
 from ..states import spins_to_index
 from ._rare_common import at_temperature, hit_fraction
-from .library import _dataset_and_labels, _pattern_classes, fit_options
+from .library import dataset_and_labels, fit_options, majority_classes
 
 K_CHOICES = ("minima", "classes")
 
@@ -200,8 +200,8 @@ def compare_remedy(data: Any, *, k: Any = None, T: float = 1.0, method: str = "e
     samples = check_count(samples, "samples", 1)
     if method not in EM_METHODS:
         raise ThermopotError(f"method must be one of {', '.join(EM_METHODS)} (the EM M-step), got {method!r}")
-    dataset, labels = _dataset_and_labels(data, labels)
-    pattern_class = _pattern_classes(dataset, labels)
+    dataset, labels = dataset_and_labels(data, labels)
+    pattern_class = majority_classes(dataset, labels)
     unique = dataset.unique()
     rare_rows = _rare_rows(rare, dataset, unique)
     classes = _classes(dataset, labels)

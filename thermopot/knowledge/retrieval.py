@@ -35,7 +35,7 @@ from ..errors import ThermopotError
 from ..exact import restricted_free_energies, thermodynamics
 from ..learning import as_dataset
 from ..models import Model, resolve_model
-from ..report import _jsonable
+from ..results import jsonable as _jsonable
 from ..sampling import Sampler, first_passage
 from ..states import spins_to_index
 from ._retrieval_barrier import escape_barrier, state_energies

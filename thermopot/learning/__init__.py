@@ -6,7 +6,10 @@ such models by EM with :func:`fit_mixture`. Data sets: :func:`load_dataset`, :fu
 :func:`as_dataset`; exact samples of small models: :func:`sample_exact`.
 """
 
-from .data import DataError, Dataset, as_dataset, load_dataset, save_dataset
+import sys
+
+from ..datasets import dataset as data
+from ..datasets.dataset import DataError, Dataset, as_dataset, load_dataset, save_dataset
 from .exact_ml import fit_exact
 from .exact_sampling import boltzmann_log_weights, sample_exact
 from .fit import METHODS, fit
@@ -19,3 +22,7 @@ __all__ = ["Dataset", "DataError", "as_dataset", "load_dataset", "save_dataset",
            "fit_exact", "fit_pseudolikelihood", "pseudolikelihood_objective", "fit_nmf", "fit_tap",
            "FitResult", "ConvergenceWarning", "BoundaryWarning", "sample_exact", "boltzmann_log_weights", "Mixture",
            "MixtureFit", "fit_mixture", "basin_responsibilities"]
+
+#: the data set type moved to thermopot.datasets.dataset (issue 18: data below learning); the old module name
+#: thermopot.learning.data stays importable for one release
+sys.modules[f"{__name__}.data"] = data

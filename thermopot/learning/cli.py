@@ -8,7 +8,7 @@ import argparse
 import numpy as np
 
 from ..models.io import model_path, save_model
-from .data import load_dataset
+from ..datasets.dataset import load_dataset
 from .fit import fit
 
 #: command-line options passed on to the method when given (a method refuses one it does not take)

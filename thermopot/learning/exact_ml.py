@@ -24,7 +24,7 @@ from ..exact import check_size, thermodynamics
 from ..exact.guard import FIT_EVALUATION, time_limit
 from ..exact.thermodynamics import SINGLE_THREAD_MAX_N
 from ..models import PairwiseModel
-from .data import Dataset, as_dataset
+from ..datasets.dataset import Dataset, as_dataset
 from .result import FitResult, check_regularisers, data_moments, finish, lbfgs, pack, unpack
 
 

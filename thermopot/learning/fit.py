@@ -6,7 +6,7 @@ import inspect
 from typing import Any
 
 from ..errors import ThermopotError
-from .data import Dataset, as_dataset
+from ..datasets.dataset import Dataset, as_dataset
 from .exact_ml import fit_exact
 from .meanfield import fit_nmf, fit_tap
 from .pcd import fit_pcd

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import ThermopotError
 from ..models import PairwiseModel
-from .data import Dataset, as_dataset
+from ..datasets.dataset import Dataset, as_dataset
 from .result import FitResult, check_regularisers, data_moments, finish
 
 

@@ -34,7 +34,7 @@ from ..exact import check_size, thermodynamics
 from ..landscape import local_minima
 from ..models import PairwiseModel
 from ..states import spins_to_index
-from .data import Dataset, as_dataset
+from ..datasets.dataset import Dataset, as_dataset
 from .exact_sampling import sample_exact
 from .fit import METHODS
 from .result import BoundaryWarning, ConvergenceWarning, boundary_note

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..backend import asarray, blas_limit, blas_threads, get_namespace, to_float, to_numpy
 from ..models import PairwiseModel
-from .data import Dataset, as_dataset
+from ..datasets.dataset import Dataset, as_dataset
 from .exact_ml import independent_fields
 from .result import FitResult, check_regularisers, finish, lbfgs, pack, unpack
 

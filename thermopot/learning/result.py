@@ -24,7 +24,7 @@ from scipy.optimize import minimize
 from ..errors import SizeError, ThermopotError
 from ..exact import Thermo, check_size, thermodynamics
 from ..models import PairwiseModel
-from .data import Dataset
+from ..datasets.dataset import Dataset
 
 #: longest enumeration spent on the optional diagnostics (log-likelihood, moment errors), seconds
 DIAGNOSTIC_SECONDS = 30.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import sympy as sp
@@ -14,12 +14,29 @@ from scipy.integrate import solve_ivp
 
 from ._entropic_inputs import EntropicInputError, real_array
 
-if TYPE_CHECKING:
-    from .entropic import EntropicLoss
-
 #: tolerances of the DOP853 integration of the modified flow
 FLOW_RTOL = 1e-13
 FLOW_ATOL = 1e-15
+
+
+class LossExpressions(Protocol):
+    """What the numeric side reads of an entropic loss (:class:`thermopot.symbolic.entropic.EntropicLoss`
+    provides it): its SymPy expressions, the free symbols to bind, and a cache of compiled functions."""
+
+    params: tuple[sp.Symbol, ...]
+    preconditioner: sp.Matrix
+    loss: sp.Expr
+    gradient: sp.Matrix
+    hessian: sp.Matrix
+    phi1: sp.Expr
+    noise: sp.Expr | None
+    total: sp.Expr
+    flow: sp.Matrix
+    field2: sp.Matrix
+    _cache: dict
+
+    @property
+    def symbols(self) -> tuple[sp.Symbol, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -66,7 +83,7 @@ def _bind(values: dict, symbols: tuple[sp.Symbol, ...]) -> list[float]:
     return out
 
 
-def _compile(result: EntropicLoss, name: str, expr: Any, symbols: tuple[sp.Symbol, ...]) -> Callable:
+def _compile(result: LossExpressions, name: str, expr: Any, symbols: tuple[sp.Symbol, ...]) -> Callable:
     """f(theta, numbers) -> array of shape (..., *shape) for theta of shape (..., n): the entries
     of ``expr`` lambdified once over (theta_1, ..., theta_n, *symbols), cached on the result."""
     key = (name, symbols)
@@ -91,7 +108,7 @@ def _compile(result: EntropicLoss, name: str, expr: Any, symbols: tuple[sp.Symbo
     return result._cache[key]
 
 
-def bind_functions(result: EntropicLoss, values: dict) -> EntropicFunctions:
+def bind_functions(result: LossExpressions, values: dict) -> EntropicFunctions:
     """The expressions of ``result`` as NumPy functions of theta with ``values`` bound."""
     symbols = result.symbols
     numbers = _bind(values, symbols)
@@ -130,20 +147,9 @@ class OneStepError:
                 "slope": self.slope, "expected_slope": self.expected_slope}
 
 
-def one_step_error(source: Any, theta0: Any, etas: Any, order: int = 1, *,
-                   params: Any = None, **values: float) -> OneStepError:
-    """For each eta: the distance between one GD step theta0 - eta P g(theta0) and the modified
-    flow theta' = -P g - eta (1/2) P H P g + eta^2 field_2 (terms up to ``order`` = 0, 1, 2) integrated
-    for time eta from theta0 (DOP853, rtol 1e-13). ``source``: an :class:`EntropicLoss` (its own eta
-    is not used: the rates are ``etas``), or a population loss expression with its ``params``;
-    ``values`` binds the other symbols (gamma, the preconditioner's). The error is
-    O(eta^(order + 2)); ``slope`` is its fitted log-log slope."""
-    from .entropic import EntropicLoss, entropic_loss  # noqa: PLC0415 (entropic imports this module)
-
-    if not isinstance(source, EntropicLoss):
-        if params is None:
-            raise EntropicInputError("params are needed when the source is a loss expression")
-        source = entropic_loss(source, params)
+def flow_step_error(source: LossExpressions, theta0: Any, etas: Any, order: int,
+                    values: dict) -> OneStepError:
+    """:func:`thermopot.symbolic.entropic.one_step_error` of a loss ``source`` (its own eta unused)."""
     if order not in (0, 1, 2):
         raise EntropicInputError(f"order must be 0, 1 or 2, got {order!r}")
     etas = real_array(etas, "etas")

@@ -26,10 +26,11 @@ order-K Walsh truncation, which depends on s only through the Hamming distances 
 
 so every non-constant coupling, and the whole d-dependence of E_K for K = 2, is of order 2^-N Delta N^2.
 
-Symbolic side (SymPy): :func:`knowledge_potentials` (A, G, Phi, gradients, Hessians, LaTeX, NumPy
-functions), :func:`legendre_G_to_A`, :func:`legendre_Phi_to_entropy`, :func:`gibbs_identity`,
-:func:`training_identity`, :func:`coexistence_derivation`, :func:`krawtchouk_expr`,
-:func:`full_description` (Walsh couplings read off, Krawtchouk form proven by ``krawtchouk_residual``).
+Symbolic side (SymPy, imported on first use of one of its names, so that the numeric users of this module
+never load SymPy): :func:`knowledge_potentials` (A, G, Phi, gradients, Hessians, LaTeX, NumPy functions),
+:func:`legendre_G_to_A`, :func:`legendre_Phi_to_entropy`, :func:`gibbs_identity`, :func:`training_identity`,
+:func:`coexistence_derivation`, :func:`krawtchouk_expr`, :func:`full_description` (Walsh couplings read off,
+Krawtchouk form proven by ``krawtchouk_residual``).
 
 Numeric side (NumPy or CuPy, float64, log-sum-exp): :func:`free_energy_A`, :func:`boltzmann_weights`,
 :func:`gibbs_G`, :func:`training_Phi` with ``*_gradient`` and ``*_hessian``, :func:`kl_gap`,
@@ -38,6 +39,11 @@ Numeric side (NumPy or CuPy, float64, log-sum-exp): :func:`free_energy_A`, :func
 :func:`pattern_couplings`, :func:`truncated_energy` (Krawtchouk form) and
 :func:`truncated_energy_walsh` (the same by fast Walsh-Hadamard transform).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from ._potentials_numeric import (
     LinearPhi,
@@ -58,18 +64,6 @@ from ._potentials_numeric import (
     training_Phi_hessian,
     training_Phi_linear,
 )
-from ._potentials_symbolic import (
-    Coexistence,
-    KnowledgePotentials,
-    Legendre,
-    coexistence_derivation,
-    gibbs_identity,
-    kl_expression,
-    knowledge_potentials,
-    legendre_G_to_A,
-    legendre_Phi_to_entropy,
-    training_identity,
-)
 from ._potentials_truncation import (
     krawtchouk,
     pattern_couplings,
@@ -77,7 +71,14 @@ from ._potentials_truncation import (
     truncated_energy,
     truncated_energy_walsh,
 )
-from ._potentials_walsh import FullDescription, full_description, krawtchouk_expr, multilinear
+
+#: the SymPy side, loaded on first use (PEP 562) so that numeric users of this module never import SymPy
+_SYMBOLIC = {
+    "_potentials_symbolic": ("Coexistence", "KnowledgePotentials", "Legendre", "coexistence_derivation",
+                             "gibbs_identity", "kl_expression", "knowledge_potentials", "legendre_G_to_A",
+                             "legendre_Phi_to_entropy", "training_identity"),
+    "_potentials_walsh": ("FullDescription", "full_description", "krawtchouk_expr", "multilinear"),
+}
 
 __all__ = [
     # symbolic
@@ -92,3 +93,10 @@ __all__ = [
     "training_Phi_linear", "coexistence_temperature", "krawtchouk", "pattern_energy_table",
     "pattern_couplings", "truncated_energy", "truncated_energy_walsh",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    for module, names in _SYMBOLIC.items():
+        if name in names:
+            return getattr(importlib.import_module(f".{module}", __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
