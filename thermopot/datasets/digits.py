@@ -97,7 +97,7 @@ class Digits:
 
     @property
     def dataset(self) -> Dataset:
-        """All images as a :class:`~thermopot.learning.data.Dataset` of unit weights (duplicates kept)."""
+        """All images as a :class:`~thermopot.datasets.dataset.Dataset` of unit weights (duplicates kept)."""
         return Dataset(self.samples, np.ones(self.size))
 
     def images(self) -> np.ndarray:

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..backend import get_namespace
 from ..checks import check_count, check_temperature
-from ..learning import Dataset, as_dataset
+from ..datasets.dataset import Dataset, as_dataset
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from ..sampling.descent import descend

@@ -36,7 +36,7 @@ from ..sampling.ensemble import Ensemble, seed_of
 from ..sampling.statistics import BatchMeans
 from ..errors import ThermopotError
 from ..sampling.tempering import ParallelTempering, check_ladder
-from .data import Dataset, as_dataset
+from ..datasets.dataset import Dataset, as_dataset
 from .pseudo import fit_pseudolikelihood
 from .result import DIAGNOSTIC_SECONDS, FitResult, check_regularisers, exact_thermo, finish, pack, unpack
 
