@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_temperature
+from ..checks import check_count, check_temperature
 from ..datasets import Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset
 from ..errors import SizeError, ThermopotError
 from ..learning import Dataset, as_dataset
@@ -198,6 +198,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
                   settings: Settings | None = None, progress: bool = True) -> KnowledgeRun:
     """Run the whole pipeline on ``data`` (see :func:`resolve_data`) with the QUICK or FULL sizes (or
     ``settings``); ``seed`` drives every random start and chain. Progress goes to stderr."""
+    seed = check_count(seed, "seed", minimum=0)  # an integer: the trapping chains use seed + 1000 i + j
     s = settings if settings is not None else (QUICK if quick else FULL)
     for T in (s.T_fit, s.T_reduced, s.T_retrieval, s.m_temperature, s.trap_size_T, *s.temperatures, *s.trap_temperatures):
         check_temperature(T)
