@@ -4,10 +4,11 @@ The content is written to a temporary file in the destination's folder (``.NAME.
 flushed and fsynced, then renamed over the destination with ``os.replace`` (atomic on POSIX and on
 Windows within one file system), and the folder is fsynced so that the rename survives a crash.
 A reader therefore sees either the previous file or the new one, never a torn mix. A writer killed
-mid-write leaves only its temporary file, whose name starts with ``.NAME.`` and ends in ``.tmp`` (``.old`` for a folder
-moved aside by :func:`atomic_folder`);
-the next write of the same destination removes such orphans once they are older than
-``ORPHAN_AGE_SECONDS`` (a concurrent writer's live temporary file is younger than that).
+mid-write leaves only its temporary file, whose name starts with ``.NAME.`` and ends in ``.tmp``
+(``.old`` for a folder moved aside by :func:`atomic_folder`); the next write of the same destination
+removes such orphans once they are older than ``ORPHAN_AGE_SECONDS`` (a concurrent writer's live
+temporary file is younger than that). A whole folder (the validation report) is built beside its
+destination and swapped in by :func:`atomic_folder`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from .errors import ThermopotError
 
 ORPHAN_AGE_SECONDS = 3600.0
 
-__all__ = ["atomic_write", "atomic_folder", "npz_path", "remove_orphans", "refuse_overwrite", "ORPHAN_AGE_SECONDS"]
+__all__ = ["atomic_write", "atomic_folder", "check_replaceable", "npz_path", "remove_orphans", "refuse_overwrite",
+           "ORPHAN_AGE_SECONDS", "REPORT_ENTRIES"]
 
 
 def _temp_prefix(path: Path) -> str:
@@ -216,8 +218,7 @@ def atomic_folder(out: str | os.PathLike, entries: frozenset = REPORT_ENTRIES) -
     """
     out = check_replaceable(out, entries)
     parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise ThermopotError(f"cannot write {out}: the folder {parent} does not exist")
+    parent.mkdir(parents=True, exist_ok=True)
     remove_orphans(out)
     stage = Path(tempfile.mkdtemp(prefix=_temp_prefix(out), suffix=".tmp", dir=parent))
     try:

@@ -395,7 +395,8 @@ def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int
     parts = restricted_free_energies(library.model, T, labels, backend=backend)
     exact = np.zeros(k + 1)
     exact[np.asarray(parts.labels)] = to_numpy(parts.weight)
-    sampler = Sampler(library.model, T, chains=chains, seed=check_seed(seed), backend=backend).run(burn_in, record=False)
+    sampler = Sampler(library.model, T, chains=chains, seed=check_seed(seed), backend=backend)
+    sampler = sampler.run(burn_in, record=False)
     counts = np.zeros((sampler.chains, k + 1), dtype=np.int64)
     rows = np.arange(sampler.chains)
     for _ in range(sweeps):
