@@ -23,7 +23,7 @@ from thermopot.errors import ThermopotError
 from thermopot.fileio import atomic_folder, atomic_write, remove_orphans
 from thermopot.learning import Dataset, as_dataset, load_dataset, sample_exact, save_dataset
 from thermopot.learning.data import DataError
-from thermopot.models import PairwiseModel, load_model, random_pairwise, save_model, sk
+from thermopot.models import load_model, random_pairwise, save_model, sk
 from thermopot.models.families import random_multispin, random_patterns
 from thermopot.datasets import noisy_patterns_dataset, random_patterns_dataset
 from thermopot.errors import ModelError
@@ -452,7 +452,7 @@ def test_log_lines_say_what_how_far_and_how_long(capsys, monkeypatch):
     bar.close()
     bar.close()
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0] == "thermopot: job: started, 4 steps"
+    assert lines[0] == "thermopot: job: started, 0/4 steps"
     assert lines[1].startswith("thermopot: job: 2/4 steps (50%), ") and "elapsed, about" in lines[1]
     assert lines[-1].startswith("thermopot: job: finished 2/4 steps (50%)") and "[check a: pass]" in lines[-1]
     assert len(lines) == 4
@@ -463,7 +463,7 @@ def test_log_lines_come_at_a_modest_rate(capsys, monkeypatch):
     for _ in progress_module.progress_bar(1000, unit="tile", desc="enumerate", iterable=range(1000)):
         pass
     lines = capsys.readouterr().err.splitlines()
-    assert lines == ["thermopot: enumerate: started, 1000 tiles",
+    assert lines == ["thermopot: enumerate: started, 0/1000 tiles",
                      lines[1]] and lines[1].startswith("thermopot: enumerate: finished 1000/1000 tiles (100%)")
 
 
@@ -496,5 +496,5 @@ def test_validate_progress_reaches_a_log_file(tmp_path):
                               stdout=subprocess.DEVNULL, timeout=300)
     text = log.read_text()
     assert done.returncode == 0, text
-    assert "thermopot: validate: started, 1 modules" in text
+    assert "thermopot: validate: started, 0/1 modules" in text
     assert "thermopot: validate fake_log: finished 1/1 modules (100%)" in text and "[ok: pass]" in text

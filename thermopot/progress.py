@@ -65,7 +65,7 @@ class LogLines:
         self.total, self.unit, self.desc, self.iterable = total, unit, desc, iterable
         self.n, self.postfix, self.closed = initial, "", False
         self.start = time.perf_counter()
-        self._write(f"started, {self.total} {self.unit}s")
+        self._write(f"started, {self.n}/{self.total} {self.unit}s")
 
     def __iter__(self) -> Iterator:
         for item in self.iterable if self.iterable is not None else ():
@@ -78,14 +78,14 @@ class LogLines:
         tail = f" [{self.postfix}]" if self.postfix else ""
         print(f"thermopot: {self.desc}: {text}{tail}", file=sys.stderr, flush=True)
 
-    def status(self) -> str:
-        """``n/total unit (pct%), E elapsed, about R left`` (R once a step is done)."""
+    def status(self, remaining: bool = True) -> str:
+        """``n/total unit (pct%), E elapsed, about R left`` (R once a step is done, when ``remaining``)."""
         elapsed = time.perf_counter() - self.start
         text = f"{self.n}/{self.total} {self.unit}s"
         if self.total:
             text += f" ({100 * self.n / self.total:.0f}%)"
         text += f", {_seconds(elapsed)} elapsed"
-        if 0 < self.n < self.total:
+        if remaining and 0 < self.n < self.total:
             text += f", about {_seconds(elapsed * (self.total - self.n) / self.n)} left"
         return text
 
@@ -112,7 +112,7 @@ class LogLines:
         """Write the end line (once)."""
         if not self.closed:
             self.closed = True
-            self._write(f"finished {self.status()}")
+            self._write(f"finished {self.status(remaining=False)}")
 
 
 def progress_bar(total: int, *, unit: str, desc: str, iterable: Iterable | None = None,

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import to_numpy
-from ..checks import check_temperature
+from ..checks import check_rng, check_temperature
 from ..datasets.digits import Digits
 from ..errors import ThermopotError
 from ..landscape import Landscape, local_minima
