@@ -17,7 +17,7 @@ def entropic_command(args: argparse.Namespace) -> tuple[dict, str]:
     from ..validation import run_validations  # noqa: PLC0415 (the validations import plotting)
 
     start = time.perf_counter()
-    checks = run_validations(quick=args.quick, out=args.out, only="entropic", seed=args.seed, progress=not args.json)
+    checks = run_validations(quick=args.quick, out=args.out, only="entropic", seed=args.seed)  # progress: stderr
     seconds = time.perf_counter() - start
     rows = [{"name": c.name, "theory": c.theory, "simulated": c.exact, "tolerance": c.tolerance,
              "passed": c.passed, "note": c.note} for c in checks]
