@@ -406,7 +406,7 @@ def test_fit_command(tmp_path, samples):
         assert key in data
     assert data["method"] == "tap" and len(data["J"]) == N and np.isfinite(data["log_likelihood"])
     assert np.allclose(load_model(out).J, data["J"]) and "tap fit of N = 12" in text
-    args.method, args.l2 = "nmf", 0.1
+    args.method, args.l2, args.force = "nmf", 0.1, True  # --force: m.npz exists now
     with pytest.raises(ThermopotError, match="does not take l2"):
         fit_command(args)
 

@@ -7,12 +7,14 @@ the compiler (the tests compare the shipped file with a fresh compilation).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import ThermopotError
+from .fileio import atomic_write
 
 #: shipped programs, written by ``python -m thermopot._meanfield_program`` (regenerate after changing
 #: the derivation or the compiler; the tests compare it with a fresh compilation)
@@ -76,17 +78,40 @@ def program_from_dict(d: dict) -> Program:
     return Program(d["order"], bonds, networks)
 
 
+def _checksum(entry: dict) -> str:
+    """SHA-256 of the canonical JSON of one stored program (without its own ``sha256`` field)."""
+    body = {k: v for k, v in entry.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
 def write_programs(programs: list[Program], path: Path = PROGRAMS_FILE) -> None:
-    """Store compiled programs as JSON (one entry per order)."""
-    path.write_text(json.dumps({str(p.order): asdict(p) for p in programs}, separators=(",", ":")))
+    """Store compiled programs as JSON (one entry per order, each with the SHA-256 of its content),
+    atomically (:func:`thermopot.fileio.atomic_write`)."""
+    stored = {str(p.order): asdict(p) for p in programs}
+    for entry in stored.values():
+        entry["sha256"] = _checksum(entry)
+    with atomic_write(path, "w") as fh:
+        fh.write(json.dumps(stored, separators=(",", ":")))
+
+
+def _stored_program(order: int) -> Program | None:
+    """The program of ``order`` in the shipped file, or None when the file is missing or does not hold
+    it, or the entry is malformed or does not match its checksum (an edited or damaged file)."""
+    try:
+        entry = json.loads(PROGRAMS_FILE.read_text(encoding="utf-8"))[str(order)]
+        return program_from_dict(entry) if entry["sha256"] == _checksum(entry) else None
+    except Exception:  # noqa: BLE001 (missing or malformed: compiled afresh instead)
+        return None
 
 
 @lru_cache(maxsize=None)
 def load_program(order: int) -> Program:
-    """The array program of ``order`` from the shipped file (a ThermopotError when the file lacks it:
-    regenerate it with ``python -m thermopot._meanfield_program``)."""
-    stored = json.loads(PROGRAMS_FILE.read_text()) if PROGRAMS_FILE.exists() else {}
-    if str(order) not in stored:
-        raise ThermopotError(f"{PROGRAMS_FILE} holds no mean-field program of order {order}; regenerate it "
-                             "with `python -m thermopot._meanfield_program`")
-    return program_from_dict(stored[str(order)])
+    """The array program of ``order`` from the shipped file, verified against its checksum (a
+    ThermopotError when the file lacks it or the entry is damaged or edited: regenerate the file with
+    ``python -m thermopot._meanfield_program``)."""
+    stored = _stored_program(order)
+    if stored is None:
+        raise ThermopotError(f"{PROGRAMS_FILE} holds no intact mean-field program of order {order} (missing, "
+                             "malformed or not matching its checksum); regenerate it with "
+                             "`python -m thermopot._meanfield_program`")
+    return stored

@@ -76,6 +76,14 @@ def check_rng(seed: Any, name: str = "seed") -> np.random.Generator:
     return np.random.default_rng(None if seed is None else int(seed))
 
 
+def check_real(value: Any, name: str) -> Any:
+    """``value`` unchanged unless it holds complex numbers (an array of any backend, a list or a scalar:
+    read from its dtype, without a copy to the host), which get a ThermopotError naming ``name``."""
+    if np.iscomplexobj(value):
+        raise ThermopotError(f"{name} must be real numbers, got complex values")
+    return value
+
+
 def check_choice(value: str, name: str, choices: tuple[str, ...]) -> str:
     """``value`` if it is one of ``choices``, else a ThermopotError listing them."""
     if value not in choices:

@@ -172,7 +172,9 @@ def _sample(args: argparse.Namespace) -> Output:
          arg("data", metavar="DATA", help="a .npz data set: samples (M, N) of +-1 (int8), optional weights (M,)"),
          arg("--method", choices=("exact", "pseudo", "nmf", "tap"), default="exact",
              help="exact maximum likelihood (N up to about 20-24), pseudo-likelihood, naive mean-field or TAP inversion"),
-         arg("--out", default=None, metavar="MODEL.npz", help="write the fitted model (h, J) here"),
+         arg("--out", default=None, metavar="MODEL.npz",
+             help="write the fitted model (h, J) here (never over DATA; over an existing file only with --force)"),
+         arg("--force", action="store_true", help="let --out replace an existing file"),
          arg("--l2", type=float, default=None, metavar="L", help="L2 penalty (L/2)|theta|^2 (exact, pseudo)"),
          arg("--pseudocount", type=float, default=None, metavar="A",
              help="mix the data moments with the uniform distribution (exact, nmf, tap)"),
@@ -241,7 +243,7 @@ def _entropic(args: argparse.Namespace) -> Output:
     from .validation import run_validations  # noqa: PLC0415 (the validations import plotting)
 
     start = time.perf_counter()
-    checks = run_validations(quick=args.quick, out=args.out, only="entropic", seed=args.seed, progress=not args.json)
+    checks = run_validations(quick=args.quick, out=args.out, only="entropic", seed=args.seed)  # progress: stderr
     seconds = time.perf_counter() - start
     rows = [{"name": c.name, "theory": c.theory, "simulated": c.exact, "tolerance": c.tolerance,
              "passed": c.passed, "note": c.note} for c in checks]

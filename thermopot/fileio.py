@@ -4,15 +4,19 @@ The content is written to a temporary file in the destination's folder (``.NAME.
 flushed and fsynced, then renamed over the destination with ``os.replace`` (atomic on POSIX and on
 Windows within one file system), and the folder is fsynced so that the rename survives a crash.
 A reader therefore sees either the previous file or the new one, never a torn mix. A writer killed
-mid-write leaves only its temporary file, whose name starts with ``.NAME.`` and ends in ``.tmp``;
-the next write of the same destination removes such orphans once they are older than
-``ORPHAN_AGE_SECONDS`` (a concurrent writer's live temporary file is younger than that).
+mid-write leaves only its temporary file, whose name starts with ``.NAME.`` and ends in ``.tmp``
+(``.old`` for a folder moved aside by :func:`atomic_folder`); the next write of the same destination
+removes such orphans once they are older than ``ORPHAN_AGE_SECONDS`` (a concurrent writer's live
+temporary file is younger than that). A whole folder (the validation report) is built beside its
+destination and swapped in by :func:`atomic_folder`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +26,8 @@ from .errors import ThermopotError
 
 ORPHAN_AGE_SECONDS = 3600.0
 
-__all__ = ["atomic_write", "remove_orphans", "refuse_overwrite", "ORPHAN_AGE_SECONDS"]
+__all__ = ["atomic_write", "atomic_folder", "check_replaceable", "npz_path", "remove_orphans", "refuse_overwrite",
+           "ORPHAN_AGE_SECONDS", "REPORT_ENTRIES"]
 
 
 def _temp_prefix(path: Path) -> str:
@@ -43,10 +48,13 @@ def remove_orphans(path: str | os.PathLike, *, older_than: float = ORPHAN_AGE_SE
     except OSError:
         return 0
     for entry in entries:
-        if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+        if entry.name.startswith(prefix) and entry.name.endswith((".tmp", ".old")):
             try:
                 if now - entry.stat().st_mtime >= older_than:
-                    os.unlink(entry.path)
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
                     removed += 1
             except OSError:
                 pass
@@ -131,3 +139,95 @@ def refuse_overwrite(out: str | os.PathLike, *, force: bool = False, inputs: tup
     if out.exists() and not force:
         raise ThermopotError(f"--out {out} exists: pass --force to overwrite it")
     return out
+
+
+def npz_path(path: str | os.PathLike, what: str, error: type[ThermopotError] = ThermopotError) -> str:
+    """The file an array archive saved to ``path`` goes to: ``path`` with ``.npz`` appended when missing
+    (as numpy.savez does); ``error`` naming a ``what`` file when that is a folder or its folder is missing."""
+    given = os.fspath(path)
+    path = given if given.endswith(".npz") else given + ".npz"
+    for name in (given, path):
+        if os.path.isdir(name):
+            raise error(f"cannot write a {what} to {name!r}: it is a directory; give a file name such as "
+                        f"{os.path.join(name, what.replace(' ', '_') + '.npz')!r}")
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
+        raise error(f"cannot write a {what} to {path!r}: the folder {folder!r} does not exist")
+    return path
+
+
+#: the entries a folder written by :func:`atomic_folder` may hold for it to be replaced (a report)
+REPORT_ENTRIES = frozenset({"report.md", "results.json", "figures"})
+
+
+def check_replaceable(out: str | os.PathLike, entries: frozenset = REPORT_ENTRIES) -> Path:
+    """Refuse an output folder that :func:`atomic_folder` must not replace: an existing file, or a folder
+    holding anything but ``entries`` (it is not an earlier report, so replacing it could delete a
+    user's files). An empty or missing folder is fine. Returns ``out`` as a Path."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ThermopotError(f"--out {out} is a file, not a report folder: choose another path")
+    if out.is_dir():
+        foreign = sorted(e.name for e in os.scandir(out) if e.name not in entries)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+            raise ThermopotError(f"--out {out} holds files that are not part of a report ({shown}); "
+                                 f"it would be replaced as a whole: choose a new or empty folder")
+    return out
+
+
+def _swap_folder(stage: Path, out: Path) -> None:
+    """Move ``out`` aside (``.NAME.<random>.old``), rename ``stage`` to ``out``, delete the old folder.
+    A concurrent writer that takes ``out`` in between makes the rename fail: then try again."""
+    for _ in range(100):
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=_temp_prefix(out), suffix=".old", dir=out.parent))
+            try:
+                os.replace(out, old / "report")
+            except FileNotFoundError:  # another writer moved it first
+                pass
+        try:
+            os.rename(stage, out)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not out.exists():
+                if old is not None and (old / "report").exists() and not out.exists():
+                    os.replace(old / "report", out)  # put the previous report back
+                if old is not None:
+                    shutil.rmtree(old, ignore_errors=True)
+                raise
+            if old is not None:  # out reappeared (a concurrent writer's): what was moved aside is older
+                shutil.rmtree(old, ignore_errors=True)
+            continue
+        _fsync_folder(out.parent)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return
+    raise ThermopotError(f"could not replace {out}: other writers kept replacing it")
+
+
+@contextlib.contextmanager
+def atomic_folder(out: str | os.PathLike, entries: frozenset = REPORT_ENTRIES) -> Iterator[Path]:
+    """Build a folder (a report) in a new sibling ``.NAME.<random>.tmp`` and, on a clean exit, put it in
+    place of ``out`` as a whole: a reader never sees new files beside old ones. ``out`` must be missing,
+    empty, or hold only ``entries`` (:func:`check_replaceable`). If the body raises, the staging folder is
+    removed and ``out`` is left as it was. Orphans of killed writers are removed as by :func:`atomic_write`.
+
+    >>> with atomic_folder("validation-report") as stage:   # doctest: +SKIP
+    ...     write_report(checks, stage)
+    """
+    out = check_replaceable(out, entries)
+    parent = out.parent if str(out.parent) else Path(".")
+    parent.mkdir(parents=True, exist_ok=True)
+    remove_orphans(out)
+    stage = Path(tempfile.mkdtemp(prefix=_temp_prefix(out), suffix=".tmp", dir=parent))
+    try:
+        yield stage
+        check_replaceable(out, entries)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(stage, 0o777 & ~umask)
+        _swap_folder(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise

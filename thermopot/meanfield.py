@@ -31,7 +31,7 @@ from ._meanfield_multispin import ProductStateEnergy
 from ._meanfield_code import load_program
 from .backend import asarray, default_block_size, get_namespace, namespace_of, to_numpy
 from .errors import ThermopotError
-from .checks import check_temperature
+from .checks import check_real, check_temperature
 from .models import Model, MultiSpinModel, PairwiseModel, resolve_model
 from .symbolic.orders import check_order
 
@@ -94,6 +94,7 @@ class MeanFieldPotential:
     # ----- input handling -----
     def _batch(self, m: Any) -> tuple[Any, bool]:
         xp = self.xp
+        check_real(m, "magnetisations m")
         try:
             arr = asarray(m, xp)
         except (TypeError, ValueError) as exc:

@@ -19,6 +19,7 @@ import numpy as np
 
 from .backend import to_numpy
 from .errors import ThermopotError
+from .fileio import atomic_write
 from .results import jsonable as _jsonable
 
 #: arrays with at most this many elements are printed in full in report.md
@@ -170,10 +171,12 @@ def label_axes(ax: Any, xlabel: str, ylabel: str, title: str, *, legend: float |
 
 
 def save_figure(fig: Any, path: str | os.PathLike) -> str:
-    """Write a figure from :func:`new_figure` as PNG (creating the folder) and return the path."""
+    """Write a figure from :func:`new_figure` as PNG (creating the folder) atomically
+    (:func:`thermopot.fileio.atomic_write`) and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, dpi=110, format=path.suffix.lstrip(".") or "png")
     return os.fspath(path)
 
 
@@ -191,12 +194,15 @@ def _markdown_cell(text: str) -> str:
 
 
 def write_report(checks: Sequence[Check], out: str | os.PathLike, *, title: str = "thermopot validation",
-                 meta: dict | None = None) -> ReportFiles:
+                 meta: dict | None = None, stage: str | os.PathLike | None = None) -> ReportFiles:
     """Write ``out/report.md`` (a table of every check, then the figures with relative links and the
     details of failed checks) and ``out/results.json`` (``passed``, ``checks`` and ``meta``: machine,
-    backend, timings). Returns the paths."""
+    backend, timings), each file atomically. With ``stage`` (the staging folder of
+    :func:`thermopot.fileio.atomic_folder` that becomes ``out``) the files are written there, with links
+    as they will be under ``out``. Returns the paths under ``out``."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    into = out if stage is None else Path(stage)
+    into.mkdir(parents=True, exist_ok=True)
     meta = dict(meta or {})
     passed = all(c.passed for c in checks)
     failed = [c for c in checks if not c.passed]
@@ -232,10 +238,12 @@ def write_report(checks: Sequence[Check], out: str | os.PathLike, *, title: str 
         lines += ["", "## Details of failed checks"]
         for c in details:
             lines += ["", f"### {c.name}", "", "```", c.detail.rstrip(), "```"]
-    md_path, json_path = out / "report.md", out / "results.json"
-    md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     results = {"passed": passed, "count": len(checks), "failed": len(failed)}
     results.update({k: v for k, v in meta.items() if k not in results and k != "checks"})
     results["checks"] = [c.to_dict() for c in checks]
-    json_path.write_text(json.dumps(_jsonable(results), indent=1, allow_nan=False) + "\n", encoding="utf-8")
-    return ReportFiles(os.fspath(md_path), os.fspath(json_path), list(figures))
+    texts = {"report.md": "\n".join(lines) + "\n",
+             "results.json": json.dumps(_jsonable(results), indent=1, allow_nan=False) + "\n"}
+    for name, text in texts.items():
+        with atomic_write(into / name, "w") as fh:
+            fh.write(text)
+    return ReportFiles(os.fspath(out / "report.md"), os.fspath(out / "results.json"), list(figures))

@@ -7,10 +7,10 @@ write ``validation/<name>.py`` and append ``<name>`` to :data:`MODULES`.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import platform
-import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -20,7 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..backend import device_info
-from ..progress import inner_bars_hidden
+from ..fileio import atomic_folder
+from ..progress import inner_bars_hidden, progress_bar
 from ..errors import ThermopotError
 from ..report import Check, write_report
 
@@ -98,41 +99,54 @@ def _crash_check(name: str, exc: BaseException) -> Check:
                          detail="".join(traceback.format_exception(exc)))
 
 
+def _relocated(check: Check, stage: Path, out: Path) -> Check:
+    """``check`` with a figure path inside the staging folder pointing to the same file under ``out``."""
+    if not check.figure:
+        return check
+    try:
+        inside = Path(check.figure).relative_to(stage)
+    except ValueError:
+        return check
+    return dataclasses.replace(check, figure=os.fspath(out / inside))
+
+
 def run_validations(quick: bool = False, out: str | os.PathLike = "validation-report",
                     only: str | Sequence[str] | None = None, *, seed: int = 0,
                     progress: bool = True) -> list[Check]:
     """Run the registered validations (or those in ``only``), write ``out/report.md``,
     ``out/results.json`` and the figures, and return every check.
 
+    The report is built in a sibling staging folder and put in place of ``out`` as a whole when the run
+    ends (:func:`thermopot.fileio.atomic_folder`): an interrupted run leaves the previous report intact,
+    never new figures beside an old results.json. ``out`` must be new, empty or an earlier report.
     A module that raises is recorded as one failed check (with its traceback in the report), so one
-    broken validation never hides the others. Progress goes to stderr."""
-    from tqdm import tqdm  # noqa: PLC0415
-
+    broken validation never hides the others. Progress goes to stderr (a bar, or lines in a log)."""
     names = select_modules(only)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     checks: list[Check] = []
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    bar = tqdm(names, desc="validate", unit="module", file=sys.stderr, disable=None if progress else True,
-               leave=False, dynamic_ncols=True)
-    for name in bar:
-        bar.set_description(f"validate {name}")
-        ctx = Context(module=name, out=out, quick=quick, seed=seed, progress=bar if progress else None)
-        t0 = time.perf_counter()
-        try:
-            with inner_bars_hidden():
-                importlib.import_module(f"{__name__}.{name}").run(ctx)
-        except Exception as exc:  # a crash is a failed check, reported with its traceback
-            ctx.checks.append(_crash_check(name, exc))
-        timings[name] = round(time.perf_counter() - t0, 3)
-        checks += ctx.checks
-    bar.close()
-    info = device_info()
-    meta = {"mode": "quick" if quick else "full", "seed": seed, "backend": info["backend"],
-            "machine": {"platform": platform.platform(), "python": platform.python_version(), **info},
-            "seconds": round(time.perf_counter() - start, 3), "module_seconds": timings}
-    write_report(checks, out, meta=meta)
+    with atomic_folder(out) as stage:
+        bar = progress_bar(len(names), unit="module", desc="validate", enabled=progress)
+        for name in names:
+            bar.set_description(f"validate {name}")
+            ctx = Context(module=name, out=stage, quick=quick, seed=seed, progress=bar if progress else None)
+            t0 = time.perf_counter()
+            try:
+                with inner_bars_hidden():
+                    importlib.import_module(f"{__name__}.{name}").run(ctx)
+            except Exception as exc:  # a crash is a failed check, reported with its traceback
+                ctx.checks.append(_crash_check(name, exc))
+            timings[name] = round(time.perf_counter() - t0, 3)
+            checks += ctx.checks
+            bar.update()
+        bar.close()
+        checks = [_relocated(c, stage, out) for c in checks]
+        info = device_info()
+        meta = {"mode": "quick" if quick else "full", "seed": seed, "backend": info["backend"],
+                "machine": {"platform": platform.platform(), "python": platform.python_version(), **info},
+                "seconds": round(time.perf_counter() - start, 3), "module_seconds": timings}
+        write_report(checks, out, meta=meta, stage=stage)
     return checks
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from ..backend import to_numpy
 from ..checks import read_npz
 from ..errors import ThermopotError
+from ..fileio import atomic_write, npz_path
 
 
 class DataError(ThermopotError):
@@ -30,10 +31,17 @@ class DataError(ThermopotError):
 
 @dataclass(frozen=True)
 class Dataset:
-    """Validated binary data: ``samples`` (M, N) int8 of +-1 and ``weights`` (M,) float64 >= 0, sum > 0."""
+    """Validated binary data: ``samples`` (M, N) int8 of +-1 and ``weights`` (M,) float64 >= 0 with a
+    finite sum W > 0 (None: every weight 1). The constructor checks both as :func:`load_dataset` does
+    and raises DataError naming the problem (0/1 data goes through ``as_dataset(x, binary01=True)``)."""
 
     samples: np.ndarray
-    weights: np.ndarray
+    weights: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        samples = _to_spins(self.samples, binary01=False)
+        object.__setattr__(self, "samples", samples)
+        object.__setattr__(self, "weights", _check_weights(self.weights, samples.shape[0]))
 
     @property
     def n(self) -> int:
@@ -97,7 +105,7 @@ class Dataset:
 
     def with_weights(self, weights: Any) -> "Dataset":
         """The same samples with other weights (validated)."""
-        return Dataset(self.samples, _check_weights(weights, self.size))
+        return Dataset(self.samples, weights)
 
     def to_arrays(self) -> dict:
         """The arrays of the ``.npz`` format: samples (M, N) int8, weights (M,)."""
@@ -120,7 +128,11 @@ def _check_weights(weights: Any, m: int) -> np.ndarray:
         raise DataError(f"weights contain NaN or infinite values (first at row {int(np.argmin(np.isfinite(w)))})")
     if (w < 0).any():
         raise DataError(f"weights must be >= 0, got {float(w.min())!r} at row {int(np.argmin(w))}")
-    if not w.sum() > 0:
+    with np.errstate(over="ignore"):
+        total = w.sum()
+    if not np.isfinite(total):
+        raise DataError(f"the weights sum to {total} (beyond the float64 range): scale them down")
+    if not total > 0:
         raise DataError("the weights sum to zero: there is no data to learn from")
     return w
 
@@ -141,13 +153,13 @@ def _to_spins(samples: Any, binary01: bool) -> np.ndarray:
         raise DataError(f"samples must be numbers, got dtype {x.dtype}")
     if np.iscomplexobj(x):
         raise DataError(f"samples must be real numbers, got complex dtype {x.dtype}")
-    values = np.unique(x)
     if binary01:
-        if not np.isin(values, (0, 1)).all():
-            raise DataError(f"binary01=True needs 0/1 samples, found the values {_show(values)}")
+        if not ((x == 0) | (x == 1)).all():
+            raise DataError(f"binary01=True needs 0/1 samples, found the values {_show(np.unique(x))}")
         return (2 * x.astype(np.int8) - 1).astype(np.int8)
-    if np.isin(values, (-1, 1)).all():
+    if ((x == -1) | (x == 1)).all():
         return x.astype(np.int8)
+    values = np.unique(x)
     if np.isin(values, (0, 1)).all():
         raise DataError("samples are 0/1, not +-1; convert them with binary01=True (--binary01), "
                         "which maps 1 -> +1 and 0 -> -1")
@@ -168,8 +180,7 @@ def as_dataset(data: Any, weights: Any = None, *, binary01: bool = False) -> Dat
         if weights is not None:
             raise DataError("weights come from the data file; do not pass them separately")
         return load_dataset(data, binary01=binary01)
-    samples = _to_spins(data, binary01)
-    return Dataset(samples, _check_weights(weights, samples.shape[0]))
+    return Dataset(_to_spins(data, binary01), weights)
 
 
 def load_dataset(path: str | os.PathLike, *, binary01: bool = False) -> Dataset:
@@ -186,7 +197,11 @@ def load_dataset(path: str | os.PathLike, *, binary01: bool = False) -> Dataset:
         raise DataError(f"data file {path!r}: {exc}") from None
 
 
-def save_dataset(path: str | os.PathLike, data: Any, weights: Any = None) -> None:
-    """Write a data set (a Dataset or +-1 samples with optional weights) to ``path`` (.npz)."""
+def save_dataset(path: str | os.PathLike, data: Any, weights: Any = None) -> str:
+    """Write a data set (a Dataset or +-1 samples with optional weights) to ``path`` (``.npz`` appended
+    when missing) atomically (:func:`thermopot.fileio.atomic_write`); return the path written."""
     dataset = as_dataset(data, weights)
-    np.savez(path, **dataset.to_arrays())
+    path = npz_path(path, "data set", DataError)
+    with atomic_write(path, "wb") as fh:
+        np.savez(fh, **dataset.to_arrays())
+    return path

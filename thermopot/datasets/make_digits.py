@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 
+from ..fileio import atomic_write, npz_path
 from .digits import DATA_FILE, derive_digits
 
 
@@ -26,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     source = sklearn_digits()
     arrays = derive_digits(source.images)
     arrays["labels"] = source.target.astype(np.int8)
-    np.savez_compressed(out, **arrays)
+    out = npz_path(out, "digits data set")
+    with atomic_write(out, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
     print(f"wrote {out} ({os.path.getsize(out)} bytes), M = {len(source.target)}")
     print("images per class:", np.bincount(source.target, minlength=10).tolist())
     for name, samples in arrays.items():

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_rng
 from .dataset import DataError, Dataset
 from ..states import MAX_SPINS, index_to_spins
 
@@ -36,7 +37,7 @@ def _pattern_weights(weights: Any, m: int) -> np.ndarray:
     return w / w.sum()
 
 
-def random_patterns_dataset(n: int, m: int, weights: Any = None, seed: int | None = None) -> Dataset:
+def random_patterns_dataset(n: int, m: int, weights: Any = None, seed: int | np.random.Generator | None = None) -> Dataset:
     """M distinct uniformly drawn patterns of N spins with weights summing to 1.
 
     ``weights``: None (all 1/M), a number q in (0, 1] for geometric weights w_mu = q^mu / sum_nu q^nu
@@ -49,11 +50,11 @@ def random_patterns_dataset(n: int, m: int, weights: Any = None, seed: int | Non
         raise DataError(f"number of patterns m must be an integer in 1..2^n = {2 ** int(n)} "
                         f"(the patterns are distinct), got {m!r}")
     w = _pattern_weights(weights, int(m))
-    index = np.random.default_rng(seed).choice(2 ** int(n), size=int(m), replace=False)
+    index = check_rng(seed).choice(2 ** int(n), size=int(m), replace=False)
     return Dataset(index_to_spins(index, int(n), np, np.int8), w)
 
 
-def noisy_patterns_dataset(n: int, m: int, copies: int, flip: float, *, seed: int | None = None
+def noisy_patterns_dataset(n: int, m: int, copies: int, flip: float, *, seed: int | np.random.Generator | None = None
                            ) -> tuple[Dataset, np.ndarray]:
     """M random centres xi^mu of N spins, each with ``copies`` noisy copies (every spin flipped
     independently with probability ``flip``): a clustered data set whose moments lie inside the
@@ -65,7 +66,7 @@ def noisy_patterns_dataset(n: int, m: int, copies: int, flip: float, *, seed: in
             raise DataError(f"{name} must be an integer >= 1, got {value!r}")
     if not 0.0 <= float(flip) < 0.5:
         raise DataError(f"the flip probability must lie in [0, 0.5), got {flip!r}")
-    rng = np.random.default_rng(seed)
+    rng = check_rng(seed)
     centres = rng.choice(np.array([-1, 1], dtype=np.int8), size=(int(m), int(n)))
     noise = np.where(rng.random((int(m) * int(copies), int(n))) < float(flip), -1, 1).astype(np.int8)
     samples = np.repeat(centres, int(copies), axis=0) * noise

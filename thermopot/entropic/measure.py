@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import asarray, namespace_of, to_numpy
+from ..checks import check_rng
 from .sgd import Network, Params, SGDError, check_count, learning_rates
 
 
@@ -136,7 +137,7 @@ def power_iteration(operator: Callable[[Params], Params], like: Params, *, itera
     The error decays as (|lambda_2| / |lambda_1|)^(2 iterations)."""
     iterations = check_count(iterations, "iterations")
     xp = namespace_of(*like.values())
-    rng = np.random.default_rng(seed)
+    rng = check_rng(seed)
     v = {k: asarray(rng.standard_normal(p.shape), xp) for k, p in like.items()}
     for _ in range(iterations):
         norm = xp.sqrt(_dot(v, v))

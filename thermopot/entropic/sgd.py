@@ -25,7 +25,7 @@ import numpy as np
 
 from ..backend import asarray, get_namespace, namespace_of, to_numpy
 from ..errors import ThermopotError
-from ..checks import check_count as _check_count
+from ..checks import check_count as _check_count, check_rng
 
 #: parameters (or gradients): name -> array with leading axis B (runs)
 Params = dict[str, Any]
@@ -364,16 +364,20 @@ def run_sgd(network: Network, params: Mapping[str, Any], data: DataSource, *, lr
         if batch_size is None:
             raise SGDError("batch_size is required (or full_batch=True with finite data)")
         size = check_count(batch_size, "batch size")
-        if isinstance(seed, (int, np.integer)):
-            rng = np.random.default_rng(int(seed))
+        if seed is None or isinstance(seed, (int, np.integer, np.random.Generator)):
+            rng = check_rng(seed)
             draw = lambda: data.draw(rng, B, size, xp)  # noqa: E731
         else:
-            seeds = list(seed)
+            try:
+                seeds = list(seed)
+            except TypeError:
+                raise SGDError(f"seed must be None, an integer >= 0, a numpy Generator or one seed per run "
+                               f"({B}), got {seed!r}") from None
             if len(seeds) != B:
                 raise SGDError(f"seed must be an int or one seed per run ({B}), got {len(seeds)} seeds")
             if isinstance(data, FiniteData) and data.runs is not None:
                 raise SGDError("per-run seeds need a shared finite data set (x (N, d)), not per-run sets")
-            rngs = [np.random.default_rng(int(s)) for s in seeds]
+            rngs = [check_rng(s, f"seed[{b}]") for b, s in enumerate(seeds)]
 
             def draw() -> tuple[Any, Any]:
                 parts = [data.draw(r, 1, size, xp) for r in rngs]

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import to_numpy
-from ..checks import check_temperature
+from ..checks import check_rng, check_temperature
 from ..datasets.digits import Digits
 from ..errors import ThermopotError
 from ..landscape import Landscape, local_minima
@@ -281,6 +281,7 @@ def bound_states(data: Any = None, *, T: float = 1.0, model: Model | str | None 
     log Z = log sum exp(-F/T) over both (module docstring).
     """
     start = time.perf_counter()
+    rng = check_rng(seed)
     T = check_temperature(T)
     fitted = None
     if data is None:
@@ -299,7 +300,7 @@ def bound_states(data: Any = None, *, T: float = 1.0, model: Model | str | None 
     tap_fields = dict.fromkeys(("tap_m", "tap_free_energies", "tap_plefka_valid", "tap_match",
                                 "tap_nearest", "tap_overlap"))
     if tap:
-        tap_fields = _tap_minima(model, T, tap_starts, seed, land.states[land.strict], row_of_index, backend)
+        tap_fields = _tap_minima(model, T, tap_starts, rng, land.states[land.strict], row_of_index, backend)
     return Library(model=model, T=T, **_landscape_fields(land, T),
                    **_pattern_fields(land, row_of_index, patterns, weights, pattern_classes),
                    **tap_fields, landscape=land, fit=fitted, seconds=time.perf_counter() - start)

@@ -9,7 +9,6 @@ a larger data set is refused with the list of the steps that need the enumeratio
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_temperature
+from ..checks import check_count, check_temperature
 from ..datasets import Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset
 from ..errors import SizeError, ThermopotError
 from ..learning import Dataset, as_dataset
-from ..progress import inner_bars_hidden
+from ..progress import inner_bars_hidden, progress_bar
 from .description import KnowledgeDescription, describe
 from .library import Library, bound_states
 from .rare import RareScan, rare_weight_scan
@@ -199,8 +198,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
                   settings: Settings | None = None, progress: bool = True) -> KnowledgeRun:
     """Run the whole pipeline on ``data`` (see :func:`resolve_data`) with the QUICK or FULL sizes (or
     ``settings``); ``seed`` drives every random start and chain. Progress goes to stderr."""
-    from tqdm import tqdm  # noqa: PLC0415
-
+    seed = check_count(seed, "seed", minimum=0)  # an integer: the trapping chains use seed + 1000 i + j
     s = settings if settings is not None else (QUICK if quick else FULL)
     for T in (s.T_fit, s.T_reduced, s.T_retrieval, s.m_temperature, s.trap_size_T, *s.temperatures, *s.trap_temperatures):
         check_temperature(T)
@@ -241,8 +239,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
         "remedy": lambda: compare_remedy(dataset, labels=labels, T=s.T_fit, samples=s.samples, max_iter=s.em_iterations,
                                          seed=seed, backend=backend),
     }
-    bar = tqdm(steps.items(), desc="knowledge", unit="step", file=sys.stderr, leave=False, dynamic_ncols=True,
-               disable=None if progress else True)
+    bar = progress_bar(len(steps), unit="step", desc="knowledge", iterable=steps.items(), enabled=progress)
     with inner_bars_hidden():
         for step, compute in bar:
             bar.set_description(f"knowledge {step}")

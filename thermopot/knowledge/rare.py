@@ -41,7 +41,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..checks import check_temperature
+from ..checks import check_rng, check_temperature
 from ..errors import ThermopotError
 from ..landscape import flip_tolerance, local_minima
 from ..learning import ConvergenceWarning, Dataset, fit, sample_exact
@@ -211,7 +211,7 @@ def rare_weight_scan(data: Any, target: Any, factors: Sequence[float], *, by: st
     target_index = spins_to_index(target_patterns)
     pattern_class = majority_classes(dataset, labels) if by == "class" else None
     options = fit_options(method, l2)
-    rng = np.random.default_rng(seed)
+    rng = check_rng(seed)
     rows: dict[str, list] = {k: [] for k in ("margin", "class_minima", "has_min", "p", "count", "conv")}
     model = None
     for factor in f:

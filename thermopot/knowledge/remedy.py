@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import to_numpy
-from ..checks import check_temperature
+from ..checks import check_rng, check_temperature
 from ..errors import ThermopotError
 from ..landscape import local_minima
 from ..learning import ConvergenceWarning, Dataset, Mixture, basin_responsibilities, fit, fit_mixture
@@ -164,7 +164,7 @@ def _initial(k_source: str, k: int, dataset: Dataset, labels: Any, classes: np.n
     unique = dataset.unique()
     if k <= single_minima:
         return unique, basin_responsibilities(single_model, unique, k, backend)
-    return unique, np.random.default_rng(seed).dirichlet(np.ones(k), size=unique.size)
+    return unique, check_rng(seed).dirichlet(np.ones(k), size=unique.size)
 
 
 def _scores(model: Mixture, unique: Dataset, rare_rows: np.ndarray, pattern_class: np.ndarray | None,

@@ -29,7 +29,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..backend import to_numpy
-from ..checks import check_count, check_temperature
+from ..checks import check_count, check_seed, check_temperature
 from ..datasets import random_patterns_dataset
 from ..errors import ThermopotError
 from ..exact import restricted_free_energies, thermodynamics
@@ -117,7 +117,7 @@ def retrieve(library_or_model: Library | Model | str, T: float, *, chains: int =
     chains = check_count(chains, "chains")
     library = _library(library_or_model, T, backend)
     initial, start_name = _initial(library, starts, chains)
-    sampler = Sampler(library.model, T, chains=chains, seed=seed, initial=initial, backend=backend)
+    sampler = Sampler(library.model, T, chains=chains, seed=check_seed(seed), initial=initial, backend=backend)
     first = sampler.spins.astype(np.int8)
     final = sampler.run(check_count(sweeps, "sweeps"), record=False).spins.astype(np.int8)
     if assign == "descent":
@@ -197,6 +197,7 @@ def trapping_times(model: Model | str | None, library: Library, T_values: Sequen
     for each T in ``T_values``, with the exact barrier B_a and the Arrhenius fit (module docstring).
     ``model`` defaults to the library's model (another model measures escape from the same states)."""
     start = time.perf_counter()
+    base = check_count(seed, "seed", minimum=0)  # chain (i, j) uses seed + 1000 i + j
     model = library.model if model is None else resolve_model(model)
     if model.n != library.n:
         raise ThermopotError(f"the model has N = {model.n} spins but the library N = {library.n}")
@@ -212,14 +213,14 @@ def trapping_times(model: Model | str | None, library: Library, T_values: Sequen
     for i, T in enumerate(temps):
         for j, a in enumerate(trap):
             fp = first_passage(model, T, library.states[a].astype(np.float64), threshold=float(threshold),
-                               max_updates=max_updates, chains=chains, seed=seed + 1000 * i + j,
+                               max_updates=max_updates, chains=chains, seed=base + 1000 * i + j,
                                backend=backend)
             mean[i, j], hits[i, j] = fp.mean_censored, fp.hits
     fits = [_arrhenius(temps, mean[:, j]) for j in range(len(trap))]
     return Trapping(T=temps, rows=trap, states=library.states[trap], mean_time=mean, hits=hits,
                     chains=int(chains), threshold=float(threshold), max_updates=int(max_updates),
                     barrier=barrier, slope=np.array([f[0] for f in fits]),
-                    intercept=np.array([f[1] for f in fits]), seed=int(seed),
+                    intercept=np.array([f[1] for f in fits]), seed=base,
                     seconds=time.perf_counter() - start)
 
 
@@ -252,6 +253,7 @@ def trapping_vs_size(sizes: Sequence[int], patterns: int, T: float, *, chains: i
     fitted library, and :func:`trapping_times` at T out of its lowest-energy training minimum."""
     if len(sizes) == 0:
         raise ThermopotError("trapping_vs_size needs at least one size N")
+    seed = check_count(seed, "seed", minimum=0)  # one integer drives every size (see trapping_times)
     out = []
     for n in sizes:
         data = random_patterns_dataset(int(n), patterns, seed=seed)
@@ -332,7 +334,7 @@ def pattern_frequencies(model: Model | str, data: Any, T: float, *, chains: int 
     exact = np.exp(-to_numpy(model.energy(unique.samples.astype(np.float64))) / T - log_z)
     index = spins_to_index(unique.samples)
     order = np.argsort(index)
-    sampler = Sampler(model, T, chains=chains, seed=seed, backend=backend).run(burn_in, record=False)
+    sampler = Sampler(model, T, chains=chains, seed=check_seed(seed), backend=backend).run(burn_in, record=False)
     visits = np.zeros((sampler.chains, len(index)), dtype=np.int64)
     rows = np.arange(sampler.chains)
     for _ in range(sweeps):
@@ -393,7 +395,8 @@ def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int
     parts = restricted_free_energies(library.model, T, labels, backend=backend)
     exact = np.zeros(k + 1)
     exact[np.asarray(parts.labels)] = to_numpy(parts.weight)
-    sampler = Sampler(library.model, T, chains=chains, seed=seed, backend=backend).run(burn_in, record=False)
+    sampler = Sampler(library.model, T, chains=chains, seed=check_seed(seed), backend=backend)
+    sampler = sampler.run(burn_in, record=False)
     counts = np.zeros((sampler.chains, k + 1), dtype=np.int64)
     rows = np.arange(sampler.chains)
     for _ in range(sweeps):

@@ -1,4 +1,4 @@
-"""``thermopot fit DATA.npz --method {exact,pseudo,nmf,tap} [--out MODEL.npz] [--json]``: the command's
+"""``thermopot fit DATA.npz --method {exact,pseudo,nmf,tap} [--out MODEL.npz [--force]] [--json]``: the command's
 work, given the parsed arguments (registered in thermopot/cli.py)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import argparse
 
 import numpy as np
 
+from ..fileio import refuse_overwrite
 from ..models.io import model_path, save_model
 from ..datasets.dataset import load_dataset
 from .fit import fit
@@ -16,11 +17,14 @@ OPTIONS = ("l2", "pseudocount", "max_iter", "backend")
 
 
 def fit_command(args: argparse.Namespace) -> tuple[dict, str]:
-    """Fit the data file ``args.data`` by ``args.method``; save to ``args.out`` when given.
+    """Fit the data file ``args.data`` by ``args.method``; save to ``args.out`` when given (atomically;
+    an existing file only with ``args.force``, never the data file itself).
     Returns the JSON object (docs/architecture.md fields h, J, method, log_likelihood, seconds, and diagnostics)
     and a readable summary."""
     out = getattr(args, "out", None)
-    out = model_path(out) if out else None  # refuse an unwritable --out before the fit
+    if out:  # refuse an unwritable --out, an existing one without --force, and the data file, before the fit
+        out = model_path(out)
+        refuse_overwrite(out, force=getattr(args, "force", False), inputs=(args.data,))
     data = load_dataset(args.data, binary01=getattr(args, "binary01", False))
     options = {k: getattr(args, k) for k in OPTIONS if getattr(args, k, None) is not None}
     result = fit(data, args.method, **options)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..backend import default_block_size, get_namespace, to_numpy
 from ..errors import ThermopotError
-from ..checks import check_temperature
+from ..checks import check_rng, check_temperature
 from ..exact import check_size
 from ..models import Model, resolve_model
 from ..states import index_to_spins, state_blocks
@@ -37,6 +37,6 @@ def sample_exact(model: Model | str, size: int, *, T: float = 1.0, seed: Any = N
         raise ThermopotError(f"size must be an integer >= 0, got {size!r}")
     log_w = boltzmann_log_weights(model, T, backend)
     cdf = np.cumsum(np.exp(log_w - log_w.max()))
-    u = np.random.default_rng(seed).random(int(size)) * cdf[-1]
+    u = check_rng(seed).random(int(size)) * cdf[-1]
     index = np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
     return index_to_spins(index.astype(np.int64), model.n, dtype=np.int8)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
+from ..checks import check_rng
 from ..errors import ThermopotError
 from ..exact import check_size, thermodynamics
 from ..landscape import local_minima
@@ -108,7 +109,7 @@ class Mixture:
         """``size`` exact samples (size, N) int8 and their component labels (size,)."""
         if int(size) != size or size < 0:
             raise ThermopotError(f"size must be an integer >= 0, got {size!r}")
-        rng = np.random.default_rng(seed)
+        rng = check_rng(seed)
         labels = rng.choice(self.k, size=int(size), p=self.weights)
         out = np.empty((int(size), self.n), dtype=np.int8)
         for k in np.unique(labels):
@@ -183,7 +184,7 @@ def _initial_responsibilities(data: Dataset, k: int | None, init: Any, method: s
     if isinstance(init, str) and init == "random":
         if k is None:
             raise ThermopotError("init='random' needs the number of components K")
-        return np.random.default_rng(seed).dirichlet(np.ones(k), size=data.size), "random"
+        return check_rng(seed).dirichlet(np.ones(k), size=data.size), "random"
     if isinstance(init, str):
         raise ThermopotError(f"unknown mixture initialisation {init!r}; use 'basins', 'random' or an "
                              "array of responsibilities (M, K)")

@@ -25,6 +25,7 @@ from ..errors import SizeError, ThermopotError
 from ..exact import Thermo, check_size, thermodynamics
 from ..models import PairwiseModel
 from ..datasets.dataset import Dataset
+from ..progress import Progress
 
 #: longest enumeration spent on the optional diagnostics (log-likelihood, moment errors), seconds
 DIAGNOSTIC_SECONDS = 30.0
@@ -187,12 +188,13 @@ def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
     stalls above the tolerance, which clears a poor curvature memory."""
     x, total, message = np.asarray(x0, dtype=np.float64), 0, ""
     best: tuple[float, np.ndarray] | None = None
-    for _ in range(4):
-        res = minimize(fun, x, jac=True, method="L-BFGS-B",
-                       options={"maxiter": max(1, max_iter - total), "gtol": tol, "ftol": 0.0,
-                                "maxcor": 30, "maxls": 50})
-        x, total, message = res.x, total + int(res.nit), str(res.message)
-        best = (float(res.fun), np.asarray(res.jac))
-        if np.abs(best[1]).max() <= tol or total >= max_iter or res.nit == 0:
-            break
+    with Progress(None, max_iter, unit="iteration", desc="L-BFGS fit") as bar:  # shown when slow
+        for _ in range(4):
+            res = minimize(fun, x, jac=True, method="L-BFGS-B", callback=lambda *_: bar.update(),
+                           options={"maxiter": max(1, max_iter - total), "gtol": tol, "ftol": 0.0,
+                                    "maxcor": 30, "maxls": 50})
+            x, total, message = res.x, total + int(res.nit), str(res.message)
+            best = (float(res.fun), np.asarray(res.jac))
+            if np.abs(best[1]).max() <= tol or total >= max_iter or res.nit == 0:
+                break
     return x, best[0], best[1], total, message

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from itertools import combinations
 from math import comb
+from typing import Any
 
 import numpy as np
 
-from ..checks import check_nonnegative, check_seed
+from ..checks import check_nonnegative, check_rng
 from ..errors import ModelError
 from ..states import MAX_SPINS
 from ._checks import real_array, spin_count
@@ -23,9 +24,10 @@ def _fields(n: int, h: float) -> np.ndarray:
     return np.full(n, float(h))
 
 
-def _rng(seed: int | None) -> np.random.Generator:
-    """The generator of a model family: ``seed`` must be None or an integer >= 0."""
-    return np.random.default_rng(check_seed(seed))
+def _rng(seed: Any) -> np.random.Generator:
+    """The generator of a model family (:func:`thermopot.checks.check_rng`: None, an integer >= 0 or a
+    numpy Generator)."""
+    return check_rng(seed)
 
 
 def _symmetric_gaussian(rng: np.random.Generator, n: int, std: float) -> np.ndarray:
@@ -33,14 +35,14 @@ def _symmetric_gaussian(rng: np.random.Generator, n: int, std: float) -> np.ndar
     return upper + upper.T
 
 
-def sk(n: int, seed: int | None = None, j: float = 1.0, h: float = 0.0) -> PairwiseModel:
+def sk(n: int, seed: int | np.random.Generator | None = None, j: float = 1.0, h: float = 0.0) -> PairwiseModel:
     """Sherrington-Kirkpatrick: J_kl ~ N(0, j^2 / N) i.i.d. for k < l, uniform field h.
 
     Parameters
     ----------
     n : int
         Number of spins N >= 1.
-    seed : int or None, optional
+    seed : int, numpy.random.Generator or None, optional
         Seed of the couplings (None: fresh entropy); the same seed gives the same model.
     j : float, optional
         Coupling scale: the standard deviation of J_kl is j / sqrt(N).
@@ -78,7 +80,7 @@ def curie_weiss(n: int, j: float = 1.0, h: float = 0.0) -> PairwiseModel:
     return PairwiseModel(_fields(n, h), J, {"family": "curie-weiss", "j": j, "h": h})
 
 
-def random_patterns(n: int, p: int, seed: int | None = None) -> np.ndarray:
+def random_patterns(n: int, p: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
     """p independent uniform +-1 patterns of N spins, shape (p, N), int8."""
     if int(p) < 1:
         raise ModelError(f"need at least one pattern, got p = {p}")
@@ -109,7 +111,7 @@ def ring(n: int, j: float = 1.0, h: float = 0.0) -> PairwiseModel:
     return PairwiseModel(_fields(n, h), J, {"family": "ring", "j": j, "h": h})
 
 
-def random_pairwise(n: int, seed: int | None = None, h_std: float = 0.5,
+def random_pairwise(n: int, seed: int | np.random.Generator | None = None, h_std: float = 0.5,
                     j_std: float | None = None) -> PairwiseModel:
     """Gaussian fields h_k ~ N(0, h_std^2) and couplings J_kl ~ N(0, j_std^2) (default 1/sqrt(N))."""
     n = spin_count(int(n))
@@ -121,7 +123,7 @@ def random_pairwise(n: int, seed: int | None = None, h_std: float = 0.5,
                          {"family": "random", "seed": seed, "h_std": h_std, "j_std": j_std})
 
 
-def random_multispin(n: int, order: int = 3, terms: int | None = None, seed: int | None = None,
+def random_multispin(n: int, order: int = 3, terms: int | None = None, seed: int | np.random.Generator | None = None,
                      scale: float = 0.5) -> MultiSpinModel:
     """Random Walsh couplings N(0, scale^2) on ``terms`` distinct random subsets of 1..order spins
     (default: every subset of up to ``order`` spins when there are at most 200, else 200)."""

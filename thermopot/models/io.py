@@ -12,6 +12,7 @@ import numpy as np
 
 from ..checks import read_npz
 from ..errors import ModelError
+from ..fileio import atomic_write, npz_path
 from .families import from_spec
 from .multispin import MultiSpinModel
 from .pairwise import PairwiseModel
@@ -22,24 +23,17 @@ Model = PairwiseModel | MultiSpinModel
 def model_path(path: str | os.PathLike) -> str:
     """The file a model saved to ``path`` goes to: ``path`` with ``.npz`` appended when missing (as
     numpy.savez does); a ModelError when that is a directory or its folder does not exist."""
-    given = os.fspath(path)
-    path = given if given.endswith(".npz") else given + ".npz"
-    for name in (given, path):
-        if os.path.isdir(name):
-            raise ModelError(f"cannot write a model to {name!r}: it is a directory; give a file name such as "
-                             f"{os.path.join(name, 'model.npz')!r}")
-    folder = os.path.dirname(path)
-    if folder and not os.path.isdir(folder):
-        raise ModelError(f"cannot write a model to {path!r}: the folder {folder!r} does not exist")
-    return path
+    return npz_path(path, "model", ModelError)
 
 
 def save_model(path: str | os.PathLike, model: Model) -> str:
-    """Write a model to ``model_path(path)``; return that path."""
+    """Write a model to :func:`model_path` of ``path`` atomically (:func:`thermopot.fileio.atomic_write`:
+    an interrupted save leaves the previous file intact); return that path."""
     if not isinstance(model, (PairwiseModel, MultiSpinModel)):
         raise ModelError(f"cannot save {type(model).__name__}: not a thermopot model")
     path = model_path(path)
-    np.savez(path, **model.to_arrays())
+    with atomic_write(path, "wb") as fh:
+        np.savez(fh, **model.to_arrays())
     return path
 
 

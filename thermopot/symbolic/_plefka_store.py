@@ -3,23 +3,25 @@
 Lookup order for ``load_graph_terms(order)``: the file shipped in ``thermopot/symbolic/data/``
 (precomputed orders), then the user cache (``$THERMOPOT_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/thermopot``, else ``~/.cache/thermopot``), then a fresh derivation that is written to
-the user cache. A file for order n holds every term of order <= n.
+the user cache. A file for order n holds every term of order <= n and the SHA-256 of its content; a
+file that is malformed, edited or damaged is ignored (and a user cache file derived and written again).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import sympy as sp
 
+from ..fileio import atomic_write
 from ._plefka_derive import graph_coefficients
 from ._plefka_graphs import automorphisms, skeleton_name, skeletons
 
-FORMAT = 1
+FORMAT = 2  # 2: the file carries the SHA-256 of its content
 DATA_FILE = Path(__file__).with_name("data") / "plefka.json"
 
 
@@ -113,25 +115,32 @@ def _user_cache_dir() -> Path:
     return Path(base) / "thermopot"
 
 
+def _checksum(order: int, terms: list) -> str:
+    """SHA-256 of the canonical JSON of (format, order, terms): an edited or damaged file does not match."""
+    text = json.dumps({"format": FORMAT, "order": order, "terms": terms}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _read(path: Path, order: int) -> list[GraphTerm] | None:
+    """The terms up to ``order`` stored in ``path``, or None when the file is missing, of another format,
+    too low an order, malformed, or does not match its checksum (edited or damaged): never used then."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if (not isinstance(data, dict) or data.get("format") != FORMAT or data.get("order", 0) < order
+                or data.get("sha256") != _checksum(data["order"], data["terms"])):
+            return None
+        return [GraphTerm.from_json(t) for t in data["terms"] if t["order"] <= order]
+    except Exception:  # noqa: BLE001 (any malformed content: the terms are derived again)
         return None
-    if data.get("format") != FORMAT or data.get("order", 0) < order:
-        return None
-    return [GraphTerm.from_json(t) for t in data["terms"] if t["order"] <= order]
 
 
 def write_graph_terms(path: Path, order: int, terms: list[GraphTerm]) -> None:
-    """Write the terms for ``order`` atomically (a reader never sees half a file)."""
+    """Write the terms for ``order`` with their checksum, atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps({"format": FORMAT, "order": order, "terms": [t.to_json() for t in terms]})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(payload)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    stored = [t.to_json() for t in terms]
+    payload = {"format": FORMAT, "order": order, "terms": stored, "sha256": _checksum(order, stored)}
+    with atomic_write(path, "w") as fh:
+        fh.write(json.dumps(payload))
 
 
 def load_graph_terms(order: int, *, cache: bool = True) -> list[GraphTerm]:
