@@ -264,6 +264,21 @@ def _bench(args: argparse.Namespace) -> Output:
     return Output({"quick": args.quick, "machine": machine_info(), "rows": rows}, table)
 
 
+@command("sweep", "a resumable parameter sweep of a command on Dask; rows in a Parquet dataset",
+         arg("spec", metavar="SPEC.toml", help='task = "COMMAND" and a [grid] table of parameter = [values]'),
+         arg("--out", required=True, metavar="DIR", help="results folder (a re-run skips finished tasks)"),
+         arg("--scheduler", default=None, metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786"),
+         arg("--workers", type=positive_int, default=None, metavar="K",
+             help="worker processes of the embedded LocalCluster (default: the core count)"),
+         arg("--force", action="store_true", help="add to a folder that holds another sweep"),
+         arg("--large", action="store_true", help="allow a grid of more than a million tasks"), JSON)
+def _sweep(args: argparse.Namespace) -> Output:
+    from .distributed.cli import sweep_command  # noqa: PLC0415
+
+    data, text = sweep_command(args)
+    return Output(data, text, 0 if not data["failed"] else 1)
+
+
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser that raises UsageError (one line on stderr, exit 2) instead of printing usage."""
 
