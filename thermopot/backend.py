@@ -125,12 +125,19 @@ def resolve_block_size(block_size: int | None, xp: ModuleType) -> int:
 
 
 def free_memory_bytes(xp: ModuleType) -> int:
-    """Memory available to the backend now (host RAM for NumPy, free device memory for CuPy)."""
+    """Memory available to the backend now: free device memory for CuPy; for NumPy the smaller of the
+    host's MemAvailable and what this process's memory cgroup still allows (:func:`cgroup_free_bytes`)."""
     if backend_name(xp) == "cupy":
         import cupy  # noqa: PLC0415
 
         free, _total = cupy.cuda.runtime.memGetInfo()
         return int(free)
+    host = _meminfo_available()
+    cgroup = cgroup_free_bytes()
+    return host if cgroup is None else min(host, cgroup)
+
+
+def _meminfo_available() -> int:
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
@@ -139,6 +146,65 @@ def free_memory_bytes(xp: ModuleType) -> int:
     except OSError:
         pass
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+#: (controllers of the /proc/self/cgroup line, mount, limit file, usage file, reclaimable key of memory.stat)
+#: for cgroup v2 (the line "0::PATH") and v1 (the line "K:memory:PATH")
+_CGROUP_FILES = (("", "/sys/fs/cgroup", "memory.max", "memory.current", "inactive_file"),
+                 ("memory", "/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes",
+                  "total_inactive_file"))
+
+
+def cgroup_free_bytes(proc_cgroup: str = "/proc/self/cgroup", files: tuple = _CGROUP_FILES) -> int | None:
+    """limit - (usage - inactive file cache) of the memory cgroup of this process and of each of its
+    ancestors, the smallest; None when no cgroup sets a limit (cgroup v2 ``memory.max``, v1
+    ``memory.limit_in_bytes``). A container sees its own cgroup as the root of the mount. The folders
+    with a limit are found once per process (a limit set later is not seen); their usage is read each call."""
+    free = [_cgroup_level_free(folder, *names) for folder, names in _limited_cgroups(proc_cgroup, files)]
+    free = [f for f in free if f is not None]
+    return min(free) if free else None
+
+
+@functools.lru_cache(maxsize=None)
+def _limited_cgroups(proc_cgroup: str, files: tuple) -> tuple:
+    """(folder, (limit file, usage file, stat key)) of this process's memory cgroups that set a limit."""
+    try:
+        with open(proc_cgroup) as fh:
+            lines = [line.rstrip("\n").split(":", 2) for line in fh if line.count(":") >= 2]
+    except OSError:
+        lines = []
+    found = []
+    for controller, root, *names in files:
+        paths = [path for _, controllers, path in lines if controller in controllers.split(",")] or ["/"]
+        folder = os.path.normpath(root + "/" + paths[0].strip("/"))
+        while folder.startswith(root):
+            if _cgroup_level_free(folder, *names) is not None:
+                found.append((folder, tuple(names)))
+            folder = os.path.dirname(folder)
+    return tuple(found)
+
+
+def _cgroup_level_free(folder: str, limit_file: str, usage_file: str, stat_key: str) -> int | None:
+    """limit - (usage - reclaimable cache) of one cgroup folder, or None without a limit there."""
+    try:
+        with open(os.path.join(folder, limit_file)) as fh:
+            limit = fh.read().strip()
+        with open(os.path.join(folder, usage_file)) as fh:
+            usage = int(fh.read())
+    except (OSError, ValueError):
+        return None
+    if not limit.isdigit() or int(limit) >= 1 << 60:  # "max" (v2) or the page-rounded 2^63 (v1): no limit
+        return None
+    reclaimable = 0
+    try:
+        with open(os.path.join(folder, "memory.stat")) as fh:
+            for line in fh:
+                key, _, value = line.partition(" ")
+                if key == stat_key:
+                    reclaimable = int(value)
+    except (OSError, ValueError):
+        pass
+    return max(0, int(limit) - max(0, usage - reclaimable))
 
 
 def blas_threads(limit: int | None, xp: ModuleType) -> contextlib.AbstractContextManager:

@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from .backend import backend_name, get_namespace, resolve_block_size, synchronize, to_numpy
+from .checks import check_temperature
 from .exact import check_size, restricted_free_energies
+from .exact.guard import LANDSCAPE, LANDSCAPE_T
 from .exact.tiles import HalfSplitEnergy
 from .models import Model, resolve_model
 from .states import index_to_spins
@@ -98,13 +100,16 @@ def flip_tolerance(model: Model) -> float:
 
 
 def local_minima(model: Model | str, *, T: float | None = None, backend: Any = None,
-                 block_size: int | None = None) -> Landscape:
+                 block_size: int | None = None, max_seconds: float | None = None) -> Landscape:
     """Every single-flip-stable state of ``model`` with its energy and steepest-descent basin size;
-    with ``T``, also the exact per-basin free energies F_a and magnetisations m_a."""
+    with ``T``, also the exact per-basin free energies F_a and magnetisations m_a. Raises SizeError,
+    naming the memory and the time, for a job that does not fit in memory or in ``max_seconds``."""
     model = resolve_model(model)
+    T = None if T is None else check_temperature(T)
     xp = get_namespace(backend)
     n = model.n
-    check_size(n, xp, per_state_bytes=32.0, what="the exact landscape")
+    check_size(n, xp, block_size=block_size, cost=LANDSCAPE if T is None else LANDSCAPE_T, max_seconds=max_seconds,
+               what="the exact landscape" + ("" if T is None else " with per-basin free energies"))
     start = time.perf_counter()
     tol = flip_tolerance(model)
     block = max(1, resolve_block_size(block_size, xp) // n)
@@ -126,6 +131,7 @@ def local_minima(model: Model | str, *, T: float | None = None, backend: Any = N
                   energies=to_numpy(energies), strict=to_numpy(xp.take(strict, fixed)),
                   basin_size=to_numpy(sizes), basin=to_numpy(basin), backend=backend_name(xp))
     if T is not None:
-        restricted = restricted_free_energies(model, T, result["basin"], backend=xp)
-        result.update(T=float(T), free_energy=restricted.free_energy, magnetization=restricted.magnetization)
+        restricted = restricted_free_energies(model, T, result["basin"], backend=xp, block_size=block_size,
+                                              max_seconds=max_seconds)
+        result.update(T=T, free_energy=restricted.free_energy, magnetization=restricted.magnetization)
     return Landscape(**result, seconds=time.perf_counter() - start)

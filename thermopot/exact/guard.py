@@ -1,12 +1,22 @@
-"""Size guard: refuse, at once, an enumeration that cannot fit in memory or would run for too long.
+"""Size guard: refuse, at once, a job over the 2^N states that cannot fit in memory or would run too long.
 
-The estimate is 2^N states over a throughput per backend (measured by benchmarks/enumeration.py,
-conservative) and the working set of one tile plus whatever the job stores per state.
+Every guarded entry point has a :class:`Cost` per pass over the states: the bytes it keeps per state for
+the whole job, the float64 arrays of one tile alive at once (a tile of ``block_size`` elements), a fixed
+time per pass and its throughput in states/s per backend. A job of P passes (a gibbs_potential point or
+an exact fit iterates enumerations) is then estimated as
+
+    memory = tile_arrays x 8 B x tile elements + per_state_bytes x 2^N + pair_bytes x N^2 + 256 KiB,
+    seconds = P (overhead + 2^N / throughput).
+
+The constants are measured by ``python benchmarks/guards.py`` (peak memory by tracemalloc, wall time) on
+a busy 2-core CPU, so that the measured peak stays within 1.5x of the estimate and the measured time
+within 3x. Free memory is the smaller of MemAvailable and the cgroup limit (backend.free_memory_bytes).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -15,12 +25,44 @@ from ..checks import check_positive
 from ..errors import SizeError
 from ..states import MAX_SPINS
 
-#: conservative states/s of the tile engine (log Z, moments, correlations), per backend
-THROUGHPUT = {"numpy": 2.0e7, "cupy": 5.0e9}
 #: default longest job accepted, seconds (override: max_seconds= or THERMOPOT_MAX_SECONDS)
 DEFAULT_MAX_SECONDS = 3600.0
-#: float64 arrays of tile size alive at once in the tile engine
-TILE_ARRAYS = 6
+#: small arrays of any job (results, model copies, the optimiser's state)
+FIXED_BYTES = 256 * 1024.0
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one pass of an entry point over the 2^N states costs (see the module docstring). ``wide``:
+    its tiles hold (states, N) arrays of ``block_size`` elements (block_size // N states)."""
+
+    tile_arrays: float
+    per_state_bytes: float = 0.0
+    wide: bool = False
+    pair_bytes: float = 64.0
+    overhead: float = 0.002
+    throughput: tuple[float, float] = (1.0e7, 5.0e9)  # states/s on numpy, cupy
+
+    def rate(self, xp: ModuleType) -> float:
+        """States per second on the backend of ``xp``."""
+        return self.throughput[backend_name(xp) == "cupy"]
+
+
+#: thermodynamics (log Z, U, C, m, chi): the tile engine
+ENUMERATION = Cost(tile_arrays=6.0, overhead=0.008)
+#: one enumeration inside gibbs_potential's Newton iteration (with its model, solve and line search)
+GIBBS_STEP = Cost(tile_arrays=6.0, overhead=0.01)
+#: one objective evaluation of an exact fit (an enumeration and an L-BFGS step with its 30 stored pairs of
+#: N (N + 1) / 2 parameters)
+FIT_EVALUATION = Cost(tile_arrays=6.0, pair_bytes=64.0 + 8.0 * 70, overhead=0.03)
+#: thermodynamics with observables: (block // N, N) spin tiles and the observables' values
+OBSERVABLES = Cost(tile_arrays=2.0, wide=True, overhead=0.01, throughput=(2.5e6, 1.0e9))
+#: restricted_free_energies: label arrays per state, per-label bincounts over (states, N) tiles
+RESTRICTED = Cost(tile_arrays=4.0, per_state_bytes=40.0, wide=True, overhead=0.01, throughput=(4.0e5, 2.0e8))
+#: local_minima: the energy table, the descent map and its pointer jumping
+LANDSCAPE = Cost(tile_arrays=4.0, per_state_bytes=40.0, wide=True, overhead=0.01, throughput=(4.0e5, 2.0e8))
+#: local_minima(T=): the landscape, then restricted_free_energies of its basins (the basin map is kept)
+LANDSCAPE_T = Cost(tile_arrays=4.0, per_state_bytes=76.0, wide=True, overhead=0.02, throughput=(2.0e5, 1.0e8))
 
 
 def human_bytes(b: float) -> str:
@@ -32,44 +74,54 @@ def human_bytes(b: float) -> str:
     return f"{b:.3g} PiB"
 
 
-def _human_seconds(s: float) -> str:
+def human_seconds(s: float) -> str:
+    """A duration in s, min, h, days or years with three significant digits."""
     for unit, size in (("years", 3.15e7), ("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
         if s >= size:
             return f"{s / size:.3g} {unit}"
     return f"{s:.3g} s"
 
 
-def estimate(n: int, xp: ModuleType, per_state_bytes: float = 0.0,
-             block_size: int | None = None) -> tuple[float, float]:
-    """(bytes, seconds) an exact enumeration of n spins needs on the backend of ``xp``."""
+def estimate(n: int, xp: ModuleType, per_state_bytes: float = 0.0, block_size: int | None = None, *,
+             cost: Cost = ENUMERATION, passes: float = 1.0) -> tuple[float, float]:
+    """(bytes, seconds) that ``passes`` passes of an entry point of cost ``cost`` over the 2^n states need
+    on the backend of ``xp`` (``per_state_bytes`` is kept per state on top of the cost's own)."""
     block = resolve_block_size(block_size, xp)
     states = 2.0**n
-    memory = TILE_ARRAYS * 8.0 * min(block, states) + per_state_bytes * states + 64.0 * n * n
-    return memory, states / THROUGHPUT[backend_name(xp)]
+    tile = min(block, states * n) if cost.wide else min(block, states)
+    memory = (cost.tile_arrays * 8.0 * tile + (cost.per_state_bytes + per_state_bytes) * states
+              + cost.pair_bytes * n * n + FIXED_BYTES)
+    return memory, passes * (cost.overhead + states / cost.rate(xp))
+
+
+def time_limit(max_seconds: float | None) -> float:
+    """``max_seconds`` checked, or THERMOPOT_MAX_SECONDS, or DEFAULT_MAX_SECONDS."""
+    if max_seconds is None:
+        return check_positive(os.environ.get("THERMOPOT_MAX_SECONDS", DEFAULT_MAX_SECONDS),
+                              "the time limit THERMOPOT_MAX_SECONDS")
+    return check_positive(max_seconds, "max_seconds")
 
 
 def check_size(n: int, backend: Any = None, *, per_state_bytes: float = 0.0, max_seconds: float | None = None,
-               block_size: int | None = None, what: str = "exact enumeration") -> tuple[float, float]:
-    """Raise SizeError when enumerating 2^n states does not fit in the free memory of the backend or
-    would take longer than ``max_seconds``; return (bytes, seconds) otherwise. Takes microseconds.
-    ``backend`` is a backend name or an array namespace."""
+               block_size: int | None = None, what: str = "exact enumeration", cost: Cost = ENUMERATION,
+               passes: float = 1.0) -> tuple[float, float]:
+    """Raise SizeError, naming the memory and the time needed, when ``passes`` passes over the 2^n states
+    (see :func:`estimate`) do not fit in the free memory of the backend or would take longer than
+    ``max_seconds``; return (bytes, seconds) otherwise. Takes about a millisecond. ``backend`` is a
+    backend name or an array namespace."""
     xp = get_namespace(backend)
     if n > MAX_SPINS:
         raise SizeError(f"{what} of N={n} spins is impossible: state indices need N <= {MAX_SPINS}")
-    memory, seconds = estimate(n, xp, per_state_bytes, block_size)
-    if max_seconds is None:
-        max_seconds = check_positive(os.environ.get("THERMOPOT_MAX_SECONDS", DEFAULT_MAX_SECONDS),
-                                     "the time limit THERMOPOT_MAX_SECONDS")
-    else:
-        max_seconds = check_positive(max_seconds, "max_seconds")
+    memory, seconds = estimate(n, xp, per_state_bytes, block_size, cost=cost, passes=passes)
+    limit = time_limit(max_seconds)
     free = free_memory_bytes(xp)
     name = backend_name(xp)
-    needs = (f"{what} of N={n} spins (2^{n} = {2.0**n:.3g} states) needs about {human_bytes(memory)} "
-             f"of memory and about {_human_seconds(seconds)} on {name} "
-             f"(at ~{THROUGHPUT[name]:.2g} states/s)")
+    sweeps = f"{passes:.3g} passes over " if passes != 1 else ""
+    needs = (f"{what} of N={n} spins ({sweeps}2^{n} = {2.0**n:.3g} states) needs about {human_bytes(memory)} "
+             f"of memory and about {human_seconds(seconds)} on {name} (at ~{cost.rate(xp):.2g} states/s)")
     if memory > 0.8 * free:
         raise SizeError(f"{needs}, but only {human_bytes(free)} is free")
-    if seconds > max_seconds:
-        raise SizeError(f"{needs}, more than the limit of {_human_seconds(max_seconds)} "
+    if seconds > limit:
+        raise SizeError(f"{needs}, more than the limit of {human_seconds(limit)} "
                         "(raise it with max_seconds= or THERMOPOT_MAX_SECONDS)")
     return memory, seconds

@@ -2,6 +2,10 @@
 
     log Z = log sum_s exp(-beta E(s)),  F = -T log Z,  U = <E>,  S = beta (U - F),
     C = beta^2 (<E^2> - <E>^2),  m_k = <s_k>,  <s_k s_l>,  chi_kl = <s_k s_l> - m_k m_l.
+
+Computed relative to the ground energy E0 (see accumulate.py): with log Z' = log sum exp(-beta (E - E0)),
+F = E0 - T log Z', U = E0 + T <beta (E - E0)>, S = log Z' + <beta (E - E0)> and C = Var(beta E), which
+stay exact from T = 1e-60 to T = 1e300 (no cancellation, no overflow of E^2).
 """
 
 from __future__ import annotations
@@ -16,14 +20,20 @@ import numpy as np
 from ..checks import check_temperature
 from ..backend import (backend_name, blas_threads, get_namespace, resolve_block_size, synchronize, to_float,
                        to_numpy)
+from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from ..progress import progress_bar, shows_progress
+from ..states import index_to_spins
 from .accumulate import TileStats, stream_stats
-from .guard import check_size
+from .guard import ENUMERATION, OBSERVABLES, check_size, estimate
 from .tiles import HalfSplitEnergy
 
 #: enumerations up to this N run their (small) tile products on one BLAS thread: faster on any core count
 SINGLE_THREAD_MAX_N = 22
+#: beta times the energy scale must stay below this: x = beta (E - E0) and w x are formed for every state
+MAX_REDUCED_ENERGY = 1e300
+
+
 @dataclass(frozen=True)
 class Thermo:
     """Exact equilibrium quantities at temperature T (NumPy arrays)."""
@@ -37,14 +47,12 @@ class Thermo:
     heat_capacity: float
     magnetization: np.ndarray
     correlation: np.ndarray
+    #: connected correlations chi_kl = <(s_k - m_k)(s_l - m_l)> (the susceptibility times T), accumulated
+    #: directly by the enumeration (no cancellation of <s_k s_l> - m_k m_l near m = +-1)
+    connected: np.ndarray
     observables: dict = field(default_factory=dict)
     backend: str = "numpy"
     seconds: float = 0.0
-
-    @property
-    def connected(self) -> np.ndarray:
-        """Connected correlations chi_kl = <s_k s_l> - m_k m_l (the susceptibility times T)."""
-        return self.correlation - np.outer(self.magnetization, self.magnetization)
 
     def to_dict(self) -> dict:
         """JSON-ready fields (design.md, `thermopot enumerate`)."""
@@ -55,16 +63,48 @@ class Thermo:
                 "backend": self.backend, "seconds": self.seconds}
 
 
+def check_energy_scale(model: Model, T: float) -> None:
+    """Refuse a model whose reduced energies beta |E| <= beta sum_alpha |J_alpha| can leave the float64
+    range (the statistics depend on E / T only: rescale both)."""
+    scale = float(np.abs(model.walsh_terms()[1]).sum())
+    if not scale / T < MAX_REDUCED_ENERGY:
+        raise ThermopotError(f"the reduced energy scale sum|J| / T = {scale:.3g} / {T:.3g} exceeds "
+                             f"{MAX_REDUCED_ENERGY:g}, beyond float64: the Boltzmann statistics depend on E / T "
+                             "only, so divide the couplings and T by the same factor")
+
+
+def check_observables(observables: dict[str, Callable] | None, n: int, xp: Any) -> dict[str, Callable]:
+    """The observables, each probed on the first N + 1 states (arrays of namespace ``xp``): it must be
+    callable and return real values of shape (B,) or (B, k) for a (B, N) array of spins; anything else is
+    a ThermopotError naming it."""
+    observables = dict(observables or {})
+    probe = index_to_spins(xp.arange(n + 1, dtype=xp.int64), n, xp, xp.float64) if observables else None
+    for name, f in observables.items():
+        if not callable(f):
+            raise ThermopotError(f"observable {name!r} must be a function of a (B, N) array of spins, got {f!r}")
+        values = np.asarray(to_numpy(f(probe)))
+        if values.ndim not in (1, 2) or values.shape[0] != n + 1 or not np.isrealobj(values):
+            raise ThermopotError(f"observable {name!r} must return real values of shape (B,) or (B, k) for a "
+                                 f"(B, N) array of spins; for B = {n + 1} it returned {values.dtype} {values.shape}")
+    return observables
+
+
 def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: int | None = None,
                     moments: bool = True, observables: list[Callable] | None = None,
-                    progress: bool | None = None, max_seconds: float | None = None,
+                    progress: bool | None = None, max_seconds: float | None = None, guarded: bool = False,
                     ) -> tuple[TileStats, Any]:
-    """Stream all states of ``model`` at temperature T: (merged TileStats on the device, xp)."""
+    """Stream all states of ``model`` at temperature T: (merged TileStats on the device, xp). The size
+    guard runs first unless the caller ran it for the whole job (``guarded``)."""
     xp = get_namespace(backend)
+    check_energy_scale(model, T)
+    cost = OBSERVABLES if observables else ENUMERATION
+    if guarded:
+        _, seconds = estimate(model.n, xp, block_size=block_size, cost=cost)
+    else:
+        _, seconds = check_size(model.n, xp, block_size=block_size, max_seconds=max_seconds, cost=cost)
     block = resolve_block_size(block_size, xp)
     if observables:
         block = max(1, block // model.n)
-    _, seconds = check_size(model.n, xp, block_size=block, max_seconds=max_seconds)
     split = HalfSplitEnergy(model, xp)
     ta, tb = split.tile_shape(block)
     tiles = 2**model.n // (ta * tb)  # a bar when asked, or when the job is estimated to be long
@@ -88,18 +128,19 @@ def thermodynamics(model: Model | str, T: float, *, backend: Any = None, block_s
     """
     model = resolve_model(model)
     T = check_temperature(T)
-    names = list(observables or {})
+    observables = check_observables(observables, model.n, get_namespace(backend))
+    names = list(observables)
     start = time.perf_counter()
     stats, xp = enumerate_stats(model, T, backend=backend, block_size=block_size,
                                 observables=[observables[k] for k in names], progress=progress,
                                 max_seconds=max_seconds)
     synchronize(xp)
-    beta = 1.0 / T
-    log_z, energy = to_float(stats.log_z), to_float(stats.energy)
-    corr = to_numpy(stats.correlation).copy()
+    shift, log_zr, excess = to_float(stats.shift), to_float(stats.log_z), to_float(stats.excess)
+    mag = to_numpy(stats.magnetization)
+    corr = to_numpy(stats.connected) + np.outer(mag, mag)
     np.fill_diagonal(corr, 1.0)
-    return Thermo(n=model.n, T=T, log_z=log_z, free_energy=-T * log_z, energy=energy,
-                  entropy=log_z + beta * energy, heat_capacity=beta * beta * to_float(stats.energy_var),
-                  magnetization=to_numpy(stats.magnetization), correlation=corr,
+    return Thermo(n=model.n, T=T, log_z=log_zr - shift / T, free_energy=shift - T * log_zr,
+                  energy=shift + T * excess, entropy=log_zr + excess, heat_capacity=to_float(stats.energy_var),
+                  magnetization=mag, correlation=corr, connected=to_numpy(stats.connected),
                   observables={k: to_numpy(v) for k, v in zip(names, stats.observables)},
                   backend=backend_name(xp), seconds=time.perf_counter() - start)

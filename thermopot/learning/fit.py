@@ -22,7 +22,8 @@ def fit(data: Dataset | Any, method: str = "exact", weights: Any = None, *, bina
     """Fit a pairwise model to binary data by ``method``: "exact" (maximum likelihood by enumeration),
     "pseudo" (symmetrised pseudo-likelihood), "nmf" (naive mean-field inversion), "tap" (TAP
     inversion) or "pcd" (maximum likelihood with persistent sampled chains, any N). ``data`` is a Dataset, a (M, N) array of +-1 (0/1 with ``binary01=True``) or a .npz
-    path; ``options`` go to the method (l2, pseudocount, init, tol, max_iter, backend)."""
+    path; ``options`` go to the method (l2, pseudocount, init, tol, max_iter, backend; for "exact" also
+    max_seconds, the time limit its size guard budgets the enumerations of the fit against)."""
     if method not in METHODS:
         raise ThermopotError(f"unknown fitting method {method!r}; choose one of {', '.join(METHODS)}")
     func = METHODS[method]
