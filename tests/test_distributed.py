@@ -20,6 +20,7 @@ from distributed import Client, LocalCluster
 from conftest import brute_force
 from thermopot.cli import main
 from thermopot.distributed import MAX_TASKS, grid_points, sweep
+from thermopot.distributed.enumeration import thermodynamics as dthermodynamics
 from thermopot.distributed.spec import read_spec
 from thermopot.errors import SizeError, ThermopotError
 from thermopot.exact import thermodynamics
@@ -213,3 +214,46 @@ def test_huge_grid_needs_confirmation(tmp_path):
     with pytest.raises(SizeError, match="1001000 tasks"):
         sweep("enumerate", grid, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+QUANTITIES = ("log_z", "free_energy", "energy", "entropy", "heat_capacity")
+
+
+@pytest.mark.parametrize("n, chunks", [(16, 1), (16, 4), (19, 16), (22, 8)])
+@pytest.mark.parametrize("T", [0.05, 1.0, 40.0])
+def test_distributed_enumeration_equals_local(threads, n, chunks, T):
+    model = resolve_model(f"sk:n={n},seed={n}")
+    local = thermodynamics(model, T, backend="numpy")
+    spread = dthermodynamics(model, T, client=threads, chunks=chunks, backend="numpy", block_size=1 << 12)
+    for name in QUANTITIES:
+        assert getattr(spread, name) == pytest.approx(getattr(local, name), rel=1e-12, abs=1e-300)
+    np.testing.assert_allclose(spread.correlation, local.correlation, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(spread.connected, local.connected, rtol=1e-12, atol=1e-13)
+    assert spread.backend == "dask:numpy"
+
+
+def test_distributed_enumeration_on_processes_matches_brute_force(processes):
+    model = resolve_model("hopfield:n=7,p=2,seed=3")
+    exact = brute_force(model, 0.7)
+    spread = dthermodynamics(model, 0.7, client=processes, chunks=8, backend="numpy")  # one b-state per chunk
+    assert spread.log_z == pytest.approx(exact["log_z"], rel=1e-13)
+    assert spread.energy == pytest.approx(exact["energy"], rel=1e-12)
+    assert spread.heat_capacity == pytest.approx(exact["heat_capacity"], rel=1e-11)
+    np.testing.assert_allclose(spread.correlation, exact["correlation"], atol=1e-13)
+
+
+def test_chunks_must_be_a_power_of_two_within_the_high_bits(threads):
+    with pytest.raises(ThermopotError, match="power of two <= 2\\^\\(N // 2\\) = 32 for N = 11, got 3"):
+        dthermodynamics("ring:n=11", 1.0, client=threads, chunks=3)
+    with pytest.raises(ThermopotError, match="got 64"):
+        dthermodynamics("ring:n=11", 1.0, client=threads, chunks=64)
+
+
+def test_cli_enumerate_on_a_scheduler(processes, capsys):
+    argv = ["enumerate", "sk:n=12,seed=4", "--T", "0.8", "--backend", "numpy", "--json"]
+    assert main(argv + ["--scheduler", processes.scheduler.address]) == 0
+    data = json.loads(capsys.readouterr().out)
+    exact = brute_force(resolve_model("sk:n=12,seed=4"), 0.8)
+    assert data["log_z"] == pytest.approx(exact["log_z"], rel=1e-13)
+    np.testing.assert_allclose(data["magnetization"], exact["magnetization"], atol=1e-13)
+    assert data["backend"] == "dask:numpy"

@@ -95,12 +95,21 @@ def _signs(state: Sequence[int]) -> str:
 
 @command("enumerate", "exact thermodynamics by enumeration of all 2^N states",
          MODEL, TEMPERATURE, BACKEND, JSON,
-         arg("--block-size", type=positive_int, default=None, metavar="B", help="states per streaming tile"))
+         arg("--block-size", type=positive_int, default=None, metavar="B", help="states per streaming tile"),
+         arg("--scheduler", default=None, metavar="ADDRESS", help="enumerate on the Dask cluster at ADDRESS"),
+         arg("--workers", type=positive_int, default=None, metavar="K",
+             help="enumerate on a local Dask cluster of K worker processes"))
 def _enumerate(args: argparse.Namespace) -> Output:
-    from .exact import thermodynamics  # noqa: PLC0415 (keep `thermopot --help` fast)
-    from .models import resolve_model  # noqa: PLC0415
+    from .models import resolve_model  # noqa: PLC0415 (keep `thermopot --help` fast)
 
-    th = thermodynamics(resolve_model(args.model), args.T, backend=args.backend, block_size=args.block_size)
+    if args.scheduler or args.workers:
+        from .distributed.enumeration import thermodynamics  # noqa: PLC0415
+        options = {"scheduler": args.scheduler, "workers": args.workers}
+    else:
+        from .exact import thermodynamics  # noqa: PLC0415
+        options = {}
+    th = thermodynamics(resolve_model(args.model), args.T, backend=args.backend, block_size=args.block_size,
+                        **options)
     m, chi = th.magnetization, th.connected
     off = chi[~np.eye(th.n, dtype=bool)] if th.n > 1 else np.zeros(1)
     lines = [f"exact enumeration: N = {th.n} spins, T = {th.T:g} ({2**th.n} states, {th.backend}, "
