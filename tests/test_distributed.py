@@ -71,7 +71,7 @@ def _die_once(i: int, marks: str) -> dict:
 
 
 def test_killed_worker_task_is_retried(processes, tmp_path):
-    frame = sweep(_die_once, {"i": list(range(6)), "marks": str(tmp_path)}, tmp_path / "out", client=processes)
+    frame = sweep(_die_once, {"i": range(6), "marks": str(tmp_path)}, tmp_path / "out", client=processes)
     assert (tmp_path / "died").exists()  # a worker really died mid-task
     assert list(frame["status"]) == ["ok"] * 6
     assert list(frame["result.square"]) == [i * i for i in range(6)]

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .. import __version__
 from ..errors import SizeError, ThermopotError
 from ..progress import Progress
@@ -24,6 +26,13 @@ if TYPE_CHECKING:
 MAX_TASKS = 1_000_000
 
 
+def _values(values: Any) -> list:
+    """A grid entry as its list of values: a list, tuple, range or 1-d array, or one value."""
+    if isinstance(values, (list, tuple, range)):
+        return list(values)
+    return values.tolist() if isinstance(values, np.ndarray) and values.ndim == 1 else [values]
+
+
 def grid_points(grid: dict[str, Any], *, large: bool = False) -> list[dict[str, Any]]:
     """The product of the grid's value lists, in order (the last parameter varies fastest); a single
     value is a one-element list. More than MAX_TASKS points need ``large``."""
@@ -31,7 +40,7 @@ def grid_points(grid: dict[str, Any], *, large: bool = False) -> list[dict[str, 
         raise ThermopotError("a sweep grid is a non-empty dict of parameter name -> list of values")
     axes = {}
     for name, values in grid.items():
-        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        values = _values(values)
         if not isinstance(name, str) or not values:
             raise ThermopotError(f"grid parameter {name!r} needs a string name and at least one value")
         axes[name] = values
@@ -59,7 +68,7 @@ def sweep(task: Task, grid: dict[str, Any], out: str | os.PathLike, *, client: A
     points = grid_points(grid, large=large)
     check_parameters(task, list(points[0]))
     keys = [task_key(name, p) for p in points]
-    spec = {"task": name, "grid": {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in grid.items()}}
+    spec = {"task": name, "grid": {k: _values(v) for k, v in grid.items()}}
     folder = prepare(out, json.loads(to_json(spec)), force=force)
     done = finished_keys(folder)
     todo = {k: p for k, p in zip(keys, points) if k not in done}
