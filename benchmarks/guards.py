@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from thermopot.backend import get_namespace
-from thermopot.benchmarks import log, machine_info
+from thermopot.benchmarks import log, machine_info, row
 from thermopot.benchmarks._peak import measure, ratio_row
 from thermopot.datasets import noisy_patterns_dataset
 from thermopot.exact import gibbs_potential, restricted_free_energies, thermodynamics
@@ -98,6 +98,18 @@ def all_rows(quick: bool = False) -> list[dict]:
                 raise
             continue
         out += module.rows(quick)
+    return out
+
+
+def run(quick: bool = False) -> list[dict]:
+    """The rows in the ``thermopot bench`` format (two per entry point: peak / estimate and time /
+    estimate), for registering this module in benchmarks.MODULES."""
+    out = []
+    for r in all_rows(quick):
+        out += [row(f"guard {r['entry_point']}: peak / estimate", r["peak_over_estimate"], "x", "numpy",
+                    f"estimate {r['estimate_bytes'] / 2**20:.3g} MiB, bar 1.5"),
+                row(f"guard {r['entry_point']}: time / estimate", r["time_over_estimate"], "x", "numpy",
+                    f"estimate {r['estimate_seconds']:.3g} s, bar 3")]
     return out
 
 
