@@ -96,12 +96,21 @@ def _signs(state: Sequence[int]) -> str:
 
 @command("enumerate", "exact thermodynamics by enumeration of all 2^N states",
          MODEL, TEMPERATURE, BACKEND, JSON,
-         arg("--block-size", type=positive_int, default=None, metavar="B", help="states per streaming tile"))
+         arg("--block-size", type=positive_int, default=None, metavar="B", help="states per streaming tile"),
+         arg("--scheduler", default=None, metavar="ADDRESS", help="enumerate on the Dask cluster at ADDRESS"),
+         arg("--workers", type=positive_int, default=None, metavar="K",
+             help="enumerate on a local Dask cluster of K worker processes"))
 def _enumerate(args: argparse.Namespace) -> Output:
-    from .exact import thermodynamics  # noqa: PLC0415 (keep `thermopot --help` fast)
-    from .models import resolve_model  # noqa: PLC0415
+    from .models import resolve_model  # noqa: PLC0415 (keep `thermopot --help` fast)
 
-    th = thermodynamics(resolve_model(args.model), args.T, backend=args.backend, block_size=args.block_size)
+    if args.scheduler or args.workers:
+        from .distributed.enumeration import thermodynamics  # noqa: PLC0415
+        options = {"scheduler": args.scheduler, "workers": args.workers}
+    else:
+        from .exact import thermodynamics  # noqa: PLC0415
+        options = {}
+    th = thermodynamics(resolve_model(args.model), args.T, backend=args.backend, block_size=args.block_size,
+                        **options)
     m, chi = th.magnetization, th.connected
     off = chi[~np.eye(th.n, dtype=bool)] if th.n > 1 else np.zeros(1)
     lines = [f"exact enumeration: N = {th.n} spins, T = {th.T:g} ({2**th.n} states, {th.backend}, "
@@ -315,6 +324,21 @@ def _bench(args: argparse.Namespace) -> Output:
                        [(r["name"], f"{r['value']:.4g}", r["unit"], r["backend"], r.get("note", ""))
                         for r in rows])
     return Output({"quick": args.quick, "machine": machine_info(), "rows": rows}, table)
+
+
+@command("sweep", "a resumable parameter sweep of a command on Dask; rows in a Parquet dataset",
+         arg("spec", metavar="SPEC.toml", help='task = "COMMAND" and a [grid] table of parameter = [values]'),
+         arg("--out", required=True, metavar="DIR", help="results folder (a re-run skips finished tasks)"),
+         arg("--scheduler", default=None, metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786"),
+         arg("--workers", type=positive_int, default=None, metavar="K",
+             help="worker processes of the embedded LocalCluster (default: the core count)"),
+         arg("--force", action="store_true", help="add to a folder that holds another sweep"),
+         arg("--large", action="store_true", help="allow a grid of more than a million tasks"), JSON)
+def _sweep(args: argparse.Namespace) -> Output:
+    from .distributed.cli import sweep_command  # noqa: PLC0415
+
+    data, text = sweep_command(args)
+    return Output(data, text, 0 if not data["failed"] else 1)
 
 
 class _Parser(argparse.ArgumentParser):

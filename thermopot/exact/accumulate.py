@@ -94,10 +94,11 @@ def tile_stats(split: HalfSplitEnergy, tile: Tile, beta: float, moments: bool,
 
 
 def stream_stats(split: HalfSplitEnergy, beta: float, block_size: int, moments: bool = True,
-                 observables: list[Callable] | None = None, progress: Any = None) -> TileStats:
-    """Merge the statistics of every tile of the state space."""
+                 observables: list[Callable] | None = None, progress: Any = None,
+                 high: tuple[int, int] | None = None) -> TileStats:
+    """Merge the statistics of every tile of the state space (of the chunk ``high``, see HalfSplitEnergy.tiles)."""
     total: TileStats | None = None
-    tiles = split.tiles(block_size)
+    tiles = split.tiles(block_size, high)
     if progress is not None:
         tiles = progress(tiles)
     for tile in tiles:

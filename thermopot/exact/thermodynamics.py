@@ -11,7 +11,7 @@ stay exact from T = 1e-60 to T = 1e300 (no cancellation, no overflow of E^2).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,9 +92,10 @@ def check_observables(observables: dict[str, Callable] | None, n: int, xp: Any) 
 def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: int | None = None,
                     moments: bool = True, observables: list[Callable] | None = None,
                     progress: bool | None = None, max_seconds: float | None = None, guarded: bool = False,
-                    ) -> tuple[TileStats, Any]:
+                    high: tuple[int, int] | None = None) -> tuple[TileStats, Any]:
     """Stream all states of ``model`` at temperature T: (merged TileStats on the device, xp). The size
-    guard runs first unless the caller ran it for the whole job (``guarded``)."""
+    guard runs first unless the caller ran it for the whole job (``guarded``). With ``high = (lo, hi)``
+    only the chunk of states whose high N // 2 bits lie in [lo, hi) (see HalfSplitEnergy.tiles)."""
     xp = get_namespace(backend)
     check_energy_scale(model, T)
     cost = OBSERVABLES if observables else ENUMERATION
@@ -112,7 +113,8 @@ def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: 
             if shows_progress(progress, seconds) else None)
 
     with blas_threads(1 if model.n <= SINGLE_THREAD_MAX_N else None, xp):
-        stats = stream_stats(split, 1.0 / T, block, moments=moments, observables=observables, progress=wrap)
+        stats = stream_stats(split, 1.0 / T, block, moments=moments, observables=observables, progress=wrap,
+                             high=high)
     return stats, xp
 
 
@@ -135,12 +137,19 @@ def thermodynamics(model: Model | str, T: float, *, backend: Any = None, block_s
                                 observables=[observables[k] for k in names], progress=progress,
                                 max_seconds=max_seconds)
     synchronize(xp)
+    return thermo_from_stats(stats, model.n, T, backend_name(xp), names, time.perf_counter() - start)
+
+
+def thermo_from_stats(stats: TileStats, n: int, T: float, backend: str, names: Sequence[str] = (),
+                      seconds: float = 0.0) -> Thermo:
+    """The Thermo of merged statistics over all 2^n states (``names``: the observables' names, in order):
+    log Z = log Z' - E0 / T, F = E0 - T log Z', U = E0 + T <x>, S = log Z' + <x>, C = Var(x)."""
     shift, log_zr, excess = to_float(stats.shift), to_float(stats.log_z), to_float(stats.excess)
     mag = to_numpy(stats.magnetization)
     corr = to_numpy(stats.connected) + np.outer(mag, mag)
     np.fill_diagonal(corr, 1.0)
-    return Thermo(n=model.n, T=T, log_z=log_zr - shift / T, free_energy=shift - T * log_zr,
+    return Thermo(n=n, T=T, log_z=log_zr - shift / T, free_energy=shift - T * log_zr,
                   energy=shift + T * excess, entropy=log_zr + excess, heat_capacity=to_float(stats.energy_var),
                   magnetization=mag, correlation=corr, connected=to_numpy(stats.connected),
                   observables={k: to_numpy(v) for k, v in zip(names, stats.observables)},
-                  backend=backend_name(xp), seconds=time.perf_counter() - start)
+                  backend=backend, seconds=seconds)

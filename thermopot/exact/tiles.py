@@ -92,17 +92,21 @@ class HalfSplitEnergy:
         tb = min(2**self.nb, max(1, block_size // ta))
         return ta, 1 << (tb.bit_length() - 1)
 
-    def tiles(self, block_size: int) -> Iterator[Tile]:
-        """All tiles covering the 2^N states, a-blocks outer, b-blocks inner."""
+    def tiles(self, block_size: int, high: tuple[int, int] | None = None) -> Iterator[Tile]:
+        """All tiles covering the 2^N states, a-blocks outer, b-blocks inner; with ``high = (lo, hi)``
+        only the states whose high half i_b lies in [lo, hi) (a chunk by the high bits; lo and hi
+        multiples of hi - lo, a power of two)."""
         xp = self.xp
         ta, tb = self.tile_shape(block_size)
+        lo, hi = high if high is not None else (0, 2**self.nb)
+        tb = min(tb, hi - lo)
         for a0 in range(0, 2**self.na, ta):
             ia = xp.arange(a0, a0 + ta, dtype=xp.int64)
             bits_a = _bits(ia, self.na, xp)
             if not self.dense:
                 e_a = -(_walsh(bits_a, self._a_bits, xp) @ self._a_coup)
                 a_cross = _walsh(bits_a, self._u_bits, xp) @ self._cross
-            for b0 in range(0, 2**self.nb, tb):
+            for b0 in range(lo, hi, tb):
                 ib = xp.arange(b0, b0 + tb, dtype=xp.int64)
                 bits_b = _bits(ib, self.nb, xp)
                 if self.dense:

@@ -1,0 +1,259 @@
+"""thermopot.distributed: resumable Dask sweeps (rows against direct calls and brute-force enumeration,
+killed clients and workers, failing tasks, bad specs) on a LocalCluster of 2 workers."""
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import cloudpickle
+import numpy as np
+import pyarrow.dataset as pads
+import pytest
+from distributed import Client, LocalCluster
+
+from conftest import brute_force
+from thermopot.cli import main
+from thermopot.distributed import MAX_TASKS, grid_points, sweep
+from thermopot.distributed.enumeration import thermodynamics as dthermodynamics
+from thermopot.distributed.spec import read_spec
+from thermopot.errors import SizeError, ThermopotError
+from thermopot.exact import thermodynamics
+from thermopot.models import resolve_model
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])  # worker processes get this module's tasks by value
+
+
+@pytest.fixture(scope="module")
+def processes():
+    """A LocalCluster of 2 single-threaded worker processes (what `--workers 2` starts)."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0",
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def threads():
+    """2 worker threads in this process: for tests where process start-up would dominate."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0",
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client
+
+
+def test_sweep_rows_equal_direct_calls_and_brute_force(processes, tmp_path):
+    grid = {"model": [f"sk:n=6,seed={s}" for s in range(5)], "T": [0.5, 1.0, 2.0, 4.0], "backend": "numpy"}
+    frame = sweep("enumerate", grid, tmp_path / "out", client=processes)
+    assert len(frame) == 20 and set(frame["status"]) == {"ok"} and frame["key"].is_unique
+    assert list(zip(frame["model"], frame["T"])) == [(p["model"], p["T"]) for p in grid_points(grid)]
+    for _, row in frame.iterrows():
+        direct = thermodynamics(row["model"], row["T"], backend="numpy").to_dict()
+        exact = brute_force(resolve_model(row["model"]), row["T"])
+        for name in ("log_z", "free_energy", "energy", "entropy", "heat_capacity"):
+            assert row[f"result.{name}"] == pytest.approx(direct[name], rel=1e-13, abs=1e-13)
+        assert row["result.log_z"] == pytest.approx(exact["log_z"], rel=1e-12)
+        np.testing.assert_allclose(row["result"]["magnetization"], exact["magnetization"], atol=1e-12)
+    table = pads.dataset(tmp_path / "out" / "rows", format="parquet").to_table()  # readable without thermopot
+    assert table.num_rows == 20 and sorted(table["key"].to_pylist()) == sorted(frame["key"])
+
+
+def _die_once(i: int, marks: str) -> dict:
+    """Kill the worker process the first time i == 3 runs; return i^2."""
+    mark = Path(marks) / "died"
+    if i == 3 and not mark.exists():
+        mark.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return {"square": i * i}
+
+
+def test_killed_worker_task_is_retried(processes, tmp_path):
+    frame = sweep(_die_once, {"i": range(6), "marks": str(tmp_path)}, tmp_path / "out", client=processes)
+    assert (tmp_path / "died").exists()  # a worker really died mid-task
+    assert list(frame["status"]) == ["ok"] * 6
+    assert list(frame["result.square"]) == [i * i for i in range(6)]
+
+
+CALLS: list[int] = []
+
+
+def _odd_fails(i: int) -> dict:
+    CALLS.append(i)
+    if i % 2:
+        raise ValueError(f"odd input {i}")
+    return {"half": i / 2}
+
+
+def test_failing_task_is_recorded_and_the_rest_finish(threads, tmp_path):
+    CALLS.clear()
+    frame = sweep(_odd_fails, {"i": list(range(8))}, tmp_path / "out", client=threads)
+    assert sorted(CALLS) == list(range(8))
+    assert list(frame["status"]) == ["ok", "error"] * 4
+    assert list(frame["result.half"][::2]) == [0.0, 1.0, 2.0, 3.0]
+    assert frame["error"][1].startswith("ValueError: odd input 1")
+    CALLS.clear()
+    again = sweep(_odd_fails, {"i": list(range(8))}, tmp_path / "out", client=threads)
+    assert sorted(CALLS) == [1, 3, 5, 7]  # a re-run retries the failures only
+    assert len(again) == 8 and again["key"].is_unique
+    assert len(list((tmp_path / "out" / "rows").glob("*.parquet"))) == 8
+
+
+JOB = """
+import logging, os, time, uuid
+from pathlib import Path
+
+def slow(i, marks):
+    Path(marks, f"{i}.{os.environ.get('RUN', 'second')}.{uuid.uuid4().hex}").touch()
+    time.sleep(0.3)
+    return {"cube": i ** 3}
+
+def main(out, marks):
+    from distributed import Client, LocalCluster
+    from thermopot.distributed import sweep
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0",
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        sweep(slow, {"i": list(range(20)), "marks": marks}, out, client=client, progress=False)
+"""
+
+
+def test_killed_client_loses_only_running_tasks(threads, tmp_path, monkeypatch):
+    out, marks = tmp_path / "out", tmp_path / "marks"
+    (tmp_path / "sweepjob.py").write_text(JOB)
+    marks.mkdir()
+    job = subprocess.Popen([sys.executable, "-c", f"import sweepjob; sweepjob.main({str(out)!r}, {str(marks)!r})"],
+                           cwd=tmp_path, start_new_session=True, env={**os.environ, "RUN": "first"})
+    try:
+        while len(list((out / "rows").glob("*.parquet"))) < 6 and job.poll() is None:
+            time.sleep(0.05)
+    finally:
+        os.killpg(job.pid, signal.SIGKILL)  # the client and its embedded cluster, as a crash would
+        job.wait()
+    table = pads.dataset(out / "rows", format="parquet").to_table()
+    finished = {json.loads(p)["i"] for p in table["params"].to_pylist()}
+    assert 6 <= len(finished) < 20
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import sweepjob  # noqa: PLC0415 (the same task, by the same name, in this process)
+
+    sweep(sweepjob.slow, {"i": list(range(20)), "marks": str(marks)}, out, client=threads)
+    runs = [p.name.split(".") for p in marks.iterdir()]
+    second = sorted(int(i) for i, label, _ in runs if label == "second")
+    assert second == sorted(set(range(20)) - finished)  # finished tasks are not recomputed, the rest are
+    table = pads.dataset(out / "rows", format="parquet").to_table()
+    params = sorted(json.loads(p)["i"] for p in table["params"].to_pylist())
+    assert params == list(range(20))  # every task exactly once: none lost, none duplicated
+    assert set(table["status"].to_pylist()) == {"ok"}
+
+
+def _spec(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "spec.toml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_cli_sweep_and_rerun(tmp_path, capsys):
+    spec = _spec(tmp_path, """\
+        task = "enumerate"
+        [grid]
+        model = ["ring:n=5", "curie-weiss:n=4,j=1"]
+        T = [1.0, 3.0]
+        """)
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "--workers", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["tasks"], data["ok"], data["failed"]) == (4, 4, 0)
+    stamps = {p: p.stat().st_mtime_ns for p in (out / "rows").iterdir()}
+    assert main(["sweep", str(spec), "--out", str(out), "--json"]) == 0  # all done: nothing is rewritten
+    assert json.loads(capsys.readouterr().out)["ok"] == 4
+    assert {p: p.stat().st_mtime_ns for p in (out / "rows").iterdir()} == stamps
+    ring = brute_force(resolve_model("ring:n=5"), 3.0)
+    rows = pads.dataset(out / "rows", format="parquet").to_table().to_pylist()
+    got = [json.loads(r["result"])["log_z"] for r in rows if json.loads(r["params"]) == {"model": "ring:n=5", "T": 3.0}]
+    assert got == [pytest.approx(ring["log_z"], rel=1e-12)]
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ('task = "enumerat"\n[grid]\nT = [1.0]\n', 1, "task must be one of"),
+    ('task = "enumerate"\nworkers = 2\n[grid]\nT = [1.0]\n', 2, "unknown key 'workers'"),
+    ('task = "enumerate"\n[grid]\nmodel = "sk:n=4"\nT = [1.0]\ntemp = [2.0]\n', 5, "no parameter 'temp'"),
+    ('task = "enumerate"\n[grid]\nmodel = "sk:n=4"\nT = [{x = 1}]\n', 4, "must be a string, number or boolean"),
+    ('task = "enumerate"\n[grid]\nmodel = "sk:n=4"\nT = 1979-05-27\n', 4, "must be a string, number or boolean"),
+])
+def test_bad_spec_names_the_line(tmp_path, capsys, text, line, words):
+    spec = _spec(tmp_path, text)
+    with pytest.raises(ThermopotError, match=f"spec.toml:{line}: .*{words}"):
+        read_spec(spec)
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "out")]) == 2
+    assert f"spec.toml:{line}:" in capsys.readouterr().err
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path):
+    with pytest.raises(ThermopotError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
+        sweep("enumerate", {"model": ["ring:n=3"], "T": [1.0]}, tmp_path / "out", scheduler="tcp://127.0.0.1:9",
+              timeout=2)
+
+
+def test_folder_of_another_sweep_or_other_files_is_refused(threads, tmp_path):
+    out = tmp_path / "out"
+    sweep(_odd_fails, {"i": [0]}, out, client=threads)
+    with pytest.raises(ThermopotError, match="holds the results of another sweep"):
+        sweep(_odd_fails, {"i": [0, 2]}, out, client=threads)
+    frame = sweep(_odd_fails, {"i": [0, 2]}, out, client=threads, force=True)
+    assert list(frame["result.half"]) == [0.0, 1.0]
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("x")
+    with pytest.raises(ThermopotError, match="not a thermopot sweep"):
+        sweep(_odd_fails, {"i": [0]}, tmp_path / "mine", client=threads)
+
+
+def test_huge_grid_needs_confirmation(tmp_path):
+    grid = {"model": ["ring:n=3"] * 1001, "T": list(np.linspace(1, 2, 1000))}
+    assert 1001 * 1000 > MAX_TASKS
+    with pytest.raises(SizeError, match="1001000 tasks"):
+        sweep("enumerate", grid, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+QUANTITIES = ("log_z", "free_energy", "energy", "entropy", "heat_capacity")
+
+
+@pytest.mark.parametrize("n, chunks", [(16, 1), (16, 4), (19, 16), (22, 8)])
+@pytest.mark.parametrize("T", [0.05, 1.0, 40.0])
+def test_distributed_enumeration_equals_local(threads, n, chunks, T):
+    model = resolve_model(f"sk:n={n},seed={n}")
+    local = thermodynamics(model, T, backend="numpy")
+    spread = dthermodynamics(model, T, client=threads, chunks=chunks, backend="numpy", block_size=1 << 12)
+    for name in QUANTITIES:
+        assert getattr(spread, name) == pytest.approx(getattr(local, name), rel=1e-12, abs=1e-300)
+    np.testing.assert_allclose(spread.correlation, local.correlation, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(spread.connected, local.connected, rtol=1e-12, atol=1e-13)
+    assert spread.backend == "dask:numpy"
+
+
+def test_distributed_enumeration_on_processes_matches_brute_force(processes):
+    model = resolve_model("hopfield:n=7,p=2,seed=3")
+    exact = brute_force(model, 0.7)
+    spread = dthermodynamics(model, 0.7, client=processes, chunks=8, backend="numpy")  # one b-state per chunk
+    assert spread.log_z == pytest.approx(exact["log_z"], rel=1e-13)
+    assert spread.energy == pytest.approx(exact["energy"], rel=1e-12)
+    assert spread.heat_capacity == pytest.approx(exact["heat_capacity"], rel=1e-11)
+    np.testing.assert_allclose(spread.correlation, exact["correlation"], atol=1e-13)
+
+
+def test_chunks_must_be_a_power_of_two_within_the_high_bits(threads):
+    with pytest.raises(ThermopotError, match="power of two <= 2\\^\\(N // 2\\) = 32 for N = 11, got 3"):
+        dthermodynamics("ring:n=11", 1.0, client=threads, chunks=3)
+    with pytest.raises(ThermopotError, match="got 64"):
+        dthermodynamics("ring:n=11", 1.0, client=threads, chunks=64)
+
+
+def test_cli_enumerate_on_a_scheduler(processes, capsys):
+    argv = ["enumerate", "sk:n=12,seed=4", "--T", "0.8", "--backend", "numpy", "--json"]
+    assert main(argv + ["--scheduler", processes.scheduler.address]) == 0
+    data = json.loads(capsys.readouterr().out)
+    exact = brute_force(resolve_model("sk:n=12,seed=4"), 0.8)
+    assert data["log_z"] == pytest.approx(exact["log_z"], rel=1e-13)
+    np.testing.assert_allclose(data["magnetization"], exact["magnetization"], atol=1e-13)
+    assert data["backend"] == "dask:numpy"

@@ -1,0 +1,62 @@
+"""Where a distributed job runs: a given dask.distributed Client, a running scheduler by address, or an
+embedded LocalCluster of worker processes on this machine (the default, one per core)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from ..checks import check_count, check_positive
+from ..errors import ThermopotError
+
+#: seconds to wait for a scheduler given by address before giving up with a clear error
+CONNECT_TIMEOUT = 10.0
+
+
+def dashboard_link(client: Any) -> str | None:
+    """The Dask dashboard's address when the scheduler serves one, else None (an embedded LocalCluster
+    serves it when bokeh is installed: ``pip install "bokeh>=3.1"``)."""
+    try:
+        services = client.scheduler_info().get("services", {})
+    except Exception:  # noqa: BLE001 (no dashboard is not an error)
+        return None
+    return client.dashboard_link if "dashboard" in services else None
+
+
+@contextlib.contextmanager
+def connect(client: Any = None, *, scheduler: str | None = None, workers: int | None = None,
+            timeout: float = CONNECT_TIMEOUT, processes: bool = True) -> Iterator[Any]:
+    """A dask.distributed Client: ``client`` itself when given; else one connected to ``scheduler``
+    (``tcp://host:8786``), refused with a ThermopotError after ``timeout`` seconds if unreachable; else a
+    LocalCluster of ``workers`` single-threaded processes (default: the core count), closed on leaving.
+    The dashboard's address, when there is one, goes to stderr."""
+    if client is not None:
+        yield client
+        return
+    if scheduler is not None and workers is not None:
+        raise ThermopotError("give a scheduler address or a worker count, not both")
+    from distributed import Client, LocalCluster  # noqa: PLC0415 (the optional extra, loaded on use)
+
+    with contextlib.ExitStack() as stack:
+        if scheduler is not None:
+            timeout = check_positive(timeout, "timeout")
+            try:
+                c = stack.enter_context(Client(scheduler, timeout=timeout))
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ThermopotError(f"cannot reach the Dask scheduler at {scheduler!r} within {timeout:g} s "
+                                     f"({' '.join(str(exc).split()) or type(exc).__name__})") from None
+        else:
+            n = check_count(os.cpu_count() or 1 if workers is None else workers, "workers")
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=processes, silence_logs=logging.ERROR,
+                dashboard_address=":0"))
+            c = stack.enter_context(Client(cluster))
+        link = dashboard_link(c) if scheduler is not None or importlib.util.find_spec("bokeh") else None
+        if link:
+            print(f"Dask dashboard: {link}", file=sys.stderr)
+        yield c

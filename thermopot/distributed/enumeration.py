@@ -1,0 +1,85 @@
+"""Exact enumeration across Dask workers: the 2^N states split into ``chunks`` by their high N // 2 bits,
+one task per chunk returning its partial statistics (log Z' relative to the chunk's ground energy, the
+excess energy, its variance, m and the connected correlations; exact/accumulate.py), merged pairwise in a
+tree of Dask tasks with TileStats.merge (the shared-shift log-sum-exp and Chan et al.'s moment update).
+
+Each worker enumerates on its own backend (``backend=None``: CuPy where the worker sees a GPU, so one
+worker per GPU with dask-cuda runs one chunk stream per device); partial statistics travel as NumPy."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import numpy as np
+
+from ..backend import backend_name, get_namespace, to_numpy
+from ..checks import check_count, check_temperature
+from ..errors import ThermopotError
+from ..exact.accumulate import TileStats
+from ..exact.guard import check_size
+from ..exact.thermodynamics import Thermo, enumerate_stats, thermo_from_stats
+from ..models import Model, resolve_model
+from .cluster import CONNECT_TIMEOUT, connect
+
+#: the default number of chunks per worker (a few, so that a slow or lost worker delays little)
+CHUNKS_PER_WORKER = 4
+
+
+def chunk_bounds(n: int, chunks: int) -> list[tuple[int, int]]:
+    """The ranges [lo, hi) of the high half i_b (N // 2 bits) of each of ``chunks`` equal chunks; ``chunks``
+    is a power of two <= 2^(N // 2)."""
+    chunks = check_count(chunks, "chunks")
+    top = 2 ** (n // 2)
+    if chunks & (chunks - 1) or chunks > top:
+        raise ThermopotError(f"chunks must be a power of two <= 2^(N // 2) = {top} for N = {n}, got {chunks}")
+    width = top // chunks
+    return [(k * width, (k + 1) * width) for k in range(chunks)]
+
+
+def default_chunks(n: int, workers: int) -> int:
+    """CHUNKS_PER_WORKER chunks per worker, rounded up to a power of two, at most 2^(N // 2)."""
+    want = max(1, CHUNKS_PER_WORKER * workers)
+    return min(2 ** (n // 2), 1 << (want - 1).bit_length())
+
+
+def chunk_stats(model: Model, T: float, high: tuple[int, int], backend: Any = None,
+                block_size: int | None = None) -> tuple[TileStats, str]:
+    """(statistics of one chunk as NumPy arrays, the worker's backend name): runs on a worker."""
+    stats, xp = enumerate_stats(model, T, backend=backend, block_size=block_size, progress=False,
+                                guarded=True, high=high)
+    host = {f.name: getattr(stats, f.name) for f in dataclasses.fields(stats)}
+    host = {k: [to_numpy(o) for o in v] if k == "observables" else None if v is None else to_numpy(v)
+            for k, v in host.items()}
+    return TileStats(**host), backend_name(xp)
+
+
+def merge_chunks(a: tuple[TileStats, str], b: tuple[TileStats, str], beta: float) -> tuple[TileStats, str]:
+    """Two chunks' statistics merged (TileStats.merge with a shared shift), their backend names joined."""
+    names = sorted(set(a[1].split("+")) | set(b[1].split("+")))
+    return a[0].merge(b[0], beta, np), "+".join(names)
+
+
+def thermodynamics(model: Model | str, T: float, *, client: Any = None, scheduler: str | None = None,
+                   workers: int | None = None, chunks: int | None = None, backend: Any = None,
+                   block_size: int | None = None, max_seconds: float | None = None,
+                   timeout: float = CONNECT_TIMEOUT) -> Thermo:
+    """thermopot.exact.thermodynamics on Dask: ``chunks`` tasks (default CHUNKS_PER_WORKER per worker) and a
+    binary tree of merges, on ``client``, the scheduler at ``scheduler`` or a LocalCluster of ``workers``
+    processes. Equal to the local path to rounding (1e-12 relative). The size guard budgets the job's time
+    spread over the workers (``max_seconds``); ``backend`` is each worker's (None: its own choice)."""
+    model = resolve_model(model)
+    T = check_temperature(T)
+    start = time.perf_counter()
+    with connect(client, scheduler=scheduler, workers=workers, timeout=timeout) as c:
+        count = max(1, len(c.scheduler_info().get("workers", {})))
+        check_size(model.n, get_namespace(backend), block_size=block_size, max_seconds=max_seconds,
+                   passes=1.0 / count)
+        bounds = chunk_bounds(model.n, chunks if chunks is not None else default_chunks(model.n, count))
+        level = [c.submit(chunk_stats, model, T, high, backend, block_size, pure=False) for high in bounds]
+        while len(level) > 1:
+            level = [c.submit(merge_chunks, *level[i:i + 2], 1.0 / T, pure=False) if i + 1 < len(level)
+                     else level[i] for i in range(0, len(level), 2)]
+        stats, name = level[0].result()
+    return thermo_from_stats(stats, model.n, T, f"dask:{name}", (), time.perf_counter() - start)
