@@ -1,4 +1,4 @@
-"""Files that cannot be lost: every file thermopot writes goes through :func:`atomic_write`.
+"""Files that cannot be lost: every file thermopot writes goes through :func:`~thermopot.fileio.atomic_write`.
 
 The content is written to a temporary file in the destination's folder (``.NAME.<random>.tmp``),
 flushed and fsynced, then renamed over the destination with ``os.replace`` (atomic on POSIX and on

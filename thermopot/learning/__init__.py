@@ -1,9 +1,10 @@
 """Inverse Ising: exact maximum likelihood, pseudo-likelihood, mean-field and TAP inversion, mixtures.
 
 Fit a pairwise model P(s) = exp(h.s + sum_{k<l} J_kl s_k s_l) / Z to binary data (M samples of +-1,
-optionally weighted) with :func:`fit` (method "exact", "pseudo", "nmf" or "tap"), or a mixture of K
-such models by EM with :func:`fit_mixture`. Data sets: :func:`load_dataset`, :func:`save_dataset`,
-:func:`as_dataset`; exact samples of small models: :func:`sample_exact`.
+optionally weighted) with :func:`fit` (method "exact", "pseudo", "nmf", "tap" or "pcd"), or a mixture of K
+such models by EM with :func:`fit_mixture`. Data sets (re-exported from :mod:`thermopot.datasets`):
+:func:`~thermopot.datasets.load_dataset`, :func:`~thermopot.datasets.save_dataset`,
+:func:`~thermopot.datasets.as_dataset`; exact samples of small models: :func:`sample_exact`.
 """
 
 import sys

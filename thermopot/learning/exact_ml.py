@@ -52,7 +52,7 @@ def fit_exact(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, pseu
 
     Starts from ``init`` (or independent spins, h = artanh(m), J = 0) and runs L-BFGS with the exact
     gradient until max |gradient| <= ``tol``. Refused with SizeError, naming the memory and the time,
-    when :func:`fit_evaluations` enumerations of the 2^N states do not fit in memory or in
+    when ``fit_evaluations`` enumerations of the 2^N states do not fit in memory or in
     ``max_seconds`` (default THERMOPOT_MAX_SECONDS, else one hour); a fit still running after
     ``max_seconds`` stops there and returns its best point, not converged (with a ConvergenceWarning).
     Constant columns are refused unless ``l2`` or ``pseudocount`` > 0.

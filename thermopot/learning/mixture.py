@@ -129,7 +129,7 @@ class MixtureFit:
     (``unconverged_steps``: component M-steps that stopped short of their tolerance; EM stays valid as a
     generalised EM since each M-step still improves on its warm start; ``boundary_pairs``: pairs of
     columns the data never show in one of their joint values, whose component couplings diverge
-    without l2, see :meth:`Dataset.boundary_pairs`)."""
+    without l2, see :meth:`~thermopot.datasets.Dataset.boundary_pairs`)."""
 
     mixture: Mixture
     log_likelihood: float

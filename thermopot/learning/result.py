@@ -51,7 +51,7 @@ class FitResult:
     max_{k<l} |<s_k s_l>_model - C_kl| against the (regularised) data moments, exact by enumeration
     (None when N is too large). ``objective`` is the value the method minimised. ``boundary_pairs``
     counts the pairs of columns whose maximum-likelihood coupling is infinite (an unregularised
-    likelihood fit with a joint value the data never show, :meth:`Dataset.boundary_pairs`): their
+    likelihood fit with a joint value the data never show, :meth:`~thermopot.datasets.Dataset.boundary_pairs`): their
     fitted couplings are finite only because the fit stopped, and grow as ``tol`` shrinks. Zero is
     not a guarantee: data can sit on other faces of the moment space (e.g. three spins never all
     equal) with no pair missing a joint value.
@@ -147,7 +147,7 @@ def exact_thermo(model: PairwiseModel, backend: Any, max_seconds: float | None =
 
 
 def boundary_note(pairs: np.ndarray, remedy: str) -> str:
-    """The message for data with :meth:`Dataset.boundary_pairs` ``pairs`` (non-empty)."""
+    """The message for data with :meth:`~thermopot.datasets.Dataset.boundary_pairs` ``pairs`` (non-empty)."""
     k, l = (int(v) for v in pairs[0])
     return (f"{len(pairs)} pair(s) of columns never show one of their four joint values (first: spins "
             f"{k} and {l}): their maximum-likelihood couplings are infinite and the fitted ones grow as "

@@ -27,7 +27,7 @@ def model_path(path: str | os.PathLike) -> str:
 
 
 def save_model(path: str | os.PathLike, model: Model) -> str:
-    """Write a model to :func:`model_path` of ``path`` atomically (:func:`thermopot.fileio.atomic_write`:
+    """Write a model to ``model_path(path)`` atomically (:func:`thermopot.fileio.atomic_write`:
     an interrupted save leaves the previous file intact); return that path."""
     if not isinstance(model, (PairwiseModel, MultiSpinModel)):
         raise ModelError(f"cannot save {type(model).__name__}: not a thermopot model")

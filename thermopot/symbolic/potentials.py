@@ -27,9 +27,9 @@ order-K Walsh truncation, which depends on s only through the Hamming distances 
 so every non-constant coupling, and the whole d-dependence of E_K for K = 2, is of order 2^-N Delta N^2.
 
 Symbolic side (SymPy, imported on first use of one of its names, so that the numeric users of this module
-never load SymPy): :func:`knowledge_potentials` (A, G, Phi, gradients, Hessians, LaTeX, NumPy functions),
-:func:`legendre_G_to_A`, :func:`legendre_Phi_to_entropy`, :func:`gibbs_identity`, :func:`training_identity`,
-:func:`coexistence_derivation`, :func:`krawtchouk_expr`, :func:`full_description` (Walsh couplings read off,
+never load SymPy): ``knowledge_potentials`` (A, G, Phi, gradients, Hessians, LaTeX, NumPy functions),
+``legendre_G_to_A``, ``legendre_Phi_to_entropy``, ``gibbs_identity``, ``training_identity``,
+``coexistence_derivation``, ``krawtchouk_expr``, ``full_description`` (Walsh couplings read off,
 Krawtchouk form proven by ``krawtchouk_residual``).
 
 Numeric side (NumPy or CuPy, float64, log-sum-exp): :func:`free_energy_A`, :func:`boltzmann_weights`,
