@@ -252,7 +252,7 @@ def test_shipped_plefka_file_carries_its_checksum():
     assert store._read(store.DATA_FILE, data["order"]) is not None
 
 
-def test_edited_meanfield_program_file_is_not_used(tmp_path, monkeypatch):
+def test_edited_meanfield_program_file_is_refused(tmp_path, monkeypatch):
     from thermopot import _meanfield_code as code
     from thermopot._meanfield_program import compile_program
 
@@ -265,9 +265,11 @@ def test_edited_meanfield_program_file_is_not_used(tmp_path, monkeypatch):
     monkeypatch.setattr(code, "PROGRAMS_FILE", copy)
     assert code._stored_program(2) is None and code._stored_program(3) is None
     assert code._stored_program(1) == compile_program(1)  # intact entries are still used
-    assert code.load_program.__wrapped__(2) == compile_program(2)
+    with pytest.raises(ThermopotError, match="regenerate"):  # never used, refused with the remedy (the
+        code.load_program.__wrapped__(2)                      # program IR must not import its compiler)
     copy.write_text("{not json")
-    assert code.load_program.__wrapped__(1) == compile_program(1)
+    with pytest.raises(ThermopotError, match="order 1"):
+        code.load_program.__wrapped__(1)
 
 
 # --- --out rules --------------------------------------------------------------------------------------------
