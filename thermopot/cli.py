@@ -179,8 +179,9 @@ def _sample(args: argparse.Namespace) -> Output:
 
 @command("fit", "fit a pairwise model to binary data (inverse Ising)",
          arg("data", metavar="DATA", help="a .npz data set: samples (M, N) of +-1 (int8), optional weights (M,)"),
-         arg("--method", choices=("exact", "pseudo", "nmf", "tap"), default="exact",
-             help="exact maximum likelihood (N up to about 20-24), pseudo-likelihood, naive mean-field or TAP inversion"),
+         arg("--method", choices=("exact", "pseudo", "nmf", "tap", "pcd"), default="exact",
+             help="exact maximum likelihood (N up to about 20-24), pseudo-likelihood, naive mean-field or TAP "
+                  "inversion, or maximum likelihood with persistent chains (pcd, any N)"),
          arg("--out", default=None, metavar="MODEL.npz",
              help="write the fitted model (h, J) here (never over DATA; over an existing file only with --force)"),
          arg("--force", action="store_true", help="let --out replace an existing file"),
@@ -190,6 +191,9 @@ def _sample(args: argparse.Namespace) -> Output:
          arg("--binary01", action="store_true", help="the samples are 0/1: map 1 -> +1, 0 -> -1"),
          arg("--max-iter", dest="max_iter", type=positive_int, default=None, metavar="K",
              help="L-BFGS iteration limit (exact, pseudo)"),
+         arg("--chains", type=positive_int, default=None, metavar="C", help="persistent chains (pcd; default 256)"),
+         arg("--steps", type=positive_int, default=None, metavar="K", help="gradient steps (pcd; default 2000)"),
+         arg("--seed", type=nonnegative_int, default=None, metavar="S", help="seed of the chains (pcd)"),
          BACKEND, JSON)
 def _fit(args: argparse.Namespace) -> Output:
     from .learning.cli import fit_command  # noqa: PLC0415
@@ -324,6 +328,29 @@ def _bench(args: argparse.Namespace) -> Output:
                        [(r["name"], f"{r['value']:.4g}", r["unit"], r["backend"], r.get("note", ""))
                         for r in rows])
     return Output({"quick": args.quick, "machine": machine_info(), "rows": rows}, table)
+
+
+@command("logz", "log Z without enumeration: annealed importance sampling or thermodynamic integration",
+         MODEL, TEMPERATURE,
+         arg("--method", choices=("ais", "ti"), default="ais",
+             help="annealed importance sampling (default) or thermodynamic integration on a tempering ladder"),
+         arg("--chains", type=positive_int, default=None, metavar="C",
+             help="annealed chains (ais; default 256) or tempering columns (ti; default 16)"),
+         arg("--steps", type=positive_int, default=None, metavar="K",
+             help="annealing temperatures (ais; default 1000) or ladder temperatures (ti; default 24)"),
+         arg("--sweeps", type=positive_int, default=2000, metavar="W", help="recorded tempering sweeps (ti)"),
+         arg("--seed", type=nonnegative_int, default=0, help="random seed"), BACKEND, JSON)
+def _logz(args: argparse.Namespace) -> Output:
+    """JSON: log_z, log_z_stderr, free_energy, free_energy_stderr, method, T, n, chains, steps, seed, backend,
+    seconds (thermopot.sampling.log_partition)."""
+    from .sampling import log_partition  # noqa: PLC0415
+
+    res = log_partition(args.model, args.T, method=args.method, chains=args.chains, steps=args.steps,
+                        sweeps=args.sweeps, seed=args.seed, backend=args.backend)
+    text = (f"log Z = {res.log_z:.6f} +- {res.log_z_stderr:.2g} ({res.method.upper()}, N = {res.n}, T = {res.T:g}, "
+            f"{res.chains} chains, {res.steps} steps, {res.seconds:.3g} s on {res.backend})\n"
+            f"F = -T log Z = {res.free_energy:.6f} +- {res.free_energy_stderr:.2g}")
+    return Output(res.to_dict(), text)
 
 
 @command("sweep", "a resumable parameter sweep of a command on Dask; rows in a Parquet dataset",

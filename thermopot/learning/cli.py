@@ -13,7 +13,7 @@ from ..datasets.dataset import load_dataset
 from .fit import fit
 
 #: command-line options passed on to the method when given (a method refuses one it does not take)
-OPTIONS = ("l2", "pseudocount", "max_iter", "backend")
+OPTIONS = ("l2", "pseudocount", "max_iter", "chains", "steps", "seed", "backend")
 
 
 def fit_command(args: argparse.Namespace) -> tuple[dict, str]:

@@ -1,0 +1,45 @@
+"""The command line of the sampled path: `thermopot logz` against `thermopot enumerate`, and
+`thermopot fit --method pcd`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from thermopot.cli import main
+from thermopot.learning import sample_exact, save_dataset
+from thermopot.models import load_model, random_pairwise
+
+
+def _json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("method", ["ais", "ti"])
+def test_logz_agrees_with_enumeration(capsys, method):
+    spec = "random:n=10,seed=2"
+    exact = _json(capsys, ["enumerate", spec, "--T", "0.8", "--json"])["log_z"]
+    data = _json(capsys, ["logz", spec, "--T", "0.8", "--method", method, "--sweeps", "600", "--seed", "1", "--json"])
+    assert {"log_z", "log_z_stderr", "method", "seconds", "free_energy"} <= set(data)
+    assert data["method"] == method and 0 < data["log_z_stderr"] < 0.05
+    assert abs(data["log_z"] - exact) < 4 * data["log_z_stderr"]
+
+
+def test_logz_bad_input(capsys):
+    assert main(["logz", "sk:n=6,seed=0", "--T", "-1"]) == 2
+    assert main(["logz", "sk:n=6,seed=0", "--T", "1", "--method", "magic"]) == 2
+
+
+def test_fit_pcd_writes_the_model(tmp_path, capsys):
+    data = sample_exact(random_pairwise(8, seed=1), 500, seed=0)
+    path = save_dataset(tmp_path / "d.npz", data[0] if isinstance(data, tuple) else data)
+    out = tmp_path / "m.npz"
+    result = _json(capsys, ["fit", str(path), "--method", "pcd", "--steps", "300", "--chains", "64", "--seed", "1",
+                            "--out", str(out), "--json"])
+    assert result["method"] == "pcd" and "exact_moment_mismatch" in result["diagnostics"]
+    assert result["diagnostics"]["exact_moment_mismatch"] < 0.05
+    np.testing.assert_allclose(load_model(out).J, np.array(result["J"]))
+    assert main(["fit", str(path), "--method", "exact", "--chains", "5"]) == 2  # an option exact does not take
