@@ -57,16 +57,24 @@ def check_size(n: int, backend: Any = None, *, per_state_bytes: float = 0.0, max
     if n > MAX_SPINS:
         raise SizeError(f"{what} of N={n} spins is impossible: state indices need N <= {MAX_SPINS}")
     memory, seconds = estimate(n, xp, per_state_bytes, block_size)
+    name = backend_name(xp)
+    return check_budget(memory, seconds, xp, f"{what} of N={n} spins (2^{n} = {2.0**n:.3g} states)",
+                        f"at ~{THROUGHPUT[name]:.2g} states/s", max_seconds=max_seconds)
+
+
+def check_budget(memory: float, seconds: float, xp: ModuleType, what: str, rate: str, *,
+                 max_seconds: float | None = None) -> tuple[float, float]:
+    """Raise SizeError naming ``what``, the memory and the time when ``memory`` bytes exceed 80% of the
+    backend's free memory or ``seconds`` exceed ``max_seconds`` (default THERMOPOT_MAX_SECONDS, else
+    DEFAULT_MAX_SECONDS); return (memory, seconds) otherwise. ``rate`` says what the time assumes."""
     if max_seconds is None:
         max_seconds = check_positive(os.environ.get("THERMOPOT_MAX_SECONDS", DEFAULT_MAX_SECONDS),
                                      "the time limit THERMOPOT_MAX_SECONDS")
     else:
         max_seconds = check_positive(max_seconds, "max_seconds")
     free = free_memory_bytes(xp)
-    name = backend_name(xp)
-    needs = (f"{what} of N={n} spins (2^{n} = {2.0**n:.3g} states) needs about {human_bytes(memory)} "
-             f"of memory and about {_human_seconds(seconds)} on {name} "
-             f"(at ~{THROUGHPUT[name]:.2g} states/s)")
+    needs = (f"{what} needs about {human_bytes(memory)} of memory and about {_human_seconds(seconds)} "
+             f"on {backend_name(xp)} ({rate})")
     if memory > 0.8 * free:
         raise SizeError(f"{needs}, but only {human_bytes(free)} is free")
     if seconds > max_seconds:

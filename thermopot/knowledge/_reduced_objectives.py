@@ -21,6 +21,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from ..backend import to_numpy
+from ..solvers.stationary import KINDS, NOT_CONVERGED, classify_spectrum
 from ..states import all_states
 
 
@@ -81,11 +82,11 @@ def polish(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], hess: Callable
 
     Runs a trust-region Newton method with the exact Hessian (scipy "trust-exact", which also descends
     where the Hessian is indefinite; "trust-krylov" where its subproblem solver fails) for at most ``max_steps`` steps, then classifies the end point by
-    the Hessian eigenvalues. Returns (theta, value, gradient, eigenvalues, decrement, status):
-    "minimum" (every eigenvalue > rel_eig x the largest and Newton decrement g^T H^-1 g <= tol),
-    "flat" (an eigenvalue within rel_eig x the largest of zero, max |g| <= gtol: a plateau or a
-    direction to infinity), "indefinite" (a negative eigenvalue, max |g| <= gtol: a saddle) or
-    "not converged" (none of these)."""
+    the Hessian eigenvalues with thermopot.solvers.stationary (threshold rel_eig x the largest eigenvalue).
+    Returns (theta, value, gradient, eigenvalues, decrement, status): "minimum" (every eigenvalue >
+    rel_eig x the largest and Newton decrement g^T H^-1 g <= tol), "degenerate" (an eigenvalue within
+    rel_eig x the largest of zero, max |g| <= gtol: a plateau or a direction to infinity), "saddle" (a
+    negative eigenvalue, max |g| <= gtol) or "not converged" (none of these)."""
     try:
         res = minimize(fun, theta, jac=True, hess=hess, method="trust-exact",
                        options={"gtol": 0.0, "maxiter": max_steps})
@@ -97,21 +98,10 @@ def polish(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], hess: Callable
     theta = np.asarray(res.x) if np.all(np.isfinite(res.x)) else theta
     value, grad = fun(theta)
     eig, vecs = np.linalg.eigh(hess(theta))
-    top = max(float(eig[-1]), 0.0)
-    stationary = float(np.max(np.abs(grad))) <= gtol
-    if eig[0] < -rel_eig * top:
-        return theta, value, grad, eig, float("nan"), "indefinite" if stationary else "not converged"
-    if top == 0.0 or eig[0] <= rel_eig * top:
-        return theta, value, grad, eig, float("nan"), "flat" if stationary else "not converged"
+    kind = KINDS[int(classify_spectrum(eig[0], rel_eig * max(float(eig[-1]), 0.0)))]
+    if kind != "minimum":
+        stationary = float(np.max(np.abs(grad))) <= gtol
+        return theta, value, grad, eig, float("nan"), kind if stationary else NOT_CONVERGED
     decrement = float(np.sum((vecs.T @ grad) ** 2 / eig))
-    return theta, value, grad, eig, decrement, "minimum" if decrement <= tol else "not converged"
+    return theta, value, grad, eig, decrement, "minimum" if decrement <= tol else NOT_CONVERGED
 
-
-def distinct(points: list[np.ndarray], tol: float) -> list[int]:
-    """Indices of the first occurrence of each point, two points being the same when
-    max |a - b| <= tol (1 + max |a|)."""
-    keep: list[int] = []
-    for i, a in enumerate(points):
-        if all(np.max(np.abs(a - points[j])) > tol * (1.0 + np.max(np.abs(points[j]))) for j in keep):
-            keep.append(i)
-    return keep

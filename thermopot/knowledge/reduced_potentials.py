@@ -21,13 +21,14 @@ spin-flip probability q ~ exp(-Delta_mu / T) (from Delta_mu (1 - q)^(N-1) = T lo
 theta stays finite (|h| ~ Delta_mu / 2), but the Hessian has N eigenvalues of order q / T (single
 flips) and N(N-1)/2 of order q^2 / T (pair directions, seen only by double flips): its condition number
 is ~ 1/q. With the default ``rel_eig`` = 1e-9 minima are resolved for Delta_mu / T <~ 12; below that T
-they are rejected as plateaus ("flat" or "not converged"). Choose T >= max_mu Delta_mu / 12: for the
+they are rejected as plateaus ("degenerate" or "not converged"). Choose T >= max_mu Delta_mu / 12: for the
 digits (eps = 1, N = 16, max Delta_mu = 18.8, T* = 4.09) T in [2, 6] brackets the coexistence.
 
 Every minimum is verified: L-BFGS from several starts, then trust-region Newton steps with the analytic
 Hessian; counted only when the Newton decrement g^T H^-1 g <= tol (|G| + T) and every Hessian eigenvalue
 exceeds ``rel_eig`` x the largest. End points with a (near-)zero or negative eigenvalue, or not
-converged, are plateaus / saddles (reported apart, never counted); "flat" and "indefinite" only at a
+converged, are plateaus / saddles (reported apart, never counted); "degenerate" and "saddle" (the one
+classification of thermopot.solvers.stationary) only at a
 stationary point (max |gradient| <= gtol T), else "not converged". Distinct minima: theta equal within
 ``dedup`` x (1 + max |theta|). The landscape has many minima and the count is a lower bound (what the
 starts reach); ``pattern_starts`` seed the library minima of the most weighted patterns.
@@ -45,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import get_namespace, to_numpy
+from ..backend import blas_threads, get_namespace, to_numpy
 from ..checks import check_count, check_positive as positive, check_temperature
 from ..errors import ThermopotError
 from ..exact import check_size, thermodynamics
@@ -53,12 +54,14 @@ from ..learning import fit
 from ..learning.data import Dataset, as_dataset
 from ..learning.result import lbfgs, pack, unpack
 from ..models import PairwiseModel
+from ..solvers.dedup import RELATIVE_MAX, TOTAL_VARIATION, group_rows
+from ..solvers.guard import blas_limit
 from ..report import _jsonable
 from ..states import spins_to_index
 from ..symbolic.potentials import (boltzmann_weights, free_energy_A, gibbs_G, gibbs_G_gradient, kl_divergence,
                                    training_Phi_linear)
-from ._reduced_objectives import ReducedG, distinct, polish, pairwise_features
-from ._simplex import distinct_points, minimise_on_simplex
+from ._reduced_objectives import ReducedG, polish, pairwise_features
+from ._simplex import minimise_on_simplex
 from .description import KnowledgeDescription, describe
 
 
@@ -131,7 +134,7 @@ def phi_minima(data: Dataset | Any, T: float = 1.0, *, starts: int = 8, seed: in
     w_full[np.asarray(to_numpy(spins_to_index(dataset.samples.astype(np.float64))))] = w
     w_full = xp.asarray(w_full)
     kept, values, eigs, grads, rejected = [], [], [], [], 0
-    for i in distinct(ends, dedup):
+    for i in group_rows(np.array(ends), dedup, RELATIVE_MAX)[0]:
         lin = training_Phi_linear(xp.asarray(ends[i]), X, w_full, T)
         eig = np.linalg.eigvalsh(lin.hessian)
         if eig[0] <= rel_eig * max(eig[-1], 0.0) or np.max(np.abs(lin.gradient)) > 100 * tol:
@@ -174,7 +177,7 @@ class ReducedMinima:
     library_weight: np.ndarray  #: sum_mu p_theta(xi^mu) (count,)
     plateaus: int  #: end points with a flat or negative Hessian direction, or not converged (not counted)
     plateau_G: np.ndarray  #: G at those end points
-    plateau_status: tuple  #: "flat", "indefinite" or "not converged", one per plateau
+    plateau_status: tuple  #: "degenerate", "saddle" or "not converged", one per plateau
     starts: int  #: end points examined (starts + pattern_starts)
 
     @property
@@ -199,6 +202,27 @@ class ReducedMinima:
         return _jsonable(fields)
 
 
+def _minimise_from(g: ReducedG, initial: list[np.ndarray], starts: int, T: float, *, tol: float,
+                   rel_eig: float, gtol: float, max_iter: int, max_polish: int) -> tuple[list, list]:
+    """(verified minima (theta, G, gradient, eigenvalues), rejected end points (G, status)) from each start:
+    L-BFGS then the trust-region polish; the starts from index ``starts`` on are pattern starts."""
+    found: list[tuple] = []
+    rejected: list[tuple[float, str]] = []
+    for k, theta0 in enumerate(initial):
+        # a pattern start already sits in its pattern's basin, on a plateau (|gradient| ~ 1e-5, a slightly
+        # negative Hessian direction): L-BFGS's first line search would leap out of it, to a mixture
+        # minimum picked by the rounding of the machine; the trust-region Newton polish stays local
+        theta = theta0 if k >= starts else lbfgs(g.value_grad, theta0, gtol * T, max_iter)[0]
+        theta, value, grad, eig, _, status = polish(
+            g.value_grad, g.hessian, theta, rel_eig=rel_eig, tol=tol * (abs(g.value_grad(theta)[0]) + T),
+            gtol=gtol * T, max_steps=max_polish)
+        if status == "minimum":
+            found.append((theta, value, grad, eig))
+        else:
+            rejected.append((value, status))
+    return found, rejected
+
+
 def reduced_potential_minima(description: KnowledgeDescription, T: float, *, starts: int = 8,
                              pattern_starts: int = 0, seed: int | None = 0, scale: float = 1.0,
                              tol: float = 1e-12, rel_eig: float = 1e-9, dedup: float = 1e-5,
@@ -211,8 +235,8 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
     J ~ N(0, (scale T)^2 / N)) and, with ``pattern_starts`` = k, the product states aligned with the k
     most weighted patterns (h = Delta_mu xi^mu / 2, J = 0: the predicted minimiser near a deep pattern):
     L-BFGS with the analytic gradient Cov_p(X, E_full - E_theta) / T to max |gradient| <= gtol T (at
-    most ``max_iter`` iterations), then at most ``max_polish`` trust-region Newton steps with the
-    analytic Hessian; a minimum needs Newton decrement <= tol (|G| + T) and every Hessian eigenvalue
+    most ``max_iter`` iterations; not from a pattern start, which is already in its basin), then at most
+    ``max_polish`` trust-region Newton steps with the analytic Hessian; a minimum needs Newton decrement <= tol (|G| + T) and every Hessian eigenvalue
     > rel_eig x the largest. Distinct minima by theta. ``backend`` (default: the description's) holds the
     2^N x P feature matrix. See the module docstring for the regime of T where minima are finite and resolved."""
     d = _as_description(description)
@@ -231,18 +255,11 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
     initial = [np.zeros(P)] + [_random_theta(rng, d.n, scale * T) for _ in range(starts - 1)]
     for mu in np.argsort(-d.weights, kind="stable")[:pattern_starts]:
         initial.append(pack(0.5 * d.depths[mu] * d.patterns[mu].astype(np.float64), np.zeros((d.n, d.n))))
-    found: list[tuple] = []
-    rejected: list[tuple[float, str]] = []
-    for theta0 in initial:
-        theta = lbfgs(g.value_grad, theta0, gtol * T, max_iter)[0]
-        theta, value, grad, eig, _, status = polish(
-            g.value_grad, g.hessian, theta, rel_eig=rel_eig, tol=tol * (abs(g.value_grad(theta)[0]) + T),
-            gtol=gtol * T, max_steps=max_polish)
-        if status == "minimum":
-            found.append((theta, value, grad, eig))
-        else:
-            rejected.append((value, status))
-    keep = distinct([f[0] for f in found], dedup)
+    # one BLAS thread unless the largest product, the (P x 2^N) (2^N x P) Hessian, is large
+    with blas_threads(blas_limit(2.0 * 2**d.n * P * P), xp):
+        found, rejected = _minimise_from(g, initial, starts, T, tol=tol, rel_eig=rel_eig, gtol=gtol,
+                                         max_iter=max_iter, max_polish=max_polish)
+    keep = group_rows(np.array([f[0] for f in found]).reshape(len(found), P), dedup, RELATIVE_MAX)[0]
     minima = sorted((found[i] for i in keep), key=lambda f: f[1])
     a_full = float(free_energy_A(d.energy_table, T))
     pattern_of = {int(s): mu for mu, s in enumerate(d.indices)}
@@ -334,7 +351,8 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
         z = rng.normal(0.0, spread, 2**d.n)
         ends.append(minimise_on_simplex(objective, np.exp(z - z.max()), gtol=gtol, max_iter=max_iter, xp=xp))
     verified = [e for e in ends if e.converged and e.x.min() > 0]
-    minima = [verified[i] for i in distinct_points([e.x for e in verified], dedup)]
+    points = np.array([e.x for e in verified]).reshape(len(verified), 2**d.n)
+    minima = [verified[i] for i in group_rows(points, dedup, TOTAL_VARIATION)[0]]
     p_full = boltzmann_weights(E, T)
     return FullMinima(T=T, count=len(minima), G=np.array([e.value for e in minima]), A=float(free_energy_A(E, T)),
                       kl=np.array([kl_divergence(e.x, p_full) for e in minima]),
