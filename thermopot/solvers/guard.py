@@ -2,11 +2,14 @@
 would run too long, with the amounts (the free-memory and time-limit logic of thermopot.exact.guard).
 
 Memory: the relaxation holds about ``START_ARRAYS`` float64 arrays of the starts (B, N) at once (iterate,
-step, trial point, residual and their temporaries), the grouping a few more; the Newton phase runs
-chunks of N x N Hessians of ``NEWTON_BLOCKS`` backend blocks (backend.default_block_size elements)
-whatever B. Time: per start, a relaxation of order-dependent O(N^2) (O(N^3) at order 3-4) products and,
-as if every start were its own Newton group (the worst case), Newton iterations of O(N^3); the
-constants are measured by benchmarks/guards_solvers.py.
+step, trial point, residual and their temporaries), the grouping a few more; orders 3-4 add
+``PROGRAM_ARRAYS`` (B, N, N) intermediates (in chunks of 8 blocks); the Newton phase runs chunks of at
+most one backend block (backend.default_block_size elements) of N x N matrices, ``NEWTON_ARRAYS`` of them
+at once, whatever B; plus ``FIXED_BYTES``. Time: a fixed cost per relaxation iteration (at most
+``RELAX_ITERATIONS``; the slowest start sets their number), the relaxation's products per start
+(O(N^2) at orders 1-2, O(N^3) at 3-4) and, as if every start were its own Newton group (the worst case),
+Newton iterations of O(N^3) per start. The constants are measured by benchmarks/guards_solvers.py on a
+busy 2-core machine (a quiet one is faster: the estimate errs on the safe side).
 """
 
 from __future__ import annotations
@@ -15,15 +18,23 @@ from types import ModuleType
 
 from ..backend import backend_name, default_block_size
 from ..exact.guard import check_budget
+from .newton import RELAX_ITERATIONS
 
-#: float64 arrays of shape (starts, N) alive at once (measured peak / (8 B N), rounded up)
+#: float64 arrays of shape (starts, N) alive at once (measured peak 11.6 B N x 8 bytes at N = 64)
 START_ARRAYS = 16
-#: backend blocks of float64 alive in a Newton chunk (Hessians, eigenvectors and products)
-NEWTON_BLOCKS = 10
-#: seconds per start and per N^2 (relaxation), per order, on each backend (conservative)
+#: float64 arrays of one Newton chunk (Hessians, eigenvectors, products) alive at once
+NEWTON_ARRAYS = 8
+#: float64 (B, N, N) intermediates of the order-3 and order-4 programs (meanfield evaluates them in chunks
+#: of 8 backend blocks; measured 3-6 B N^2 for a gradient)
+PROGRAM_ARRAYS = 6
+#: bytes whatever the size: the loaded Plefka program and Python objects (measured 0.55 MB at first use)
+FIXED_BYTES = 4 * 2**20
+#: seconds per relaxation iteration whatever the number of starts (array dispatch), per backend
+ITERATION_SECONDS = {"numpy": 8e-3, "cupy": 2e-3}
+#: seconds per start and per N^2 (N^3 at orders 3-4) and order, relaxation, per backend
 RELAX_SECONDS = {"numpy": 2e-6, "cupy": 2e-9}
 #: seconds per start and per N^3 (Newton iterations with eigen-decompositions), per backend
-NEWTON_SECONDS = {"numpy": 1e-7, "cupy": 1e-10}
+NEWTON_SECONDS = {"numpy": 2e-9, "cupy": 1e-11}
 #: products below this many floating-point operations run on one BLAS thread: handing them to several
 #: threads costs more than it saves, most of all on a busy machine (measured on 2 busy cores: the knowledge
 #: reduced-G step, 2.4 GFLOP Hessians at N = 16, 146 s with the default threads against 6 s with one)
@@ -33,9 +44,12 @@ SINGLE_THREAD_FLOPS = 1e10
 def estimate_minima(n: int, starts: int, order: int, xp: ModuleType) -> tuple[float, float]:
     """(bytes, seconds) find_minima needs for ``starts`` starts of N = n spins at Plefka order ``order``."""
     name = backend_name(xp)
-    memory = 8.0 * (START_ARRAYS * starts * n + NEWTON_BLOCKS * default_block_size(xp) + 8 * n * n)
+    block = default_block_size(xp)
+    newton = NEWTON_ARRAYS * min(starts * n * n, max(block, n * n))
+    program = PROGRAM_ARRAYS * min(starts * n * n, 8 * max(block, n * n)) if order > 2 else 0
+    memory = 8.0 * (START_ARRAYS * starts * n + newton + program + 8 * n * n) + FIXED_BYTES
     relax = RELAX_SECONDS[name] * n * n * (n if order > 2 else 1) * order
-    return memory, starts * (relax + NEWTON_SECONDS[name] * n**3)
+    return memory, RELAX_ITERATIONS * ITERATION_SECONDS[name] + starts * (relax + NEWTON_SECONDS[name] * n**3)
 
 
 def check_minima_size(n: int, starts: int, order: int, xp: ModuleType, *,

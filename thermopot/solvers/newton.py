@@ -27,6 +27,8 @@ X_MAX = 18.0
 #: the relaxation stops a start when max_k |m_k - tanh(beta h_k)| < RELAX_TOL; starts closer than this
 #: afterwards share one Newton run
 RELAX_TOL = 1e-6
+#: the relaxation's iteration budget
+RELAX_ITERATIONS = 2000
 
 
 class Interaction(Protocol):
@@ -71,7 +73,7 @@ def hessian_rows(n: int, xp: Any) -> int:
 
 
 def relax_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = RELAX_TOL,
-                max_iter: int = 2000) -> Any:
+                max_iter: int = RELAX_ITERATIONS) -> Any:
     """Damped fixed-point iteration x <- x - a F(x), i.e. m <- tanh((1 - a) x + a beta h(m)), with a
     per-start step a (grown by 1.5 after a decrease of G, halved otherwise, at most 1). -F is a descent
     direction of G in x (dG/dx = D F / beta), so each start slides into a basin of a minimum at O(B N^2)
