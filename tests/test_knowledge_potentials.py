@@ -112,7 +112,7 @@ def test_pattern_start_reaches_its_pattern_minimum(separated):
 def test_pattern_start_basin_is_robust_to_perturbations(separated):
     """The polish from a pattern start perturbed by 1e-6 (far above any BLAS rounding difference) still
     ends on that pattern's minimum."""
-    from thermopot.knowledge._reduced_objectives import polish
+    from thermopot.solvers.local import trust_region_polish as polish
     from thermopot.learning.result import pack
 
     xp = get_namespace("numpy")
@@ -170,7 +170,7 @@ def test_simplex_minimiser_finds_every_minimum_of_a_nonconvex_function():
     T log q - a q = T log((1 - q)/2) - a (1 - q)/2; the uniform point is a maximum."""
     from scipy.optimize import brentq
 
-    from thermopot.knowledge._simplex import minimise_on_simplex
+    from thermopot.solvers.simplex import minimise_on_simplex
     from thermopot.solvers.dedup import TOTAL_VARIATION, group_rows
 
     T, a = 1.0, 6.0
@@ -240,7 +240,7 @@ def test_polish_falls_back_when_the_exact_trust_region_solver_fails(monkeypatch)
     takes the Krylov trust region and still finds the minimum of a convex quadratic."""
     import scipy.optimize
 
-    from thermopot.knowledge import _reduced_objectives as ro
+    from thermopot.solvers import local as ro
 
     real = scipy.optimize.minimize
 
@@ -252,8 +252,7 @@ def test_polish_falls_back_when_the_exact_trust_region_solver_fails(monkeypatch)
     monkeypatch.setattr(ro, "minimize", flaky)
     A = np.array([[2.0, 0.5], [0.5, 1.0]])
     b = np.array([1.0, -1.0])
-    theta, value, grad, eig, decrement, status = ro.polish(lambda t: (0.5 * t @ A @ t - b @ t, A @ t - b),
-                                                           lambda t: A, np.zeros(2), rel_eig=1e-9, tol=1e-20,
-                                                           gtol=1e-10)
+    theta, value, grad, eig, decrement, status = ro.trust_region_polish(
+        lambda t: (0.5 * t @ A @ t - b @ t, A @ t - b), lambda t: A, np.zeros(2), rel_eig=1e-9, tol=1e-20, gtol=1e-10)
     assert status == "minimum"
     assert np.allclose(theta, np.linalg.solve(A, b), atol=1e-10)

@@ -13,7 +13,7 @@ where several.
   (library weight < 1/2, near theta = 0) exists from about T* up; at high T it is the only one.
 - :func:`full_potential_minima`: G over the whole simplex (all 2^N weights, i.e. the full Walsh family):
   strictly convex, ONE minimum x = p_full with G = A(E_full, T); found by a generic minimiser (L-BFGS on
-  sqrt(x), module ``_simplex``) that sees only G and its gradient, so the count could come out otherwise.
+  sqrt(x), thermopot.solvers.simplex) that sees only G and its gradient, so the count could come out otherwise.
 - :func:`minima_counts`: numbers of reduced-G minima against T and against the number of patterns M.
 
 Regime of the reduced-G minima. Near a deep pattern the minimiser is close to a product state with
@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -52,16 +53,16 @@ from ..errors import ThermopotError
 from ..exact import check_size, thermodynamics
 from ..learning import fit
 from ..learning.data import Dataset, as_dataset
-from ..learning.result import lbfgs, pack, unpack
+from ..learning.result import pack, unpack
 from ..models import PairwiseModel
-from ..solvers.dedup import RELATIVE_MAX, TOTAL_VARIATION, group_rows
+from ..solvers.dedup import RELATIVE_MAX, TOTAL_VARIATION
 from ..solvers.guard import blas_limit
+from ..solvers.local import distinct, multistart
 from ..report import _jsonable
 from ..states import spins_to_index
 from ..symbolic.potentials import (boltzmann_weights, free_energy_A, gibbs_G, gibbs_G_gradient, kl_divergence,
                                    training_Phi_linear)
-from ._reduced_objectives import ReducedG, polish, pairwise_features
-from ._simplex import minimise_on_simplex
+from ._reduced_objectives import ReducedG, pairwise_features
 from .description import KnowledgeDescription, describe
 
 
@@ -128,13 +129,15 @@ def phi_minima(data: Dataset | Any, T: float = 1.0, *, starts: int = 8, seed: in
         return T * th.log_z - theta @ target, pack(th.magnetization, th.correlation) - target
 
     rng = np.random.default_rng(seed)
-    ends = [lbfgs(objective, _random_theta(rng, n, scale * T), tol, max_iter)[0] for _ in range(starts)]
+    thetas0 = [_random_theta(rng, n, scale * T) for _ in range(starts)]
+    points = multistart(SimpleNamespace(value_grad=objective), thetas0, method="lbfgs", gtol=tol, max_iter=max_iter)
+    ends = [e.x for e in points]
     X = pairwise_features(n, xp)
     w_full = np.zeros(2**n)
     w_full[np.asarray(to_numpy(spins_to_index(dataset.samples.astype(np.float64))))] = w
     w_full = xp.asarray(w_full)
     kept, values, eigs, grads, rejected = [], [], [], [], 0
-    for i in group_rows(np.array(ends), dedup, RELATIVE_MAX)[0]:
+    for i in distinct(points, dedup, RELATIVE_MAX):
         lin = training_Phi_linear(xp.asarray(ends[i]), X, w_full, T)
         eig = np.linalg.eigvalsh(lin.hessian)
         if eig[0] <= rel_eig * max(eig[-1], 0.0) or np.max(np.abs(lin.gradient)) > 100 * tol:
@@ -202,27 +205,6 @@ class ReducedMinima:
         return _jsonable(fields)
 
 
-def _minimise_from(g: ReducedG, initial: list[np.ndarray], starts: int, T: float, *, tol: float,
-                   rel_eig: float, gtol: float, max_iter: int, max_polish: int) -> tuple[list, list]:
-    """(verified minima (theta, G, gradient, eigenvalues), rejected end points (G, status)) from each start:
-    L-BFGS then the trust-region polish; the starts from index ``starts`` on are pattern starts."""
-    found: list[tuple] = []
-    rejected: list[tuple[float, str]] = []
-    for k, theta0 in enumerate(initial):
-        # a pattern start already sits in its pattern's basin, on a plateau (|gradient| ~ 1e-5, a slightly
-        # negative Hessian direction): L-BFGS's first line search would leap out of it, to a mixture
-        # minimum picked by the rounding of the machine; the trust-region Newton polish stays local
-        theta = theta0 if k >= starts else lbfgs(g.value_grad, theta0, gtol * T, max_iter)[0]
-        theta, value, grad, eig, _, status = polish(
-            g.value_grad, g.hessian, theta, rel_eig=rel_eig, tol=tol * (abs(g.value_grad(theta)[0]) + T),
-            gtol=gtol * T, max_steps=max_polish)
-        if status == "minimum":
-            found.append((theta, value, grad, eig))
-        else:
-            rejected.append((value, status))
-    return found, rejected
-
-
 def reduced_potential_minima(description: KnowledgeDescription, T: float, *, starts: int = 8,
                              pattern_starts: int = 0, seed: int | None = 0, scale: float = 1.0,
                              tol: float = 1e-12, rel_eig: float = 1e-9, dedup: float = 1e-5,
@@ -236,8 +218,9 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
     most weighted patterns (h = Delta_mu xi^mu / 2, J = 0: the predicted minimiser near a deep pattern):
     L-BFGS with the analytic gradient Cov_p(X, E_full - E_theta) / T to max |gradient| <= gtol T (at
     most ``max_iter`` iterations; not from a pattern start, which is already in its basin), then at most
-    ``max_polish`` trust-region Newton steps with the analytic Hessian; a minimum needs Newton decrement <= tol (|G| + T) and every Hessian eigenvalue
-    > rel_eig x the largest. Distinct minima by theta. ``backend`` (default: the description's) holds the
+    ``max_polish`` trust-region Newton steps with the analytic Hessian (the multi-start engine
+    thermopot.solvers.local, methods "lbfgs-newton" and "newton"); a minimum needs Newton decrement
+    <= tol (|G| + T) and every Hessian eigenvalue > rel_eig x the largest. Distinct minima by theta. ``backend`` (default: the description's) holds the
     2^N x P feature matrix. See the module docstring for the regime of T where minima are finite and resolved."""
     d = _as_description(description)
     T = check_temperature(T)
@@ -257,23 +240,29 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
         initial.append(pack(0.5 * d.depths[mu] * d.patterns[mu].astype(np.float64), np.zeros((d.n, d.n))))
     # one BLAS thread unless the largest product, the (P x 2^N) (2^N x P) Hessian, is large
     with blas_threads(blas_limit(2.0 * 2**d.n * P * P), xp):
-        found, rejected = _minimise_from(g, initial, starts, T, tol=tol, rel_eig=rel_eig, gtol=gtol,
-                                         max_iter=max_iter, max_polish=max_polish)
-    keep = group_rows(np.array([f[0] for f in found]).reshape(len(found), P), dedup, RELATIVE_MAX)[0]
-    minima = sorted((found[i] for i in keep), key=lambda f: f[1])
+        # a pattern start already sits in its pattern's basin, on a plateau (|gradient| ~ 1e-5, a slightly
+        # negative Hessian direction): L-BFGS's first line search would leap out of it, to a mixture
+        # minimum picked by the rounding of the machine; the trust-region Newton polish stays local
+        ends = multistart(g, initial, method=["lbfgs-newton"] * starts + ["newton"] * (len(initial) - starts),
+                          gtol=gtol * T, max_iter=max_iter, tol=lambda x: tol * (abs(g.value_grad(x)[0]) + T),
+                          rel_eig=rel_eig, max_polish=max_polish)
+    found = [e for e in ends if e.status == "minimum"]
+    rejected = [e for e in ends if e.status != "minimum"]
+    minima = sorted((found[i] for i in distinct(found, dedup, RELATIVE_MAX)), key=lambda e: e.value)
     a_full = float(free_energy_A(d.energy_table, T))
     pattern_of = {int(s): mu for mu, s in enumerate(d.indices)}
-    peaks = [g.peak(f[0]) for f in minima]
+    peaks = [g.peak(e.x) for e in minima]
     return ReducedMinima(
-        T=T, count=len(minima), thetas=np.array([f[0] for f in minima]).reshape(len(minima), P),
-        G=np.array([f[1] for f in minima]), A=a_full, kl=(np.array([f[1] for f in minima]) - a_full) / T,
-        hessian_min_eig=np.array([f[3][0] for f in minima]), hessian_max_eig=np.array([f[3][-1] for f in minima]),
-        gradient_max=np.array([np.max(np.abs(f[2])) for f in minima]),
+        T=T, count=len(minima), thetas=np.array([e.x for e in minima]).reshape(len(minima), P),
+        G=np.array([e.value for e in minima]), A=a_full, kl=(np.array([e.value for e in minima]) - a_full) / T,
+        hessian_min_eig=np.array([e.eigenvalues[0] for e in minima]),
+        hessian_max_eig=np.array([e.eigenvalues[-1] for e in minima]),
+        gradient_max=np.array([e.stationarity for e in minima]),
         state=np.array([pk[0] for pk in peaks], dtype=np.int64), peak_weight=np.array([pk[1] for pk in peaks]),
         pattern=np.array([pattern_of.get(pk[0], -1) for pk in peaks], dtype=np.int64),
         library_weight=np.array([float(pk[2][d.indices].sum()) for pk in peaks]),
-        plateaus=len(rejected), plateau_G=np.array([r[0] for r in rejected]),
-        plateau_status=tuple(r[1] for r in rejected), starts=len(initial))
+        plateaus=len(rejected), plateau_G=np.array([e.value for e in rejected]),
+        plateau_status=tuple(e.status for e in rejected), starts=len(initial))
 
 
 # ------------------------------------------------------------------------------- G on the simplex
@@ -318,7 +307,7 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
                           max_iter: int = 2000, dedup: float | None = None, backend: Any = None) -> FullMinima:
     """Minimise G(x; E_full, T) = sum_s x_s E(s) + T sum_s x_s log x_s over all 2^N weights with a generic
     minimiser that sees only G and its gradient (``gibbs_G``, ``gibbs_G_gradient``): L-BFGS on
-    y = sqrt(x) (x = y^2 / |y|^2, module ``_simplex``) from ``starts`` random interior points
+    y = sqrt(x) (x = y^2 / |y|^2, thermopot.solvers.simplex) from ``starts`` random interior points
     (log x ~ N(0, spread^2)), until max_s 2 sqrt(x_s) |g_s - <g>_x| <= ``gtol`` (g = dG/dx = E + T (log x + 1);
     default below).
     An end point is a verified minimum when it converged and lies strictly inside the simplex, where the
@@ -346,13 +335,11 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
     xp = get_namespace(backend if backend is not None else d.backend)
     objective = _gibbs_objective(xp.asarray(E), T, xp)
     rng = np.random.default_rng(seed)
-    ends = []
-    for _ in range(starts):
-        z = rng.normal(0.0, spread, 2**d.n)
-        ends.append(minimise_on_simplex(objective, np.exp(z - z.max()), gtol=gtol, max_iter=max_iter, xp=xp))
-    verified = [e for e in ends if e.converged and e.x.min() > 0]
-    points = np.array([e.x for e in verified]).reshape(len(verified), 2**d.n)
-    minima = [verified[i] for i in group_rows(points, dedup, TOTAL_VARIATION)[0]]
+    x0 = [np.exp(z - z.max()) for z in (rng.normal(0.0, spread, 2**d.n) for _ in range(starts))]
+    ends = multistart(SimpleNamespace(value_grad=objective), x0, method="simplex", gtol=gtol, max_iter=max_iter,
+                      xp=xp)
+    verified = [e for e in ends if e.status == "converged" and e.x.min() > 0]
+    minima = [verified[i] for i in distinct(verified, dedup, TOTAL_VARIATION)]
     p_full = boltzmann_weights(E, T)
     return FullMinima(T=T, count=len(minima), G=np.array([e.value for e in minima]), A=float(free_energy_A(E, T)),
                       kl=np.array([kl_divergence(e.x, p_full) for e in minima]),
@@ -360,7 +347,7 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
                       stationarity=np.array([e.stationarity for e in minima]),
                       hessian_min_eig_bound=np.array([T / e.x.max() for e in minima]),
                       iterations=max(e.iterations for e in ends), starts=starts,
-                      converged=np.array([e.converged for e in ends], dtype=bool))
+                      converged=np.array([e.status == "converged" for e in ends], dtype=bool))
 
 
 # ------------------------------------------------------------------------------------- counts

@@ -88,8 +88,8 @@ def follow_minima(model: Model | str, temperatures: Any, *, method: str = "tap2"
     rng = check_rng(seed)
     starts = check_count(starts, "starts")
     reseed = max(1, starts // 4) if reseed is None else check_count(reseed, "reseed")
-    first = find_minima(model, grid[0], method=method, starts=starts, seed=rng, backend=xp, tol=tol, dedup_tol=dedup_tol,
-                        degenerate_tol=degenerate_tol)
+    first = find_minima(model, grid[0], method=method, starts=starts, seed=rng, backend=xp, tol=tol,
+                        dedup_tol=dedup_tol, degenerate_tol=degenerate_tol)
     branches: list[Branch] = []
     alive: list[Branch] = []
 
@@ -128,8 +128,8 @@ def follow_minima(model: Model | str, temperatures: Any, *, method: str = "tap2"
                     b.hessian_min_eig.append(lam[i])
                     survivors.append(b)
             alive[:] = survivors
-        fresh = find_minima(model, T, method=method, starts=reseed, seed=rng, backend=xp, tol=tol, dedup_tol=dedup_tol,
-                            degenerate_tol=degenerate_tol)
+        fresh = find_minima(model, T, method=method, starts=reseed, seed=rng, backend=xp, tol=tol,
+                            dedup_tol=dedup_tol, degenerate_tol=degenerate_tol)
         for a in np.flatnonzero(fresh.is_minimum):
             if all(np.abs(fresh.m[a] - np.tanh(b.x[-1])).max() >= dedup_tol for b in alive):
                 start_branch(T, fresh.m[a], fresh.free_energy[a], fresh.hessian_min_eig[a])

@@ -1,6 +1,7 @@
-"""Minimisation of a smooth function f(x) over the interior of the probability simplex by L-BFGS in
-square-root coordinates (used by :func:`thermopot.knowledge.full_potential_minima` for G; generic: it
-sees only f and its gradient).
+"""The simplex domain map of the multi-start engine (method "simplex" of :mod:`.local`): minimisation of a
+smooth function f(x) over the interior of the probability simplex by L-BFGS in square-root coordinates
+(used by :func:`thermopot.knowledge.full_potential_minima` for G; generic: it sees only f and its
+gradient).
 
 The simplex is parametrised by the unit sphere, x_s = y_s^2 / |y|^2, so that F(y) = f(x(y)) is an
 unconstrained function with
