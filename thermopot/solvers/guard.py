@@ -57,7 +57,7 @@ def check_minima_size(n: int, starts: int, order: int, xp: ModuleType, *,
     """Raise SizeError when find_minima's estimate exceeds the free memory or the time limit."""
     memory, seconds = estimate_minima(n, starts, order, xp)
     return check_budget(memory, seconds, xp, f"find_minima with {starts} starts of N={n} spins at order {order}",
-                        "every start its own Newton run", max_seconds=max_seconds)
+                        "assuming every start needs its own Newton run", max_seconds=max_seconds)
 
 
 def blas_limit(flops: float) -> int | None:

@@ -115,7 +115,7 @@ def _check_range(n: int, T: float) -> None:
     """Refuse a T at which the free energies (of size T N log 2) leave the float64 range."""
     if T * n * math.log(2.0) > np.finfo(np.float64).max / 16:
         raise ThermopotError(f"temperature T = {T!r} is too high for N = {n} spins: the free energy "
-                             f"-T N log 2 = {-T * n * math.log(2.0):.3g} leaves the float64 range")
+                             f"-T N log 2 = -{T:.3g} x {n * math.log(2.0):.3g} leaves the float64 range")
 
 
 def _check_init(init: Any, n: int) -> np.ndarray:
