@@ -7,6 +7,11 @@ de-duplicates the endpoints (max-norm 1e-3); an endpoint counts as a converged m
 the stationarity equations max |m - tanh(beta h(m))| < 1e-6 (SciPy's default tolerances stop earlier,
 so fewer of its endpoints count). thermopot's minima satisfy them to 1e-10.
 
+Scale and threads (NumPy): SK N = 64, T = 0.5, 1e5 starts, nmf (the issue's goal: < 60 s on the 2-core
+CPU; full mode only), and the BLAS-thread rows: find_minima of Hopfield N = 300, p = 3, 256 starts (tap2)
+and the knowledge reduced-G minima of the separated 8-spin patterns, each with thermopot's choice (one
+BLAS thread for products below solvers.guard.SINGLE_THREAD_FLOPS) and with the library's default threads.
+
 On CuPy (full mode) also the GPU goal of the issue: SK N = 256 at T = 0.5, 1e5 random starts, tap2 and
 nmf (``find_minima`` in this process, after a warm-up run of 1000 starts that compiles the kernels).
 
@@ -78,8 +83,57 @@ def run_backend(backend: str, quick: bool) -> list[dict]:
                             f"{n_loop} converged minima"))
             rows.append(row(f"speed-up {method}", t_loop / t_cmd, "x", backend,
                             f"same run; minima found {n_cmd} (thermopot) vs {n_loop} (SciPy)"))
+    if backend == "numpy":
+        rows += thread_rows(quick)
+    if backend == "numpy" and not quick:
+        rows.append(scale_row())
     if backend == "cupy" and not quick:
         rows += gpu_rows()
+    return rows
+
+
+def scale_row() -> dict:
+    """find_minima of SK N = 64 with 1e5 starts (nmf) on NumPy: the issue's < 60 s goal."""
+    found = {}
+    dt = best_seconds(lambda: found.update(res=find_minima(sk(64, seed=SEED), T, method="nmf", starts=100_000,
+                                                           seed=1, backend="numpy")), get_namespace("numpy"), repeats=1)
+    log("minima", f"nmf SK N=64 1e5 starts numpy: {dt:.3g} s, {found['res'].count} minima")
+    return row("find_minima SK N=64 T=0.5 nmf, 100000 starts", dt, "s", "numpy",
+               f"{found['res'].count} minima; goal < 60 s on 2 cores", n=64, starts=100_000)
+
+
+def _default_threads(job):
+    """Run ``job`` with thermopot's one-thread rule switched off (every product on the default threads)."""
+    import thermopot.solvers.guard as guard  # noqa: PLC0415
+
+    saved, guard.SINGLE_THREAD_FLOPS = guard.SINGLE_THREAD_FLOPS, 0.0
+    try:
+        return job()
+    finally:
+        guard.SINGLE_THREAD_FLOPS = saved
+
+
+def thread_rows(quick: bool) -> list[dict]:
+    """The BLAS-thread rows: each job with one thread (thermopot's choice) and with the default threads."""
+    from thermopot.knowledge.description import describe  # noqa: PLC0415
+    from thermopot.knowledge.reduced_potentials import reduced_potential_minima  # noqa: PLC0415
+    from thermopot.models import hopfield, random_patterns  # noqa: PLC0415
+
+    xi = random_patterns(300, 3, seed=1).astype(float)
+    patterns = np.array([[1] * 8, [1, 1, 1, 1, -1, -1, -1, -1], [-1, -1, 1, 1, -1, -1, 1, 1]])
+    jobs = [(f"find_minima Hopfield N=300 p=3 tap2, {64 if quick else 256} starts",
+             lambda: find_minima(hopfield(xi), 0.3, method="tap2", starts=64 if quick else 256, seed=0,
+                                 backend="numpy")),
+            ("reduced_potential_minima 8 spins, T=1, 3+3 starts",
+             lambda: reduced_potential_minima(describe(patterns, eps=1.0), 1.0, starts=3, pattern_starts=3,
+                                              seed=1, backend="numpy"))]
+    rows = []
+    for name, job in jobs:
+        t_one = best_seconds(job, get_namespace("numpy"), repeats=1)
+        t_default = best_seconds(lambda: _default_threads(job), get_namespace("numpy"), repeats=1)
+        log("minima", f"{name}: {t_one:.3g} s one BLAS thread, {t_default:.3g} s default threads")
+        rows.append(row(f"{name}, one BLAS thread", t_one, "s", "numpy", "thermopot's choice"))
+        rows.append(row(f"{name}, default BLAS threads", t_default, "s", "numpy", "same job, default threads"))
     return rows
 
 
@@ -87,9 +141,9 @@ def gpu_rows() -> list[dict]:
     """find_minima on SK N = GPU_N with GPU_STARTS starts on CuPy, per method (warm kernels)."""
     xp, model, rows = get_namespace("cupy"), sk(GPU_N, seed=SEED), []
     for method in ("tap2", "nmf"):
-        find_minima(model, T, method, starts=1000, seed=1, backend=xp)
+        find_minima(model, T, method=method, starts=1000, seed=1, backend=xp)
         found = {}
-        dt = best_seconds(lambda: found.update(res=find_minima(model, T, method, starts=GPU_STARTS, seed=1,
+        dt = best_seconds(lambda: found.update(res=find_minima(model, T, method=method, starts=GPU_STARTS, seed=1,
                                                                backend=xp)), xp, repeats=1)
         res = found["res"]
         log("minima", f"{method} N={GPU_N} {GPU_STARTS} starts cupy: {dt:.3g} s, {res.count} minima")

@@ -99,6 +99,35 @@ def test_low_T_several_minima_high_T_one(separated):
     assert json.loads(json.dumps(high.to_dict()))["count"] == 1
 
 
+def test_pattern_start_reaches_its_pattern_minimum(separated):
+    """At T = 1 each pattern has a library minimum peaked on it alone (p_theta(xi^mu) > 0.95): the start
+    placed on pattern mu must end there on any machine, not in a mixture minimum chosen by rounding
+    (L-BFGS's first line search used to leap out of the flat basin). Random starts are not needed."""
+    r = reduced_potential_minima(separated, 1.0, starts=1, pattern_starts=3, seed=0)
+    single = r.peak_weight > 0.95
+    np.testing.assert_array_equal(np.sort(r.pattern[single]), [0, 1, 2])
+    _check_minima(r, separated, 1.0)
+
+
+def test_pattern_start_basin_is_robust_to_perturbations(separated):
+    """The polish from a pattern start perturbed by 1e-6 (far above any BLAS rounding difference) still
+    ends on that pattern's minimum."""
+    from thermopot.solvers.local import trust_region_polish as polish
+    from thermopot.learning.result import pack
+
+    xp = get_namespace("numpy")
+    g = ReducedG(separated.energy_table, 1.0, xp, pairwise_features(8, xp))
+    rng = np.random.default_rng(0)
+    for mu in range(3):
+        theta0 = pack(0.5 * separated.depths[mu] * separated.patterns[mu].astype(float), np.zeros((8, 8)))
+        for _ in range(2):
+            start = theta0 + rng.normal(0.0, 1e-6, theta0.size)
+            theta, value, _, _, _, status = polish(g.value_grad, g.hessian, start, rel_eig=1e-9,
+                                                   tol=1e-12 * (abs(g.value_grad(start)[0]) + 1.0), gtol=1e-8)
+            p = g.peak(theta)[2][separated.indices]
+            assert status == "minimum" and np.argmax(p) == mu and p[mu] > 0.95
+
+
 def test_reduced_minima_backend_independent(backend, separated):
     ref = reduced_potential_minima(separated, 2.5, starts=3, seed=2)
     r = reduced_potential_minima(separated, 2.5, starts=3, seed=2, backend=backend)
@@ -141,7 +170,8 @@ def test_simplex_minimiser_finds_every_minimum_of_a_nonconvex_function():
     T log q - a q = T log((1 - q)/2) - a (1 - q)/2; the uniform point is a maximum."""
     from scipy.optimize import brentq
 
-    from thermopot.knowledge._simplex import distinct_points, minimise_on_simplex
+    from thermopot.solvers.simplex import minimise_on_simplex
+    from thermopot.solvers.dedup import TOTAL_VARIATION, group_rows
 
     T, a = 1.0, 6.0
 
@@ -153,7 +183,7 @@ def test_simplex_minimiser_finds_every_minimum_of_a_nonconvex_function():
     ends = [minimise_on_simplex(objective, np.exp(rng.normal(0, 1, 3)), gtol=1e-8, max_iter=500)
             for _ in range(12)]
     assert all(e.converged for e in ends)
-    found = [ends[i].x for i in distinct_points([e.x for e in ends], 1e-6)]
+    found = [ends[i].x for i in group_rows(np.array([e.x for e in ends]), 1e-6, TOTAL_VARIATION)[0]]
     assert len(found) == 3
     assert sorted(int(np.argmax(x)) for x in found) == [0, 1, 2]
     for x in found:
@@ -210,7 +240,7 @@ def test_polish_falls_back_when_the_exact_trust_region_solver_fails(monkeypatch)
     takes the Krylov trust region and still finds the minimum of a convex quadratic."""
     import scipy.optimize
 
-    from thermopot.knowledge import _reduced_objectives as ro
+    from thermopot.solvers import local as ro
 
     real = scipy.optimize.minimize
 
@@ -222,8 +252,7 @@ def test_polish_falls_back_when_the_exact_trust_region_solver_fails(monkeypatch)
     monkeypatch.setattr(ro, "minimize", flaky)
     A = np.array([[2.0, 0.5], [0.5, 1.0]])
     b = np.array([1.0, -1.0])
-    theta, value, grad, eig, decrement, status = ro.polish(lambda t: (0.5 * t @ A @ t - b @ t, A @ t - b),
-                                                           lambda t: A, np.zeros(2), rel_eig=1e-9, tol=1e-20,
-                                                           gtol=1e-10)
+    theta, value, grad, eig, decrement, status = ro.trust_region_polish(
+        lambda t: (0.5 * t @ A @ t - b @ t, A @ t - b), lambda t: A, np.zeros(2), rel_eig=1e-9, tol=1e-20, gtol=1e-10)
     assert status == "minimum"
     assert np.allclose(theta, np.linalg.solve(A, b), atol=1e-10)

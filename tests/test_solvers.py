@@ -25,7 +25,7 @@ def assert_true_minima(model, result, T, order):
 def test_curie_weiss_two_minima_below_tc(method):
     n, T = 40, 0.6
     model = curie_weiss(n)
-    res = find_minima(model, T, method, starts=64, seed=1)
+    res = find_minima(model, T, method=method, starts=64, seed=1)
     assert res.count == 2
     minima = res.m[res.is_minimum]
     np.testing.assert_allclose(minima, -minima[::-1], atol=1e-9)  # +-m* partners
@@ -36,13 +36,13 @@ def test_curie_weiss_two_minima_below_tc(method):
 
 
 def test_curie_weiss_one_minimum_above_tc():
-    res = find_minima(curie_weiss(40), 1.3, "nmf", starts=64, seed=2)
+    res = find_minima(curie_weiss(40), 1.3, method="nmf", starts=64, seed=2)
     assert res.count == 1
     np.testing.assert_allclose(res.m[0], 0.0, atol=1e-10)
 
 
 def test_maximum_started_on_is_a_saddle_not_a_minimum():
-    res = find_minima(curie_weiss(30), 0.5, "nmf", init=np.zeros((1, 30)))
+    res = find_minima(curie_weiss(30), 0.5, method="nmf", init=np.zeros((1, 30)))
     assert res.count == 0 and res.saddles == 1 and res.kind[0] == "saddle"
     assert res.hessian_min_eig[0] < 0 and res.converged.all()
 
@@ -50,7 +50,7 @@ def test_maximum_started_on_is_a_saddle_not_a_minimum():
 def test_hopfield_retrieval_and_mixture_states():
     n, p, T = 300, 3, 0.3
     xi = random_patterns(n, p, seed=1).astype(float)  # an instance whose 3-mixtures are stable at T = 0.3
-    res = find_minima(hopfield(xi), T, "tap2", starts=300, seed=0)
+    res = find_minima(hopfield(xi), T, method="tap2", starts=300, seed=0)
     minima = res.m[res.is_minimum]
     overlaps = minima @ xi.T / n
     for mu in range(p):
@@ -63,8 +63,8 @@ def test_hopfield_retrieval_and_mixture_states():
 
 def test_sk_minima_are_true_minima_and_reproducible():
     model = sk(32, seed=0)
-    a = find_minima(model, 0.5, "nmf", starts=100, seed=7)
-    b = find_minima(model, 0.5, "nmf", starts=100, seed=7)
+    a = find_minima(model, 0.5, method="nmf", starts=100, seed=7)
+    b = find_minima(model, 0.5, method="nmf", starts=100, seed=7)
     np.testing.assert_array_equal(a.m, b.m)
     assert a.count >= 5
     assert_true_minima(model, a, 0.5, 1)
@@ -73,7 +73,7 @@ def test_sk_minima_are_true_minima_and_reproducible():
 
 def test_saturated_magnetisations_at_low_temperature():
     model = sk(24, seed=3)
-    res = find_minima(model, 0.05, "nmf", starts=40, seed=0)
+    res = find_minima(model, 0.05, method="nmf", starts=40, seed=0)
     assert res.failed == 0 and res.count >= 1
     assert np.abs(res.m[res.is_minimum]).min() > 0.5
 
@@ -81,7 +81,7 @@ def test_saturated_magnetisations_at_low_temperature():
 def test_continuation_curie_weiss_spinodal():
     n = 30
     temps = np.linspace(0.5, 1.2, 15)
-    br = follow_minima(curie_weiss(n), temps, "nmf", starts=32, seed=0)
+    br = follow_minima(curie_weiss(n), temps, method="nmf", starts=32, seed=0)
     below = temps < (n - 1) / n - 0.02
     above = temps > (n - 1) / n + 0.02
     assert np.all(br.count[below] == 2) and np.all(br.count[above] == 1)
@@ -97,7 +97,7 @@ def test_continuation_curie_weiss_spinodal():
 
 def test_comparison_with_exact_library():
     model = curie_weiss(12)
-    cmp = compare_with_exact(model, 0.5, "tap2", starts=32)
+    cmp = compare_with_exact(model, 0.5, method="tap2", starts=32)
     assert len(cmp.minimum) == 2 and len(cmp.unmatched_basins) == 0 and len(cmp.unmatched_minima) == 0
     assert np.all(cmp.distance < 0.05)
 
@@ -116,22 +116,22 @@ def test_bad_input(kwargs, msg):
 @pytest.mark.gpu
 def test_numpy_and_cupy_agree():
     model = sk(16, seed=1)
-    a = find_minima(model, 0.4, "tap2", starts=64, seed=3, backend="numpy")
-    b = find_minima(model, 0.4, "tap2", starts=64, seed=3, backend="cupy")
+    a = find_minima(model, 0.4, method="tap2", starts=64, seed=3, backend="numpy")
+    b = find_minima(model, 0.4, method="tap2", starts=64, seed=3, backend="cupy")
     assert a.count == b.count
     np.testing.assert_allclose(a.m, b.m, atol=1e-8)
 
 
 def test_continuation_keeps_branches_that_move_fast_on_their_first_step():
     """Near T_c the ferromagnetic m changes by more than 0.1 per grid step: still one branch each."""
-    br = follow_minima(curie_weiss(20), [0.93, 0.88, 0.83, 0.78], "nmf", starts=32, seed=0)
+    br = follow_minima(curie_weiss(20), [0.93, 0.88, 0.83, 0.78], method="nmf", starts=32, seed=0)
     assert [b.end for b in br.branches] == ["range end", "range end"]
     assert all(len(b.T) == 4 for b in br.branches)
 
 
 def test_critical_point_is_not_many_minima():
     """At T_c = (N-1)/N the minimum at m = 0 is quartic: the starts must not stop at distinct points."""
-    res = find_minima(curie_weiss(20), 0.95, "nmf", starts=64, seed=0)
+    res = find_minima(curie_weiss(20), 0.95, method="nmf", starts=64, seed=0)
     assert res.count + res.saddles <= 2 and np.abs(res.m).max() < 1e-3
 
 
@@ -139,7 +139,7 @@ def test_comparison_refuses_a_landscape_at_another_temperature():
     from thermopot.landscape import local_minima
 
     with pytest.raises(ThermopotError, match="T ="):
-        compare_with_exact(curie_weiss(8), 0.5, "nmf", landscape=local_minima(curie_weiss(8), T=1.0))
+        compare_with_exact(curie_weiss(8), 0.5, method="nmf", landscape=local_minima(curie_weiss(8), T=1.0))
 
 
 def test_hessian_chunks_give_the_same_minima(monkeypatch):
@@ -148,10 +148,10 @@ def test_hessian_chunks_give_the_same_minima(monkeypatch):
     products, and up to the global flip s -> -s of this h = 0 model, whose representative may change)."""
     import thermopot.solvers.newton as newton_module
 
-    whole = find_minima(sk(12, seed=3), 0.4, "nmf", starts=40, seed=2, backend="numpy")
+    whole = find_minima(sk(12, seed=3), 0.4, method="nmf", starts=40, seed=2, backend="numpy")
     monkeypatch.setattr(newton_module, "default_block_size", lambda xp: 3 * 12 * 12)
     assert newton_module.hessian_rows(12, None) == 3
-    chunked = find_minima(sk(12, seed=3), 0.4, "nmf", starts=40, seed=2, backend="numpy")
+    chunked = find_minima(sk(12, seed=3), 0.4, method="nmf", starts=40, seed=2, backend="numpy")
     assert whole.count == chunked.count >= 2 and len(whole.m) == len(chunked.m)
     np.testing.assert_allclose(chunked.free_energy, whole.free_energy, rtol=0, atol=1e-12)
     same = np.minimum(np.abs(chunked.m - whole.m).max(axis=1), np.abs(chunked.m + whole.m).max(axis=1))

@@ -215,10 +215,11 @@ def _cgroup_level_free(folder: str, limit_file: str, usage_file: str, stat_key: 
 SMALL_PRODUCT_FLOPS = 5e7
 
 
-def blas_limit(flops: float) -> int | None:
-    """BLAS threads for matrix products of ``flops``: 1 below SMALL_PRODUCT_FLOPS, else None (the
-    library's default); pass it to :func:`blas_threads`."""
-    return 1 if flops < SMALL_PRODUCT_FLOPS else None
+def blas_limit(flops: float, small: float = SMALL_PRODUCT_FLOPS) -> int | None:
+    """BLAS threads for matrix products of ``flops``: 1 below ``small`` (default SMALL_PRODUCT_FLOPS, a
+    caller with its own measurement passes its threshold), else None (the library's default); pass it to
+    :func:`blas_threads`."""
+    return 1 if flops < small else None
 
 
 def blas_threads(limit: int | None, xp: ModuleType) -> contextlib.AbstractContextManager:

@@ -214,7 +214,8 @@ def _minima(args: argparse.Namespace) -> Output:
     from .models import resolve_model  # noqa: PLC0415
     from .solvers import find_minima  # noqa: PLC0415
 
-    res = find_minima(resolve_model(args.model), args.T, args.method, args.starts, args.seed, args.backend)
+    res = find_minima(resolve_model(args.model), args.T, method=args.method, starts=args.starts, seed=args.seed,
+                      backend=args.backend)
     data = res.to_dict()
     rows = [(str(a), f"{row['free_energy']:.8g}", f"{np.mean(row['m']):+.4f}", f"{np.mean(np.abs(row['m'])):.4f}",
              f"{row['hessian_min_eig']:.3g}", "yes" if row["plefka_valid"] else "NO", f"{row['basin_fraction']:.3f}")

@@ -179,7 +179,8 @@ class MeanFieldPotential:
             out = xp.ones(x.shape[0], dtype=xp.float64)
         else:
             q = 1 - x**2
-            out = xp.min(1 - q * ((q @ self.J2) / self.T**2), axis=1)
+            beta = 1.0 / self.T  # beta^2 J^2 as (beta J)^2: T**2 overflows for T >= 1e155
+            out = xp.min(1 - q * (q @ (self.J2 * beta) * beta), axis=1)
         return out[0] if single else out
 
     def plefka_valid(self, m: Any) -> Any:

@@ -180,6 +180,21 @@ def save_figure(fig: Any, path: str | os.PathLike) -> str:
     return os.fspath(path)
 
 
+def plot_branches(branches: Any, path: str | os.PathLike, *,
+                  exact: tuple[np.ndarray, np.ndarray] | None = None) -> str:
+    """Free energy of every branch of a :class:`thermopot.solvers.Branches` against T, and the number of
+    minima against T; ``exact`` = (T, F) adds the exact free energy for comparison. Returns the path."""
+    fig, (ax_f, ax_n) = new_figure(1, 2, size=(10, 4))
+    for k, b in enumerate(branches.branches):
+        ax_f.plot(b.T, b.free_energy, lw=1.2, label=f"branch {k} ({b.end})" if k < 8 else None)
+    if exact is not None:
+        ax_f.plot(exact[0], exact[1], "k--", lw=1.5, label="exact F")
+    label_axes(ax_f, "T", f"{branches.method} free energy", "minima followed in T", legend=7)
+    ax_n.step(branches.temperatures, branches.count, where="mid")
+    label_axes(ax_n, "T", "number of minima", "minima alive", legend=None)
+    return save_figure(fig, path)
+
+
 @dataclass(frozen=True)
 class ReportFiles:
     """Paths of a written report."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..exact import thermodynamics
 from ..models import curie_weiss, hopfield, random_patterns, sk
-from ..report import new_figure, save_figure
+from ..report import new_figure, plot_branches, save_figure
 from ..solvers import compare_with_exact, follow_minima
 
 #: max |m_k - m_a,k| allowed for a matched minimum of a mean-field (low-T, well separated) basin
@@ -37,7 +37,7 @@ def _plefka_valid_matched(cmp) -> tuple[np.ndarray, np.ndarray]:
 def _library_checks(ctx, label: str, model, T: float, methods: tuple[str, ...]) -> None:
     n = model.n
     for method in methods:
-        cmp = compare_with_exact(model, T, method, starts=64, seed=ctx.seed)
+        cmp = compare_with_exact(model, T, method=method, starts=64, seed=ctx.seed)
         valid = cmp.minima.is_minimum & cmp.minima.plefka_valid
         rows, basins = _plefka_valid_matched(cmp)
         tag = f"[{label}, {method}, T={T:g}]"
@@ -56,7 +56,7 @@ def _ground_basin_checks(ctx, seeds: list[int], n: int, T: float) -> None:
     fig, (ax_f, ax_d) = new_figure(1, 2, size=(10, 4))
     results = []
     for seed in seeds:
-        cmp = compare_with_exact(sk(n, seed=seed), T, "nmf", starts=128, seed=ctx.seed)
+        cmp = compare_with_exact(sk(n, seed=seed), T, method="nmf", starts=128, seed=ctx.seed)
         results.append((seed, cmp))
         ax_f.plot(cmp.landscape.free_energy[cmp.basin] / n, cmp.minima.free_energy[cmp.minimum] / n, "o",
                   ms=4, label=f"seed {seed}")
@@ -93,9 +93,9 @@ def _continuation_checks(ctx, n: int) -> None:
     minimum above; with the exact F(T) for comparison in the figure."""
     temps = np.linspace(0.5, 1.3, 17 if ctx.quick else 41)
     model = curie_weiss(n)
-    branches = follow_minima(model, temps, "nmf", starts=32, seed=ctx.seed)
+    branches = follow_minima(model, temps, method="nmf", starts=32, seed=ctx.seed)
     exact = np.array([thermodynamics(model, T, progress=False).free_energy for T in temps])
-    figure = branches.plot(ctx.figure("curie-weiss-continuation"), exact=(temps, exact))
+    figure = plot_branches(branches, ctx.figure("curie-weiss-continuation"), exact=(temps, exact))
     tc = (n - 1) / n
     expected = np.where(temps < tc, 2, 1)
     ctx.check(f"number of nMF minima against T = 2 below T_c, 1 above [Curie-Weiss N={n}]", branches.count,

@@ -1,5 +1,5 @@
-"""Objectives over the pairwise (reduced) family on all 2^N states, and the second-order polish that turns an
-L-BFGS end point into a verified minimum.
+"""Objectives over the pairwise (reduced) family on all 2^N states (objectives of the multi-start engine
+thermopot.solvers.local: value_grad and hessian).
 
 Pairwise features X(s) = (s_1..s_N, s_k s_l for k < l in row order) (the order of
 thermopot.learning's ``pack``), so E_theta(s) = -X(s).theta = -h.s - sum_{k<l} J_kl s_k s_l and
@@ -15,10 +15,9 @@ with r = E - E_theta and <.> the p_theta mean:
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
 
 from ..backend import to_numpy
 from ..states import all_states
@@ -73,45 +72,3 @@ class ReducedG:
         i = int(np.argmax(p))
         return i, float(p[i]), p
 
-
-def polish(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], hess: Callable[[np.ndarray], np.ndarray],
-           theta: np.ndarray, *, rel_eig: float, tol: float, gtol: float, max_steps: int = 200
-           ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, float, str]:
-    """Second-order polish of an end point and its verdict.
-
-    Runs a trust-region Newton method with the exact Hessian (scipy "trust-exact", which also descends
-    where the Hessian is indefinite; "trust-krylov" where its subproblem solver fails) for at most ``max_steps`` steps, then classifies the end point by
-    the Hessian eigenvalues. Returns (theta, value, gradient, eigenvalues, decrement, status):
-    "minimum" (every eigenvalue > rel_eig x the largest and Newton decrement g^T H^-1 g <= tol),
-    "flat" (an eigenvalue within rel_eig x the largest of zero, max |g| <= gtol: a plateau or a
-    direction to infinity), "indefinite" (a negative eigenvalue, max |g| <= gtol: a saddle) or
-    "not converged" (none of these)."""
-    try:
-        res = minimize(fun, theta, jac=True, hess=hess, method="trust-exact",
-                       options={"gtol": 0.0, "maxiter": max_steps})
-    except (UnboundLocalError, np.linalg.LinAlgError):  # SciPy's exact subproblem solver can fail on a
-        # (nearly) singular Hessian; the Krylov trust region takes the same model without factorising it
-        with np.errstate(invalid="ignore", divide="ignore"):  # a zero gradient makes its step 0/0
-            res = minimize(fun, theta, jac=True, hess=hess, method="trust-krylov",
-                           options={"gtol": 0.0, "maxiter": max_steps})
-    theta = np.asarray(res.x) if np.all(np.isfinite(res.x)) else theta
-    value, grad = fun(theta)
-    eig, vecs = np.linalg.eigh(hess(theta))
-    top = max(float(eig[-1]), 0.0)
-    stationary = float(np.max(np.abs(grad))) <= gtol
-    if eig[0] < -rel_eig * top:
-        return theta, value, grad, eig, float("nan"), "indefinite" if stationary else "not converged"
-    if top == 0.0 or eig[0] <= rel_eig * top:
-        return theta, value, grad, eig, float("nan"), "flat" if stationary else "not converged"
-    decrement = float(np.sum((vecs.T @ grad) ** 2 / eig))
-    return theta, value, grad, eig, decrement, "minimum" if decrement <= tol else "not converged"
-
-
-def distinct(points: list[np.ndarray], tol: float) -> list[int]:
-    """Indices of the first occurrence of each point, two points being the same when
-    max |a - b| <= tol (1 + max |a|)."""
-    keep: list[int] = []
-    for i, a in enumerate(points):
-        if all(np.max(np.abs(a - points[j])) > tol * (1.0 + np.max(np.abs(points[j]))) for j in keep):
-            keep.append(i)
-    return keep

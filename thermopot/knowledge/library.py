@@ -253,7 +253,7 @@ def _tap_minima(model: Model, T: float, starts: int, seed: Any, states: np.ndarr
                 backend: Any) -> dict:
     """The TAP (order 2) minima at T: m, F, Plefka validity, the library row of sign(m) (-1 if none),
     and the library minimum of largest overlap m.s_a / N with that overlap."""
-    found = find_minima(model, T, "tap2", starts, seed, backend)
+    found = find_minima(model, T, method="tap2", starts=starts, seed=seed, backend=backend)
     rows = np.flatnonzero(found.is_minimum)
     m = found.m[rows]
     signs = np.where(m > 0, 1, -1)

@@ -13,7 +13,7 @@ where several.
   (library weight < 1/2, near theta = 0) exists from about T* up; at high T it is the only one.
 - :func:`full_potential_minima`: G over the whole simplex (all 2^N weights, i.e. the full Walsh family):
   strictly convex, ONE minimum x = p_full with G = A(E_full, T); found by a generic minimiser (L-BFGS on
-  sqrt(x), module ``_simplex``) that sees only G and its gradient, so the count could come out otherwise.
+  sqrt(x), thermopot.solvers.simplex) that sees only G and its gradient, so the count could come out otherwise.
 - :func:`minima_counts`: numbers of reduced-G minima against T and against the number of patterns M.
 
 Regime of the reduced-G minima. Near a deep pattern the minimiser is close to a product state with
@@ -21,13 +21,14 @@ spin-flip probability q ~ exp(-Delta_mu / T) (from Delta_mu (1 - q)^(N-1) = T lo
 theta stays finite (|h| ~ Delta_mu / 2), but the Hessian has N eigenvalues of order q / T (single
 flips) and N(N-1)/2 of order q^2 / T (pair directions, seen only by double flips): its condition number
 is ~ 1/q. With the default ``rel_eig`` = 1e-9 minima are resolved for Delta_mu / T <~ 12; below that T
-they are rejected as plateaus ("flat" or "not converged"). Choose T >= max_mu Delta_mu / 12: for the
+they are rejected as plateaus ("degenerate" or "not converged"). Choose T >= max_mu Delta_mu / 12: for the
 digits (eps = 1, N = 16, max Delta_mu = 18.8, T* = 4.09) T in [2, 6] brackets the coexistence.
 
 Every minimum is verified: L-BFGS from several starts, then trust-region Newton steps with the analytic
 Hessian; counted only when the Newton decrement g^T H^-1 g <= tol (|G| + T) and every Hessian eigenvalue
 exceeds ``rel_eig`` x the largest. End points with a (near-)zero or negative eigenvalue, or not
-converged, are plateaus / saddles (reported apart, never counted); "flat" and "indefinite" only at a
+converged, are plateaus / saddles (reported apart, never counted); "degenerate" and "saddle" (the one
+classification of thermopot.solvers.stationary) only at a
 stationary point (max |gradient| <= gtol T), else "not converged". Distinct minima: theta equal within
 ``dedup`` x (1 + max |theta|). The landscape has many minima and the count is a lower bound (what the
 starts reach); ``pattern_starts`` seed the library minima of the most weighted patterns.
@@ -41,24 +42,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from ..backend import get_namespace, to_numpy
+from ..backend import blas_limit, blas_threads, get_namespace, to_numpy
 from ..checks import check_count, check_positive as positive, check_temperature
 from ..errors import ThermopotError
 from ..exact import check_size, thermodynamics
 from ..learning import fit
 from ..datasets.dataset import Dataset, as_dataset
-from ..learning.result import lbfgs, pack, unpack
+from ..learning.result import pack, unpack
 from ..models import PairwiseModel
 from ..results import jsonable as _jsonable
+from ..solvers.dedup import RELATIVE_MAX, TOTAL_VARIATION
+from ..solvers.guard import SINGLE_THREAD_FLOPS
+from ..solvers.local import distinct, multistart
 from ..states import spins_to_index
 from ..symbolic.potentials import (boltzmann_weights, free_energy_A, gibbs_G, gibbs_G_gradient, kl_divergence,
                                    training_Phi_linear)
-from ._reduced_objectives import ReducedG, distinct, polish, pairwise_features
-from ._simplex import distinct_points, minimise_on_simplex
+from ._reduced_objectives import ReducedG, pairwise_features
 from .description import KnowledgeDescription, describe
 
 
@@ -125,13 +129,15 @@ def phi_minima(data: Dataset | Any, T: float = 1.0, *, starts: int = 8, seed: in
         return T * th.log_z - theta @ target, pack(th.magnetization, th.correlation) - target
 
     rng = np.random.default_rng(seed)
-    ends = [lbfgs(objective, _random_theta(rng, n, scale * T), tol, max_iter)[0] for _ in range(starts)]
+    thetas0 = [_random_theta(rng, n, scale * T) for _ in range(starts)]
+    points = multistart(SimpleNamespace(value_grad=objective), thetas0, method="lbfgs", gtol=tol, max_iter=max_iter)
+    ends = [e.x for e in points]
     X = pairwise_features(n, xp)
     w_full = np.zeros(2**n)
     w_full[np.asarray(to_numpy(spins_to_index(dataset.samples.astype(np.float64))))] = w
     w_full = xp.asarray(w_full)
     kept, values, eigs, grads, rejected = [], [], [], [], 0
-    for i in distinct(ends, dedup):
+    for i in distinct(points, dedup, RELATIVE_MAX):
         lin = training_Phi_linear(xp.asarray(ends[i]), X, w_full, T)
         eig = np.linalg.eigvalsh(lin.hessian)
         if eig[0] <= rel_eig * max(eig[-1], 0.0) or np.max(np.abs(lin.gradient)) > 100 * tol:
@@ -174,7 +180,7 @@ class ReducedMinima:
     library_weight: np.ndarray  #: sum_mu p_theta(xi^mu) (count,)
     plateaus: int  #: end points with a flat or negative Hessian direction, or not converged (not counted)
     plateau_G: np.ndarray  #: G at those end points
-    plateau_status: tuple  #: "flat", "indefinite" or "not converged", one per plateau
+    plateau_status: tuple  #: "degenerate", "saddle" or "not converged", one per plateau
     starts: int  #: end points examined (starts + pattern_starts)
 
     @property
@@ -211,9 +217,10 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
     J ~ N(0, (scale T)^2 / N)) and, with ``pattern_starts`` = k, the product states aligned with the k
     most weighted patterns (h = Delta_mu xi^mu / 2, J = 0: the predicted minimiser near a deep pattern):
     L-BFGS with the analytic gradient Cov_p(X, E_full - E_theta) / T to max |gradient| <= gtol T (at
-    most ``max_iter`` iterations), then at most ``max_polish`` trust-region Newton steps with the
-    analytic Hessian; a minimum needs Newton decrement <= tol (|G| + T) and every Hessian eigenvalue
-    > rel_eig x the largest. Distinct minima by theta. ``backend`` (default: the description's) holds the
+    most ``max_iter`` iterations; not from a pattern start, which is already in its basin), then at most
+    ``max_polish`` trust-region Newton steps with the analytic Hessian (the multi-start engine
+    thermopot.solvers.local, methods "lbfgs-newton" and "newton"); a minimum needs Newton decrement
+    <= tol (|G| + T) and every Hessian eigenvalue > rel_eig x the largest. Distinct minima by theta. ``backend`` (default: the description's) holds the
     2^N x P feature matrix. See the module docstring for the regime of T where minima are finite and resolved."""
     d = _as_description(description)
     T = check_temperature(T)
@@ -231,32 +238,31 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
     initial = [np.zeros(P)] + [_random_theta(rng, d.n, scale * T) for _ in range(starts - 1)]
     for mu in np.argsort(-d.weights, kind="stable")[:pattern_starts]:
         initial.append(pack(0.5 * d.depths[mu] * d.patterns[mu].astype(np.float64), np.zeros((d.n, d.n))))
-    found: list[tuple] = []
-    rejected: list[tuple[float, str]] = []
-    for theta0 in initial:
-        theta = lbfgs(g.value_grad, theta0, gtol * T, max_iter)[0]
-        theta, value, grad, eig, _, status = polish(
-            g.value_grad, g.hessian, theta, rel_eig=rel_eig, tol=tol * (abs(g.value_grad(theta)[0]) + T),
-            gtol=gtol * T, max_steps=max_polish)
-        if status == "minimum":
-            found.append((theta, value, grad, eig))
-        else:
-            rejected.append((value, status))
-    keep = distinct([f[0] for f in found], dedup)
-    minima = sorted((found[i] for i in keep), key=lambda f: f[1])
+    # one BLAS thread unless the largest product, the (P x 2^N) (2^N x P) Hessian, is large
+    with blas_threads(blas_limit(2.0 * 2**d.n * P * P, SINGLE_THREAD_FLOPS), xp):
+        # a pattern start already sits in its pattern's basin, on a plateau (|gradient| ~ 1e-5, a slightly
+        # negative Hessian direction): L-BFGS's first line search would leap out of it, to a mixture
+        # minimum picked by the rounding of the machine; the trust-region Newton polish stays local
+        ends = multistart(g, initial, method=["lbfgs-newton"] * starts + ["newton"] * (len(initial) - starts),
+                          gtol=gtol * T, max_iter=max_iter, tol=lambda x: tol * (abs(g.value_grad(x)[0]) + T),
+                          rel_eig=rel_eig, max_polish=max_polish)
+    found = [e for e in ends if e.status == "minimum"]
+    rejected = [e for e in ends if e.status != "minimum"]
+    minima = sorted((found[i] for i in distinct(found, dedup, RELATIVE_MAX)), key=lambda e: e.value)
     a_full = float(free_energy_A(d.energy_table, T))
     pattern_of = {int(s): mu for mu, s in enumerate(d.indices)}
-    peaks = [g.peak(f[0]) for f in minima]
+    peaks = [g.peak(e.x) for e in minima]
     return ReducedMinima(
-        T=T, count=len(minima), thetas=np.array([f[0] for f in minima]).reshape(len(minima), P),
-        G=np.array([f[1] for f in minima]), A=a_full, kl=(np.array([f[1] for f in minima]) - a_full) / T,
-        hessian_min_eig=np.array([f[3][0] for f in minima]), hessian_max_eig=np.array([f[3][-1] for f in minima]),
-        gradient_max=np.array([np.max(np.abs(f[2])) for f in minima]),
+        T=T, count=len(minima), thetas=np.array([e.x for e in minima]).reshape(len(minima), P),
+        G=np.array([e.value for e in minima]), A=a_full, kl=(np.array([e.value for e in minima]) - a_full) / T,
+        hessian_min_eig=np.array([e.eigenvalues[0] for e in minima]),
+        hessian_max_eig=np.array([e.eigenvalues[-1] for e in minima]),
+        gradient_max=np.array([e.stationarity for e in minima]),
         state=np.array([pk[0] for pk in peaks], dtype=np.int64), peak_weight=np.array([pk[1] for pk in peaks]),
         pattern=np.array([pattern_of.get(pk[0], -1) for pk in peaks], dtype=np.int64),
         library_weight=np.array([float(pk[2][d.indices].sum()) for pk in peaks]),
-        plateaus=len(rejected), plateau_G=np.array([r[0] for r in rejected]),
-        plateau_status=tuple(r[1] for r in rejected), starts=len(initial))
+        plateaus=len(rejected), plateau_G=np.array([e.value for e in rejected]),
+        plateau_status=tuple(e.status for e in rejected), starts=len(initial))
 
 
 # ------------------------------------------------------------------------------- G on the simplex
@@ -301,7 +307,7 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
                           max_iter: int = 2000, dedup: float | None = None, backend: Any = None) -> FullMinima:
     """Minimise G(x; E_full, T) = sum_s x_s E(s) + T sum_s x_s log x_s over all 2^N weights with a generic
     minimiser that sees only G and its gradient (``gibbs_G``, ``gibbs_G_gradient``): L-BFGS on
-    y = sqrt(x) (x = y^2 / |y|^2, module ``_simplex``) from ``starts`` random interior points
+    y = sqrt(x) (x = y^2 / |y|^2, thermopot.solvers.simplex) from ``starts`` random interior points
     (log x ~ N(0, spread^2)), until max_s 2 sqrt(x_s) |g_s - <g>_x| <= ``gtol`` (g = dG/dx = E + T (log x + 1);
     default below).
     An end point is a verified minimum when it converged and lies strictly inside the simplex, where the
@@ -329,12 +335,11 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
     xp = get_namespace(backend if backend is not None else d.backend)
     objective = _gibbs_objective(xp.asarray(E), T, xp)
     rng = np.random.default_rng(seed)
-    ends = []
-    for _ in range(starts):
-        z = rng.normal(0.0, spread, 2**d.n)
-        ends.append(minimise_on_simplex(objective, np.exp(z - z.max()), gtol=gtol, max_iter=max_iter, xp=xp))
-    verified = [e for e in ends if e.converged and e.x.min() > 0]
-    minima = [verified[i] for i in distinct_points([e.x for e in verified], dedup)]
+    x0 = [np.exp(z - z.max()) for z in (rng.normal(0.0, spread, 2**d.n) for _ in range(starts))]
+    ends = multistart(SimpleNamespace(value_grad=objective), x0, method="simplex", gtol=gtol, max_iter=max_iter,
+                      xp=xp)
+    verified = [e for e in ends if e.status == "converged" and e.x.min() > 0]
+    minima = [verified[i] for i in distinct(verified, dedup, TOTAL_VARIATION)]
     p_full = boltzmann_weights(E, T)
     return FullMinima(T=T, count=len(minima), G=np.array([e.value for e in minima]), A=float(free_energy_A(E, T)),
                       kl=np.array([kl_divergence(e.x, p_full) for e in minima]),
@@ -342,7 +347,7 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
                       stationarity=np.array([e.stationarity for e in minima]),
                       hessian_min_eig_bound=np.array([T / e.x.max() for e in minima]),
                       iterations=max(e.iterations for e in ends), starts=starts,
-                      converged=np.array([e.converged for e in ends], dtype=bool))
+                      converged=np.array([e.status == "converged" for e in ends], dtype=bool))
 
 
 # ------------------------------------------------------------------------------------- counts

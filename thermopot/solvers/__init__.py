@@ -1,5 +1,18 @@
 """Numeric solvers: every minimum of a mean-field/TAP free energy from many starts at once, its
-stability, continuation in temperature, and the comparison with the exact library of states."""
+stability, continuation in temperature, and the comparison with the exact library of states.
+
+One multi-start engine, read in this order:
+
+- :mod:`.stationary`: the one classification of end points (minimum / saddle / degenerate / not converged);
+- :mod:`.dedup`: the one de-duplication, O(B log B), with a metric (max norm, relative max, total variation);
+- :mod:`.local`: the Objective protocol (value_grad, hessian) and ``method=`` (lbfgs, lbfgs-newton, newton,
+  simplex through the domain map of :mod:`.simplex`), multistart and EndPoint: the knowledge potentials
+  Phi, reduced G and G over the simplex are its objectives;
+- :mod:`.newton` and :mod:`.minima`: the batched method for the mean-field potentials (all starts as one
+  array program in the domain map x = atanh m: relaxation, one saddle-free Newton run per group of
+  coinciding starts), with :mod:`.guard` (size and time guard, BLAS threads) and :mod:`.objective`;
+- :mod:`.continuation` and :mod:`.compare`: minima followed in T, and matched with the exact basins.
+"""
 
 from .compare import ExactComparison, compare_with_exact
 from .continuation import Branch, Branches, follow_minima

@@ -42,12 +42,12 @@ class ExactComparison:
                 "minima": int(self.minima.count), "basins": int(self.landscape.count)}
 
 
-def compare_with_exact(model: Model | str, T: float, method: str = "tap2", *, minima: Minima | None = None,
+def compare_with_exact(model: Model | str, T: float, *, method: str = "tap2", minima: Minima | None = None,
                        landscape: Landscape | None = None, match_tol: float = 0.2, starts: int = 256,
                        seed: Any = 0, backend: Any = None) -> ExactComparison:
     """Match the minima of ``method`` at T with the strict single-flip basins of the exact landscape."""
     model = resolve_model(model)
-    minima = minima or find_minima(model, T, method, starts, seed, backend)
+    minima = minima or find_minima(model, T, method=method, starts=starts, seed=seed, backend=backend)
     landscape = landscape or local_minima(model, T=T, backend=backend)
     if landscape.T != minima.T or not np.isclose(minima.T, T):
         raise ThermopotError(f"minima (T = {minima.T}) and landscape (T = {landscape.T}) must both be "

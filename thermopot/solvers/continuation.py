@@ -11,6 +11,7 @@ every temperature a few fresh random starts (re-seeding) catch minima that appea
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +19,8 @@ import numpy as np
 
 from ..backend import asarray, get_namespace, to_numpy
 from ..errors import ThermopotError
-from ..checks import check_temperature
+from ..checks import check_count, check_rng, check_temperature
 from ..models import Model, resolve_model
-from ..report import new_figure, save_figure
 from .minima import classify, find_minima
 from .newton import free_energy_of_x, newton_batch
 from .objective import free_energy_interaction, method_order
@@ -61,20 +61,12 @@ class Branches:
                 "count": self.count.tolist(), "branches": [b.to_dict() for b in self.branches]}
 
     def plot(self, path: str, exact: tuple[np.ndarray, np.ndarray] | None = None) -> str:
-        """Free energy of every branch against T, and the number of minima against T; ``exact`` =
-        (T, F) adds the exact free energy for comparison."""
-        fig, (ax_f, ax_n) = new_figure(1, 2, size=(10, 4))
-        for k, b in enumerate(self.branches):
-            ax_f.plot(b.T, b.free_energy, lw=1.2, label=f"branch {k} ({b.end})" if k < 8 else None)
-        if exact is not None:
-            ax_f.plot(exact[0], exact[1], "k--", lw=1.5, label="exact F")
-        ax_f.set_xlabel("T")
-        ax_f.set_ylabel(f"{self.method} free energy")
-        ax_f.legend(fontsize=7)
-        ax_n.step(self.temperatures, self.count, where="mid")
-        ax_n.set_xlabel("T")
-        ax_n.set_ylabel("number of minima")
-        return save_figure(fig, path)
+        """Deprecated alias of :func:`thermopot.report.plot_branches` (plots belong to the report layer)."""
+        warnings.warn("Branches.plot is deprecated; use thermopot.report.plot_branches(branches, path)",
+                      DeprecationWarning, stacklevel=2)
+        from ..report import plot_branches  # noqa: PLC0415 (deprecated alias, removed in the next release)
+
+        return plot_branches(self, path, exact=exact)
 
 
 def _grid(temperatures: Any) -> np.ndarray:
@@ -84,8 +76,8 @@ def _grid(temperatures: Any) -> np.ndarray:
     return grid
 
 
-def follow_minima(model: Model | str, temperatures: Any, method: str = "tap2", starts: int = 64,
-                  reseed: int | None = None, seed: Any = None, backend: Any = None, *,
+def follow_minima(model: Model | str, temperatures: Any, *, method: str = "tap2", starts: int = 64,
+                  reseed: int | None = None, seed: Any = None, backend: Any = None,
                   tol: float = 1e-10, dedup_tol: float = 1e-6, degenerate_tol: float = 1e-7,
                   max_iter: int = 60) -> Branches:
     """Follow every minimum of ``method`` over the temperature grid (monotone, >= 2 values)."""
@@ -93,10 +85,11 @@ def follow_minima(model: Model | str, temperatures: Any, method: str = "tap2", s
     grid = _grid(temperatures)
     order = method_order(method)
     xp = get_namespace(backend)
-    rng = np.random.default_rng(seed)
-    reseed = max(1, starts // 4) if reseed is None else int(reseed)
-    first = find_minima(model, grid[0], method, starts, rng, xp, tol=tol, dedup_tol=dedup_tol,
-                        degenerate_tol=degenerate_tol)
+    rng = check_rng(seed)
+    starts = check_count(starts, "starts")
+    reseed = max(1, starts // 4) if reseed is None else check_count(reseed, "reseed")
+    first = find_minima(model, grid[0], method=method, starts=starts, seed=rng, backend=xp, tol=tol,
+                        dedup_tol=dedup_tol, degenerate_tol=degenerate_tol)
     branches: list[Branch] = []
     alive: list[Branch] = []
 
@@ -135,8 +128,8 @@ def follow_minima(model: Model | str, temperatures: Any, method: str = "tap2", s
                     b.hessian_min_eig.append(lam[i])
                     survivors.append(b)
             alive[:] = survivors
-        fresh = find_minima(model, T, method, reseed, rng, xp, tol=tol, dedup_tol=dedup_tol,
-                            degenerate_tol=degenerate_tol)
+        fresh = find_minima(model, T, method=method, starts=reseed, seed=rng, backend=xp, tol=tol,
+                            dedup_tol=dedup_tol, degenerate_tol=degenerate_tol)
         for a in np.flatnonzero(fresh.is_minimum):
             if all(np.abs(fresh.m[a] - np.tanh(b.x[-1])).max() >= dedup_tol for b in alive):
                 start_branch(T, fresh.m[a], fresh.free_energy[a], fresh.hessian_min_eig[a])

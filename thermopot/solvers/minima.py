@@ -4,7 +4,9 @@ All starts are advanced together, first by a damped fixed-point iteration (cheap
 step at order <= 2) into the basin of a minimum, then, once per cluster of coinciding starts, by the
 saddle-free Newton iteration of :mod:`.newton`; converged starts (max_k |m_k - tanh(beta h_k(m))| < tol:
 the stationarity equations themselves) leave the active set.
-Converged points are de-duplicated (max-norm distance < dedup_tol), each distinct stationary point is
+Starts that relax to the same point (max-norm distance below the relaxation's tolerance) share one Newton
+run; converged points are de-duplicated (max-norm distance < dedup_tol, in O(B log B): :mod:`.dedup`),
+each distinct stationary point is
 classified by the smallest eigenvalue of K = D^1/2 H D^1/2 (congruent to the Hessian H of G in m, so
 of the same sign; D = diag(1 - m^2)): a minimum when it exceeds degenerate_tol * T, a saddle when it is
 below -degenerate_tol * T, degenerate in between. Only minima are counted as minima.
@@ -12,7 +14,7 @@ below -degenerate_tol * T, degenerate in between. Only minima are counted as min
 
 from __future__ import annotations
 
-import sys
+import math
 import time
 import warnings
 from dataclasses import dataclass
@@ -20,15 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, backend_name, get_namespace, to_numpy
+from ..backend import asarray, backend_name, blas_limit, blas_threads, get_namespace, to_numpy
+from ..checks import check_count, check_positive, check_rng, check_temperature
 from ..errors import ThermopotError
-from ..checks import check_temperature
 from ..models import Model, PairwiseModel, resolve_model
 from .dedup import flip_partners, unique_points
-from .newton import NewtonState, free_energy_of_x, hessian_rows, newton_batch, relax_batch, scaled_hessian
+from .guard import SINGLE_THREAD_FLOPS, check_minima_size
+from .newton import (RELAX_TOL, NewtonState, free_energy_of_x, hessian_rows, newton_batch, relax_batch,
+                     scaled_hessian)
 from .objective import free_energy_interaction, method_order, plefka_valid
+from .stationary import KINDS, classify_spectrum
 
-KINDS = ("minimum", "saddle", "degenerate")
 
 
 @dataclass(frozen=True)
@@ -99,25 +103,37 @@ def flip_symmetric(model: Model) -> bool:
     return not np.any(couplings[odd])
 
 
-def _check_options(starts: int, tol: float, dedup_tol: float, max_iter: int) -> None:
-    if int(starts) != starts or starts < 1:
-        raise ThermopotError(f"starts must be an integer >= 1, got {starts!r}")
-    if not (0 < tol < dedup_tol < 1):
+def _check_options(tol: Any, dedup_tol: Any, degenerate_tol: Any, max_iter: Any) -> tuple[float, float, float, int]:
+    """The tolerances (finite, > 0, tol < dedup_tol < 1) and max_iter (an integer >= 1), checked."""
+    tol, dedup_tol = check_positive(tol, "tol"), check_positive(dedup_tol, "dedup_tol")
+    if not tol < dedup_tol < 1:
         raise ThermopotError(f"need 0 < tol < dedup_tol < 1, got tol={tol}, dedup_tol={dedup_tol}")
-    if int(max_iter) != max_iter or max_iter < 1:
-        raise ThermopotError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    return tol, dedup_tol, check_positive(degenerate_tol, "degenerate_tol"), check_count(max_iter, "max_iter")
 
 
-def initial_points(n: int, starts: int, seed: Any, init: Any, xp: Any) -> Any:
-    """x = atanh(m) of the starts: ``init`` (K, N) magnetisations if given, else m uniform in (-1, 1)."""
-    if init is None:
-        m0 = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(int(starts), n)) * (1 - 1e-9)
-    else:
-        m0 = np.atleast_2d(np.asarray(to_numpy(init), dtype=np.float64))
-        if m0.ndim != 2 or m0.shape[1] != n:
-            raise ThermopotError(f"init must have shape (K, N) with N = {n}, got {m0.shape}")
-        if not np.isfinite(m0).all() or (np.abs(m0) >= 1).any():
-            raise ThermopotError("init magnetisations must be finite and strictly inside (-1, 1)")
+def _check_range(n: int, T: float) -> None:
+    """Refuse a T at which the free energies (of size T N log 2) leave the float64 range."""
+    if T * n * math.log(2.0) > np.finfo(np.float64).max / 16:
+        raise ThermopotError(f"temperature T = {T!r} is too high for N = {n} spins: the free energy "
+                             f"-T N log 2 = -{T:.3g} x {n * math.log(2.0):.3g} leaves the float64 range")
+
+
+def _check_init(init: Any, n: int) -> np.ndarray:
+    """``init`` as a (K >= 1, N) float64 array of magnetisations strictly inside (-1, 1)."""
+    m0 = np.asarray(to_numpy(init))
+    if np.iscomplexobj(m0) or not (np.issubdtype(m0.dtype, np.number) or m0.dtype == bool):
+        raise ThermopotError(f"init must hold real magnetisations, got dtype {m0.dtype}")
+    m0 = np.atleast_2d(m0.astype(np.float64))
+    if m0.ndim != 2 or m0.shape[1] != n or m0.shape[0] == 0:
+        raise ThermopotError(f"init must have shape (K, N) with K >= 1 and N = {n}, got {m0.shape}")
+    if not np.isfinite(m0).all() or (np.abs(m0) >= 1).any():
+        raise ThermopotError("init magnetisations must be finite and strictly inside (-1, 1)")
+    return m0
+
+
+def initial_points(n: int, starts: int, seed: Any, init: np.ndarray | None, xp: Any) -> Any:
+    """x = atanh(m) of the starts: the checked ``init`` (K, N) if given, else m uniform in (-1, 1)."""
+    m0 = check_rng(seed).uniform(-1.0, 1.0, size=(starts, n)) * (1 - 1e-9) if init is None else init
     return asarray(np.arctanh(m0), xp)
 
 
@@ -126,65 +142,91 @@ def classify(R: Any, x: Any, T: float, degenerate_tol: float, xp: Any) -> tuple[
     rows = hessian_rows(x.shape[1], xp)
     lam = np.concatenate([to_numpy(xp.linalg.eigvalsh(scaled_hessian(R, x[i:i + rows], T, xp))[:, 0])
                           for i in range(0, x.shape[0], rows)] or [np.zeros(0)])
-    kind = np.where(lam > degenerate_tol * T, 0, np.where(lam < -degenerate_tol * T, 1, 2))
+    kind = classify_spectrum(lam, degenerate_tol * T)
     return lam, kind
 
 
-def polish(R: Any, x: Any, T: float, xp: Any, *, tol: float, dedup_tol: float, max_iter: int) -> NewtonState:
-    """Newton on the relaxed starts, once per cluster: starts within dedup_tol / 100 of each other share
-    the Newton run of their first member (the clustering makes the O(N^3) phase cost O(U N^3) with U
-    distinct points instead of O(B N^3))."""
-    reps, labels = unique_points(xp.tanh(x), dedup_tol / 100, xp)
-    state = newton_batch(R, xp.take(x, reps, axis=0), T, xp, tol=tol, step_tol=dedup_tol / 10, max_iter=max_iter)
-    return NewtonState(x=xp.take(state.x, labels, axis=0), converged=xp.take(state.converged, labels),
-                       iterations=xp.take(state.iterations, labels), residual=xp.take(state.residual, labels))
+def polish(R: Any, x: Any, T: float, xp: Any, *, tol: float, group_tol: float, step_tol: float,
+           max_iter: int) -> tuple[np.ndarray, np.ndarray, NewtonState]:
+    """Newton on the relaxed starts, once per group: starts within ``group_tol`` of each other (the
+    relaxation's own tolerance) share the Newton run of their first member, so the O(N^3) phase costs
+    O(U N^3) with U groups instead of O(B N^3). Returns (first start of each group (U,), group of every
+    start (B,), the Newton state of each group)."""
+    reps, labels = unique_points(xp.tanh(x), group_tol, xp)
+    state = newton_batch(R, xp.take(x, reps, axis=0), T, xp, tol=tol, step_tol=step_tol, max_iter=max_iter)
+    return to_numpy(reps), to_numpy(labels), state
 
 
-def find_minima(model: Model | str, T: float, method: str = "tap2", starts: int = 256, seed: Any = None,
-                backend: Any = None, *, init: Any = None, tol: float = 1e-10, dedup_tol: float = 1e-6,
-                degenerate_tol: float = 1e-7, max_iter: int = 200) -> Minima:
+def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: int = 256, seed: Any = None,
+                backend: Any = None, init: Any = None, tol: float = 1e-10, dedup_tol: float = 1e-6,
+                degenerate_tol: float = 1e-7, max_iter: int = 200, max_seconds: float | None = None) -> Minima:
     """All minima of the approximate free energy ``method`` (nmf, tap2, tap3, tap4) at temperature T
-    reached from ``starts`` random starts (or the rows of ``init``), as one batched array program."""
+    reached from ``starts`` random starts (or the rows of ``init``), as one batched array program.
+
+    ``seed``: None, an integer >= 0 or a numpy Generator (SPEC 7). A job whose estimated memory or time
+    (:func:`.guard.estimate_minima`) exceeds the free memory or ``max_seconds`` (default
+    THERMOPOT_MAX_SECONDS) is refused at once with a SizeError."""
     model = resolve_model(model)
     T = check_temperature(T)
     order = method_order(method)
-    _check_options(starts, tol, dedup_tol, max_iter)
+    tol, dedup_tol, degenerate_tol, max_iter = _check_options(tol, dedup_tol, degenerate_tol, max_iter)
+    _check_range(model.n, T)
+    m0 = None if init is None else _check_init(init, model.n)
+    count = check_count(starts, "starts") if m0 is None else m0.shape[0]
     xp = get_namespace(backend)
+    check_minima_size(model.n, count, order, xp, max_seconds=max_seconds)
     begin = time.perf_counter()
-    R = free_energy_interaction(model, T, order, xp)
-    state = polish(R, relax_batch(R, initial_points(model.n, starts, seed, init, xp), T, xp), T, xp,
-                   tol=tol, dedup_tol=dedup_tol, max_iter=max_iter)
+    with blas_threads(blas_limit(2.0 * max(count, model.n) * model.n**2, SINGLE_THREAD_FLOPS), xp):  # (B x N) @ (N x N), N x N eigh
+        R = free_energy_interaction(model, T, order, xp)
+        x = relax_batch(R, initial_points(model.n, count, seed, m0, xp), T, xp)
+        reps, group, state = polish(R, x, T, xp, tol=tol, group_tol=min(RELAX_TOL, dedup_tol),
+                                    step_tol=dedup_tol / 10, max_iter=max_iter)
+        points = _distinct(R, state, group, T, xp, dedup_tol=dedup_tol, degenerate_tol=degenerate_tol)
+    return _result(model, T, method, points, state, group, dedup_tol=dedup_tol, max_iter=max_iter, xp=xp,
+                   begin=begin)
+
+
+def _distinct(R: Any, state: NewtonState, group: np.ndarray, T: float, xp: Any, *, dedup_tol: float,
+              degenerate_tol: float) -> tuple:
+    """(x (U, N), smallest eigenvalue, kind, free energy, start_point (B,)) of the distinct converged
+    points, minima first, each kind by free energy; start_point = -1 for starts that did not converge."""
     conv = to_numpy(state.converged)
-    conv_rows = np.flatnonzero(conv)
-    start_point = np.full(conv.shape[0], -1, dtype=np.int64)
-    if conv_rows.size:
-        xc = xp.take(state.x, asarray(conv_rows, xp, xp.int64), axis=0)
-        reps, labels = unique_points(xp.tanh(xc), dedup_tol, xp)
-        xu = xp.take(xc, reps, axis=0)
-        lam, kind = classify(R, xu, T, degenerate_tol, xp)
-        free = to_numpy(free_energy_of_x(R, xu, T, xp))
-        order_rows = np.lexsort((free, kind != 0))  # minima first, each group by free energy
-        rank = np.empty_like(order_rows)
-        rank[order_rows] = np.arange(order_rows.size)
-        start_point[conv_rows] = rank[to_numpy(labels)]
-        xu = xp.take(xu, asarray(order_rows, xp, xp.int64), axis=0)
-        lam, kind, free = lam[order_rows], kind[order_rows], free[order_rows]
-    else:
-        xu, lam, kind, free = xp.zeros((0, model.n)), np.zeros(0), np.zeros(0, dtype=int), np.zeros(0)
+    conv_groups = np.flatnonzero(conv)
+    point_of_group = np.full(conv.shape[0], -1, dtype=np.int64)
+    if conv_groups.size == 0:
+        return xp.zeros((0, state.x.shape[1])), np.zeros(0), np.zeros(0, dtype=int), np.zeros(0), \
+            point_of_group[group]
+    xc = xp.take(state.x, asarray(conv_groups, xp, xp.int64), axis=0)
+    reps, labels = unique_points(xp.tanh(xc), dedup_tol, xp)
+    xu = xp.take(xc, reps, axis=0)
+    lam, kind = classify(R, xu, T, degenerate_tol, xp)
+    free = to_numpy(free_energy_of_x(R, xu, T, xp))
+    order_rows = np.lexsort((free, kind != 0))  # minima first, each group by free energy
+    rank = np.empty_like(order_rows)
+    rank[order_rows] = np.arange(order_rows.size)
+    point_of_group[conv_groups] = rank[to_numpy(labels)]
+    return (xp.take(xu, asarray(order_rows, xp, xp.int64), axis=0), lam[order_rows], kind[order_rows],
+            free[order_rows], point_of_group[group])
+
+
+def _result(model: Model, T: float, method: str, points: tuple, state: NewtonState, group: np.ndarray, *,
+            dedup_tol: float, max_iter: int, xp: Any, begin: float) -> Minima:
+    """The Minima of the distinct points, with per-start status taken from each start's Newton group."""
+    xu, lam, kind, free, start_point = points
     mu = xp.tanh(xu)
     partner = (to_numpy(flip_partners(mu, dedup_tol, xp)) if flip_symmetric(model) and mu.shape[0]
                else np.full(mu.shape[0], -1, dtype=np.int64))
+    conv = to_numpy(state.converged)[group]
     fraction = np.bincount(start_point[start_point >= 0], minlength=mu.shape[0]) / conv.shape[0]
     failed = int((~conv).sum())
     message = f"{conv.shape[0] - failed} of {conv.shape[0]} starts converged"
     if failed > conv.shape[0] / 2:
         message = (f"most starts failed to converge ({failed} of {conv.shape[0]} after {max_iter} "
                    "iterations): raise max_iter or check the temperature against the Plefka condition")
-        warnings.warn(message, RuntimeWarning, stacklevel=2)
-        print(f"thermopot: warning: {message}", file=sys.stderr)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
     return Minima(m=to_numpy(mu), free_energy=free, hessian_min_eig=lam, is_minimum=kind == 0,
                   kind=np.array([KINDS[k] for k in kind]), plefka_valid=to_numpy(plefka_valid(model, mu, T)),
                   basin_fraction=fraction, partner=partner, converged=conv, start_point=start_point,
-                  residual=to_numpy(state.residual), method=method, T=T,
+                  residual=to_numpy(state.residual)[group], method=method, T=T,
                   iterations=int(to_numpy(state.iterations).max(initial=0)),
                   seconds=time.perf_counter() - begin, backend=backend_name(xp), message=message)

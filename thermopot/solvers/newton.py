@@ -24,6 +24,11 @@ from ..progress import Progress
 
 #: |x| is kept below this so that m = tanh(x) stays strictly inside (-1, 1) in float64
 X_MAX = 18.0
+#: the relaxation stops a start when max_k |m_k - tanh(beta h_k)| < RELAX_TOL; starts closer than this
+#: afterwards share one Newton run
+RELAX_TOL = 1e-6
+#: the relaxation's iteration budget
+RELAX_ITERATIONS = 2000
 
 
 class Interaction(Protocol):
@@ -34,16 +39,17 @@ class Interaction(Protocol):
     def hessian(self, m: Any) -> Any: ...
 
 
-def entropy_of_x(x: Any, xp: Any) -> Any:
-    """S = sum_k [log(2 cosh x_k) - x_k tanh x_k], the entropy of independent spins with m = tanh x,
-    stable for any x (log 2 cosh x = |x| + log(1 + exp(-2|x|)))."""
+def entropy_of_x(x: Any, xp: Any, m: Any = None) -> Any:
+    """S = sum_k [log(2 cosh x_k) - x_k tanh x_k], the entropy of independent spins with m = tanh x
+    (pass ``m`` when it is at hand), stable for any x (log 2 cosh x = |x| + log(1 + exp(-2|x|)))."""
     a = xp.abs(x)
-    return xp.sum(a + xp.log1p(xp.exp(-2.0 * a)) - x * xp.tanh(x), axis=-1)
+    return xp.sum(a + xp.log1p(xp.exp(-2.0 * a)) - x * (xp.tanh(x) if m is None else m), axis=-1)
 
 
 def free_energy_of_x(R: Interaction, x: Any, T: float, xp: Any) -> Any:
     """G = -T S(x) + R(tanh x), rows of x."""
-    return -T * entropy_of_x(x, xp) + R.value(xp.tanh(x))
+    m = xp.tanh(x)
+    return -T * entropy_of_x(x, xp, m) + R.value(m)
 
 
 def residual(R: Interaction, x: Any, T: float, xp: Any) -> Any:
@@ -66,8 +72,8 @@ def hessian_rows(n: int, xp: Any) -> int:
     return max(1, default_block_size(xp) // (n * n))
 
 
-def relax_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-6,
-                max_iter: int = 2000) -> Any:
+def relax_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = RELAX_TOL,
+                max_iter: int = RELAX_ITERATIONS) -> Any:
     """Damped fixed-point iteration x <- x - a F(x), i.e. m <- tanh((1 - a) x + a beta h(m)), with a
     per-start step a (grown by 1.5 after a decrease of G, halved otherwise, at most 1). -F is a descent
     direction of G in x (dG/dx = D F / beta), so each start slides into a basin of a minimum at O(B N^2)
@@ -81,8 +87,9 @@ def relax_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-6
     with Progress(None, max_iter, unit="iteration", desc=f"relax N={x.shape[1]}") as bar:  # when slow
         for _ in range(max_iter):
             xa = xp.take(x, active, axis=0)
-            F = xa + beta * R.gradient(xp.tanh(xa))
-            moving = xp.max(xp.abs(xp.tanh(xa) - xp.tanh(xa - F)), axis=1) >= tol  # |m - tanh(beta h)|
+            ma = xp.tanh(xa)
+            F = xa + beta * R.gradient(ma)
+            moving = xp.max(xp.abs(ma - xp.tanh(xa - F)), axis=1) >= tol  # |m - tanh(beta h)|
             if not bool(xp.any(moving)):
                 break
             active, xa, F = active[moving], xa[moving], F[moving]
@@ -154,7 +161,7 @@ def newton_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-
         if active.shape[0] == 0 or it == max_iter:
             break
         g0 = free_energy_of_x(R, xa, T, xp)
-        slope = -T * T * xp.sum(inv * rhs * rhs, axis=1) * scale   # (dG/dx) . step, <= 0
+        slope = -T * xp.sum((T * inv) * rhs * rhs, axis=1) * scale  # (dG/dx) . step, <= 0 (T * T overflows)
         t = xp.ones(active.shape[0])
         accepted = xp.zeros(active.shape[0], dtype=bool)
         new_x = xa

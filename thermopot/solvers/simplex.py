@@ -1,6 +1,7 @@
-"""Minimisation of a smooth function f(x) over the interior of the probability simplex by L-BFGS in
-square-root coordinates (used by :func:`thermopot.knowledge.full_potential_minima` for G; generic: it
-sees only f and its gradient).
+"""The simplex domain map of the multi-start engine (method "simplex" of :mod:`.local`): minimisation of a
+smooth function f(x) over the interior of the probability simplex by L-BFGS in square-root coordinates
+(used by :func:`thermopot.knowledge.full_potential_minima` for G; generic: it sees only f and its
+gradient).
 
 The simplex is parametrised by the unit sphere, x_s = y_s^2 / |y|^2, so that F(y) = f(x(y)) is an
 unconstrained function with
@@ -64,12 +65,37 @@ def _tangent(objective: Objective, x: Any) -> tuple[float, np.ndarray, np.ndarra
     return float(value), x_np, g - x_np @ g
 
 
+def _gradient_steps(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], y: np.ndarray, gtol: float,
+                    max_steps: int) -> tuple[np.ndarray, int]:
+    """Barzilai-Borwein steps y <- y - a g on the unit sphere, a = |dy|^2 / (dy . dg), each kept only when it
+    shrinks max |g| (halving a otherwise), until max |g| <= gtol: near a minimum where f changes by less
+    than its own rounding, L-BFGS's line search on f stalls, while the gradient still points the way.
+    Returns (y, steps taken)."""
+    g = fun(y)[1]
+    a = 0.1 / max(float(np.max(np.abs(g))), 1e-300) * float(np.max(np.abs(y)))
+    for step in range(max_steps):
+        if np.max(np.abs(g)) <= gtol:
+            return y, step
+        trial = y - a * g
+        trial /= np.sqrt(trial @ trial)
+        g_trial = fun(trial)[1]
+        if np.max(np.abs(g_trial)) >= np.max(np.abs(g)):
+            a *= 0.5
+            continue
+        dy, dg = trial - y, g_trial - g
+        curvature = float(dy @ dg)
+        y, g = trial, g_trial
+        a = float(dy @ dy) / curvature if curvature > 0 else 2.0 * a
+    return y, max_steps
+
+
 def minimise_on_simplex(objective: Objective, x0: Any, *, gtol: float, max_iter: int,
                         xp: Any = np) -> SimplexPoint:
     """Minimise f over the simplex from the interior point ``x0`` (all x0_s > 0) by L-BFGS on
     y = sqrt(x) (module docstring), until max_s 2 sqrt(x_s) |f'_s - <f'>_x| <= ``gtol`` or ``max_iter``
-    iterations in all (at most ``ROUNDS`` L-BFGS runs, each restarted at |y| = 1); ``objective``
-    receives x on the namespace ``xp``."""
+    iterations in all (at most ``ROUNDS`` L-BFGS runs, each restarted at |y| = 1, then, if L-BFGS stalled
+    above gtol because f no longer changes beyond its rounding, gradient-only steps: _gradient_steps);
+    ``objective`` receives x on the namespace ``xp``."""
     def fun(y: np.ndarray) -> tuple[float, np.ndarray]:
         value, _, u = _tangent(objective, _weights(y, xp))
         return value, 2.0 * y / (y @ y) * u
@@ -84,15 +110,11 @@ def minimise_on_simplex(objective: Objective, x0: Any, *, gtol: float, max_iter:
         stationarity = float(np.max(2.0 * np.sqrt(x) * np.abs(u)))
         if stationarity <= gtol or iterations >= max_iter or used == 0:
             break
+    if stationarity > gtol and iterations < max_iter:
+        y, used = _gradient_steps(fun, np.sqrt(x), gtol, max_iter - iterations)
+        value, x, u = _tangent(objective, _weights(y, xp))
+        iterations += used
+        stationarity = float(np.max(2.0 * np.sqrt(x) * np.abs(u)))
     return SimplexPoint(x=x, value=value, stationarity=stationarity, iterations=iterations,
                         converged=stationarity <= gtol)
 
-
-def distinct_points(points: list[np.ndarray], dedup: float) -> list[int]:
-    """Indices of the first of each group of points closer than ``dedup`` in total variation
-    (1/2) sum_s |x_s - x'_s|."""
-    keep: list[int] = []
-    for i, x in enumerate(points):
-        if all(0.5 * np.abs(x - points[j]).sum() > dedup for j in keep):
-            keep.append(i)
-    return keep
