@@ -117,12 +117,24 @@ if numba is not None:
         return de < r
 
     @numba.njit(inline="always")
-    def _passage_step(dot, hit, new_sk, start_k, threshold_dot, update):  # pragma: no cover - compiled
-        """D after a flip to ``new_sk`` at a site whose start spin is ``start_k``; the first-passage
-        time ``update`` if D drops below the threshold for the first time."""
-        dot += 2.0 * new_sk * start_k
-        if hit < 0 and dot < threshold_dot:
-            hit = update
+    def _chain_open(sb, start, passage, b, track):  # pragma: no cover - compiled
+        """D = sum_j s_j s0_j of chain b and its first-passage time so far (-1 and unused when not tracking)."""
+        dot, hit = 0.0, np.int64(-1)
+        if track:
+            for j in range(sb.shape[0]):
+                dot += sb[j] * start[b, j]
+            hit = passage[b]
+        return dot, hit
+
+    @numba.njit(inline="always")
+    def _flip(sb, k, dot, hit, start, b, track, threshold_dot, update):  # pragma: no cover - compiled
+        """Flip spin k of chain b; when tracking, D += 2 s_k(new) s0_k and the first-passage time ``update``
+        (updates since the passage clock started) the first time D drops below the threshold."""
+        sb[k] = -sb[k]
+        if track:
+            dot += 2.0 * sb[k] * start[b, k]
+            if hit < 0 and dot < threshold_dot:
+                hit = update
         return dot, hit
 
     @numba.njit(inline="always")
@@ -149,11 +161,7 @@ if numba is not None:
         for b in numba.prange(chains):
             sb, hb, T = s[b], fields[b], temperatures[b]
             ub, kb = np.empty(n), np.empty(n, dtype=np.int64)
-            dot, hit = 0.0, np.int64(-1)
-            if track:
-                for j in range(n):
-                    dot += sb[j] * start[b, j]
-                hit = passage[b]
+            dot, hit = _chain_open(sb, start, passage, b, track)
             accepted = 0
             for w in range(sweeps):
                 _sweep_numbers(b, w, u, sites, philox, first_sweep, k0, k1, random_scan, ub, kb)
@@ -165,11 +173,8 @@ if numba is not None:
                         row = J[k]
                         for j in range(n):
                             hb[j] += ds * row[j]
-                        sb[k] = -sk
                         accepted += 1
-                        if track:
-                            dot, hit = _passage_step(dot, hit, -sk, start[b, k], threshold_dot,
-                                                     first_update + w * n + t + 1)
+                        dot, hit = _flip(sb, k, dot, hit, start, b, track, threshold_dot, first_update + w * n + t + 1)
             flips[b] += accepted
             if track:
                 passage[b] = hit
@@ -195,11 +200,7 @@ if numba is not None:
         for b in numba.prange(chains):
             sb, xb, T = s[b], chi[b], temperatures[b]
             ub, kb = np.empty(n), np.empty(n, dtype=np.int64)
-            dot, hit = 0.0, np.int64(-1)
-            if track:
-                for j in range(n):
-                    dot += sb[j] * start[b, j]
-                hit = passage[b]
+            dot, hit = _chain_open(sb, start, passage, b, track)
             accepted = 0
             for w in range(sweeps):
                 _sweep_numbers(b, w, u, sites, philox, first_sweep, k0, k1, random_scan, ub, kb)
@@ -211,12 +212,8 @@ if numba is not None:
                     if _accept(2.0 * total, ub[t], T, metropolis):
                         for idx in range(offsets[k], offsets[k + 1]):
                             xb[terms[idx]] = -xb[terms[idx]]
-                        sk = sb[k]
-                        sb[k] = -sk
                         accepted += 1
-                        if track:
-                            dot, hit = _passage_step(dot, hit, -sk, start[b, k], threshold_dot,
-                                                     first_update + w * n + t + 1)
+                        dot, hit = _flip(sb, k, dot, hit, start, b, track, threshold_dot, first_update + w * n + t + 1)
             flips[b] += accepted
             if track:
                 passage[b] = hit
