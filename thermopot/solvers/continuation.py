@@ -61,7 +61,7 @@ class Branches:
                 "count": self.count.tolist(), "branches": [b.to_dict() for b in self.branches]}
 
     def plot(self, path: str, exact: tuple[np.ndarray, np.ndarray] | None = None) -> str:
-        """Deprecated alias of :func:`thermopot.report.plot_branches` (plots belong to the report layer)."""
+        """Deprecated alias of ``thermopot.report.plot_branches`` (plots belong to the report layer)."""
         warnings.warn("Branches.plot is deprecated; use thermopot.report.plot_branches(branches, path)",
                       DeprecationWarning, stacklevel=2)
         from ..report import plot_branches  # noqa: PLC0415 (deprecated alias, removed in the next release)

@@ -164,7 +164,7 @@ def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: i
     reached from ``starts`` random starts (or the rows of ``init``), as one batched array program.
 
     ``seed``: None, an integer >= 0 or a numpy Generator (SPEC 7). A job whose estimated memory or time
-    (:func:`.guard.estimate_minima`) exceeds the free memory or ``max_seconds`` (default
+    (``solvers.guard.estimate_minima``) exceeds the free memory or ``max_seconds`` (default
     THERMOPOT_MAX_SECONDS) is refused at once with a SizeError."""
     model = resolve_model(model)
     T = check_temperature(T)
