@@ -27,7 +27,7 @@ def _kernel_for(sampler: Sampler) -> compiled._CompiledSweeps:
 @pytest.mark.parametrize("method", ["heat-bath", "metropolis"])
 def test_same_chains_as_array_path(model, generator, scan, method):
     """Spins, flip counts and the kernel's bookkeeping equal the array path's after several sweeps."""
-    make = lambda: Sampler(MODELS[model](), 0.9, chains=6, seed=5, rng=generator, scan=scan, method=method)
+    make = lambda: Sampler(MODELS[model](), 0.9, chains=6, seed=5, generator=generator, scan=scan, method=method)
     array, other = make(), make()
     kernel = _kernel_for(other)
     array.run(9, record=False)
@@ -42,7 +42,7 @@ def test_same_chains_as_array_path(model, generator, scan, method):
 def test_pcg64_buffers_split_into_chunks(monkeypatch):
     """Drawn numbers buffered a sweep at a time give the same chains as one buffer for all sweeps."""
     monkeypatch.setattr(compiled, "NUMBER_BUFFER_BYTES", 1)
-    make = lambda: Sampler(sk(20, seed=3), 1.0, chains=4, seed=7, rng="pcg64", scan="random")
+    make = lambda: Sampler(sk(20, seed=3), 1.0, chains=4, seed=7, generator="pcg64", scan="random")
     array, other = make(), make()
     array.run(6, record=False)
     _kernel_for(other).advance(other.s, 6, 0)
@@ -73,7 +73,7 @@ def test_first_passage_tracking_equals_array_hook(model):
     m = MODELS[model]()
     n, chains, threshold = m.n, 8, 0.2
     start = np.ones(m.n)
-    make = lambda: Sampler(m, 1.5, chains=chains, seed=11, rng="philox", scan="random", initial=start)
+    make = lambda: Sampler(m, 1.5, chains=chains, seed=11, generator="philox", scan="random", initial=start)
     array, other = make(), make()
     s0 = array.spins.copy()
     dot = (s0 * s0).sum(axis=1)
