@@ -32,7 +32,8 @@ import numpy as np
 from ..backend import blas_limit, blas_threads, get_namespace, to_numpy
 from ..checks import check_count, check_positive, check_rng
 from ..models import PairwiseModel
-from ..sampling.ensemble import Ensemble, seed_of
+from ..sampling.chains import resolve_seed
+from ..sampling.ensemble import Ensemble
 from ..sampling.statistics import BatchMeans
 from ..errors import ThermopotError
 from ..sampling.tempering import ParallelTempering, check_ladder
@@ -97,7 +98,7 @@ def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains
             raise ThermopotError(f"tempering: the ladder must start at the model's temperature 1, "
                                  f"got {ladder.tolist()}")
     rng = check_rng(seed)
-    seed_int = seed_of(seed, rng)
+    seed_int = resolve_seed(seed)
     xp = get_namespace(backend)
     n = data.n
     m_data, c_data = data.moments()

@@ -24,13 +24,6 @@ from .kernels import REFRESH_SWEEPS, flip_thresholds, make_kernel
 from .philox import philox_key, sweep_numbers
 
 
-def seed_of(seed: Any, rng: np.random.Generator) -> int:
-    """An integer seed for the Philox key: ``seed`` itself, or drawn from ``rng`` (seed None or a Generator)."""
-    if seed is None or isinstance(seed, np.random.Generator):
-        return int(rng.integers(0, 2**63))
-    return int(seed)
-
-
 class Ensemble:
     """``states`` (C, N) of +-1 run by single-spin sweeps, chain c at ``temperatures[c]``.
 

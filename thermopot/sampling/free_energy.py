@@ -29,10 +29,11 @@ from typing import Any
 import numpy as np
 
 from ..backend import backend_name, get_namespace, to_numpy
-from ..checks import check_choice, check_count, check_positive, check_rng, check_temperature
+from ..checks import check_choice, check_count, check_positive, check_temperature
 from ..errors import ThermopotError
 from ..models import Model, MultiSpinModel, resolve_model
-from .ensemble import Ensemble, seed_of
+from .chains import resolve_seed
+from .ensemble import Ensemble
 from .kernels import METHODS, SCANS
 from .tempering import DEFAULT_CHAINS, ParallelTempering
 
@@ -152,7 +153,7 @@ def log_partition(model: Model | str, T: float, *, method: str = "ais", chains: 
     method = check_choice(method, "method", METHODS_LOG_Z)
     sweep_method = check_choice(sweep_method, "sweep_method", METHODS)
     scan = check_choice(scan, "scan", SCANS)
-    seed_int = seed_of(seed, check_rng(seed))
+    seed_int = resolve_seed(seed)
     xp = get_namespace(backend)
     t0 = time.perf_counter()
     if method == "ais":

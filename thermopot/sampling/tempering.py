@@ -34,13 +34,14 @@ import numpy as np
 from scipy.special import erfcinv
 
 from ..backend import asarray, backend_name, get_namespace, synchronize, to_numpy
-from ..checks import check_choice, check_count, check_positive, check_rng, check_temperature
+from ..checks import check_choice, check_count, check_positive, check_temperature
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from ..states import all_states
 from ..progress import Progress
 from . import compiled
-from .ensemble import Ensemble, seed_of
+from .chains import resolve_seed
+from .ensemble import Ensemble
 from .kernels import METHODS, SCANS
 from .statistics import BatchMeans
 
@@ -150,8 +151,7 @@ class ParallelTempering:
         self.method = check_choice(method, "method", METHODS)
         self.scan = check_choice(scan, "scan", SCANS)
         self.columns = check_count(chains, "chains")
-        rng = check_rng(seed)
-        self.seed = seed_of(seed, rng)
+        self.seed = resolve_seed(seed)
         self.xp = xp = get_namespace(backend)
         n, levels = self.model.n, self.temperatures.size
         init_rng, self.swap_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(self.seed).spawn(2))
