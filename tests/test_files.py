@@ -253,8 +253,8 @@ def test_shipped_plefka_file_carries_its_checksum():
 
 
 def test_edited_meanfield_program_file_is_refused(tmp_path, monkeypatch):
-    from thermopot import _meanfield_code as code
-    from thermopot._meanfield_program import compile_program
+    from thermopot.meanfield import program as code
+    from thermopot.meanfield.compiler import compile_program
 
     stored = json.loads(code.PROGRAMS_FILE.read_text())
     assert all(entry["sha256"] == code._checksum(entry) for entry in stored.values())
