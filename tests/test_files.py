@@ -211,7 +211,7 @@ def test_edited_model_file_is_refused_when_incomplete(tmp_path):
 @pytest.fixture
 def plefka_cache(tmp_path, monkeypatch):
     """A user cache in tmp_path and no shipped file, so that order 3 comes from the cache."""
-    from thermopot.symbolic import _plefka_store as store
+    from thermopot.symbolic.plefka import store as store
 
     monkeypatch.setenv("THERMOPOT_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(store, "DATA_FILE", tmp_path / "no-shipped-file.json")
@@ -245,7 +245,7 @@ def test_damaged_plefka_cache_is_derived_again(plefka_cache, damage):
 
 
 def test_shipped_plefka_file_carries_its_checksum():
-    from thermopot.symbolic import _plefka_store as store
+    from thermopot.symbolic.plefka import store as store
 
     data = json.loads(store.DATA_FILE.read_text())
     assert data["sha256"] == store._checksum(data["order"], data["terms"])
