@@ -1,6 +1,6 @@
 """The validation runner: run the theory-versus-exact validation modules of a package and write a report.
 
-A *validation package* (the shipped one is :mod:`thermopot.validation`, the ``validation/`` folder of the
+A *validation package* (the shipped one is ``thermopot.validation``, the ``validation/`` folder of the
 repository) lists its modules in ``MODULES``; each module has a function ``run(ctx: Context) -> None``
 that records checks with ``ctx.check(name, theory, exact, tol, figure=None, note=None)`` (pass when
 max |theory - exact| <= tol) or ``ctx.bound(name, value, lower=, upper=)``. :func:`run_validations` runs
@@ -51,7 +51,7 @@ class Context:
 
     def bound(self, name: str, value: Any, *, lower: float | None = None, upper: float | None = None,
               figure: str | None = None, note: str | None = None) -> Check:
-        """Record (and return) the check ``lower <= value <= upper`` (see :meth:`Check.bound`)."""
+        """Record (and return) the check ``lower <= value <= upper`` (see :meth:`thermopot.report.Check.bound`)."""
         return self._record(Check.bound(name, value, lower=lower, upper=upper, module=self.module, figure=figure,
                                         note=note))
 

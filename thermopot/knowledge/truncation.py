@@ -2,11 +2,14 @@
 
 M distinct patterns xi^mu (+-1, shape (M, N)) sit at energies E_mu = E_gap - Delta_mu; every other
 state sits at the gap energy E_gap. The pattern indicator [s = xi] = prod_k (1 + xi_k s_k) / 2 =
-2^-N sum_alpha chi_alpha(xi) chi_alpha(s) gives the Walsh couplings
+2^-N sum_alpha chi_alpha(xi) chi_alpha(s) gives the Walsh couplings::
+
     J_{}    = -E_gap + 2^-N sum_mu Delta_mu,
     J_alpha =          2^-N sum_mu Delta_mu chi_alpha(xi^mu)      (alpha != {}),
+
 and, because sum_{|alpha| = j} chi_alpha(xi) chi_alpha(s) = K_j(d(s, xi); N) (Krawtchouk), the
-truncation to orders |alpha| <= K depends on s only through the Hamming distances d_mu(s):
+truncation to orders |alpha| <= K depends on s only through the Hamming distances d_mu(s)::
+
     E_K(s) = E_gap - 2^-N sum_mu Delta_mu sum_{j=0}^{K} K_j(d_mu(s); N).
 """
 
