@@ -1,6 +1,7 @@
 """thermopot.distributed: resumable Dask sweeps (rows against direct calls and brute-force enumeration,
 killed clients and workers, failing tasks, bad specs) on a LocalCluster of 2 workers."""
 
+import importlib
 import json
 import logging
 import os
@@ -290,3 +291,63 @@ def test_every_command_task_runs_and_equals_its_library_call(monkeypatch, tmp_pa
     assert COMMANDS["knowledge"]("digits", seed=2) == {"dataset": "digits", "n": 16, "quick": True,
                                                        "seconds": {"total": 1.5}}
     assert calls == [(("digits",), {"quick": True, "seed": 2, "backend": None})]
+
+
+def test_cancelled_tasks_are_not_recorded_as_failures(tmp_path, monkeypatch):
+    """A client that loses its scheduler sees every pending future cancelled: those are not the tasks'
+    errors. Finished rows are kept, no row is written for a cancelled task, the sweep says to re-run, and
+    the re-run runs exactly the cancelled ones."""
+    import distributed
+
+    from thermopot.distributed.tasks import run_task
+
+    sweep_module = importlib.import_module("thermopot.distributed.sweep")  # the module (the package exports the function)
+
+    class Cancelled(Exception):
+        pass
+
+    Cancelled.__name__ = "FutureCancelledError"
+
+    class FakeFuture:
+        def __init__(self, outcome):
+            self.outcome = outcome
+
+        def result(self):
+            if self.outcome is None:
+                raise Cancelled("cancelled for reason: scheduler-connection-lost")
+            return self.outcome
+
+        def cancelled(self):
+            return self.outcome is None
+
+        def release(self):
+            pass
+
+    class HalfLostClient:  # the first two tasks finish, then the scheduler is gone
+        def __init__(self):
+            self.submitted = 0
+
+        def submit(self, func, task, params, key):
+            self.submitted += 1
+            return FakeFuture(func(task, params) if self.submitted <= 2 else None)
+
+    monkeypatch.setattr(distributed, "as_completed", lambda futures: list(futures))
+    grid = {"n": [1, 2, 3, 4, 5]}
+    with pytest.raises(ThermopotError, match="3 of 5 tasks were cancelled.*run the same sweep again"):
+        sweep_module.sweep(_square, grid, out=tmp_path, client=HalfLostClient(), progress=False)
+    rows = sweep_module.load(tmp_path)
+    assert sorted(rows["n"]) == [1, 2] and set(rows["status"]) == {"ok"}
+    calls = []
+    monkeypatch.setattr(sweep_module, "run_task", lambda task, params: calls.append(params) or run_task(task, params))
+
+    class Client:
+        def submit(self, func, task, params, key):
+            return FakeFuture(func(task, params))
+
+    rows = sweep_module.sweep(_square, grid, out=tmp_path, client=Client(), progress=False)
+    assert sorted(p["n"] for p in calls) == [3, 4, 5]
+    assert rows["result.square"].tolist() == [1, 4, 9, 16, 25]
+
+
+def _square(n: int) -> dict:
+    return {"square": n * n}
