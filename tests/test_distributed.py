@@ -201,6 +201,11 @@ def test_folder_of_another_sweep_or_other_files_is_refused(threads, tmp_path):
     sweep(_odd_fails, {"i": [0]}, out, client=threads)
     with pytest.raises(ThermopotError, match="holds the results of another sweep"):
         sweep(_odd_fails, {"i": [0, 2]}, out, client=threads)
+    big = tmp_path / "big"
+    sweep(_odd_fails, {"i": list(range(0, 40, 2))}, big, client=threads)
+    with pytest.raises(ThermopotError, match=r"grid \{i: \[0, 2, 4, 6, \.\.\. \(20 values\)\]\}") as refused:
+        sweep(_odd_fails, {"i": [0]}, big, client=threads)
+    assert len(str(refused.value)) < 300  # a thousand-value grid is summarised, not printed
     frame = sweep(_odd_fails, {"i": [0, 2]}, out, client=threads, force=True)
     assert list(frame["result.half"]) == [0.0, 1.0]
     (tmp_path / "mine").mkdir()
