@@ -6,9 +6,10 @@ i = i_a + 2^na i_b. Every Walsh term alpha splits into an a-part u and a b-part 
     E(i_a, i_b) = E_a(i_a) + E_b(i_b) - sum_{u,v} chi_u(a) M_uv chi_v(b),
 
 with E_a (E_b) the terms that live in one half only and M_uv = J_{u cup v} the terms that cross.
-For a tile of T_a a-states by T_b b-states the cross term is ONE matrix product
-(T_a x |V|) @ (|V| x T_b): for a pairwise model |V| = nb, so a tile costs O(N/2) flops per state
-instead of O(N^2). A model whose crossing part is dense (|V| much larger than nb, e.g. the full Walsh
+For a tile of T_a a-states by T_b b-states the whole energy is ONE matrix product
+(T_a x K) @ (K x T_b), K = |V| + 2, of the factors [-chi_U(a) M, E_a, 1] and [chi_V(b); 1; E_b]: for a
+pairwise model |V| = nb, so a tile costs O(N/2) flops per state instead of O(N^2), and the product can be
+written into a preallocated buffer. A model whose crossing part is dense (|V| much larger than nb, e.g. the full Walsh
 description of an energy table) is evaluated from its energy table instead, built by the fast
 Walsh-Hadamard transform in O(N 2^N).
 """
@@ -50,6 +51,18 @@ class Tile:
     energy: Any
 
 
+@dataclass
+class Half:
+    """A block of states of one half: its first index, indices (T,), spins (T, n_half) and its factor of
+    the tile's energy product (a-half: (T_a, K) rows [-chi_U(a) M, E_a, 1]; b-half: (K, T_b) columns
+    [chi_V(b); E_b; 1] in the matching order; None for a dense model)."""
+
+    start: int
+    index: Any
+    spins: Any
+    factor: Any
+
+
 class HalfSplitEnergy:
     """The factorised energy of a model over the two halves of its spins, ready to stream tiles."""
 
@@ -76,7 +89,7 @@ class HalfSplitEnergy:
             return
         M = np.zeros((len(u_vals), len(v_vals)))
         np.add.at(M, (u_inv, v_inv), couplings[cross])
-        self._cross = asarray(M, xp)
+        self._cross = asarray(-M, xp)
         self._u_bits = _bits(asarray(u_vals, xp, xp.int64), self.na, xp)
         self._v_bits = _bits(asarray(v_vals, xp, xp.int64), self.nb, xp)
         only_a = vb == 0            # includes the constant term
@@ -92,29 +105,63 @@ class HalfSplitEnergy:
         tb = min(2**self.nb, max(1, block_size // ta))
         return ta, 1 << (tb.bit_length() - 1)
 
-    def tiles(self, block_size: int, high: tuple[int, int] | None = None) -> Iterator[Tile]:
-        """All tiles covering the 2^N states, a-blocks outer, b-blocks inner; with ``high = (lo, hi)``
-        only the states whose high half i_b lies in [lo, hi) (a chunk by the high bits; lo and hi
-        multiples of hi - lo, a power of two)."""
-        xp = self.xp
+    def plan(self, block_size: int, high: tuple[int, int] | None = None) -> tuple[tuple[int, int], list]:
+        """(T_a, T_b) and the origins (a0, b0) of all tiles covering the 2^N states, a-blocks outer,
+        b-blocks inner; with ``high = (lo, hi)`` only the states whose high half i_b lies in [lo, hi)
+        (a chunk by the high bits; lo and hi multiples of hi - lo, a power of two)."""
         ta, tb = self.tile_shape(block_size)
         lo, hi = high if high is not None else (0, 2**self.nb)
         tb = min(tb, hi - lo)
-        for a0 in range(0, 2**self.na, ta):
-            ia = xp.arange(a0, a0 + ta, dtype=xp.int64)
-            bits_a = _bits(ia, self.na, xp)
-            if not self.dense:
-                e_a = -(_walsh(bits_a, self._a_bits, xp) @ self._a_coup)
-                a_cross = _walsh(bits_a, self._u_bits, xp) @ self._cross
-            for b0 in range(lo, hi, tb):
-                ib = xp.arange(b0, b0 + tb, dtype=xp.int64)
-                bits_b = _bits(ib, self.nb, xp)
-                if self.dense:
-                    energy = self.table[b0:b0 + tb, a0:a0 + ta].T
-                else:
-                    e_b = -(_walsh(bits_b, self._b_bits, xp) @ self._b_coup)
-                    energy = (e_a[:, None] + e_b[None, :]) - a_cross @ _walsh(bits_b, self._v_bits, xp).T
-                yield Tile(ia, ib, 1.0 - 2.0 * bits_a, 1.0 - 2.0 * bits_b, energy)
+        return (ta, tb), [(a0, b0) for a0 in range(0, 2**self.na, ta) for b0 in range(lo, hi, tb)]
+
+    def a_half(self, a0: int, ta: int) -> Half:
+        """The a-states a0 .. a0 + ta - 1 with their factor [-chi_U(a) M, E_a, 1] (T_a, K)."""
+        xp = self.xp
+        ia = xp.arange(a0, a0 + ta, dtype=xp.int64)
+        bits = _bits(ia, self.na, xp)
+        factor = None
+        if not self.dense:
+            e_a = -(_walsh(bits, self._a_bits, xp) @ self._a_coup)
+            factor = xp.concat((_walsh(bits, self._u_bits, xp) @ self._cross, e_a[:, None],
+                                xp.ones((ta, 1), dtype=xp.float64)), axis=1)
+        return Half(a0, ia, 1.0 - 2.0 * bits, factor)
+
+    def b_half(self, b0: int, tb: int) -> Half:
+        """The b-states b0 .. b0 + tb - 1 with their factor [chi_V(b); 1; E_b] (K, T_b)."""
+        xp = self.xp
+        ib = xp.arange(b0, b0 + tb, dtype=xp.int64)
+        bits = _bits(ib, self.nb, xp)
+        factor = None
+        if not self.dense:
+            e_b = -(_walsh(bits, self._b_bits, xp) @ self._b_coup)
+            factor = xp.concat((_walsh(bits, self._v_bits, xp).T, xp.ones((1, tb), dtype=xp.float64),
+                                e_b[None, :]), axis=0)
+        return Half(b0, ib, 1.0 - 2.0 * bits, factor)
+
+    def energy(self, a: Half, b: Half, out: Any = None) -> Any:
+        """E(i_a, i_b) = E_a + E_b - chi_U(a) M chi_V(b)^T of a tile (T_a, T_b): ONE matrix product of the
+        halves' factors, written into ``out`` when given (a slice of the energy table for a dense model)."""
+        xp = self.xp
+        if self.dense:
+            block = xp.permute_dims(self.table[b.start:b.start + b.index.shape[0],
+                                               a.start:a.start + a.index.shape[0]], (1, 0))
+            if out is None:
+                return xp.asarray(block, copy=True)
+            out[...] = block
+            return out
+        if out is None:
+            return xp.matmul(a.factor, b.factor)
+        return xp.matmul(a.factor, b.factor, out=out)
+
+    def tiles(self, block_size: int, high: tuple[int, int] | None = None) -> Iterator[Tile]:
+        """All tiles covering the 2^N states (see :meth:`plan`), energies in fresh arrays."""
+        (ta, tb), origins = self.plan(block_size, high)
+        a = None
+        for a0, b0 in origins:
+            if a is None or a.start != a0:
+                a = self.a_half(a0, ta)
+            b = self.b_half(b0, tb)
+            yield Tile(a.index, b.index, a.spins, b.spins, self.energy(a, b))
 
     def full_index(self, tile: Tile) -> Any:
         """State indices i = i_a + 2^na i_b of a tile, shape (T_a, T_b)."""
