@@ -93,7 +93,10 @@ def tile_stats(split: HalfSplitEnergy, a: Half, b: Half, beta: float, moments: b
     c = xp.min(y)
     xp.subtract(y, c, out=y)
     xp.multiply(y, -beta, out=y)
-    xp.exp(y, out=w)
+    if split.doubles(beta, y.shape[0]):
+        split.weights_by_doubling(a, b, y, beta, out=w)
+    else:
+        xp.exp(y, out=w)
     flat_w, flat_y = xp.reshape(w, (-1,)), xp.reshape(y, (-1,))
     z = xp.sum(w)
     excess = -xp.matmul(flat_w, flat_y) / z

@@ -17,7 +17,7 @@ Walsh-Hadamard transform in O(N 2^N).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -61,13 +61,33 @@ class Half:
     index: Any
     spins: Any
     factor: Any
+    #: per beta, the a-half's row factors exp(-beta (E_a(a) - E_a(a0))) of the doubling (see HalfSplitEnergy)
+    rows: dict = field(default_factory=dict)
 
 
 class HalfSplitEnergy:
-    """The factorised energy of a model over the two halves of its spins, ready to stream tiles."""
+    """The factorised energy of a model over the two halves of its spins, ready to stream tiles.
+
+    When every crossing term couples ONE a-spin to the b-half (pairwise models), E is linear in each
+    a-spin: E(a, b) = sum_k s_k(a) F_k(b) + E_a(a) + E_b(b) with F(b) = -M chi_V(b). Then the Boltzmann
+    weights of a tile follow from its first row by doubling over the bits of a (a0 a multiple of T_a):
+
+        w(a0 + i, b) = w(a0, b) prod_{k: bit k of i} R_k(b) D(i),   R_k(b) = exp(2 beta F_k(b)),
+        D(i) = exp(-beta (E_a(a0 + i) - E_a(a0))),
+
+    row block [2^k, 2^(k+1)) = row block [0, 2^k) times R_k: one multiplication per state instead of an
+    exponential. Every factor and partial product lies within exp(+-4 beta sum|J|), so it is used when
+    beta sum|J| <= DOUBLING_MAX_REDUCED_ENERGY (no overflow, no underflow, a relative error of a few
+    ulp per factor); otherwise every weight is an exponential.
+    """
 
     #: a crossing part with more than this many distinct b-parts per b-spin is treated as dense
     DENSE_FACTOR = 4
+    #: largest beta sum|J| at which the weights are formed by doubling (see the class docstring)
+    DOUBLING_MAX_REDUCED_ENERGY = 100.0
+    #: fewest a-states of a tile formed by doubling: below, its log2(T_a) array calls cost more than the
+    #: exponentials they replace
+    DOUBLING_MIN_ROWS = 64
 
     def __init__(self, model: Any, xp: ModuleType):
         n = model.n
@@ -75,6 +95,8 @@ class HalfSplitEnergy:
         self.na = n - n // 2
         self.nb = n // 2
         masks, couplings = model.walsh_terms()
+        self.scale = float(np.abs(couplings).sum())
+        self.linear_in_a = False
         ua = masks & ((1 << self.na) - 1)
         vb = masks >> self.na
         cross = (ua != 0) & (vb != 0)
@@ -98,12 +120,42 @@ class HalfSplitEnergy:
         self._a_coup = asarray(couplings[only_a], xp)
         self._b_bits = _bits(asarray(vb[only_b], xp, xp.int64), self.nb, xp)
         self._b_coup = asarray(couplings[only_b], xp)
+        # each crossing a-part a single spin: F = -M chi_V(b) scattered to the a-spins, (na, |V|)
+        self.linear_in_a = bool(np.all((u_vals & (u_vals - 1)) == 0))
+        if self.linear_in_a:
+            scatter = np.zeros((self.na, len(u_vals)))
+            scatter[np.log2(np.maximum(u_vals, 1)).astype(np.int64), np.arange(len(u_vals))] = 1.0
+            self._flip = asarray(scatter @ -M, xp)
+
+    def doubles(self, beta: float, rows: int) -> bool:
+        """Whether the weights of a tile of ``rows`` a-states at inverse temperature beta are formed by
+        doubling (class docstring)."""
+        return (self.linear_in_a and rows >= self.DOUBLING_MIN_ROWS
+                and beta * self.scale <= self.DOUBLING_MAX_REDUCED_ENERGY)
+
+    def weights_by_doubling(self, a: Half, b: Half, y: Any, beta: float, out: Any) -> Any:
+        """w = exp(y) of a tile (T_a, T_b) from its reduced energies y = -beta (E - E0), written into
+        ``out``: exp of the first row, then the doubling over the bits of a (class docstring)."""
+        xp = self.xp
+        ta = a.index.shape[0]
+        xp.exp(y[0, :], out=out[0, :])
+        rates = xp.exp((2.0 * beta) * (self._flip @ b.factor[:-2, :]))
+        height = 1
+        for k in range(ta.bit_length() - 1):
+            xp.multiply(out[:height, :], rates[k, :][None, :], out=out[height:2 * height, :])
+            height *= 2
+        rows = a.rows.get(beta)
+        if rows is None:
+            e_a = a.factor[:, -2]
+            rows = a.rows.setdefault(beta, xp.exp((e_a[0] - e_a) * beta))
+        return xp.multiply(out, rows[:, None], out=out)
 
     def tile_shape(self, block_size: int) -> tuple[int, int]:
-        """(T_a, T_b): tile sides with T_a * T_b <= max(block_size, T_a), powers of two."""
-        ta = min(2**self.na, 1 << max(0, int(block_size).bit_length() - 1))
-        tb = min(2**self.nb, max(1, block_size // ta))
-        return ta, 1 << (tb.bit_length() - 1)
+        """(T_a, T_b): tile sides, powers of two with T_a * T_b <= block_size, as square as the halves allow
+        (a tile's work on its halves alone, O(T_a n_a^2 + T_b n_b^2), is then smallest)."""
+        bits = int(block_size).bit_length() - 1
+        tb = 1 << min(self.nb, bits // 2)
+        return 1 << min(self.na, bits - tb.bit_length() + 1), tb
 
     def plan(self, block_size: int, high: tuple[int, int] | None = None) -> tuple[tuple[int, int], list]:
         """(T_a, T_b) and the origins (a0, b0) of all tiles covering the 2^N states, a-blocks outer,
