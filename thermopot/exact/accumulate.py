@@ -123,13 +123,25 @@ def tile_stats(split: HalfSplitEnergy, a: Half, b: Half, beta: float, moments: b
     return stats
 
 
+#: bytes of b-halves kept for the next a-block (their factors and spins: (K + n_b) x 8 bytes per b-state)
+HALF_CACHE_BYTES = 64 * 2**20
+
+
 def _halves(split: HalfSplitEnergy, shape: tuple[int, int], origins: list) -> Iterator[tuple[Half, Half]]:
-    """The (a-half, b-half) of each tile origin, each a-half built once."""
-    a = None
+    """The (a-half, b-half) of each tile origin, each a-half built once, each b-half once when all of
+    them fit in HALF_CACHE_BYTES (else once per a-block)."""
+    a, kept = None, {}
+    b_states = len({b0 for _, b0 in origins}) * shape[1]
+    keep = len(origins) * shape[1] > b_states and b_states * (split.n + 8) * 8 <= HALF_CACHE_BYTES
     for a0, b0 in origins:
         if a is None or a.start != a0:
             a = split.a_half(a0, shape[0])
-        yield a, split.b_half(b0, shape[1])
+        b = kept.get(b0)
+        if b is None:
+            b = split.b_half(b0, shape[1])
+            if keep:
+                kept[b0] = b
+        yield a, b
 
 
 def _in_order(pool: ThreadPoolExecutor, job: Callable, items: Iterable, ahead: int) -> Iterator:

@@ -61,7 +61,8 @@ class Half:
     index: Any
     spins: Any
     factor: Any
-    #: per beta, the a-half's row factors exp(-beta (E_a(a) - E_a(a0))) of the doubling (see HalfSplitEnergy)
+    #: per beta, the factors of the doubling (see HalfSplitEnergy): an a-half's D (T_a,), a b-half's
+    #: R (n_a, T_b)
     rows: dict = field(default_factory=dict)
 
 
@@ -139,7 +140,9 @@ class HalfSplitEnergy:
         xp = self.xp
         ta = a.index.shape[0]
         xp.exp(y[0, :], out=out[0, :])
-        rates = xp.exp((2.0 * beta) * (self._flip @ b.factor[:-2, :]))
+        rates = b.rows.get(beta)
+        if rates is None:
+            rates = b.rows.setdefault(beta, xp.exp((2.0 * beta) * (self._flip @ b.factor[:-2, :])))
         height = 1
         for k in range(ta.bit_length() - 1):
             xp.multiply(out[:height, :], rates[k, :][None, :], out=out[height:2 * height, :])
@@ -166,29 +169,34 @@ class HalfSplitEnergy:
         tb = min(tb, hi - lo)
         return (ta, tb), [(a0, b0) for a0 in range(0, 2**self.na, ta) for b0 in range(lo, hi, tb)]
 
+    def _half(self, start: int, size: int, high: bool) -> tuple[Half, Any, Any]:
+        """The states start .. start + size - 1 of one half (``high``: the b-half) with the energy of its
+        own terms (size,) and its crossing Walsh functions (size, |U| or |V|); None, None when dense."""
+        xp = self.xp
+        index = xp.arange(start, start + size, dtype=xp.int64)
+        bits = _bits(index, self.nb if high else self.na, xp)
+        half = Half(start, index, 1.0 - 2.0 * bits, None)
+        if self.dense:
+            return half, None, None
+        own_bits, own_coup, cross_bits = ((self._b_bits, self._b_coup, self._v_bits) if high
+                                          else (self._a_bits, self._a_coup, self._u_bits))
+        return half, -(_walsh(bits, own_bits, xp) @ own_coup), _walsh(bits, cross_bits, xp)
+
     def a_half(self, a0: int, ta: int) -> Half:
         """The a-states a0 .. a0 + ta - 1 with their factor [-chi_U(a) M, E_a, 1] (T_a, K)."""
         xp = self.xp
-        ia = xp.arange(a0, a0 + ta, dtype=xp.int64)
-        bits = _bits(ia, self.na, xp)
-        factor = None
-        if not self.dense:
-            e_a = -(_walsh(bits, self._a_bits, xp) @ self._a_coup)
-            factor = xp.concat((_walsh(bits, self._u_bits, xp) @ self._cross, e_a[:, None],
-                                xp.ones((ta, 1), dtype=xp.float64)), axis=1)
-        return Half(a0, ia, 1.0 - 2.0 * bits, factor)
+        half, e_a, chi = self._half(a0, ta, high=False)
+        if e_a is not None:
+            half.factor = xp.concat((chi @ self._cross, e_a[:, None], xp.ones((ta, 1), dtype=xp.float64)), axis=1)
+        return half
 
     def b_half(self, b0: int, tb: int) -> Half:
         """The b-states b0 .. b0 + tb - 1 with their factor [chi_V(b); 1; E_b] (K, T_b)."""
         xp = self.xp
-        ib = xp.arange(b0, b0 + tb, dtype=xp.int64)
-        bits = _bits(ib, self.nb, xp)
-        factor = None
-        if not self.dense:
-            e_b = -(_walsh(bits, self._b_bits, xp) @ self._b_coup)
-            factor = xp.concat((_walsh(bits, self._v_bits, xp).T, xp.ones((1, tb), dtype=xp.float64),
-                                e_b[None, :]), axis=0)
-        return Half(b0, ib, 1.0 - 2.0 * bits, factor)
+        half, e_b, chi = self._half(b0, tb, high=True)
+        if e_b is not None:
+            half.factor = xp.concat((chi.T, xp.ones((1, tb), dtype=xp.float64), e_b[None, :]), axis=0)
+        return half
 
     def energy(self, a: Half, b: Half, out: Any = None) -> Any:
         """E(i_a, i_b) = E_a + E_b - chi_U(a) M chi_V(b)^T of a tile (T_a, T_b): ONE matrix product of the
