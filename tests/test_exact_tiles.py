@@ -38,6 +38,7 @@ FAMILIES = {
     "pairwise": lambda n: random_pairwise(n, seed=5),
     "multispin": lambda n: random_multispin(n, order=3, terms=40, seed=6),
     "three-spin linear in a": lambda n: _three_spin_linear_in_a(n, seed=7),
+    "dense multispin": lambda n: random_multispin(n, order=6, terms=400, seed=9),  # the energy-table path
 }
 
 
@@ -74,6 +75,8 @@ def test_every_family_against_brute_force(family, n, block_size):
     """One tile (N = 13), and 32 to 64 tiles of every shape (block 512, 4096 and 1000 -> 512) on the
     thread pool: the same numbers as a brute-force sum over all states, to 1e-13."""
     model = FAMILIES[family](n)
+    assert model.n == n
+    assert HalfSplitEnergy(model, XP).dense == (family == "dense multispin")
     for T in (0.7, 2.0):
         th = thermodynamics(model, T, block_size=block_size, progress=False)
         _assert_matches(th, brute_force(model, T), f"{family} N={n} block={block_size} T={T}")
