@@ -477,7 +477,7 @@ def save_state(path: str | os.PathLike, sampler: Sampler, state: SamplerState) -
         raise ThermopotError("this state belongs to another model than the sampler's")
     meta = {"version": checkpoint.CHECKPOINT_VERSION, "T": sampler.T, "method": sampler.method,
             "scan": sampler.scan, "seed": state.seed, "rng_kind": sampler.generator,
-            "record_every": sampler.record_every, "sweeps_done": state.sweeps_done,
+            "record_every": sampler.record_every, "compiled": sampler.compiled, "sweeps_done": state.sweeps_done,
             "recorded_sweeps": state.recorded_sweeps, "seconds": state.seconds, "rng": state.rng_state,
             "model": "pairwise" if isinstance(sampler.model, PairwiseModel) else "multispin",
             "model_sha256": sampler.model_sha256}
@@ -499,7 +499,8 @@ def load_state(path: str | os.PathLike, *, model: Model | str | None = None, T: 
         spins = arrays["spins"]
         sampler = Sampler(stored, meta["T"], method=meta["method"], scan=meta["scan"],
                           record_every=meta["record_every"], generator=meta["rng_kind"],
-                          correlations="meas_corr_ints" in arrays, backend=backend)
+                          correlations="meas_corr_ints" in arrays, backend=backend,
+                          compiled=None if meta.get("compiled", True) else False)  # True: where numba is
         fresh = sampler.init(chains=spins.shape[0], initial=spins, seed=meta["seed"])
         checkpoint.check_cache(path, arrays["cache"], to_numpy(fresh.cache))
         xp = sampler.xp
