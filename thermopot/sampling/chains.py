@@ -434,16 +434,17 @@ class Sampler:
         return self._bound
 
     def __getattr__(self, name: str) -> Any:
-        if name in _BOUND_ATTRIBUTES and not name.startswith("_"):
+        """Deprecated: the attributes of the bound state (``seed``, ``chains``, ``sweeps_done``, ``kernel``, ...)."""
+        if name in _BOUND_ATTRIBUTES:
             work = self._bound_work()
             return work.s.shape[0] if name == "chains" else getattr(work, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        """Frozen: only the deprecated ``blas_limit`` of the bound state can be set."""
-        if name != "blas_limit":
+        """Frozen: only attributes of the deprecated bound state (``blas_limit``, ``s``, ...) can be set."""
+        if name not in _BOUND_ATTRIBUTES or name in ("chains", "seed", "key"):
             raise FrozenInstanceError(f"cannot assign to field {name!r} (a Sampler is frozen)")
-        self._bound_work().blas_limit = value
+        setattr(self._bound_work(), name, value)
 
     @property
     def spins(self) -> np.ndarray:
