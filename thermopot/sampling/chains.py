@@ -222,7 +222,8 @@ class Sampler:
         if compiled and not cpu:
             raise ThermopotError("compiled=True needs NumPy and numba (pip install 'thermopot[fast]')")
         put("compiled", cpu)
-        put("blas_threads", blas_threads if blas_threads in ("auto", None) else check_count(blas_threads, "blas_threads"))
+        auto = blas_threads in ("auto", None)
+        put("blas_threads", blas_threads if auto else check_count(blas_threads, "blas_threads"))
         if chains is not None or seed is not None or initial is not None:
             put("_bound", self._work(self.init(chains=chains, seed=seed, initial=initial), record=True, own=True))
 
