@@ -102,13 +102,18 @@ class FirstPassage:
                 "censored_mask": self.censored.tolist(), "seconds": self.seconds}
 
 
+def _one_condition(threshold: Any, targets: Any) -> None:
+    """Refuse anything but exactly one of a threshold or targets."""
+    if (threshold is None) == (targets is None):
+        raise ThermopotError("give exactly one of threshold (leave the start basin) or targets (reach a set)")
+
+
 def start_clock(state: SamplerState, *, threshold: float | None = None, targets: Any = None) -> SamplerState:
     """``state`` with a :class:`.state.PassageClock` started now: it records, as the state runs, the
     number of updates after which each chain first leaves the ball of overlap >= ``threshold`` around
     its present state, or first reaches one of ``targets`` ((N,) or (P, N) states of +-1). Give
     exactly one. A chain already there has time 0."""
-    if (threshold is None) == (targets is None):
-        raise ThermopotError("give exactly one of threshold (leave the start basin) or targets (reach a set)")
+    _one_condition(threshold, targets)
     xp, n, s = namespace_of(state.s), state.n, state.s
     if threshold is not None:
         threshold = _overlap(threshold)
@@ -135,8 +140,7 @@ def first_passage(model: Model | str, T: float, initial: Any, *, threshold: floa
     ``progress``: a bar of sweeps on stderr (None: once the run has taken a few seconds). A run whose
     whole budget would not fit in memory or would take longer than ``max_seconds`` (default
     THERMOPOT_MAX_SECONDS, else an hour) is refused at once with a SizeError naming both."""
-    if (threshold is None) == (targets is None):
-        raise ThermopotError("give exactly one of threshold (leave the start basin) or targets (reach a set)")
+    _one_condition(threshold, targets)
     generator = renamed_rng(generator, rng)
     budget = check_count(max_updates, "max_updates")
     sampler = Sampler(model, T, method=method, scan=scan, generator=generator, backend=backend)

@@ -20,12 +20,11 @@ from typing import Any
 import numpy as np
 
 from ..backend import to_numpy
-from .measure import Measurements
 
 
 @dataclass(frozen=True, eq=False)
 class PassageClock:
-    """First-passage times being recorded while a state runs (:func:`.passage.first_passage`).
+    """First-passage times being recorded while a state runs (:func:`~thermopot.sampling.first_passage`).
 
     ``times`` (B,) int64: the number of single-spin updates since sweep ``origin`` after which the
     condition first held (-1: not yet). The condition is either leaving, sum_k s_k start_k <
@@ -48,7 +47,7 @@ class PassageClock:
 class SamplerState:
     """The chains of a :class:`.chains.Sampler` at one moment (module docstring); made by
     ``Sampler.init``, advanced by ``Sampler.run(state, sweeps)`` into a new state, written to a file by
-    :func:`.chains.save_state`.
+    :func:`~thermopot.sampling.save_state`.
 
     ``s`` (B, N) spins, ``cache`` the kernel bookkeeping (local fields (B, N) or Walsh products (B, K))
     and ``flips`` (B,) the accepted flips per chain are on the backend and must not be changed in
@@ -62,7 +61,7 @@ class SamplerState:
     flips: Any
     seed: int
     rng_state: dict
-    measurements: Measurements
+    measurements: Any  # a measure.Measurements: the recorded series and batch means
     model_sha256: str
     sweeps_done: int = 0
     recorded_sweeps: int = 0
