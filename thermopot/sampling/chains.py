@@ -117,13 +117,14 @@ class _Chains:
     counters. :meth:`state` hands its arrays to a new :class:`SamplerState` (the next run copies them
     again, so states never share what a run writes)."""
 
-    def __init__(self, state: SamplerState, kernel: Any, xp: ModuleType, record: bool, blas: int | None):
+    def __init__(self, state: SamplerState, kernel: Any, rng: np.random.Generator, xp: ModuleType, record: bool,
+                 blas: int | None):
         self.s = xp.asarray(state.s, dtype=xp.float64, copy=True)
         self.kernel = kernel
         kernel.load_cache(xp.asarray(state.cache, copy=True))
         kernel.flips = xp.asarray(state.flips, copy=True)
-        self.rng = np.random.Generator(np.random.PCG64(state.seed))
-        self.rng.bit_generator.state = state.rng_state
+        self.rng = rng
+        rng.bit_generator.state = state.rng_state
         self.seed, self.key, self.model_sha256 = state.seed, philox_key(state.seed), state.model_sha256
         self.measurements = state.measurements.copy() if record else state.measurements
         clock = state.passage
@@ -260,16 +261,22 @@ class Sampler:
         return self._kernels[chains]
 
     def _work(self, state: SamplerState, *, record: bool, own: bool = False) -> _Chains:
-        """A working copy of ``state`` on a kernel (the cached one, or with ``own`` a new one)."""
+        """A working copy of ``state`` on a kernel and a PCG64 generator (the cached ones, or with ``own``
+        new ones)."""
         if state.model_sha256 != self.model_sha256 or state.n != self.n:
             raise ThermopotError("this state belongs to another model (its bookkeeping does not fit this sampler)")
         if record and (state.measurements.corr is not None) != self.correlations:
             raise ThermopotError(f"this state was made {'with' if self.correlations is False else 'without'} "
                                  f"correlations, this sampler has correlations={self.correlations}")
         kernel = self._new_kernel(state.s, state.seed, None) if own else self._kernel(state.chains)
+        if own or "_generator" not in self.__dict__:  # a PCG64 object reused by the runs (its state is set)
+            rng = np.random.Generator(np.random.PCG64(state.seed))
+            if not own:
+                object.__setattr__(self, "_generator", rng)
+        rng = rng if own else self._generator
         blas = (blas_limit(kernel.product_flops(self.scan)) if self.blas_threads == "auto"
                 else self.blas_threads)
-        work = _Chains(state, kernel, self.xp, record, blas)
+        work = _Chains(state, kernel, rng, self.xp, record, blas)
         if self.compiled:  # its numbers: the state's PCG64 stream, or Philox keyed by the state's seed
             kernel.generator_rng = work.rng if self.generator == "pcg64" else None
         kernel.key = work.key
