@@ -173,8 +173,10 @@ class Sampler:
     ``blas_threads``: BLAS threads while running ("auto": 1 when a sweep's largest matrix product is
     small, see backend.blas_limit; None: the library's default; or a count).
 
-    The sampler keeps one update kernel per chain count and loads a state's bookkeeping into it at
-    each run (a cache of buffers, not of chains: the results depend on the state only).
+    The sampler keeps one update kernel per chain count and one PCG64 object, and loads a state's
+    bookkeeping and generator state into them at each run (a cache of buffers, not of chains: the
+    results depend on the state only); so one Sampler runs one state at a time (use one Sampler per
+    thread).
 
     Deprecated for one release (each a thin wrapper over the pair, with a DeprecationWarning): the
     mutable use ``Sampler(model, T, chains=, seed=, initial=)`` with ``run(sweeps)``, ``result()``,
