@@ -1,6 +1,6 @@
 """Sampler checkpoints that know what they belong to, and that a crash cannot tear.
 
-A checkpoint is a :class:`.state.SamplerState` written to a file together with the configuration it
+A checkpoint is a :class:`~thermopot.sampling.SamplerState` written to a file together with the configuration it
 runs under (:func:`~thermopot.sampling.save_state`, :func:`~thermopot.sampling.load_state`).
 
 A checkpoint is one ``.npz`` written through :func:`thermopot.fileio.atomic_write` (temporary file in
