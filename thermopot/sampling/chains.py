@@ -246,20 +246,20 @@ class Sampler:
 
     # -- the kernel cache ------------------------------------------------------------------------
 
-    def _new_kernel(self, s: Any, seed: int, rng: np.random.Generator | None) -> Any:
-        """An update kernel for the spins s (B, N): fused, compiled or the array path's."""
+    def _new_kernel(self, s: Any, seed: int) -> Any:
+        """An update kernel for the spins s (B, N): fused, compiled or the array path's (a run sets its
+        Philox key and, compiled with "pcg64", its generator; see :meth:`_work`)."""
         options = dict(T=self.T, method=self.method, scan=self.scan, key=philox_key(seed))
         if self.fused:
             return fused_kernel(self.model, s, self.xp, **options)
         if self.compiled:
-            return compiled_kernel(self.model, s, self.xp, **options,
-                                   rng=rng if self.generator == "pcg64" else None)
+            return compiled_kernel(self.model, s, self.xp, **options)
         return make_kernel(self.model, s, self.xp)
 
     def _kernel(self, chains: int) -> Any:
         """The cached kernel for ``chains`` chains (its bookkeeping is replaced at each use)."""
         if chains not in self._kernels:
-            self._kernels[chains] = self._new_kernel(self.xp.ones((chains, self.n), dtype=self.xp.float64), 0, None)
+            self._kernels[chains] = self._new_kernel(self.xp.ones((chains, self.n), dtype=self.xp.float64), 0)
         return self._kernels[chains]
 
     def _work(self, state: SamplerState, *, record: bool, own: bool = False) -> _Chains:
@@ -270,7 +270,7 @@ class Sampler:
         if record and (state.measurements.corr is not None) != self.correlations:
             raise ThermopotError(f"this state was made {'with' if self.correlations is False else 'without'} "
                                  f"correlations, this sampler has correlations={self.correlations}")
-        kernel = self._new_kernel(state.s, state.seed, None) if own else self._kernel(state.chains)
+        kernel = self._new_kernel(state.s, state.seed) if own else self._kernel(state.chains)
         if own or "_generator" not in self.__dict__:  # a PCG64 object reused by the runs (its state is set)
             rng = np.random.Generator(np.random.PCG64(state.seed))
             if not own:
