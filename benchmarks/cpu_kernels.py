@@ -69,10 +69,14 @@ def run(quick: bool = False) -> list[dict]:
                  "compiled philox": ("philox", True)}
         rates = {}
         for name, (generator, use) in paths.items():
-            smp = Sampler(model, 1.0, chains=CHAINS, seed=1, generator=generator, compiled=use)
+            smp = Sampler(model, 1.0, generator=generator, compiled=use)
+            state = [smp.init(chains=CHAINS, seed=1)]
             array_sweeps = max(1, sweeps // 10) if not use else sweeps  # the array path is slow: fewer sweeps
-            rates[name] = _best_rate(lambda smp=smp, w=array_sweeps: smp.run(w, record=False, progress=False),
-                                     CHAINS * n * array_sweeps)
+
+            def advance(smp=smp, state=state, w=array_sweeps):
+                state[0] = smp.run(state[0], w, record=False, progress=False)
+
+            rates[name] = _best_rate(advance, CHAINS * n * array_sweeps)
         s = 1.0 - 2.0 * np.random.default_rng(1).integers(0, 2, size=(CHAINS, n))
         J = np.ascontiguousarray(model.J)
         fields = s @ J

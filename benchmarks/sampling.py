@@ -24,7 +24,7 @@ from __future__ import annotations
 import sys
 import time
 
-from thermopot.backend import asarray, get_namespace, synchronize
+from thermopot.backend import asarray, blas_limit, get_namespace, synchronize
 from thermopot.benchmarks import log, on_every_backend, row, standalone
 from thermopot.models import Model, random_multispin, sk
 from thermopot.sampling import Sampler
@@ -45,18 +45,18 @@ def updates_per_second(n: int, scan: str, backend: str, budget: float, *, chains
     keeps the fields in shared memory; ``threads``: BLAS threads (1, None: the default, "auto": the
     sampler's choice)."""
     model = sk(n, seed=0) if model is None else model
-    sampler = Sampler(model, 1.0, chains=chains, scan=scan, seed=0, generator=rng, backend=backend)
-    if threads != "auto":
-        sampler.blas_limit = threads
+    sampler = Sampler(model, 1.0, scan=scan, generator=rng, backend=backend, blas_threads=threads)
+    state = sampler.init(chains=chains, seed=0)
+    kernel = sampler._kernel(chains)  # the fused kernel's launch options (a benchmark's private knob)
     if warps is not None:
-        sampler.kernel.set_warps_per_block(warps)
+        kernel.set_warps_per_block(warps)
     if shared is not None:
-        sampler.kernel.shared_fields = shared
-    sampler.run(1, record=False)
+        kernel.shared_fields = shared
+    state = sampler.run(state, 1, record=False)
     sweeps, elapsed = 1, 0.0
     while True:
         t0 = time.perf_counter()
-        sampler.run(sweeps, record=False)
+        state = sampler.run(state, sweeps, record=False)
         elapsed = time.perf_counter() - t0
         if elapsed > budget / 4 or sweeps > 1 << 20:
             break
@@ -92,9 +92,8 @@ def thread_rates(label: str, n: int, scan: str, backend: str, budget: float,
         return rate, "", {}
     one = updates_per_second(n, scan, backend, budget, threads=1, **options)
     default = updates_per_second(n, scan, backend, budget, threads=None, **options)
-    probe = Sampler(options.get("model") or sk(n, seed=0), 1.0, chains=int(options.get("chains", CHAINS)),
-                    scan=scan, seed=0)
-    chosen = probe.blas_limit
+    chosen = blas_limit(Sampler(options.get("model") or sk(n, seed=0), 1.0, scan=scan)
+                        ._kernel(int(options.get("chains", CHAINS))).product_flops(scan))
     log("sampling", f"{label} {backend}: {one:.4g} updates/s on 1 BLAS thread, {default:.4g} on the "
         f"default threads (the sampler uses {'1' if chosen == 1 else 'the default'})")
     note = f"; 1 BLAS thread {one:.3g}, default threads {default:.3g} updates/s (used: {chosen or 'default'})"

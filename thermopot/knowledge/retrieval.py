@@ -117,9 +117,10 @@ def retrieve(library_or_model: Library | Model | str, T: float, *, chains: int =
     chains = check_count(chains, "chains")
     library = _library(library_or_model, T, backend)
     initial, start_name = _initial(library, starts, chains)
-    sampler = Sampler(library.model, T, chains=chains, seed=check_seed(seed), initial=initial, backend=backend)
-    first = sampler.spins.astype(np.int8)
-    final = sampler.run(check_count(sweeps, "sweeps"), record=False).spins.astype(np.int8)
+    sampler = Sampler(library.model, T, backend=backend)
+    state = sampler.init(chains=chains, initial=initial, seed=check_seed(seed))
+    first = state.spins.astype(np.int8)
+    final = sampler.run(state, check_count(sweeps, "sweeps"), record=False).spins.astype(np.int8)
     if assign == "descent":
         rows = library.rows_of(final)
     else:
@@ -129,7 +130,7 @@ def retrieve(library_or_model: Library | Model | str, T: float, *, chains: int =
     pattern_counts = np.bincount(library.nearest_pattern[ends_training], minlength=len(library.patterns))
     training = int(counts[library.is_training].sum())
     plateau = int((rows < 0).sum())
-    return Retrieval(T=T, chains=chains, sweeps=int(sweeps), seed=int(sampler.seed), starts=start_name,
+    return Retrieval(T=T, chains=chains, sweeps=int(sweeps), seed=int(state.seed), starts=start_name,
                      assign=assign, initial_states=first, final_states=final, final_rows=rows,
                      counts=counts, plateau_count=plateau, pattern_counts=pattern_counts,
                      training_fraction=training / chains,
@@ -334,16 +335,18 @@ def pattern_frequencies(model: Model | str, data: Any, T: float, *, chains: int 
     exact = np.exp(-to_numpy(model.energy(unique.samples.astype(np.float64))) / T - log_z)
     index = spins_to_index(unique.samples)
     order = np.argsort(index)
-    sampler = Sampler(model, T, chains=chains, seed=check_seed(seed), backend=backend).run(burn_in, record=False)
-    visits = np.zeros((sampler.chains, len(index)), dtype=np.int64)
-    rows = np.arange(sampler.chains)
+    sampler = Sampler(model, T, backend=backend)
+    state = sampler.run(sampler.init(chains=chains, seed=check_seed(seed)), burn_in, record=False)
+    visits = np.zeros((state.chains, len(index)), dtype=np.int64)
+    rows = np.arange(state.chains)
     for _ in range(sweeps):
-        now = spins_to_index(sampler.run(1, record=False).spins)
+        state = sampler.run(state, 1, record=False)
+        now = spins_to_index(state.spins)
         pos = np.minimum(np.searchsorted(index[order], now), len(index) - 1)
         hit = index[order][pos] == now
         np.add.at(visits, (rows[hit], order[pos[hit]]), 1)
     pooled = visits.sum(axis=0)
-    return PatternFrequencies(T=T, chains=sampler.chains, sweeps=sweeps, seed=int(sampler.seed),
+    return PatternFrequencies(T=T, chains=state.chains, sweeps=sweeps, seed=int(state.seed),
                               patterns=unique.samples, training=unique.probabilities, exact=exact,
                               visits=visits, tv_chain_exact=_tv(visits, exact),
                               tv_chain_training=_tv(visits, unique.probabilities),
@@ -395,14 +398,15 @@ def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int
     parts = restricted_free_energies(library.model, T, labels, backend=backend)
     exact = np.zeros(k + 1)
     exact[np.asarray(parts.labels)] = to_numpy(parts.weight)
-    sampler = Sampler(library.model, T, chains=chains, seed=check_seed(seed), backend=backend)
-    sampler = sampler.run(burn_in, record=False)
-    counts = np.zeros((sampler.chains, k + 1), dtype=np.int64)
-    rows = np.arange(sampler.chains)
+    sampler = Sampler(library.model, T, backend=backend)
+    state = sampler.run(sampler.init(chains=chains, seed=check_seed(seed)), burn_in, record=False)
+    counts = np.zeros((state.chains, k + 1), dtype=np.int64)
+    rows = np.arange(state.chains)
     for _ in range(sweeps):
-        np.add.at(counts, (rows, labels[spins_to_index(sampler.run(1, record=False).spins)]), 1)
+        state = sampler.run(state, 1, record=False)
+        np.add.at(counts, (rows, labels[spins_to_index(state.spins)]), 1)
     occupancy = counts / sweeps
     pooled = occupancy.mean(axis=0)
-    return BasinOccupancy(T=T, chains=sampler.chains, sweeps=sweeps, seed=int(sampler.seed), occupancy=occupancy,
+    return BasinOccupancy(T=T, chains=state.chains, sweeps=sweeps, seed=int(state.seed), occupancy=occupancy,
                           exact=exact, tv_chain=0.5 * np.abs(occupancy - exact).sum(axis=1),
                           tv_pooled=float(0.5 * np.abs(pooled - exact).sum()), seconds=time.perf_counter() - start)

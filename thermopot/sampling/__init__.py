@@ -3,7 +3,9 @@
 ``sample(model, T, chains=..., sweeps=...)`` runs B chains of heat-bath or Metropolis single-spin
 updates (sequential or random scan) as one array program on NumPy or CuPy and returns a
 :class:`SampleResult` (magnetisations, energy, standard errors, integrated autocorrelation times);
-:class:`Sampler` is the same engine step by step, with checkpoint and resume;
+:class:`Sampler` is the same engine step by step as a frozen configuration that advances a
+:class:`SamplerState` (``state = sampler.run(state, sweeps)``), and ``save_state``/``load_state``
+write a state to a checkpoint and resume it;
 ``first_passage(...)`` measures escape and hitting times in single-spin updates;
 ``parallel_tempering`` runs replica exchange over a temperature ladder, ``log_partition`` estimates log Z
 by annealed importance sampling or thermodynamic integration, ``descend`` quenches states to the
@@ -14,17 +16,19 @@ kernels (:mod:`.fused`) and on the CPU, with numba, in compiled loops (:mod:`.co
 time guard.
 """
 
-from .chains import GENERATORS, Sampler, sample
+from .chains import GENERATORS, Sampler, load_state, sample, save_state
 from .descent import Descent, descend
 from .free_energy import LogPartition, log_partition
 from .kernels import METHODS, SCANS
 from .measure import SampleResult
-from .passage import FirstPassage, first_passage
+from .passage import FirstPassage, first_passage, start_clock
+from .state import PassageClock, SamplerState
 from .statistics import BatchMeans, integrated_time, mean_stderr
 from .tempering import (LowSwapRateWarning, ParallelTempering, TemperingResult, exact_swap_rate, parallel_tempering,
                         temperature_ladder)
 
-__all__ = ["sample", "Sampler", "SampleResult", "first_passage", "FirstPassage", "integrated_time",
+__all__ = ["sample", "Sampler", "SamplerState", "save_state", "load_state", "PassageClock", "start_clock",
+           "SampleResult", "first_passage", "FirstPassage", "integrated_time",
            "mean_stderr", "BatchMeans", "METHODS", "SCANS", "GENERATORS", "parallel_tempering", "ParallelTempering",
            "TemperingResult", "temperature_ladder", "exact_swap_rate", "LowSwapRateWarning", "log_partition",
            "LogPartition", "descend", "Descent"]

@@ -1,5 +1,8 @@
 """Sampler checkpoints that know what they belong to, and that a crash cannot tear.
 
+A checkpoint is a :class:`~thermopot.sampling.SamplerState` written to a file together with the configuration it
+runs under (:func:`~thermopot.sampling.save_state`, :func:`~thermopot.sampling.load_state`).
+
 A checkpoint is one ``.npz`` written through :func:`thermopot.fileio.atomic_write` (temporary file in
 the same folder, fsync, rename: a reader sees the previous checkpoint or the new one, never a mix;
 a writer killed mid-save leaves only a ``.NAME.*.tmp`` file that the next save removes). It holds the
@@ -11,7 +14,7 @@ entry (its name, dtype, shape and bytes).
 :func:`read` verifies, in this order, and raises a ThermopotError naming the file and the problem:
 a readable ``.npz`` (not truncated, not a zip with a broken entry), the checksum (a flipped bit or an
 edited entry), the version, the model digest (against the stored model, and against an expected
-``model`` when given) and an expected ``T``. The sampler then calls :func:`check_cache`: the stored
+``model`` when given) and an expected ``T``. ``load_state`` then calls :func:`check_cache`: the stored
 kernel cache (local fields or Walsh products) must equal the one recomputed from the stored spins
 (to CACHE_TOLERANCE: the incremental updates round differently), and the stored one is used so that
 a resumed run is bit-identical to an uninterrupted one.

@@ -78,28 +78,41 @@ class SampleResult:
 class Series:
     """A series of rows (width,) in one preallocated float64 array (capacity, width) on the backend:
     :meth:`reserve` sizes it for the rows a run will record (no copy when reserved up front); an
-    append beyond the capacity doubles it (amortised O(1))."""
+    append beyond the capacity doubles it (amortised O(1)).
+
+    :meth:`copy` shares the buffer: copies see their own first ``length`` rows, and a copy appends in
+    place only while no other copy has written past its length (else it first copies its rows into a
+    buffer of its own). So a chain of sampler states, each continuing the last, appends in amortised
+    O(1), and an older state run again never changes what a newer one sees."""
 
     def __init__(self, width: int, xp: ModuleType, rows: Any = None):
         self.xp = xp
         empty = rows is None
         self.data = xp.zeros((0, width), dtype=xp.float64) if empty else xp.asarray(rows, dtype=xp.float64)
         self.length = int(self.data.shape[0])
+        self._written = [self.length]  # rows of ``data`` written by any copy (shared between copies)
+
+    def copy(self) -> "Series":
+        """A series with the same rows, sharing the buffer until one of them writes (class docstring)."""
+        twin = object.__new__(Series)
+        twin.xp, twin.data, twin.length, twin._written = self.xp, self.data, self.length, self._written
+        return twin
 
     def reserve(self, extra: int) -> None:
-        """Make room for ``extra`` more rows."""
+        """Make room for ``extra`` more rows (in a buffer of this series' own once another copy wrote past it)."""
         need = self.length + extra
-        if need > self.data.shape[0]:
-            grown = self.xp.empty((need, self.data.shape[1]), dtype=self.xp.float64)
+        if need > self.data.shape[0] or self._written[0] != self.length:
+            grown = self.xp.empty((max(need, self.data.shape[0]), self.data.shape[1]), dtype=self.xp.float64)
             grown[:self.length] = self.data[:self.length]
-            self.data = grown
+            self.data, self._written = grown, [self.length]
 
     def append(self, row: Any) -> None:
         """Add one row (width,)."""
-        if self.length == self.data.shape[0]:
+        if self.length == self.data.shape[0] or self._written[0] != self.length:
             self.reserve(max(self.length, 16))
         self.data[self.length] = row
         self.length += 1
+        self._written[0] = self.length
 
     def values(self) -> Any:
         """The rows so far (length, width): a view, on the backend."""
@@ -133,6 +146,15 @@ class Measurements:
     @property
     def samples(self) -> int:
         return self.energy.length
+
+    def copy(self) -> "Measurements":
+        """Accumulators equal to these that :meth:`record` can extend without changing these (the
+        series share their buffers, see :class:`Series`; the batch means are copied)."""
+        twin = object.__new__(Measurements)
+        twin.xp, twin.energy, twin.magnet = self.xp, self.energy.copy(), self.magnet.copy()
+        twin.spins = self.spins.copy()
+        twin.corr = None if self.corr is None else self.corr.copy()
+        return twin
 
     def series(self) -> tuple[np.ndarray, np.ndarray]:
         """Energy and mean-magnetisation series, each (samples, B), as NumPy."""

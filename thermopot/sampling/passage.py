@@ -8,10 +8,12 @@ after which the condition first holds (0 if it holds at the start):
   ``threshold`` (threshold = 1 means: the first accepted flip);
 - reaching: the chain's state equals one of the ``targets`` (Hamming distance 0).
 
-Both are tracked incrementally (O(B) per update for the overlap, O(B P) for P targets); where the
-sampler runs the fused CUDA kernel (:mod:`.fused`), the kernel itself tracks the overlap and the
-chains run 64 sweeps per launch, the host checking between launches whether every chain has left.
-Chains that
+The times are recorded by the state: :func:`start_clock` gives a state a
+:class:`.state.PassageClock`, and each ``Sampler.run(state, w)`` extends its times. Both conditions are
+tracked incrementally (O(B) per update for the overlap, O(B P) for P targets); where the sampler runs
+the fused CUDA kernel (:mod:`.fused`) or the compiled CPU kernel (:mod:`.compiled`), the kernel itself
+tracks the overlap and the chains run 64 sweeps per call, the host checking between calls whether every
+chain has left. Chains that
 have not hit within ``max_updates`` are censored: their time is reported as max_updates with
 ``censored`` true. For an isolated well of depth Delta (every flip out of the well costs Delta), the
 heat-bath escape time is geometric with mean 1 + exp(Delta / T) (Metropolis: exp(Delta / T)).
@@ -20,18 +22,19 @@ heat-bath escape time is geometric with mean 1 + exp(Delta / T) (Metropolis: exp
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, to_numpy
+from ..backend import asarray, namespace_of, to_numpy
 from ..errors import ThermopotError
 from ..models import Model
 from ..checks import check_count
 from ..progress import Progress
 from .budget import check_run
 from .chains import Sampler, real_array, renamed_rng
+from .state import PassageClock, SamplerState
 
 #: sweeps per launch of the fused kernel between two checks of the first-passage times
 FUSED_PASSAGE_SWEEPS = 64
@@ -99,6 +102,31 @@ class FirstPassage:
                 "censored_mask": self.censored.tolist(), "seconds": self.seconds}
 
 
+def _one_condition(threshold: Any, targets: Any) -> None:
+    """Refuse anything but exactly one of a threshold or targets."""
+    if (threshold is None) == (targets is None):
+        raise ThermopotError("give exactly one of threshold (leave the start basin) or targets (reach a set)")
+
+
+def start_clock(state: SamplerState, *, threshold: float | None = None, targets: Any = None) -> SamplerState:
+    """``state`` with a :class:`.state.PassageClock` started now: it records, as the state runs, the
+    number of updates after which each chain first leaves the ball of overlap >= ``threshold`` around
+    its present state, or first reaches one of ``targets`` ((N,) or (P, N) states of +-1). Give
+    exactly one. A chain already there has time 0."""
+    _one_condition(threshold, targets)
+    xp, n, s = namespace_of(state.s), state.n, state.s
+    if threshold is not None:
+        threshold = _overlap(threshold)
+        if not -1.0 <= threshold <= 1.0:
+            raise ThermopotError(f"threshold is an overlap in [-1, 1], got {threshold!r}")
+        clock = PassageClock(times=None, origin=state.sweeps_done, start=s, threshold_dot=threshold * n)
+        hit0 = xp.sum(s * s, axis=1) < clock.threshold_dot  # N * overlap, kept exact (integers)
+    else:
+        clock = PassageClock(times=None, origin=state.sweeps_done, targets=asarray(_targets(targets, n).T, xp))
+        hit0 = xp.min(0.5 * (n - s @ clock.targets), axis=1) < 0.5  # Hamming distances (B, P)
+    return replace(state, passage=replace(clock, times=xp.astype(xp.where(hit0, 0, -1), xp.int64)))
+
+
 def first_passage(model: Model | str, T: float, initial: Any, *, threshold: float | None = None,
                   targets: Any = None, max_updates: int, chains: int | None = None,
                   method: str = "heat-bath", scan: str = "random",
@@ -112,68 +140,28 @@ def first_passage(model: Model | str, T: float, initial: Any, *, threshold: floa
     ``progress``: a bar of sweeps on stderr (None: once the run has taken a few seconds). A run whose
     whole budget would not fit in memory or would take longer than ``max_seconds`` (default
     THERMOPOT_MAX_SECONDS, else an hour) is refused at once with a SizeError naming both."""
-    if (threshold is None) == (targets is None):
-        raise ThermopotError("give exactly one of threshold (leave the start basin) or targets (reach a set)")
+    _one_condition(threshold, targets)
     generator = renamed_rng(generator, rng)
     budget = check_count(max_updates, "max_updates")
-    sampler = Sampler(model, T, chains=chains, method=method, scan=scan, seed=seed, initial=initial,
-                      generator=generator, backend=backend)
+    sampler = Sampler(model, T, method=method, scan=scan, generator=generator, backend=backend)
+    state = sampler.init(chains=chains, initial=initial, seed=seed)
     xp, n = sampler.xp, sampler.n
     tgt = None if targets is None else _targets(targets, n)
-    check_run(sampler.model, sampler.chains, xp, sweeps=-(-budget // n), scan=sampler.scan, passage=True,
+    check_run(sampler.model, state.chains, xp, sweeps=-(-budget // n), scan=sampler.scan, passage=True,
               targets=0 if tgt is None else tgt.shape[0], max_seconds=max_seconds)
-    s0, rows = sampler.s.copy(), sampler.kernel.rows
-    if threshold is not None:
-        threshold = _overlap(threshold)
-        if not -1.0 <= threshold <= 1.0:
-            raise ThermopotError(f"threshold is an overlap in [-1, 1], got {threshold!r}")
-        dot = xp.sum(s0 * s0, axis=1)  # N * overlap, kept exact (integers)
-
-        def update(k: Any, flip: Any, new: Any) -> Any:
-            nonlocal dot
-            dot = dot + 2.0 * (flip * new) * s0[rows, k]
-            return dot < threshold * n
-
-        hit0 = dot < threshold * n
-    else:
-        tgt_t = asarray(tgt.T, xp)  # (N, P)
-        dist = 0.5 * (n - sampler.s @ tgt_t)  # Hamming distances (B, P)
-
-        def update(k: Any, flip: Any, new: Any) -> Any:
-            nonlocal dist
-            dist = dist - (flip * new)[:, None] * tgt_t[k]
-            return xp.min(dist, axis=1) < 0.5
-
-        hit0 = xp.min(dist, axis=1) < 0.5
-    done = hit0
-    times = xp.where(hit0, 0, budget + 1)
+    state = start_clock(state, threshold=threshold, targets=tgt)
+    in_kernel = threshold is not None and (sampler.fused or sampler.compiled)
+    step = FUSED_PASSAGE_SWEEPS if in_kernel else 1
     sweep = 0
-
-    def hook(t: int, k: Any, flip: Any, new: Any) -> None:
-        nonlocal done, times
-        cond = update(k, flip, new)
-        times = xp.where(cond & ~done, sweep * n + t + 1, times)
-        done = done | cond
-
     t0 = time.perf_counter()
     with Progress(progress, -(-budget // n), unit="sweep", desc=f"first passage N={n}") as bar:
-        if threshold is not None and (sampler.fused or sampler.compiled):
-            passage = xp.astype(xp.where(hit0, 0, -1), xp.int64)
-            sampler.kernel.track_passage(s0, threshold * n, passage, sampler.sweeps_done)
-            while sweep * n < budget and not bool(xp.all(passage >= 0)):
-                chunk = min(FUSED_PASSAGE_SWEEPS, -(-(budget - sweep * n) // n))
-                sampler.run(chunk, record=False, progress=False)
-                sweep += chunk
-                bar.update(chunk)
-            sampler.kernel.stop_tracking()
-            times = xp.where(passage >= 0, passage, budget + 1)
-        else:
-            while sweep * n < budget and not bool(xp.all(done)):
-                sampler.run(1, record=False, hook=hook, progress=False)
-                sweep += 1
-                bar.update(1)
-    times = to_numpy(times).astype(np.int64)
-    censored = times > budget
+        while sweep * n < budget and not bool(xp.all(state.passage.times >= 0)):
+            chunk = min(step, -(-(budget - sweep * n) // n))
+            state = sampler.run(state, chunk, record=False, progress=False)
+            sweep += chunk
+            bar.update(chunk)
+    times = to_numpy(state.passage.times).astype(np.int64)
+    censored = (times < 0) | (times > budget)
     return FirstPassage(times=np.where(censored, budget, times), censored=censored, max_updates=budget,
-                        n=n, T=sampler.T, method=sampler.method, scan=sampler.scan, seed=sampler.seed,
+                        n=n, T=sampler.T, method=sampler.method, scan=sampler.scan, seed=state.seed,
                         seconds=time.perf_counter() - t0)

@@ -19,6 +19,7 @@ the site of a random-scan update is (x2 N) >> 32 (bias below N 2^-32).
 
 from __future__ import annotations
 
+import functools
 from types import ModuleType
 from typing import Any
 
@@ -30,6 +31,7 @@ ROUNDS = 10
 _MASK = 0xFFFFFFFF
 
 
+@functools.lru_cache(maxsize=256)
 def philox_key(seed: int) -> tuple[int, int]:
     """The two 32-bit key words of a seed (any non-negative integer), via ``SeedSequence``."""
     k0, k1 = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint32)

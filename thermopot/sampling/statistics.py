@@ -218,6 +218,15 @@ class BatchMeans:
         safe = xp.where(var > 0, var, 1.0)
         return xp.where(var > 0, self.size * self._batch_variance() / (2.0 * safe), xp.nan)
 
+    def copy(self) -> "BatchMeans":
+        """An independent accumulator with the same samples (every array copied)."""
+        twin = BatchMeans(self.shape, self.xp, self.max_batches)
+        twin.count, twin.base = self.count, self.base
+        twin.total, twin.total_sq = self.xp.asarray(self.total, copy=True), self.xp.asarray(self.total_sq, copy=True)
+        twin.pending = [self.xp.asarray(a, copy=True) for a in self.pending]
+        twin.squares = [self.xp.asarray(a, copy=True) for a in self.squares]
+        return twin
+
     def arrays(self, prefix: str) -> dict:
         """The accumulator as named arrays (for a checkpoint); levels stacked, lowest first."""
         ints = np.array([self.count, self.base, self.max_batches], dtype=np.int64)
