@@ -21,7 +21,7 @@ Dropped as circular or unable to fail: sum_a exp(-F_a/T) = Z (a partition's book
 at the coexistence root (the root of the same function), the uniform-shift identity (linearity of the same
 transform), KL >= 0 at the reduced minima (Gibbs), and the one-sided remedy and rare-pattern bounds (a mixture
 with K times the parameters beats one model on its training data). The paper's claims themselves are
-measured, with fair references and verdicts, by :func:`thermopot.knowledge.claims.claims`.
+measured, with fair references and verdicts, by :func:`thermopot.knowledge.claims`.
 """
 
 from __future__ import annotations

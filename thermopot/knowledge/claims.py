@@ -28,11 +28,10 @@ data (no labels, too few samples for a held-out split) is "skipped" with the rea
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,6 @@ from ..errors import ThermopotError
 from ..learning import Dataset, fit
 from ..learning.mixture import Mixture, fit_mixture
 from ..progress import progress_bar
-from ..report import label_axes, new_figure, save_figure
 from ..results import jsonable
 from ..sampling.passage import first_passage
 from ..states import spins_to_index
@@ -133,10 +131,6 @@ def _verdict(value: float, error: float, *, positive_means_supported: bool = Tru
     return INCONCLUSIVE
 
 
-def _figure(out: Path | None, name: str):
-    return None if out is None else os.fspath(out / f"claim-{name}.png")
-
-
 def _planted(n: int, sizes: ClaimSizes, seed: int) -> tuple[Dataset, np.ndarray]:
     data, labels = noisy_patterns_dataset(n, 3, sizes.planted_copies, sizes.planted_flip, seed=seed + n)
     return data, np.asarray(labels)
@@ -156,7 +150,7 @@ def _slope(x: np.ndarray, y: np.ndarray, err: np.ndarray | None = None) -> tuple
 
 
 # ---------------------------------------------------------------- C2-C3
-def claim_minima(sizes: ClaimSizes, seed: int, figure: str | None) -> ClaimRow:
+def claim_minima(sizes: ClaimSizes, seed: int) -> ClaimRow:
     data = random_patterns_dataset(**COUNTS_DATA)
     d = describe(data)
     model = fit(data, "exact", l2=1e-3).model
@@ -175,15 +169,6 @@ def claim_minima(sizes: ClaimSizes, seed: int, figure: str | None) -> ClaimRow:
     ok = reduced[low] >= 2 and reduced[-1] == 1 and frac >= 0.5
     bad = reduced[low] < 2 or frac == 0.0
     verdict = SUPPORTED if ok else NOT_SUPPORTED if bad else INCONCLUSIVE
-    if figure:
-        fig, ax = new_figure(size=(6.0, 4.0))
-        ax.plot(sizes.grid, reduced, "o-", label="minima of G over the pairwise family")
-        ax.plot(sizes.grid, own, "s--", label="bound states of the fitted model (basins, F_a at T)")
-        ax.plot(sizes.grid, mapped, "x:", label="distinct bound states a reduced minimum peaks on")
-        ax.axvline(d.t_star, color="grey", ls="--", lw=1, label=f"T* = {d.t_star:.3g}")
-        ax.set_xscale("log")
-        label_axes(ax, "T", "count", "C2-C3: reduced description against the model's own free energy")
-        save_figure(fig, figure)
     return ClaimRow("C2-C3", "Reducing the description gives several free-energy minima, mirrored in the model's "
                     "own free energy.",
                     f"G over the pairwise family minimised from {3 + 6} starts at T = {list(sizes.grid)} on "
@@ -194,7 +179,7 @@ def claim_minima(sizes: ClaimSizes, seed: int, figure: str | None) -> ClaimRow:
                      "model_minima": own.tolist(), "mapped": mapped.tolist(), "largest_basin_weight": top,
                      "T_star": d.t_star},
                     "the bound states of the fitted model by exact enumeration of its landscape (not the reduced G)",
-                    verdict, figure, "supported: >= 2 reduced minima at the lowest T, 1 at the highest, and at the lowest T the "
+                    verdict, None, "supported: >= 2 reduced minima at the lowest T, 1 at the highest, and at the lowest T the "
                     "reduced minima peak on at least half of the model's bound states (value: that fraction). The "
                     "model's basins are those of its zero-temperature landscape and exist at every T; only their "
                     "weights move (largest_basin_weight). The TAP free energy of this strongly coupled model "
@@ -223,8 +208,7 @@ def _gap(model, patterns: np.ndarray, rng: np.random.Generator, uniform: int) ->
     return gap, se
 
 
-def claim_gap(data: Dataset, name: str, sizes: ClaimSizes, seed: int, figure: str | None,
-              models: dict) -> ClaimRow:
+def claim_gap(data: Dataset, name: str, sizes: ClaimSizes, seed: int, models: dict) -> ClaimRow:
     rng = np.random.default_rng(seed)
     ns, gaps, errs = [], [], []
     for n in sizes.planted_n:
@@ -243,14 +227,6 @@ def claim_gap(data: Dataset, name: str, sizes: ClaimSizes, seed: int, figure: st
         extra[label] = {"n": ds.n, "gap": g, "error": e, "per_spin": g / ds.n, "per_spin_error": e / ds.n,
                         "fit": method}
     verdict = _verdict(slope, slope_se)
-    if figure:
-        fig, ax = new_figure(size=(6.0, 4.0))
-        ax.errorbar(ns, np.array(gaps) / ns, np.array(errs) / ns, fmt="o-", label=f"planted, slope of gap "
-                    f"{slope:.2f} +- {slope_se:.2f} per spin")
-        for label, v in extra.items():
-            ax.errorbar([v["n"]], [v["per_spin"]], [v["per_spin_error"]], fmt="s", label=label)
-        label_axes(ax, "N", "gap per spin (E_non - E_train) / N", "C5: gap of the fitted model")
-        save_figure(fig, figure)
     return ClaimRow("C5", "The represented patterns sit an extensive energy gap below the non-represented states.",
                     f"pairwise models fitted (exact ML, ridge {sizes.ridges[1]:g}; no gap imposed) to 3 planted "
                     f"centres with {sizes.planted_copies} copies each ({sizes.planted_flip:g} flips) at N = "
@@ -258,12 +234,12 @@ def claim_gap(data: Dataset, name: str, sizes: ClaimSizes, seed: int, figure: st
                     "the training patterns", {"value": slope, "error": slope_se, "n": ns, "gap": gaps,
                                               "gap_error": errs, "datasets": extra},
                     "zero growth (a gap that does not grow with N is not extensive); standard errors of the two means",
-                    verdict, figure, "value: fitted d gap / d N (per spin) with its standard error; supported when "
+                    verdict, None, "value: fitted d gap / d N (per spin) with its standard error; supported when "
                     "it exceeds 2 standard errors")
 
 
 # ---------------------------------------------------------------- C6-C7
-def claim_escape(sizes: ClaimSizes, seed: int, figure: str | None, models: dict) -> ClaimRow:
+def claim_escape(sizes: ClaimSizes, seed: int, models: dict) -> ClaimRow:
     threshold = 0.5
     rows = {}
     for ridge in sizes.ridges:
@@ -288,14 +264,6 @@ def claim_escape(sizes: ClaimSizes, seed: int, figure: str | None, models: dict)
         verdict = NOT_SUPPORTED  # no growth within the error bar, and escape is fast at every N
     if ridge_change > 0.1:
         verdict = INCONCLUSIVE if verdict == SUPPORTED else verdict
-    if figure:
-        fig, (ax_t, ax_b) = new_figure(1, 2, size=(11.0, 4.0))
-        for r in sizes.ridges:
-            ax_t.semilogy(ns, rows[r]["tau"], "o-", label=f"ridge {r:g}")
-            ax_b.plot(ns, rows[r]["barrier"], "o-", label=f"ridge {r:g}")
-        label_axes(ax_t, "N", "mean first-passage time (sweeps)", "C6-C7: escape at T = 1")
-        label_axes(ax_b, "N", "exact escape barrier", "barrier against the ridge penalty")
-        save_figure(fig, figure)
     return ClaimRow("C6-C7", "Bound states prevent escape into the continuum (the high-temperature phase), "
                     "increasingly with N.",
                     f"{sizes.passage_chains} heat-bath chains at the model's own T = 1 from its deepest bound state "
@@ -305,7 +273,7 @@ def claim_escape(sizes: ClaimSizes, seed: int, figure: str | None, models: dict)
                                               "ridges": {str(k): v for k, v in rows.items()},
                                               "barrier_ridge_change": ridge_change},
                     "no growth of log(first-passage time) with N; the exact escape barrier (minimax path on the energy "
-                    "table) at two ridges", verdict, figure,
+                    "table) at two ridges", verdict, None,
                     f"value: d log(tau) / d N (tau in sweeps of N updates) with its standard error (1/sqrt(hits) per point); "
                     f"supported when > 2 standard errors, not supported when < -2 standard errors or when it is "
                     f"within them and every chain escapes in under {ESCAPE_SWEEPS} sweeps on average; supported "
@@ -314,7 +282,7 @@ def claim_escape(sizes: ClaimSizes, seed: int, figure: str | None, models: dict)
 
 
 # ---------------------------------------------------------------- C8
-def claim_access(sizes: ClaimSizes, seed: int, figure: str | None) -> ClaimRow:
+def claim_access(sizes: ClaimSizes, seed: int) -> ClaimRow:
     n = 12
     data, labels = noisy_patterns_dataset(n, 3, sizes.planted_copies * 2, sizes.planted_flip, seed=seed + 100)
     samples, labels = data.samples, np.asarray(labels)
@@ -348,28 +316,18 @@ def claim_access(sizes: ClaimSizes, seed: int, figure: str | None) -> ClaimRow:
         else:
             reason, verdict = ("chains fall short of exact sampling only where exact sampling itself does not reach "
                                "the class in S samples"), INCONCLUSIVE
-    if figure:
-        fig, ax = new_figure(size=(6.0, 4.0))
-        ax.errorbar(weights, rates, rate_se, fmt="o-", label=f"chains from another class, {sizes.rare_sweeps} sweeps")
-        ax.plot(weights, exact_rates, "k--", label=f"{sizes.rare_sweeps} exact independent samples")
-        if threshold is not None:
-            ax.axvline(threshold, color="C3", ls=":", label=f"threshold {threshold:.3g}")
-        ax.set_xscale("log")
-        label_axes(ax, "exact Boltzmann weight of the down-weighted class", "fraction reaching it",
-                   "C8: access to an under-represented class")
-        save_figure(fig, figure)
     return ClaimRow("C8", "Access to under-represented patterns is limited by ergodicity breaking.",
                     f"class 0 of 3 planted classes (N = {n}) down-weighted by {list(sizes.rare_factors)}; exact ML fit; "
                     f"{sizes.rare_chains} chains at T = 1 from the centre of class 1, hitting class 0's centre or a "
                     f"state one flip away within {sizes.rare_sweeps} sweeps",
-                    {"value": threshold, "error": None, "weights": weights.tolist(), "chain_rate": rates.tolist(),
+                    {"value": threshold, "error": None, "sweeps": sizes.rare_sweeps, "weights": weights.tolist(), "chain_rate": rates.tolist(),
                      "chain_rate_error": rate_se.tolist(), "exact_rate": exact_rates.tolist(), "reason": reason},
                     "1 - (1 - w)^S: S exact independent samples from the same model, w its exact weight (enumeration)",
-                    verdict, figure, f"value: threshold weight ({reason})")
+                    verdict, None, f"value: threshold weight ({reason})")
 
 
 # ---------------------------------------------------------------- C9
-def claim_pcd(sizes: ClaimSizes, seed: int, figure: str | None) -> ClaimRow:
+def claim_pcd(sizes: ClaimSizes, seed: int) -> ClaimRow:
     n = 12
     data, labels = noisy_patterns_dataset(n, 3, sizes.planted_copies, 0.05, seed=seed + 200)
     exact = fit(data, "exact", l2=1e-3).model
@@ -393,21 +351,13 @@ def claim_pcd(sizes: ClaimSizes, seed: int, figure: str | None) -> ClaimRow:
     diff, err = float(paired.mean()), float(paired.std(ddof=1) / math.sqrt(paired.size))
     lost = [c for c in range(3) if rows["pcd"]["class_weight"][c] < 0.1 * rows["exact"]["class_weight"][c]]
     verdict = SUPPORTED if (diff > 2 * err or lost) else NOT_SUPPORTED
-    if figure:
-        fig, ax = new_figure(size=(6.0, 4.0))
-        x = np.arange(3)
-        for i, (name, r) in enumerate(rows.items()):
-            ax.bar(x + 0.27 * (i - 1), r["class_weight"], 0.27, label=f"{name}: LL {r['log_likelihood']:.3f}")
-        ax.set_yscale("log")
-        label_axes(ax, "class", "exact model weight of the class's data patterns", "C9: PCD against the exact gradient")
-        save_figure(fig, figure)
     return ClaimRow("C9", "Ergodicity breaking complicates learning: chains that trap bias the gradient.",
                     f"pairwise fits of 3 well separated planted classes (N = {n}, 5% flips): exact gradient (ML) "
                     f"against persistent chains ({sizes.pcd_chains} chains, {sizes.pcd_steps} steps), with and "
                     "without parallel tempering",
                     {"value": diff, "error": err, "models": rows, "lost_classes": lost},
                     "the exact maximum-likelihood fit (enumeration) and each model's exact class weights",
-                    verdict, figure, "value: training log-likelihood lost by PCD per sample (exact evaluation, paired standard "
+                    verdict, None, "value: training log-likelihood lost by PCD per sample (exact evaluation, paired standard "
                     "error); supported when > 2 standard errors or a class keeps < 10% of its exact-fit weight, else "
                     "not supported (no bias measurable: the chains did not trap at the model's temperature)")
 
@@ -432,7 +382,7 @@ def _site_log_prob(x: np.ndarray, m: np.ndarray) -> np.ndarray:
     return np.log((1.0 + x[:, None, :] * m[None]) / 2.0).sum(axis=2)
 
 
-def claim_remedy(data: Dataset, sizes: ClaimSizes, seed: int, figure: str | None) -> ClaimRow:
+def claim_remedy(data: Dataset, sizes: ClaimSizes, seed: int) -> ClaimRow:
     rng = np.random.default_rng(seed)
     samples = np.repeat(data.samples, np.round(data.weights).astype(int), axis=0) \
         if np.allclose(data.weights, np.round(data.weights)) else data.samples
@@ -467,21 +417,13 @@ def claim_remedy(data: Dataset, sizes: ClaimSizes, seed: int, figure: str | None
                else INCONCLUSIVE)
     rows = {name: {"held_out_log_likelihood": float(v.mean()), "error": float(v.std(ddof=1) / math.sqrt(v.size)),
                    "parameters": counts[name]} for name, v in ll.items()}
-    if figure:
-        fig, ax = new_figure(size=(7.0, 4.0))
-        names = list(rows)
-        ax.bar(range(len(names)), [rows[k_]["held_out_log_likelihood"] for k_ in names],
-               yerr=[rows[k_]["error"] for k_ in names])
-        ax.set_xticks(range(len(names)), [f"{k_}\n({rows[k_]['parameters']} par.)" for k_ in names], fontsize=7)
-        label_axes(ax, "", "held-out log-likelihood per sample", "C10: the remedy against baselines", legend=None)
-        save_figure(fig, figure)
     return ClaimRow("C10", "Several models, one per free-energy minimum, beat one model of the same size.",
                     f"{len(train)} training / {len(test)} held-out samples; mixture of K = {k} pairwise models (K = the "
                     "strict minima of one model, no labels; EM) against a mixture of independent-site models with at "
                     "least as many parameters, and one pairwise model",
                     {"value": value, "error": error, "models": rows, "k": k, "gain_over_one_model": single_gain,
                      "gain_over_one_model_error": single_error},
-                    "held-out exact log-likelihood of the baselines on the same samples (paired)", verdict, figure,
+                    "held-out exact log-likelihood of the baselines on the same samples (paired)", verdict, None,
                     "value: held-out log-likelihood per sample of the remedy minus the same-parameter baseline "
                     "(paired standard error); supported only if it also beats the single pairwise model (the "
                     "paper's 'one model of the same per-model size'), not supported if it loses to either by 2 "
@@ -492,11 +434,11 @@ def claim_remedy(data: Dataset, sizes: ClaimSizes, seed: int, figure: str | None
 CLAIMS = ("C2-C3", "C5", "C6-C7", "C8", "C9", "C10")
 
 
-def claims(data: Any = "digits", *, seed: int = 0, sizes: ClaimSizes | None = None,
-           out: str | os.PathLike | None = None, only: Any = None, progress: bool = False) -> ClaimTable:
-    """Run the claim experiments (all of CLAIMS or those in ``only``) and return the table; with ``out`` each
-    row's figure is written there as claim-<id>.png. ``data`` drives C5 and C10 (see
-    :func:`thermopot.knowledge.pipeline.resolve_data`); the others use planted data of growing N."""
+def claims(data: Any = "digits", *, seed: int = 0, sizes: ClaimSizes | None = None, only: Any = None,
+           progress: bool = False) -> ClaimTable:
+    """Run the claim experiments (all of CLAIMS or those in ``only``, a list or a comma-separated string) and
+    return the table (figures: :func:`thermopot.claim_figures.draw_claims`). ``data`` drives C5 and C10
+    (see :func:`thermopot.knowledge.pipeline.resolve_data`); the others use planted data of growing N."""
     seed = check_count(seed, "seed", minimum=0)
     sizes = sizes or QUICK_SIZES
     chosen = list(CLAIMS) if only is None else [c.strip() for c in (only.split(",") if isinstance(only, str) else only)]
@@ -504,9 +446,6 @@ def claims(data: Any = "digits", *, seed: int = 0, sizes: ClaimSizes | None = No
     if unknown or not chosen:
         raise ThermopotError(f"unknown claim {', '.join(unknown) or repr(only)}; known: {', '.join(CLAIMS)}")
     name, dataset, _labels = resolve_data(data)
-    folder = None if out is None else Path(out)
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     models: dict = {}
     if {"C5", "C6-C7"} & set(chosen):
@@ -514,19 +453,17 @@ def claims(data: Any = "digits", *, seed: int = 0, sizes: ClaimSizes | None = No
             planted, _ = _planted(n, sizes, seed)
             for ridge in sizes.ridges:
                 models[(n, ridge)] = fit(planted, "exact", l2=ridge).model
-    run = {"C2-C3": lambda f: claim_minima(sizes, seed, f),
-           "C5": lambda f: claim_gap(dataset, name, sizes, seed, f, models),
-           "C6-C7": lambda f: claim_escape(sizes, seed, f, models),
-           "C8": lambda f: claim_access(sizes, seed, f),
-           "C9": lambda f: claim_pcd(sizes, seed, f),
-           "C10": lambda f: claim_remedy(dataset, sizes, seed, f)}
+    run = {"C2-C3": lambda: claim_minima(sizes, seed),
+           "C5": lambda: claim_gap(dataset, name, sizes, seed, models),
+           "C6-C7": lambda: claim_escape(sizes, seed, models),
+           "C8": lambda: claim_access(sizes, seed),
+           "C9": lambda: claim_pcd(sizes, seed),
+           "C10": lambda: claim_remedy(dataset, sizes, seed)}
     rows = []
     bar = progress_bar(len(chosen), unit="claim", desc="claims", enabled=progress)
     for c in chosen:
         t0 = time.perf_counter()
-        row = run[c](_figure(folder, c))
-        rows.append(ClaimRow(**{**{k: getattr(row, k) for k in row.__dataclass_fields__},
-                                "seconds": round(time.perf_counter() - t0, 3)}))
+        rows.append(dataclasses.replace(run[c](), seconds=round(time.perf_counter() - t0, 3)))
         bar.update()
     bar.close()
     return ClaimTable(dataset=name, rows=tuple(rows), seed=seed, seconds=round(time.perf_counter() - start, 3),
