@@ -308,6 +308,8 @@ def claim_access(sizes: ClaimSizes, seed: int) -> ClaimRow:
         threshold, reason = float(weights[limited].max()), ("largest class weight at which S exact samples reach "
                                                              "the class with probability >= 1/2 and chains reach it "
                                                              "less often by more than 2 standard errors")
+        if limited[int(np.argmax(weights))]:
+            reason += "; it is the largest weight scanned (the data weight), so the regime may extend above it"
         verdict = SUPPORTED
     else:
         threshold = None
