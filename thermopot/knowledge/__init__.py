@@ -10,8 +10,8 @@
 - :mod:`.rare`: the weight below which an under-represented pattern or class loses its minimum;
 - :mod:`.remedy`: one model against a mixture of models (KL, coverage, rare patterns);
 - :mod:`.pipeline`: all of it on one data set (``thermopot knowledge``);
-- :mod:`.claims`: the paper's claims as experiments with independent references and verdicts
-  (``thermopot knowledge --claims``; the function :func:`claims` shadows the module name here).
+- ``claims``: the paper's claims as experiments with independent references and verdicts
+  (``thermopot knowledge --claims``; the function :func:`claims` shadows its module's name here).
 """
 
 from .description import KnowledgeDescription, describe, exact_coexistence

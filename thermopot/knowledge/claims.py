@@ -436,11 +436,12 @@ def claim_remedy(data: Dataset, sizes: ClaimSizes, seed: int) -> ClaimRow:
 CLAIMS = ("C2-C3", "C5", "C6-C7", "C8", "C9", "C10")
 
 
-def claims(data: Any = "digits", *, seed: int = 0, sizes: ClaimSizes | None = None, only: Any = None,
+def claims(data: Any = "digits", *, seed: int = 0, sizes: Any = None, only: Any = None,
            progress: bool = False) -> ClaimTable:
     """Run the claim experiments (all of CLAIMS or those in ``only``, a list or a comma-separated string) and
-    return the table (figures: :func:`thermopot.claim_figures.draw_claims`). ``data`` drives C5 and C10
-    (see :func:`thermopot.knowledge.pipeline.resolve_data`); the others use planted data of growing N."""
+    return the table (figures: :func:`thermopot.claim_figures.draw_claims`); ``sizes``: a ``ClaimSizes``
+    (default ``QUICK_SIZES``). ``data`` drives C5 and C10
+    (see :func:`thermopot.knowledge.resolve_data`); the others use planted data of growing N."""
     seed = check_count(seed, "seed", minimum=0)
     sizes = sizes or QUICK_SIZES
     chosen = list(CLAIMS) if only is None else [c.strip() for c in (only.split(",") if isinstance(only, str) else only)]
