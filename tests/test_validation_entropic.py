@@ -58,3 +58,11 @@ def test_layerwise_check_catches_one_rate_for_both_layers(tmp_path, monkeypatch)
 
     monkeypatch.setattr(ve, "run_sgd", one_rate)
     assert not _run(tmp_path, ve._layerwise, "layerwise_equipartition")[0].passed
+
+
+@pytest.mark.slow
+def test_weight_decay_check_catches_decay_left_out_of_the_run(tmp_path, monkeypatch):
+    assert all(c.passed for c in _run(tmp_path, ve._weight_decay, "weight_decay_fixed_point"))
+    real = ve.run_sgd
+    monkeypatch.setattr(ve, "run_sgd", lambda *a, **kw: real(*a, **{**kw, "weight_decay": 0.0}))
+    assert not any(c.passed for c in _run(tmp_path, ve._weight_decay, "weight_decay_fixed_point"))
