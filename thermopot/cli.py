@@ -276,13 +276,29 @@ def _fmt(value: object) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _claims_output(args: argparse.Namespace) -> Output:
+    """``thermopot knowledge --claims``: the claim table (one row per claim) and its figures."""
+    from .claim_figures import draw_claims  # noqa: PLC0415
+    from .knowledge import claims  # noqa: PLC0415
+
+    table = draw_claims(claims(args.dataset, seed=args.seed, progress=True), args.claims_out)
+    rows = [(r.id, r.verdict, f"{_fmt(r.measured.get('value'))} +- {_fmt(r.measured.get('error'))}", r.figure or "")
+            for r in table.rows]
+    text = text_table(("claim", "verdict", "measured", "figure"), rows) + f"\n{table.seconds:.3g} s in all"
+    return Output(table.to_dict(), text)
+
+
 @command("knowledge", "the He-Lubchenko pipeline: full description, potentials, bound states, retrieval, "
          "under-representation, mixture remedy",
          arg("--quick", action="store_true", help="the quick sizes (the default; about a minute on the digits)"),
          arg("--full", action="store_true", help="the full sizes (more starts, chains and samples; many minutes)"),
          arg("--dataset", default="digits", metavar="NAME",
              help="digits (N = 16), clusters (N = 12), or a .npz data set (default: digits)"),
-         arg("--seed", type=nonnegative_int, default=0, help="seed of every random start and chain"), BACKEND, JSON)
+         arg("--seed", type=nonnegative_int, default=0, help="seed of every random start and chain"),
+         arg("--claims", action="store_true", help="the claim table instead of the pipeline: each He-Lubchenko claim "
+             "as an experiment with an independent reference and a verdict (thermopot.knowledge.claims)"),
+         arg("--claims-out", default="knowledge-claims", metavar="DIR", help="folder of the claim figures"),
+         BACKEND, JSON)
 def _knowledge(args: argparse.Namespace) -> Output:
     """The pipeline on ``args.dataset`` (quick sizes unless --full). JSON: the fixed fields of the issue
     (n, patterns, gap, T_star, phi_minima, full_potential_minima, reduced_potential_minima, training_minima,
@@ -290,6 +306,8 @@ def _knowledge(args: argparse.Namespace) -> Output:
     more)."""
     if args.quick and args.full:
         raise ThermopotError("--quick and --full exclude each other")
+    if args.claims:
+        return _claims_output(args)
     from .knowledge import run_knowledge  # noqa: PLC0415
 
     run = run_knowledge(args.dataset, quick=not args.full, seed=args.seed, backend=args.backend)

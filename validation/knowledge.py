@@ -1,20 +1,27 @@
 """Knowledge as ergodicity breaking (theory.md section 3): the He-Lubchenko pipeline on the bundled digits
-(N = 16, 1797 images, 1284 distinct patterns), every claim against exact enumeration.
+(N = 16, 1797 images, 1284 distinct patterns). Every check compares a result of the code under test with a
+quantity computed here, independently of it, and tests/test_validation_knowledge.py injects a plausible
+mistake into each and shows that the check then fails (docs/knowledge.md, section 9, lists them).
 
-- Full description: the Walsh couplings of E_mu = -T0 log w_mu with the continuum at E_gap are the pattern
-  sums 2^-N sum_mu Delta_mu chi_alpha(xi^mu); a uniform shift moves only J_{}; the order-2 truncation is
-  the Krawtchouk form and lies within its bound; half the Boltzmann weight is garbage at T* = Delta /
-  log((2^N - M)/M) for equal weights (random patterns) and at the exact coexistence root for the digits.
-- Potentials: Phi over the pairwise couplings has one minimum (= exact maximum likelihood); G over the full
-  simplex has one minimum (x = p, G = A); G over the weights reachable by the pairwise family has several
-  (each with a positive-definite Hessian) below T* and one far above it.
-- Library: per-basin free energies of the fitted model add up to log Z; training patterns and false states.
-- Retrieval: chains pooled over random starts put the exact Boltzmann mass on the training patterns; at
-  T = 1 every single chain's basin occupancy approaches the exact basin weights, at T = 0.15 single chains
-  keep their own basin statistics (ergodicity breaking); trapping times follow Arrhenius with the exact
-  escape barrier.
-- Under-representation and remedy: lowering the rarest class takes its minima away; a mixture of models
-  has a lower KL(data || model) and covers more patterns than one model.
+- Full description: the Walsh couplings from the fast transform of the energy table against the pattern
+  sums 2^-N sum_mu Delta_mu chi_alpha(xi^mu) (separate code); the order-2 truncation from the description
+  against the Krawtchouk form evaluated here; the garbage weight of 6 equal-weight random patterns at the
+  closed form T* = eps N / log((2^N - M)/M), computed here from N, M and eps, is 1/2.
+- Potentials: the minimum of Phi against T theta_ML of a separate exact maximum-likelihood fit; G over the
+  full simplex against A = -T log sum_s exp(-E(s)/T) summed here from the energy table; the counts of
+  reduced-G minima above and below the closed-form T*.
+- Library: the strict minima of the fitted model against a brute-force single-flip scan of its energy
+  table written here (every state whose N flips all raise the energy).
+- Retrieval: chains' weight on the training patterns against the exact Boltzmann mass computed here; single
+  chains' basin occupancy against the exact basin weights summed here from the energy table at the same
+  temperature (ergodic at T = 1; trapped at T = 0.15, where exact independent samples would not be); the
+  Arrhenius slope fitted here against the exact escape barrier.
+
+Dropped as circular or unable to fail: sum_a exp(-F_a/T) = Z (a partition's bookkeeping), the garbage weight
+at the coexistence root (the root of the same function), the uniform-shift identity (linearity of the same
+transform), KL >= 0 at the reduced minima (Gibbs), and the one-sided remedy and rare-pattern bounds (a mixture
+with K times the parameters beats one model on its training data). The paper's claims themselves are
+measured, with fair references and verdicts, by :func:`thermopot.knowledge.claims`.
 """
 
 from __future__ import annotations
@@ -24,12 +31,12 @@ import math
 import numpy as np
 
 from ..datasets import random_patterns_dataset
-from ..exact import thermodynamics
 from ..knowledge import describe, run_knowledge
-from ..knowledge.description import (coupling_residual, krawtchouk_residual, shift_residual,
-                                    truncation_scale)
+from ..knowledge.description import coupling_residual
 from ..knowledge.pipeline import COUNTS_DATA
+from ..learning import fit
 from ..report import label_axes, new_figure, save_figure
+from ..states import index_to_spins, spins_to_index
 
 #: identities of the full description (float64 sums of 2^N terms)
 IDENTITY_TOL = 1e-10
@@ -40,6 +47,57 @@ Z_MAX = 4.0
 #: against 1/T by O(T/B), up to 1/2 here (T <= 0.3, barriers 0.62-1.1); measured with 128 chains over seeds
 #: 0-2: ratios 0.87-1.31, the shallowest minimum (B = 0.62) always the highest
 ARRHENIUS_REL = 0.3
+#: largest TV distance of an ergodic chain's basin occupancy (1000 sweeps, 34 basins) from the exact weights
+ERGODIC_TV = 0.2
+
+
+# ---------------------------------------------------------------- independent references (no pipeline code)
+def energy_table(model) -> np.ndarray:
+    """E(s) = -h.s - (1/2) s.J.s for all 2^N states in index order, by plain NumPy from h and J."""
+    h, J = np.asarray(model.h, dtype=float), np.asarray(model.J, dtype=float)
+    s = index_to_spins(np.arange(2**model.n), model.n, np)
+    return -(s @ h) - 0.5 * np.einsum("ik,kl,il->i", s, J, s)
+
+
+def single_flip_minima(model) -> np.ndarray:
+    """Sorted state indices whose N single flips all raise the energy strictly (brute force on the table)."""
+    table = energy_table(model)
+    index = np.arange(table.size)
+    strict = np.ones(table.size, dtype=bool)
+    for k in range(model.n):
+        strict &= table[index ^ (1 << k)] > table + 1e-12 * max(1.0, float(np.abs(table).max()))
+    return np.flatnonzero(strict)
+
+
+def basin_weights(table: np.ndarray, basin_label: np.ndarray, count: int, T: float) -> np.ndarray:
+    """Exact weights sum_{s in a} exp(-E(s)/T) / Z of ``count`` labels (log-sum-exp over the table)."""
+    log_w = -table / T
+    log_w = log_w - np.logaddexp.reduce(log_w)
+    return np.bincount(basin_label, weights=np.exp(log_w), minlength=count)
+
+
+def krawtchouk_energy(patterns: np.ndarray, depths: np.ndarray, e_gap: float, order: int) -> np.ndarray:
+    """E_K(s) = E_gap - 2^-N sum_mu Delta_mu sum_{j<=K} K_j(d_mu(s); N) for all states, with the Krawtchouk
+    polynomials from their generating function (1 - z)^d (1 + z)^(N - d)."""
+    m, n = patterns.shape
+    s = index_to_spins(np.arange(2**n), n, np)
+    distance = ((n - s @ patterns.T.astype(float)) / 2).astype(int)  # (2^N, M)
+    kraw = np.zeros((n + 1, order + 1))
+    for d in range(n + 1):
+        poly = np.convolve(np.polynomial.polynomial.polypow([1, -1], d), np.polynomial.polynomial.polypow([1, 1], n - d))
+        kraw[d] = np.pad(poly, (0, order + 1))[:order + 1]
+    return e_gap - (kraw[distance].sum(axis=2) * depths).sum(axis=1) / 2.0**n
+
+
+def equal_weight_t_star(n: int, m: int, eps: float) -> float:
+    """T* = eps N / log((2^N - M)/M): library and continuum coexist for M equal-weight patterns."""
+    return eps * n / math.log((2**n - m) / m)
+
+
+def arrhenius_slope(T: np.ndarray, mean_time: np.ndarray) -> np.ndarray:
+    """Least-squares slope of log(mean escape time) against 1/T, per column of ``mean_time`` (nT, R)."""
+    x = 1.0 / np.asarray(T, dtype=float)
+    return np.polyfit(x, np.log(np.asarray(mean_time, dtype=float)), 1)[0]
 
 
 def slope_stderr(T: np.ndarray, hits: np.ndarray) -> np.ndarray:
@@ -49,32 +107,138 @@ def slope_stderr(T: np.ndarray, hits: np.ndarray) -> np.ndarray:
     dx = x - x.mean()
     var = 1.0 / np.maximum(np.asarray(hits, dtype=float), 1.0)
     return np.sqrt((dx[:, None] ** 2 * var).sum(axis=0)) / (dx ** 2).sum()
-#: largest TV distance of an ergodic chain's basin occupancy (1000 sweeps, 34 basins) from the exact weights
-ERGODIC_TV = 0.2
 
 
-def _description_checks(ctx, run, figure: str) -> None:
+def _basin_labels(lib) -> np.ndarray:
+    """Label of every state: the row of its strict minimum, or lib.count for plateau basins."""
+    strict = lib.landscape.strict
+    label_of_row = np.full(strict.shape[0], lib.count, dtype=np.int64)
+    label_of_row[strict] = np.arange(lib.count)
+    return label_of_row[lib.landscape.basin]
+
+
+# ---------------------------------------------------------------- the checks (each callable on its own)
+def check_couplings(ctx, d, figure=None):
+    """FWHT couplings of the energy table = the pattern sums (separate code, symbolic.potentials)."""
+    return ctx.check(f"Walsh couplings (FWHT of the table) = 2^-N sum_mu Delta_mu chi_alpha(xi^mu), J_{{}} = "
+                     f"-E_gap + 2^-N sum Delta_mu [N={d.n}, M={d.m}]", coupling_residual(d), 0.0, IDENTITY_TOL,
+                     figure=figure, note="max over all 2^N subsets alpha; the gap enters J_{} alone")
+
+
+def check_krawtchouk(ctx, d, figure=None):
+    """The description's order-2 truncation against the Krawtchouk form evaluated here."""
+    reference = krawtchouk_energy(d.patterns, np.asarray(d.depths), d.e_gap, 2)
+    return ctx.check(f"order-2 truncation of the description = Krawtchouk form [N={d.n}, M={d.m}]",
+                     np.asarray(d.truncated_energy(2)), reference, IDENTITY_TOL * max(1.0, d.gap), figure=figure,
+                     note="E_2(s) = E_gap - 2^-N sum_mu Delta_mu sum_{j<=2} K_j(d_mu(s); N); K_j from the "
+                          "generating function (1 - z)^d (1 + z)^(N - d), all 2^N states")
+
+
+def check_garbage(ctx, equal, figure=None):
+    """Garbage weight of M equal-weight patterns at the closed-form T* (computed here) is 1/2."""
+    t_star = equal_weight_t_star(equal.n, equal.m, equal.eps)
+    return ctx.check(f"half the Boltzmann weight is garbage at T* = eps N / log((2^N - M)/M) [{equal.m} "
+                     f"equal-weight random patterns, N={equal.n}]", float(equal.garbage_weight(t_star)), 0.5, 1e-9,
+                     figure=figure, note=f"T* = {t_star:.6g} from N, M, eps; garbage weight from the description's "
+                                         "library and continuum free energies")
+
+
+def check_phi(ctx, phi, data, figure=None):
+    """Phi has one minimum and it is T theta_ML of a separate exact maximum-likelihood fit at T_ref."""
+    model = fit(data, "exact").model
+    n = model.n
+    iu = np.triu_indices(n, 1)
+    ml = np.concatenate([model.h, model.J[iu]])
+    difference = np.max(np.abs(phi.thetas - float(phi.T) * ml)) if phi.count else math.inf
+    return ctx.check(f"Phi over the pairwise couplings has one minimum, at T theta_ML of the exact fit "
+                     f"[T={float(phi.T):g}, {phi.starts} starts]", float(difference) + abs(phi.count - 1), 0.0,
+                     1e-4 * float(phi.T), figure=figure,
+                     note=f"{phi.count} minima; max |theta_min - T theta_ML| with theta_ML from fit(data, 'exact')")
+
+
+def check_full(ctx, full, d, T: float, figure=None):
+    """G over the full simplex: one minimum, at G = A(T) summed here from the energy table."""
+    log_w = -np.asarray(d.energy_table, dtype=float) / T
+    A = -T * float(np.logaddexp.reduce(log_w))
+    return ctx.check(f"G over the full simplex has one minimum, G = A = -T log sum_s exp(-E(s)/T) [T={T:g}]",
+                     np.asarray(full.G, dtype=float) + abs(full.count - 1), A, 1e-9 * max(1.0, abs(A)), figure=figure,
+                     note=f"{full.count} minima from {full.starts} starts; A from the 2^N energies at T = {T:g}")
+
+
+def check_counts(ctx, low: int, high: int, t_low: float, t_high: float, t_star: float, label: str, figure=None):
+    """At least 2 reduced-G minima below T* and exactly one far above it (T* closed form)."""
+    c1 = ctx.bound(f"several reduced-G minima below T* [{label}, T = {t_low:g} < T* = {t_star:.3g}]", low,
+                   lower=2, figure=figure, note="Hessian-verified minima of G over the pairwise family")
+    c2 = ctx.check(f"one reduced-G minimum far above T* [{label}, T = {t_high:g}]", high, 1, 0, figure=figure)
+    return c1, c2
+
+
+def check_library(ctx, lib, figure=None):
+    """The library's strict minima = the brute-force single-flip minima of its model's energy table."""
+    found = np.sort(np.asarray(lib.indices, dtype=np.int64))
+    reference = single_flip_minima(lib.model)
+    return ctx.check(f"bound states = single-flip minima of the fitted model's energy table [N={lib.n}]",
+                     float(np.setxor1d(found, reference).size), 0.0, 0, figure=figure,
+                     note=f"{found.size} library minima against {reference.size} found by brute force; value: "
+                          "the size of the symmetric difference")
+
+
+def check_pooled_mass(ctx, fr, model, T: float, figure=None):
+    """Chains' weight on the training patterns against the exact Boltzmann mass at T (computed here)."""
+    table = energy_table(model)
+    log_z = float(np.logaddexp.reduce(-table / T))
+    exact = float(np.exp(-table[spins_to_index(np.asarray(fr.patterns))] / T - log_z).sum())
+    mass = np.asarray(fr.pattern_mass, dtype=float)
+    se = float(mass.std(ddof=1) / math.sqrt(mass.size))
+    return ctx.check(f"chains pooled over random starts: weight on the training patterns = exact [T={T:g}, "
+                     f"{fr.chains} chains x {fr.sweeps} sweeps]", float(mass.mean()), exact, Z_MAX * se,
+                     figure=figure, note=f"tolerance 4 standard errors over independent chains = {Z_MAX * se:.2g}")
+
+
+def occupancy_tv(occupancy: np.ndarray, lib, T: float) -> tuple[np.ndarray, np.ndarray]:
+    """(TV of each chain's basin occupancy from the exact basin weights at T summed here, those weights)."""
+    weights = basin_weights(energy_table(lib.model), _basin_labels(lib), lib.count + 1, T)
+    return 0.5 * np.abs(np.asarray(occupancy) - weights).sum(axis=1), weights
+
+
+def check_ergodic(ctx, occupancy, lib, T: float, sweeps: int, figure=None):
+    """At T (ergodic), every single chain's basin occupancy is within ERGODIC_TV of the exact weights."""
+    tv, _ = occupancy_tv(occupancy, lib, T)
+    return ctx.bound(f"ergodic at T = {T:g}: every single chain's basin occupancy approaches the exact basin "
+                     f"weights [{len(tv)} chains x {sweeps} sweeps]", tv, upper=ERGODIC_TV, figure=figure,
+                     note=f"TV over {lib.count} basins: mean {tv.mean():.3f}, max {tv.max():.3f}")
+
+
+def check_trapped(ctx, occupancy, lib, T: float, sweeps: int, figure=None):
+    """At T (trapped), single chains keep their own basin statistics: mean TV >= half of 1 - max_a Z_a/Z."""
+    tv, weights = occupancy_tv(occupancy, lib, T)
+    trapped = 1.0 - float(weights.max())
+    return ctx.bound(f"ergodicity broken at T = {T:g}: single chains keep their own basin statistics "
+                     f"[{len(tv)} chains x {sweeps} sweeps]", float(tv.mean()), lower=0.5 * trapped, figure=figure,
+                     note=f"mean TV {tv.mean():.3f}; a chain trapped for the whole run has TV >= {trapped:.3f}; "
+                          "exact independent samples would give ~0")
+
+
+def check_arrhenius(ctx, trap, figure=None):
+    """d log(escape time) / d(1/T), fitted here, against the exact escape barrier."""
+    done = np.all(trap.hits > 0, axis=0)
+    slope = arrhenius_slope(trap.T, trap.mean_time[:, done]) if done.any() else np.array([math.inf])
+    ratio = slope / trap.barrier[done] if done.any() else slope
+    rel_se = float(np.max(slope_stderr(trap.T, trap.hits[:, done]) / trap.barrier[done])) if done.any() else 0.0
+    return ctx.check(f"Arrhenius: d log(escape time) / d(1/T) / exact escape barrier = 1 [T = "
+                     f"{', '.join(f'{t:g}' for t in trap.T)}]", ratio, 1.0, ARRHENIUS_REL + Z_MAX * rel_se,
+                     figure=figure,
+                     note=f"{int(done.sum())} minima, {trap.chains} chains each; barriers "
+                          f"{np.round(trap.barrier[done], 3).tolist()}, slopes {np.round(slope, 3).tolist()}; "
+                          f"tolerance {ARRHENIUS_REL:g} (prefactor, O(T/B)) + 4 x {rel_se:.3f}")
+
+
+# ---------------------------------------------------------------- the run on the digits, with figures
+def _description(ctx, run, figure: str) -> None:
     d = run.description
-    tag = f"[{run.dataset}: N={d.n}, M={d.m}]"
-    ctx.check(f"Walsh couplings = 2^-N sum_mu Delta_mu chi_alpha(xi^mu), J_{{}} = -E_gap + 2^-N sum Delta_mu {tag}",
-              coupling_residual(d), 0.0, IDENTITY_TOL, figure=figure, note="max over all 2^N subsets alpha")
-    ctx.check(f"uniform energy shift changes only J_{{}} {tag}", shift_residual(d, 1.0), 0.0, IDENTITY_TOL,
-              figure=figure, note="for alpha != {} the gap enters only through the depths Delta_mu")
-    ctx.check(f"order-2 Walsh truncation = Krawtchouk form {tag}", krawtchouk_residual(d, 2), 0.0, IDENTITY_TOL,
-              figure=figure, note="E_2(s) = E_gap - 2^-N sum_mu Delta_mu sum_{j<=2} K_j(d_mu(s); N)")
-    scale = truncation_scale(d, 2)
-    ctx.bound(f"order-2 truncation: max |E_2 - E_gap| <= 2^-N sum_mu Delta_mu sum_(j<=2) C(N,j) {tag}",
-              scale.max_deviation, upper=scale.bound, figure=figure,
-              note=f"deviation {scale.max_deviation:.3g} = {scale.max_deviation / d.gap:.3g} Delta; one pattern's "
-                   f"scale is {scale.per_pattern_over_gap:.2g} Delta: a truncated model keeps almost nothing")
-    equal = describe(random_patterns_dataset(12, 6, seed=ctx.seed + 1))
-    ctx.check("half the Boltzmann weight is garbage at T* = Delta / log((2^N - M)/M) [6 equal-weight random "
-              "patterns, N=12]", float(equal.garbage_weight(equal.t_star)), 0.5, 1e-9, figure=figure,
-              note="garbage weight by the Boltzmann sums of the full description; T* by the closed form")
-    ctx.check(f"half the Boltzmann weight is garbage at the exact coexistence temperature {tag}",
-              float(d.garbage_weight(d.t_coexistence)), 0.5, 1e-9, figure=figure,
-              note=f"unequal weights: root T = {d.t_coexistence:.4g} of A_lib = A_cont, against the equal-weight "
-                   f"formula T* = {d.t_star:.4g}")
+    check_couplings(ctx, d, figure)
+    check_krawtchouk(ctx, d, figure)
+    check_garbage(ctx, describe(random_patterns_dataset(12, 6, seed=ctx.seed + 1)), figure)
     T = np.geomspace(0.5, 3.0 * d.t_coexistence, 60)
     ax_a, ax_g = new_figure(1, 2, size=(11.0, 4.0))[1]
     ax_a.plot(T, [d.library_free_energy(t) for t in T], label="library A_lib(T)")
@@ -92,33 +256,17 @@ def _description_checks(ctx, run, figure: str) -> None:
     save_figure(ax_a.figure, figure)
 
 
-def _potential_checks(ctx, run, figure: str) -> None:
-    tag = f"[{run.dataset}]"
-    phi, full, red, counts = run.phi, run.full, run.reduced, run.counts
-    ctx.check(f"Phi over the pairwise couplings has exactly one minimum (convex) {tag}", phi.count, 1, 0,
-              figure=figure, note=f"{phi.starts} random starts at T = {phi.T:g}; {phi.rejected} end points rejected")
-    ctx.check(f"every start of Phi ends at a verified minimum (no end point rejected) {tag}", phi.rejected, 0, 0,
-              figure=figure, note="rejected: gradient above tolerance or Hessian not positive definite")
-    ctx.check(f"the minimum of Phi is the exact maximum-likelihood fit (theta = T theta_ML) {tag}",
-              math.inf if phi.ml_difference is None else phi.ml_difference, 0.0, 1e-4 * phi.T, figure=figure,
-              note="max |theta_min - T theta_ML|")
-    ctx.check(f"G over the full simplex has exactly one minimum {tag}", full.count, 1, 0, figure=figure,
-              note=f"{full.starts} random starts, L-BFGS on sqrt(x) with G and its gradient only, T = {full.T:g}")
-    ctx.check(f"every start on the full simplex converged {tag}", int(np.sum(~np.asarray(full.converged))), 0, 0,
-              figure=figure)
-    ctx.check(f"its minimum is the Boltzmann distribution: G = A {tag}", full.G, full.A, 1e-9 * max(1.0, abs(full.A)),
-              figure=figure, note=f"max |x - p_full| = {full.weight_error:.2e}")
-    ctx.bound(f"G over the pairwise family has several minima at T = {red.T:g} < T* {tag}", red.count, lower=2,
-              figure=figure, note=f"{red.count} verified minima ({red.library} library, {red.continuum} continuum), "
-                                  f"{red.plateaus} plateaus not counted, {red.starts} starts")
-    ctx.bound(f"every reduced-G minimum lies above A (Gibbs inequality, G - A = T KL) {tag}", red.kl, lower=0.0,
-              figure=figure)
-    cd = (f"[{COUNTS_DATA['m']} random patterns, N={COUNTS_DATA['n']}, weights {COUNTS_DATA['weights']:g}^mu, "
-          f"seed {COUNTS_DATA['seed']}]")
-    ctx.check(f"one reduced-G minimum far above T* {cd}", counts.counts[-1], 1, 0, figure=figure,
-              note=f"T = {counts.temperatures[-1]:g}, T* = {counts.t_star:.3g}")
-    ctx.bound(f"several reduced-G minima below T* {cd}", counts.counts[0], lower=2, figure=figure,
-              note=f"T = {counts.temperatures[0]:g}: {counts.counts[0]} minima, {counts.retrieved[0]} patterns retrieved")
+
+
+
+def _potentials(ctx, run, figure: str) -> None:
+    phi, full, counts = run.phi, run.full, run.counts
+    check_phi(ctx, phi, run.data, figure)
+    check_full(ctx, full, run.description, float(full.T), figure)
+    cd = (f"{COUNTS_DATA['m']} random patterns, N={COUNTS_DATA['n']}, weights {COUNTS_DATA['weights']:g}^mu, "
+          f"seed {COUNTS_DATA['seed']}")
+    check_counts(ctx, int(counts.counts[0]), int(counts.counts[-1]), float(counts.temperatures[0]),
+                 float(counts.temperatures[-1]), float(counts.t_star), cd, figure)
     fig, (ax_t, ax_m) = new_figure(1, 2, size=(11.0, 4.0))
     for key, label in (("counts", "verified minima"), ("library", "library minima"), ("continuum", "continuum minima")):
         ax_t.plot(counts.temperatures, getattr(counts, key), "o-", label=label)
@@ -130,9 +278,11 @@ def _potential_checks(ctx, run, figure: str) -> None:
     for ax in (ax_t, ax_m):
         ax.set_ylabel("minima of G over the pairwise family")
         ax.legend(fontsize=7)
-    ax_t.set_title(f"{cd}\nminima against T (Phi and G over the full simplex: always 1)", fontsize=9)
+    ax_t.set_title(f"[{cd}]\nminima against T (Phi and G over the full simplex: always 1)", fontsize=9)
     ax_m.set_title(f"minima against M at T = {counts.m_temperature:g}", fontsize=9)
     save_figure(fig, figure)
+
+
 
 
 def _draw_states(axes, states: np.ndarray, titles: list[str]) -> None:
@@ -145,15 +295,11 @@ def _draw_states(axes, states: np.ndarray, titles: list[str]) -> None:
             ax.set_title(titles[i], fontsize=6)
 
 
-def _library_checks(ctx, run, figure: str) -> None:
+
+
+def _library(ctx, run, figure: str) -> None:
     lib = run.library
-    tag = f"[{run.dataset}, fitted pairwise model, T={lib.T:g}]"
-    F = np.concatenate([lib.free_energies, lib.plateau_free_energies])
-    exact = thermodynamics(lib.model, lib.T, progress=False)
-    log_z = float(np.logaddexp.reduce(-F / lib.T))
-    ctx.check(f"per-basin free energies add up: log sum_a exp(-F_a/T) = log Z {tag}", log_z, exact.log_z, 1e-10,
-              figure=figure, note=f"{lib.count} strict minima ({lib.training_count} training patterns, "
-                                  f"{lib.spurious_count} false states) and {len(lib.plateau_free_energies)} plateaus")
+    check_library(ctx, lib, figure)
     fig, axes = new_figure(3, 8, size=(12.0, 5.6))
     order = np.argsort(lib.free_energies)
     shown = order[:24]
@@ -166,36 +312,15 @@ def _library_checks(ctx, run, figure: str) -> None:
     save_figure(fig, figure)
 
 
-def _retrieval_checks(ctx, run, figure: str) -> None:
+
+def _retrieval(ctx, run, figure: str) -> None:
     fr, trap, ret, lib = run.frequencies, run.trapping, run.retrieval, run.library
-    tag = f"[{run.dataset}, T={fr.T:g}, {fr.chains} chains x {fr.sweeps} sweeps]"
-    mass = fr.pattern_mass
-    se = float(mass.std(ddof=1) / math.sqrt(mass.size))
-    ctx.check(f"chains pooled over random starts: weight on the training patterns = exact {tag}", float(mass.mean()),
-              fr.exact_mass, Z_MAX * se, figure=figure,
-              note=f"tolerance 4 stderr over independent chains = {Z_MAX * se:.2g}; one chain's pattern frequencies "
-                   f"are {np.nanmean(fr.tv_chain_exact):.3g} (TV) from the exact weights, the pool {fr.tv_pooled_exact:.3g}")
     hot, cold = run.occupancy_ergodic, run.occupancy_trapped
-    ctx.bound(f"ergodic at T = {hot.T:g}: every single chain's basin occupancy approaches the exact basin weights "
-              f"[{run.dataset}, {hot.chains} chains x {hot.sweeps} sweeps]", hot.tv_chain, upper=ERGODIC_TV,
-              figure=figure, note=f"TV(chain occupancy, exact Z_a/Z) over {lib.count} basins: mean "
-                                  f"{hot.tv_chain.mean():.3f}, max {hot.tv_chain.max():.3f}; bound: sampling noise of "
-                                  f"{hot.sweeps} correlated sweeps")
+    check_pooled_mass(ctx, fr, lib.model, float(fr.T), figure)
+    check_ergodic(ctx, hot.occupancy, lib, float(hot.T), hot.sweeps, figure)
+    check_trapped(ctx, cold.occupancy, lib, float(cold.T), cold.sweeps, figure)
+    check_arrhenius(ctx, trap, figure)
     trapped = 1.0 - float(cold.exact.max())
-    ctx.bound(f"ergodicity broken at T = {cold.T:g}: single chains keep their own basin statistics "
-              f"[{run.dataset}, {cold.chains} chains x {cold.sweeps} sweeps]", float(cold.tv_chain.mean()),
-              lower=0.5 * trapped, figure=figure,
-              note=f"mean TV {cold.tv_chain.mean():.3f} (min {cold.tv_chain.min():.3f}); a chain trapped for the whole "
-                   f"run has TV = 1 - Z_a/Z >= {trapped:.3f}; bound: half of that (escapes take ~1e4 updates here)")
-    ok = np.isfinite(trap.slope)
-    rel_se = float(np.max(slope_stderr(trap.T, trap.hits)[ok] / trap.barrier[ok])) if ok.any() else math.inf
-    ctx.check(f"Arrhenius: d log(escape time) / d(1/T) / exact escape barrier = 1 [{run.dataset}, T = "
-              f"{', '.join(f'{t:g}' for t in trap.T)}]", trap.slope[ok] / trap.barrier[ok], 1.0,
-              ARRHENIUS_REL + Z_MAX * rel_se, figure=figure,
-              note=f"{int(ok.sum())} deepest training minima, {trap.chains} chains each, overlap threshold "
-                   f"{trap.threshold:g}; barriers {np.round(trap.barrier[ok], 3).tolist()}, slopes "
-                   f"{np.round(trap.slope[ok], 3).tolist()}; tolerance {ARRHENIUS_REL:g} (the prefactor's T "
-                   f"dependence, O(T/B)) + 4 x {rel_se:.3f} (largest relative standard error of a fitted slope)")
     fig, (ax_h, ax_t, ax_n, ax_o, ax_f) = new_figure(1, 5, size=(25.0, 4.2))
     colors = np.where(lib.is_training, "C0", "C3")
     ax_h.bar(np.arange(lib.count), ret.counts, color=colors)
@@ -235,49 +360,12 @@ def _retrieval_checks(ctx, run, figure: str) -> None:
     save_figure(fig, figure)
 
 
-def _remedy_checks(ctx, run, figure: str) -> None:
-    rem, rare = run.remedy, run.rare
-    tag = f"[{run.dataset}, K = {rem.k} models ({rem.k_source})]"
-    ctx.bound(f"a mixture of models has a lower KL(data || model) than one model {tag}", rem.kl_mixture,
-              upper=rem.kl_single, figure=figure, note=f"exact KL: single {rem.kl_single:.4g}, mixture {rem.kl_mixture:.4g}")
-    ctx.bound(f"a mixture of models covers at least as many training patterns {tag}", rem.coverage_mixture,
-              lower=rem.coverage_single, figure=figure,
-              note=f"{rem.samples} exact samples each: single {rem.coverage_single:.3g}, mixture {rem.coverage_mixture:.3g}")
-    rtag = f"[{run.dataset}, {rare.by} {rare.target}]"
-    ctx.check(f"the under-represented {rare.by} has a minimum at its data weight {rtag}", int(rare.has_minimum[0]), 1, 0,
-              figure=figure)
-    ctx.check(f"lowering its weight takes every minimum away {rtag}", int(rare.has_minimum[-1]), 0, 0, figure=figure,
-              note=f"threshold weight {rare.threshold_weight} (factor bracket {rare.threshold_bracket})")
-    ctx.bound(f"its exact Boltzmann weight falls with its data weight {rtag}", rare.boltzmann_weight[-1],
-              upper=rare.boltzmann_weight[0], figure=figure)
-    fig, (ax_c, ax_r) = new_figure(1, 2, size=(11.0, 4.0))
-    names = ["pattern coverage", "class coverage", "rare patterns hit"]
-    single = [rem.coverage_single, rem.class_coverage_single or 0.0, rem.rare_coverage_single]
-    mixture = [rem.coverage_mixture, rem.class_coverage_mixture or 0.0, rem.rare_coverage_mixture]
-    x = np.arange(len(names))
-    ax_c.bar(x - 0.2, single, 0.4, label=f"one model (KL {rem.kl_single:.3g})")
-    ax_c.bar(x + 0.2, mixture, 0.4, label=f"mixture of {rem.k} (KL {rem.kl_mixture:.3g})")
-    ax_c.set_xticks(x, names, fontsize=8)
-    ax_c.set_ylabel(f"fraction covered by {rem.samples} samples")
-    ax_c.set_title("the multiple-model remedy", fontsize=9)
-    ax_c.legend(fontsize=7)
-    ax_r.loglog(rare.weights, np.maximum(rare.boltzmann_weight, 1e-12), "o-", label="exact model weight")
-    ax_r.loglog(rare.weights, np.maximum(rare.retrieval_rate, 1e-12), "s:", label="sampled retrieval rate")
-    lost = ~np.asarray(rare.has_minimum, bool)
-    ax_r.loglog(rare.weights[lost], np.maximum(rare.boltzmann_weight[lost], 1e-12), "rx", ms=10, label="no minimum")
-    if rare.threshold_weight is not None:
-        ax_r.axvline(rare.threshold_weight, color="grey", ls="--", lw=1, label="threshold")
-    label_axes(ax_r, f"data weight of {rare.by} {rare.target}", "weight in the fitted model",
-               "under-representation", legend=7)
-    save_figure(fig, figure)
 
 
 def run(ctx) -> None:
     """The pipeline on the digits (quick: few starts, short chains) and its checks."""
     result = run_knowledge("digits", quick=ctx.quick, seed=ctx.seed, progress=False)
-    _description_checks(ctx, result, ctx.figure("description"))
-    _potential_checks(ctx, result, ctx.figure("potential-minima"))
-    _library_checks(ctx, result, ctx.figure("bound-states"))
-    _retrieval_checks(ctx, result, ctx.figure("retrieval"))
-    _remedy_checks(ctx, result, ctx.figure("remedy"))
-
+    _description(ctx, result, ctx.figure("description"))
+    _potentials(ctx, result, ctx.figure("potential-minima"))
+    _library(ctx, result, ctx.figure("bound-states"))
+    _retrieval(ctx, result, ctx.figure("retrieval"))

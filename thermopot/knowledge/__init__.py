@@ -9,7 +9,9 @@
 - :mod:`.retrieval`: Gibbs chains from random starts, trapping times, single-chain pattern frequencies;
 - :mod:`.rare`: the weight below which an under-represented pattern or class loses its minimum;
 - :mod:`.remedy`: one model against a mixture of models (KL, coverage, rare patterns);
-- :mod:`.pipeline`: all of it on one data set (``thermopot knowledge``).
+- :mod:`.pipeline`: all of it on one data set (``thermopot knowledge``);
+- ``claims``: the paper's claims as experiments with independent references and verdicts
+  (``thermopot knowledge --claims``; the function :func:`claims` shadows its module's name here).
 """
 
 from .description import KnowledgeDescription, describe, exact_coexistence
@@ -22,10 +24,12 @@ from .remedy import Remedy, compare_remedy
 from .sampled_library import SampledBoundStates, sampled_bound_states
 from .retrieval import (BasinOccupancy, PatternFrequencies, Retrieval, Trapping, TrappingSize, basin_occupancy,
                         pattern_frequencies, retrieve, trapping_times, trapping_vs_size)
+from .claims import ClaimRow, ClaimTable, claims  # noqa: E402 (after the steps it runs)
 
 __all__ = ["BasinOccupancy", "basin_occupancy", "DATASETS", "FULL", "MAX_SPINS", "QUICK", "FullMinima", "KnowledgeDescription", "KnowledgeRun",
            "Library", "MinimaCounts", "PatternFrequencies", "PhiMinima", "RareScan", "ReducedMinima", "Remedy",
            "Retrieval", "Settings", "Trapping", "TrappingSize", "bound_states", "compare_remedy", "describe",
            "exact_coexistence", "full_potential_minima", "minima_counts", "pattern_frequencies", "phi_minima",
            "rare_weight_scan", "reduced_potential_minima", "resolve_data", "retrieve", "run_knowledge",
-           "trapping_times", "trapping_vs_size", "SampledBoundStates", "sampled_bound_states"]
+           "trapping_times", "trapping_vs_size", "SampledBoundStates", "sampled_bound_states",
+           "ClaimRow", "ClaimTable", "claims"]

@@ -1,0 +1,109 @@
+"""The claim table (thermopot.knowledge.claims, ``thermopot knowledge --claims``) at tiny sizes: every row
+has its fields and an allowed verdict, the verdict rule, bad input, and injected mistakes that change a
+verdict (exact independent sampling in place of chains, the gap left out)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import numpy as np
+import pytest
+
+from thermopot.claim_figures import draw_claims
+from thermopot.cli import main
+from thermopot.errors import ThermopotError
+from thermopot.knowledge import claims
+from thermopot.learning.exact_sampling import sample_exact
+from thermopot.states import spins_to_index
+
+cm = importlib.import_module("thermopot.knowledge.claims")
+
+TINY = cm.ClaimSizes(grid=(0.7, 6.0), planted_n=(6, 8, 10), planted_copies=30, passage_chains=8,
+                     passage_updates=20_000, rare_factors=(1.0, 0.1, 0.01), rare_chains=32, pcd_steps=100,
+                     pcd_chains=16, em_iterations=3, uniform_states=2000)
+VERDICTS = {cm.SUPPORTED, cm.NOT_SUPPORTED, cm.INCONCLUSIVE, cm.SKIPPED}
+
+
+def test_the_function_is_exported_under_the_module_name():
+    assert claims is cm.claims
+
+
+def test_verdict_rule():
+    assert cm._verdict(1.0, 0.1) == cm.SUPPORTED
+    assert cm._verdict(-1.0, 0.1) == cm.NOT_SUPPORTED
+    assert cm._verdict(0.1, 0.1) == cm.INCONCLUSIVE
+    assert cm._verdict(float("nan"), 0.1) == cm.INCONCLUSIVE
+
+
+def test_unknown_claim_is_refused():
+    with pytest.raises(ThermopotError, match="unknown claim C99"):
+        claims("clusters", only="C99", sizes=TINY)
+
+
+def test_too_small_for_a_held_out_split_is_skipped_with_the_reason():
+    data = np.array([[1, -1, 1, -1], [-1, 1, -1, 1]], dtype=np.int8)
+    row = claims(data, only="C10", sizes=TINY).rows[0]
+    assert row.verdict == cm.SKIPPED and "too small for a held-out split" in row.note
+
+
+def test_rows_have_the_fields_and_figures(tmp_path):
+    table = draw_claims(claims("clusters", only="C5,C6-C7,C8", sizes=TINY), tmp_path)
+    assert [r.id for r in table.rows] == ["C5", "C6-C7", "C8"]
+    for row in table.rows:
+        d = row.to_dict()
+        for key in ("id", "claim", "experiment", "measured", "reference", "verdict", "figure"):
+            assert key in d
+        assert row.verdict in VERDICTS and "value" in row.measured and row.reference
+        assert row.figure and (tmp_path / f"claim-{row.id}.png").exists()
+    json.dumps(table.to_dict())
+    c5 = table.rows[0].measured
+    # the gap of each planted set is the difference of two means: recompute the slope from the rows
+    slope, _ = cm._slope(np.array(c5["n"]), np.array(c5["gap"]), np.array(c5["gap_error"]))
+    assert slope == pytest.approx(c5["value"])
+    c8 = table.rows[2].measured
+    w = np.array(c8["weights"])
+    np.testing.assert_allclose(c8["exact_rate"], 1 - (1 - w) ** c8["sweeps"])
+    assert c8["value"] is not None or c8["reason"]
+
+
+def test_access_with_exact_sampling_in_place_of_chains_finds_no_threshold(monkeypatch):
+    """The mistake: chains replaced by exact independent samples (one per sweep). Then nothing limits access
+    and the claim is no longer supported."""
+    real = cm.claim_access(TINY, 0)
+
+    class Exact:
+        def __init__(self, hits):
+            self.hits = hits
+
+    def exact_passage(model, T, initial, *, targets, max_updates, chains, seed):
+        sweeps = max_updates // model.n
+        goal = set(spins_to_index(targets).tolist())
+        hits = 0
+        for c in range(chains):
+            draws = spins_to_index(sample_exact(model, sweeps, T=T, seed=seed + c)).tolist()
+            hits += any(i in goal for i in draws)
+        return Exact(hits)
+
+    monkeypatch.setattr(cm, "first_passage", exact_passage)
+    mistaken = cm.claim_access(TINY, 0)
+    assert mistaken.measured["value"] is None and mistaken.verdict != cm.SUPPORTED
+    assert real.measured["weights"] == mistaken.measured["weights"]
+
+
+def test_gap_left_out_is_not_supported(monkeypatch):
+    """The mistake: the non-represented states scored with the training patterns' energies (no gap)."""
+    models = {(n, r): cm.fit(cm._planted(n, TINY, 0)[0], "exact", l2=r).model for n in TINY.planted_n
+              for r in TINY.ridges[1:]}
+    data = cm._planted(8, TINY, 0)[0]
+    assert cm.claim_gap(data, "planted", TINY, 0, models).verdict == cm.SUPPORTED
+    monkeypatch.setattr(cm, "_gap", lambda model, patterns, rng, uniform: (0.0, 0.1))
+    assert cm.claim_gap(data, "planted", TINY, 0, models).verdict == cm.INCONCLUSIVE
+
+
+def test_cli_claims_json(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(cm, "QUICK_SIZES", TINY)
+    monkeypatch.setattr(cm, "CLAIMS", ("C8",))
+    assert main(["knowledge", "--claims", "--dataset", "clusters", "--json", "--claims-out", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in out["rows"]] == ["C8"] and out["rows"][0]["figure"].endswith("claim-C8.png")
