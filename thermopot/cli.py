@@ -209,6 +209,9 @@ def _fit(args: argparse.Namespace) -> Output:
          arg("--starts", type=positive_int, default=256, metavar="K", help="random starts (default 256)"),
          arg("--seed", type=nonnegative_int, default=None, metavar="S", help="seed of the starts"),
          arg("--limit", type=nonnegative_int, default=20, metavar="K", help="rows shown in the text output"),
+         arg("--seeds", choices=("quench", "nmf", "thermal", "random"), default=None,
+             help="starts for the spin-glass phase: zero-temperature quenches, nMF minima or chain averages, "
+                  "each run through the Bolthausen (AMP) iteration first (default: uniform random starts)"),
          arg("--valid-only", nargs="?", const="global", default=None, choices=("global", "site"),
              help="keep only the minima that satisfy Plefka's global condition beta^2 J^2 (1/N) sum (1 - m^2)^2 < 1 "
                   "(the default of the flag; Plefka 1982) or his per-site one"),
@@ -218,7 +221,7 @@ def _minima(args: argparse.Namespace) -> Output:
     from .solvers import find_minima  # noqa: PLC0415
 
     res = find_minima(resolve_model(args.model), args.T, method=args.method, starts=args.starts, seed=args.seed,
-                      backend=args.backend)
+                      backend=args.backend, seeds=args.seeds)
     data = res.to_dict()
     if args.valid_only is not None:
         key = "plefka_global" if args.valid_only == "global" else "plefka_valid"
