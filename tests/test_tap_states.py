@@ -144,3 +144,28 @@ def test_cli_minima_seeds_and_valid_only(capsys):
     assert main(args[:-1]) == 0
     text = capsys.readouterr().out
     assert "Plefka x (<1)" in text and "paramagnet" not in text
+
+
+def _counting_context(tmp_path):
+    from thermopot.validation import Context
+
+    return Context(module="minima", out=tmp_path, quick=True, seed=0)
+
+
+def test_counting_validation_passes_and_fails_on_an_injected_mistake(tmp_path, monkeypatch):
+    """validation.minima's counting checks pass; with the descent cut after one flip (a plausible mistake:
+    too small a step budget) the seeds are not all stable and the counts differ, and the checks fail."""
+    from thermopot.sampling import descend
+    from thermopot.validation import minima as vm
+
+    ctx = _counting_context(tmp_path)
+    vm._counting_checks(ctx, (10,), 3, 2000)
+    assert ctx.checks and all(c.passed for c in ctx.checks)
+
+    def cut(model, starts, rng, xp=np):
+        return descend(model, 1 - 2 * rng.integers(0, 2, size=(starts, model.n)), max_steps=1).states
+
+    monkeypatch.setattr(vm, "quench_states", cut)
+    bad = _counting_context(tmp_path)
+    vm._counting_checks(bad, (10,), 3, 2000)
+    assert not any(c.passed for c in bad.checks)
