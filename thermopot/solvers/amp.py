@@ -31,6 +31,8 @@ from ..results import Result
 #: |m| is kept below this so that atanh(m) stays finite
 M_MAX = 1.0 - 1e-15
 
+__all__ = ["bolthausen", "AmpResult", "tap_residual"]
+
 
 @dataclass(frozen=True)
 class AmpResult(Result):

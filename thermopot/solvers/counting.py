@@ -36,6 +36,7 @@ from ..errors import ThermopotError
 from ..landscape import local_minima
 from ..models import Model, resolve_model, sk
 from ..results import Result
+from .minima import find_minima
 from .seeds import quench_states
 
 #: Tanaka-Edwards annealed complexity of single-flip-stable states of SK at T = 0 (J. Phys. F 10, 2769)
@@ -44,6 +45,8 @@ TANAKA_EDWARDS = 0.1992
 COUNT_METHODS = ("exact", "quench", "tap2")
 #: |q| = (1/N) sum m^2 below which a TAP minimum is the paramagnet
 PARAMAGNET_Q = 1e-6
+
+__all__ = ["count_states", "state_complexity", "complexity", "StateCount", "TANAKA_EDWARDS"]
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,6 @@ def count_states(model: Model | str, *, T: float = 0.0, method: str = "exact", s
     starts = check_count(starts, "starts")
     if method == "quench":
         return int(np.unique(quench_states(model, starts, rng), axis=0).shape[0])
-    from .minima import find_minima  # noqa: PLC0415 (minima imports seeds, which counting uses)
-
     res = find_minima(model, T, method="tap2", seeds="quench", starts=starts, seed=rng)
     return int((res.is_minimum & (np.mean(res.m**2, axis=1) > PARAMAGNET_Q)).sum())
 

@@ -31,6 +31,7 @@ from .guard import SINGLE_THREAD_FLOPS, check_minima_size
 from .newton import (RELAX_TOL, NewtonState, free_energy_of_x, hessian_rows, newton_batch, relax_batch,
                      scaled_hessian)
 from .objective import free_energy_interaction, method_order, plefka_ratio, plefka_valid
+from .seeds import check_seeds, seeded_starts
 from .stationary import KINDS, classify_spectrum
 
 
@@ -185,14 +186,13 @@ def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: i
     m0 = None if init is None else _check_init(init, model.n)
     count = check_count(starts, "starts") if m0 is None else m0.shape[0]
     xp = get_namespace(backend)
-    if seeds is not None:  # seeded starts (solvers.seeds), then the same relaxation and Newton polish
-        if m0 is not None:
-            raise ThermopotError("give init= or seeds=, not both")
-        from .seeds import seeded_starts  # noqa: PLC0415 (seeds imports the sampler: loaded when asked for)
-        rng = check_rng(seed)
-        m0, seed = seeded_starts(model, T, order, seeds, count, rng, xp), rng
+    if seeds is not None and (check_seeds(seeds) and m0 is not None):
+        raise ThermopotError("give init= or seeds=, not both")
     check_minima_size(model.n, count, order, xp, max_seconds=max_seconds)
     begin = time.perf_counter()
+    if seeds is not None:  # seeded starts (solvers.seeds), then the same relaxation and Newton polish
+        rng = check_rng(seed)
+        m0, seed = seeded_starts(model, T, order, seeds, count, rng, xp), rng
     with blas_threads(blas_limit(2.0 * max(count, model.n) * model.n**2, SINGLE_THREAD_FLOPS), xp):  # (B x N) @ (N x N), N x N eigh
         R = free_energy_interaction(model, T, order, xp)
         x = relax_batch(R, initial_points(model.n, count, seed, m0, xp), T, xp)

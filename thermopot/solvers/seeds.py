@@ -34,6 +34,8 @@ from .amp import M_MAX, bolthausen
 from .newton import X_MAX, relax_batch
 from .objective import free_energy_interaction
 
+__all__ = ["SEEDS", "seed_magnetisations", "seeded_starts", "quench_states"]
+
 #: the seeding strategies of find_minima(seeds=...)
 SEEDS = ("quench", "nmf", "thermal", "random")
 #: unrecorded heat-bath sweeps before the thermal seeds are averaged
