@@ -1,10 +1,14 @@
 """The Bolthausen iteration: approximate message passing (AMP) form of the TAP equations.
 
-For a pairwise model (h, J) at beta = 1/T the TAP (Plefka order 2) equations read
+For a pairwise model (h, J) at beta = 1/T the TAP (Plefka order 2) equations read::
+
     m_k = tanh(beta h_k + beta sum_l J_kl m_l - beta^2 m_k sum_l J_kl^2 (1 - m_l^2)).
+
 Iterating them as written is unstable in the spin-glass phase. Bolthausen's iteration (E. Bolthausen
-2014, Commun. Math. Phys. 325, 333) puts the Onsager reaction term on the PREVIOUS iterate:
+2014, Commun. Math. Phys. 325, 333) puts the Onsager reaction term on the PREVIOUS iterate::
+
     m^{t+1} = tanh(beta (h + J m^t) - beta^2 m^{t-1} o [(J o J)(1 - m^t o m^t)])
+
 (o: elementwise). For SK, (J o J)(1 - m^2) ~ (1 - q^t) with q^t = (1/N) sum_k (m_k^t)^2, which is the
 form m^{t+1} = tanh(beta (h + J m^t) - beta^2 (1 - q^t) m^{t-1}); the per-site sum used here is the
 reaction term of the TAP2 free energy of :mod:`thermopot.meanfield`, so the fixed points are exactly its

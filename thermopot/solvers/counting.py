@@ -2,7 +2,7 @@
 complexity per spin log(count) / N with its error bar.
 
 A configuration s is single-flip stable when s_k h_k >= 0 for every k, h = h_field + J s (no single flip
-lowers the energy). ``method``:
+lowers the energy). ``method``::
 
     "exact"   every stable state by exact enumeration of the 2^N states (thermopot.landscape; N <= ~24);
     "quench"  the distinct stable states reached by steepest single-flip descent from ``starts`` random
@@ -11,7 +11,7 @@ lowers the energy). ``method``:
     "tap2"    (T > 0) the distinct non-paramagnetic minima of the TAP free energy found by
               find_minima(seeds="quench").
 
-Complexities, over K instances of size N with counts c_i:
+Complexities, over K instances of size N with counts c_i::
 
     quenched  Sigma_q = (1/K) sum_i log(c_i) / N, error bar std(log c) / (N sqrt(K));
     annealed  Sigma_a = log(mean c) / N, error bar std(c) / (mean c N sqrt(K)) (delta method).

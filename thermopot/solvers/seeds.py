@@ -7,7 +7,7 @@ chooses starts that already lie in the basin of a state, and runs the Bolthausen
 on them first (order 2, pairwise models), which converges onto a TAP solution without descending the free
 energy; the starts it does not converge are then relaxed and polished as usual.
 
-Strategies (``SEEDS``):
+Strategies (``SEEDS``)::
 
     "quench"   zero-temperature quenches: uniform random spins descended by steepest single flips to
                single-flip-stable states s (thermopot.sampling.descend), started at m = tanh(beta h^loc(s))
