@@ -169,3 +169,15 @@ def test_counting_validation_passes_and_fails_on_an_injected_mistake(tmp_path, m
     bad = _counting_context(tmp_path)
     vm._counting_checks(bad, (10,), 3, 2000)
     assert not any(c.passed for c in bad.checks)
+
+
+def test_annealed_complexity_counts_instances_without_states(monkeypatch):
+    """Instances with no state are left out of the quenched mean of log(count) but count in the annealed mean."""
+    from thermopot.solvers import counting
+
+    counts = iter([0, 4, 16, 0])
+    monkeypatch.setattr(counting, "count_states", lambda *a, **k: next(counts))
+    res = counting.state_complexity(10, 4, method="exact", seed=0)
+    assert res.quenched == pytest.approx((np.log(4) + np.log(16)) / 20)
+    assert res.annealed == pytest.approx(np.log(5.0) / 10)
+    assert "2 with no state" in res.message

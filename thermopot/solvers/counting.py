@@ -13,8 +13,10 @@ lowers the energy). ``method``::
 
 Complexities, over K instances of size N with counts c_i::
 
-    quenched  Sigma_q = (1/K) sum_i log(c_i) / N, error bar std(log c) / (N sqrt(K));
-    annealed  Sigma_a = log(mean c) / N, error bar std(c) / (mean c N sqrt(K)) (delta method).
+    quenched  Sigma_q = (1/K) sum_i log(c_i) / N, error bar std(log c) / (N sqrt(K))
+              (over the instances with c_i >= 1; state_complexity says how many had none);
+    annealed  Sigma_a = log(mean c) / N, error bar std(c) / (mean c N sqrt(K)) (delta method; every
+              instance counts, zeros included).
 
 The annealed value is what Tanaka and Edwards computed for single-flip-stable states of SK at T = 0:
 <count> ~ exp(0.1992 N) (F. Tanaka, S. F. Edwards 1980, J. Phys. F 10, 2769); Bray and Moore computed the
@@ -111,8 +113,13 @@ def state_complexity(n: int, instances: int, *, T: float = 0.0, method: str = "e
                        for s in model_seeds])
     zero = int((counts == 0).sum())
     kept = counts[counts > 0]
-    values = complexity(kept, n) if kept.size else (float("nan"),) * 4
-    message = f"{instances} instances" + (f"; {zero} with no state are left out of the complexity" if zero else "")
+    values = list(complexity(kept, n)) if kept.size else [float("nan")] * 4
+    if zero and kept.size:  # the annealed mean counts every instance, zeros included
+        mean = counts.mean()
+        values[2] = float(np.log(mean) / n)
+        values[3] = float(np.std(counts, ddof=1) / np.sqrt(instances) / mean / n) if instances > 1 else float("nan")
+    message = f"{instances} instances" + (f"; {zero} with no state: left out of the quenched complexity, "
+                                          "counted in the annealed mean" if zero else "")
     return StateCount(n=n, counts=counts, quenched=values[0], quenched_stderr=values[1], annealed=values[2],
                       annealed_stderr=values[3], method=method, T=float(T),
                       starts=None if method == "exact" else starts, seconds=time.perf_counter() - begin,
