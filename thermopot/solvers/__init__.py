@@ -23,8 +23,8 @@ from .continuation import Branch, Branches, follow_minima
 from .minima import Minima, find_minima
 from .counting import StateCount, count_states, state_complexity
 from .objective import METHODS
-from .seeds import SEEDS
+from .seeds import SEEDS, StateOverlap, state_overlap
 
 __all__ = ["find_minima", "Minima", "follow_minima", "Branches", "Branch", "compare_with_exact",
            "ExactComparison", "METHODS", "SEEDS", "bolthausen", "AmpResult", "count_states", "state_complexity",
-           "StateCount"]
+           "StateCount", "state_overlap", "StateOverlap"]

@@ -18,23 +18,29 @@ Strategies (``SEEDS``)::
                ``THERMAL_BURN_IN`` sweeps from random spins: each chain has fallen into a valley of the
                Gibbs measure, whose magnetisations are what a TAP state describes;
     "random"   m uniform in (-1, 1): find_minima's plain starts.
+
+:func:`state_overlap` checks a state found this way with chains started in it.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..backend import asarray, to_numpy
+from ..checks import check_count, check_rng
 from ..errors import ThermopotError
 from ..models import Model, PairwiseModel
+from ..results import Result
 from ..sampling import Sampler, descend
 from .amp import M_MAX, bolthausen
 from .newton import X_MAX, relax_batch
 from .objective import free_energy_interaction
 
-__all__ = ["SEEDS", "seed_magnetisations", "seeded_starts", "quench_states"]
+__all__ = ["SEEDS", "seed_magnetisations", "seeded_starts", "quench_states", "state_overlap", "StateOverlap"]
 
 #: the seeding strategies of find_minima(seeds=...)
 SEEDS = ("quench", "nmf", "thermal", "random")
@@ -91,3 +97,55 @@ def seeded_starts(model: Model, T: float, order: int, seeds: str, starts: int, r
     amp = bolthausen(model, T, m0, damping=0.5, tol=1e-9, max_iter=500, backend=xp)
     out = np.where(amp.converged[:, None], amp.m, m0)
     return np.clip(out, -M_MAX, M_MAX)
+
+
+@dataclass(frozen=True)
+class StateOverlap(Result):
+    """Chains started in a TAP state m: ``overlap`` (sweeps,) the mean over chains of (1/N) sum_k m_k s_k
+    after each sweep, ``mean`` and ``stderr`` its average over sweeps and chains (error over the chains'
+    time averages), ``q`` = (1/N) sum_k m_k^2 (the TAP prediction of the mean overlap) and ``stable``:
+    |mean - q| <= 3 stderr."""
+
+    overlap: np.ndarray
+    mean: float
+    stderr: float
+    q: float
+    stable: bool
+    sweeps: int
+    chains: int
+    start: str
+    T: float
+    backend: str
+    seconds: float
+    seed: Any
+    converged: bool
+    message: str
+
+
+def state_overlap(model: Model, T: float, m: Any, *, chains: int = 32, sweeps: int = 100, start: str = "sign",
+                  seed: Any = None) -> StateOverlap:
+    """Run ``chains`` heat-bath chains at T for ``sweeps`` sweeps from sign(m) (``start="sign"``) or from
+    spins drawn with P(s_k = 1) = (1 + m_k) / 2 (``start="sample"``) and follow their overlap with m
+    (a TAP state keeps it at q within the error bar)."""
+    m = np.asarray(to_numpy(m), dtype=np.float64)
+    if m.shape != (model.n,) or not np.isfinite(m).all() or (np.abs(m) > 1).any():
+        raise ThermopotError(f"m must be a magnetisation vector of shape ({model.n},) in [-1, 1], got {m.shape}")
+    if start not in ("sign", "sample"):
+        raise ThermopotError(f"start must be 'sign' or 'sample', got {start!r}")
+    chains, sweeps = check_count(chains, "chains", 2), check_count(sweeps, "sweeps")
+    rng = check_rng(seed)
+    begin = time.perf_counter()
+    initial = (np.repeat(np.where(m >= 0, 1.0, -1.0)[None], chains, 0) if start == "sign"
+               else np.where(rng.random((chains, model.n)) < (1 + m) / 2, 1.0, -1.0))
+    sampler = Sampler(model, T, chains=chains, seed=rng, initial=initial)
+    series = np.empty((sweeps, chains))
+    for w in range(sweeps):
+        sampler.run(1, record=False, progress=False)
+        series[w] = sampler.spins @ m / model.n
+    per_chain = series.mean(axis=0)
+    mean, stderr, q = float(per_chain.mean()), float(per_chain.std(ddof=1) / np.sqrt(chains)), float(np.mean(m * m))
+    stable = abs(mean - q) <= 3 * stderr
+    return StateOverlap(overlap=series.mean(axis=1), mean=mean, stderr=stderr, q=q, stable=bool(stable),
+                        sweeps=sweeps, chains=chains, start=start, T=T, backend="numpy",
+                        seconds=time.perf_counter() - begin, seed=None, converged=True,
+                        message=f"overlap {mean:.4f} +- {stderr:.4f} against q = {q:.4f} over {sweeps} sweeps")
