@@ -16,6 +16,11 @@ stationary points. The iteration costs two (B, N) x (N, N) products per step and
 free energy, so a start near a TAP state converges to it instead of sliding to the paramagnet m = 0
 (which, beyond Plefka's condition, has the lowest TAP free energy at low T). ``damping`` a in (0, 1]
 mixes m^{t+1} <- (1 - a) m^t + a m^{t+1} (same fixed points).
+
+In the spin-glass phase a start that does not converge oscillates (residual ~1.6) and would spend all
+``max_iter`` steps: a row whose residual is still above ``STALL_RESIDUAL`` after ``STALL_AFTER`` steps is
+stopped (measured on SK N = 200, T = 0.5, 64 quench seeds, damping 0.5: after 50 steps the rows that go on
+to converge have residuals below 0.004, the others above 1.5).
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ from ..results import Result
 
 #: |m| is kept below this so that atanh(m) stays finite
 M_MAX = 1.0 - 1e-15
+#: steps after which a row whose residual exceeds STALL_RESIDUAL is stopped (module docstring)
+STALL_AFTER = 50
+#: see STALL_AFTER
+STALL_RESIDUAL = 0.5
 
 __all__ = ["bolthausen", "AmpResult", "tap_residual"]
 
@@ -68,16 +77,18 @@ def tap_residual(h: Any, J: Any, J2: Any, m: Any, beta: float, xp: Any) -> Any:
 
 
 def bolthausen(model: Model | str, T: float, m0: Any, *, damping: float = 1.0, tol: float = 1e-8,
-               max_iter: int = 1000, backend: Any = None) -> AmpResult:
+               max_iter: int = 1000, stall_after: int | None = STALL_AFTER, backend: Any = None) -> AmpResult:
     """Run the Bolthausen iteration (module docstring) from every row of ``m0`` ((N,) or (B, N), entries in
     [-1, 1]; m^{-1} = m^0) until the TAP residual is below ``tol`` or ``max_iter`` steps; rows are
-    independent (converged rows stop)."""
+    independent (converged rows stop, and rows still above STALL_RESIDUAL after ``stall_after`` steps;
+    None: never)."""
     model = _pairwise(resolve_model(model))
     T = check_temperature(T)
     damping = check_positive(damping, "damping")
     if damping > 1:
         raise ThermopotError(f"damping must lie in (0, 1], got {damping}")
     tol, max_iter = check_positive(tol, "tol"), check_count(max_iter, "max_iter")
+    stall_after = None if stall_after is None else check_count(stall_after, "stall_after", 0)
     xp = get_namespace(backend)
     start = np.atleast_2d(np.asarray(to_numpy(m0), dtype=np.float64))
     if start.ndim != 2 or start.shape[1] != model.n or not np.isfinite(start).all() or (np.abs(start) > 1).any():
@@ -93,8 +104,10 @@ def bolthausen(model: Model | str, T: float, m0: Any, *, damping: float = 1.0, t
     active = xp.arange(m.shape[0])
     with blas_threads(1, xp):  # (B x N) @ (N x N) products: one thread is fastest on a shared CPU
         res = tap_residual(h, J, J2, m, beta, xp)
-        for _ in range(max_iter):
+        for step in range(max_iter):
             active = active[xp.take(res, active) >= tol]
+            if stall_after is not None and step == stall_after:
+                active = active[xp.take(res, active) <= STALL_RESIDUAL]
             if active.shape[0] == 0:
                 break
             ma, pa = xp.take(m, active, axis=0), xp.take(prev, active, axis=0)
