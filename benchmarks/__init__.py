@@ -23,6 +23,7 @@ MODULES: tuple[str, ...] = (
     "enumeration",
     "meanfield",
     "minima",
+    "tap_states",
     "sampling",
     "cpu_kernels",
     "sampled",

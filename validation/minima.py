@@ -10,7 +10,11 @@ the restricted free energy F_a and magnetisation m_a as its exact counterpart:
   lowest F_a), within the O(1/sqrt(N)) accuracy of mean field per spin;
 - the fraction of the exact Boltzmann weight carried by matched basins is reported;
 - continuation in T (Curie-Weiss N = 16, nMF): two minima below T_c = (N-1)/N and one above, the
-  ferromagnetic branches ending at T_c, with every branch's free energy and the exact F(T) in a figure.
+  ferromagnetic branches ending at T_c, with every branch's free energy and the exact F(T) in a figure;
+- counting at T = 0 (SK, N = 10-16): the distinct states reached by find_minima's zero-temperature seeds
+  (steepest single-flip descent from random spins, solvers.seeds) are single-flip stable and are all the
+  states that exact enumeration counts (s_k h_k >= 0 for every k), instance by instance; the complexity
+  log(count)/N of both is reported next to Tanaka-Edwards' annealed 0.1992 (N -> infinity).
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ import numpy as np
 from ..exact import thermodynamics
 from ..models import curie_weiss, hopfield, random_patterns, sk
 from ..report import new_figure, plot_branches, save_figure
+from ..landscape import local_minima
 from ..solvers import compare_with_exact, follow_minima
+from ..solvers.counting import TANAKA_EDWARDS, complexity
+from ..solvers.seeds import quench_states
 
 #: max |m_k - m_a,k| allowed for a matched minimum of a mean-field (low-T, well separated) basin
 M_TOL = 0.05
@@ -106,6 +113,30 @@ def _continuation_checks(ctx, n: int) -> None:
                                         "minimum, within one grid step of T_c")
 
 
+def _counting_checks(ctx, sizes: tuple[int, ...], instances: int, starts: int) -> None:
+    """Quench seeds against exact enumeration of the single-flip-stable states of SK instances."""
+    rng = ctx.rng(14)
+    for n in sizes:
+        exact, found, unstable, missing = [], [], 0, 0
+        for _ in range(instances):
+            model = sk(n, seed=int(rng.integers(2**62)))
+            stable = local_minima(model).states
+            seeds = np.unique(quench_states(model, starts, rng), axis=0)
+            unstable += int((~np.all(seeds * (seeds.astype(float) @ model.J) >= 0, axis=1)).sum())
+            known = {row.tobytes() for row in stable}
+            missing += len(known - {row.tobytes() for row in seeds})
+            exact.append(stable.shape[0])
+            found.append(seeds.shape[0])
+        sigma, err, annealed, annealed_err = complexity(exact, n)
+        tag = f"[SK N={n}, {instances} instances, {starts} quench starts]"
+        ctx.check(f"quench seeds are single-flip stable {tag}", unstable, 0, 0.0)
+        ctx.check(f"quench seeds reach every exactly enumerated stable state {tag}", np.array(found),
+                  np.array(exact), 0.0, note=f"{missing} states missed; exact counts {exact}")
+        ctx.check(f"complexity log(count)/N of the seeds = exact {tag}", complexity(found, n)[0], sigma, 1e-12,
+                  note=f"quenched {sigma:.4f} +- {err:.4f}, annealed {annealed:.4f} +- {annealed_err:.4f}; "
+                       f"Tanaka-Edwards (N -> infinity, annealed) {TANAKA_EDWARDS}")
+
+
 def run(ctx) -> None:
     """Register the minima-versus-exact-library checks."""
     _library_checks(ctx, "Curie-Weiss N=16", curie_weiss(16), 0.5, ("nmf", "tap2", "tap3"))
@@ -113,3 +144,4 @@ def run(ctx) -> None:
     _library_checks(ctx, "Hopfield N=16 p=2", hopfield(xi), 0.2, ("nmf", "tap2"))
     _ground_basin_checks(ctx, [0, 1] if ctx.quick else [0, 1, 2, 3], 16 if ctx.quick else 18, 0.4)
     _continuation_checks(ctx, 16)
+    _counting_checks(ctx, (10, 12) if ctx.quick else (12, 14, 16), 4 if ctx.quick else 10, 4000)

@@ -12,8 +12,5 @@ The package is the numeric end of the pipeline SymPy derivation -> array program
 - :mod:`.multispin`: naive mean field of multi-spin models.
 """
 
-from .potential import (MeanFieldPotential, gibbs_free_energy, gibbs_gradient, gibbs_hessian, mean_field,
-                        plefka_margin, plefka_valid)
-
-__all__ = ["MeanFieldPotential", "mean_field", "gibbs_free_energy", "gibbs_gradient", "gibbs_hessian",
-           "plefka_valid", "plefka_margin"]
+from .potential import *  # noqa: F403 (the facade's public names, listed once in potential.__all__)
+from .potential import __all__

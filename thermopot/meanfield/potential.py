@@ -15,8 +15,17 @@ For a multi-spin model only naive mean field (order 1) is defined:
 G_1(m) = -sum_alpha J_alpha prod_{k in alpha} m_k - T S_0(m) (a model with subsets of size <= 2 is
 treated as pairwise, at any order).
 
-Plefka's convergence condition (second-order form) is reported per point:
-1 - beta^2 (1 - m_k^2) sum_l J_kl^2 (1 - m_l^2) > 0 for every k.
+Plefka's convergence condition (second-order form) is reported per point in two forms:
+
+- per site (``plefka_valid``, ``plefka_margin``): 1 - beta^2 (1 - m_k^2) sum_l J_kl^2 (1 - m_l^2) > 0
+  for every k;
+- global (``plefka_global``, ``plefka_ratio``): x = beta^2 J^2 (1/N) sum_k (1 - m_k^2)^2 < 1 with
+  J^2 = sum_{k != l} J_kl^2 / (N - 1) (the coupling variance times N: J_kl ~ N(0, J^2 / N) in SK).
+  This is Plefka's condition for the SK model (T. Plefka 1982, J. Phys. A 15, 1971, eq. 19), the
+  Almeida-Thouless stability condition of a TAP state. For couplings of uniform size the global form
+  is the weaker: (1/N) sum_k d_k^2 <= max_k d_k (1/N) sum_l d_l with d = 1 - m^2, so a point that
+  passes the per-site test passes the global one; a state with a few weakly magnetised spins can fail
+  the per-site test and pass the global one.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
 from ..symbolic.orders import check_order
 
 __all__ = ["MeanFieldPotential", "mean_field", "gibbs_free_energy", "gibbs_gradient", "gibbs_hessian",
-           "plefka_valid", "plefka_margin"]
+           "plefka_valid", "plefka_margin", "plefka_ratio", "plefka_global"]
 
 
 def _as_pairwise(model: MultiSpinModel) -> tuple[PairwiseModel, float] | None:
@@ -90,6 +99,8 @@ class MeanFieldPotential:
             self.program = load_program(self.order)
             self.powers = coupling_powers(xp, self.J, self.program)
             self.J2 = self.J**2
+            # J^2 of plefka_ratio: sum_{k != l} J_kl^2 / (N - 1)
+            self.coupling_variance = float(xp.sum(self.J2) - xp.trace(self.J2)) / max(self.n - 1, 1)
 
     # ----- input handling -----
     def _batch(self, m: Any) -> tuple[Any, bool]:
@@ -187,6 +198,22 @@ class MeanFieldPotential:
         """Plefka's convergence condition per point (bool, or (B,) bool)."""
         return self.plefka_margin(m) > 0
 
+    def plefka_ratio(self, m: Any) -> Any:
+        """x = beta^2 J^2 (1/N) sum_k (1 - m_k^2)^2, J^2 = sum_{k != l} J_kl^2 / (N - 1): Plefka's global
+        (Almeida-Thouless) condition holds when x < 1 (module docstring; always 0 for a multi-spin model)."""
+        x, single = self._batch(m)
+        xp = self.xp
+        if self._product is not None:
+            out = xp.zeros(x.shape[0], dtype=xp.float64)
+        else:
+            beta = 1.0 / self.T
+            out = xp.mean((1 - x**2) ** 2, axis=1) * self.coupling_variance * beta * beta
+        return out[0] if single else out
+
+    def plefka_global(self, m: Any) -> Any:
+        """Plefka's global condition x < 1 per point (bool, or (B,) bool)."""
+        return self.plefka_ratio(m) < 1
+
 
 def _diag(xp: ModuleType, d: Any) -> Any:
     """(B, N) -> (B, N, N) diagonal matrices."""
@@ -269,4 +296,17 @@ def plefka_margin(model: Model | str, m: Any, T: float, *, backend: Any = None):
 def plefka_valid(model: Model | str, m: Any, T: float, *, backend: Any = None):
     """Plefka's convergence condition per point: bool or NumPy (B,) bool."""
     out = np.asarray(plefka_margin(model, m, T, backend=backend)) > 0
+    return bool(out) if out.ndim == 0 else out
+
+
+def plefka_ratio(model: Model | str, m: Any, T: float, *, backend: Any = None):
+    """x = beta^2 J^2 (1/N) sum_k (1 - m_k^2)^2 per point (float or NumPy (B,)); x < 1 is Plefka's global
+    condition (T. Plefka 1982, J. Phys. A 15, 1971; module docstring)."""
+    out = to_numpy(_prepared(model, m, T, 1, backend).plefka_ratio(m))
+    return float(out) if out.ndim == 0 else out
+
+
+def plefka_global(model: Model | str, m: Any, T: float, *, backend: Any = None):
+    """Plefka's global condition x < 1 per point: bool or NumPy (B,) bool."""
+    out = np.asarray(plefka_ratio(model, m, T, backend=backend)) < 1
     return bool(out) if out.ndim == 0 else out

@@ -11,13 +11,20 @@ One multi-start engine, read in this order:
 - :mod:`.newton` and :mod:`.minima`: the batched method for the mean-field potentials (all starts as one
   array program in the domain map x = atanh m: relaxation, one saddle-free Newton run per group of
   coinciding starts), with :mod:`.guard` (size and time guard, BLAS threads) and :mod:`.objective`;
-- :mod:`.continuation` and :mod:`.compare`: minima followed in T, and matched with the exact basins.
+- :mod:`.continuation` and :mod:`.compare`: minima followed in T, and matched with the exact basins;
+- :mod:`.seeds`, :mod:`.amp` and :mod:`.counting`: starts that reach TAP states in the spin-glass phase
+  (``find_minima(seeds=...)``), the Bolthausen (AMP) iteration of the TAP equations, and counts of
+  single-flip-stable states and TAP minima with the complexity log(count)/N.
 """
 
+from .amp import AmpResult, bolthausen
 from .compare import ExactComparison, compare_with_exact
 from .continuation import Branch, Branches, follow_minima
 from .minima import Minima, find_minima
+from .counting import StateCount, count_states, state_complexity
 from .objective import METHODS
+from .seeds import SEEDS, StateOverlap, state_overlap
 
 __all__ = ["find_minima", "Minima", "follow_minima", "Branches", "Branch", "compare_with_exact",
-           "ExactComparison", "METHODS"]
+           "ExactComparison", "METHODS", "SEEDS", "bolthausen", "AmpResult", "count_states", "state_complexity",
+           "StateCount", "state_overlap", "StateOverlap"]

@@ -30,7 +30,8 @@ from .dedup import flip_partners, unique_points
 from .guard import SINGLE_THREAD_FLOPS, check_minima_size
 from .newton import (RELAX_TOL, NewtonState, free_energy_of_x, hessian_rows, newton_batch, relax_batch,
                      scaled_hessian)
-from .objective import free_energy_interaction, method_order, plefka_valid
+from .objective import free_energy_interaction, method_order, plefka_ratio, plefka_valid
+from .seeds import check_seeds, seeded_starts
 from .stationary import KINDS, classify_spectrum
 
 
@@ -40,7 +41,9 @@ class Minima:
     """Distinct stationary points found from the starts: minima first (by free energy), then the rest.
 
     Per point: m, free_energy, hessian_min_eig (smallest eigenvalue of D^1/2 H D^1/2, the sign of the
-    Hessian), is_minimum, kind, plefka_valid, basin_fraction (fraction of all starts that ended there),
+    Hessian), is_minimum, kind, plefka_valid (Plefka's per-site condition), plefka_global (his global,
+    Almeida-Thouless, condition plefka_ratio = beta^2 J^2 (1/N) sum_k (1 - m_k^2)^2 < 1; see
+    thermopot.meanfield), basin_fraction (fraction of all starts that ended there),
     partner (row of the spin-flip image -m when the model is symmetric under s -> -s, else -1).
     Per start: converged, start_point (row reached, -1 when not converged), residual.
     """
@@ -62,6 +65,8 @@ class Minima:
     seconds: float
     backend: str
     message: str
+    plefka_global: np.ndarray | None = None
+    plefka_ratio: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -87,6 +92,8 @@ class Minima:
         rows = [{"m": self.m[a].tolist(), "free_energy": float(self.free_energy[a]),
                  "hessian_min_eig": float(self.hessian_min_eig[a]),
                  "plefka_valid": bool(self.plefka_valid[a]), "basin_fraction": float(self.basin_fraction[a]),
+                 **({} if self.plefka_ratio is None else {"plefka_global": bool(self.plefka_global[a]),
+                                                          "plefka_ratio": float(self.plefka_ratio[a])}),
                  "partner": int(self.partner[a])}
                 for a in np.flatnonzero(self.is_minimum)]
         return {"count": self.count, "minima": rows, "saddles": self.saddles, "starts": self.starts,
@@ -159,9 +166,14 @@ def polish(R: Any, x: Any, T: float, xp: Any, *, tol: float, group_tol: float, s
 
 def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: int = 256, seed: Any = None,
                 backend: Any = None, init: Any = None, tol: float = 1e-10, dedup_tol: float = 1e-6,
-                degenerate_tol: float = 1e-7, max_iter: int = 200, max_seconds: float | None = None) -> Minima:
+                degenerate_tol: float = 1e-7, max_iter: int = 200, max_seconds: float | None = None,
+                seeds: str | None = None) -> Minima:
     """All minima of the approximate free energy ``method`` (nmf, tap2, tap3, tap4) at temperature T
     reached from ``starts`` random starts (or the rows of ``init``), as one batched array program.
+
+    ``seeds``: where the ``starts`` starts come from in the spin-glass phase ("quench", "nmf", "thermal",
+    "random"; :mod:`.seeds`), each run through the Bolthausen (AMP) iteration first at order 2; None (the
+    default) keeps the uniform random starts. Give ``init`` or ``seeds``, not both.
 
     ``seed``: None, an integer >= 0 or a numpy Generator (SPEC 7). A job whose estimated memory or time
     (``solvers.guard.estimate_minima``) exceeds the free memory or ``max_seconds`` (default
@@ -174,8 +186,13 @@ def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: i
     m0 = None if init is None else _check_init(init, model.n)
     count = check_count(starts, "starts") if m0 is None else m0.shape[0]
     xp = get_namespace(backend)
+    if seeds is not None and (check_seeds(seeds) and m0 is not None):
+        raise ThermopotError("give init= or seeds=, not both")
     check_minima_size(model.n, count, order, xp, max_seconds=max_seconds)
     begin = time.perf_counter()
+    if seeds is not None:  # seeded starts (solvers.seeds), then the same relaxation and Newton polish
+        rng = check_rng(seed)
+        m0, seed = seeded_starts(model, T, order, seeds, count, rng, xp), rng
     with blas_threads(blas_limit(2.0 * max(count, model.n) * model.n**2, SINGLE_THREAD_FLOPS), xp):  # (B x N) @ (N x N), N x N eigh
         R = free_energy_interaction(model, T, order, xp)
         x = relax_batch(R, initial_points(model.n, count, seed, m0, xp), T, xp)
@@ -224,9 +241,11 @@ def _result(model: Model, T: float, method: str, points: tuple, state: NewtonSta
         message = (f"most starts failed to converge ({failed} of {conv.shape[0]} after {max_iter} "
                    "iterations): raise max_iter or check the temperature against the Plefka condition")
         warnings.warn(message, RuntimeWarning, stacklevel=3)
+    ratio = to_numpy(plefka_ratio(model, mu, T))
     return Minima(m=to_numpy(mu), free_energy=free, hessian_min_eig=lam, is_minimum=kind == 0,
                   kind=np.array([KINDS[k] for k in kind]), plefka_valid=to_numpy(plefka_valid(model, mu, T)),
                   basin_fraction=fraction, partner=partner, converged=conv, start_point=start_point,
                   residual=to_numpy(state.residual)[group], method=method, T=T,
                   iterations=int(to_numpy(state.iterations).max(initial=0)),
-                  seconds=time.perf_counter() - begin, backend=backend_name(xp), message=message)
+                  seconds=time.perf_counter() - begin, backend=backend_name(xp), message=message,
+                  plefka_global=ratio < 1, plefka_ratio=ratio)

@@ -47,3 +47,10 @@ def plefka_valid(model: Model, m: Any, T: float) -> Any:
     if m.shape[0] == 0:
         return m[:, 0] > 0
     return mean_field(model, T, 1, backend=namespace_of(m)).plefka_valid(m)
+
+
+def plefka_ratio(model: Model, m: Any, T: float) -> Any:
+    """Plefka's global ratio x = beta^2 J^2 (1/N) sum_k (1 - m_k^2)^2 at each row of m (valid when x < 1)."""
+    if m.shape[0] == 0:
+        return m[:, 0]
+    return mean_field(model, T, 1, backend=namespace_of(m)).plefka_ratio(m)

@@ -1,0 +1,151 @@
+"""Starts for :func:`thermopot.solvers.find_minima` that reach TAP states in the spin-glass phase.
+
+Uniform random starts (the default of find_minima) relax by descent of the free energy; in the spin-glass
+phase of SK the TAP free energy is lowest at the Plefka-invalid paramagnet m = 0 (G_2(0) = -T N log 2 -
+beta N J^2 / 4, below every physical state once T < ~0.6), so nearly every start ends there. ``seeds=``
+chooses starts that already lie in the basin of a state, and runs the Bolthausen iteration of :mod:`.amp`
+on them first (order 2, pairwise models), which converges onto a TAP solution without descending the free
+energy; the starts it does not converge are then relaxed and polished as usual.
+
+Strategies (``SEEDS``)::
+
+    "quench"   zero-temperature quenches: uniform random spins descended by steepest single flips to
+               single-flip-stable states s (thermopot.sampling.descend), started at m = tanh(beta h^loc(s))
+               with h^loc = h + J s (the T = 0 local minima, dressed with their local fields);
+    "nmf"      the end points of the naive mean-field relaxation from the quenched states (the nMF
+               minima: the route that found the q = 0.674 state of issue 14);
+    "thermal"  the time averages of ``THERMAL_WINDOW`` sweeps of heat-bath chains at T, after
+               ``THERMAL_BURN_IN`` sweeps from random spins: each chain has fallen into a valley of the
+               Gibbs measure, whose magnetisations are what a TAP state describes;
+    "random"   m uniform in (-1, 1): find_minima's plain starts.
+
+:func:`state_overlap` checks a state found this way with chains started in it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..backend import asarray, to_numpy
+from ..checks import check_count, check_rng
+from ..errors import ThermopotError
+from ..models import Model, PairwiseModel
+from ..results import Result
+from ..sampling import Sampler, descend
+from .amp import M_MAX, bolthausen
+from .newton import X_MAX, relax_batch
+from .objective import free_energy_interaction
+
+__all__ = ["SEEDS", "seed_magnetisations", "seeded_starts", "quench_states", "state_overlap", "StateOverlap"]
+
+#: the seeding strategies of find_minima(seeds=...)
+SEEDS = ("quench", "nmf", "thermal", "random")
+#: unrecorded heat-bath sweeps before the thermal seeds are averaged
+THERMAL_BURN_IN = 200
+#: sweeps averaged per thermal seed
+THERMAL_WINDOW = 100
+#: largest |m| of a seed (strictly inside (-1, 1))
+SEED_MAX = 1.0 - 1e-6
+
+
+def check_seeds(seeds: str) -> str:
+    if seeds not in SEEDS:
+        raise ThermopotError(f"unknown seeds strategy {seeds!r}; choose one of {', '.join(SEEDS)}")
+    return seeds
+
+
+def quench_states(model: Model, starts: int, rng: np.random.Generator, xp: Any = np) -> np.ndarray:
+    """``starts`` single-flip-stable states (int8, with repeats) from uniform random spins by steepest descent."""
+    spins = 1 - 2 * rng.integers(0, 2, size=(starts, model.n))
+    return descend(model, spins, backend=xp).states
+
+
+def seed_magnetisations(model: Model, T: float, seeds: str, starts: int, rng: np.random.Generator,
+                        xp: Any = np) -> np.ndarray:
+    """(starts, N) magnetisations strictly inside (-1, 1) of the strategy ``seeds`` (module docstring)."""
+    check_seeds(seeds)
+    if seeds == "random":
+        return rng.uniform(-1.0, 1.0, size=(starts, model.n)) * SEED_MAX
+    if seeds == "thermal":
+        sampler = Sampler(model, T, chains=starts, seed=rng, backend=xp)
+        sampler.run(THERMAL_BURN_IN, record=False, progress=False)
+        total = np.zeros((starts, model.n))
+        for _ in range(THERMAL_WINDOW):
+            sampler.run(1, record=False, progress=False)
+            total += sampler.spins
+        return np.clip(total / THERMAL_WINDOW, -SEED_MAX, SEED_MAX)
+    s = quench_states(model, starts, rng, xp).astype(np.float64)
+    fields = s @ model.J + model.h if isinstance(model, PairwiseModel) else 0.5 * s * model.flip_energy_changes(s)
+    x = np.clip(fields / T, -X_MAX, X_MAX)
+    if seeds == "nmf":
+        R = free_energy_interaction(model, T, 1, xp)
+        x = to_numpy(relax_batch(R, asarray(x, xp), T, xp))
+    return np.clip(np.tanh(x), -SEED_MAX, SEED_MAX)
+
+
+def seeded_starts(model: Model, T: float, order: int, seeds: str, starts: int, rng: np.random.Generator,
+                  xp: Any = np) -> np.ndarray:
+    """The starts find_minima(seeds=...) runs from: the seeds, each replaced by the end point of the
+    Bolthausen iteration when that converged (order 2, pairwise models; :mod:`.amp`)."""
+    m0 = seed_magnetisations(model, T, seeds, starts, rng, xp)
+    if order != 2 or not isinstance(model, PairwiseModel):
+        return m0
+    amp = bolthausen(model, T, m0, damping=0.5, tol=1e-9, max_iter=500, backend=xp)
+    out = np.where(amp.converged[:, None], amp.m, m0)
+    return np.clip(out, -M_MAX, M_MAX)
+
+
+@dataclass(frozen=True)
+class StateOverlap(Result):
+    """Chains started in a TAP state m: ``overlap`` (sweeps,) the mean over chains of (1/N) sum_k m_k s_k
+    after each sweep, ``mean`` and ``stderr`` its average over sweeps and chains (error over the chains'
+    time averages), ``q`` = (1/N) sum_k m_k^2 (the TAP prediction of the mean overlap) and ``stable``:
+    |mean - q| <= 3 stderr."""
+
+    overlap: np.ndarray
+    mean: float
+    stderr: float
+    q: float
+    stable: bool
+    sweeps: int
+    chains: int
+    start: str
+    T: float
+    backend: str
+    seconds: float
+    seed: Any
+    converged: bool
+    message: str
+
+
+def state_overlap(model: Model, T: float, m: Any, *, chains: int = 32, sweeps: int = 100, start: str = "sign",
+                  seed: Any = None) -> StateOverlap:
+    """Run ``chains`` heat-bath chains at T for ``sweeps`` sweeps from sign(m) (``start="sign"``) or from
+    spins drawn with P(s_k = 1) = (1 + m_k) / 2 (``start="sample"``) and follow their overlap with m
+    (a TAP state keeps it at q within the error bar)."""
+    m = np.asarray(to_numpy(m), dtype=np.float64)
+    if m.shape != (model.n,) or not np.isfinite(m).all() or (np.abs(m) > 1).any():
+        raise ThermopotError(f"m must be a magnetisation vector of shape ({model.n},) in [-1, 1], got {m.shape}")
+    if start not in ("sign", "sample"):
+        raise ThermopotError(f"start must be 'sign' or 'sample', got {start!r}")
+    chains, sweeps = check_count(chains, "chains", 2), check_count(sweeps, "sweeps")
+    rng = check_rng(seed)
+    begin = time.perf_counter()
+    initial = (np.repeat(np.where(m >= 0, 1.0, -1.0)[None], chains, 0) if start == "sign"
+               else np.where(rng.random((chains, model.n)) < (1 + m) / 2, 1.0, -1.0))
+    sampler = Sampler(model, T, chains=chains, seed=rng, initial=initial)
+    series = np.empty((sweeps, chains))
+    for w in range(sweeps):
+        sampler.run(1, record=False, progress=False)
+        series[w] = sampler.spins @ m / model.n
+    per_chain = series.mean(axis=0)
+    mean, stderr, q = float(per_chain.mean()), float(per_chain.std(ddof=1) / np.sqrt(chains)), float(np.mean(m * m))
+    stable = abs(mean - q) <= 3 * stderr
+    return StateOverlap(overlap=series.mean(axis=1), mean=mean, stderr=stderr, q=q, stable=bool(stable),
+                        sweeps=sweeps, chains=chains, start=start, T=T, backend="numpy",
+                        seconds=time.perf_counter() - begin, seed=None, converged=True,
+                        message=f"overlap {mean:.4f} +- {stderr:.4f} against q = {q:.4f} over {sweeps} sweeps")
