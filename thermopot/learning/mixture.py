@@ -34,6 +34,7 @@ from ..errors import ThermopotError
 from ..exact import check_size, thermodynamics
 from ..landscape import local_minima
 from ..models import PairwiseModel
+from ..progress import Progress
 from ..states import spins_to_index
 from ..datasets.dataset import Dataset, as_dataset
 from .exact_sampling import sample_exact
@@ -226,6 +227,7 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
     models: list[PairwiseModel | None] = [None] * K
     history: list[float] = []
     converged, unconverged = False, 0
+    bar = Progress(None, int(max_iter), unit="EM iteration", desc=f"mixture K={K}")  # shown when slow
     for _ in range(int(max_iter)):
         comp_w = data.weights[:, None] * resp
         for c in range(K):
@@ -244,9 +246,11 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
         total = logsumexp(lp, axis=1, keepdims=True)
         history.append(float(data.probabilities @ total[:, 0]))
         resp = np.exp(lp - total)
+        bar.update()
         if len(history) > 1 and history[-1] - history[-2] < tol:
             converged = True
             break
+    bar.close()
     boundary = data.boundary_pairs() if l2 == 0 else np.zeros((0, 2), dtype=int)
     if len(boundary):
         warnings.warn(f"mixture fit: {boundary_note(boundary, 'l2 > 0')}", BoundaryWarning, stacklevel=2)
