@@ -30,7 +30,7 @@ from ..backend import asarray, backend_name, blas_limit, blas_threads, get_names
 from ..checks import check_count, check_positive, check_rng, check_temperature
 from ..errors import ThermopotError
 from ..models import Model, PairwiseModel, resolve_model
-from .dedup import flip_partners, unique_points
+from .dedup import MAX, flip_partners, group_rows, unique_points
 from .guard import SINGLE_THREAD_FLOPS, check_minima_size
 from .newton import (RELAX_TOL, NewtonState, chord_batch, free_energy_of_x, hessian_rows, newton_batch,
                      relax_batch, scaled_hessian)
@@ -42,6 +42,9 @@ from .stationary import KINDS, classify_spectrum
 COARSE_TOL = 1e-2
 #: relaxed starts closer than this (max norm in m) share an anchor, whose Hessian their chord iteration uses
 ANCHOR_TOL = 3e-2
+#: the anchor grouping compares each relaxed start with this many neighbours (dedup.group_rows's
+#: max_offset): linear time even when all starts crowd near one point; a split group costs one more anchor
+ANCHOR_NEIGHBOURS = 32
 #: chord iterations per start before it falls back to the full relaxation
 CHORD_ITERATIONS = 30
 
@@ -180,7 +183,8 @@ def settle(R: Any, x: Any, T: float, xp: Any, *, tol: float, dedup_tol: float, m
     relaxation and :func:`polish`. Returns the state of every start."""
     step_tol = dedup_tol / 10
     b = x.shape[0]
-    reps, labels = unique_points(xp.tanh(x), ANCHOR_TOL, xp)
+    reps, labels = group_rows(xp.tanh(x), ANCHOR_TOL, MAX, max_offset=ANCHOR_NEIGHBOURS)  # may split groups
+    reps, labels = asarray(reps, xp, xp.int64), asarray(labels, xp, xp.int64)
     anchors = newton_batch(R, xp.take(x, reps, axis=0), T, xp, tol=tol, step_tol=step_tol, max_iter=max_iter)
     reps, labels, ok = to_numpy(reps), to_numpy(labels), to_numpy(anchors.converged)
     state = NewtonState(x=xp.asarray(x, dtype=xp.float64) + 0.0, converged=xp.zeros(b, dtype=bool),
