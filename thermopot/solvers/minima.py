@@ -198,9 +198,14 @@ def settle(R: Any, x: Any, T: float, xp: Any, *, tol: float, dedup_tol: float, m
         new_label = np.full(ok.size, -1, dtype=np.int64)
         new_label[good] = np.arange(good.size)
         anchor_x = xp.take(anchors.x, asarray(good, xp, xp.int64), axis=0)
-        _scatter(state, members, chord_batch(R, xp.take(x, asarray(members, xp, xp.int64), axis=0), anchor_x,
-                                             new_label[labels[members]], T, xp, tol=tol, step_tol=step_tol,
-                                             max_iter=CHORD_ITERATIONS), xp)
+        chord = chord_batch(R, xp.take(x, asarray(members, xp, xp.int64), axis=0), anchor_x,
+                            new_label[labels[members]], T, xp, tol=tol, step_tol=step_tol, max_iter=CHORD_ITERATIONS)
+        # a start converged onto its anchor's point (well inside dedup_tol) takes that point exactly, so
+        # that the de-duplication sees one cell per point however many starts reached it
+        own = xp.take(anchor_x, asarray(new_label[labels[members]], xp, xp.int64), axis=0)
+        snap = chord.converged & (xp.max(xp.abs(xp.tanh(chord.x) - xp.tanh(own)), axis=1) < dedup_tol / 100)
+        chord.x = xp.where(snap[:, None], own, chord.x)
+        _scatter(state, members, chord, xp)
     rest = np.flatnonzero(~to_numpy(state.converged))
     if rest.size:  # the full relaxation, then one Newton run per point it reaches
         xr = relax_batch(R, xp.take(x, asarray(rest, xp, xp.int64), axis=0), T, xp)
