@@ -97,7 +97,8 @@ def scale_rows() -> list[dict]:
     and the process's CPU time (on a shared machine the wall time measures the other jobs too).
 
     Measured 2026-12-02 on the 2-core CPU shared by ~8 sessions (load average 22-40): nmf 69 s of CPU,
-    623 s wall, 140 minima (the same 140 as the method before the chord iteration, 1135 s wall then)."""
+    623 s wall, 140 minima (the same 140 as the method before the chord iteration, 1135 s wall then); tap2
+    66 s of CPU, 388 s wall at load average 15-21, 1 minimum (m = 0)."""
     rows = []
     for method in ("nmf", "tap2"):
         found = {}
