@@ -26,6 +26,7 @@ from thermopot.exact.guard import (ENUMERATION, FIT_EVALUATION, GIBBS_STEP, LAND
                                    RESTRICTED, Cost, estimate)
 from thermopot.landscape import local_minima
 from thermopot.learning.exact_ml import fit_evaluations, fit_exact
+from thermopot.learning.mixture import estimate_mixture, fit_mixture
 from thermopot.models import sk
 
 #: modules of other guard benchmarks whose rows(quick) are appended when they exist
@@ -64,6 +65,24 @@ def _fit_job(n: int) -> Callable[[], object]:
     return job
 
 
+def _mixture_row(n: int, k: int, copies: int, method: str, max_iter: int = 5) -> dict:
+    """fit_mixture (max_iter EM iterations) against learning.mixture.estimate_mixture."""
+    data, _ = noisy_patterns_dataset(n, 3, copies, 0.1, seed=n)
+
+    def job():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fit_mixture(data, k, method=method, seed=0, max_iter=max_iter, tol=0.0)
+    job()
+    est_bytes, est_seconds = estimate_mixture(n, data.compact().size, k, method=method, max_iter=max_iter)
+    _, peak, seconds = measure(job)
+    label = f"fit_mixture {method} N={n} K={k}, {max_iter} EM iterations"
+    out = ratio_row(label, est_bytes, peak, est_seconds, seconds)
+    log("guards", f"{label}: peak/estimate {out['peak_over_estimate']:.2f}, "
+                  f"time/estimate {out['time_over_estimate']:.2f}")
+    return out
+
+
 def rows(quick: bool = False) -> list[dict]:
     """Estimate-versus-measured rows of the exact entry points (thermopot.exact, landscape, exact fits)."""
     sizes = (14, 18) if quick else (14, 18, 20, 22)
@@ -84,6 +103,9 @@ def rows(quick: bool = False) -> list[dict]:
     for n in (10,) if quick else (10, 14, 16):
         out.append(_row(f"fit_exact N={n}", n, FIT_EVALUATION, _fit_job(n),
                         passes=fit_evaluations(n, fit_exact.__kwdefaults__["max_iter"])))
+    for n, k, copies, method in ((8, 2, 40, "exact"), (10, 3, 400, "pseudo")) if quick else \
+            ((8, 2, 40, "exact"), (10, 3, 400, "pseudo"), (12, 4, 100, "exact")):
+        out.append(_mixture_row(n, k, copies, method))
     return out
 
 

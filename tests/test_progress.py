@@ -38,6 +38,7 @@ def test_enumeration_progress_bar(progress, shown, capsys):
 
 def test_inner_bars_are_hidden_under_an_outer_bar(capsys, monkeypatch):
     monkeypatch.setattr(progress_module, "PROGRESS_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(progress_module, "stderr_is_terminal", lambda: True)
     with progress_module.inner_bars_hidden():
         Sampler(random_pairwise(6, seed=0), 1.0, chains=4, seed=0).run(5)  # would show: slow enough
         assert not progress_module.shows_progress(None, 100.0)
@@ -45,3 +46,27 @@ def test_inner_bars_are_hidden_under_an_outer_bar(capsys, monkeypatch):
     assert "sampling" not in capsys.readouterr().err
     Sampler(random_pairwise(6, seed=0), 1.0, chains=4, seed=0).run(5)
     assert "sampling N=6" in capsys.readouterr().err
+
+
+def test_inner_loops_reach_a_log_file_at_a_modest_rate(capsys, monkeypatch):
+    """With stderr not a terminal, a loop inside an outer job's step (inner bars hidden) writes plain
+    lines (indented, what and how far), at most one per LOG_INTERVAL_SECONDS over all inner loops; never
+    for a loop refused (progress=False)."""
+    monkeypatch.setattr(progress_module, "PROGRESS_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(progress_module, "stderr_is_terminal", lambda: False)
+    monkeypatch.setattr(progress_module, "_last_inner_line", [0.0])
+    clock = [1000.0]
+    monkeypatch.setattr(progress_module.time, "perf_counter", lambda: clock[0])
+    with progress_module.inner_bars_hidden():
+        with Progress(None, 100, unit="iteration", desc="relax N=64") as job:
+            for _ in range(50):
+                clock[0] += 1.0
+                job.update()
+        with Progress(False, 100, unit="iteration", desc="quiet") as job:
+            for _ in range(50):
+                clock[0] += 1.0
+                job.update()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(line.startswith("thermopot:   relax N=64: ") for line in lines)
+    assert lines[0].startswith("thermopot:   relax N=64: 1/100 iterations (1%)")
+    assert len(lines) == 1 + 49 // int(progress_module.LOG_INTERVAL_SECONDS)

@@ -46,6 +46,7 @@ from ..errors import ThermopotError
 from ..landscape import flip_tolerance, local_minima
 from ..learning import ConvergenceWarning, Dataset, fit, sample_exact
 from ..models import PairwiseModel
+from ..progress import Progress
 from ..results import jsonable as _jsonable
 from ..checks import check_count
 from ..states import spins_to_index
@@ -214,24 +215,26 @@ def rare_weight_scan(data: Any, target: Any, factors: Sequence[float], *, by: st
     rng = check_rng(seed)
     rows: dict[str, list] = {k: [] for k in ("margin", "class_minima", "has_min", "p", "count", "conv")}
     model = None
-    for factor in f:
-        reweighted = Dataset(dataset.samples, _scaled(p, mask, float(factor), w_t))
-        warm = {"init": model} if method in WARM_METHODS and model is not None else {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            result = fit(reweighted.unique(), method, backend=backend, **options, **warm)
-        model = result.model
-        rows["conv"].append(result.converged)
-        if by == "pattern":
-            rows["margin"].append(_margin(model, target_patterns[0]))
-            rows["has_min"].append(rows["margin"][-1] > flip_tolerance(model))
-        else:
-            rows["class_minima"].append(_class_minima(model, reweighted, pattern_class, target, backend))
-            rows["has_min"].append(rows["class_minima"][-1] > 0)
-        mix = at_temperature([model], [1.0], T, backend)
-        rows["p"].append(float(np.exp(mix.log_prob(target_patterns)).sum()))
-        drawn = sample_exact(model, samples, T=T, seed=rng, backend=backend)
-        rows["count"].append(int(np.isin(spins_to_index(drawn), target_index).sum()))
+    with Progress(None, len(f), unit="weight", desc="rare-weight scan") as bar:  # shown when slow
+        for factor in f:
+            reweighted = Dataset(dataset.samples, _scaled(p, mask, float(factor), w_t))
+            warm = {"init": model} if method in WARM_METHODS and model is not None else {}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                result = fit(reweighted.unique(), method, backend=backend, **options, **warm)
+            model = result.model
+            rows["conv"].append(result.converged)
+            if by == "pattern":
+                rows["margin"].append(_margin(model, target_patterns[0]))
+                rows["has_min"].append(rows["margin"][-1] > flip_tolerance(model))
+            else:
+                rows["class_minima"].append(_class_minima(model, reweighted, pattern_class, target, backend))
+                rows["has_min"].append(rows["class_minima"][-1] > 0)
+            mix = at_temperature([model], [1.0], T, backend)
+            rows["p"].append(float(np.exp(mix.log_prob(target_patterns)).sum()))
+            drawn = sample_exact(model, samples, T=T, seed=rng, backend=backend)
+            rows["count"].append(int(np.isin(spins_to_index(drawn), target_index).sum()))
+            bar.update()
     has_min = np.array(rows["has_min"])
     prob = np.array(rows["p"])
     count = np.array(rows["count"], dtype=np.int64)

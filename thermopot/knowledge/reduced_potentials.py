@@ -55,6 +55,7 @@ from ..learning import fit
 from ..datasets.dataset import Dataset, as_dataset
 from ..learning.result import pack, unpack
 from ..models import PairwiseModel
+from ..progress import Progress
 from ..results import jsonable as _jsonable
 from ..solvers.dedup import RELATIVE_MAX, TOTAL_VARIATION
 from ..solvers.guard import SINGLE_THREAD_FLOPS
@@ -407,13 +408,19 @@ def minima_counts(data: Dataset | KnowledgeDescription | Any, temperatures: Any,
     if ms.size and (ms.min() < 2 or ms.max() > full.m):
         raise ThermopotError(f"m_values must lie in 2..M = {full.m}, got {ms.tolist()}")
     options = dict(starts=starts, seed=seed, scale=scale, backend=backend)
-    by_t = _curve([reduced_potential_minima(full, T, pattern_starts=min(pattern_starts, full.m), **options)
-                   for T in temps])
     order = np.argsort(-full.weights, kind="stable")
-    by_m = _curve([reduced_potential_minima(describe(Dataset(full.patterns[order[:m]], full.weights[order[:m]]),
-                                                     T0=T0, eps=eps, backend=backend), m_temperature,
-                                            pattern_starts=min(pattern_starts, int(m)), **options)
-                   for m in ms])
+    with Progress(None, temps.size + ms.size, unit="point", desc="minima counts") as bar:  # shown when slow
+        by_t, by_m = [], []
+        for T in temps:
+            by_t.append(reduced_potential_minima(full, T, pattern_starts=min(pattern_starts, full.m), **options))
+            bar.update()
+        for m in ms:
+            sub = describe(Dataset(full.patterns[order[:m]], full.weights[order[:m]]), T0=T0, eps=eps,
+                           backend=backend)
+            by_m.append(reduced_potential_minima(sub, m_temperature, pattern_starts=min(pattern_starts, int(m)),
+                                                 **options))
+            bar.update()
+    by_t, by_m = _curve(by_t), _curve(by_m)
     return MinimaCounts(temperatures=temps, **by_t, m_values=ms,
                         m_temperature=None if m_temperature is None else float(m_temperature),
                         **{f"{k}_m": v for k, v in by_m.items()}, t_star=full.t_star, starts=int(starts))

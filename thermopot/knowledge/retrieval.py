@@ -35,6 +35,7 @@ from ..errors import ThermopotError
 from ..exact import restricted_free_energies, thermodynamics
 from ..learning import as_dataset
 from ..models import Model, resolve_model
+from ..progress import Progress
 from ..results import jsonable as _jsonable
 from ..sampling import Sampler, first_passage
 from ..states import spins_to_index
@@ -211,12 +212,14 @@ def trapping_times(model: Model | str | None, library: Library, T_values: Sequen
                         for a in trap])
     mean = np.empty((len(temps), len(trap)))
     hits = np.empty((len(temps), len(trap)), dtype=np.int64)
-    for i, T in enumerate(temps):
-        for j, a in enumerate(trap):
-            fp = first_passage(model, T, library.states[a].astype(np.float64), threshold=float(threshold),
-                               max_updates=max_updates, chains=chains, seed=base + 1000 * i + j,
-                               backend=backend)
-            mean[i, j], hits[i, j] = fp.mean_censored, fp.hits
+    with Progress(None, len(temps) * len(trap), unit="escape run", desc="trapping times") as bar:  # when slow
+        for i, T in enumerate(temps):
+            for j, a in enumerate(trap):
+                fp = first_passage(model, T, library.states[a].astype(np.float64), threshold=float(threshold),
+                                   max_updates=max_updates, chains=chains, seed=base + 1000 * i + j,
+                                   backend=backend)
+                mean[i, j], hits[i, j] = fp.mean_censored, fp.hits
+                bar.update()
     fits = [_arrhenius(temps, mean[:, j]) for j in range(len(trap))]
     return Trapping(T=temps, rows=trap, states=library.states[trap], mean_time=mean, hits=hits,
                     chains=int(chains), threshold=float(threshold), max_updates=int(max_updates),

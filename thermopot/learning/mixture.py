@@ -29,11 +29,14 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
+from ..backend import get_namespace
 from ..checks import check_rng
 from ..errors import ThermopotError
 from ..exact import check_size, thermodynamics
+from ..exact.guard import ENUMERATION, FIT_EVALUATION, LANDSCAPE, check_budget, estimate
 from ..landscape import local_minima
 from ..models import PairwiseModel
+from ..progress import Progress
 from ..states import spins_to_index
 from ..datasets.dataset import Dataset, as_dataset
 from .exact_sampling import sample_exact
@@ -44,6 +47,42 @@ from .result import BoundaryWarning, ConvergenceWarning, boundary_note
 INIT_SMOOTHING = 0.1
 #: M-step methods (need a warm start and weighted data)
 EM_METHODS = ("exact", "pseudo")
+#: float64 arrays of shape (samples, K) alive at once (component log-probabilities, their log-sum-exp,
+#: responsibilities, component weights and the temporaries of the E-step)
+SAMPLE_K_ARRAYS = 8
+#: float64 arrays of shape (samples, N) alive at once (the data, a weighted copy per M-step, the
+#: pseudo-likelihood's local fields and their gradients)
+SAMPLE_N_ARRAYS = 12
+#: objective evaluations budgeted per warm-started exact M-step after the first iteration (a cold fit is
+#: budgeted at exact_ml.fit_evaluations)
+WARM_EVALUATIONS = 30
+#: pseudo-likelihood M-step: seconds per sample, spin and parameter-vector pass, and passes per M-step
+PSEUDO_SECONDS, PSEUDO_PASSES = 2e-8, 200
+
+
+def estimate_mixture(n: int, samples: int, k: int, *, method: str = "exact", basins: bool = False,
+                     max_iter: int = 200, xp: Any = None) -> tuple[float, float]:
+    """(bytes, seconds) :func:`fit_mixture` needs for ``samples`` distinct rows of N = n spins and K = k
+    components: memory is the largest single step (an exact fit's enumeration, the E-step's enumeration,
+    the basin landscape when ``basins``) plus the (samples, K) and (samples, N) arrays and K models; time
+    is max_iter EM iterations of K M-steps (a cold fit in the first, WARM_EVALUATIONS enumerations per
+    warm exact fit after it) and K enumerations each (an upper bound: EM usually stops far earlier)."""
+    from .exact_ml import fit_evaluations  # noqa: PLC0415
+
+    xp = get_namespace(xp)
+    steps = [estimate(n, xp, cost=ENUMERATION)[0]]
+    if method == "exact" or basins:
+        steps.append(estimate(n, xp, cost=FIT_EVALUATION)[0])
+    if basins:
+        steps.append(estimate(n, xp, cost=LANDSCAPE)[0])
+    memory = max(steps) + 8.0 * (SAMPLE_K_ARRAYS * samples * k + SAMPLE_N_ARRAYS * samples * n + 4 * k * n * n)
+    one = estimate(n, xp, cost=FIT_EVALUATION)[1]  # seconds of one objective evaluation
+    if method == "exact":
+        fits = k * one * (fit_evaluations(n, 5000) + (max_iter - 1) * WARM_EVALUATIONS)
+    else:
+        fits = k * max_iter * PSEUDO_PASSES * PSEUDO_SECONDS * samples * n * n
+    first = one * fit_evaluations(n, 5000) + estimate(n, xp, cost=LANDSCAPE)[1] if basins else 0.0
+    return memory, first + fits + max_iter * k * estimate(n, xp, cost=ENUMERATION)[1]
 
 
 @dataclass(frozen=True)
@@ -220,12 +259,25 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
     init = init if init is not None else ("basins" if k is None else "random")
     if isinstance(init, str):
         data = data.compact()  # given responsibilities refer to the rows as given
+    what = f"EM for a mixture of N={data.n} spins, {data.size} rows"
+
+    def guard(components: int) -> None:
+        memory, seconds = estimate_mixture(data.n, data.size, components, method=method,
+                                           basins=isinstance(init, str) and init == "basins",
+                                           max_iter=int(max_iter), xp=backend)
+        check_budget(memory, seconds, f"{what}, K={components}", backend,
+                     rate=f"assuming all {int(max_iter)} EM iterations")
+
+    guard(k if k is not None else 1)
     resp, init_name = _initial_responsibilities(data, k, init, method, l2, seed, backend)
     K = resp.shape[1]
+    if k is None:
+        guard(K)
     fit_k = METHODS[method]
     models: list[PairwiseModel | None] = [None] * K
     history: list[float] = []
     converged, unconverged = False, 0
+    bar = Progress(None, int(max_iter), unit="EM iteration", desc=f"mixture K={K}")  # shown when slow
     for _ in range(int(max_iter)):
         comp_w = data.weights[:, None] * resp
         for c in range(K):
@@ -244,9 +296,11 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
         total = logsumexp(lp, axis=1, keepdims=True)
         history.append(float(data.probabilities @ total[:, 0]))
         resp = np.exp(lp - total)
+        bar.update()
         if len(history) > 1 and history[-1] - history[-2] < tol:
             converged = True
             break
+    bar.close()
     boundary = data.boundary_pairs() if l2 == 0 else np.zeros((0, 2), dtype=int)
     if len(boundary):
         warnings.warn(f"mixture fit: {boundary_note(boundary, 'l2 > 0')}", BoundaryWarning, stacklevel=2)

@@ -9,8 +9,9 @@ One multi-start engine, read in this order:
   simplex through the domain map of :mod:`.simplex`), multistart and EndPoint: the knowledge potentials
   Phi, reduced G and G over the simplex are its objectives;
 - :mod:`.newton` and :mod:`.minima`: the batched method for the mean-field potentials (all starts as one
-  array program in the domain map x = atanh m: relaxation, one saddle-free Newton run per group of
-  coinciding starts), with :mod:`.guard` (size and time guard, BLAS threads) and :mod:`.objective`;
+  array program in the domain map x = atanh m: a coarse relaxation, one saddle-free Newton run per group of
+  nearby starts, the chord iteration with that run's Hessian for the others), with :mod:`.guard` (size
+  and time guard, BLAS threads) and :mod:`.objective`;
 - :mod:`.continuation` and :mod:`.compare`: minima followed in T, and matched with the exact basins;
 - :mod:`.seeds`, :mod:`.amp` and :mod:`.counting`: starts that reach TAP states in the spin-glass phase
   (``find_minima(seeds=...)``), the Bolthausen (AMP) iteration of the TAP equations, and counts of

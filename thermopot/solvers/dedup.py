@@ -57,14 +57,16 @@ TOTAL_VARIATION = Metric("total variation", lambda a, b: 0.5 * np.sum(np.abs(a -
                          lambda tol, d: 2.0 * tol / d, lambda tol, d, scale: 2.0 * tol)
 
 
-def _close_pairs(points: np.ndarray, tol: float, metric: Metric, reach: float) -> tuple[np.ndarray, np.ndarray]:
-    """(i, j) rows with metric distance < tol, found by a sweep over the sorted projection."""
+def _close_pairs(points: np.ndarray, tol: float, metric: Metric, reach: float,
+                 max_offset: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) rows with metric distance < tol, found by a sweep over the sorted projection (only the
+    ``max_offset`` nearest rows in projection order when given: some pairs may then be missed)."""
     d = points.shape[1]
     r = np.cos(np.arange(1, d + 1) * 0.7548776662466927)  # a fixed direction with |r_k| <= 1, no symmetry
     proj = points @ r
     order = np.argsort(proj, kind="stable")
     proj, first, second = proj[order], [], []
-    for offset in range(1, points.shape[0]):
+    for offset in range(1, points.shape[0] if max_offset is None else min(points.shape[0], max_offset + 1)):
         i = np.flatnonzero(proj[offset:] - proj[:-offset] < reach)
         if i.size == 0:
             break
@@ -86,17 +88,21 @@ def _cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, inverse.reshape(-1)
 
 
-def group_rows(points: Any, tol: float, metric: Metric = MAX) -> tuple[np.ndarray, np.ndarray]:
+def group_rows(points: Any, tol: float, metric: Metric = MAX, *,
+               max_offset: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(representative rows (U,), label of every row (B,)) of the groups of ``points`` (B, d) closer than
     ``tol`` under ``metric`` (module docstring): labels index the representatives, which are the lowest
-    row of each group, in increasing order. NumPy in and out; O(B d log B)."""
+    row of each group, in increasing order. NumPy in and out; O(B d log B). With ``max_offset`` each cell
+    is compared with at most that many neighbours in projection order: O(B d max_offset) even when many
+    rows lie within ``reach`` of each other (a coarse tol), at the price of groups that may be split
+    (for a grouping that only saves work, such as find_minima's anchors)."""
     p = np.asarray(to_numpy(points), dtype=np.float64)
     b, d = p.shape
     if b == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     first, cell_of = _cells(np.floor(p / metric.cell(tol, d)).astype(np.int64))
     reps = p[first]
-    i, j = _close_pairs(reps, tol, metric, metric.reach(tol, d, float(np.max(np.abs(reps)))))
+    i, j = _close_pairs(reps, tol, metric, metric.reach(tol, d, float(np.max(np.abs(reps)))), max_offset)
     u = first.shape[0]
     graph = coo_matrix((np.ones(i.size), (i, j)), shape=(u, u))
     _, component = connected_components(graph, directed=False)

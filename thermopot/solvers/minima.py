@@ -1,11 +1,15 @@
 """Find every minimum of a mean-field or TAP free energy from many starts at once (theory.md section 2).
 
 All starts are advanced together, first by a damped fixed-point iteration (cheap, O(N^2) per start and
-step at order <= 2) into the basin of a minimum, then, once per cluster of coinciding starts, by the
-saddle-free Newton iteration of :mod:`.newton`; converged starts (max_k |m_k - tanh(beta h_k(m))| < tol:
-the stationarity equations themselves) leave the active set.
-Starts that relax to the same point (max-norm distance below the relaxation's tolerance) share one Newton
-run; converged points are de-duplicated (max-norm distance < dedup_tol, in O(B log B): :mod:`.dedup`),
+step at order <= 2) into the basin of a minimum, only until max_k |m_k - tanh(beta h_k(m))| < COARSE_TOL
+(its linear convergence would need ~20 more iterations per decade). The relaxed starts are grouped
+(max-norm distance < ANCHOR_TOL); the first start of each group (its anchor) runs the saddle-free Newton
+iteration of :mod:`.newton` to convergence (O(N^3) per iteration, once per group), and every other start
+runs the chord iteration with its anchor's Hessian (O(N^2) per iteration), so each start is converged on
+its own (max_k |m_k - tanh(beta h_k(m))| < tol: the stationarity equations themselves). Starts whose
+anchor or chord iteration does not converge fall back to the full relaxation (to RELAX_TOL), with one
+Newton run per point the relaxation reaches. Converged starts leave the active set.
+Converged points are de-duplicated (max-norm distance < dedup_tol, in O(B log B): :mod:`.dedup`),
 each distinct stationary point is
 classified by the smallest eigenvalue of K = D^1/2 H D^1/2 (congruent to the Hessian H of G in m, so
 of the same sign; D = diag(1 - m^2)): a minimum when it exceeds degenerate_tol * T, a saddle when it is
@@ -17,7 +21,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -26,14 +30,24 @@ from ..backend import asarray, backend_name, blas_limit, blas_threads, get_names
 from ..checks import check_count, check_positive, check_rng, check_temperature
 from ..errors import ThermopotError
 from ..models import Model, PairwiseModel, resolve_model
-from .dedup import flip_partners, unique_points
+from .dedup import MAX, flip_partners, group_rows, unique_points
 from .guard import SINGLE_THREAD_FLOPS, check_minima_size
-from .newton import (RELAX_TOL, NewtonState, free_energy_of_x, hessian_rows, newton_batch, relax_batch,
-                     scaled_hessian)
+from .newton import (RELAX_TOL, NewtonState, chord_batch, free_energy_of_x, hessian_rows, newton_batch,
+                     relax_batch, scaled_hessian)
 from .objective import free_energy_interaction, method_order, plefka_ratio, plefka_valid
 from .seeds import check_seeds, seeded_starts
 from .stationary import KINDS, classify_spectrum
 
+#: the relaxation hands a start over once max_k |m_k - tanh(beta h_k)| < COARSE_TOL (SK N = 64, T = 0.5:
+#: ~50 iterations instead of ~140 to RELAX_TOL)
+COARSE_TOL = 1e-2
+#: relaxed starts closer than this (max norm in m) share an anchor, whose Hessian their chord iteration uses
+ANCHOR_TOL = 3e-2
+#: the anchor grouping compares each relaxed start with this many neighbours (dedup.group_rows's
+#: max_offset): linear time even when all starts crowd near one point; a split group costs one more anchor
+ANCHOR_NEIGHBOURS = 32
+#: chord iterations per start before it falls back to the full relaxation
+CHORD_ITERATIONS = 30
 
 
 @dataclass(frozen=True)
@@ -164,6 +178,53 @@ def polish(R: Any, x: Any, T: float, xp: Any, *, tol: float, group_tol: float, s
     return to_numpy(reps), to_numpy(labels), state
 
 
+def _scatter(target: NewtonState, rows: Any, part: NewtonState, xp: Any) -> None:
+    """Write the states of ``part`` into rows ``rows`` of ``target``."""
+    idx = asarray(rows, xp, xp.int64)
+    for f in fields(NewtonState):
+        getattr(target, f.name)[idx] = getattr(part, f.name)
+
+
+def settle(R: Any, x: Any, T: float, xp: Any, *, tol: float, dedup_tol: float, max_iter: int) -> NewtonState:
+    """Converge every coarsely relaxed start (module docstring): anchors by Newton, the other starts of
+    their group by the chord iteration from their own relaxed point, and the starts left over by the full
+    relaxation and :func:`polish`. Returns the state of every start."""
+    step_tol = dedup_tol / 10
+    b = x.shape[0]
+    reps, labels = group_rows(xp.tanh(x), ANCHOR_TOL, MAX, max_offset=ANCHOR_NEIGHBOURS)  # may split groups
+    reps, labels = asarray(reps, xp, xp.int64), asarray(labels, xp, xp.int64)
+    anchors = newton_batch(R, xp.take(x, reps, axis=0), T, xp, tol=tol, step_tol=step_tol, max_iter=max_iter)
+    reps, labels, ok = to_numpy(reps), to_numpy(labels), to_numpy(anchors.converged)
+    state = NewtonState(x=xp.asarray(x, dtype=xp.float64) + 0.0, converged=xp.zeros(b, dtype=bool),
+                        iterations=xp.zeros(b, dtype=xp.int64), residual=xp.full(b, np.inf))
+    _scatter(state, reps, anchors, xp)
+    is_rep = np.zeros(b, dtype=bool)
+    is_rep[reps] = True
+    members = np.flatnonzero(~is_rep & ok[labels])
+    if members.size:
+        good = np.flatnonzero(ok)  # anchors that converged, renumbered
+        new_label = np.full(ok.size, -1, dtype=np.int64)
+        new_label[good] = np.arange(good.size)
+        anchor_x = xp.take(anchors.x, asarray(good, xp, xp.int64), axis=0)
+        chord = chord_batch(R, xp.take(x, asarray(members, xp, xp.int64), axis=0), anchor_x,
+                            new_label[labels[members]], T, xp, tol=tol, step_tol=step_tol, max_iter=CHORD_ITERATIONS)
+        # a start converged onto its anchor's point (well inside dedup_tol) takes that point exactly, so
+        # that the de-duplication sees one cell per point however many starts reached it
+        own = xp.take(anchor_x, asarray(new_label[labels[members]], xp, xp.int64), axis=0)
+        snap = chord.converged & (xp.max(xp.abs(xp.tanh(chord.x) - xp.tanh(own)), axis=1) < dedup_tol / 100)
+        chord.x = xp.where(snap[:, None], own, chord.x)
+        _scatter(state, members, chord, xp)
+    rest = np.flatnonzero(~to_numpy(state.converged))
+    if rest.size:  # the full relaxation, then one Newton run per point it reaches
+        xr = relax_batch(R, xp.take(x, asarray(rest, xp, xp.int64), axis=0), T, xp)
+        _, group, sub = polish(R, xr, T, xp, tol=tol, group_tol=min(RELAX_TOL, dedup_tol), step_tol=step_tol,
+                               max_iter=max_iter)
+        g = asarray(group, xp, xp.int64)
+        _scatter(state, rest, NewtonState(*(xp.take(getattr(sub, f.name), g, axis=0)
+                                            for f in fields(NewtonState))), xp)
+    return state
+
+
 def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: int = 256, seed: Any = None,
                 backend: Any = None, init: Any = None, tol: float = 1e-10, dedup_tol: float = 1e-6,
                 degenerate_tol: float = 1e-7, max_iter: int = 200, max_seconds: float | None = None,
@@ -195,9 +256,9 @@ def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: i
         m0, seed = seeded_starts(model, T, order, seeds, count, rng, xp), rng
     with blas_threads(blas_limit(2.0 * max(count, model.n) * model.n**2, SINGLE_THREAD_FLOPS), xp):  # (B x N) @ (N x N), N x N eigh
         R = free_energy_interaction(model, T, order, xp)
-        x = relax_batch(R, initial_points(model.n, count, seed, m0, xp), T, xp)
-        reps, group, state = polish(R, x, T, xp, tol=tol, group_tol=min(RELAX_TOL, dedup_tol),
-                                    step_tol=dedup_tol / 10, max_iter=max_iter)
+        x = relax_batch(R, initial_points(model.n, count, seed, m0, xp), T, xp, tol=COARSE_TOL)
+        state = settle(R, x, T, xp, tol=tol, dedup_tol=dedup_tol, max_iter=max_iter)
+        group = np.arange(count)
         points = _distinct(R, state, group, T, xp, dedup_tol=dedup_tol, degenerate_tol=degenerate_tol)
     return _result(model, T, method, points, state, group, dedup_tol=dedup_tol, max_iter=max_iter, xp=xp,
                    begin=begin)

@@ -19,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
-from ..backend import default_block_size
+import numpy as np
+
+from ..backend import asarray, default_block_size, to_numpy
 from ..progress import Progress
 
 #: |x| is kept below this so that m = tanh(x) stays strictly inside (-1, 1) in float64
@@ -72,35 +74,69 @@ def hessian_rows(n: int, xp: Any) -> int:
     return max(1, default_block_size(xp) // (n * n))
 
 
+def spin_terms(x: Any, xp: Any) -> tuple[Any, Any]:
+    """(m = tanh x, log 2 cosh x) from one exponential e = exp(-2|x|): m = sign(x) (1 - e) / (1 + e)
+    (absolute error ~1e-16) and log 2 cosh x = |x| + log1p(e)."""
+    a = xp.abs(x)
+    e = xp.exp(-2.0 * a)
+    return xp.sign(x) * ((1.0 - e) / (1.0 + e)), a + xp.log1p(e)
+
+
+def value_and_gradient(R: Interaction, m: Any) -> tuple[Any, Any]:
+    """(R(m), dR/dm), in one evaluation when the interaction offers ``value_and_gradient``."""
+    both = getattr(R, "value_and_gradient", None)
+    return both(m) if both is not None else (R.value(m), R.gradient(m))
+
+
 def relax_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = RELAX_TOL,
                 max_iter: int = RELAX_ITERATIONS) -> Any:
     """Damped fixed-point iteration x <- x - a F(x), i.e. m <- tanh((1 - a) x + a beta h(m)), with a
     per-start step a (grown by 1.5 after a decrease of G, halved otherwise, at most 1). -F is a descent
     direction of G in x (dG/dx = D F / beta), so each start slides into a basin of a minimum at O(B N^2)
     per iteration for order <= 2; a start stops when max_k |m_k - tanh(beta h_k)| < tol (saturated
-    spins, clipped at |x| = X_MAX, count as solved). Returns the relaxed x."""
+    spins, clipped at |x| = X_MAX, count as solved). Returns the relaxed x.
+
+    Only the starts still moving are carried (their x, m, F, G and step, compacted as starts stop), and
+    each iteration evaluates R and dR/dm once, at the trial point, whose m, F and G become the start's
+    when the trial is accepted."""
     x = xp.clip(xp.asarray(x0, dtype=xp.float64), -X_MAX, X_MAX)
     beta = 1.0 / T
+    xa = x + 0.0
+    ma, lc = spin_terms(xa, xp)
+    r, grad = value_and_gradient(R, ma)
+    ga = -T * xp.sum(lc - xa * ma, axis=1) + r
+    Fa = xa + beta * grad
     step = xp.full((x.shape[0],), 0.5)
-    g = free_energy_of_x(R, x, T, xp)
-    active = xp.arange(x.shape[0])
+    idx = xp.arange(x.shape[0])
     with Progress(None, max_iter, unit="iteration", desc=f"relax N={x.shape[1]}") as bar:  # when slow
         for _ in range(max_iter):
-            xa = xp.take(x, active, axis=0)
-            ma = xp.tanh(xa)
-            F = xa + beta * R.gradient(ma)
-            moving = xp.max(xp.abs(ma - xp.tanh(xa - F)), axis=1) >= tol  # |m - tanh(beta h)|
-            if not bool(xp.any(moving)):
-                break
-            active, xa, F = active[moving], xa[moving], F[moving]
-            a = xp.take(step, active)
-            trial = xp.clip(xa - a[:, None] * F, -X_MAX, X_MAX)
-            g_trial = free_energy_of_x(R, trial, T, xp)
-            better = g_trial <= xp.take(g, active)
-            x[active] = xp.where(better[:, None], trial, xa)
-            g[active] = xp.where(better, g_trial, xp.take(g, active))
-            step[active] = xp.where(better, xp.minimum(1.0, 1.5 * a), 0.5 * a)
+            u = xp.clip(xa - Fa, -X_MAX, X_MAX)  # beta h(m): the full step, and the residual's target
+            mu, lu = spin_terms(u, xp)
+            moving = xp.max(xp.abs(ma - mu), axis=1) >= tol  # |m - tanh(beta h)|
+            if not bool(xp.all(moving)):
+                x[idx[~moving]] = xa[~moving]
+                if not bool(xp.any(moving)):
+                    break
+                idx, xa, ma, Fa, ga, step = idx[moving], xa[moving], ma[moving], Fa[moving], ga[moving], step[moving]
+                u, mu, lu = u[moving], mu[moving], lu[moving]
+            short = step < 1.0  # rows whose trial is not the full step u
+            trial, mt, lc = u, mu, lu
+            if bool(xp.any(short)):
+                rows = xp.nonzero(short)[0]
+                trial, mt, lc = trial + 0.0, mt + 0.0, lc + 0.0
+                trial[rows] = xp.clip(xa[rows] - step[rows, None] * Fa[rows], -X_MAX, X_MAX)
+                mt[rows], lc[rows] = spin_terms(trial[rows], xp)
+            r, grad = value_and_gradient(R, mt)
+            g_trial = -T * xp.sum(lc - trial * mt, axis=1) + r
+            better = g_trial <= ga
+            b2 = better[:, None]
+            xa, ma = xp.where(b2, trial, xa), xp.where(b2, mt, ma)
+            Fa = xp.where(b2, trial + beta * grad, Fa)
+            ga = xp.where(better, g_trial, ga)
+            step = xp.where(better, xp.minimum(1.0, 1.5 * step), 0.5 * step)
             bar.update()
+        else:
+            x[idx] = xa
     return x
 
 
@@ -176,4 +212,70 @@ def newton_batch(R: Interaction, x0: Any, T: float, xp: Any, *, tol: float = 1e-
         x[active] = new_x
         iterations[active] += 1
         res[active] = residual(R, new_x, T, xp)
+    return NewtonState(x=x, converged=converged, iterations=iterations, residual=res)
+
+
+def chord_matrices(R: Interaction, x: Any, T: float, xp: Any, *, floor: float = 1e-8) -> Any:
+    """M = |K|^-1 (U, N, N) at the rows of x (K = D^1/2 R'' D^1/2 + T I, eigenvalues floored at
+    floor * T as in :func:`newton_batch`), for the chord iteration of :func:`chord_batch`."""
+    rows = hessian_rows(x.shape[1], xp)
+    parts = []
+    for i in range(0, x.shape[0], rows):
+        lam, vec = xp.linalg.eigh(scaled_hessian(R, x[i:i + rows], T, xp))
+        inv = 1.0 / xp.maximum(xp.abs(lam), floor * T)
+        parts.append(vec @ (inv[:, :, None] * xp.swapaxes(vec, 1, 2)))
+    return xp.concatenate(parts) if parts else xp.zeros((0, x.shape[1], x.shape[1]))
+
+
+def chord_batch(R: Interaction, x0: Any, anchor_x: Any, anchor_of: Any, T: float, xp: Any, *, tol: float,
+                step_tol: float, max_iter: int = 30, floor: float = 1e-8) -> NewtonState:
+    """The chord (frozen-Hessian) form of :func:`newton_batch`: row i iterates
+        x <- x - T D_a^-1/2 |K_a|^-1 D_a^1/2 F(x),
+    with D_a, K_a taken once at its anchor a = anchor_of[i] (a converged point near it, rows of
+    ``anchor_x``), so an iteration costs O(N^2) per row instead of an O(N^3) eigen-decomposition. It is
+    Newton's step up to K(x) - K_a, so it contracts near the anchor; a row is converged under the test of
+    :func:`newton_batch` (residual < tol and m moved by < step_tol), it stops (not converged) when its
+    residual grows tenfold or after ``max_iter`` iterations. The anchors' matrices are formed one
+    backend block at a time. Returns the state of every row."""
+    beta = 1.0 / T
+    x = xp.clip(xp.asarray(x0, dtype=xp.float64), -X_MAX, X_MAX)
+    b = x.shape[0]
+    converged = xp.zeros(b, dtype=bool)
+    iterations = xp.zeros(b, dtype=xp.int64)
+    res = residual(R, x, T, xp)
+    anchor_of = np.asarray(to_numpy(anchor_of), dtype=np.int64)
+    rows = hessian_rows(x.shape[1], xp)
+    for lo in range(0, anchor_x.shape[0], rows):  # the anchors of one block, and their rows
+        M = chord_matrices(R, anchor_x[lo:lo + rows], T, xp, floor=floor)
+        sq_a = xp.sqrt(1.0 - xp.tanh(anchor_x[lo:lo + rows]) ** 2)
+        mine = np.flatnonzero((anchor_of >= lo) & (anchor_of < lo + rows))
+        active = mine[np.argsort(anchor_of[mine], kind="stable")]
+        start_res = xp.take(res, asarray(active, xp, xp.int64))
+        for it in range(max_iter + 1):
+            if active.size == 0:
+                break
+            ia = asarray(active, xp, xp.int64)
+            xa = xp.take(x, ia, axis=0)
+            m = xp.tanh(xa)
+            F = xa + beta * R.gradient(m)
+            ra = xp.max(xp.abs(m - xp.tanh(xa - F)), axis=1)
+            res[ia] = ra
+            a = anchor_of[active] - lo
+            sqa = xp.take(sq_a, asarray(a, xp, xp.int64), axis=0)
+            z = sqa * F
+            y = xp.empty_like(z)
+            cuts = np.flatnonzero(np.diff(a)) + 1
+            for s, e in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [a.size]])):
+                y[s:e] = z[s:e] @ M[a[s]]
+            step = xp.where(sqa > 1e-150, -(T / xp.maximum(sqa, 1e-300)) * y, -F)
+            done = (ra < tol) & (xp.max(xp.abs((1.0 - m * m) * step), axis=1) < step_tol)
+            converged[ia] = done
+            keep = to_numpy(~done & (ra < 10.0 * start_res) & xp.isfinite(ra))
+            if it == max_iter or not keep.any():
+                break
+            keep_x = asarray(keep, xp, bool)
+            active, start_res = active[keep], start_res[keep_x]
+            ia = asarray(active, xp, xp.int64)
+            x[ia] = xp.clip(xa[keep_x] + step[keep_x], -X_MAX, X_MAX)
+            iterations[ia] += 1
     return NewtonState(x=x, converged=converged, iterations=iterations, residual=res)
