@@ -180,7 +180,8 @@ class KnowledgeRun:
 
 
 def resolve_data(data: Any) -> tuple[str, Dataset, np.ndarray | None]:
-    """(name, data set, labels or None) from a bundled name (``DATASETS``), a ``.npz`` path, a
+    """(name, data set, labels or None) from a bundled name (``DATASETS``), a ``.npz`` path (``samples``,
+    optional ``weights`` and ``labels``), a
     :class:`~thermopot.datasets.Digits`, a Dataset, an (M, N) array of +-1 or a (data, labels) pair."""
     if isinstance(data, str) and data in DATASETS:
         name, data = data, DATASETS[data][0]()
@@ -188,7 +189,7 @@ def resolve_data(data: Any) -> tuple[str, Dataset, np.ndarray | None]:
         if not Path(data).exists():
             raise ThermopotError(f"unknown data set {str(data)!r}: neither a bundled name "
                                  f"({', '.join(DATASETS)}) nor an existing .npz file")
-        name, data = os.fspath(data), load_dataset(data)
+        name, data = os.fspath(data), _with_labels(data, load_dataset(data))
     else:
         name = type(data).__name__
     if isinstance(data, Digits):
@@ -196,6 +197,18 @@ def resolve_data(data: Any) -> tuple[str, Dataset, np.ndarray | None]:
     if isinstance(data, tuple):
         return name, as_dataset(data[0]), np.asarray(data[1])
     return name, as_dataset(data), None
+
+
+def _with_labels(path: Any, data: Dataset) -> Dataset | tuple[Dataset, np.ndarray]:
+    """The data set of a ``.npz`` file with its optional ``labels`` (M,) integer array."""
+    with np.load(path, allow_pickle=False) as archive:
+        if "labels" not in archive.files:
+            return data
+        labels = np.asarray(archive["labels"])
+    if labels.shape != (data.size,) or not np.issubdtype(labels.dtype, np.integer):
+        raise ThermopotError(f"data file {os.fspath(path)!r}: labels must be {data.size} integers (one per sample), "
+                             f"got shape {labels.shape} of {labels.dtype}")
+    return data, labels
 
 
 def _check_size(name: str, data: Dataset) -> None:
