@@ -7,7 +7,10 @@
 - PCD fit of N = 64 from 1797 samples of noisy patterns (8 patterns, 10 % of the spins flipped): seconds
   and the fraction of the N(N+1)/2 moments matched within 2 standard errors (goal: < 2 minutes).
 
-Quick mode: shorter runs. Run: ``python benchmarks/sampled.py [--quick] [--json]`` or
+- the whole sampled knowledge pipeline on the digits at 8x8 (``run_knowledge("digits64", method="sampled")``,
+  quick sizes; goal: < 10 minutes), seconds per step.
+
+Quick mode: shorter runs (the pipeline row runs the quick sizes in both modes). Run: ``python benchmarks/sampled.py [--quick] [--json]`` or
 ``thermopot bench --only sampled``.
 """
 
@@ -79,9 +82,25 @@ def pcd_row(quick: bool) -> list[dict]:
                 fraction_within_2_stderr=within)]
 
 
+def pipeline_row(quick: bool) -> list[dict]:
+    """The sampled knowledge pipeline on digits64 at the quick sizes (the same in both modes)."""
+    import warnings
+
+    from thermopot.knowledge import run_knowledge
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_ = run_knowledge("digits64", method="sampled", progress=False)
+    total = run_.seconds["total"]
+    steps = ", ".join(f"{k} {v:.0f} s" for k, v in run_.seconds.items() if k != "total")
+    log("sampled", f"sampled knowledge pipeline digits64: {total:.1f} s ({steps})")
+    return [row("sampled knowledge pipeline, digits64 (N=61), quick sizes", total, "s", "numpy",
+                f"{steps} (goal: < 10 min); {_kernel_note()}", seconds_per_step=run_.seconds)]
+
+
 def run(quick: bool = False) -> list[dict]:
     """All rows (see the module docstring)."""
-    return swap_overhead(quick) + log_z_rows(quick) + pcd_row(quick)
+    return swap_overhead(quick) + log_z_rows(quick) + pcd_row(quick) + pipeline_row(quick)
 
 
 if __name__ == "__main__":

@@ -129,3 +129,12 @@ def test_cli_knowledge_npz_with_labels(tmp_path, monkeypatch, capsys):
     np.savez(path, samples=data.samples, labels=labels[:-1])
     assert main(["knowledge", str(path), "--method", "sampled"]) == 2
     assert "labels must be 180 integers" in capsys.readouterr().err
+
+
+def test_cli_exact_refuses_wide_data_with_the_advice(tmp_path, capsys):
+    path = tmp_path / "wide.npz"
+    np.savez(path, samples=np.random.default_rng(0).choice(np.array([-1, 1], np.int8), size=(60, 24)))
+    assert main(["knowledge", str(path), "--method", "exact"]) == 2
+    err = capsys.readouterr().err
+    assert "N = 24" in err and "--method sampled" in err
+    assert main(["knowledge", str(path), "--method", "magic"]) == 2

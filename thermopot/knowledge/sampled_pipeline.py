@@ -60,6 +60,7 @@ from ..sampling.free_energy import log_partition
 from .description import description_levels
 from .library import DEFAULT_L2, majority_classes, nearest_patterns
 from .rare import _check_factors, _margin, _scaled, _target_rows, _threshold
+from .retrieval import _tv
 from .sampled_library import SampledBoundStates, sampled_bound_states
 
 __all__ = ["SampledSettings", "SAMPLED_QUICK", "SAMPLED_FULL", "SampledKnowledgeRun", "run_sampled",
@@ -85,7 +86,7 @@ class SampledSettings:
     fit_method: str = "pcd"  #: "pcd" or "pseudo"
     l2: float = DEFAULT_L2
     pcd_chains: int = 256
-    pcd_steps: int = 1000
+    pcd_steps: int = 2000
     holdout: float = 0.2  #: share of the samples kept out of the fit for the held-out log-likelihood
     ais_chains: int = 256
     ais_steps: int = 400
@@ -187,13 +188,6 @@ def _retrieval(model: PairwiseModel, patterns: np.ndarray, s: SampledSettings, s
     return {"T": s.T_retrieval, "chains": s.chains, "sweeps": s.sweeps, "training_fraction": p,
             "training_fraction_stderr": math.sqrt(p * (1 - p) / s.chains),
             "distinct_end_states": int(len(set(_keys(landed))))}
-
-
-def _tv(counts: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    total = counts.sum(axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f = counts / total
-    return 0.5 * np.abs(f - reference / reference.sum()).sum(axis=-1)
 
 
 def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed: int, backend: Any) -> dict:
