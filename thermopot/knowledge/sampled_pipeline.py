@@ -24,11 +24,13 @@ where it is estimated:
 - basin occupancy at T_fit: each chain's share of sweeps in the basin of each bound state (by descent),
   against the tempering weights P_a (an estimate, not the exact basin weight).
 - the remedy: a mixture of K pairwise models (one per class when labels are given, else one per bound
-  state reached from the heaviest patterns) fitted by EM with pseudo-likelihood (or PCD) M-steps and
-  log Z_k by AIS in the E-step; KL(data || model) = sum_mu w_mu log w_mu - L with se(KL) from the
+  state reached from the heaviest patterns) fitted by EM with pseudo-likelihood (or PCD) M-steps, each
+  warm-started (first from the single model) and limited to ``refit_max_iter`` iterations (a generalised EM
+  step), and log Z_k by AIS in the E-step; KL(data || model) = sum_mu w_mu log w_mu - L with se(KL) from the
   delta method, se^2 = sum_k (sum_mu w_mu r_mu,k)^2 se(log Z_k)^2; coverage from chain samples.
 - rare patterns: the target's weight is lowered by each factor (:mod:`.rare`), the model refitted by
-  pseudo-likelihood (warm started); a pattern keeps its minimum when its stability margin is > 0, a class
+  pseudo-likelihood (warm started from the previous factor's model, the first from the fitted model, at
+  most ``refit_max_iter`` L-BFGS iterations); a pattern keeps its minimum when its stability margin is > 0, a class
   when a stable state reached by descent from the class's patterns or from the chains has its nearest
   pattern in the class; retrieval is the fraction of chain samples on the target.
 
@@ -41,7 +43,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -104,9 +106,9 @@ class SampledSettings:
     em_iterations: int = 5
     em_method: str = "pseudo"  #: the mixture's M-step: "pseudo" or "pcd"
     max_components: int = 10
+    refit_max_iter: int = 100  #: L-BFGS iterations of a warm-started pseudo-likelihood refit (EM M-step, rare scan)
     em_ais_chains: int = 64
     em_ais_steps: int = 200
-    extra: dict = field(default_factory=dict)
 
 
 SAMPLED_QUICK = SampledSettings()
@@ -114,7 +116,8 @@ SAMPLED_FULL = SampledSettings(pcd_chains=512, pcd_steps=4000, ais_chains=512, a
                                ladder_chains=32, ladder_sweeps=2000, chains=512, sweeps=1000,
                                frequency_sweeps=4000, occupancy_chains=128, occupancy_sweeps=2000,
                                rare_factors=(1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.07, 0.05, 0.03, 0.02, 0.01),
-                               samples=20_000, em_iterations=20, em_ais_chains=256, em_ais_steps=1000)
+                               samples=20_000, em_iterations=20, em_ais_chains=256, em_ais_steps=1000,
+                               refit_max_iter=1000)
 
 
 def _keys(states: np.ndarray) -> np.ndarray:
@@ -159,7 +162,8 @@ def _fit(data: Dataset, s: SampledSettings, seed: int, backend: Any, method: str
             return fit(data, "pcd", l2=s.l2, chains=s.pcd_chains, steps=s.pcd_steps, seed=seed, init=init,
                        backend=backend)
         if method == "pseudo":
-            return fit(data.unique(), "pseudo", l2=s.l2, init=init, backend=backend)
+            limit = {} if init is None else {"max_iter": s.refit_max_iter}
+            return fit(data.unique(), "pseudo", l2=s.l2, init=init, backend=backend, **limit)
     raise ThermopotError(f"fit_method must be 'pcd' or 'pseudo', got {method!r}")
 
 
@@ -280,7 +284,8 @@ def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, si
             if comp_w[:, c].sum() <= 1e-12 * em_data.total_weight and models[c] is not None:
                 continue
             weighted = em_data.with_weights(comp_w[:, c])
-            models[c] = _fit(weighted, s, seed + 31 * c + it, backend, method=s.em_method, init=models[c]).model
+            models[c] = _fit(weighted, s, seed + 31 * c + it, backend, method=s.em_method,
+                             init=single if models[c] is None else models[c]).model
         W = comp_w.sum(axis=0) / comp_w.sum()
         lz = [_log_z(m, 1.0, s.em_ais_chains, s.em_ais_steps, seed + c, backend) for c, m in enumerate(models)]
         lp = np.stack([np.log(max(W[c], 1e-300)) - np.asarray(m.energy(em_data.samples.astype(np.float64)))
@@ -326,7 +331,8 @@ def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, si
     return out
 
 
-def _rare(train: Dataset, labels: np.ndarray | None, s: SampledSettings, seed: int, backend: Any) -> dict:
+def _rare(train: Dataset, labels: np.ndarray | None, s: SampledSettings, seed: int, backend: Any,
+          start: PairwiseModel | None = None) -> dict:
     """The under-representation scan on the sampled path (module docstring)."""
     by = "class" if labels is not None else "pattern"
     if by == "class":
@@ -343,7 +349,7 @@ def _rare(train: Dataset, labels: np.ndarray | None, s: SampledSettings, seed: i
     target_patterns = np.unique(train.samples[mask], axis=0)
     pattern_class = majority_classes(train, labels) if by == "class" else None
     unique = train.unique()
-    model = None
+    model = start
     has_min, margin, class_minima, rate = [], [], [], []
     for i, factor in enumerate(f):
         reweighted = Dataset(train.samples, _scaled(p, mask, float(factor), w_t))
@@ -487,7 +493,7 @@ def run_sampled(name: str, dataset: Dataset, labels: np.ndarray | None, *, setti
         "retrieval": lambda: _retrieval(results["model"], unique.samples, s, seed, backend),
         "frequencies": lambda: _frequencies(results["model"], unique, s, seed, backend),
         "occupancy": lambda: _occupancy(results["model"], results["library"], s, seed, backend),
-        "rare": lambda: _rare(train, train_labels, s, seed, backend),
+        "rare": lambda: _rare(train, train_labels, s, seed, backend, start=results["model"]),
         "remedy": lambda: _remedy(train, train_labels, _at_T(results["model"], 1.0), results["log_z"], rare_rows(), s,
                                   seed, backend),
     }
