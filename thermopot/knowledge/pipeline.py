@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from ..checks import check_count, check_temperature
 from ..datasets import Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset
 from ..errors import SizeError, ThermopotError
 from ..learning import Dataset, as_dataset
-from ..progress import inner_bars_hidden, progress_bar
+from ._steps import run_steps
 from .description import KnowledgeDescription, describe
 from .library import Library, bound_states
 from .rare import RareScan, rare_weight_scan
@@ -286,7 +285,6 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
                *s.trap_temperatures):
         check_temperature(T_)
     _check_size(name, dataset)
-    seconds: dict[str, float] = {}
     results: dict[str, Any] = {}
     target, by = _rare_target(dataset, labels)
     steps = {
@@ -321,14 +319,6 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
         "remedy": lambda: compare_remedy(dataset, labels=labels, T=s.T_fit, samples=s.samples, max_iter=s.em_iterations,
                                          seed=seed, backend=backend),
     }
-    bar = progress_bar(len(steps), unit="step", desc="knowledge", iterable=steps.items(), enabled=progress)
-    with inner_bars_hidden():
-        for step, compute in bar:
-            bar.set_description(f"knowledge {step}")
-            t0 = time.perf_counter()
-            results[step] = compute()
-            seconds[step] = round(time.perf_counter() - t0, 3)
-    bar.close()
-    seconds["total"] = round(sum(seconds.values()), 3)
+    _, seconds = run_steps(steps, "knowledge", progress, results)
     return KnowledgeRun(dataset=name, data=dataset, labels=labels, settings=s, seconds=seconds,
                         dropped_columns=dropped, **results)

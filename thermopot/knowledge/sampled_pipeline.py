@@ -41,7 +41,6 @@ N, trapping times) are left to it (rows None, named in ``not_computed``).
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -54,11 +53,11 @@ from ..errors import ThermopotError
 from ..learning import ConvergenceWarning, Dataset, fit
 from ..learning.result import BoundaryWarning
 from ..models import PairwiseModel
-from ..progress import inner_bars_hidden, progress_bar
 from ..results import jsonable
 from ..sampling import Sampler
 from ..sampling.descent import descend
 from ..sampling.free_energy import log_partition
+from ._steps import run_steps
 from .description import description_levels
 from .library import DEFAULT_L2, majority_classes, nearest_patterns
 from .rare import _check_factors, _margin, _scaled, _target_rows, _threshold
@@ -455,7 +454,6 @@ def run_sampled(name: str, dataset: Dataset, labels: np.ndarray | None, *, setti
     train_labels = None if labels is None else np.asarray(labels)[train_rows]
     unique = train.unique()
     results: dict[str, Any] = {}
-    seconds: dict[str, float] = {}
 
     def fit_step():
         res = _fit(train, s, seed, backend)
@@ -497,16 +495,7 @@ def run_sampled(name: str, dataset: Dataset, labels: np.ndarray | None, *, setti
         "remedy": lambda: _remedy(train, train_labels, _at_T(results["model"], 1.0), results["log_z"], rare_rows(), s,
                                   seed, backend),
     }
-    out: dict[str, Any] = {}
-    bar = progress_bar(len(steps), unit="step", desc="knowledge (sampled)", iterable=steps.items(), enabled=progress)
-    with inner_bars_hidden():
-        for step, compute in bar:
-            bar.set_description(f"knowledge (sampled) {step}")
-            t0 = time.perf_counter()
-            out[step] = compute()
-            seconds[step] = round(time.perf_counter() - t0, 3)
-    bar.close()
-    seconds["total"] = round(sum(seconds.values()), 3)
+    out, seconds = run_steps(steps, "knowledge (sampled)", progress)
     return SampledKnowledgeRun(dataset=name, data=dataset, train=train, heldout=heldout, labels=labels, settings=s,
                                model=results["model"], fit=out.pop("fit"), levels=description_levels(train),
                                log_z=results["log_z"][0], log_z_stderr=results["log_z"][1],
