@@ -60,8 +60,8 @@ from ..sampling.free_energy import log_partition
 from ._steps import run_steps
 from .description import description_levels
 from .library import DEFAULT_L2, majority_classes, nearest_patterns
-from .rare import _check_factors, _margin, _scaled, _target_rows, _threshold
-from .retrieval import _tv
+from .rare import check_factors, stability_margin, scaled_weights, target_rows, grid_threshold
+from .retrieval import tv_distance
 from .sampled_library import SampledBoundStates, sampled_bound_states
 
 __all__ = ["SampledSettings", "SAMPLED_QUICK", "SAMPLED_FULL", "SampledKnowledgeRun", "run_sampled",
@@ -208,12 +208,12 @@ def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed
             i = index.get(key)
             if i is not None:
                 visits[b, i] += 1
-    tv_chain = _tv(visits, reference)
+    tv_chain = tv_distance(visits, reference)
     pooled = visits.sum(axis=0)
     return {"T": T, "chains": s.chains, "sweeps": s.frequency_sweeps,
             "tv_chain_exact": tv_chain.tolist(), "single_chain_tv": float(np.nanmean(tv_chain)),
             "single_chain_tv_stderr": float(np.nanstd(tv_chain, ddof=1) / math.sqrt(max(np.isfinite(tv_chain).sum(), 1))),
-            "pooled_tv": float(_tv(pooled, reference)) if pooled.sum() else None,
+            "pooled_tv": float(tv_distance(pooled, reference)) if pooled.sum() else None,
             "pattern_mass": float(pooled.sum() / (s.chains * s.frequency_sweeps))}
 
 
@@ -341,8 +341,8 @@ def _rare(train: Dataset, labels: np.ndarray | None, s: SampledSettings, seed: i
         unique = train.unique()
         heaviest = unique.samples[np.argmax(unique.weights)]
         target = int(np.flatnonzero((train.samples == heaviest).all(axis=1))[0])
-    f = _check_factors(s.rare_factors)
-    mask, target = _target_rows(train, labels, target, by)
+    f = check_factors(s.rare_factors)
+    mask, target = target_rows(train, labels, target, by)
     p = train.probabilities
     w_t = float(p[mask].sum())
     target_patterns = np.unique(train.samples[mask], axis=0)
@@ -351,12 +351,12 @@ def _rare(train: Dataset, labels: np.ndarray | None, s: SampledSettings, seed: i
     model = start
     has_min, margin, class_minima, rate = [], [], [], []
     for i, factor in enumerate(f):
-        reweighted = Dataset(train.samples, _scaled(p, mask, float(factor), w_t))
+        reweighted = Dataset(train.samples, scaled_weights(p, mask, float(factor), w_t))
         model = _fit(reweighted, s, seed, backend, method="pseudo", init=model).model
         at_T = _at_T(model, s.T_fit)
         drawn = _chain_samples(at_T, 1.0, s.samples, s.chains, seed + i, backend)
         if by == "pattern":
-            margin.append(_margin(at_T, target_patterns[0]))
+            margin.append(stability_margin(at_T, target_patterns[0]))
             has_min.append(margin[-1] > 0)
         else:
             stable = descend(at_T, np.concatenate([target_patterns, drawn]), backend=backend).states
@@ -367,8 +367,8 @@ def _rare(train: Dataset, labels: np.ndarray | None, s: SampledSettings, seed: i
         hit, _ = _member(drawn, target_patterns)
         rate.append(float(hit.mean()))
     has_min, rate = np.array(has_min), np.array(rate)
-    t_f, t_br, _ = _threshold(~has_min, f)
-    r_f, r_br, _ = _threshold(rate == 0, f)
+    t_f, t_br, _ = grid_threshold(~has_min, f)
+    r_f, r_br, _ = grid_threshold(rate == 0, f)
     return {"by": by, "target": target, "base_weight": w_t, "factors": f.tolist(), "weights": (f * w_t).tolist(),
             "has_minimum": has_min.tolist(), "margin": margin or None, "class_minima": class_minima or None,
             "retrieval_rate": rate.tolist(), "retrieval_stderr": np.sqrt(rate * (1 - rate) / s.samples).tolist(),
