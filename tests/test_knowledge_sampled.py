@@ -85,3 +85,18 @@ def test_validation_helpers_find_what_is_missing():
     keep = np.ones(len(sampled.states), dtype=bool)
     keep[[b for b, s in enumerate(sampled.states) if s.tobytes() == stable[0].tobytes()]] = False
     np.testing.assert_array_equal(missing_bound_states(stable, sampled.states[keep]), [0])
+
+
+def test_pcd_digits_validation_fails_on_a_mismatched_ridge(tmp_path, monkeypatch):
+    """The check of PCD against exact ML on the digits passes as shipped and fails when the exact fit is
+    given another ridge (l2 = 0.02 against the PCD's 1e-3): a plausible mistake it must catch."""
+    from thermopot.validation import Context
+    from thermopot.validation import sampled as module
+
+    ctx = Context(module="sampled", out=tmp_path, quick=True, seed=0)
+    module._pcd_digits_check(ctx, True, None)
+    real_fit = module.fit
+    monkeypatch.setattr(module, "fit", lambda data, method, **kw: real_fit(
+        data, method, **({**kw, "l2": 0.02} if method == "exact" else kw)))
+    module._pcd_digits_check(ctx, True, None)
+    assert [c.passed for c in ctx.checks] == [True, False]

@@ -16,6 +16,8 @@ maximum likelihood with persistent chains (issue "knowledge beyond enumeration")
   the tempering ladder within 3 standard errors of enumeration; every exact bound state (strict minimum of
   :func:`thermopot.landscape.local_minima`) of Boltzmann weight > 1e-3 found, and its F_a within 3 of its
   standard errors (the largest |z| over the states is checked).
+- PCD couplings on the digits (N = 16) against exact maximum likelihood within 4 of their sampling errors
+  (from two runs with independent chains).
 - N = 64 (planted clusters, no enumeration): AIS and TI of the fitted model agree within 3 combined
   standard errors; every training pattern of weight > 1 % that is single-flip-stable in the fitted model
   (all N flip costs > 0, computed directly) is among the sampled bound states.
@@ -195,6 +197,24 @@ def _n64_checks(ctx, quick: bool, figure: str) -> None:
               figure=figure, note=f"{len(stable)} such patterns, {len(lib.states)} bound states found")
 
 
+def _pcd_digits_check(ctx, quick: bool, figure: str) -> None:
+    """PCD couplings on the digits (N = 16) against exact maximum likelihood with the same ridge, within
+    4 of their sampling errors: two PCD fits with independent chains give the error of their mean,
+    sigma = rms_kl |J1 - J2| / 2 (pooled over the couplings), and max |(J1 + J2)/2 - J_ML| must be within
+    4 sigma (N(N-1)/2 = 120 couplings)."""
+    data = load_digits(16).dataset
+    ml = fit(data.unique(), "exact", l2=1e-3)
+    steps = 1500 if quick else 6000
+    runs = [fit(data, "pcd", l2=1e-3, chains=256, steps=steps, seed=ctx.seed + k) for k in (0, 1)]
+    iu = np.triu_indices(16, 1)
+    j1, j2 = (r.model.J[iu] for r in runs)
+    sigma = float(np.sqrt(np.mean((j1 - j2) ** 2)) / 2)
+    ctx.check("PCD couplings = exact maximum likelihood within 4 sampling errors [digits N=16, l2 = 1e-3]",
+              (j1 + j2) / 2, ml.model.J[iu], Z_MAX * sigma, figure=figure,
+              note=f"two PCD runs of 256 chains x {steps} steps; sigma of their mean {sigma:.3g} (pooled); rms J_ML "
+                   f"{float(np.sqrt(np.mean(ml.model.J[iu] ** 2))):.3f}")
+
+
 def run(ctx) -> None:
     """Tempering, log Z and PCD against enumeration; quick: shorter runs."""
     figure = ctx.figure("sampled-vs-exact")
@@ -203,5 +223,6 @@ def run(ctx) -> None:
     _log_z_checks(ctx, ax_z, ctx.quick, figure)
     _pcd_checks(ctx, ctx.quick, figure)
     _library_checks(ctx, ctx.quick, figure)
+    _pcd_digits_check(ctx, ctx.quick, figure)
     _n64_checks(ctx, ctx.quick, figure)
     save_figure(fig, figure)
