@@ -7,7 +7,12 @@
 - PCD fit of N = 64 from 1797 samples of noisy patterns (8 patterns, 10 % of the spins flipped): seconds
   and the fraction of the N(N+1)/2 moments matched within 2 standard errors (goal: < 2 minutes).
 
-Quick mode: shorter runs. Run: ``python benchmarks/sampled.py [--quick] [--json]`` or
+- PCD on the digits at 8x8 (N = 61, 1797 samples): seconds, and the moments within 2 standard errors by
+  the fit's own chains and by an independent tempering run (the model's equilibrium, trapping included);
+- the whole sampled knowledge pipeline on the digits at 8x8 (``run_knowledge("digits64", method="sampled")``,
+  quick sizes; goal: < 10 minutes), seconds per step.
+
+Quick mode: shorter runs (the pipeline row runs the quick sizes in both modes). Run: ``python benchmarks/sampled.py [--quick] [--json]`` or
 ``thermopot bench --only sampled``.
 """
 
@@ -79,9 +84,67 @@ def pcd_row(quick: bool) -> list[dict]:
                 fraction_within_2_stderr=within)]
 
 
+def _tempering_moments(model, n: int, sweeps: int) -> tuple[np.ndarray, np.ndarray]:
+    """<s_k> and <s_k s_l> (k < l) of ``model`` at T = 1 from the T = 1 replicas of a tempering run (12
+    temperatures in 1..4, 32 columns): the mean over the columns and its standard error (independent
+    columns, so no autocorrelation model is needed)."""
+    iu = np.triu_indices(n, 1)
+    pt = ParallelTempering(model, np.geomspace(1.0, 4.0, 12), chains=32, seed=12)
+    pt.run(sweeps // 5, record=False, progress=False)
+    total = np.zeros((32, n + iu[0].size))
+    for _ in range(sweeps):
+        s = pt.run(1, record=False, progress=False).states()[0].astype(np.float64)  # (B, N)
+        total += np.concatenate([s, (s[:, :, None] * s[:, None, :])[:, iu[0], iu[1]]], axis=1)
+    per_column = total / sweeps
+    return per_column.mean(axis=0), per_column.std(axis=0, ddof=1) / np.sqrt(32)
+
+
+def pcd_digits_row(quick: bool) -> list[dict]:
+    """PCD on the digits at 8x8 (N = 61 after the constant pixels, 1797 samples): seconds, and the moments
+    within 2 standard errors by the fit's own diagnostic and by an independent tempering run."""
+    from thermopot.datasets import load_digits
+
+    digits = load_digits(64)
+    keep = np.setdiff1d(np.arange(64), digits.dataset.constant_columns())
+    samples = digits.samples[:, keep]
+    n = samples.shape[1]
+    steps = 500 if quick else 2000
+    t0 = time.perf_counter()
+    res = fit(samples, "pcd", chains=256, steps=steps, l2=1e-3, seed=0)
+    seconds = time.perf_counter() - t0
+    m = samples.mean(axis=0)
+    c = (samples.T.astype(np.float64) @ samples) / len(samples)
+    est, se = _tempering_moments(res.model, n, 300 if quick else 1500)
+    mismatch = est - np.concatenate([m, c[np.triu_indices(n, 1)]])
+    judged = float(np.mean(np.abs(mismatch) <= 2 * se))
+    own = res.diagnostics["fraction_within_2_stderr"]
+    log("sampled", f"PCD digits64: {seconds:.3g} s, {100 * own:.1f} % (own) / {100 * judged:.1f} % (tempering)")
+    return [row("PCD fit, digits64 (N=61, 1797 samples)", seconds, "s", "numpy",
+                f"{steps} steps x 256 chains, l2 = 1e-3; moments within 2 stderr: {100 * own:.1f} % by the fit's "
+                f"own chains, {100 * judged:.1f} % by an independent tempering run (largest |mismatch| "
+                f"{np.abs(mismatch).max():.3g}) (goal: < 2 min, all within 2 stderr); {_kernel_note()}",
+                fraction_within_2_stderr=own, fraction_within_2_stderr_tempering=judged)]
+
+
+def pipeline_row(quick: bool) -> list[dict]:
+    """The sampled knowledge pipeline on digits64 at the quick sizes (the same in both modes)."""
+    import warnings
+
+    from thermopot.knowledge import run_knowledge
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_ = run_knowledge("digits64", method="sampled", progress=False)
+    total = run_.seconds["total"]
+    steps = ", ".join(f"{k} {v:.0f} s" for k, v in run_.seconds.items() if k != "total")
+    log("sampled", f"sampled knowledge pipeline digits64: {total:.1f} s ({steps})")
+    return [row("sampled knowledge pipeline, digits64 (N=61), quick sizes", total, "s", "numpy",
+                f"{steps} (goal: < 10 min); {_kernel_note()}", seconds_per_step=run_.seconds)]
+
+
 def run(quick: bool = False) -> list[dict]:
     """All rows (see the module docstring)."""
-    return swap_overhead(quick) + log_z_rows(quick) + pcd_row(quick)
+    return swap_overhead(quick) + log_z_rows(quick) + pcd_row(quick) + pcd_digits_row(quick) + pipeline_row(quick)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,25 @@ def test_digits_shapes_values_and_counts(n):
     assert np.abs(digits.samples.mean(axis=0)).max() < 0.5
 
 
+def test_digits64_full_resolution():
+    """At 8x8 the side-8 resampling is the identity, so each spin is the image pixel itself against its
+    median; three pixels (the top-left corner and both ends of row 4: 0, 32, 39) hold ink in
+    fewer than half of the images and are constant -1: the pipeline drops them (N = 61)."""
+    np.testing.assert_array_equal(resampling_matrix(8), np.eye(8))
+    digits = load_digits(64)
+    assert digits.samples.shape == (1797, 64) and digits.side == 8
+    assert digits.class_counts().tolist() == CLASS_COUNTS
+    assert digits.dataset.constant_columns().tolist() == [0, 32, 39]
+    assert (digits.samples[:, [0, 32, 39]] == -1).all()
+    assert digits.pattern_weights().size == 1792
+    # the 4x4 set is the 2x2 block mean of the same images, not of the binary ones: a check that both
+    # come from one source is that their median pixel agrees with the block of the 8x8 medians' ink
+    small = load_digits(16).samples.reshape(-1, 4, 4)
+    big = digits.samples.reshape(-1, 8, 8)
+    both_ink = (big.reshape(-1, 4, 2, 4, 2) > 0).all(axis=(2, 4))
+    assert (small[both_ink] == 1).mean() > 0.9
+
+
 @pytest.mark.parametrize("n", [16, 25])
 def test_pattern_weights_merge_duplicates(n):
     digits = load_digits(n)
@@ -119,7 +138,7 @@ def test_bundled_file_matches_source():
     sklearn_datasets = pytest.importorskip("sklearn.datasets")
     source = sklearn_datasets.load_digits()
     arrays = derive_digits(source.images)
-    for n in (16, 25):
+    for n in (16, 25, 64):
         digits = load_digits(n)
         np.testing.assert_array_equal(digits.samples, arrays[f"samples_{n}"])
         np.testing.assert_array_equal(digits.labels, source.target)

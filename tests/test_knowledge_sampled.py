@@ -64,3 +64,39 @@ def test_sampled_bound_states_match_the_exact_library():
 def test_sampled_bound_states_refuse_mismatched_data():
     with pytest.raises(ThermopotError, match="N = 6"):
         sampled_bound_states(random_pairwise(5, seed=0), np.ones((3, 6)), 1.0, sweeps=10)
+
+
+def test_validation_helpers_find_what_is_missing():
+    """The N = 64 validation's helpers against the exact landscape at N = 12: the stable heavy patterns by
+    flip costs are exactly the strict minima that are training patterns of weight > 1 %, and a bound-state
+    list with one of them removed (a plausible mistake: the descent from the patterns left out) is caught."""
+    from thermopot.validation.sampled import missing_bound_states, stable_heavy_patterns
+
+    data = noisy_patterns_dataset(12, 4, 100, 0.08, seed=1)[0]
+    model = fit(data, "pseudo", l2=1e-3).model
+    land = local_minima(model)
+    unique = data.unique()
+    heavy = {row.tobytes() for row in unique.samples[unique.probabilities > 0.01].astype(np.int8)}
+    expected = [s for s in land.states[land.strict].astype(np.int8) if s.tobytes() in heavy]
+    stable = stable_heavy_patterns(model, data, 0.01)
+    assert sorted(s.tobytes() for s in stable) == sorted(s.tobytes() for s in expected) and len(stable) >= 4
+    sampled = sampled_bound_states(model, data, 1.0, sweeps=200, seed=0)
+    assert missing_bound_states(stable, sampled.states).size == 0
+    keep = np.ones(len(sampled.states), dtype=bool)
+    keep[[b for b, s in enumerate(sampled.states) if s.tobytes() == stable[0].tobytes()]] = False
+    np.testing.assert_array_equal(missing_bound_states(stable, sampled.states[keep]), [0])
+
+
+def test_pcd_digits_validation_fails_on_a_mismatched_ridge(tmp_path, monkeypatch):
+    """The check of PCD against exact ML on the digits passes as shipped and fails when the exact fit is
+    given another ridge (l2 = 0.02 against the PCD's 1e-3): a plausible mistake it must catch."""
+    from thermopot.validation import Context
+    from thermopot.validation import sampled as module
+
+    ctx = Context(module="sampled", out=tmp_path, quick=True, seed=0)
+    module._pcd_digits_check(ctx, True, None)
+    real_fit = module.fit
+    monkeypatch.setattr(module, "fit", lambda data, method, **kw: real_fit(
+        data, method, **({**kw, "l2": 0.02} if method == "exact" else kw)))
+    module._pcd_digits_check(ctx, True, None)
+    assert [c.passed for c in ctx.checks] == [True, False]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -307,25 +308,47 @@ def _claims_output(args: argparse.Namespace) -> Output:
          arg("--quick", action="store_true", help="the quick sizes (the default; about a minute on the digits)"),
          arg("--full", action="store_true", help="the full sizes (more starts, chains and samples; many minutes)"),
          arg("--dataset", default="digits", metavar="NAME",
-             help="digits (N = 16), clusters (N = 12), or a .npz data set (default: digits)"),
+             help="digits (N = 16), digits25, digits64 (8x8, N = 61 after its constant pixels), clusters (N = 12), "
+                  "or a .npz data set (default: digits)"),
          arg("--seed", type=nonnegative_int, default=0, help="seed of every random start and chain"),
          arg("--claims", action="store_true", help="the claim table instead of the pipeline: each He-Lubchenko claim "
              "as an experiment with an independent reference and a verdict (thermopot.knowledge.claims)"),
          arg("--claims-out", default="knowledge-claims", metavar="DIR", help="folder of the claim figures"),
-         BACKEND, JSON)
+         BACKEND, JSON,
+         arg("data", nargs="?", default=None, metavar="DATA",
+             help="a .npz data set (samples (M, N) of +-1, optional weights and labels) or a bundled name; "
+                  "the same as --dataset"),
+         arg("--method", choices=("exact", "sampled", "auto"), default="exact",
+             help="exact enumeration (N <= 20), sampled chains with error bars (any N), or auto (exact up to "
+                  "N = 20, sampled beyond)"),
+         arg("--T", dest="T", type=float, default=None, metavar="T",
+             help="temperature of the fitted model's bound states, log Z and remedy (default 1)"),
+         arg("--holdout", type=float, default=None, metavar="F",
+             help="share of the samples kept out of the fit for the held-out log-likelihood (sampled; default 0.2)"),
+         arg("--constant-columns", dest="constant_columns", choices=("drop", "refuse"), default="drop",
+             help="constant columns of the data: drop them and report it (default) or refuse the data"))
 def _knowledge(args: argparse.Namespace) -> Output:
-    """The pipeline on ``args.dataset`` (quick sizes unless --full). JSON: the fixed fields of the issue
-    (n, patterns, gap, T_star, phi_minima, full_potential_minima, reduced_potential_minima, training_minima,
-    spurious_minima, kl_single, kl_mixture, coverage_single, coverage_mixture, rare_weight_threshold, and
-    more)."""
+    """The pipeline on ``args.data`` (or ``args.dataset``; quick sizes unless --full) by ``args.method``.
+    JSON: the fixed fields of the issue (n, patterns, gap, T_star, phi_minima, full_potential_minima,
+    reduced_potential_minima, training_minima, spurious_minima, kl_single, kl_mixture, coverage_single,
+    coverage_mixture, rare_weight_threshold, and more; the sampled method adds ``*_stderr`` next to the
+    estimated ones), method, log_z, log_z_stderr, bound_states [{state, free_energy, free_energy_stderr,
+    weight, training, nearest_pattern_distance}], dropped_columns and the warnings (also on stderr)."""
     if args.quick and args.full:
         raise ThermopotError("--quick and --full exclude each other")
     if args.claims:
         return _claims_output(args)
     from .knowledge import run_knowledge  # noqa: PLC0415
 
-    run = run_knowledge(args.dataset, quick=not args.full, seed=args.seed, backend=args.backend)
-    data = {**run.summary(), "quick": not args.full, "seconds": run.seconds}
+    source = args.data if args.data is not None else args.dataset
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = run_knowledge(source, quick=not args.full, seed=args.seed, backend=args.backend, method=args.method,
+                            T=args.T, holdout=args.holdout, constant_columns=args.constant_columns)
+    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
+    for note in notes:
+        print(f"thermopot: warning: {note}", file=sys.stderr)
+    data = {**run.summary(), "quick": not args.full, "seconds": run.seconds, "warnings": notes}
     s = data
     rows = [
         ("data", f"{s['dataset']}: N = {s['n']} spins, {s['samples']} samples, M = {s['patterns']} distinct patterns"),
@@ -333,7 +356,7 @@ def _knowledge(args: argparse.Namespace) -> Output:
                              f"(exact coexistence {_fmt(s['T_coexistence'])})"),
         ("minima of Phi (pairwise couplings)", _fmt(s["phi_minima"])),
         ("minima of G over the full simplex", _fmt(s["full_potential_minima"])),
-        (f"minima of G over the pairwise family (T = {s['reduced_potential_T']:g})",
+        (f"minima of G over the pairwise family (T = {_fmt(s['reduced_potential_T'])})",
          _fmt(s["reduced_potential_minima"])),
         ("bound states of the fitted model", f"{s['training_minima']} training patterns, "
                                              f"{s['spurious_minima']} false states"),
@@ -347,6 +370,10 @@ def _knowledge(args: argparse.Namespace) -> Output:
                                              f"{_fmt(s['class_coverage_mixture'])}"),
         ("rare target: weight below which its minimum is lost", _fmt(s["rare_weight_threshold"])),
     ]
+    rows.insert(1, ("method, log Z at T", f"{s['method']}, log Z = {_fmt(s['log_z'])} +- {_fmt(s['log_z_stderr'])} "
+                                          f"(T = {s['T']:g}); {len(s['bound_states'])} bound states"))
+    if s["dropped_columns"]:
+        rows.insert(1, ("constant columns dropped", str(s["dropped_columns"])))
     text = text_table(("step", "result"), rows) + f"\n{run.seconds['total']:.3g} s in all"
     return Output(data, text)
 

@@ -11,6 +11,16 @@ maximum likelihood with persistent chains (issue "knowledge beyond enumeration")
   against exact log Z (SK N = 16 at T = 0.5; a 3-spin model N = 12), within 4 standard errors; at
   N = 64 (no enumeration) AIS and TI must agree within 4 combined standard errors.
 - PCD couplings against exact maximum likelihood on data drawn from a random pairwise model (N = 10).
+- The library of bound states without enumeration (:func:`thermopot.knowledge.sampled_bound_states`) on the
+  digits (N = 16) and on planted clusters (N = 20), pseudo-likelihood models: log Z by AIS and by TI on
+  the tempering ladder within 3 standard errors of enumeration; every exact bound state (strict minimum of
+  :func:`thermopot.landscape.local_minima`) of Boltzmann weight > 1e-3 found, and its F_a within 3 of its
+  standard errors (the largest |z| over the states is checked).
+- PCD couplings on the digits (N = 16) against exact maximum likelihood within 4 of their sampling errors
+  (from two runs with independent chains).
+- N = 64 (planted clusters, no enumeration): AIS and TI of the fitted model agree within 3 combined
+  standard errors; every training pattern of weight > 1 % that is single-flip-stable in the fitted model
+  (all N flip costs > 0, computed directly) is among the sampled bound states.
 """
 
 from __future__ import annotations
@@ -19,7 +29,10 @@ import math
 
 import numpy as np
 
+from ..datasets import load_digits, noisy_patterns_dataset
 from ..exact import thermodynamics
+from ..knowledge.sampled_library import sampled_bound_states
+from ..landscape import local_minima
 from ..learning import fit, sample_exact
 from ..models import curie_weiss, random_multispin, random_pairwise, sk
 from ..report import new_figure, save_figure
@@ -29,6 +42,26 @@ from ..sampling.tempering import exact_swap_rate, parallel_tempering
 
 #: allowed |z| = |sampled - exact| / stderr
 Z_MAX = 4.0
+#: allowed |z| of the checks the issue sets at 3 standard errors (library, log Z of fitted models)
+Z_LIBRARY = 3.0
+
+
+def missing_bound_states(reference: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Rows of ``reference`` (K, N) +-1 that are not rows of ``found`` (L, N)."""
+    keys = {row.tobytes() for row in np.asarray(found, dtype=np.int8)}
+    return np.array([a for a, row in enumerate(np.asarray(reference, dtype=np.int8)) if row.tobytes() not in keys],
+                    dtype=np.int64)
+
+
+def stable_heavy_patterns(model, data, min_weight: float) -> np.ndarray:
+    """The distinct training patterns of weight > ``min_weight`` that are single-flip-stable in ``model``
+    (every flip cost dE_k > 0), as rows (P, N) int8."""
+    unique = data.unique()
+    heavy = unique.samples[unique.probabilities > min_weight].astype(np.float64)
+    if heavy.size == 0:
+        return heavy.astype(np.int8)
+    stable = np.asarray(model.flip_energy_changes(heavy)).min(axis=1) > 0
+    return heavy[stable].astype(np.int8)
 
 
 def _tempering_checks(ctx, ax, quick: bool, figure: str) -> None:
@@ -113,6 +146,75 @@ def _pcd_checks(ctx, quick: bool, figure: str) -> None:
               figure=figure)
 
 
+def _library_checks(ctx, quick: bool, figure: str) -> None:
+    """Sampled bound states and log Z against enumeration at N = 16 (digits) and N = 20 (planted)."""
+    sweeps = 800 if quick else 4000
+    cases = [(load_digits(16).dataset, "digits N=16"),
+             (noisy_patterns_dataset(20, 4, 150, 0.06, seed=ctx.seed + 5)[0], "planted N=20")]
+    for data, name in cases:
+        model = fit(data.unique(), "pseudo", l2=1e-3).model
+        exact = thermodynamics(model, 1.0, progress=False)
+        land = local_minima(model, T=1.0)
+        weight = np.exp(-(land.free_energy - exact.free_energy))
+        sampled = sampled_bound_states(model, data, 1.0, chains=16, sweeps=sweeps, seed=ctx.seed)
+        ais = log_partition(model, 1.0, method="ais", chains=256, steps=500 if quick else 2000, seed=ctx.seed)
+        for label, value, se in (("TI (tempering ladder of the library)", sampled.log_z, sampled.log_z_stderr),
+                                 ("AIS", ais.log_z, ais.log_z_stderr)):
+            ctx.check(f"log Z by {label} = exact [{name}, pseudo-likelihood model, T=1]", value, exact.log_z,
+                      Z_LIBRARY * se, figure=figure, note=f"3 stderr = {Z_LIBRARY * se:.3g}")
+        heavy = np.flatnonzero(weight > 1e-3)
+        missing = missing_bound_states(land.states[heavy], sampled.states)
+        ctx.check(f"every exact bound state of weight > 1e-3 found by descent and tempering [{name}]",
+                  len(missing), 0, 0, figure=figure,
+                  note=f"{len(heavy)} exact states of weight > 1e-3, {len(sampled.states)} sampled states; "
+                       f"{16} columns x {sweeps} sweeps")
+        rows = {row.tobytes(): b for b, row in enumerate(sampled.states)}
+        z = [abs(sampled.free_energy[rows[land.states[a].astype(np.int8).tobytes()]] - land.free_energy[a])
+             / sampled.free_energy_stderr[rows[land.states[a].astype(np.int8).tobytes()]]
+             for a in heavy if land.states[a].astype(np.int8).tobytes() in rows]
+        ctx.bound(f"per-basin F_a = exact within 3 stderr, largest |z| of the states [{name}]", max(z, default=np.inf),
+                  upper=Z_LIBRARY, figure=figure,
+                  note=f"{len(z)} states; F_a = -T (log Z_TI + log P_a); the errors share se(log Z), so the |z| "
+                       "are correlated")
+
+
+def _n64_checks(ctx, quick: bool, figure: str) -> None:
+    """N = 64 without enumeration: AIS against TI on a fitted model; the stable heavy training patterns."""
+    data, _ = noisy_patterns_dataset(64, 6, 100, 0.03, seed=ctx.seed + 6)
+    model = fit(data.unique(), "pseudo", l2=1e-3).model
+    sweeps = 600 if quick else 3000
+    lib = sampled_bound_states(model, data, 1.0, temperatures=24, chains=16, sweeps=sweeps, seed=ctx.seed)
+    ais = log_partition(model, 1.0, method="ais", chains=256, steps=1000 if quick else 4000, seed=ctx.seed)
+    combined = math.hypot(ais.log_z_stderr, lib.log_z_stderr)
+    ctx.check("log Z: AIS = TI at N = 64 [planted clusters N=64, pseudo-likelihood model, T=1]", ais.log_z,
+              lib.log_z, Z_LIBRARY * combined, figure=figure,
+              note=f"AIS {ais.log_z:.4f} +- {ais.log_z_stderr:.3g}, TI {lib.log_z:.4f} +- {lib.log_z_stderr:.3g}")
+    stable = stable_heavy_patterns(model, data, 0.01)
+    ctx.bound("premise: training patterns of weight > 1 % that are single-flip-stable [planted N=64]", len(stable),
+              lower=1, figure=figure)
+    missing = missing_bound_states(stable, lib.states)
+    ctx.check("bound states include every stable training pattern of weight > 1 % [planted N=64]", len(missing), 0, 0,
+              figure=figure, note=f"{len(stable)} such patterns, {len(lib.states)} bound states found")
+
+
+def _pcd_digits_check(ctx, quick: bool, figure: str) -> None:
+    """PCD couplings on the digits (N = 16) against exact maximum likelihood with the same ridge, within
+    4 of their sampling errors: two PCD fits with independent chains give the error of their mean,
+    sigma = rms_kl |J1 - J2| / 2 (pooled over the couplings), and max |(J1 + J2)/2 - J_ML| must be within
+    4 sigma (N(N-1)/2 = 120 couplings)."""
+    data = load_digits(16).dataset
+    ml = fit(data.unique(), "exact", l2=1e-3)
+    steps = 1500 if quick else 6000
+    runs = [fit(data, "pcd", l2=1e-3, chains=256, steps=steps, seed=ctx.seed + k) for k in (0, 1)]
+    iu = np.triu_indices(16, 1)
+    j1, j2 = (r.model.J[iu] for r in runs)
+    sigma = float(np.sqrt(np.mean((j1 - j2) ** 2)) / 2)
+    ctx.check("PCD couplings = exact maximum likelihood within 4 sampling errors [digits N=16, l2 = 1e-3]",
+              (j1 + j2) / 2, ml.model.J[iu], Z_MAX * sigma, figure=figure,
+              note=f"two PCD runs of 256 chains x {steps} steps; sigma of their mean {sigma:.3g} (pooled); rms J_ML "
+                   f"{float(np.sqrt(np.mean(ml.model.J[iu] ** 2))):.3f}")
+
+
 def run(ctx) -> None:
     """Tempering, log Z and PCD against enumeration; quick: shorter runs."""
     figure = ctx.figure("sampled-vs-exact")
@@ -120,4 +222,7 @@ def run(ctx) -> None:
     _tempering_checks(ctx, ax_t, ctx.quick, figure)
     _log_z_checks(ctx, ax_z, ctx.quick, figure)
     _pcd_checks(ctx, ctx.quick, figure)
+    _library_checks(ctx, ctx.quick, figure)
+    _pcd_digits_check(ctx, ctx.quick, figure)
+    _n64_checks(ctx, ctx.quick, figure)
     save_figure(fig, figure)

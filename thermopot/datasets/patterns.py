@@ -58,9 +58,10 @@ def noisy_patterns_dataset(n: int, m: int, copies: int, flip: float, *, seed: in
                            ) -> tuple[Dataset, np.ndarray]:
     """M random centres xi^mu of N spins, each with ``copies`` noisy copies (every spin flipped
     independently with probability ``flip``): a clustered data set whose moments lie inside the
-    pairwise family (no infinite couplings). Returns (data set of M x copies rows, label mu of each row)."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_SPINS:
-        raise DataError(f"number of spins n must be an integer in 1..{MAX_SPINS}, got {n!r}")
+    pairwise family (no infinite couplings). Returns (data set of M x copies rows, label mu of each row).
+    Any N: the patterns are drawn as spins, never as state numbers."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise DataError(f"number of spins n must be an integer >= 1, got {n!r}")
     for value, name in ((m, "number of centres m"), (copies, "copies")):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise DataError(f"{name} must be an integer >= 1, got {value!r}")

@@ -12,11 +12,14 @@
 - :mod:`.pipeline`: all of it on one data set (``thermopot knowledge``);
 - ``claims``: the paper's claims as experiments with independent references and verdicts
   (``thermopot knowledge --claims``; the function :func:`claims` shadows its module's name here).
+- :mod:`.sampled_pipeline`: the same rows from chains, with error bars, for any N (``method="sampled"``).
 """
 
-from .description import KnowledgeDescription, describe, exact_coexistence
+from .description import KnowledgeDescription, describe, description_levels, exact_coexistence
 from .library import Library, bound_states
-from .pipeline import DATASETS, FULL, MAX_SPINS, QUICK, KnowledgeRun, Settings, resolve_data, run_knowledge
+from .pipeline import (DATASETS, FULL, KNOWLEDGE_METHODS, MAX_SPINS, QUICK, KnowledgeRun, Settings,
+                       drop_constant_columns, resolve_data, run_knowledge)
+from .sampled_pipeline import SAMPLED_FULL, SAMPLED_QUICK, SampledKnowledgeRun, SampledSettings
 from .rare import RareScan, rare_weight_scan
 from .reduced_potentials import (FullMinima, MinimaCounts, PhiMinima, ReducedMinima, full_potential_minima,
                                  minima_counts, phi_minima, reduced_potential_minima)
@@ -32,4 +35,6 @@ __all__ = ["BasinOccupancy", "basin_occupancy", "DATASETS", "FULL", "MAX_SPINS",
            "exact_coexistence", "full_potential_minima", "minima_counts", "pattern_frequencies", "phi_minima",
            "rare_weight_scan", "reduced_potential_minima", "resolve_data", "retrieve", "run_knowledge",
            "trapping_times", "trapping_vs_size", "SampledBoundStates", "sampled_bound_states",
-           "ClaimRow", "ClaimTable", "claims"]
+           "ClaimRow", "ClaimTable", "claims",
+           "description_levels", "drop_constant_columns", "KNOWLEDGE_METHODS", "SAMPLED_FULL", "SAMPLED_QUICK",
+           "SampledKnowledgeRun", "SampledSettings"]

@@ -187,6 +187,31 @@ def _patterns_of(data: Any) -> Dataset:
     return Dataset(dataset.samples, dataset.weights / dataset.weights.sum())
 
 
+def _levels(dataset: Dataset, T0: float, eps: float) -> tuple[np.ndarray, float, float, float, float | None,
+                                                               float | None]:
+    """(E_mu, Delta, E_lib, E_gap, T*, exact coexistence T) of the merged patterns: closed forms in the M
+    weights and N, no 2^N table (T* and the coexistence T are None when M >= 2^(N-1))."""
+    n, m = dataset.n, dataset.size
+    energies = -T0 * np.log(dataset.weights)
+    gap = eps * n
+    e_lib = float(energies.max())
+    e_gap = e_lib + gap
+    if 2 * m < 2**n:
+        return energies, gap, e_lib, e_gap, float(coexistence_temperature(gap, n, m)), \
+            float(exact_coexistence(energies, e_gap, n))
+    return energies, gap, e_lib, e_gap, None, None
+
+
+def description_levels(data: Dataset | Any, *, T0: float = 1.0, eps: float = 1.0) -> dict:
+    """The scalars of :func:`describe` that need no enumeration, for any N: {n, patterns, gap, e_gap,
+    T_star, T_coexistence} (the 2^N energy table and the Walsh couplings are left out)."""
+    dataset = _patterns_of(data)
+    _, gap, _, e_gap, t_star, t_coex = _levels(dataset, positive(T0, "reference temperature T0"),
+                                               positive(eps, "gap per spin eps"))
+    return {"n": dataset.n, "patterns": dataset.size, "gap": gap, "e_gap": e_gap, "T_star": t_star,
+            "T_coexistence": t_coex}
+
+
 def describe(data: Dataset | Any, *, T0: float = 1.0, eps: float = 1.0, backend: Any = None) -> KnowledgeDescription:
     """The full description of a data set (a Dataset, a (M, N) array of +-1, or a .npz path).
 
@@ -206,15 +231,7 @@ def describe(data: Dataset | Any, *, T0: float = 1.0, eps: float = 1.0, backend:
                    what="the full description (2^N energy table and Walsh couplings)")
     except SizeError as exc:
         raise SizeError(f"describe: the energy table and the Walsh couplings were not computed: {exc}") from None
-    energies = -T0 * np.log(dataset.weights)
-    gap = eps * n
-    e_lib = float(energies.max())
-    e_gap = e_lib + gap
-    if 2 * m < 2**n:
-        t_star = float(coexistence_temperature(gap, n, m))
-        t_coex = float(exact_coexistence(energies, e_gap, n))
-    else:
-        t_star = t_coex = None
+    energies, gap, e_lib, e_gap, t_star, t_coex = _levels(dataset, T0, eps)
     patterns = dataset.samples.astype(np.int8)
     return KnowledgeDescription(
         n=n, m=m, patterns=patterns,
@@ -223,7 +240,7 @@ def describe(data: Dataset | Any, *, T0: float = 1.0, eps: float = 1.0, backend:
         gap=gap, e_lib=e_lib, e_gap=e_gap, t_star=t_star, t_coexistence=t_coex, backend=backend_name(xp))
 
 
-__all__ = ["KnowledgeDescription", "describe", "exact_coexistence", "TruncationScale", "coupling_residual",
+__all__ = ["KnowledgeDescription", "describe", "description_levels", "exact_coexistence", "TruncationScale", "coupling_residual",
            "shift_residual", "krawtchouk_residual", "truncation_scale"]
 
 

@@ -2,14 +2,19 @@
 description, the knowledge potentials, the library of bound states of a reduced model, retrieval by Gibbs
 chains, the under-representation threshold and the multiple-model remedy.
 
-Every step is computed exactly (enumeration of the 2^N states), so the pipeline takes N <= MAX_SPINS;
-a larger data set is refused with the list of the steps that need the enumeration.
+With ``method="exact"`` every step is computed exactly (enumeration of the 2^N states), so it takes
+N <= MAX_SPINS; a larger data set is refused with the list of the steps that need the enumeration and the
+advice to use ``method="sampled"`` (:mod:`.sampled_pipeline`: the same rows from chains, with error bars,
+for any N). ``method="auto"`` is exact up to N = MAX_SPINS and sampled beyond. Constant columns (a spin
+with one value in every sample: an infinite field, no information) are dropped and reported
+(``constant_columns="refuse"`` refuses them instead).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,7 @@ from ..checks import check_count, check_temperature
 from ..datasets import Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset
 from ..errors import SizeError, ThermopotError
 from ..learning import Dataset, as_dataset
-from ..progress import inner_bars_hidden, progress_bar
+from ._steps import run_steps
 from .description import KnowledgeDescription, describe
 from .library import Library, bound_states
 from .rare import RareScan, rare_weight_scan
@@ -29,6 +34,7 @@ from .reduced_potentials import (FullMinima, MinimaCounts, PhiMinima, ReducedMin
 from .remedy import Remedy, compare_remedy
 from .retrieval import (BasinOccupancy, PatternFrequencies, Retrieval, Trapping, TrappingSize, basin_occupancy,
                         pattern_frequencies, retrieve, trapping_times, trapping_vs_size)
+from .sampled_pipeline import SAMPLED_FULL, SAMPLED_QUICK, SampledKnowledgeRun, SampledSettings, run_sampled
 
 #: the largest N the exact pipeline takes (2^N-state tables, exact maximum likelihood per EM step)
 MAX_SPINS = 20
@@ -42,7 +48,13 @@ DATASETS = {
     "digits": (lambda: load_digits(16), "UCI handwritten digits binarised to 4x4 pixels (N = 16), all classes"),
     "clusters": (lambda: noisy_patterns_dataset(12, 4, 100, 0.08, seed=1),
                  "4 random centres of N = 12 spins, 100 copies each with 8% of the spins flipped (labelled)"),
+    "digits25": (lambda: load_digits(25), "UCI handwritten digits binarised to 5x5 pixels (N = 25), all classes"),
+    "digits64": (lambda: load_digits(64), "UCI handwritten digits at the full 8x8 pixels, binarised at each "
+                 "pixel's median; the 3 pixels that never vary are dropped (N = 61)"),
 }
+
+#: methods of run_knowledge: "auto" is exact up to MAX_SPINS and sampled beyond
+KNOWLEDGE_METHODS = ("exact", "sampled", "auto")
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,7 @@ class KnowledgeRun:
     rare: RareScan
     remedy: Remedy
     seconds: dict
+    dropped_columns: tuple = ()
 
     def summary(self) -> dict:
         """n, patterns (M), gap, T_star, the minima counts of Phi, of G over the full simplex and over
@@ -144,7 +157,18 @@ class KnowledgeRun:
                                           for o in (self.occupancy_ergodic, self.occupancy_trapped)},
                 "escape_time_vs_n": {"n": self.trapping_size.n.tolist(), "T": self.trapping_size.T,
                                      "mean_time": self.trapping_size.mean_time.tolist(),
-                                     "barrier": self.trapping_size.barrier.tolist()}}
+                                     "barrier": self.trapping_size.barrier.tolist()},
+                "method": "exact", "T": self.library.T, "log_z": self.library.log_z, "log_z_stderr": 0.0,
+                "dropped_columns": list(self.dropped_columns), "bound_states": self._bound_states()}
+
+    def _bound_states(self) -> list[dict]:
+        """The library's strict minima as {state, free_energy, free_energy_stderr (0: exact), weight,
+        training, nearest_pattern_distance}, by free energy."""
+        lib = self.library
+        order = np.argsort(lib.free_energies, kind="stable")
+        return [{"state": lib.states[a].tolist(), "free_energy": float(lib.free_energies[a]),
+                 "free_energy_stderr": 0.0, "weight": float(lib.weights[a]), "training": bool(lib.is_training[a]),
+                 "nearest_pattern_distance": int(lib.distance[a])} for a in order]
 
     def to_dict(self) -> dict:
         """The summary plus every step's fields and the seconds spent in each step."""
@@ -155,7 +179,8 @@ class KnowledgeRun:
 
 
 def resolve_data(data: Any) -> tuple[str, Dataset, np.ndarray | None]:
-    """(name, data set, labels or None) from a bundled name (``DATASETS``), a ``.npz`` path, a
+    """(name, data set, labels or None) from a bundled name (``DATASETS``), a ``.npz`` path (``samples``,
+    optional ``weights`` and ``labels``), a
     :class:`~thermopot.datasets.Digits`, a Dataset, an (M, N) array of +-1 or a (data, labels) pair."""
     if isinstance(data, str) and data in DATASETS:
         name, data = data, DATASETS[data][0]()
@@ -163,7 +188,7 @@ def resolve_data(data: Any) -> tuple[str, Dataset, np.ndarray | None]:
         if not Path(data).exists():
             raise ThermopotError(f"unknown data set {str(data)!r}: neither a bundled name "
                                  f"({', '.join(DATASETS)}) nor an existing .npz file")
-        name, data = os.fspath(data), load_dataset(data)
+        name, data = os.fspath(data), _with_labels(data, load_dataset(data))
     else:
         name = type(data).__name__
     if isinstance(data, Digits):
@@ -173,14 +198,44 @@ def resolve_data(data: Any) -> tuple[str, Dataset, np.ndarray | None]:
     return name, as_dataset(data), None
 
 
+def _with_labels(path: Any, data: Dataset) -> Dataset | tuple[Dataset, np.ndarray]:
+    """The data set of a ``.npz`` file with its optional ``labels`` (M,) integer array."""
+    with np.load(path, allow_pickle=False) as archive:
+        if "labels" not in archive.files:
+            return data
+        labels = np.asarray(archive["labels"])
+    if labels.shape != (data.size,) or not np.issubdtype(labels.dtype, np.integer):
+        raise ThermopotError(f"data file {os.fspath(path)!r}: labels must be {data.size} integers (one per sample), "
+                             f"got shape {labels.shape} of {labels.dtype}")
+    return data, labels
+
+
 def _check_size(name: str, data: Dataset) -> None:
     """Refuse N > MAX_SPINS, naming what would need the 2^N enumeration."""
     if data.n > MAX_SPINS:
-        raise SizeError(f"data set {name!r} has N = {data.n} spins; the knowledge pipeline is exact and takes "
+        raise SizeError(f"data set {name!r} has N = {data.n} spins; the exact knowledge pipeline takes "
                         f"N <= {MAX_SPINS} (2^{data.n} = {2**data.n:.3g} states). Not computed: "
-                        f"{'; '.join(EXACT_STEPS)}. For such data use the approximate tools directly: "
-                        "thermopot.learning.fit(data, 'pseudo'), thermopot.solvers.find_minima(model, T, 'tap2'), "
-                        "thermopot.sampling.sample.")
+                        f"{'; '.join(EXACT_STEPS)}. Use the sampled pipeline: run_knowledge(data, "
+                        "method='sampled') or `thermopot knowledge DATA --method sampled` (or --method auto).")
+
+
+def drop_constant_columns(name: str, data: Dataset, how: str = "drop") -> tuple[Dataset, tuple[int, ...]]:
+    """(data without its constant columns, the dropped column indices); ``how="refuse"`` refuses them.
+    A warning names the dropped columns."""
+    constant = data.constant_columns()
+    if constant.size == 0:
+        return data, ()
+    if how not in ("drop", "refuse"):
+        raise ThermopotError(f"constant_columns must be 'drop' or 'refuse', got {how!r}")
+    if how == "refuse" or constant.size == data.n:
+        raise ThermopotError(f"data set {name!r} has {constant.size} constant column(s) {constant.tolist()} "
+                             "(one value in every sample: no information, an infinite field)"
+                             + ("; every column is constant" if constant.size == data.n else
+                                "; drop them (constant_columns='drop')"))
+    keep = np.setdiff1d(np.arange(data.n), constant)
+    warnings.warn(f"data set {name!r}: dropped {constant.size} constant column(s) {constant.tolist()}; "
+                  f"N = {keep.size} remain", UserWarning, stacklevel=3)
+    return Dataset(data.samples[:, keep], data.weights), tuple(int(c) for c in constant)
 
 
 def _rare_target(data: Dataset, labels: np.ndarray | None) -> tuple[Any, str]:
@@ -195,16 +250,41 @@ def _rare_target(data: Dataset, labels: np.ndarray | None) -> tuple[Any, str]:
 
 
 def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, backend: Any = None,
-                  settings: Settings | None = None, progress: bool = True) -> KnowledgeRun:
+                  settings: Settings | SampledSettings | None = None, progress: bool = True,
+                  method: str = "exact", T: float | None = None, holdout: float | None = None,
+                  constant_columns: str = "drop") -> KnowledgeRun | SampledKnowledgeRun:
     """Run the whole pipeline on ``data`` (see :func:`resolve_data`) with the QUICK or FULL sizes (or
-    ``settings``); ``seed`` drives every random start and chain. Progress goes to stderr."""
+    ``settings``); ``seed`` drives every random start and chain. Progress goes to stderr.
+
+    ``method``: "exact" (enumeration, N <= MAX_SPINS), "sampled" (chains, any N; see
+    :mod:`.sampled_pipeline`) or "auto" (exact up to MAX_SPINS, sampled beyond). ``T``: the temperature of
+    the fitted model's library (T_fit; default 1). ``holdout``: share of the samples kept out of the fit
+    (sampled only; default 0.2). ``constant_columns``: "drop" (reported in ``dropped_columns``) or "refuse".
+    """
     seed = check_count(seed, "seed", minimum=0)  # an integer: the trapping chains use seed + 1000 i + j
-    s = settings if settings is not None else (QUICK if quick else FULL)
-    for T in (s.T_fit, s.T_reduced, s.T_retrieval, s.m_temperature, s.trap_size_T, *s.temperatures, *s.trap_temperatures):
-        check_temperature(T)
+    if method not in KNOWLEDGE_METHODS:
+        raise ThermopotError(f"method must be one of {', '.join(KNOWLEDGE_METHODS)}, got {method!r}")
     name, dataset, labels = resolve_data(data)
+    dataset, dropped = drop_constant_columns(name, dataset, constant_columns)
+    if method == "auto":
+        method = "exact" if dataset.n <= MAX_SPINS else "sampled"
+    if method == "sampled":
+        s = settings if isinstance(settings, SampledSettings) else (SAMPLED_QUICK if quick else SAMPLED_FULL)
+        if T is not None:
+            s = dataclasses.replace(s, T_fit=check_temperature(T))
+        if holdout is not None:
+            s = dataclasses.replace(s, holdout=holdout)
+        return run_sampled(name, dataset, labels, settings=s, seed=seed, backend=backend, progress=progress,
+                           dropped_columns=dropped)
+    if holdout:
+        raise ThermopotError("holdout is an option of the sampled pipeline (method='sampled')")
+    s = settings if isinstance(settings, Settings) else (QUICK if quick else FULL)
+    if T is not None:
+        s = dataclasses.replace(s, T_fit=check_temperature(T))
+    for T_ in (s.T_fit, s.T_reduced, s.T_retrieval, s.m_temperature, s.trap_size_T, *s.temperatures,
+               *s.trap_temperatures):
+        check_temperature(T_)
     _check_size(name, dataset)
-    seconds: dict[str, float] = {}
     results: dict[str, Any] = {}
     target, by = _rare_target(dataset, labels)
     steps = {
@@ -239,13 +319,6 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
         "remedy": lambda: compare_remedy(dataset, labels=labels, T=s.T_fit, samples=s.samples, max_iter=s.em_iterations,
                                          seed=seed, backend=backend),
     }
-    bar = progress_bar(len(steps), unit="step", desc="knowledge", iterable=steps.items(), enabled=progress)
-    with inner_bars_hidden():
-        for step, compute in bar:
-            bar.set_description(f"knowledge {step}")
-            t0 = time.perf_counter()
-            results[step] = compute()
-            seconds[step] = round(time.perf_counter() - t0, 3)
-    bar.close()
-    seconds["total"] = round(sum(seconds.values()), 3)
-    return KnowledgeRun(dataset=name, data=dataset, labels=labels, settings=s, seconds=seconds, **results)
+    _, seconds = run_steps(steps, "knowledge", progress, results)
+    return KnowledgeRun(dataset=name, data=dataset, labels=labels, settings=s, seconds=seconds,
+                        dropped_columns=dropped, **results)

@@ -109,7 +109,7 @@ class RareScan:
         return _jsonable(out)
 
 
-def _check_factors(factors: Any) -> np.ndarray:
+def check_factors(factors: Any) -> np.ndarray:
     try:
         f = np.array(factors, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError):
@@ -122,7 +122,7 @@ def _check_factors(factors: Any) -> np.ndarray:
     return np.unique(f)[::-1]
 
 
-def _target_rows(data: Dataset, labels: Any, target: Any, by: str) -> tuple[np.ndarray, Any]:
+def target_rows(data: Dataset, labels: Any, target: Any, by: str) -> tuple[np.ndarray, Any]:
     """Boolean mask of the target rows and the target as reported (row index or class)."""
     if by == "pattern":
         if isinstance(target, (bool, np.bool_)) or not isinstance(target, (int, np.integer)):
@@ -151,12 +151,12 @@ def _target_rows(data: Dataset, labels: Any, target: Any, by: str) -> tuple[np.n
     return mask, target
 
 
-def _scaled(p: np.ndarray, mask: np.ndarray, factor: float, w_t: float) -> np.ndarray:
+def scaled_weights(p: np.ndarray, mask: np.ndarray, factor: float, w_t: float) -> np.ndarray:
     """p'_m = f p_m on the target rows, p_m (1 - f w_t) / (1 - w_t) elsewhere."""
     return np.where(mask, factor * p, p * (1.0 - factor * w_t) / (1.0 - w_t))
 
 
-def _margin(model: PairwiseModel, pattern: np.ndarray) -> float:
+def stability_margin(model: PairwiseModel, pattern: np.ndarray) -> float:
     """Stability margin min_k dE_k of a pattern (> 0: a strict single-flip minimum)."""
     return float(np.min(model.flip_energy_changes(pattern.astype(np.float64))))
 
@@ -171,7 +171,7 @@ def _class_minima(model: PairwiseModel, data: Dataset, pattern_class: np.ndarray
     return int((pattern_class[nearest] == target).sum())
 
 
-def _threshold(lost: np.ndarray, factors: np.ndarray
+def grid_threshold(lost: np.ndarray, factors: np.ndarray
                ) -> tuple[float | None, tuple[float | None, float | None], int]:
     """(largest factor with ``lost``, its bracket (f_lost, next larger factor), its position or -1)."""
     where = np.flatnonzero(lost)
@@ -198,9 +198,9 @@ def rare_weight_scan(data: Any, target: Any, factors: Sequence[float], *, by: st
         raise ThermopotError(f"by must be one of {', '.join(BY)}, got {by!r}")
     T = check_temperature(T)
     samples = check_count(retrieval_samples, "retrieval_samples", 1)
-    f = _check_factors(factors)
+    f = check_factors(factors)
     dataset, labels = dataset_and_labels(data, labels)
-    mask, target = _target_rows(dataset, labels, target, by)
+    mask, target = target_rows(dataset, labels, target, by)
     p = dataset.probabilities
     w_t = float(p[mask].sum())
     if w_t >= 1.0 - 1e-12:
@@ -217,7 +217,7 @@ def rare_weight_scan(data: Any, target: Any, factors: Sequence[float], *, by: st
     model = None
     with Progress(None, len(f), unit="weight", desc="rare-weight scan") as bar:  # shown when slow
         for factor in f:
-            reweighted = Dataset(dataset.samples, _scaled(p, mask, float(factor), w_t))
+            reweighted = Dataset(dataset.samples, scaled_weights(p, mask, float(factor), w_t))
             warm = {"init": model} if method in WARM_METHODS and model is not None else {}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
@@ -225,7 +225,7 @@ def rare_weight_scan(data: Any, target: Any, factors: Sequence[float], *, by: st
             model = result.model
             rows["conv"].append(result.converged)
             if by == "pattern":
-                rows["margin"].append(_margin(model, target_patterns[0]))
+                rows["margin"].append(stability_margin(model, target_patterns[0]))
                 rows["has_min"].append(rows["margin"][-1] > flip_tolerance(model))
             else:
                 rows["class_minima"].append(_class_minima(model, reweighted, pattern_class, target, backend))
@@ -238,13 +238,13 @@ def rare_weight_scan(data: Any, target: Any, factors: Sequence[float], *, by: st
     has_min = np.array(rows["has_min"])
     prob = np.array(rows["p"])
     count = np.array(rows["count"], dtype=np.int64)
-    t_f, t_br, t_i = _threshold(~has_min, f)
+    t_f, t_br, t_i = grid_threshold(~has_min, f)
     interp = None
     if by == "pattern" and t_i > 0:
         g_lo, g_hi = rows["margin"][t_i], rows["margin"][t_i - 1]
         lf_lo, lf_hi = np.log(f[t_i]), np.log(f[t_i - 1])
         interp = float(np.exp(lf_lo + (lf_hi - lf_lo) * (0.0 - g_lo) / (g_hi - g_lo)))
-    r_f, r_br, _ = _threshold(count == 0, f)
+    r_f, r_br, _ = grid_threshold(count == 0, f)
     return RareScan(by=by, target=target, target_patterns=target_patterns, base_weight=w_t, factors=f,
                     weights=f * w_t, has_minimum=has_min,
                     margin=np.array(rows["margin"]) if by == "pattern" else None,

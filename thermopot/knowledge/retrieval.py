@@ -313,7 +313,7 @@ class PatternFrequencies:
         return _jsonable(fields)
 
 
-def _tv(counts: np.ndarray, reference: np.ndarray) -> np.ndarray:
+def tv_distance(counts: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """TV distance of the rows of counts (normalised) to reference (normalised); NaN for empty rows."""
     total = counts.sum(axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -351,10 +351,10 @@ def pattern_frequencies(model: Model | str, data: Any, T: float, *, chains: int 
     pooled = visits.sum(axis=0)
     return PatternFrequencies(T=T, chains=state.chains, sweeps=sweeps, seed=int(state.seed),
                               patterns=unique.samples, training=unique.probabilities, exact=exact,
-                              visits=visits, tv_chain_exact=_tv(visits, exact),
-                              tv_chain_training=_tv(visits, unique.probabilities),
-                              tv_pooled_exact=float(_tv(pooled, exact)),
-                              tv_pooled_training=float(_tv(pooled, unique.probabilities)),
+                              visits=visits, tv_chain_exact=tv_distance(visits, exact),
+                              tv_chain_training=tv_distance(visits, unique.probabilities),
+                              tv_pooled_exact=float(tv_distance(pooled, exact)),
+                              tv_pooled_training=float(tv_distance(pooled, unique.probabilities)),
                               pattern_mass=visits.sum(axis=1) / sweeps, exact_mass=float(exact.sum()),
                               seconds=time.perf_counter() - start)
 

@@ -63,6 +63,8 @@ class SampledBoundStates:
     chains: int
     sweeps: int
     seconds: float
+    swap_rate: np.ndarray | None = None
+    ladder: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         """``bound_states`` as a list of {state, energy, free_energy, free_energy_stderr, weight, weight_stderr,
@@ -75,7 +77,9 @@ class SampledBoundStates:
                    "training": bool(self.training[a]),
                    "nearest_pattern_distance": int(self.nearest_pattern_distance[a])} for a in range(len(self.energies))]
         return {"bound_states": states, "log_z": self.log_z, "log_z_stderr": self.log_z_stderr, "T": self.T,
-                "chains": self.chains, "sweeps": self.sweeps, "seconds": self.seconds}
+                "chains": self.chains, "sweeps": self.sweeps, "seconds": self.seconds,
+                "swap_rate": None if self.swap_rate is None else self.swap_rate.tolist(),
+                "ladder": None if self.ladder is None else self.ladder.tolist()}
 
 
 class _Library:
@@ -131,6 +135,7 @@ def sampled_bound_states(model: Model | str, data: Dataset | Any, T: float = 1.0
         landed = descend(model, pt.states()[0], backend=xp)
         rows = library.rows(landed.states, landed.energies)
         np.add.at(library.counts, (columns, rows), 1)
+    swap_rate = pt.swap_rates(warn=True)
     per_column = column_log_z(pt)
     log_z = float(np.mean(per_column))
     log_z_se = float(np.std(per_column, ddof=1) / math.sqrt(chains))
@@ -149,4 +154,4 @@ def sampled_bound_states(model: Model | str, data: Dataset | Any, T: float = 1.0
         weight_stderr=weight_se[order], free_energy=free[order], free_energy_stderr=free_se[order],
         training=(distance.min(axis=1) == 0)[order], nearest_pattern_distance=distance.min(axis=1)[order],
         from_patterns=found[order], log_z=log_z, log_z_stderr=log_z_se, T=T, chains=chains, sweeps=sweeps,
-        seconds=time.perf_counter() - t0)
+        seconds=time.perf_counter() - t0, swap_rate=swap_rate, ladder=pt.temperatures.copy())

@@ -209,17 +209,22 @@ class ParallelTempering:
         """Current configurations by temperature, (R, B, N) as NumPy."""
         return to_numpy(self.chains.s)[self.perm]
 
+    def swap_rates(self, *, warn: bool = False) -> np.ndarray:
+        """Accepted / attempted swaps of each neighbouring pair (R - 1,); with ``warn``, a LowSwapRateWarning
+        names each pair below LOW_SWAP_RATE (the ladder does not mix there)."""
+        rate = self.accepts / np.maximum(self.attempts, 1)
+        for i in np.flatnonzero(rate < LOW_SWAP_RATE) if warn else ():
+            warnings.warn(f"parallel tempering: swap rate {rate[i]:.3f} between T = {self.temperatures[i]:.4g} and "
+                          f"T = {self.temperatures[i + 1]:.4g} is below {LOW_SWAP_RATE}; the ladder does not mix "
+                          "there (add temperatures between them, or use temperature_ladder)",
+                          LowSwapRateWarning, stacklevel=3)
+        return rate
+
     def result(self) -> TemperingResult:
         """Averages of the recorded sweeps per temperature (see TemperingResult)."""
         if self.energy_acc.count < 2:
             raise ThermopotError("at least 2 recorded sweeps are needed for averages with error bars")
-        rate = self.accepts / np.maximum(self.attempts, 1)
-        low = np.flatnonzero(rate < LOW_SWAP_RATE)
-        for i in low:
-            warnings.warn(f"parallel tempering: swap rate {rate[i]:.3f} between T = {self.temperatures[i]:.4g} and "
-                          f"T = {self.temperatures[i + 1]:.4g} is below {LOW_SWAP_RATE}; the ladder does not mix "
-                          "there (add temperatures between them, or use temperature_ladder)",
-                          LowSwapRateWarning, stacklevel=2)
+        rate = self.swap_rates(warn=True)
         trips = self.round_trips
         return TemperingResult(
             temperatures=self.temperatures.copy(), energy=to_numpy(self.energy_acc.mean()),

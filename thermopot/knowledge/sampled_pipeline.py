@@ -1,0 +1,503 @@
+"""The He-Lubchenko pipeline without enumeration (``run_knowledge(data, method="sampled")``), for any N.
+
+Each row of the exact pipeline (:mod:`.pipeline`) is computed here from chains, with its standard error
+where it is estimated:
+
+- description: the gap Delta = eps N, T* = Delta / log((2^N - M) / M) and the coexistence temperature are
+  closed forms in the M pattern weights (:func:`.description.description_levels`); the 2^N energy table,
+  the Walsh couplings and the minima of Phi and G over 2^N-dimensional simplices are not computed (their
+  rows are None and ``not_computed`` names them).
+- the model: a pairwise Boltzmann machine fitted at T = 1 by persistent contrastive divergence
+  (:func:`thermopot.learning.pcd.fit_pcd`, started from pseudo-likelihood; ``fit_method="pseudo"`` keeps
+  the pseudo-likelihood model) to the training part of the data; a share ``holdout`` of the samples is
+  kept out for the held-out log-likelihood.
+- log Z at T_fit by annealed importance sampling (``log_z``) and by thermodynamic integration on the
+  tempering ladder of the bound states (``log_z_ti``); the mean log-likelihood of a set of samples is
+  L = -<E>/T - log Z with se(L) = se(log Z).
+- bound states: :func:`.sampled_library.sampled_bound_states` (descent of every pattern and of the
+  tempering samples; F_a = -T (log Z + log P_a) with error bars).
+- retrieval: B heat-bath chains from random states at T_retrieval, each final state descended to its
+  single-flip-stable state; the fraction ending on a training pattern with its binomial standard error.
+- pattern frequencies: visits of the distinct patterns by B chains at T_retrieval, total variation of each
+  chain's frequencies and of their pool to the Boltzmann weights over the patterns, p_mu ~ exp(-E(xi_mu)/T)
+  normalised over the patterns (log Z cancels, so this reference is exact at any N).
+- basin occupancy at T_fit: each chain's share of sweeps in the basin of each bound state (by descent),
+  against the tempering weights P_a (an estimate, not the exact basin weight).
+- the remedy: a mixture of K pairwise models (one per class when labels are given, else one per bound
+  state reached from the heaviest patterns) fitted by EM with pseudo-likelihood (or PCD) M-steps, each
+  warm-started (first from the single model) and limited to ``refit_max_iter`` iterations (a generalised EM
+  step), and log Z_k by AIS in the E-step; KL(data || model) = sum_mu w_mu log w_mu - L with se(KL) from the
+  delta method, se^2 = sum_k (sum_mu w_mu r_mu,k)^2 se(log Z_k)^2; coverage from chain samples.
+- rare patterns: the target's weight is lowered by each factor (:mod:`.rare`), the model refitted by
+  pseudo-likelihood (warm started from the previous factor's model, the first from the fitted model, at
+  most ``refit_max_iter`` L-BFGS iterations); a pattern keeps its minimum when its stability margin is > 0, a class
+  when a stable state reached by descent from the class's patterns or from the chains has its nearest
+  pattern in the class; retrieval is the fraction of chain samples on the target.
+
+The data-independent studies of the exact pipeline (minima counts against T and M, escape times against
+N, trapping times) are left to it (rows None, named in ``not_computed``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ..checks import check_count, check_temperature
+from ..errors import ThermopotError
+from ..learning import ConvergenceWarning, Dataset, fit
+from ..learning.result import BoundaryWarning
+from ..models import PairwiseModel
+from ..results import jsonable
+from ..sampling import Sampler
+from ..sampling.descent import descend
+from ..sampling.free_energy import log_partition
+from ._steps import run_steps
+from .description import description_levels
+from .library import DEFAULT_L2, majority_classes, nearest_patterns
+from .rare import check_factors, stability_margin, scaled_weights, target_rows, grid_threshold
+from .retrieval import tv_distance
+from .sampled_library import SampledBoundStates, sampled_bound_states
+
+__all__ = ["SampledSettings", "SAMPLED_QUICK", "SAMPLED_FULL", "SampledKnowledgeRun", "run_sampled",
+           "NOT_COMPUTED", "MIN_HOLDOUT_SAMPLES"]
+
+#: rows of the exact pipeline that need the 2^N states (None on the sampled path), with the reason
+NOT_COMPUTED = {
+    "phi_minima": "Phi over the pairwise couplings needs log Z on a grid of couplings by enumeration",
+    "full_potential_minima": "G over the full simplex of 2^N weights",
+    "reduced_potential_minima": "G over the pairwise family needs the 2^N Boltzmann weights",
+    "escape_time_vs_n": "a data-independent study of small random-pattern sets: run the exact pipeline",
+}
+
+#: the fewest samples on each side of a held-out split
+MIN_HOLDOUT_SAMPLES = 10
+
+
+@dataclass(frozen=True)
+class SampledSettings:
+    """Sizes of the sampled pipeline (QUICK or FULL) and the temperatures of each step."""
+
+    T_fit: float = 1.0  #: model temperature of the library, log Z and the remedy
+    fit_method: str = "pcd"  #: "pcd" or "pseudo"
+    l2: float = DEFAULT_L2
+    pcd_chains: int = 256
+    pcd_steps: int = 2000
+    holdout: float = 0.2  #: share of the samples kept out of the fit for the held-out log-likelihood
+    ais_chains: int = 256
+    ais_steps: int = 400
+    ladder: int = 16  #: tempering temperatures of the bound states (and TI)
+    ladder_chains: int = 16
+    ladder_sweeps: int = 300
+    T_retrieval: float = 0.5
+    chains: int = 128
+    sweeps: int = 200
+    frequency_sweeps: int = 500
+    occupancy_chains: int = 32
+    occupancy_sweeps: int = 300
+    rare_factors: tuple[float, ...] = (1.0, 0.5, 0.25, 0.1, 0.05, 0.02, 0.01)
+    samples: int = 2000  #: chain samples of the coverage and retrieval rates
+    em_iterations: int = 5
+    em_method: str = "pseudo"  #: the mixture's M-step: "pseudo" or "pcd"
+    max_components: int = 10
+    refit_max_iter: int = 100  #: L-BFGS iterations of a warm-started pseudo-likelihood refit (EM M-step, rare scan)
+    em_ais_chains: int = 64
+    em_ais_steps: int = 200
+
+
+SAMPLED_QUICK = SampledSettings()
+SAMPLED_FULL = SampledSettings(pcd_chains=512, pcd_steps=4000, ais_chains=512, ais_steps=2000, ladder=24,
+                               ladder_chains=32, ladder_sweeps=2000, chains=512, sweeps=1000,
+                               frequency_sweeps=4000, occupancy_chains=128, occupancy_sweeps=2000,
+                               rare_factors=(1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.07, 0.05, 0.03, 0.02, 0.01),
+                               samples=20_000, em_iterations=20, em_ais_chains=256, em_ais_steps=1000,
+                               refit_max_iter=1000)
+
+
+def _keys(states: np.ndarray) -> np.ndarray:
+    """One bytes key per row of +-1 states (any N)."""
+    packed = np.packbits(np.asarray(states) > 0, axis=1)
+    return np.array([row.tobytes() for row in packed], dtype=object)
+
+
+def _member(samples: np.ndarray, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(which samples equal one of ``states``, which states appear among the samples)."""
+    a, b = _keys(samples), _keys(states)
+    return np.isin(a, b), np.isin(b, a)
+
+
+def _split(data: Dataset, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, held-out rows): a random share ``holdout`` of the rows of positive weight held out."""
+    rows = np.flatnonzero(data.weights > 0)
+    if holdout == 0:
+        return rows, rows[:0]
+    if not 0 < holdout < 1:
+        raise ThermopotError(f"holdout must be a share in [0, 1), got {holdout!r}")
+    held = int(round(holdout * rows.size))
+    if held < MIN_HOLDOUT_SAMPLES or rows.size - held < MIN_HOLDOUT_SAMPLES:
+        raise ThermopotError(f"too few samples for a held-out split: {rows.size} samples with holdout = {holdout:g} "
+                             f"leave {held} held out and {rows.size - held} for the fit (at least "
+                             f"{MIN_HOLDOUT_SAMPLES} each); give more samples or holdout = 0 (--holdout 0)")
+    perm = np.random.default_rng([seed, 77]).permutation(rows)
+    return np.sort(perm[held:]), np.sort(perm[:held])
+
+
+def _mean_energy(model: PairwiseModel, data: Dataset, T: float) -> float:
+    return float(data.probabilities @ np.asarray(model.energy(data.samples.astype(np.float64)))) / T
+
+
+def _fit(data: Dataset, s: SampledSettings, seed: int, backend: Any, method: str | None = None,
+         init: PairwiseModel | None = None) -> Any:
+    method = method or s.fit_method
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", BoundaryWarning)
+        if method == "pcd":
+            return fit(data, "pcd", l2=s.l2, chains=s.pcd_chains, steps=s.pcd_steps, seed=seed, init=init,
+                       backend=backend)
+        if method == "pseudo":
+            limit = {} if init is None else {"max_iter": s.refit_max_iter}
+            return fit(data.unique(), "pseudo", l2=s.l2, init=init, backend=backend, **limit)
+    raise ThermopotError(f"fit_method must be 'pcd' or 'pseudo', got {method!r}")
+
+
+def _at_T(model: PairwiseModel, T: float) -> PairwiseModel:
+    return model if T == 1.0 else PairwiseModel(model.h / T, model.J / T)
+
+
+def _chain_samples(model: PairwiseModel, T: float, size: int, chains: int, seed: int, backend: Any,
+                   burn_in: int = 100) -> np.ndarray:
+    """``size`` states (size, N) from ``chains`` heat-bath chains at T after ``burn_in`` sweeps, one record
+    per chain per sweep."""
+    chains = min(chains, size)
+    sampler = Sampler(model, T, chains=chains, seed=seed, backend=backend).run(burn_in, record=False)
+    out = []
+    for _ in range(math.ceil(size / chains)):
+        out.append(sampler.run(1, record=False).spins.astype(np.int8))
+    return np.concatenate(out)[:size]
+
+
+def _retrieval(model: PairwiseModel, patterns: np.ndarray, s: SampledSettings, seed: int, backend: Any) -> dict:
+    sampler = Sampler(model, s.T_retrieval, chains=s.chains, seed=seed, backend=backend)
+    final = sampler.run(s.sweeps, record=False).spins.astype(np.int8)
+    landed = descend(model, final, backend=backend).states
+    hit, _ = _member(landed, patterns)
+    p = float(hit.mean())
+    return {"T": s.T_retrieval, "chains": s.chains, "sweeps": s.sweeps, "training_fraction": p,
+            "training_fraction_stderr": math.sqrt(p * (1 - p) / s.chains),
+            "distinct_end_states": int(len(set(_keys(landed))))}
+
+
+def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed: int, backend: Any) -> dict:
+    """Visits of the patterns by single chains at T_retrieval against p_mu ~ exp(-E_mu / T) over them."""
+    T = s.T_retrieval
+    energy = np.asarray(model.energy(unique.samples.astype(np.float64)))
+    reference = np.exp(-(energy - energy.min()) / T)
+    index = {k: i for i, k in enumerate(_keys(unique.samples))}
+    sampler = Sampler(model, T, chains=s.chains, seed=seed, backend=backend).run(s.frequency_sweeps // 10,
+                                                                                 record=False)
+    visits = np.zeros((s.chains, unique.size), dtype=np.int64)
+    for _ in range(s.frequency_sweeps):
+        keys = _keys(sampler.run(1, record=False).spins)
+        for b, key in enumerate(keys):
+            i = index.get(key)
+            if i is not None:
+                visits[b, i] += 1
+    tv_chain = tv_distance(visits, reference)
+    pooled = visits.sum(axis=0)
+    return {"T": T, "chains": s.chains, "sweeps": s.frequency_sweeps,
+            "tv_chain_exact": tv_chain.tolist(), "single_chain_tv": float(np.nanmean(tv_chain)),
+            "single_chain_tv_stderr": float(np.nanstd(tv_chain, ddof=1) / math.sqrt(max(np.isfinite(tv_chain).sum(), 1))),
+            "pooled_tv": float(tv_distance(pooled, reference)) if pooled.sum() else None,
+            "pattern_mass": float(pooled.sum() / (s.chains * s.frequency_sweeps))}
+
+
+def _occupancy(model: PairwiseModel, library: SampledBoundStates, s: SampledSettings, seed: int,
+               backend: Any) -> dict:
+    """Each chain's time in each bound state's basin at T_fit (by descent) against the tempering P_a."""
+    T = library.T
+    index = {k: i for i, k in enumerate(_keys(library.states))}
+    other = len(index)
+    sampler = Sampler(model, T, chains=s.occupancy_chains, seed=seed, backend=backend).run(
+        s.occupancy_sweeps // 5, record=False)
+    counts = np.zeros((s.occupancy_chains, other + 1))
+    rows = np.arange(s.occupancy_chains)
+    for _ in range(s.occupancy_sweeps):
+        landed = descend(model, sampler.run(1, record=False).spins, backend=backend).states
+        np.add.at(counts, (rows, [index.get(k, other) for k in _keys(landed)]), 1)
+    reference = np.append(library.weight, max(0.0, 1.0 - library.weight.sum()))
+    tv = 0.5 * np.abs(counts / s.occupancy_sweeps - reference).sum(axis=1)
+    return {"T": T, "chains": s.occupancy_chains, "sweeps": s.occupancy_sweeps, "tv_chain": tv.tolist(),
+            "tv_chain_mean": float(tv.mean()), "tv_chain_stderr": float(tv.std(ddof=1) / math.sqrt(tv.size))}
+
+
+def _log_z(model: PairwiseModel, T: float, chains: int, steps: int, seed: int, backend: Any) -> tuple[float, float]:
+    res = log_partition(model, T, method="ais", chains=chains, steps=steps, seed=seed, backend=backend)
+    return res.log_z, res.log_z_stderr
+
+
+def _initial_responsibilities(train: Dataset, labels: np.ndarray | None, single: PairwiseModel,
+                              s: SampledSettings, backend: Any) -> tuple[Dataset, np.ndarray, str]:
+    """Rows and (M, K) starting responsibilities of EM: by class (labels), else by the stable state each
+    distinct pattern descends to (the ``max_components`` heaviest such states; the rest share evenly)."""
+    eps = 0.1
+    if labels is not None:
+        classes, cls = np.unique(labels, return_inverse=True)
+        k = len(classes)
+        resp = np.full((train.size, k), eps / k)
+        resp[np.arange(train.size), cls.reshape(-1)] += 1 - eps
+        return train, resp, "classes"
+    unique = train.unique()
+    ends = _keys(descend(single, unique.samples, backend=backend).states)
+    names, inverse = np.unique(ends, return_inverse=True)
+    mass = np.bincount(inverse.reshape(-1), weights=unique.weights)
+    top = np.argsort(-mass, kind="stable")[:s.max_components]
+    k = len(top)
+    comp = np.full(len(names), -1)
+    comp[top] = np.arange(k)
+    label = comp[inverse.reshape(-1)]
+    resp = np.full((unique.size, k), 1.0 / k)
+    inside = label >= 0
+    resp[inside] = eps / k
+    resp[inside, label[inside]] += 1 - eps
+    return unique, resp, "minima"
+
+
+def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, single_log_z: tuple[float, float],
+            rare_rows: np.ndarray, s: SampledSettings, seed: int, backend: Any) -> dict:
+    """EM for a mixture (pseudo-likelihood or PCD M-steps, AIS log Z_k), then KL and coverage of the single
+    model and of the mixture at T_fit (module docstring)."""
+    T = s.T_fit
+    em_data, resp, source = _initial_responsibilities(train, labels, single, s, backend)
+    k = resp.shape[1]
+    models: list[PairwiseModel | None] = [None] * k
+    history = []
+    for it in range(s.em_iterations):
+        comp_w = em_data.weights[:, None] * resp
+        for c in range(k):
+            if comp_w[:, c].sum() <= 1e-12 * em_data.total_weight and models[c] is not None:
+                continue
+            weighted = em_data.with_weights(comp_w[:, c])
+            models[c] = _fit(weighted, s, seed + 31 * c + it, backend, method=s.em_method,
+                             init=single if models[c] is None else models[c]).model
+        W = comp_w.sum(axis=0) / comp_w.sum()
+        lz = [_log_z(m, 1.0, s.em_ais_chains, s.em_ais_steps, seed + c, backend) for c, m in enumerate(models)]
+        lp = np.stack([np.log(max(W[c], 1e-300)) - np.asarray(m.energy(em_data.samples.astype(np.float64)))
+                       - lz[c][0] for c, m in enumerate(models)], axis=1)
+        total = logsumexp(lp, axis=1, keepdims=True)
+        history.append(float(em_data.probabilities @ total[:, 0]))
+        resp = np.exp(lp - total)
+    unique = train.unique()
+    w = unique.probabilities
+    entropy = float(-w @ np.log(w))
+    out: dict[str, Any] = {"k": k, "k_source": source, "em_iterations": s.em_iterations, "em_method": s.em_method,
+                           "em_history": history, "mixture_weights": W.tolist(), "patterns": unique.size,
+                           "entropy": entropy, "T": T}
+    pattern_class = None
+    n_classes = None
+    if labels is not None:
+        pattern_class = majority_classes(train, labels)
+        n_classes = len(np.unique(labels))
+    rng = np.random.default_rng([seed, 5])
+    for name, comps, weights, log_zs in (
+            ("single", [single], np.ones(1), [single_log_z]),
+            ("mixture", models, W, [_log_z(m, T, s.ais_chains, s.ais_steps, seed + 100 + c, backend)
+                                    for c, m in enumerate(models)])):
+        lpc = np.stack([np.log(max(weights[c], 1e-300)) - np.asarray(m.energy(unique.samples.astype(np.float64))) / T
+                        - log_zs[c][0] for c, m in enumerate(comps)], axis=1)
+        log_p = logsumexp(lpc, axis=1)
+        r = np.exp(lpc - log_p[:, None])
+        se = math.sqrt(float(np.sum((w @ r) ** 2 * np.array([z[1] for z in log_zs]) ** 2)))
+        L = float(w @ log_p)
+        counts = rng.multinomial(s.samples, weights / weights.sum())
+        drawn = np.concatenate([_chain_samples(m, T, int(c), s.chains, seed + 7 * i, backend)
+                                for i, (m, c) in enumerate(zip(comps, counts)) if c > 0])
+        hit, seen = _member(drawn, unique.samples)
+        rare_hit, rare_seen = _member(drawn, unique.samples[rare_rows])
+        out.update({f"log_likelihood_{name}": L, f"log_likelihood_{name}_stderr": se,
+                    f"kl_{name}": -entropy - L, f"kl_{name}_stderr": se,
+                    f"coverage_{name}": float(seen.mean()), f"pattern_rate_{name}": float(hit.mean()),
+                    f"class_coverage_{name}": None if pattern_class is None
+                    else len(np.unique(pattern_class[seen])) / n_classes,
+                    f"rare_rate_{name}": float(rare_hit.mean()), f"rare_coverage_{name}": float(rare_seen.mean()),
+                    f"rare_prob_{name}": float(np.exp(log_p[rare_rows]).sum())})
+    out["rare_weight"] = float(w[rare_rows].sum())
+    return out
+
+
+def _rare(train: Dataset, labels: np.ndarray | None, s: SampledSettings, seed: int, backend: Any,
+          start: PairwiseModel | None = None) -> dict:
+    """The under-representation scan on the sampled path (module docstring)."""
+    by = "class" if labels is not None else "pattern"
+    if by == "class":
+        classes, counts = np.unique(labels, return_counts=True)
+        target = int(classes[np.argmin(counts)])
+    else:
+        unique = train.unique()
+        heaviest = unique.samples[np.argmax(unique.weights)]
+        target = int(np.flatnonzero((train.samples == heaviest).all(axis=1))[0])
+    f = check_factors(s.rare_factors)
+    mask, target = target_rows(train, labels, target, by)
+    p = train.probabilities
+    w_t = float(p[mask].sum())
+    target_patterns = np.unique(train.samples[mask], axis=0)
+    pattern_class = majority_classes(train, labels) if by == "class" else None
+    unique = train.unique()
+    model = start
+    has_min, margin, class_minima, rate = [], [], [], []
+    for i, factor in enumerate(f):
+        reweighted = Dataset(train.samples, scaled_weights(p, mask, float(factor), w_t))
+        model = _fit(reweighted, s, seed, backend, method="pseudo", init=model).model
+        at_T = _at_T(model, s.T_fit)
+        drawn = _chain_samples(at_T, 1.0, s.samples, s.chains, seed + i, backend)
+        if by == "pattern":
+            margin.append(stability_margin(at_T, target_patterns[0]))
+            has_min.append(margin[-1] > 0)
+        else:
+            stable = descend(at_T, np.concatenate([target_patterns, drawn]), backend=backend).states
+            stable = np.unique(stable, axis=0)
+            nearest, _ = nearest_patterns(stable, unique.samples, unique.weights)
+            class_minima.append(int((pattern_class[nearest] == target).sum()))
+            has_min.append(class_minima[-1] > 0)
+        hit, _ = _member(drawn, target_patterns)
+        rate.append(float(hit.mean()))
+    has_min, rate = np.array(has_min), np.array(rate)
+    t_f, t_br, _ = grid_threshold(~has_min, f)
+    r_f, r_br, _ = grid_threshold(rate == 0, f)
+    return {"by": by, "target": target, "base_weight": w_t, "factors": f.tolist(), "weights": (f * w_t).tolist(),
+            "has_minimum": has_min.tolist(), "margin": margin or None, "class_minima": class_minima or None,
+            "retrieval_rate": rate.tolist(), "retrieval_stderr": np.sqrt(rate * (1 - rate) / s.samples).tolist(),
+            "samples": s.samples, "retrieval": "chains",
+            "threshold_factor": t_f, "threshold_bracket": t_br, "threshold_weight": None if t_f is None else t_f * w_t,
+            "retrieval_threshold_factor": r_f, "retrieval_threshold_bracket": r_br,
+            "retrieval_threshold_weight": None if r_f is None else r_f * w_t}
+
+
+@dataclass(frozen=True)
+class SampledKnowledgeRun:
+    """Every result of one sampled run; :meth:`summary` has the fixed JSON rows of the exact pipeline (same
+    names, ``*_stderr`` next to the estimated ones) plus method, log_z, log_z_stderr and bound_states."""
+
+    dataset: str
+    data: Dataset
+    train: Dataset
+    heldout: Dataset | None
+    labels: np.ndarray | None
+    settings: SampledSettings
+    model: PairwiseModel
+    fit: dict
+    levels: dict
+    log_z: float
+    log_z_stderr: float
+    library: SampledBoundStates
+    steps: dict
+    seconds: dict
+    dropped_columns: tuple = ()
+
+    def summary(self) -> dict:
+        """The rows of the exact pipeline's summary, with error bars, and the sampled fields."""
+        st, lib, s = self.steps, self.library, self.settings
+        remedy, rare = st["remedy"], st["rare"]
+        out = {"dataset": self.dataset, "method": "sampled", "n": self.levels["n"],
+               "patterns": self.levels["patterns"], "samples": int(self.data.size),
+               "gap": self.levels["gap"], "T_star": self.levels["T_star"],
+               "T_coexistence": self.levels["T_coexistence"],
+               "phi_minima": None, "full_potential_minima": None, "reduced_potential_minima": None,
+               "reduced_potential_T": None,
+               "training_minima": int(lib.training.sum()), "spurious_minima": int((~lib.training).sum()),
+               "log_z": self.log_z, "log_z_stderr": self.log_z_stderr, "log_z_ti": lib.log_z,
+               "log_z_ti_stderr": lib.log_z_stderr, "T": s.T_fit}
+        for key in ("kl_single", "kl_mixture", "coverage_single", "coverage_mixture", "class_coverage_single",
+                    "class_coverage_mixture", "kl_single_stderr", "kl_mixture_stderr"):
+            out[key] = remedy[key]
+        out.update({"mixture_components": remedy["k"],
+                    "rare_weight_threshold": rare["threshold_weight"],
+                    "rare_retrieval_threshold": rare["retrieval_threshold_weight"],
+                    "retrieval_training_fraction": st["retrieval"]["training_fraction"],
+                    "retrieval_training_fraction_stderr": st["retrieval"]["training_fraction_stderr"],
+                    "single_chain_tv": st["frequencies"]["single_chain_tv"],
+                    "single_chain_tv_stderr": st["frequencies"]["single_chain_tv_stderr"],
+                    "pooled_tv": st["frequencies"]["pooled_tv"],
+                    "basin_tv_single_chain": {str(st["occupancy"]["T"]): st["occupancy"]["tv_chain_mean"]},
+                    "basin_tv_single_chain_stderr": {str(st["occupancy"]["T"]): st["occupancy"]["tv_chain_stderr"]},
+                    "escape_time_vs_n": None,
+                    "log_likelihood_train": st["likelihood"]["train"],
+                    "log_likelihood_heldout": st["likelihood"]["heldout"],
+                    "log_likelihood_stderr": self.log_z_stderr,
+                    "dropped_columns": list(self.dropped_columns),
+                    "fit": self.fit, "not_computed": NOT_COMPUTED,
+                    "bound_states": lib.to_dict()["bound_states"]})
+        return out
+
+    def to_dict(self) -> dict:
+        """The summary plus every step's fields and the seconds of each step."""
+        return jsonable({**self.summary(), "steps": self.steps, "seconds": self.seconds})
+
+
+def run_sampled(name: str, dataset: Dataset, labels: np.ndarray | None, *, settings: SampledSettings,
+                seed: int = 0, backend: Any = None, progress: bool = True,
+                dropped_columns: tuple = ()) -> SampledKnowledgeRun:
+    """The sampled pipeline on a resolved data set (see :func:`.pipeline.run_knowledge`)."""
+    s = settings
+    for T in (s.T_fit, s.T_retrieval):
+        check_temperature(T)
+    for name_, v in (("pcd_chains", s.pcd_chains), ("samples", s.samples), ("chains", s.chains)):
+        check_count(v, name_)
+    train_rows, held_rows = _split(dataset, s.holdout, seed)
+    train = Dataset(dataset.samples[train_rows], dataset.weights[train_rows])
+    heldout = Dataset(dataset.samples[held_rows], dataset.weights[held_rows]) if held_rows.size else None
+    train_labels = None if labels is None else np.asarray(labels)[train_rows]
+    unique = train.unique()
+    results: dict[str, Any] = {}
+
+    def fit_step():
+        res = _fit(train, s, seed, backend)
+        results["model"] = res.model
+        return {"method": s.fit_method, "l2": s.l2, "converged": bool(res.converged),
+                "diagnostics": getattr(res, "diagnostics", None) or {}}
+
+    def log_z_step():
+        lz = _log_z(_at_T(results["model"], 1.0), s.T_fit, s.ais_chains, s.ais_steps, seed, backend)
+        results["log_z"] = lz
+        return {"log_z": lz[0], "log_z_stderr": lz[1], "method": "ais", "chains": s.ais_chains, "steps": s.ais_steps}
+
+    def likelihood_step():
+        m, lz = results["model"], results["log_z"][0]
+        return {"train": -_mean_energy(m, train, s.T_fit) - lz,
+                "heldout": None if heldout is None else -_mean_energy(m, heldout, s.T_fit) - lz,
+                "stderr": results["log_z"][1], "heldout_samples": 0 if heldout is None else int(heldout.size)}
+
+    def library_step():
+        lib = sampled_bound_states(results["model"], train, s.T_fit, temperatures=s.ladder, chains=s.ladder_chains,
+                                   sweeps=s.ladder_sweeps, seed=seed, backend=backend)
+        results["library"] = lib
+        return {"count": int(lib.states.shape[0]), "training": int(lib.training.sum()),
+                "log_z_ti": lib.log_z, "log_z_ti_stderr": lib.log_z_stderr, "seconds": lib.seconds}
+
+    def rare_rows():
+        w = unique.probabilities
+        return np.flatnonzero(w <= w.min() * (1 + 1e-9))
+
+    steps = {
+        "fit": fit_step,
+        "log_z": log_z_step,
+        "likelihood": likelihood_step,
+        "library": library_step,
+        "retrieval": lambda: _retrieval(results["model"], unique.samples, s, seed, backend),
+        "frequencies": lambda: _frequencies(results["model"], unique, s, seed, backend),
+        "occupancy": lambda: _occupancy(results["model"], results["library"], s, seed, backend),
+        "rare": lambda: _rare(train, train_labels, s, seed, backend, start=results["model"]),
+        "remedy": lambda: _remedy(train, train_labels, _at_T(results["model"], 1.0), results["log_z"], rare_rows(), s,
+                                  seed, backend),
+    }
+    out, seconds = run_steps(steps, "knowledge (sampled)", progress)
+    return SampledKnowledgeRun(dataset=name, data=dataset, train=train, heldout=heldout, labels=labels, settings=s,
+                               model=results["model"], fit=out.pop("fit"), levels=description_levels(train),
+                               log_z=results["log_z"][0], log_z_stderr=results["log_z"][1],
+                               library=results["library"], steps=out, seconds=seconds,
+                               dropped_columns=tuple(dropped_columns))
