@@ -17,7 +17,7 @@ def _residuals(model, m, temps, orders):
     """|beta G_k(m) - beta G_exact(m)| for each T (rows) and order k (columns)."""
     out = np.empty((len(temps), len(orders)))
     for a, T in enumerate(temps):
-        exact = gibbs_potential(model, m, T, tol=1e-13).value
+        exact = gibbs_potential(model, m, T, tol=1e-13).free_energy
         for b, k in enumerate(orders):
             out[a, b] = abs(gibbs_free_energy(model, m, T, k) - exact) / T
     return out
