@@ -16,9 +16,11 @@ import numpy as np
 
 
 def jsonable(x: Any, *, null_nonfinite: bool = False) -> Any:
-    """``x`` (numbers, NumPy arrays and scalars, lists, tuples, dicts of them) as JSON values: arrays as
+    """``x`` (numbers, NumPy arrays and scalars, results, lists, tuples, dicts of them) as JSON values: arrays as
     nested lists, non-finite floats as the strings "nan"/"inf"/"-inf" (None with ``null_nonfinite``), dict
-    keys as strings; anything else (str, None) unchanged."""
+    keys as strings; a :class:`Result` as its ``to_dict()``; anything else (str, None) unchanged."""
+    if isinstance(x, Result):
+        return x.to_dict()
     if isinstance(x, np.ndarray):
         x = x.tolist() if x.ndim else x.item()
     if isinstance(x, (list, tuple)):

@@ -26,6 +26,7 @@ from ..backend import asarray, backend_name, blas_limit, blas_threads, get_names
 from ..checks import check_count, check_positive, check_rng, check_temperature
 from ..errors import ThermopotError
 from ..models import Model, PairwiseModel, resolve_model
+from ..results import Result
 from .dedup import flip_partners, unique_points
 from .guard import SINGLE_THREAD_FLOPS, check_minima_size
 from .newton import (RELAX_TOL, NewtonState, free_energy_of_x, hessian_rows, newton_batch, relax_batch,
@@ -36,7 +37,7 @@ from .stationary import KINDS, classify_spectrum
 
 
 @dataclass(frozen=True)
-class Minima:
+class Minima(Result):
     """Distinct stationary points found from the starts: minima first (by free energy), then the rest.
 
     Per point: m, free_energy, hessian_min_eig (smallest eigenvalue of D^1/2 H D^1/2, the sign of the
@@ -84,14 +85,14 @@ class Minima:
 
     def to_dict(self) -> dict:
         """JSON-ready fields (docs/architecture.md, `thermopot minima`)."""
-        rows = [{"m": self.m[a].tolist(), "free_energy": float(self.free_energy[a]),
-                 "hessian_min_eig": float(self.hessian_min_eig[a]),
-                 "plefka_valid": bool(self.plefka_valid[a]), "basin_fraction": float(self.basin_fraction[a]),
-                 "partner": int(self.partner[a])}
+        rows = [{"m": self.m[a], "free_energy": self.free_energy[a], "hessian_min_eig": self.hessian_min_eig[a],
+                 "plefka_valid": self.plefka_valid[a], "basin_fraction": self.basin_fraction[a],
+                 "partner": self.partner[a]}
                 for a in np.flatnonzero(self.is_minimum)]
-        return {"count": self.count, "minima": rows, "saddles": self.saddles, "starts": self.starts,
-                "failed": self.failed, "method": self.method, "T": self.T, "iterations": self.iterations,
-                "backend": self.backend, "seconds": self.seconds, "message": self.message}
+        return self._json({"count": self.count, "minima": rows, "saddles": self.saddles, "starts": self.starts,
+                           "failed": self.failed, "method": self.method, "T": self.T,
+                           "iterations": self.iterations, "backend": self.backend, "seconds": self.seconds,
+                           "message": self.message})
 
 
 def flip_symmetric(model: Model) -> bool:
