@@ -238,7 +238,7 @@ class Sampler:
         flips = float(to_numpy(self.kernel.flips).sum())
         rate = flips / max(self.sweeps_done * self.n * self.chains, 1)
         return SampleResult(n=self.n, T=self.T, chains=self.chains, sweeps=self.recorded_sweeps,
-                            method=self.method, scan=self.scan, seed=self.seed, rng=self.generator,
+                            method=self.method, scan=self.scan, seed=self.seed, generator=self.generator,
                             fused=self.fused, compiled=self.compiled, flip_rate=rate,
                             backend=backend_name(self.xp), seconds=self.seconds, **summary)
 
