@@ -21,6 +21,7 @@ from ..datasets import Digits, load_dataset, load_digits, noisy_patterns_dataset
 from ..errors import SizeError, ThermopotError
 from ..learning import Dataset, as_dataset
 from ..progress import inner_bars_hidden, progress_bar
+from ..results import Result
 from .description import KnowledgeDescription, describe
 from .library import Library, bound_states
 from .rare import RareScan, rare_weight_scan
@@ -96,7 +97,7 @@ FULL = Settings(reduced_starts=4, reduced_pattern_starts=4, potential_starts=16,
 
 
 @dataclass(frozen=True)
-class KnowledgeRun:
+class KnowledgeRun(Result):
     """Every result of one pipeline run; :meth:`summary` holds the fixed JSON fields of ``thermopot
     knowledge`` and :meth:`to_dict` adds each step's own fields."""
 
@@ -148,10 +149,10 @@ class KnowledgeRun:
 
     def to_dict(self) -> dict:
         """The summary plus every step's fields and the seconds spent in each step."""
-        steps = {name: getattr(self, name).to_dict() for name in
+        steps = {name: getattr(self, name) for name in
                  ("description", "phi", "full", "reduced", "counts", "library", "retrieval", "trapping",
                   "trapping_size", "frequencies", "occupancy_ergodic", "occupancy_trapped", "rare", "remedy")}
-        return {**self.summary(), "steps": steps, "seconds": self.seconds}
+        return self._json({**self.summary(), "steps": steps, "seconds": self.seconds})
 
 
 def resolve_data(data: Any) -> tuple[str, Dataset, np.ndarray | None]:

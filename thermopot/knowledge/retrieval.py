@@ -35,7 +35,7 @@ from ..errors import ThermopotError
 from ..exact import restricted_free_energies, thermodynamics
 from ..learning import as_dataset
 from ..models import Model, resolve_model
-from ..results import jsonable as _jsonable
+from ..results import Result
 from ..sampling import Sampler, first_passage
 from ..states import spins_to_index
 from ._retrieval_barrier import escape_barrier, state_energies
@@ -48,7 +48,7 @@ DEFAULT_TRAPS = 4
 
 
 @dataclass(frozen=True)
-class Retrieval:
+class Retrieval(Result):
     """Where B chains ended: ``final_rows`` (B,) library rows (-1: a plateau basin), ``counts`` (K,) per
     minimum, ``plateau_count``, ``pattern_counts`` (P,) chains ending in the minimum that is pattern mu,
     and the fractions of chains ending in training minima, spurious minima and plateau basins."""
@@ -73,13 +73,13 @@ class Retrieval:
 
     def to_dict(self) -> dict:
         """JSON-ready fields (the library summarised by its counts)."""
-        return {"T": self.T, "chains": self.chains, "sweeps": self.sweeps, "seed": self.seed,
-                "starts": self.starts, "assign": self.assign, "counts": self.counts.tolist(),
-                "plateau_count": self.plateau_count, "pattern_counts": self.pattern_counts.tolist(),
-                "final_rows": self.final_rows.tolist(), "training_fraction": self.training_fraction,
-                "spurious_fraction": self.spurious_fraction, "plateau_fraction": self.plateau_fraction,
-                "is_training": self.library.is_training.tolist(), "minima": self.library.count,
-                "seconds": self.seconds}
+        return self._json({"T": self.T, "chains": self.chains, "sweeps": self.sweeps, "seed": self.seed,
+                           "starts": self.starts, "assign": self.assign, "counts": self.counts,
+                           "plateau_count": self.plateau_count, "pattern_counts": self.pattern_counts,
+                           "final_rows": self.final_rows, "training_fraction": self.training_fraction,
+                           "spurious_fraction": self.spurious_fraction, "plateau_fraction": self.plateau_fraction,
+                           "is_training": self.library.is_training, "minima": self.library.count,
+                           "seconds": self.seconds})
 
 
 def _library(library_or_model: Library | Model | str, T: float, backend: Any) -> Library:
@@ -139,7 +139,7 @@ def retrieve(library_or_model: Library | Model | str, T: float, *, chains: int =
 
 
 @dataclass(frozen=True)
-class Trapping:
+class Trapping(Result):
     """Escape times out of the minima ``rows`` (R,) of a library at temperatures ``T`` (nT,).
 
     ``mean_time`` (nT, R): censoring-aware mean first-passage time in single-spin updates
@@ -161,10 +161,6 @@ class Trapping:
     intercept: np.ndarray
     seed: int
     seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def _arrhenius(T: np.ndarray, times: np.ndarray) -> tuple[float, float]:
@@ -225,7 +221,7 @@ def trapping_times(model: Model | str | None, library: Library, T_values: Sequen
 
 
 @dataclass(frozen=True)
-class TrappingSize:
+class TrappingSize(Result):
     """Escape from the deepest training minimum of random-pattern data against N: per size ``n``,
     ``mean_time`` (censoring-aware, updates), ``hits``, exact ``barrier``, and the library counts."""
 
@@ -240,10 +236,6 @@ class TrappingSize:
     threshold: float
     max_updates: int
     seed: int
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def trapping_vs_size(sizes: Sequence[int], patterns: int, T: float, *, chains: int = 32,
@@ -271,7 +263,7 @@ def trapping_vs_size(sizes: Sequence[int], patterns: int, T: float, *, chains: i
 
 
 @dataclass(frozen=True)
-class PatternFrequencies:
+class PatternFrequencies(Result):
     """Visit frequencies of the P training patterns by B independent chains.
 
     ``visits`` (B, P): recorded sweeps each chain spent on each pattern (of ``sweeps``); ``exact`` (P,)
@@ -304,9 +296,7 @@ class PatternFrequencies:
 
     def to_dict(self) -> dict:
         """JSON-ready fields (the patterns as a count)."""
-        fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        fields["patterns"] = len(self.patterns)
-        return _jsonable(fields)
+        return {**super().to_dict(), "patterns": len(self.patterns)}
 
 
 def _tv(counts: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -354,7 +344,7 @@ def pattern_frequencies(model: Model | str, data: Any, T: float, *, chains: int 
 
 
 @dataclass(frozen=True)
-class BasinOccupancy:
+class BasinOccupancy(Result):
     """Time each of B chains spent in each basin of a library, against the exact basin weights.
 
     ``occupancy`` (B, K + 1): fraction of the recorded sweeps chain b spent in the basin of minimum a
@@ -372,10 +362,6 @@ class BasinOccupancy:
     tv_chain: np.ndarray
     tv_pooled: float
     seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int = 1000, burn_in: int | None = None,
