@@ -278,6 +278,7 @@ class FullMinima(Result):
     iterations: int  #: largest number of L-BFGS iterations of a start
     starts: int
     converged: np.ndarray  #: (starts,) bool: the start reached stationarity <= gtol
+    message: str = ""  #: how many starts converged, and the tolerance
 
 
 def _gibbs_objective(E: Any, T: float, xp: Any) -> Any:
@@ -339,7 +340,9 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
                       stationarity=np.array([e.stationarity for e in minima]),
                       hessian_min_eig_bound=np.array([T / e.x.max() for e in minima]),
                       iterations=max(e.iterations for e in ends), starts=starts,
-                      converged=np.array([e.status == "converged" for e in ends], dtype=bool))
+                      converged=np.array([e.status == "converged" for e in ends], dtype=bool),
+                      message=f"{sum(e.status == 'converged' for e in ends)} of {starts} starts reached stationarity "
+                              f"<= gtol = {gtol:.3g} within max_iter = {max_iter}")
 
 
 # ------------------------------------------------------------------------------------- counts
