@@ -218,3 +218,87 @@ def test_renamed_fields_keep_their_old_name_for_one_release(cls_name, old, new):
     assert old_value is getattr(r, new)
     out = r.to_dict()
     assert out[old] == out[new]
+
+
+# ------------------------------------------------------------------ seeds (SPEC 7) and keyword-only options
+#: functions whose subject is the seed itself (it stays positional)
+SEED_SUBJECT = {"check_rng", "check_seed", "resolve_seed", "philox_key"}
+#: rng= kept as the deprecated former name of generator=; the entropic protocol methods and the compiled sweep
+#: kernels take the caller's numpy.random.Generator object (already resolved from a seed)
+RNG_ALLOWED = {"Sampler.__init__", "sample", "first_passage", "sample_task", "DataSource.draw", "FiniteData.draw",
+               "LinearTeacher.draw", "DeepLinear.init", "ReluNet.init", "ScalarToy.init", "TwoLayerLinear.init",
+               "CompiledPairwiseKernel.__init__", "CompiledMultiSpinKernel.__init__"}
+#: required inputs after (model, T), not options: they stay positional
+MODEL_T_INPUTS = {"restricted_free_energies": ["labels"], "first_passage": ["initial"], "chunk_stats": ["high"]}
+
+
+def public_callables():
+    """(qualified name, signature) of the public API: the functions, methods and constructors named in the
+    modules' ``__all__`` (dataclasses left out)."""
+    seen = set()
+    for module in _public_modules():
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name, None)
+            if id(obj) in seen or not getattr(obj, "__module__", "").startswith("thermopot"):
+                continue
+            seen.add(id(obj))
+            if inspect.isfunction(obj):
+                yield name, inspect.signature(obj)
+            elif inspect.isclass(obj) and not dataclasses.is_dataclass(obj):
+                for attr, f in vars(obj).items():
+                    if inspect.isfunction(f) and (attr == "__init__" or not attr.startswith("_")):
+                        yield f"{name}.{attr}", inspect.signature(f)
+
+
+CALLABLES = dict(public_callables())
+
+
+def signature_problems(name: str, sig: inspect.Signature) -> list[str]:
+    out = []
+    params = [p for p in sig.parameters.values() if p.name not in ("self", "cls")]
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if "seed" in positional and name not in SEED_SUBJECT:
+        out.append(f"{name}: seed is not keyword-only")
+    if any(p.name in ("rng", "random_state") for p in params) and name not in RNG_ALLOWED:
+        out.append(f"{name}: a random-number parameter not named seed (or generator)")
+    if positional[:2] == ["model", "T"] and positional[2:] != MODEL_T_INPUTS.get(name, []):
+        out.append(f"{name}: {positional[2:]} after (model, T) are not keyword-only")
+    return out
+
+
+def test_the_signature_walk_finds_the_entry_points():
+    assert {"find_minima", "sample", "thermodynamics", "sk", "mean_field", "follow_minima", "fit_mixture"} <= set(CALLABLES)
+
+
+@pytest.mark.parametrize("name", sorted(CALLABLES))
+def test_seeds_and_options_are_keyword_only(name):
+    assert signature_problems(name, CALLABLES[name]) == []
+
+
+def test_the_signature_check_catches_positional_options():
+    def bad(model, T, method="tap2", seed=None, rng=None):
+        pass
+
+    assert len(signature_problems("bad", inspect.signature(bad))) == 3
+
+
+def test_positional_use_of_a_now_keyword_only_parameter_warns_for_one_release():
+    from thermopot.datasets import random_patterns_dataset
+    from thermopot.meanfield import mean_field
+    from thermopot.models import sk
+
+    with pytest.warns(DeprecationWarning, match="sk: pass seed, j by keyword"):
+        old = sk(6, 3, 0.5)
+    new = sk(6, seed=3, j=0.5)
+    assert np.array_equal(old.J, new.J) and np.array_equal(old.h, new.h)
+    with pytest.warns(DeprecationWarning, match="random_patterns_dataset: pass seed"):
+        assert np.array_equal(random_patterns_dataset(5, 4, None, 2).samples,
+                              random_patterns_dataset(5, 4, seed=2).samples)
+    with pytest.warns(DeprecationWarning, match="mean_field: pass order"):
+        pot = mean_field(new, 1.0, 3)
+    m = np.full(6, 0.2)
+    assert pot.value(m) == mean_field(new, 1.0, order=3).value(m)
+    with pytest.raises(TypeError, match="multiple values for argument 'seed'"):
+        sk(6, 3, seed=3)
+    with pytest.raises(TypeError, match="at most 4 positional"):
+        sk(6, 3, 0.5, 0.1, 9)

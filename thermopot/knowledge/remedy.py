@@ -159,7 +159,7 @@ def _initial(k_source: str, k: int, dataset: Dataset, labels: Any, classes: np.n
         return dataset, resp
     unique = dataset.unique()
     if k <= single_minima:
-        return unique, basin_responsibilities(single_model, unique, k, backend)
+        return unique, basin_responsibilities(single_model, unique, k, backend=backend)
     return unique, check_rng(seed).dirichlet(np.ones(k), size=unique.size)
 
 

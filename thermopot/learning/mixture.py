@@ -150,7 +150,7 @@ class MixtureFit(Result):
                                                         if f.name != "mixture"})}
 
 
-def basin_responsibilities(model: PairwiseModel, data: Dataset, k: int | None = None,
+def basin_responsibilities(model: PairwiseModel, data: Dataset, k: int | None = None, *,
                            backend: Any = None) -> np.ndarray:
     """Initial responsibilities (M, K) from the steepest-descent basins of ``model``'s strict minima
     (the K lowest in energy when ``k`` is given): (1 - eps) on the sample's basin plus eps / K."""
@@ -180,7 +180,7 @@ def _initial_responsibilities(data: Dataset, k: int | None, init: Any, method: s
     if isinstance(init, str) and init == "basins":
         options = {"l2": l2, "backend": backend}
         single = METHODS[method](data, **options).model
-        return basin_responsibilities(single, data, k, backend), "basins"
+        return basin_responsibilities(single, data, k, backend=backend), "basins"
     if isinstance(init, str) and init == "random":
         if k is None:
             raise ThermopotError("init='random' needs the number of components K")

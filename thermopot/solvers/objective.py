@@ -39,11 +39,11 @@ class Interaction:
 
 def free_energy_interaction(model: Model, T: float, order: int, xp: Any) -> Interaction:
     """The interaction part of the order-``order`` Plefka free energy of ``model`` at T on ``xp``."""
-    return Interaction(mean_field(model, T, order, backend=xp))
+    return Interaction(mean_field(model, T, order=order, backend=xp))
 
 
 def plefka_valid(model: Model, m: Any, T: float) -> Any:
     """Plefka's convergence condition at each row of m (rows of a (0, N) array give an empty result)."""
     if m.shape[0] == 0:
         return m[:, 0] > 0
-    return mean_field(model, T, 1, backend=namespace_of(m)).plefka_valid(m)
+    return mean_field(model, T, order=1, backend=namespace_of(m)).plefka_valid(m)
