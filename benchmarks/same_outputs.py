@@ -1,5 +1,7 @@
 """Seeded outputs before and after a refactoring: ``thermopot knowledge --json`` (quick sizes, the bundled
-digits) and ``thermopot validate --quick --json`` (with its report's results.json), compared key by key.
+digits), ``thermopot validate --quick --json`` (with its report's results.json) and ``steps``, the whole
+``KnowledgeRun.to_dict()`` of the quick pipeline on the clusters data set (every knowledge result's own
+fields, which the command's summary leaves out), compared key by key.
 
 Run ``python benchmarks/same_outputs.py record DIR`` with the old code installed (e.g. a ``git archive`` of
 the old commit with its own editable install), the same with the new code into another folder, then
@@ -25,6 +27,9 @@ from typing import Any
 #: command name -> arguments of `thermopot` (seeded by their default seeds)
 COMMANDS = {"knowledge": ["knowledge", "--quick", "--json"],
             "validate": ["validate", "--quick", "--json"]}
+#: the `steps` recording: every step's to_dict of a quick pipeline run (seed 0)
+STEPS = ("import json, sys; from thermopot.knowledge import run_knowledge; from thermopot.results import jsonable; "
+         "sys.stdout.write(json.dumps(jsonable(run_knowledge('clusters', progress=False).to_dict())))")
 #: keys whose values are wall-clock times or paths of the run, not results
 SKIPPED = ("seconds", "machine", "figure", "figures", "report", "markdown", "json", "out")
 
@@ -39,12 +44,13 @@ def record(folder: Path, names: list[str]) -> None:
     """Run each command and write its JSON (and the validation's results.json) under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:
-        args = COMMANDS[name]
+        args = COMMANDS.get(name, [])
         if name == "validate":
             report = folder / "validation-report"
             shutil.rmtree(report, ignore_errors=True)
             args = [*args, "--out", str(report)]
-        done = subprocess.run([*_thermopot(), *args], capture_output=True, text=True, env=os.environ)
+        command = [sys.executable, "-c", STEPS] if name == "steps" else [*_thermopot(), *args]
+        done = subprocess.run(command, capture_output=True, text=True, env=os.environ)
         (folder / f"{name}.json").write_text(done.stdout)
         (folder / f"{name}.stderr").write_text(done.stderr)
         print(f"{name}: exit {done.returncode}, {len(done.stdout)} characters", file=sys.stderr)
@@ -106,9 +112,9 @@ def main() -> int:
     cmp_.add_argument("old", type=Path)
     cmp_.add_argument("new", type=Path)
     for p in (rec, cmp_):
-        p.add_argument("--only", choices=sorted(COMMANDS), action="append")
+        p.add_argument("--only", choices=[*COMMANDS, "steps"], action="append")
     args = parser.parse_args()
-    names = args.only or list(COMMANDS)
+    names = args.only or [*COMMANDS, "steps"]
     if args.action == "record":
         record(args.folder, names)
         return 0
