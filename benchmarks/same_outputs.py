@@ -1,7 +1,8 @@
 """Seeded outputs before and after a refactoring: ``thermopot knowledge --json`` (quick sizes, the bundled
 digits), ``thermopot validate --quick --json`` (with its report's results.json) and ``steps``, the whole
 ``KnowledgeRun.to_dict()`` of the quick pipeline on the clusters data set (every knowledge result's own
-fields, which the command's summary leaves out), compared key by key.
+fields, which the command's summary leaves out), compared key by key. ``results`` is the cheap subset (a
+minute): the to_dict of small seeded results of exact, landscape, solvers, sampling and learning (N = 6).
 
 Run ``python benchmarks/same_outputs.py record DIR`` with the old code installed (e.g. a ``git archive`` of
 the old commit with its own editable install), the same with the new code into another folder, then
@@ -49,13 +50,47 @@ def record(folder: Path, names: list[str]) -> None:
             report = folder / "validation-report"
             shutil.rmtree(report, ignore_errors=True)
             args = [*args, "--out", str(report)]
-        command = [sys.executable, "-c", STEPS] if name == "steps" else [*_thermopot(), *args]
+        command = ([sys.executable, "-c", STEPS] if name == "steps" else
+                   [sys.executable, __file__, "print-results"] if name == "results" else [*_thermopot(), *args])
         done = subprocess.run(command, capture_output=True, text=True, env=os.environ)
         (folder / f"{name}.json").write_text(done.stdout)
         (folder / f"{name}.stderr").write_text(done.stderr)
         print(f"{name}: exit {done.returncode}, {len(done.stdout)} characters", file=sys.stderr)
         if name == "validate" and (folder / "validation-report" / "results.json").exists():
             shutil.copy(folder / "validation-report" / "results.json", folder / "validate-results.json")
+
+
+def print_results() -> None:
+    """The ``results`` recording: to_dict of small seeded results (N = 6), as one JSON object on stdout."""
+    import warnings  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+
+    from thermopot.exact import gibbs_potential, restricted_free_energies, thermodynamics  # noqa: PLC0415
+    from thermopot.landscape import local_minima  # noqa: PLC0415
+    from thermopot.learning import fit, fit_mixture, sample_exact  # noqa: PLC0415
+    from thermopot.models import curie_weiss, sk  # noqa: PLC0415
+    from thermopot.results import jsonable  # noqa: PLC0415
+    from thermopot.sampling import first_passage, log_partition, parallel_tempering, sample  # noqa: PLC0415
+    from thermopot.solvers import compare_with_exact, follow_minima, find_minima  # noqa: PLC0415
+
+    warnings.simplefilter("ignore")
+    m = sk(6, seed=0)
+    data = sample_exact(m, 300, seed=7)
+    jobs = {"thermo": lambda: thermodynamics(m, 0.7, progress=False),
+            "restricted": lambda: restricted_free_energies(m, 0.7, np.arange(64) % 3),
+            "gibbs": lambda: gibbs_potential(m, np.full((2, 6), 0.1), 0.7),
+            "landscape": lambda: local_minima(m, T=0.5), "landscape_no_T": lambda: local_minima(m),
+            "minima": lambda: find_minima(m, 0.3, starts=32, seed=1),
+            "compare": lambda: compare_with_exact(m, 0.3, starts=32, seed=1),
+            "follow": lambda: follow_minima(curie_weiss(8), np.linspace(0.5, 1.2, 5), starts=8, seed=2),
+            "sample": lambda: sample(m, 0.8, chains=4, sweeps=30, seed=3, correlations=True, progress=False),
+            "passage": lambda: first_passage(m, 0.8, np.ones(6), threshold=0.5, max_updates=50, chains=4, seed=4),
+            "tempering": lambda: parallel_tempering(m, [0.5, 0.8, 1.2], chains=2, sweeps=20, seed=5,
+                                                    progress=False),
+            "logz": lambda: log_partition(m, 0.8, chains=4, steps=20, sweeps=20, seed=6),
+            "fit": lambda: fit(data, "pseudo"), "mixture": lambda: fit_mixture(data, 2, seed=8, max_iter=5)}
+    sys.stdout.write(json.dumps(jsonable({name: job().to_dict() for name, job in jobs.items()})))
 
 
 def _skipped(key: str) -> bool:
@@ -111,10 +146,14 @@ def main() -> int:
     cmp_ = sub.add_parser("compare")
     cmp_.add_argument("old", type=Path)
     cmp_.add_argument("new", type=Path)
+    sub.add_parser("print-results")
     for p in (rec, cmp_):
-        p.add_argument("--only", choices=[*COMMANDS, "steps"], action="append")
+        p.add_argument("--only", choices=[*COMMANDS, "steps", "results"], action="append")
     args = parser.parse_args()
-    names = args.only or [*COMMANDS, "steps"]
+    if args.action == "print-results":
+        print_results()
+        return 0
+    names = args.only or [*COMMANDS, "steps", "results"]
     if args.action == "record":
         record(args.folder, names)
         return 0
