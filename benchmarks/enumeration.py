@@ -7,21 +7,40 @@ w = exp(-beta E - shift) with a running (global) shift, Z = sum w, m = s^T w, <s
 O(N^2) flops and one exponential per state. The floor of any method is the 2^N exponentials; the row
 "exp floor" measures exp alone on the same backend.
 
+On the CPU (issue 17) the engine is also measured against two floors in one interleaved run: the 2^N
+exponentials ``np.exp(x, out=buf)`` on as many threads as the engine uses, and the Gray-code numba kernel
+a careful user would write (``gray_code_enumeration``: prange over the high half, the low half in Gray
+order with incremental energy and local fields, w = exp(-beta (E - E_low)) with a fixed lower bound
+E_low = -sum|J|, O(N) work per state: row sums, column sums and w s_a per high state, from which m and
+every correlation follow), plus the memory bandwidth (a 64 MiB copy). Each rate is the best of the
+rounds; the machine is shared, so the rows carry the load average and the engine's CPU seconds.
+
 Run: ``python benchmarks/enumeration.py [--quick] [--json]`` or ``thermopot bench``.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
+
+import numpy as np
 
 from thermopot.benchmarks import best_seconds, log, on_every_backend, row, standalone
 from thermopot.backend import asarray, backend_name, get_namespace, to_float
 from thermopot.errors import SizeError
 from thermopot.exact import thermodynamics
+from thermopot.exact.thermodynamics import CPU_TILE, default_workers
 from thermopot.models import PairwiseModel, sk
 from thermopot.states import state_blocks
+
+try:
+    import numba
+except ImportError:  # the compiled baseline needs numba
+    numba = None
 
 T = 1.0
 #: states per block of the naive baseline
@@ -69,6 +88,177 @@ def _exp_floor(xp: ModuleType) -> float:
     return size / best_seconds(lambda: xp.exp(x), xp)
 
 
+if numba is not None:
+    @numba.njit(parallel=True, cache=True)
+    def gray_code_enumeration(h, J, beta, e_low, na, chunks):  # pragma: no cover - compiled
+        """Sums over all 2^N states of w = exp(-beta (E - e_low)): Z, sum w x, sum w x^2 (x = beta (E - e_low)),
+        and per chunk of high states the row sums r (2^na), sum_a w s_a s_b^T, q s_b, q s_b s_b^T."""
+        n = h.shape[0]
+        nb = n - na
+        highs = 1 << nb
+        per = (highs + chunks - 1) // chunks
+        scal = np.zeros((chunks, 3))
+        rows = np.zeros((chunks, 1 << na))
+        ab = np.zeros((chunks, na, nb))
+        mb = np.zeros((chunks, nb))
+        bb = np.zeros((chunks, nb, nb))
+        for c in numba.prange(chunks):
+            sa = np.empty(na)
+            sb = np.empty(nb)
+            loc = np.empty(na)
+            wa = np.empty(na)
+            for ib in range(c * per, min(highs, (c + 1) * per)):
+                for k in range(nb):
+                    sb[k] = 1.0 - 2.0 * ((ib >> k) & 1)
+                e = 0.0
+                for k in range(nb):  # the high half's own energy
+                    e -= h[na + k] * sb[k]
+                    for j in range(k + 1, nb):
+                        e -= J[na + k, na + j] * sb[k] * sb[j]
+                for k in range(na):  # low half all +1: the high half's field on it, then the full local field
+                    sa[k] = 1.0
+                    f = h[k]
+                    for j in range(nb):
+                        f += J[k, na + j] * sb[j]
+                    e -= f
+                    loc[k] = f
+                    wa[k] = 0.0
+                for k in range(na):
+                    for j in range(na):
+                        if j != k:
+                            loc[k] += J[k, j]
+                            if j > k:
+                                e -= J[k, j]
+                q = 0.0
+                for t in range(1 << na):
+                    if t > 0:
+                        k = 0
+                        while not (t >> k) & 1:
+                            k += 1
+                        e += 2.0 * sa[k] * loc[k]
+                        d = 2.0 * sa[k]
+                        for j in range(na):
+                            loc[j] -= d * J[j, k]
+                        loc[k] += d * J[k, k]
+                        sa[k] = -sa[k]
+                    x = beta * (e - e_low)
+                    w = np.exp(-x)
+                    ia = t ^ (t >> 1)
+                    scal[c, 0] += w
+                    scal[c, 1] += w * x
+                    scal[c, 2] += w * x * x
+                    rows[c, ia] += w
+                    q += w
+                    for k in range(na):
+                        wa[k] += w * sa[k]
+                for k in range(na):
+                    for j in range(nb):
+                        ab[c, k, j] += wa[k] * sb[j]
+                for k in range(nb):
+                    mb[c, k] += q * sb[k]
+                    for j in range(nb):
+                        bb[c, k, j] += q * sb[k] * sb[j]
+        return scal, rows, ab, mb, bb
+
+
+def gray_code_thermodynamics(model: PairwiseModel, T: float, threads: int) -> dict:
+    """log Z, U, C, m and <s s^T> of the numba Gray-code kernel (the compiled baseline)."""
+    h, J = np.ascontiguousarray(model.h, dtype=float), np.ascontiguousarray(model.J, dtype=float)
+    beta, na = 1.0 / T, model.n - model.n // 2
+    e_low = -(np.abs(h).sum() + 0.5 * np.abs(J).sum())  # E >= e_low, so w <= 1
+    scal, rows, ab, mb, bb = gray_code_enumeration(h, J, beta, e_low, na, 4 * threads)
+    z, s1, s2 = scal.sum(axis=0)
+    r = rows.sum(axis=0) / z
+    spins_a = 1.0 - 2.0 * ((np.arange(1 << na)[:, None] >> np.arange(na)) & 1)
+    corr = np.empty((model.n, model.n))
+    corr[:na, :na] = spins_a.T @ (r[:, None] * spins_a)
+    corr[:na, na:] = ab.sum(axis=0) / z
+    corr[na:, :na] = corr[:na, na:].T
+    corr[na:, na:] = bb.sum(axis=0) / z
+    x = s1 / z
+    return {"log_z": math.log(z) - beta * e_low, "energy": e_low + T * x, "heat_capacity": s2 / z - x * x,
+            "magnetization": np.concatenate((spins_a.T @ r, mb.sum(axis=0) / z)), "correlation": corr}
+
+
+def _exp_floor_threads(n: int, workers: int) -> tuple[float, float]:
+    """(seconds, CPU seconds) of 2^n exponentials np.exp(x, out=buf) in tiles of CPU_TILE on ``workers``
+    threads: the floor of the enumeration on the same threads."""
+    tile = min(CPU_TILE, 2**n)
+    x = -40.0 * np.random.default_rng(0).random(tile)
+    tiles = 2**n // tile
+
+    def job(count: int) -> None:
+        buf = np.empty_like(x)
+        for _ in range(count):
+            np.exp(x, out=buf)
+
+    shares = [tiles // workers + (k < tiles % workers) for k in range(workers)]
+    t0, c0 = time.perf_counter(), time.process_time()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(job, shares))
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def _bandwidth() -> float:
+    """Bytes per second of a 64 MiB copy (read + write), best of three."""
+    src = np.ones(1 << 23)
+    dst = np.empty_like(src)
+    best = math.inf
+    for _ in range(3):
+        t0 = time.perf_counter()
+        np.copyto(dst, src)
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * src.nbytes / best
+
+
+def run_floors(quick: bool) -> list[dict]:
+    """The engine against its floors on the CPU, interleaved (see the module docstring): rows with
+    ``floor`` (the floor's value in the row's unit) and ``floor_name``, read by ``thermopot bench``."""
+    workers = default_workers(np)
+    sizes, rounds = ((18, 20), 2) if quick else ((22, 24, 26), 3)
+    note = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine)"
+    rows = [row("memory bandwidth (64 MiB copy)", _bandwidth() / 1e9, "GB/s", "numpy", note)]
+    if numba is not None:
+        numba.set_num_threads(workers)
+        gray_code_thermodynamics(sk(8, seed=0), T, workers)  # compile (or load the cache)
+    for n in sizes:
+        model, results = sk(n, seed=0), {}
+        best = {"engine": (math.inf, 0.0), "exp": (math.inf, 0.0), "numba": (math.inf, 0.0)}
+        for _ in range(rounds):
+            for name in best if numba is not None else ("engine", "exp"):
+                t0, c0 = time.perf_counter(), time.process_time()
+                if name == "engine":
+                    results[name] = thermodynamics(model, T, progress=False)
+                elif name == "exp":
+                    _exp_floor_threads(n, workers)
+                else:
+                    results[name] = gray_code_thermodynamics(model, T, workers)
+                best[name] = min(best[name], (time.perf_counter() - t0, time.process_time() - c0))
+        rate = {k: 2**n / v[0] / 1e6 for k, v in best.items() if k in results or k == "exp"}
+        per_cpu = {k: 2**n / v[1] / 1e6 for k, v in best.items() if k in rate}
+        load = os.getloadavg()[0]
+        busy = {k: best[k][1] / best[k][0] for k in rate}
+        rows.append(row(f"exp floor N={n} (2^N np.exp(x, out=buf), {workers} threads)", rate["exp"],
+                        "M states/s", "numpy", f"{per_cpu['exp']:.3g} M/CPU-s, {busy['exp']:.2f} cores busy, "
+                        f"load {load:.1f}", n=n, per_cpu_second=per_cpu["exp"]))
+        rows.append(row(f"exact.thermodynamics N={n} (log Z, U, C, m, all correlations)", rate["engine"],
+                        "M states/s", "numpy", f"{per_cpu['engine']:.3g} M/CPU-s ({per_cpu['engine'] / per_cpu['exp']:.2f}"
+                        f" x exp), {busy['engine']:.2f} cores busy, load {load:.1f}", n=n,
+                        per_cpu_second=per_cpu["engine"], floor=rate["exp"], floor_name="exp floor"))
+        if "numba" in results:
+            e, g = results["engine"], results["numba"]
+            diff = max(abs(e.log_z - g["log_z"]), float(np.abs(e.magnetization - g["magnetization"]).max()),
+                       float(np.abs(e.correlation - g["correlation"]).max()))
+            rows.append(row(f"numba Gray-code enumeration N={n}", rate["numba"], "M states/s", "numpy",
+                            f"{per_cpu['numba']:.3g} M/CPU-s, {busy['numba']:.2f} cores busy; max |engine - numba| "
+                            f"= {diff:.1g}", n=n, per_cpu_second=per_cpu["numba"], floor=rate["exp"],
+                            floor_name="exp floor"))
+            rows.append(row(f"engine / numba Gray code N={n}", rate["engine"] / rate["numba"], "x", "numpy",
+                            f"per CPU-second {per_cpu['engine'] / per_cpu['numba']:.2f} x; goal >= 1.0 (issue 17)",
+                            n=n, floor=1.0, floor_name="numba baseline"))
+        log("enumeration", f"N={n}: " + ", ".join(f"{k} {v:.1f} M/s ({per_cpu[k]:.1f} M/CPU-s)"
+                                                   for k, v in rate.items()) + f", load {load:.1f}")
+    return rows
 
 
 def run_backend(backend: str, quick: bool) -> list[dict]:
@@ -117,8 +307,8 @@ def run_backend(backend: str, quick: bool) -> list[dict]:
 
 
 def run(quick: bool = False) -> list[dict]:
-    """Benchmark rows on NumPy, and on CuPy when a GPU is usable."""
-    return on_every_backend(run_backend, quick)
+    """Benchmark rows on NumPy, and on CuPy when a GPU is usable; then the CPU engine against its floors."""
+    return on_every_backend(run_backend, quick) + run_floors(quick)
 
 
 if __name__ == "__main__":

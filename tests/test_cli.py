@@ -172,6 +172,15 @@ def test_bench_quick_json(capsys):
     assert rows and all({"name", "value", "unit", "backend", "note"} <= set(r) for r in rows)
     assert any(r["name"].startswith("speed-up") for r in rows)
     assert all(r["value"] > 0 for r in rows)
+    floors = [r for r in rows if "floor" in r]  # the engine against the exp floor measured in the same run
+    assert floors and all(r["floor"] > 0 and r["floor_name"] for r in floors)
+
+
+def test_bench_rows_show_the_ratio_to_their_floor():
+    from thermopot.cli import _floor_ratio
+
+    assert _floor_ratio({"value": 30.0, "floor": 120.0, "floor_name": "exp floor"}) == "0.25 x exp floor"
+    assert _floor_ratio({"value": 30.0, "unit": "s"}) == ""
 
 
 def test_minima_json_matches_python_api(capsys):

@@ -159,3 +159,20 @@ def test_cli_no_false_refusal_at_extreme_temperatures(capsys):
     assert main(["landscape", "curie-weiss:n=8", "--T", "1e-9", "--json"]) == 0
     minima = json.loads(capsys.readouterr().out)["minima"]
     assert [m["free_energy"] for m in minima] == pytest.approx([-3.5, -3.5], abs=1e-13)
+
+
+def test_free_memory_is_read_only_for_jobs_that_could_not_fit(monkeypatch):
+    """A job under SMALL_JOB_BYTES is admitted without reading the free memory (a read per small
+    enumeration cost 4-5 % of it); a larger one still reads it, and is refused when it does not fit."""
+    from thermopot.exact import guard
+
+    reads = []
+    monkeypatch.setattr(guard, "free_memory_bytes", lambda xp: reads.append(1) or int(20 * MiB))
+    assert guard.check_budget(guard.SMALL_JOB_BYTES, 1.0, "a small job") == (guard.SMALL_JOB_BYTES, 1.0)
+    thermodynamics(sk(10, seed=0), 1.0, progress=False)
+    assert reads == []
+    with pytest.raises(SizeError, match="only 20 MiB is free"):
+        guard.check_budget(guard.SMALL_JOB_BYTES + 1, 1.0, "a larger job")
+    assert reads == [1]
+    with pytest.raises(SizeError, match="more than the limit"):
+        guard.check_budget(1.0, 10.0, "a small but long job", max_seconds=1.0)

@@ -78,3 +78,27 @@ def test_command_line_refuses_with_memory_and_time(capsys):
     code = main(["sample", "sk:n=6,seed=0", "--T", "1", "--chains", "1000", "--sweeps", "1000000000"])
     err = capsys.readouterr().err
     assert code == 2 and "of memory and about" in err and "1000 chains of N = 6" in err
+
+
+def test_compiled_time_estimate_follows_the_measured_rates(monkeypatch):
+    """The compiled kernel's quiet-machine estimate of long runs equals the updates over the rates the
+    README measured for it (256 chains, pcg64: 3.3e7 / 3.2e7 / 1.4e7 updates/s at N = 64 / 256 / 1000)
+    within 25 %, and it is the default on NumPy with numba; the array path's estimate is kept for
+    compiled_kernel=False and for a first passage to targets (its hook takes the array path)."""
+    from thermopot.sampling import budget, compiled
+
+    for n, rate in ((64, 3.3e7), (256, 3.2e7), (1000, 1.4e7)):
+        sweeps = 2000 if n < 1000 else 200
+        est = budget.seconds(256, n, sweeps, scan="sequential", backend="numpy", compiled_kernel=True)
+        assert est == pytest.approx(256 * n * sweeps / rate, rel=0.25), n
+        array = budget.seconds(256, n, sweeps, scan="sequential", backend="numpy")
+        assert est < array
+        targets = budget.seconds(256, n, sweeps, scan="sequential", backend="numpy", passage=True, targets=3,
+                                 compiled_kernel=True)
+        assert targets == budget.seconds(256, n, sweeps, scan="sequential", backend="numpy", passage=True,
+                                         targets=3)
+    monkeypatch.setattr(budget, "slowdown", lambda xp: 1.0)
+    model = sk(64, seed=0)
+    default = check_run(model, 256, XP, sweeps=2000, max_seconds=NO_LIMIT)[1]
+    array = check_run(model, 256, XP, sweeps=2000, max_seconds=NO_LIMIT, compiled_kernel=False)[1]
+    assert (default < array) == compiled.available()

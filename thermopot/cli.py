@@ -234,7 +234,7 @@ def _minima(args: argparse.Namespace) -> Output:
          arg("--only", default=None, metavar="NAMES", help="comma-separated validation modules"),
          arg("--seed", type=nonnegative_int, default=0, help="seed of the random models"), JSON)
 def _validate(args: argparse.Namespace) -> Output:
-    from .validation import run_validations  # noqa: PLC0415
+    from .validate import run_validations  # noqa: PLC0415
 
     checks = run_validations(quick=args.quick, out=args.out, only=args.only, seed=args.seed)
     failed = [c.name for c in checks if not c.passed]
@@ -254,7 +254,7 @@ def _entropic(args: argparse.Namespace) -> Output:
     relaxation, weight decay, symmetries and, where present, the deep-linear sharpness and platonic checks)
     into ``args.out``. JSON: {"checks": [{name, theory, simulated, tolerance, passed, note}], passed, count,
     failed, quick, seconds, report}."""
-    from .validation import run_validations  # noqa: PLC0415 (the validations import plotting)
+    from .validate import run_validations  # noqa: PLC0415 (the validations import plotting)
 
     start = time.perf_counter()
     checks = run_validations(quick=args.quick, out=args.out, only="entropic", seed=args.seed)  # progress: stderr
@@ -325,10 +325,19 @@ def _bench(args: argparse.Namespace) -> Output:
     from .benchmarks import machine_info, run_benchmarks  # noqa: PLC0415
 
     rows = run_benchmarks(quick=args.quick, only=args.only)
-    table = text_table(("benchmark", "value", "unit", "backend", "note"),
-                       [(r["name"], f"{r['value']:.4g}", r["unit"], r["backend"], r.get("note", ""))
+    table = text_table(("benchmark", "value", "unit", "backend", "vs floor", "note"),
+                       [(r["name"], f"{r['value']:.4g}", r["unit"], r["backend"], _floor_ratio(r), r.get("note", ""))
                         for r in rows])
     return Output({"quick": args.quick, "machine": machine_info(), "rows": rows}, table)
+
+
+def _floor_ratio(row: dict) -> str:
+    """A row's value over the floor it is measured against on the same machine ("0.62 x exp floor"), from
+    its fields ``floor`` (same unit) and ``floor_name``; empty for a row without one."""
+    floor = row.get("floor")
+    if not floor:
+        return ""
+    return f"{row['value'] / floor:.2f} x {row.get('floor_name', 'floor')}"
 
 
 @command("logz", "log Z without enumeration: annealed importance sampling or thermodynamic integration",

@@ -72,10 +72,10 @@ def fit_task(data: str, *, method: str = "exact", l2: float | None = None, pseud
 
 def knowledge_task(dataset: str = "digits", *, full: bool = False, seed: int = 0, backend: str | None = None) -> dict:
     """``thermopot knowledge --dataset NAME [--full] --seed S``: the He-Lubchenko pipeline's summary."""
-    args = argparse.Namespace(quick=not full, **locals())
-    from ..knowledge.cli import knowledge_command  # noqa: PLC0415
+    from ..knowledge import run_knowledge  # noqa: PLC0415
 
-    return knowledge_command(args)[0]
+    run = run_knowledge(dataset, quick=not full, seed=seed, backend=backend)
+    return {**run.summary(), "quick": not full, "seconds": run.seconds}
 
 
 #: command name -> the function a sweep calls with the grid's parameters

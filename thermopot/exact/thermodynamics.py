@@ -10,6 +10,7 @@ stay exact from T = 1e-60 to T = 1e300 (no cancellation, no overflow of E^2).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,8 +30,14 @@ from .accumulate import TileStats, stream_stats
 from .guard import ENUMERATION, OBSERVABLES, check_size, estimate
 from .tiles import HalfSplitEnergy
 
-#: enumerations up to this N run their (small) tile products on one BLAS thread: faster on any core count
+#: states per tile on the CPU when no block_size is given: large enough that the ~30 array calls of a tile
+#: cost little next to its 2^17 exponentials, small enough that each worker's two tile buffers (2 MiB)
+#: stay in cache (benchmarks/enumeration.py --tiles measures the choice)
+CPU_TILE = 1 << 17
+#: exact fits up to this N run their L-BFGS vector work on one BLAS thread (the enumeration always does)
 SINGLE_THREAD_MAX_N = 22
+#: most threads of the CPU thread pool (one tile per core; their BLAS runs on one thread each)
+MAX_WORKERS = 8
 #: beta times the energy scale must stay below this: x = beta (E - E0) and w x are formed for every state
 MAX_REDUCED_ENERGY = 1e300
 
@@ -84,13 +91,33 @@ def check_observables(observables: dict[str, Callable] | None, n: int, xp: Any) 
     return observables
 
 
+def tile_elements(block_size: int | None, xp: Any) -> int:
+    """States per tile: ``block_size`` when given, else CPU_TILE on NumPy (cache-sized, see its comment)
+    and the backend's default block on a GPU."""
+    block = resolve_block_size(block_size, xp)
+    return min(block, CPU_TILE) if block_size is None and backend_name(xp) == "numpy" else block
+
+
+def default_workers(xp: Any) -> int:
+    """Threads of the enumeration: the usable cores (at most MAX_WORKERS) on NumPy, 1 on a GPU (one stream)."""
+    if backend_name(xp) != "numpy":
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
+
+
 def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: int | None = None,
                     moments: bool = True, observables: list[Callable] | None = None,
                     progress: bool | None = None, max_seconds: float | None = None, guarded: bool = False,
-                    high: tuple[int, int] | None = None) -> tuple[TileStats, Any]:
+                    high: tuple[int, int] | None = None, workers: int | None = None) -> tuple[TileStats, Any]:
     """Stream all states of ``model`` at temperature T: (merged TileStats on the device, xp). The size
     guard runs first unless the caller ran it for the whole job (``guarded``). With ``high = (lo, hi)``
-    only the chunk of states whose high N // 2 bits lie in [lo, hi) (see HalfSplitEnergy.tiles)."""
+    only the chunk of states whose high N // 2 bits lie in [lo, hi) (see HalfSplitEnergy.plan).
+    ``workers``: threads computing tiles (default :func:`default_workers`); the result does not depend
+    on it (the tiles are merged in order), and BLAS runs on one thread inside each."""
     xp = get_namespace(backend)
     check_energy_scale(model, T)
     cost = OBSERVABLES if observables else ENUMERATION
@@ -98,7 +125,7 @@ def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: 
         _, seconds = estimate(model.n, xp, block_size=block_size, cost=cost)
     else:
         _, seconds = check_size(model.n, xp, block_size=block_size, max_seconds=max_seconds, cost=cost)
-    block = resolve_block_size(block_size, xp)
+    block = tile_elements(block_size, xp)
     if observables:
         block = max(1, block // model.n)
     split = HalfSplitEnergy(model, xp)
@@ -107,9 +134,10 @@ def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: 
     wrap = ((lambda it: progress_bar(tiles, unit="tile", desc=f"enumerate N={model.n}", iterable=it))
             if shows_progress(progress, seconds) else None)
 
-    with blas_threads(1 if model.n <= SINGLE_THREAD_MAX_N else None, xp):
+    workers = default_workers(xp) if workers is None else workers
+    with blas_threads(1, xp):
         stats = stream_stats(split, 1.0 / T, block, moments=moments, observables=observables, progress=wrap,
-                             high=high)
+                             high=high, workers=workers)
     return stats, xp
 
 

@@ -22,6 +22,15 @@ up. The estimate is then scaled by the machine's present speed: the time of a ti
 over CALL_SECONDS, the one on that quiet machine, and the number of runnable tasks per core (the load
 average: on a machine shared by many jobs, a run gets a fraction of a core). The GPU
 rows are the CuPy array path (one call per spin; the fused kernel is faster: the safe side).
+
+The compiled CPU kernel (numba, the default on NumPy when installed; not for a first passage to
+targets, whose per-update hook takes the array path) has its own rates, :data:`COMPILED`: per sweep
+SWEEP (the host's numbers, the loop's entry), per update UPDATE B N (twice that below
+PARALLEL_MIN_UPDATES updates per call, which run on one thread), FIELD B N^2 or TERM B N K of field
+bookkeeping, and CALL per compiled call (one per REFRESH_SWEEPS sweeps or per recording). They come
+from the README row of the compiled sweeps (quiet 2-core CPU, 256 chains, the slower pcg64 numbers:
+3.3e7 / 3.2e7 / 1.4e7 updates/s at N = 64 / 256 / 1000, i.e. 27 ns + 0.045 ns N per update) and
+benchmarks/guards_sampling.py (the per-sweep and per-call costs of N = 8, one chain).
 """
 
 from __future__ import annotations
@@ -68,6 +77,20 @@ RECORD_CALLS = {"numpy": 2e-5, "cupy": 3e-4}
 CALL_SECONDS = {"numpy": 6e-7, "cupy": 8e-6}
 
 
+@dataclass(frozen=True)
+class CompiledRates:
+    """Seconds of the compiled CPU kernel on a quiet machine (see the module docstring)."""
+
+    sweep: float   # per sweep: the host's numbers and the loop's entry
+    update: float  # per update on the thread pool: the threshold, the exp, the decision
+    field: float   # per chain and coupling, per sweep: the local fields of the flipped spins
+    term: float    # per chain, site and multi-spin term
+    call: float    # per compiled call (a chunk of sweeps)
+
+
+COMPILED = CompiledRates(sweep=5e-6, update=2.7e-8, field=4.5e-11, term=2e-10, call=2e-5)
+
+
 def cpu_share() -> float:
     """The fraction of a core a busy process gets now: cores / runnable tasks (the 1-minute load
     average), at most 1; 1 where the load average is unknown."""
@@ -112,9 +135,12 @@ def memory(chains: int, n: int, *, terms: int = 0, records: int = 0, correlation
 
 
 def seconds(chains: int, n: int, sweeps: int, *, scan: str, backend: str, terms: int = 0,
-            records: int = 0, correlations: bool = False, passage: bool = False, targets: int = 0) -> float:
+            records: int = 0, correlations: bool = False, passage: bool = False, targets: int = 0,
+            compiled_kernel: bool = False) -> float:
     """Seconds, on the quiet reference machine, of ``sweeps`` sweeps of which ``records`` are recorded
-    (see the module docstring)."""
+    (see the module docstring); ``compiled_kernel``: the sweeps run in the compiled CPU kernel."""
+    if compiled_kernel and backend == "numpy" and not (passage and targets):
+        return _compiled_seconds(chains, n, sweeps, terms=terms, records=records, correlations=correlations)
     path = "block" if scan == "sequential" and not terms and not passage else "site"
     r, b = RATES[(backend, path)], float(chains)
     bookkeeping = r.term * b * n * terms if terms else r.field * b * n * n
@@ -123,21 +149,38 @@ def seconds(chains: int, n: int, sweeps: int, *, scan: str, backend: str, terms:
     return sweeps * (n * per_site + bookkeeping) + records * per_record
 
 
+def _compiled_seconds(chains: int, n: int, sweeps: int, *, terms: int, records: int, correlations: bool) -> float:
+    """Seconds of the compiled kernel on the quiet reference machine (module docstring, COMPILED)."""
+    c, b = COMPILED, float(chains)
+    chunk = min(max(sweeps, 1), REFRESH_SWEEPS)
+    update = c.update * (2.0 if b * n * chunk < compiled.PARALLEL_MIN_UPDATES else 1.0)
+    bookkeeping = c.term * b * n * terms if terms else c.field * b * n * n
+    r = RATES[("numpy", "block")]
+    per_record = RECORD_CALLS["numpy"] + r.record * b * n + (r.field * b * n * n if correlations else 0.0)
+    calls = -(-sweeps // REFRESH_SWEEPS) + records
+    return sweeps * (c.sweep + update * b * n + bookkeeping) + calls * c.call + records * per_record
+
+
 def check_run(model: Model, chains: int, xp: ModuleType, *, sweeps: int = 0, records: int = 0,
               scan: str = "sequential", correlations: bool = False, passage: bool = False,
-              targets: int = 0, max_seconds: float | None = None) -> tuple[float, float]:
+              targets: int = 0, max_seconds: float | None = None,
+              compiled_kernel: bool | None = None) -> tuple[float, float]:
     """Refuse, with a SizeError naming the memory and time needed, a run of ``chains`` chains on
     ``model`` for ``sweeps`` sweeps (``records`` of them recorded; ``passage``: tracking a first
     passage) that would not fit in memory or would take longer than ``max_seconds`` (see
-    :func:`thermopot.exact.guard.check_budget`); return the estimate (bytes, seconds). Microseconds."""
+    :func:`thermopot.exact.guard.check_budget`); return the estimate (bytes, seconds). Microseconds.
+    ``compiled_kernel``: whether the sweeps run in the compiled CPU kernel (None: on NumPy whenever
+    numba is installed, the sampler's default)."""
     n = model.n
+    if compiled_kernel is None:
+        compiled_kernel = backend_name(xp) == "numpy" and compiled.available()
     terms = int(model.subsets.shape[0]) if isinstance(model, MultiSpinModel) else 0
     # the compiled kernel (NumPy with numba) draws PCG64 numbers for up to REFRESH_SWEEPS sweeps at once
     buffered = min(REFRESH_SWEEPS, max(sweeps, 1)) if backend_name(xp) == "numpy" and compiled.available() else 0
     need = memory(chains, n, terms=terms, records=records, correlations=correlations, targets=targets,
                   passage=passage, buffered_sweeps=buffered, random_scan=scan == "random")
     time = seconds(chains, n, sweeps, scan=scan, backend=backend_name(xp), terms=terms, records=records,
-                   correlations=correlations, passage=passage, targets=targets)
+                   correlations=correlations, passage=passage, targets=targets, compiled_kernel=compiled_kernel)
     time *= slowdown(xp) if time else 1.0
     what = (f"sampling {chains} chains of N = {n} spins" + (f" for {sweeps} sweeps" if sweeps else "")
             + (f" recording {records}" if records else "") + (" (first passage)" if passage else ""))

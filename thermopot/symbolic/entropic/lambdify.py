@@ -12,8 +12,8 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
 
-from ..results import Result
-from ._entropic_inputs import EntropicInputError, real_array
+from ...results import Result
+from .inputs import EntropicInputError, real_array
 
 #: tolerances of the DOP853 integration of the modified flow
 FLOW_RTOL = 1e-13

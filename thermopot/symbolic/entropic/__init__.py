@@ -43,11 +43,11 @@ from typing import Any
 
 import sympy as sp
 
-from ..results import Result
-from . import _entropic_derive as der
-from . import _entropic_inputs as inp
-from ._entropic_inputs import BATCH, ETA, EntropicInputError
-from ._entropic_numeric import EntropicFunctions, OneStepError, bind_functions, flow_step_error
+from ...results import Result
+from . import derive as der
+from . import inputs as inp
+from .inputs import BATCH, ETA, EntropicInputError
+from .lambdify import EntropicFunctions, OneStepError, bind_functions, flow_step_error
 
 __all__ = ["entropic_loss", "EntropicLoss", "EntropicFunctions", "one_step_error", "OneStepError",
            "EntropicInputError", "ETA", "BATCH"]

@@ -9,7 +9,7 @@ enter exactly: G(m; h) = G(m; 0) - h.m. Each Phi_n is a sum over multigraph clas
 
     Phi_n = sum_g 1/|Aut g| sum_{distinct i_0..i_{k-1}} prod_{(u,v,a) in g} J_{i_u i_v}^a  c_g(m_{i_0}, ..., m_{i_{k-1}}).
 
-How the program derives it (``_plefka_derive``): for one graph it expands
+How the program derives it (:mod:`.derive`): for one graph it expands
 log sum_s exp(sum_e J_e s_i s_j + sum_k lambda_k s_k) - lambda.m exactly in J with the Lagrange fields
 lambda_k = atanh(m_k) + delta_k re-adjusted order by order so that <s_k> = m_k. The coefficient of
 a monomial prod_e J_e^a_e (all a_e >= 1) is the same in every system that contains the graph (the
@@ -34,9 +34,9 @@ from functools import lru_cache
 
 import sympy as sp
 
-from ._plefka_graphs import automorphisms
-from ._plefka_store import GraphTerm, check_irreducible, derive_graph_terms, load_graph_terms
-from .orders import MAX_ORDER, check_order
+from .graphs import automorphisms
+from .store import GraphTerm, check_irreducible, derive_graph_terms, load_graph_terms
+from ..orders import MAX_ORDER, check_order
 
 __all__ = ["plefka_expansion", "PlefkaExpansion", "GraphTerm", "check_irreducible", "derive_graph_terms",
            "MAX_ORDER", "beta", "m", "h", "J", "N"]
@@ -186,7 +186,7 @@ class PlefkaExpansion:
 def plefka_expansion(order: int, *, cache: bool = True) -> PlefkaExpansion:
     """The Plefka expansion of -beta G(m) to ``order`` (1..MAX_ORDER) for pairwise models with fields.
 
-    All orders ship precomputed (thermopot/symbolic/data/plefka.json); when that file is missing the
+    All orders ship precomputed (thermopot/symbolic/plefka/data/plefka.json); when that file is missing the
     derivation runs once and is kept in the user cache. ``cache=False`` re-derives from scratch and
     touches no file. The formulas are in docs/theory.md section 2 (Plefka 1982; Georges and Yedidia 1991).
 

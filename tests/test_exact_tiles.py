@@ -1,0 +1,132 @@
+"""The tile engine of exact enumeration (issue 17 item 1): preallocated workspaces, weights formed by
+doubling over the a-spins, tiles on a thread pool. Every model family, at N and block sizes that cross
+tile boundaries, against a float64 brute force over all states; the thread pool bit-identical to one
+thread; the doubling against the exponential path. No timing here (speed: benchmarks/enumeration.py)."""
+
+import numpy as np
+import pytest
+
+from thermopot.backend import get_namespace
+from thermopot.exact import thermodynamics
+from thermopot.exact.accumulate import stream_stats
+from thermopot.exact.thermodynamics import enumerate_stats, thermo_from_stats
+from thermopot.exact.tiles import HalfSplitEnergy
+from thermopot.models import (MultiSpinModel, curie_weiss, hopfield, random_multispin, random_pairwise,
+                              random_patterns, sk)
+from thermopot.states import all_states
+
+XP = get_namespace("numpy")
+
+
+def _three_spin_linear_in_a(n, seed):
+    """Three-spin terms with ONE spin in the low half (E linear in each a-spin: the doubling applies)
+    and two in the high half, plus fields."""
+    rng = np.random.default_rng(seed)
+    na = n - n // 2
+    subsets = np.zeros((10 + n, n), dtype=bool)
+    for t in range(10):
+        subsets[t, rng.integers(0, na)] = True
+        subsets[t, rng.choice(np.arange(na, n), 2, replace=False)] = True
+    subsets[10:, :] = np.eye(n, dtype=bool)
+    return MultiSpinModel.from_terms(subsets, rng.normal(0.0, 0.4, len(subsets)))
+
+
+FAMILIES = {
+    "sk": lambda n: sk(n, seed=3, h=0.1),
+    "curie-weiss": lambda n: curie_weiss(n, j=1.2, h=0.05),
+    "hopfield": lambda n: hopfield(random_patterns(n, 3, seed=4)),
+    "pairwise": lambda n: random_pairwise(n, seed=5),
+    "multispin": lambda n: random_multispin(n, order=3, terms=40, seed=6),
+    "three-spin linear in a": lambda n: _three_spin_linear_in_a(n, seed=7),
+    "dense multispin": lambda n: random_multispin(n, order=6, terms=400, seed=9),  # the energy-table path
+}
+
+
+def brute_force(model, T):
+    """log Z, U, C, m, <s s^T> and the connected correlations over all states, summed in extended
+    precision (np.longdouble: a float64 brute force is itself off by ~1e-13 at N = 15)."""
+    s = all_states(model.n).astype(np.longdouble)
+    e = np.asarray(model.energy(all_states(model.n).astype(float)), dtype=float).astype(np.longdouble)
+    log_w = -e / T
+    top = log_w.max()
+    w = np.exp(log_w - top)
+    z = w.sum()
+    p = w / z
+    u = p @ e
+    m = s.T @ p
+    centred = s - m
+    out = {"log_z": top + np.log(z), "energy": u, "heat_capacity": p @ (e - u) ** 2 / T**2, "magnetization": m,
+           "correlation": (s * p[:, None]).T @ s, "connected": (centred * p[:, None]).T @ centred}
+    return {k: np.asarray(v, dtype=float) for k, v in out.items()}
+
+
+def _assert_matches(th, ref, where):
+    assert th.log_z == pytest.approx(ref["log_z"], rel=1e-13), where
+    assert th.energy == pytest.approx(ref["energy"], rel=1e-13, abs=1e-13), where
+    assert th.heat_capacity == pytest.approx(ref["heat_capacity"], rel=1e-11, abs=1e-13), where
+    np.testing.assert_allclose(th.magnetization, ref["magnetization"], rtol=0, atol=1e-13, err_msg=where)
+    np.testing.assert_allclose(th.correlation, ref["correlation"], rtol=0, atol=1e-13, err_msg=where)
+    np.testing.assert_allclose(th.connected, ref["connected"], rtol=0, atol=1e-13, err_msg=where)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("n, block_size", [(13, None), (14, 512), (15, 4096), (15, 1000)])
+def test_every_family_against_brute_force(family, n, block_size):
+    """One tile (N = 13), and 32 to 64 tiles of every shape (block 512, 4096 and 1000 -> 512) on the
+    thread pool: the same numbers as a brute-force sum over all states, to 1e-13."""
+    model = FAMILIES[family](n)
+    assert model.n == n
+    assert HalfSplitEnergy(model, XP).dense == (family == "dense multispin")
+    for T in (0.7, 2.0):
+        th = thermodynamics(model, T, block_size=block_size, progress=False)
+        _assert_matches(th, brute_force(model, T), f"{family} N={n} block={block_size} T={T}")
+
+
+def _stats(model, T, **options):
+    stats, _ = enumerate_stats(model, T, progress=False, **options)
+    return thermo_from_stats(stats, model.n, T, "numpy")
+
+
+@pytest.mark.parametrize("family", ["sk", "multispin"])
+def test_thread_pool_is_bit_identical_to_one_thread(family):
+    """The tiles' statistics are merged in tile order on the calling thread: any number of workers
+    gives the same bits (64 tiles of 2^8 states)."""
+    model = FAMILIES[family](14)
+    one = _stats(model, 0.9, block_size=256, workers=1)
+    for workers in (2, 3, 8):
+        many = _stats(model, 0.9, block_size=256, workers=workers)
+        for name in ("log_z", "energy", "heat_capacity", "magnetization", "correlation", "connected"):
+            np.testing.assert_array_equal(getattr(many, name), getattr(one, name), err_msg=f"{workers} {name}")
+
+
+def test_doubling_is_used_and_matches_the_exponentials(monkeypatch):
+    """The weights by doubling over the a-spins equal exp(y) of every state (to 1e-13 in every
+    statistic); a doubling with a wrong rate (exp(beta F) instead of exp(2 beta F)) is caught."""
+    model, T = sk(16, seed=1, h=0.2), 0.8
+    split = HalfSplitEnergy(model, XP)
+    assert split.linear_in_a and split.doubles(1.0 / T, 256)
+    assert not HalfSplitEnergy(random_multispin(16, order=3, terms=60, seed=2), XP).linear_in_a
+    assert not split.doubles(1e3, 256) and not split.doubles(1.0, 32)  # low T, and small tiles: exp
+    doubled = _stats(model, T, block_size=1 << 12)
+    monkeypatch.setattr(HalfSplitEnergy, "DOUBLING_MAX_REDUCED_ENERGY", 0.0)
+    exponentials = _stats(model, T, block_size=1 << 12)
+    _assert_matches(doubled, vars(exponentials), "doubling against exp")
+    monkeypatch.undo()
+
+    wrong = HalfSplitEnergy(model, XP)
+    wrong._flip = 0.5 * wrong._flip
+    bad = stream_stats(wrong, 1.0 / T, 1 << 12)
+    assert abs(float(bad.log_z) - float(stream_stats(split, 1.0 / T, 1 << 12).log_z)) > 1e-3
+
+
+def test_chunks_by_the_high_bits_merge_to_the_whole():
+    """The chunks [lo, hi) of the high half (the distributed enumeration's unit) still merge to the
+    whole state space with the doubling and the workspaces."""
+    model, T = hopfield(random_patterns(14, 2, seed=8)), 1.1
+    beta = 1.0 / T
+    split = HalfSplitEnergy(model, XP)
+    parts = [stream_stats(split, beta, 1 << 10, high=(lo, lo + 32)) for lo in (0, 32, 64, 96)]
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = merged.merge(part, beta, XP)
+    _assert_matches(thermo_from_stats(merged, model.n, T, "numpy"), brute_force(model, T), "chunks")
