@@ -43,7 +43,7 @@ class Result:
     with an underscore or is listed in ``_omit``, converted by :func:`jsonable`. A subclass is declared
     ``@dataclass(frozen=True)``; it sets ``_omit`` to leave out fields (fitted objects, 2^N tables),
     ``_null_nonfinite`` to write non-finite numbers as null, and overrides ``to_dict`` only for another
-    layout, passing its dict through :meth:`_json`.
+    layout, passing its dict through ``_json``.
 
     Field names (the same everywhere): ``T`` the temperature, ``backend``, ``seconds`` (wall-clock time),
     ``seed``; ``converged`` and ``message`` for an iterative result; ``free_energy`` for a free energy."""
@@ -59,7 +59,7 @@ class Result:
 
     def to_dict(self) -> dict:
         """JSON-ready fields: {name: jsonable(value)} for every public field not in ``_omit``, each renamed
-        field's old name (:func:`renamed`) right after its new one."""
+        field's old name (:func:`thermopot.results.renamed`) right after its new one."""
         aliases = {p.new: old for klass in type(self).__mro__ for old, p in vars(klass).items()
                    if isinstance(p, _Renamed)}
         out = {}
@@ -86,7 +86,7 @@ def renamed(new: str, old: str) -> property:
                       f"use .{new}", DeprecationWarning, stacklevel=2)
         return getattr(self, new)
 
-    prop = _Renamed(get, doc=f"Deprecated name of :attr:`{new}` (removed in the next release).")
+    prop = _Renamed(get, doc=f"Deprecated name of ``{new}`` (removed in the next release).")
     prop.new = new
     return prop
 
