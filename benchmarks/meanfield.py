@@ -49,7 +49,7 @@ def _numeric_rows(xp: ModuleType, quick: bool) -> list[dict]:
     m = asarray(np.random.default_rng(0).uniform(-0.8, 0.8, (B, n)), xp)
     h, J = asarray(model.h, xp), asarray(model.J, xp)
     J2 = J**2
-    pot2 = mean_field(model, T, 2, backend=xp)
+    pot2 = mean_field(model, T, order=2, backend=xp)
     G, g = pot2.value_and_gradient(m)
     Gh, gh = handwritten_tap2(xp, m, h, J, J2, T)
     err = float(xp.max(xp.abs(G - Gh)) + xp.max(xp.abs(g - gh)))
@@ -65,7 +65,7 @@ def _numeric_rows(xp: ModuleType, quick: bool) -> list[dict]:
          "backend": backend, "note": "goal <= 2"},
     ]
     B4 = 64 if quick else 512
-    pot4 = mean_field(model, T, 4, backend=xp)
+    pot4 = mean_field(model, T, order=4, backend=xp)
     t4 = best_seconds(lambda: pot4.value_and_gradient(m[:B4]), xp, repeats=3, budget=2.0)
     rows.append({"name": "order-4 G+grad generated", "value": B4 / t4, "unit": "points/s", "backend": backend,
                  "note": f"B={B4}, N={n}; O(B N^3) (triangles, squares)"})

@@ -43,7 +43,7 @@ GPU_N, GPU_STARTS = 256, 100_000
 def scipy_loop(method: str, starts: int) -> tuple[float, int]:
     """(seconds, distinct converged minima) of one L-BFGS-B per start."""
     order = {"nmf": 1, "tap2": 2}[method]
-    pot = mean_field(sk(N, seed=SEED), T, order, backend="numpy")
+    pot = mean_field(sk(N, seed=SEED), T, order=order, backend="numpy")
     rng = np.random.default_rng(1)
     begin = time.perf_counter()
     ends = []

@@ -124,12 +124,12 @@ def test_gibbs_potential_minimum_is_the_free_energy(backend):
     T = 0.8
     th = thermodynamics(model, T)
     g = gibbs_potential(model, th.magnetization, T, backend=backend)
-    assert g.converged and g.value == pytest.approx(th.free_energy, abs=1e-12)
+    assert g.converged and g.free_energy == pytest.approx(th.free_energy, abs=1e-12)
     np.testing.assert_allclose(g.field, 0.0, atol=1e-9)
     np.testing.assert_allclose(g.hessian, T * np.linalg.inv(th.connected), rtol=1e-8)
     rng = np.random.default_rng(2)
     others = gibbs_potential(model, rng.uniform(-0.9, 0.9, (5, 8)), T)
-    assert np.all(others.value > th.free_energy)
+    assert np.all(others.free_energy > th.free_energy)
 
 
 def test_gibbs_potential_gradient_hessian_and_fields():
@@ -138,7 +138,7 @@ def test_gibbs_potential_gradient_hessian_and_fields():
     m = np.random.default_rng(3).uniform(-0.8, 0.8, 6)
     g = gibbs_potential(model, m, T)
     eps = 1e-5
-    grad = [(gibbs_potential(model, m + eps * e, T).value - gibbs_potential(model, m - eps * e, T).value)
+    grad = [(gibbs_potential(model, m + eps * e, T).free_energy - gibbs_potential(model, m - eps * e, T).free_energy)
             / (2 * eps) for e in np.eye(6)]
     np.testing.assert_allclose(g.field, grad, atol=1e-7)
     hess = [(gibbs_potential(model, m + eps * e, T).field - gibbs_potential(model, m - eps * e, T).field)
@@ -147,10 +147,10 @@ def test_gibbs_potential_gradient_hessian_and_fields():
     assert np.linalg.eigvalsh(g.hessian).min() > 0  # convex
     h = np.random.default_rng(5).normal(size=6)
     shifted = gibbs_potential(model.with_fields(h), m, T)
-    assert shifted.value == pytest.approx(g.value - h @ m, abs=1e-11)
+    assert shifted.free_energy == pytest.approx(g.free_energy - h @ m, abs=1e-11)
     batch = gibbs_potential(model, np.stack([m, -m]), T)
-    assert batch.value[0] == pytest.approx(g.value, abs=1e-12)
-    assert batch.value.shape == (2,) and batch.converged.all()
+    assert batch.free_energy[0] == pytest.approx(g.free_energy, abs=1e-12)
+    assert batch.free_energy.shape == (2,) and batch.converged.all()
 
 
 def test_gibbs_potential_independent_spins_closed_form():
@@ -160,7 +160,7 @@ def test_gibbs_potential_independent_spins_closed_form():
     T = 0.6
     g = gibbs_potential(PairwiseModel(h, np.zeros((3, 3))), m, T)
     entropy_term = T * np.sum((1 + m) / 2 * np.log((1 + m) / 2) + (1 - m) / 2 * np.log((1 - m) / 2))
-    assert g.value == pytest.approx(entropy_term - h @ m, abs=1e-12)
+    assert g.free_energy == pytest.approx(entropy_term - h @ m, abs=1e-12)
 
 
 @pytest.mark.parametrize("bad", [np.full(4, 1.0), np.full(4, np.nan), np.zeros(3), np.zeros((2, 2, 4))])
@@ -231,9 +231,9 @@ def test_gibbs_potential_at_low_temperature():
     """At T = 0.01 the susceptibility underflows at the naive start; the damped, capped Newton step
     still reaches G(0) = -T log 2 for one spin in a field, and G(<s>) = F for a random model."""
     g = gibbs_potential(PairwiseModel([0.7], [[0.0]]), [0.0], 0.01)
-    assert g.converged and g.value == pytest.approx(-0.01 * math.log(2), abs=1e-12)
+    assert g.converged and g.free_energy == pytest.approx(-0.01 * math.log(2), abs=1e-12)
     assert g.field[0] == pytest.approx(-0.7, abs=1e-9)
     model = random_pairwise(4, seed=2)
     for T in (0.1, 0.05):
         th = thermodynamics(model, T)
-        assert gibbs_potential(model, th.magnetization, T).value == pytest.approx(th.free_energy, abs=1e-10)
+        assert gibbs_potential(model, th.magnetization, T).free_energy == pytest.approx(th.free_energy, abs=1e-10)

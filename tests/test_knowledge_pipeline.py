@@ -45,7 +45,7 @@ def test_summary_holds_every_field_with_consistent_values(run):
     assert 0 <= s["kl_mixture"] <= s["kl_single"]
     assert 0 < s["coverage_single"] <= s["coverage_mixture"] <= 1
     assert set(run.seconds) >= {"description", "phi", "library", "remedy", "total"}
-    json.dumps(run.to_dict())
+    json.dumps(run.to_dict(), allow_nan=False)  # strict JSON (Result.to_dict writes NaN as a string)
 
 
 def test_every_training_minimum_is_one_of_the_cluster_centres_or_a_data_pattern(run):

@@ -65,7 +65,7 @@ def test_phi_has_one_minimum_equal_to_exact_ml(backend, T):
     assert r.hessian_min_eig[0] > 0 and r.gradient_max[0] <= 1e-7
     w = weights / weights.sum()
     assert r.entropy_bound == pytest.approx(T * shannon_entropy(w), rel=1e-14)
-    assert r.values[0] > r.entropy_bound  # T KL(w || p_theta) > 0: 20 patterns are not a pairwise Boltzmann law
+    assert r.Phi[0] > r.entropy_bound  # T KL(w || p_theta) > 0: 20 patterns are not a pairwise Boltzmann law
 
 
 def _check_minima(r, d, T):

@@ -17,7 +17,7 @@ def _residuals(model, m, temps, orders):
     """|beta G_k(m) - beta G_exact(m)| for each T (rows) and order k (columns)."""
     out = np.empty((len(temps), len(orders)))
     for a, T in enumerate(temps):
-        exact = gibbs_potential(model, m, T, tol=1e-13).value
+        exact = gibbs_potential(model, m, T, tol=1e-13).free_energy
         for b, k in enumerate(orders):
             out[a, b] = abs(gibbs_free_energy(model, m, T, k) - exact) / T
     return out
@@ -75,7 +75,7 @@ def test_naive_mean_field_and_second_order_closed_forms():
 @pytest.mark.parametrize("order", [1, 2, 3, 4, 5])
 def test_gradient_and_hessian_against_finite_differences(order):
     model = random_pairwise(6, seed=6)
-    pot = mean_field(model, 1.1, order)
+    pot = mean_field(model, 1.1, order=order)
     M = np.random.default_rng(6).uniform(-0.7, 0.7, (4, 6))
     eps = 1e-5
     fd = np.stack([(pot.value(M + eps * e) - pot.value(M - eps * e)) / (2 * eps) for e in np.eye(6)], axis=1)
@@ -108,12 +108,12 @@ def test_multispin_naive_mean_field():
     energy = np.array([-sum(c * np.prod(x[row]) for row, c in zip(model.subsets, model.couplings)) for x in M])
     entropy = -np.sum((1 + M) / 2 * np.log((1 + M) / 2) + (1 - M) / 2 * np.log((1 - M) / 2), axis=1)
     np.testing.assert_allclose(gibbs_free_energy(model, M, T, 1), energy - T * entropy, rtol=1e-13)
-    pot = mean_field(model, T, 1)
+    pot = mean_field(model, T, order=1)
     eps = 1e-5
     fdh = np.stack([(pot.gradient(M + eps * e) - pot.gradient(M - eps * e)) / (2 * eps) for e in np.eye(6)], axis=1)
     np.testing.assert_allclose(pot.hessian(M), fdh, atol=1e-7)
     with pytest.raises(ThermopotError, match="order 1"):
-        mean_field(model, T, 2)
+        mean_field(model, T, order=2)
 
 
 def test_pairwise_multispin_model_is_treated_as_pairwise():
@@ -160,7 +160,7 @@ def test_numpy_and_cupy_agree(order):
     model = random_pairwise(12, seed=12)
     M = np.random.default_rng(12).uniform(-0.7, 0.7, (9, 12))
     cp = get_namespace("cupy")
-    cpu, gpu = mean_field(model, 0.9, order, backend="numpy"), mean_field(model, 0.9, order, backend="cupy")
+    cpu, gpu = mean_field(model, 0.9, order=order, backend="numpy"), mean_field(model, 0.9, order=order, backend="cupy")
     Mg = cp.asarray(M)
     np.testing.assert_allclose(to_numpy(gpu.value(Mg)), cpu.value(M), rtol=1e-12)
     np.testing.assert_allclose(to_numpy(gpu.gradient(Mg)), cpu.gradient(M), rtol=1e-11, atol=1e-12)
@@ -172,7 +172,7 @@ def test_numpy_and_cupy_agree(order):
 def test_interaction_part_is_g_plus_t_times_the_entropy(order):
     """R = G + T S_0, dR = dG - T atanh(m), d2R = d2G - diag(T / (1 - m^2)) (solvers use R)."""
     T = 0.7
-    pot = mean_field(sk(8, seed=0, h=0.2), T, order)
+    pot = mean_field(sk(8, seed=0, h=0.2), T, order=order)
     m = np.random.default_rng(0).uniform(-0.9, 0.9, (4, 8))
     s0 = -np.sum((1 + m) / 2 * np.log((1 + m) / 2) + (1 - m) / 2 * np.log((1 - m) / 2), axis=1)
     np.testing.assert_allclose(pot.interaction(m)[0], pot.value(m) + T * s0, atol=1e-12)

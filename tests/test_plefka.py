@@ -107,7 +107,7 @@ def test_symbolic_gradient_and_hessian_against_finite_differences_and_numeric(or
                     / (2 * eps) for e in np.eye(n)])
     np.testing.assert_allclose(g, fd, atol=1e-7)
     np.testing.assert_allclose(H, fdH, atol=1e-6)
-    num = mean_field(model, T, order)
+    num = mean_field(model, T, order=order)
     np.testing.assert_allclose(G(*x), num.value(x), rtol=1e-12)
     np.testing.assert_allclose(g, num.gradient(x), atol=1e-11)
     np.testing.assert_allclose(H, num.hessian(x), atol=1e-10)

@@ -58,7 +58,9 @@ def test_rng_is_a_deprecated_alias_of_generator(name):
     assert np.array_equal(old.spins, new.spins)
     with pytest.warns(DeprecationWarning):
         res = sample(MODEL, 1.0, chains=3, sweeps=4, seed=4, rng=name, progress=False)
-    assert res.rng == name
+    assert res.generator == name
+    with pytest.warns(DeprecationWarning, match="SampleResult.rng is deprecated"):
+        assert res.rng == name  # the former name of the field, for one release
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         first_passage(MODEL, 1.0, np.ones(6), threshold=0.5, max_updates=30, seed=1, generator=name)
@@ -70,5 +72,5 @@ def test_command_line_generator_and_its_alias(capsys):
     for flag in ("--generator", "--rng"):
         assert main(base + [flag, "philox"]) == 0
         runs.append(json.loads(capsys.readouterr().out))
-    assert runs[0]["rng"] == runs[1]["rng"] == "philox"
+    assert runs[0]["generator"] == runs[1]["generator"] == runs[0]["rng"] == "philox"  # "rng": the former key
     assert runs[0]["magnetization"] == runs[1]["magnetization"]

@@ -63,7 +63,7 @@ def test_philox_sampler_matches_enumeration(method, scan, backend):
     th = thermodynamics(model, T)
     res = sample(model, T, chains=64, sweeps=1500, method=method, scan=scan, seed=7, generator="philox",
                  correlations=True, backend=backend)
-    assert res.rng == "philox"
+    assert res.generator == "philox"
     iu = np.triu_indices(model.n, 1)
     for name, est, exact, err in [("m", res.magnetization, th.magnetization, res.magnetization_stderr),
                                   ("C", res.correlation[iu], th.correlation[iu], res.correlation_stderr[iu]),
@@ -329,7 +329,7 @@ def test_fused_sampler_matches_enumeration_and_resumes(tmp_path):
     model, T = random_pairwise(11, seed=1), 1.0
     th = thermodynamics(model, T)
     res = sample(model, T, chains=256, sweeps=2000, seed=7, record_every=5, backend="cupy")
-    assert res.fused and res.rng == "philox"
+    assert res.fused and res.generator == "philox"
     z = (res.magnetization - th.magnetization) / res.magnetization_stderr
     assert np.abs(z).max() < Z_MAX
     assert abs(res.energy - th.energy) < Z_MAX * res.energy_stderr

@@ -15,7 +15,7 @@ def m_star(n, T):
 
 def assert_true_minima(model, result, T, order):
     """Every reported minimum solves its stationarity equations and has a positive definite Hessian."""
-    pot = mean_field(model, T, order)
+    pot = mean_field(model, T, order=order)
     m = result.m[result.is_minimum]
     assert np.abs(pot.gradient(m)).max() < 1e-8
     assert np.all(np.linalg.eigvalsh(pot.hessian(m))[:, 0] > 0)

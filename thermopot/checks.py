@@ -3,9 +3,13 @@ the problem."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import os
+import warnings
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -84,6 +88,34 @@ def check_rng(seed: Any, name: str = "seed") -> np.random.Generator:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
         raise ThermopotError(f"{name} must be None, an integer >= 0 or a numpy.random.Generator, got {seed!r}")
     return np.random.default_rng(None if seed is None else int(seed))
+
+
+def positional_deprecated(*names: str) -> Callable[[Callable], Callable]:
+    """Decorator for a function whose parameters ``names`` became keyword-only: for one release a call may
+    still pass them positionally (in this order, after the positional parameters), with a
+    DeprecationWarning that names them."""
+    def wrap(func: Callable) -> Callable:
+        params = inspect.signature(func).parameters.values()
+        positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+        @functools.wraps(func)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            extra = args[positional:]
+            if extra:
+                if len(extra) > len(names):
+                    raise TypeError(f"{func.__name__}() takes at most {positional + len(names)} positional "
+                                    f"arguments ({positional} from the next release), got {len(args)}")
+                given = names[:len(extra)]
+                for name in given:
+                    if name in kwargs:
+                        raise TypeError(f"{func.__name__}() got multiple values for argument {name!r}")
+                warnings.warn(f"{func.__name__}: pass {', '.join(given)} by keyword ({given[0]}=...); positional "
+                              "use is deprecated and will be removed in the next release",
+                              DeprecationWarning, stacklevel=2)
+                kwargs.update(zip(given, extra))
+            return func(*args[:positional], **kwargs)
+        return call
+    return wrap
 
 
 def check_real(value: Any, name: str) -> Any:

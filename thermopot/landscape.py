@@ -22,11 +22,12 @@ from .exact import check_size, restricted_free_energies
 from .exact.guard import LANDSCAPE, LANDSCAPE_T
 from .exact.tiles import HalfSplitEnergy
 from .models import Model, resolve_model
+from .results import Result
 from .states import index_to_spins
 
 
 @dataclass(frozen=True)
-class Landscape:
+class Landscape(Result):
     """Every single-flip-stable state, sorted by energy, with its steepest-descent basin.
 
     ``count`` is the number of strict minima; states with a zero-cost flip (plateaus) are listed with
@@ -56,16 +57,15 @@ class Landscape:
         numbers ``row`` are those of ``basin``."""
         rows = []
         for a in range(len(self.energies)):
-            row = {"row": a, "state": self.states[a].tolist(), "index": int(self.indices[a]),
-                   "energy": float(self.energies[a]), "basin_size": int(self.basin_size[a])}
+            row = {"row": a, "state": self.states[a], "index": self.indices[a],
+                   "energy": self.energies[a], "basin_size": self.basin_size[a]}
             if self.free_energy is not None:
-                row.update(free_energy=float(self.free_energy[a]),
-                           magnetization=self.magnetization[a].tolist())
+                row.update(free_energy=self.free_energy[a], magnetization=self.magnetization[a])
             rows.append(row)
-        return {"count": self.count, "T": self.T,
-                "minima": [r for r, ok in zip(rows, self.strict) if ok],
-                "plateaus": [r for r, ok in zip(rows, self.strict) if not ok],
-                "backend": self.backend, "seconds": self.seconds}
+        return self._json({"count": self.count, "T": self.T,
+                           "minima": [r for r, ok in zip(rows, self.strict) if ok],
+                           "plateaus": [r for r, ok in zip(rows, self.strict) if not ok],
+                           "backend": self.backend, "seconds": self.seconds})
 
 
 def energy_table(model: Model, xp: Any, block: int) -> Any:

@@ -20,14 +20,14 @@ import numpy as np
 from .backend import to_numpy
 from .errors import ThermopotError
 from .fileio import atomic_write
-from .results import jsonable as _jsonable
+from .results import Result, jsonable as _jsonable
 
 #: arrays with at most this many elements are printed in full in report.md
 _SHOW_ELEMENTS = 4
 
 
 @dataclass(frozen=True)
-class Check:
+class Check(Result):
     """One theory-versus-exact comparison.
 
     ``theory`` and ``exact`` are floats or NumPy arrays of the same shape; ``difference`` is
@@ -89,10 +89,10 @@ class Check:
 
     def to_dict(self) -> dict:
         """JSON-ready fields (arrays as nested lists, non-finite numbers as the strings "nan"/"inf")."""
-        return {"name": self.name, "module": self.module, "theory": _jsonable(self.theory),
-                "exact": _jsonable(self.exact), "difference": _jsonable(self.difference),
-                "tolerance": self.tolerance, "passed": self.passed, "verdict": self.verdict,
-                "figure": self.figure, "note": self.note, "detail": self.detail}
+        return self._json({"name": self.name, "module": self.module, "theory": self.theory, "exact": self.exact,
+                           "difference": self.difference, "tolerance": self.tolerance, "passed": self.passed,
+                           "verdict": self.verdict, "figure": self.figure, "note": self.note,
+                           "detail": self.detail})
 
 
 def _as_value(x: Any) -> float | np.ndarray:

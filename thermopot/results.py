@@ -8,41 +8,87 @@ become nested lists, NumPy scalars Python numbers, dict keys strings.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 
-def jsonable(x: Any) -> Any:
-    """``x`` (numbers, NumPy arrays and scalars, lists, tuples, dicts of them) as JSON values: arrays as
-    nested lists, non-finite floats as the strings "nan"/"inf"/"-inf", dict keys as strings; anything
-    else (str, None) unchanged."""
+def jsonable(x: Any, *, null_nonfinite: bool = False) -> Any:
+    """``x`` (numbers, NumPy arrays and scalars, results, lists, tuples, dicts of them) as JSON values: arrays as
+    nested lists, non-finite floats as the strings "nan"/"inf"/"-inf" (None with ``null_nonfinite``), dict
+    keys as strings; a :class:`Result` as its ``to_dict()``; anything else (str, None) unchanged."""
+    if isinstance(x, Result):
+        return x.to_dict()
     if isinstance(x, np.ndarray):
-        return [jsonable(v) for v in x.tolist()] if x.ndim else jsonable(x.item())
+        x = x.tolist() if x.ndim else x.item()
     if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
+        return [jsonable(v, null_nonfinite=null_nonfinite) for v in x]
     if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
+        return {str(k): jsonable(v, null_nonfinite=null_nonfinite) for k, v in x.items()}
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
     if isinstance(x, (int, np.integer)):
         return int(x)
     if isinstance(x, (float, np.floating)):
         x = float(x)
-        return x if math.isfinite(x) else str(x)
+        return x if math.isfinite(x) else (None if null_nonfinite else str(x))
     return x
 
 
 @dataclass(frozen=True)
 class Result:
     """Base of the frozen result dataclasses: :meth:`to_dict` gives every field whose name does not start
-    with an underscore, converted by :func:`jsonable`. A subclass is declared ``@dataclass(frozen=True)``
-    and overrides ``to_dict`` only to add or drop fields."""
+    with an underscore or is listed in ``_omit``, converted by :func:`jsonable`. A subclass is declared
+    ``@dataclass(frozen=True)``; it sets ``_omit`` to leave out fields (fitted objects, 2^N tables),
+    ``_null_nonfinite`` to write non-finite numbers as null, and overrides ``to_dict`` only for another
+    layout, passing its dict through ``_json``.
+
+    Field names (the same everywhere): ``T`` the temperature, ``backend``, ``seconds`` (wall-clock time),
+    ``seed``; ``converged`` and ``message`` for an iterative result; ``free_energy`` for a free energy."""
+
+    #: fields left out of :meth:`to_dict`
+    _omit: ClassVar[tuple[str, ...]] = ()
+    #: non-finite floats as None (JSON null) instead of the strings "nan"/"inf"/"-inf"
+    _null_nonfinite: ClassVar[bool] = False
+
+    def _json(self, data: Any) -> Any:
+        """``data`` converted by :func:`jsonable` with this class's convention for non-finite numbers."""
+        return jsonable(data, null_nonfinite=self._null_nonfinite)
 
     def to_dict(self) -> dict:
-        """JSON-ready fields: {name: jsonable(value)} for every public field."""
-        return jsonable({f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")})
+        """JSON-ready fields: {name: jsonable(value)} for every public field not in ``_omit``, each renamed
+        field's old name (:func:`thermopot.results.renamed`) right after its new one."""
+        aliases = {p.new: old for klass in type(self).__mro__ for old, p in vars(klass).items()
+                   if isinstance(p, _Renamed)}
+        out = {}
+        for f in fields(self):
+            if not f.name.startswith("_") and f.name not in self._omit:
+                out[f.name] = getattr(self, f.name)
+                if f.name in aliases:
+                    out[aliases[f.name]] = out[f.name]
+        return self._json(out)
 
 
-__all__ = ["Result", "jsonable"]
+class _Renamed(property):
+    """The old name of a renamed field (see :func:`renamed`)."""
+
+    new: str
+
+
+def renamed(new: str, old: str) -> property:
+    """A read-only property ``old`` that returns the field ``new`` with a DeprecationWarning: a renamed
+    result field keeps its old name for one release (and :meth:`Result.to_dict` writes both names).
+    Use in the class body: ``value = renamed("free_energy", "value")``."""
+    def get(self: Any) -> Any:
+        warnings.warn(f"{type(self).__name__}.{old} is deprecated and will be removed in the next release; "
+                      f"use .{new}", DeprecationWarning, stacklevel=2)
+        return getattr(self, new)
+
+    prop = _Renamed(get, doc=f"Deprecated name of ``{new}`` (removed in the next release).")
+    prop.new = new
+    return prop
+
+
+__all__ = ["Result", "jsonable", "renamed"]

@@ -36,7 +36,7 @@ def residuals(model, M: np.ndarray, temps, orders) -> np.ndarray:
     """Mean over the rows m of M of |beta G_k(m) - beta G_exact(m)|; rows: temperatures, columns: orders."""
     out = np.empty((len(temps), len(orders)))
     for a, T in enumerate(temps):
-        exact = gibbs_potential(model, M, T, tol=EXACT_TOL).value
+        exact = gibbs_potential(model, M, T, tol=EXACT_TOL).free_energy
         for b, k in enumerate(orders):
             out[a, b] = np.mean(np.abs(gibbs_free_energy(model, M, T, k) - exact)) / T
     return out

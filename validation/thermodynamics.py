@@ -263,13 +263,13 @@ def _gibbs_checks(ctx, n: int) -> None:
     th = thermodynamics(model, T, progress=False)
     g = gibbs_potential(model, th.magnetization, T)
     label = f"random N={n}, T={T:g}"
-    ctx.check(f"G(<s>) = F [{label}]", th.free_energy, g.value, 1e-9 * max(1.0, abs(th.free_energy)))
+    ctx.check(f"G(<s>) = F [{label}]", th.free_energy, g.free_energy, 1e-9 * max(1.0, abs(th.free_energy)))
     ctx.check(f"dG/dm = 0 at m = <s> [{label}]", np.zeros(n), g.field, 1e-7)
     ctx.check(f"d2G/dm2 = T chi^-1 at m = <s> [{label}]", np.eye(n), g.hessian @ th.connected / T, 1e-6,
               note="Hessian times chi / T against the identity")
     rng = ctx.rng(7)
     points = np.clip(th.magnetization + rng.normal(0.0, 0.3, size=(8, n)), -0.95, 0.95)
-    values = np.atleast_1d(gibbs_potential(model, points, T).value)
+    values = np.atleast_1d(gibbs_potential(model, points, T).free_energy)
     ctx.check(f"G(m) >= F at 8 random m [{label}]", 0.0, float(np.sum(values < th.free_energy - 1e-10)), 0.0,
               note="number of points below the minimum F (G is convex with one minimum)")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_rng
+from ..checks import check_rng, positional_deprecated
 from .dataset import DataError, Dataset
 from ..states import MAX_SPINS, index_to_spins
 
@@ -37,7 +37,9 @@ def _pattern_weights(weights: Any, m: int) -> np.ndarray:
     return w / w.sum()
 
 
-def random_patterns_dataset(n: int, m: int, weights: Any = None, seed: int | np.random.Generator | None = None) -> Dataset:
+@positional_deprecated("seed")
+def random_patterns_dataset(n: int, m: int, weights: Any = None, *,
+                            seed: int | np.random.Generator | None = None) -> Dataset:
     """M distinct uniformly drawn patterns of N spins with weights summing to 1.
 
     ``weights``: None (all 1/M), a number q in (0, 1] for geometric weights w_mu = q^mu / sum_nu q^nu

@@ -10,6 +10,7 @@ import inspect
 import json
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -23,21 +24,21 @@ Task = str | Callable[..., dict]
 SCALARS = (str, int, float, bool)
 
 
-def enumerate_task(model: str, T: float, backend: str | None = None, block_size: int | None = None) -> dict:
+def enumerate_task(model: str, T: float, *, backend: str | None = None, block_size: int | None = None) -> dict:
     """``thermopot enumerate MODEL --T T``: exact thermodynamics by enumeration of the 2^N states."""
     from ..exact import thermodynamics  # noqa: PLC0415 (commands import their layer on first use)
 
     return thermodynamics(model, T, backend=backend, block_size=block_size, progress=False).to_dict()
 
 
-def landscape_task(model: str, T: float | None = None, backend: str | None = None) -> dict:
+def landscape_task(model: str, T: float | None = None, *, backend: str | None = None) -> dict:
     """``thermopot landscape MODEL [--T T]``: single-flip stable states, basins, per-basin F."""
     from ..landscape import local_minima  # noqa: PLC0415
 
     return local_minima(model, T=T, backend=backend).to_dict()
 
 
-def minima_task(model: str, T: float, method: str = "tap2", starts: int = 256, seed: int | None = None,
+def minima_task(model: str, T: float, *, method: str = "tap2", starts: int = 256, seed: int | None = None,
                 backend: str | None = None) -> dict:
     """``thermopot minima MODEL --T T --method M --starts K --seed S``: minima of a mean-field free energy."""
     from ..solvers import find_minima  # noqa: PLC0415
@@ -45,17 +46,22 @@ def minima_task(model: str, T: float, method: str = "tap2", starts: int = 256, s
     return find_minima(model, T, method=method, starts=starts, seed=seed, backend=backend).to_dict()
 
 
-def sample_task(model: str, T: float, chains: int = 64, sweeps: int = 1000, burn_in: int | None = None,
-                method: str = "heat-bath", scan: str = "sequential", seed: int = 0, rng: str | None = None,
-                correlations: bool = False, backend: str | None = None) -> dict:
-    """``thermopot sample MODEL --T T --chains C --sweeps W ...``: Gibbs chains summary."""
+def sample_task(model: str, T: float, *, chains: int = 64, sweeps: int = 1000, burn_in: int | None = None,
+                method: str = "heat-bath", scan: str = "sequential", seed: int = 0, generator: str | None = None,
+                correlations: bool = False, backend: str | None = None, rng: str | None = None) -> dict:
+    """``thermopot sample MODEL --T T --chains C --sweeps W ...``: Gibbs chains summary (``rng``: the
+    deprecated former name of ``generator``)."""
+    if rng is not None:
+        warnings.warn("sample_task: rng= is deprecated and will be removed in the next release; use generator=",
+                      DeprecationWarning, stacklevel=2)
+        generator = generator if generator is not None else rng
     args = argparse.Namespace(**locals())
     from ..sampling.cli import sample_command  # noqa: PLC0415
 
     return sample_command(args)[0]
 
 
-def fit_task(data: str, method: str = "exact", l2: float | None = None, pseudocount: float | None = None,
+def fit_task(data: str, *, method: str = "exact", l2: float | None = None, pseudocount: float | None = None,
              binary01: bool = False, max_iter: int | None = None, backend: str | None = None) -> dict:
     """``thermopot fit DATA.npz --method M ...``: inverse Ising (the fitted h, J in the result)."""
     args = argparse.Namespace(out=None, **locals())
@@ -64,7 +70,7 @@ def fit_task(data: str, method: str = "exact", l2: float | None = None, pseudoco
     return fit_command(args)[0]
 
 
-def knowledge_task(dataset: str = "digits", full: bool = False, seed: int = 0, backend: str | None = None) -> dict:
+def knowledge_task(dataset: str = "digits", *, full: bool = False, seed: int = 0, backend: str | None = None) -> dict:
     """``thermopot knowledge --dataset NAME [--full] --seed S``: the He-Lubchenko pipeline's summary."""
     from ..knowledge import run_knowledge  # noqa: PLC0415
 

@@ -26,6 +26,7 @@ import numpy as np
 from ..backend import asarray, get_namespace, namespace_of, to_numpy
 from ..errors import ThermopotError
 from ..checks import check_count as _check_count, check_rng
+from ..results import Result
 
 #: parameters (or gradients): name -> array with leading axis B (runs)
 Params = dict[str, Any]
@@ -200,7 +201,7 @@ class FiniteData:
 
 
 @dataclass(frozen=True)
-class Trajectory:
+class Trajectory(Result):
     """What :func:`run_sgd` and :func:`gradient_flow` return.
 
     ``steps`` (T,): the recorded step indices (0 = the initial point); ``time`` (T,): the same in units
@@ -211,10 +212,6 @@ class Trajectory:
     time: np.ndarray
     records: dict[str, np.ndarray]
     params: dict[str, np.ndarray]
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return {"steps": self.steps, "time": self.time, "records": self.records, "params": self.params}
 
 
 def check_params(network: Network, params: Mapping[str, Any], xp: ModuleType) -> tuple[Params, int]:

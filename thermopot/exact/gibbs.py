@@ -24,6 +24,7 @@ from ..backend import to_float, to_numpy
 from ..checks import check_count, check_positive
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
+from ..results import Result, renamed
 from .guard import GIBBS_STEP, check_size
 from .thermodynamics import check_temperature, enumerate_stats
 
@@ -33,20 +34,19 @@ ENUMERATIONS_PER_POINT = 30
 
 
 @dataclass(frozen=True)
-class GibbsPotential:
-    """G(m) with its gradient (the conjugate field lambda) and Hessian T chi^-1, per point."""
+class GibbsPotential(Result):
+    """G(m) (``free_energy``) with its gradient (the conjugate field lambda) and Hessian T chi^-1, per point;
+    ``message`` says whether every point reached the tolerance."""
 
     m: np.ndarray
-    value: float | np.ndarray
+    free_energy: float | np.ndarray
     field: np.ndarray
     hessian: np.ndarray
     iterations: int | np.ndarray
     converged: bool | np.ndarray
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return {k: np.asarray(getattr(self, k)).tolist()
-                for k in ("m", "value", "field", "hessian", "iterations", "converged")}
+    T: float | None = None
+    message: str = ""
+    value = renamed("free_energy", "value")
 
 
 def _phi_and_moments(model: Model, lam: np.ndarray, m: np.ndarray, T: float, backend: Any):
@@ -130,10 +130,11 @@ def gibbs_potential(model: Model | str, m: Any, T: float, *, tol: float = 1e-10,
     rows = [_gibbs_point(model, row, T, tol, max_iter, backend) for row in np.atleast_2d(arr)]
     value, field, iters, conv = (np.array([r[i] for r in rows]) for i in range(4))
     hess = np.array([hessian_from_susceptibility(r[4], T) for r in rows])
+    message = (f"{int((~conv).sum())} of {len(conv)} points did not reach max |m - <s>| <= tol = {tol:g} in "
+               f"max_iter = {max_iter} Newton steps at T = {T:g}") if not conv.all() else \
+        f"converged: max |m - <s>| <= tol = {tol:g} at every point"
     if not conv.all():
-        warnings.warn(f"gibbs_potential: {int((~conv).sum())} of {len(conv)} points did not reach "
-                      f"max |m - <s>| <= tol = {tol:g} in max_iter = {max_iter} Newton steps at T = {T:g}",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(f"gibbs_potential: {message}", RuntimeWarning, stacklevel=2)
     if arr.ndim == 1:
-        return GibbsPotential(arr, float(value[0]), field[0], hess[0], int(iters[0]), bool(conv[0]))
-    return GibbsPotential(arr, value, field, hess, iters, conv)
+        return GibbsPotential(arr, float(value[0]), field[0], hess[0], int(iters[0]), bool(conv[0]), T, message)
+    return GibbsPotential(arr, value, field, hess, iters, conv, T, message)

@@ -17,13 +17,14 @@ import numpy as np
 from ..backend import asarray, get_namespace, resolve_block_size, to_numpy
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
+from ..results import Result
 from .guard import RESTRICTED, check_size
 from .thermodynamics import check_temperature
 from .tiles import HalfSplitEnergy
 
 
 @dataclass(frozen=True)
-class Restricted:
+class Restricted(Result):
     """Per-label exact quantities; row a describes the states with label ``labels[a]``."""
 
     labels: np.ndarray
@@ -33,10 +34,6 @@ class Restricted:
     magnetization: np.ndarray
     weight: np.ndarray
     size: np.ndarray
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return {k: np.asarray(getattr(self, k)).tolist() for k in self.__dataclass_fields__}
 
 
 def _label_minima(energy: Any, lab: Any, k: int, xp: Any) -> Any:

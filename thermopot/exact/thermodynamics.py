@@ -24,6 +24,7 @@ from ..backend import (backend_name, blas_threads, get_namespace, resolve_block_
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from ..progress import progress_bar, shows_progress
+from ..results import Result
 from ..states import index_to_spins
 from .accumulate import TileStats, stream_stats
 from .guard import ENUMERATION, OBSERVABLES, check_size, estimate
@@ -42,7 +43,7 @@ MAX_REDUCED_ENERGY = 1e300
 
 
 @dataclass(frozen=True)
-class Thermo:
+class Thermo(Result):
     """Exact equilibrium quantities at temperature T (NumPy arrays)."""
 
     n: int
@@ -61,13 +62,7 @@ class Thermo:
     backend: str = "numpy"
     seconds: float = 0.0
 
-    def to_dict(self) -> dict:
-        """JSON-ready fields (docs/architecture.md, `thermopot enumerate`)."""
-        return {"n": self.n, "T": self.T, "log_z": self.log_z, "free_energy": self.free_energy,
-                "energy": self.energy, "entropy": self.entropy, "heat_capacity": self.heat_capacity,
-                "magnetization": self.magnetization.tolist(), "correlation": self.correlation.tolist(),
-                "observables": {k: np.asarray(v).tolist() for k, v in self.observables.items()},
-                "backend": self.backend, "seconds": self.seconds}
+    _omit = ("connected",)  # to_dict: docs/architecture.md, `thermopot enumerate`
 
 
 def check_energy_scale(model: Model, T: float) -> None:

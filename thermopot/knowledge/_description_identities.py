@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..backend import get_namespace, to_numpy
-from ..results import jsonable as _jsonable
+from ..results import Result
 from ..states import state_blocks, walsh_couplings
 from .truncation import pattern_couplings, truncated_energy_walsh
 
@@ -70,7 +70,7 @@ def krawtchouk_residual(description: KnowledgeDescription, order: int) -> float:
 
 
 @dataclass(frozen=True)
-class TruncationScale:
+class TruncationScale(Result):
     """Size of the order-K truncation of a full description against the gap Delta."""
 
     order: int  #: K
@@ -80,10 +80,6 @@ class TruncationScale:
     gap: float  #: Delta = eps N
     bound_over_gap: float  #: bound / Delta
     per_pattern_over_gap: float  #: per_pattern_bound / Delta
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def truncation_scale(description: KnowledgeDescription, order: int) -> TruncationScale:

@@ -46,7 +46,7 @@ from ..checks import check_positive as positive, check_temperature
 from ..errors import SizeError, ThermopotError
 from ..exact.guard import check_size
 from ..datasets.dataset import Dataset, as_dataset
-from ..results import jsonable as _jsonable
+from ..results import Result
 from ..states import spins_to_index, state_blocks, walsh_couplings
 from .potentials import coexistence_temperature, free_energy_A
 from .truncation import pattern_energy_table, truncated_energy
@@ -62,7 +62,7 @@ TABLE_BYTES_PER_STATE = 16.0
 
 
 @dataclass(frozen=True)
-class KnowledgeDescription:
+class KnowledgeDescription(Result):
     """Full description of a training set: M patterns below a flat continuum at E_gap.
 
     Arrays are NumPy float64 (``patterns`` int8, ``indices`` int64); ``energy_table`` and
@@ -139,11 +139,6 @@ class KnowledgeDescription:
         if self.m == 2**self.n:
             return 0.0
         return float(expit((self.library_free_energy(T) - self.continuum_free_energy(T)) / T))
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields (the 2^N tables are left out)."""
-        fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        return _jsonable(fields)
 
 
 def _log_continuum(n: int, m: int) -> float:

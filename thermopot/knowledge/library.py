@@ -31,6 +31,7 @@ from ..errors import ThermopotError
 from ..landscape import Landscape, local_minima
 from ..learning import Dataset, FitResult, as_dataset, fit
 from ..models import Model, resolve_model
+from ..results import Result
 from ..solvers import find_minima
 from ..states import spins_to_index
 
@@ -41,7 +42,7 @@ L2_METHODS = ("exact", "pseudo")
 
 
 @dataclass(frozen=True)
-class Library:
+class Library(Result):
     """Bound states of ``model`` at temperature ``T``: K strict minima sorted by energy (row a), the
     distinct training patterns (row mu) and the TAP minima (row i).
 
@@ -136,33 +137,31 @@ class Library:
     def to_dict(self) -> dict:
         """JSON-ready fields: counts, the model's arrays, and one entry per minimum, pattern summary,
         plateau and TAP minimum (the 2^N basin map is left out)."""
-        minima = [{"state": self.states[a].tolist(), "index": int(self.indices[a]),
-                   "energy": float(self.energies[a]), "free_energy": float(self.free_energies[a]),
-                   "weight": float(self.weights[a]), "basin_size": int(self.basin_sizes[a]),
-                   "is_training": bool(self.is_training[a]), "nearest_pattern": int(self.nearest_pattern[a]),
-                   "distance": int(self.distance[a]), "nearest_weight": float(self.nearest_weight[a]),
-                   "class": None if self.classes is None else int(self.classes[a])}
+        minima = [{"state": self.states[a], "index": self.indices[a], "energy": self.energies[a],
+                   "free_energy": self.free_energies[a], "weight": self.weights[a], "basin_size": self.basin_sizes[a],
+                   "is_training": self.is_training[a], "nearest_pattern": self.nearest_pattern[a],
+                   "distance": self.distance[a], "nearest_weight": self.nearest_weight[a],
+                   "class": None if self.classes is None else self.classes[a]}
                   for a in range(self.count)]
         tap = None
         if self.tap_match is not None:
-            tap = [{"m": self.tap_m[i].tolist(), "free_energy": float(self.tap_free_energies[i]),
-                    "plefka_valid": bool(self.tap_plefka_valid[i]), "match": int(self.tap_match[i]),
-                    "nearest": int(self.tap_nearest[i]), "overlap": float(self.tap_overlap[i])}
+            tap = [{"m": self.tap_m[i], "free_energy": self.tap_free_energies[i],
+                    "plefka_valid": self.tap_plefka_valid[i], "match": self.tap_match[i],
+                    "nearest": self.tap_nearest[i], "overlap": self.tap_overlap[i]}
                    for i in range(len(self.tap_match))]
-        return {"n": self.n, "T": self.T, "count": self.count, "training_count": self.training_count,
-                "spurious_count": self.spurious_count, "tap_count": self.tap_count,
-                "tap_matched": self.tap_matched, "log_z": self.log_z,
-                "model": {k: np.asarray(v).tolist() for k, v in self.model.to_arrays().items()},
-                "fit": None if self.fit is None else {k: v for k, v in self.fit.to_dict().items()
-                                                      if k not in ("h", "J")},
-                "minima": minima, "patterns": int(len(self.patterns)),
-                "pattern_row": self.pattern_row.tolist(), "pattern_basin": self.pattern_basin.tolist(),
-                "plateaus": [{"state": self.plateau_states[b].tolist(),
-                              "energy": float(self.plateau_energies[b]),
-                              "free_energy": float(self.plateau_free_energies[b]),
-                              "basin_size": int(self.plateau_basin_sizes[b])}
-                             for b in range(len(self.plateau_energies))],
-                "tap": tap, "seconds": self.seconds}
+        return self._json({"n": self.n, "T": self.T, "count": self.count, "training_count": self.training_count,
+                           "spurious_count": self.spurious_count, "tap_count": self.tap_count,
+                           "tap_matched": self.tap_matched, "log_z": self.log_z,
+                           "model": {k: np.asarray(v) for k, v in self.model.to_arrays().items()},
+                           "fit": None if self.fit is None else {k: v for k, v in self.fit.to_dict().items()
+                                                                 if k not in ("h", "J")},
+                           "minima": minima, "patterns": len(self.patterns),
+                           "pattern_row": self.pattern_row, "pattern_basin": self.pattern_basin,
+                           "plateaus": [{"state": self.plateau_states[b], "energy": self.plateau_energies[b],
+                                         "free_energy": self.plateau_free_energies[b],
+                                         "basin_size": self.plateau_basin_sizes[b]}
+                                        for b in range(len(self.plateau_energies))],
+                           "tap": tap, "seconds": self.seconds})
 
 
 def dataset_and_labels(data: Any, labels: Any) -> tuple[Dataset, Any]:

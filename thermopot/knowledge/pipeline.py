@@ -25,6 +25,7 @@ from ..checks import check_count, check_temperature
 from ..datasets import Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset
 from ..errors import SizeError, ThermopotError
 from ..learning import Dataset, as_dataset
+from ..results import Result
 from ._steps import run_steps
 from .description import KnowledgeDescription, describe
 from .library import Library, bound_states
@@ -108,7 +109,7 @@ FULL = Settings(reduced_starts=4, reduced_pattern_starts=4, potential_starts=16,
 
 
 @dataclass(frozen=True)
-class KnowledgeRun:
+class KnowledgeRun(Result):
     """Every result of one pipeline run; :meth:`summary` holds the fixed JSON fields of ``thermopot
     knowledge`` and :meth:`to_dict` adds each step's own fields."""
 
@@ -172,10 +173,10 @@ class KnowledgeRun:
 
     def to_dict(self) -> dict:
         """The summary plus every step's fields and the seconds spent in each step."""
-        steps = {name: getattr(self, name).to_dict() for name in
+        steps = {name: getattr(self, name) for name in
                  ("description", "phi", "full", "reduced", "counts", "library", "retrieval", "trapping",
                   "trapping_size", "frequencies", "occupancy_ergodic", "occupancy_trapped", "rare", "remedy")}
-        return {**self.summary(), "steps": steps, "seconds": self.seconds}
+        return self._json({**self.summary(), "steps": steps, "seconds": self.seconds})
 
 
 def resolve_data(data: Any) -> tuple[str, Dataset, np.ndarray | None]:

@@ -47,7 +47,7 @@ from ..landscape import flip_tolerance, local_minima
 from ..learning import ConvergenceWarning, Dataset, fit, sample_exact
 from ..models import PairwiseModel
 from ..progress import Progress
-from ..results import jsonable as _jsonable
+from ..results import Result
 from ..checks import check_count
 from ..states import spins_to_index
 from ._rare_common import at_temperature
@@ -59,7 +59,7 @@ WARM_METHODS = ("exact", "pseudo")
 
 
 @dataclass(frozen=True)
-class RareScan:
+class RareScan(Result):
     """A weight scan of one target, one entry per grid factor (sorted from the largest down).
 
     ``factors`` f (relative weight), ``weights`` f w_t (absolute); ``has_minimum``; ``margin`` (pattern:
@@ -103,10 +103,10 @@ class RareScan:
 
     def to_dict(self) -> dict:
         """JSON-ready fields (for a class, ``target_patterns`` is their number: it can be hundreds)."""
-        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out = super().to_dict()
         if self.by == "class":
             out["target_patterns"] = len(self.target_patterns)
-        return _jsonable(out)
+        return out
 
 
 def check_factors(factors: Any) -> np.ndarray:

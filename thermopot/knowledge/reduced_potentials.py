@@ -56,7 +56,7 @@ from ..datasets.dataset import Dataset, as_dataset
 from ..learning.result import pack, unpack
 from ..models import PairwiseModel
 from ..progress import Progress
-from ..results import jsonable as _jsonable
+from ..results import Result, renamed
 from ..solvers.dedup import RELATIVE_MAX, TOTAL_VARIATION
 from ..solvers.guard import SINGLE_THREAD_FLOPS
 from ..solvers.local import distinct, multistart
@@ -81,13 +81,13 @@ def _as_description(description: Any) -> KnowledgeDescription:
 
 # ----------------------------------------------------------------------------------------- Phi
 @dataclass(frozen=True)
-class PhiMinima:
+class PhiMinima(Result):
     """Minima of the training potential Phi over the pairwise couplings (expected: exactly one)."""
 
     T: float
     count: int  #: distinct verified minima
     thetas: np.ndarray  #: (count, P) minimisers theta = (h, J_{k<l})
-    values: np.ndarray  #: Phi at each minimum (count,)
+    Phi: np.ndarray  #: Phi at each minimum (count,)
     entropy_bound: float  #: T S[w] <= Phi (equality only if the data were Boltzmann in the family)
     hessian_min_eig: np.ndarray  #: smallest eigenvalue of Cov_p(X) / T at each minimum (count,)
     gradient_max: np.ndarray  #: max |X^T (p - w)| at each minimum (count,)
@@ -96,10 +96,7 @@ class PhiMinima:
     end_spread: float  #: largest max |theta_end - theta_min| over all starts
     starts: int
     rejected: int  #: end points without a positive-definite Hessian
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
+    values = renamed("Phi", "values")
 
 
 def phi_minima(data: Dataset | Any, T: float = 1.0, *, starts: int = 8, seed: int | None = 0,
@@ -156,14 +153,14 @@ def phi_minima(data: Dataset | Any, T: float = 1.0, *, starts: int = 8, seed: in
         ml_theta = T * pack(model.h, model.J)
         ml_diff = float(np.max(np.abs(thetas - ml_theta))) if kept else None
     entropy = float(-np.sum(w * np.log(w)))
-    return PhiMinima(T=T, count=len(kept), thetas=thetas, values=np.array(values), entropy_bound=T * entropy,
+    return PhiMinima(T=T, count=len(kept), thetas=thetas, Phi=np.array(values), entropy_bound=T * entropy,
                      hessian_min_eig=np.array(eigs), gradient_max=np.array(grads), ml_theta=ml_theta,
                      ml_difference=ml_diff, end_spread=float(spread), starts=starts, rejected=rejected)
 
 
 # ------------------------------------------------------------------------------------ reduced G
 @dataclass(frozen=True)
-class ReducedMinima:
+class ReducedMinima(Result):
     """Verified minima of G(p_theta; E_full, T) over the pairwise family, plus the rejected end points."""
 
     T: float
@@ -200,10 +197,9 @@ class ReducedMinima:
         return np.unique(self.pattern[(self.pattern >= 0) & (self.library_weight >= 0.5)])
 
     def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        fields.update(library=self.library, continuum=self.continuum, retrieved=self.retrieved)
-        return _jsonable(fields)
+        """JSON-ready fields, and the library, continuum and retrieved counts."""
+        return {**super().to_dict(),
+                **self._json({"library": self.library, "continuum": self.continuum, "retrieved": self.retrieved})}
 
 
 def reduced_potential_minima(description: KnowledgeDescription, T: float, *, starts: int = 8,
@@ -268,7 +264,7 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
 
 # ------------------------------------------------------------------------------- G on the simplex
 @dataclass(frozen=True)
-class FullMinima:
+class FullMinima(Result):
     """Minima of G over the full simplex (expected: one, x = p_full, G = A). Per distinct verified minimum
     (``count`` rows): ``G``, ``kl``, ``stationarity``, ``hessian_min_eig_bound``; per start: ``converged``."""
 
@@ -283,10 +279,7 @@ class FullMinima:
     iterations: int  #: largest number of L-BFGS iterations of a start
     starts: int
     converged: np.ndarray  #: (starts,) bool: the start reached stationarity <= gtol
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
+    message: str = ""  #: how many starts converged, and the tolerance
 
 
 def _gibbs_objective(E: Any, T: float, xp: Any) -> Any:
@@ -348,12 +341,14 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
                       stationarity=np.array([e.stationarity for e in minima]),
                       hessian_min_eig_bound=np.array([T / e.x.max() for e in minima]),
                       iterations=max(e.iterations for e in ends), starts=starts,
-                      converged=np.array([e.status == "converged" for e in ends], dtype=bool))
+                      converged=np.array([e.status == "converged" for e in ends], dtype=bool),
+                      message=f"{sum(e.status == 'converged' for e in ends)} of {starts} starts reached stationarity "
+                              f"<= gtol = {gtol:.3g} within max_iter = {max_iter}")
 
 
 # ------------------------------------------------------------------------------------- counts
 @dataclass(frozen=True)
-class MinimaCounts:
+class MinimaCounts(Result):
     """Numbers of reduced-G minima against T (all patterns) and against M (nested pattern subsets).
     Per curve: ``counts`` (verified distinct minima), ``library`` / ``continuum`` (minima with library
     weight >= 1/2 / < 1/2), ``retrieved`` (distinct patterns some
@@ -374,10 +369,6 @@ class MinimaCounts:
     plateaus_m: np.ndarray
     t_star: float | None  #: T* of the full data set
     starts: int
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def _curve(results: list[ReducedMinima]) -> dict[str, np.ndarray]:

@@ -38,7 +38,7 @@ from ..errors import ThermopotError
 from ..landscape import local_minima
 from ..learning import ConvergenceWarning, Dataset, Mixture, basin_responsibilities, fit, fit_mixture
 from ..learning.mixture import EM_METHODS, INIT_SMOOTHING
-from ..results import jsonable as _jsonable
+from ..results import Result
 from ..checks import check_count
 from ..states import spins_to_index
 from ._rare_common import at_temperature, hit_fraction
@@ -48,7 +48,7 @@ K_CHOICES = ("minima", "classes")
 
 
 @dataclass(frozen=True)
-class Remedy:
+class Remedy(Result):
     """Single reduced model against a K-component mixture (module docstring for every formula).
 
     ``entropy`` H(w) of the distinct patterns; ``kl_*`` KL(data || model); ``log_likelihood_*`` L;
@@ -95,11 +95,7 @@ class Remedy:
     seconds_mixture: float
     single: Any = None
     mixture: Mixture | None = None
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields (the fitted models themselves are left out)."""
-        return _jsonable({name: getattr(self, name) for name in self.__dataclass_fields__
-                          if name not in ("single", "mixture")})
+    _omit = ("single", "mixture")  # to_dict: the fitted models themselves are left out
 
 
 def _rare_rows(rare: Any, dataset: Dataset, unique: Dataset) -> np.ndarray:
@@ -163,7 +159,7 @@ def _initial(k_source: str, k: int, dataset: Dataset, labels: Any, classes: np.n
         return dataset, resp
     unique = dataset.unique()
     if k <= single_minima:
-        return unique, basin_responsibilities(single_model, unique, k, backend)
+        return unique, basin_responsibilities(single_model, unique, k, backend=backend)
     return unique, check_rng(seed).dirichlet(np.ones(k), size=unique.size)
 
 

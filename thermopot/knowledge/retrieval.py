@@ -36,7 +36,7 @@ from ..exact import restricted_free_energies, thermodynamics
 from ..learning import as_dataset
 from ..models import Model, resolve_model
 from ..progress import Progress
-from ..results import jsonable as _jsonable
+from ..results import Result
 from ..sampling import Sampler, first_passage
 from ..states import spins_to_index
 from ._retrieval_barrier import escape_barrier, state_energies
@@ -49,7 +49,7 @@ DEFAULT_TRAPS = 4
 
 
 @dataclass(frozen=True)
-class Retrieval:
+class Retrieval(Result):
     """Where B chains ended: ``final_rows`` (B,) library rows (-1: a plateau basin), ``counts`` (K,) per
     minimum, ``plateau_count``, ``pattern_counts`` (P,) chains ending in the minimum that is pattern mu,
     and the fractions of chains ending in training minima, spurious minima and plateau basins."""
@@ -74,13 +74,13 @@ class Retrieval:
 
     def to_dict(self) -> dict:
         """JSON-ready fields (the library summarised by its counts)."""
-        return {"T": self.T, "chains": self.chains, "sweeps": self.sweeps, "seed": self.seed,
-                "starts": self.starts, "assign": self.assign, "counts": self.counts.tolist(),
-                "plateau_count": self.plateau_count, "pattern_counts": self.pattern_counts.tolist(),
-                "final_rows": self.final_rows.tolist(), "training_fraction": self.training_fraction,
-                "spurious_fraction": self.spurious_fraction, "plateau_fraction": self.plateau_fraction,
-                "is_training": self.library.is_training.tolist(), "minima": self.library.count,
-                "seconds": self.seconds}
+        return self._json({"T": self.T, "chains": self.chains, "sweeps": self.sweeps, "seed": self.seed,
+                           "starts": self.starts, "assign": self.assign, "counts": self.counts,
+                           "plateau_count": self.plateau_count, "pattern_counts": self.pattern_counts,
+                           "final_rows": self.final_rows, "training_fraction": self.training_fraction,
+                           "spurious_fraction": self.spurious_fraction, "plateau_fraction": self.plateau_fraction,
+                           "is_training": self.library.is_training, "minima": self.library.count,
+                           "seconds": self.seconds})
 
 
 def _library(library_or_model: Library | Model | str, T: float, backend: Any) -> Library:
@@ -141,7 +141,7 @@ def retrieve(library_or_model: Library | Model | str, T: float, *, chains: int =
 
 
 @dataclass(frozen=True)
-class Trapping:
+class Trapping(Result):
     """Escape times out of the minima ``rows`` (R,) of a library at temperatures ``T`` (nT,).
 
     ``mean_time`` (nT, R): censoring-aware mean first-passage time in single-spin updates
@@ -163,10 +163,6 @@ class Trapping:
     intercept: np.ndarray
     seed: int
     seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def _arrhenius(T: np.ndarray, times: np.ndarray) -> tuple[float, float]:
@@ -229,7 +225,7 @@ def trapping_times(model: Model | str | None, library: Library, T_values: Sequen
 
 
 @dataclass(frozen=True)
-class TrappingSize:
+class TrappingSize(Result):
     """Escape from the deepest training minimum of random-pattern data against N: per size ``n``,
     ``mean_time`` (censoring-aware, updates), ``hits``, exact ``barrier``, and the library counts."""
 
@@ -244,10 +240,6 @@ class TrappingSize:
     threshold: float
     max_updates: int
     seed: int
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def trapping_vs_size(sizes: Sequence[int], patterns: int, T: float, *, chains: int = 32,
@@ -275,7 +267,7 @@ def trapping_vs_size(sizes: Sequence[int], patterns: int, T: float, *, chains: i
 
 
 @dataclass(frozen=True)
-class PatternFrequencies:
+class PatternFrequencies(Result):
     """Visit frequencies of the P training patterns by B independent chains.
 
     ``visits`` (B, P): recorded sweeps each chain spent on each pattern (of ``sweeps``); ``exact`` (P,)
@@ -308,9 +300,7 @@ class PatternFrequencies:
 
     def to_dict(self) -> dict:
         """JSON-ready fields (the patterns as a count)."""
-        fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        fields["patterns"] = len(self.patterns)
-        return _jsonable(fields)
+        return {**super().to_dict(), "patterns": len(self.patterns)}
 
 
 def tv_distance(counts: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -360,7 +350,7 @@ def pattern_frequencies(model: Model | str, data: Any, T: float, *, chains: int 
 
 
 @dataclass(frozen=True)
-class BasinOccupancy:
+class BasinOccupancy(Result):
     """Time each of B chains spent in each basin of a library, against the exact basin weights.
 
     ``occupancy`` (B, K + 1): fraction of the recorded sweeps chain b spent in the basin of minimum a
@@ -378,10 +368,6 @@ class BasinOccupancy:
     tv_chain: np.ndarray
     tv_pooled: float
     seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return _jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int = 1000, burn_in: int | None = None,

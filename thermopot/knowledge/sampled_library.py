@@ -34,6 +34,7 @@ from ..checks import check_count, check_temperature
 from ..datasets.dataset import Dataset, as_dataset
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
+from ..results import Result
 from ..sampling.descent import descend
 from ..sampling.free_energy import column_log_z, default_T_max
 from ..sampling.tempering import ParallelTempering
@@ -42,7 +43,7 @@ __all__ = ["SampledBoundStates", "sampled_bound_states"]
 
 
 @dataclass(frozen=True)
-class SampledBoundStates:
+class SampledBoundStates(Result):
     """Bound states (K, N) int8 sorted by free energy, with ``energies``, ``weight`` (P_a) and
     ``weight_stderr``, ``free_energy`` and ``free_energy_stderr``, ``training`` (the state is a training
     pattern), ``nearest_pattern_distance`` (Hamming distance to the closest pattern), ``from_patterns``
@@ -65,21 +66,18 @@ class SampledBoundStates:
     seconds: float
     swap_rate: np.ndarray | None = None
     ladder: np.ndarray | None = None
+    _null_nonfinite = True  # to_dict: the free energies of unseen basins as None
 
     def to_dict(self) -> dict:
         """``bound_states`` as a list of {state, energy, free_energy, free_energy_stderr, weight, weight_stderr,
         training, nearest_pattern_distance} (free energies of unseen basins as None), plus log_z, log_z_stderr."""
-        def finite(v: float) -> float | None:
-            return float(v) if math.isfinite(v) else None
-        states = [{"state": self.states[a].tolist(), "energy": float(self.energies[a]),
-                   "free_energy": finite(self.free_energy[a]), "free_energy_stderr": finite(self.free_energy_stderr[a]),
-                   "weight": float(self.weight[a]), "weight_stderr": float(self.weight_stderr[a]),
-                   "training": bool(self.training[a]),
-                   "nearest_pattern_distance": int(self.nearest_pattern_distance[a])} for a in range(len(self.energies))]
-        return {"bound_states": states, "log_z": self.log_z, "log_z_stderr": self.log_z_stderr, "T": self.T,
-                "chains": self.chains, "sweeps": self.sweeps, "seconds": self.seconds,
-                "swap_rate": None if self.swap_rate is None else self.swap_rate.tolist(),
-                "ladder": None if self.ladder is None else self.ladder.tolist()}
+        states = [{"state": self.states[a], "energy": self.energies[a],
+                   "free_energy": self.free_energy[a], "free_energy_stderr": self.free_energy_stderr[a],
+                   "weight": self.weight[a], "weight_stderr": self.weight_stderr[a], "training": self.training[a],
+                   "nearest_pattern_distance": self.nearest_pattern_distance[a]} for a in range(len(self.energies))]
+        return self._json({"bound_states": states, "log_z": self.log_z, "log_z_stderr": self.log_z_stderr,
+                           "T": self.T, "chains": self.chains, "sweeps": self.sweeps, "seconds": self.seconds,
+                           "swap_rate": self.swap_rate, "ladder": self.ladder})
 
 
 class _Library:

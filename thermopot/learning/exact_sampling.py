@@ -20,7 +20,7 @@ from ..models import Model, resolve_model
 from ..states import index_to_spins, state_blocks
 
 
-def boltzmann_log_weights(model: Model, T: float = 1.0, backend: Any = None) -> np.ndarray:
+def boltzmann_log_weights(model: Model, T: float = 1.0, *, backend: Any = None) -> np.ndarray:
     """-E(i)/T for every state index i, shape (2^N,) (NumPy)."""
     xp = get_namespace(backend)
     check_size(model.n, xp, per_state_bytes=16.0, what="the exact Boltzmann table")
@@ -35,7 +35,7 @@ def sample_exact(model: Model | str, size: int, *, T: float = 1.0, seed: Any = N
     T = check_temperature(T)
     if int(size) != size or size < 0:
         raise ThermopotError(f"size must be an integer >= 0, got {size!r}")
-    log_w = boltzmann_log_weights(model, T, backend)
+    log_w = boltzmann_log_weights(model, T, backend=backend)
     cdf = np.cumsum(np.exp(log_w - log_w.max()))
     u = check_rng(seed).random(int(size)) * cdf[-1]
     index = np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ from ..exact.guard import ENUMERATION, FIT_EVALUATION, LANDSCAPE, check_budget, 
 from ..landscape import local_minima
 from ..models import PairwiseModel
 from ..progress import Progress
+from ..results import Result
 from ..states import spins_to_index
 from ..datasets.dataset import Dataset, as_dataset
 from .exact_sampling import sample_exact
@@ -86,7 +87,7 @@ def estimate_mixture(n: int, samples: int, k: int, *, method: str = "exact", bas
 
 
 @dataclass(frozen=True)
-class Mixture:
+class Mixture(Result):
     """K pairwise models with weights W (K,) and their exact log partition functions (K,)."""
 
     models: tuple[PairwiseModel, ...]
@@ -158,12 +159,12 @@ class Mixture:
 
     def to_dict(self) -> dict:
         """JSON-ready fields: weights, log_z and every component's h and J."""
-        return {"k": self.k, "n": self.n, "weights": self.weights.tolist(), "log_z": self.log_z.tolist(),
-                "models": [{"h": m.h.tolist(), "J": m.J.tolist()} for m in self.models]}
+        return self._json({"k": self.k, "n": self.n, "weights": self.weights, "log_z": self.log_z,
+                           "models": [{"h": m.h, "J": m.J} for m in self.models]})
 
 
 @dataclass(frozen=True)
-class MixtureFit:
+class MixtureFit(Result):
     """An EM fit: the mixture, the mean log-likelihood after every iteration, and how it ended
     (``unconverged_steps``: component M-steps that stopped short of their tolerance; EM stays valid as a
     generalised EM since each M-step still improves on its warm start; ``boundary_pairs``: pairs of
@@ -180,16 +181,15 @@ class MixtureFit:
     seconds: float
     unconverged_steps: int = 0
     boundary_pairs: int = 0
+    message: str = ""
 
     def to_dict(self) -> dict:
-        """JSON-ready fields."""
-        return {**self.mixture.to_dict(), "log_likelihood": self.log_likelihood,
-                "history": self.history.tolist(), "iterations": self.iterations, "converged": self.converged,
-                "method": self.method, "init": self.init, "seconds": self.seconds,
-                "unconverged_steps": self.unconverged_steps, "boundary_pairs": self.boundary_pairs}
+        """JSON-ready fields: the mixture's, then the fit's."""
+        return {**self.mixture.to_dict(), **self._json({f.name: getattr(self, f.name) for f in fields(self)
+                                                        if f.name != "mixture"})}
 
 
-def basin_responsibilities(model: PairwiseModel, data: Dataset, k: int | None = None,
+def basin_responsibilities(model: PairwiseModel, data: Dataset, k: int | None = None, *,
                            backend: Any = None) -> np.ndarray:
     """Initial responsibilities (M, K) from the steepest-descent basins of ``model``'s strict minima
     (the K lowest in energy when ``k`` is given): (1 - eps) on the sample's basin plus eps / K."""
@@ -219,7 +219,7 @@ def _initial_responsibilities(data: Dataset, k: int | None, init: Any, method: s
     if isinstance(init, str) and init == "basins":
         options = {"l2": l2, "backend": backend}
         single = METHODS[method](data, **options).model
-        return basin_responsibilities(single, data, k, backend), "basins"
+        return basin_responsibilities(single, data, k, backend=backend), "basins"
     if isinstance(init, str) and init == "random":
         if k is None:
             raise ThermopotError("init='random' needs the number of components K")
@@ -304,11 +304,12 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
     boundary = data.boundary_pairs() if l2 == 0 else np.zeros((0, 2), dtype=int)
     if len(boundary):
         warnings.warn(f"mixture fit: {boundary_note(boundary, 'l2 > 0')}", BoundaryWarning, stacklevel=2)
+    message = (f"converged: log-likelihood change < tol = {tol:g}" if converged else
+               f"EM did not converge in {max_iter} iterations (last change "
+               f"{history[-1] - history[-2] if len(history) > 1 else float('nan'):.3g})")
     if not converged:
-        warnings.warn(f"EM did not converge in {max_iter} iterations (last change "
-                      f"{history[-1] - history[-2] if len(history) > 1 else float('nan'):.3g})",
-                      ConvergenceWarning, stacklevel=2)
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)
     return MixtureFit(mixture=mixture, log_likelihood=history[-1], history=np.array(history),
                       iterations=len(history), converged=converged, method=method, init=init_name,
                       boundary_pairs=len(boundary),
-                      seconds=time.perf_counter() - start, unconverged_steps=unconverged)
+                      seconds=time.perf_counter() - start, unconverged_steps=unconverged, message=message)

@@ -26,6 +26,7 @@ from ..exact import Thermo, check_size, thermodynamics
 from ..models import PairwiseModel
 from ..datasets.dataset import Dataset
 from ..progress import Progress
+from ..results import Result
 
 #: longest enumeration spent on the optional diagnostics (log-likelihood, moment errors), seconds
 DIAGNOSTIC_SECONDS = 30.0
@@ -44,7 +45,7 @@ class BoundaryWarning(RuntimeWarning):
 
 
 @dataclass(frozen=True)
-class FitResult:
+class FitResult(Result):
     """A fitted pairwise model with its diagnostics.
 
     ``magnetization_error`` and ``correlation_error`` are max_k |<s_k>_model - m_k| and
@@ -74,13 +75,13 @@ class FitResult:
 
     def to_dict(self) -> dict:
         """JSON-ready fields (docs/architecture.md, `thermopot fit`: h, J, method, log_likelihood, seconds, ...)."""
-        return {"h": self.model.h.tolist(), "J": self.model.J.tolist(), "method": self.method,
-                "log_likelihood": self.log_likelihood, "seconds": self.seconds, "n": self.model.n,
-                "magnetization_error": self.magnetization_error,
-                "correlation_error": self.correlation_error, "iterations": self.iterations,
-                "converged": self.converged, "objective": self.objective, "message": self.message,
-                "options": dict(self.options), "boundary_pairs": self.boundary_pairs,
-                "diagnostics": dict(self.diagnostics)}
+        return self._json({"h": self.model.h, "J": self.model.J, "method": self.method,
+                           "log_likelihood": self.log_likelihood, "seconds": self.seconds, "n": self.model.n,
+                           "magnetization_error": self.magnetization_error,
+                           "correlation_error": self.correlation_error, "iterations": self.iterations,
+                           "converged": self.converged, "objective": self.objective, "message": self.message,
+                           "options": self.options, "boundary_pairs": self.boundary_pairs,
+                           "diagnostics": self.diagnostics})
 
 
 def pack(h: np.ndarray, J: np.ndarray) -> np.ndarray:

@@ -40,7 +40,7 @@ from .multispin import ProductStateEnergy
 from .program import load_program
 from ..backend import asarray, default_block_size, get_namespace, namespace_of, to_numpy
 from ..errors import ThermopotError
-from ..checks import check_real, check_temperature
+from ..checks import check_real, check_temperature, positional_deprecated
 from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
 from ..symbolic.orders import check_order
 
@@ -74,7 +74,8 @@ class MeanFieldPotential:
     B N^2 numbers: chunk large batches before asking for it).
     """
 
-    def __init__(self, model: Model | str, T: float, order: int = 2, *, backend: Any = None):
+    @positional_deprecated("order")
+    def __init__(self, model: Model | str, T: float, *, order: int = 2, backend: Any = None):
         model = resolve_model(model)
         self.T = check_temperature(T)
         self.order = check_order(order)
@@ -221,13 +222,14 @@ def _diag(xp: ModuleType, d: Any) -> Any:
     return d[:, :, None] * xp.eye(n, dtype=xp.float64)[None, :, :]
 
 
-def mean_field(model: Model | str, T: float, order: int = 2, *, backend: Any = None) -> MeanFieldPotential:
+@positional_deprecated("order")
+def mean_field(model: Model | str, T: float, *, order: int = 2, backend: Any = None) -> MeanFieldPotential:
     """A prepared :class:`MeanFieldPotential` (reuse it for many evaluations)."""
-    return MeanFieldPotential(model, T, order, backend=backend)
+    return MeanFieldPotential(model, T, order=order, backend=backend)
 
 
 def _prepared(model, m, T, order, backend) -> MeanFieldPotential:
-    return MeanFieldPotential(model, T, order, backend=backend if backend is not None else namespace_of(m))
+    return MeanFieldPotential(model, T, order=order, backend=backend if backend is not None else namespace_of(m))
 
 
 def gibbs_free_energy(model: Model | str, m: Any, T: float, order: int = 2, *, backend: Any = None):

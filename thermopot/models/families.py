@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_nonnegative, check_rng
+from ..checks import check_nonnegative, check_rng, positional_deprecated
 from ..errors import ModelError
 from ..states import MAX_SPINS
 from ._checks import real_array, spin_count
@@ -35,7 +35,8 @@ def _symmetric_gaussian(rng: np.random.Generator, n: int, std: float) -> np.ndar
     return upper + upper.T
 
 
-def sk(n: int, seed: int | np.random.Generator | None = None, j: float = 1.0, h: float = 0.0) -> PairwiseModel:
+@positional_deprecated("seed", "j", "h")
+def sk(n: int, *, seed: int | np.random.Generator | None = None, j: float = 1.0, h: float = 0.0) -> PairwiseModel:
     """Sherrington-Kirkpatrick: J_kl ~ N(0, j^2 / N) i.i.d. for k < l, uniform field h.
 
     Parameters
@@ -80,7 +81,8 @@ def curie_weiss(n: int, j: float = 1.0, h: float = 0.0) -> PairwiseModel:
     return PairwiseModel(_fields(n, h), J, {"family": "curie-weiss", "j": j, "h": h})
 
 
-def random_patterns(n: int, p: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
+@positional_deprecated("seed")
+def random_patterns(n: int, p: int, *, seed: int | np.random.Generator | None = None) -> np.ndarray:
     """p independent uniform +-1 patterns of N spins, shape (p, N), int8."""
     if int(p) < 1:
         raise ModelError(f"need at least one pattern, got p = {p}")
@@ -111,7 +113,8 @@ def ring(n: int, j: float = 1.0, h: float = 0.0) -> PairwiseModel:
     return PairwiseModel(_fields(n, h), J, {"family": "ring", "j": j, "h": h})
 
 
-def random_pairwise(n: int, seed: int | np.random.Generator | None = None, h_std: float = 0.5,
+@positional_deprecated("seed", "h_std", "j_std")
+def random_pairwise(n: int, *, seed: int | np.random.Generator | None = None, h_std: float = 0.5,
                     j_std: float | None = None) -> PairwiseModel:
     """Gaussian fields h_k ~ N(0, h_std^2) and couplings J_kl ~ N(0, j_std^2) (default 1/sqrt(N))."""
     n = spin_count(int(n))
@@ -123,8 +126,9 @@ def random_pairwise(n: int, seed: int | np.random.Generator | None = None, h_std
                          {"family": "random", "seed": seed, "h_std": h_std, "j_std": j_std})
 
 
-def random_multispin(n: int, order: int = 3, terms: int | None = None, seed: int | np.random.Generator | None = None,
-                     scale: float = 0.5) -> MultiSpinModel:
+@positional_deprecated("seed", "scale")
+def random_multispin(n: int, order: int = 3, terms: int | None = None, *,
+                     seed: int | np.random.Generator | None = None, scale: float = 0.5) -> MultiSpinModel:
     """Random Walsh couplings N(0, scale^2) on ``terms`` distinct random subsets of 1..order spins
     (default: every subset of up to ``order`` spins when there are at most 200, else 200)."""
     n = spin_count(int(n), MAX_SPINS)
@@ -182,7 +186,7 @@ def from_spec(spec: str) -> PairwiseModel | MultiSpinModel:
         raise ModelError(f"generator spec {spec!r} needs n=<number of spins>")
     if name == "hopfield":
         h = params.pop("h", 0.0)
-        model = hopfield(random_patterns(params["n"], params.get("p", 1), params.get("seed")), h=h)
+        model = hopfield(random_patterns(params["n"], params.get("p", 1), seed=params.get("seed")), h=h)
         model.meta.update(seed=params.get("seed"))
         return model
     return func(**params)

@@ -431,7 +431,7 @@ class Sampler:
         flips = float(to_numpy(state.flips).sum())
         rate = flips / max(state.sweeps_done * self.n * state.chains, 1)
         return SampleResult(n=self.n, T=self.T, chains=state.chains, sweeps=state.recorded_sweeps,
-                            method=self.method, scan=self.scan, seed=state.seed, rng=self.generator,
+                            method=self.method, scan=self.scan, seed=state.seed, generator=self.generator,
                             fused=self.fused, compiled=self.compiled, flip_rate=rate,
                             backend=backend_name(self.xp), seconds=state.seconds, **summary)
 

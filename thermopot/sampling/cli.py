@@ -23,7 +23,7 @@ def sample_command(args: argparse.Namespace) -> tuple[dict, str]:
     lines = [f"{res.method} {res.scan}-scan sampling: N = {res.n}, T = {res.T:g}, {res.chains} chains x "
              f"{res.sweeps} sweeps ({res.backend}{', fused kernel' if res.fused else ''}"
              f"{', compiled kernel' if res.compiled else ''}, "
-             f"{res.seconds:.3g} s, {res.rng} seed {res.seed})",
+             f"{res.seconds:.3g} s, {res.generator} seed {res.seed})",
              f"energy U = {res.energy:.8g} +- {res.energy_stderr:.2g}",
              f"mean magnetization = {m.mean():+.6f}, largest stderr of m_k = {np.nanmax(err):.2g}",
              f"tau_int (sweeps): energy {res.tau_int['energy']:.3g}, magnetization "

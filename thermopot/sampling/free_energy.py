@@ -32,6 +32,7 @@ from ..backend import backend_name, get_namespace, to_numpy
 from ..checks import check_choice, check_count, check_positive, check_temperature
 from ..errors import ThermopotError
 from ..models import Model, MultiSpinModel, resolve_model
+from ..results import Result
 from .chains import resolve_seed
 from .ensemble import Ensemble
 from .kernels import METHODS, SCANS
@@ -44,7 +45,7 @@ __all__ = ["log_partition", "LogPartition", "METHODS_LOG_Z", "column_log_z", "en
 
 
 @dataclass(frozen=True)
-class LogPartition:
+class LogPartition(Result):
     """log Z at temperature T with its standard error, and the free energy F = -T log Z."""
 
     log_z: float
@@ -60,10 +61,7 @@ class LogPartition:
     backend: str
     seconds: float
 
-    def to_dict(self) -> dict:
-        """JSON-able fields (NaN as None)."""
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                for k, v in ((k, getattr(self, k)) for k in self.__dataclass_fields__)}
+    _null_nonfinite = True  # to_dict: NaN as None
 
 
 def infinite_temperature_moments(model: Model) -> tuple[float, float]:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import to_numpy
+from ..results import Result, renamed
 from .statistics import BatchMeans, mean_stderr
 
 #: largest N for which correlations are accumulated (their batches hold 64 N x N arrays)
@@ -22,7 +23,7 @@ MAX_CORRELATION_SPINS = 256
 
 
 @dataclass(frozen=True)
-class SampleResult:
+class SampleResult(Result):
     """Equilibrium averages from B chains, with autocorrelation-aware standard errors.
 
     magnetization (N,) and magnetization_stderr (N,) (batch means over chains and time);
@@ -30,8 +31,8 @@ class SampleResult:
     (sqrt(2 tau sigma^2 / (n B)) with the pooled Sokal tau of the energy series); tau_int the pooled
     tau_int of the energy and mean-magnetisation series and tau_int_chains the per-chain values (all in
     sweeps); flip_rate the fraction of accepted flips; correlation (N, N) raw <s_k s_l> with its
-    stderr when asked for (else None). ``sweeps`` counts the recorded sweeps per chain; ``rng`` names
-    the generator and ``fused`` tells whether the fused CUDA kernel ran the sweeps, ``compiled``
+    stderr when asked for (else None). ``sweeps`` counts the recorded sweeps per chain; ``generator``
+    names the random-number generator ("pcg64" or "philox"; ``rng`` is its deprecated former name) and ``fused`` tells whether the fused CUDA kernel ran the sweeps, ``compiled``
     whether the compiled CPU kernel (numba) did.
     """
 
@@ -54,25 +55,24 @@ class SampleResult:
     correlation_stderr: np.ndarray | None = None
     backend: str = "numpy"
     seconds: float = 0.0
-    rng: str = "pcg64"
+    generator: str = "pcg64"
     fused: bool = False
     compiled: bool = False
+    rng = renamed("generator", "rng")
 
     def to_dict(self) -> dict:
         """JSON-ready fields (docs/architecture.md, `thermopot sample`)."""
         data = {"n": self.n, "T": self.T, "chains": self.chains, "sweeps": self.sweeps,
-                "method": self.method, "scan": self.scan, "seed": self.seed,
-                "magnetization": self.magnetization.tolist(),
-                "magnetization_stderr": self.magnetization_stderr.tolist(),
-                "magnetization_tau": self.magnetization_tau.tolist(),
-                "energy": self.energy, "energy_stderr": self.energy_stderr, "tau_int": dict(self.tau_int),
-                "tau_int_chains": {k: v.tolist() for k, v in self.tau_int_chains.items()},
-                "flip_rate": self.flip_rate, "backend": self.backend, "seconds": self.seconds,
-                "rng": self.rng, "fused": self.fused, "compiled": self.compiled}
+                "method": self.method, "scan": self.scan, "seed": self.seed, "magnetization": self.magnetization,
+                "magnetization_stderr": self.magnetization_stderr, "magnetization_tau": self.magnetization_tau,
+                "energy": self.energy, "energy_stderr": self.energy_stderr, "tau_int": self.tau_int,
+                "tau_int_chains": self.tau_int_chains, "flip_rate": self.flip_rate, "backend": self.backend,
+                "seconds": self.seconds, "generator": self.generator, "rng": self.generator, "fused": self.fused,
+                "compiled": self.compiled}
         if self.correlation is not None:
-            data["correlation"] = self.correlation.tolist()
-            data["correlation_stderr"] = self.correlation_stderr.tolist()
-        return data
+            data["correlation"] = self.correlation
+            data["correlation_stderr"] = self.correlation_stderr
+        return self._json(data)
 
 
 class Series:

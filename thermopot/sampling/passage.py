@@ -32,6 +32,7 @@ from ..errors import ThermopotError
 from ..models import Model
 from ..checks import check_count
 from ..progress import Progress
+from ..results import Result
 from .budget import check_run
 from .chains import Sampler, real_array, renamed_rng
 from .state import PassageClock, SamplerState
@@ -59,7 +60,7 @@ def _targets(targets: Any, n: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class FirstPassage:
+class FirstPassage(Result):
     """First-passage times (B,) in single-spin updates, with censoring.
 
     ``mean`` and ``stderr``: over the chains that hit (NaN if none). ``mean_censored``: the
@@ -95,11 +96,11 @@ class FirstPassage:
         return float(self.times.sum() / self.hits) if self.hits else float("inf")
 
     def to_dict(self) -> dict:
-        return {"n": self.n, "T": self.T, "method": self.method, "scan": self.scan, "seed": self.seed,
-                "chains": int(len(self.times)), "max_updates": self.max_updates, "hits": self.hits,
-                "censored": int(self.censored.sum()), "mean": self.mean, "stderr": self.stderr,
-                "mean_censored": self.mean_censored, "times": self.times.tolist(),
-                "censored_mask": self.censored.tolist(), "seconds": self.seconds}
+        return self._json({"n": self.n, "T": self.T, "method": self.method, "scan": self.scan, "seed": self.seed,
+                           "chains": len(self.times), "max_updates": self.max_updates, "hits": self.hits,
+                           "censored": self.censored.sum(), "mean": self.mean, "stderr": self.stderr,
+                           "mean_censored": self.mean_censored, "times": self.times,
+                           "censored_mask": self.censored, "seconds": self.seconds})
 
 
 def _one_condition(threshold: Any, targets: Any) -> None:

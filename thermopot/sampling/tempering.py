@@ -37,6 +37,7 @@ from ..backend import asarray, backend_name, get_namespace, synchronize, to_nump
 from ..checks import check_choice, check_count, check_positive, check_temperature
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
+from ..results import Result
 from ..states import all_states
 from ..progress import Progress
 from . import compiled
@@ -59,7 +60,7 @@ class LowSwapRateWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class TemperingResult:
+class TemperingResult(Result):
     """Per-temperature averages of a parallel-tempering run (arrays indexed by the ladder, coldest first).
 
     energy, energy_stderr (R,); magnetization, magnetization_stderr (R, N); tau_int (R,): the
@@ -85,17 +86,7 @@ class TemperingResult:
     backend: str
     seconds: float
 
-    def to_dict(self) -> dict:
-        """JSON-able fields (arrays as lists, NaN as None)."""
-        def plain(v: Any) -> Any:
-            if isinstance(v, np.ndarray):
-                return [plain(x) for x in v.tolist()] if v.ndim else plain(v.item())
-            if isinstance(v, list):
-                return [plain(x) for x in v]
-            if isinstance(v, float) and not math.isfinite(v):
-                return None
-            return v
-        return {k: plain(getattr(self, k)) for k in self.__dataclass_fields__}
+    _null_nonfinite = True  # to_dict: arrays as lists, NaN as None
 
 
 @compiled.jit

@@ -17,11 +17,12 @@ import numpy as np
 from ..errors import ThermopotError
 from ..landscape import Landscape, local_minima
 from ..models import Model, resolve_model
+from ..results import Result
 from .minima import Minima, find_minima
 
 
 @dataclass(frozen=True)
-class ExactComparison:
+class ExactComparison(Result):
     """Matched (minimum, basin) pairs with distance and F_i - F_a; the unmatched on either side."""
 
     minimum: np.ndarray
@@ -34,12 +35,11 @@ class ExactComparison:
     landscape: Landscape
 
     def to_dict(self) -> dict:
-        return {"pairs": [{"minimum": int(i), "basin": int(a), "distance": float(d), "free_energy_difference": float(f)}
-                          for i, a, d, f in zip(self.minimum, self.basin, self.distance,
-                                                self.free_energy_difference)],
-                "unmatched_minima": self.unmatched_minima.tolist(),
-                "unmatched_basins": self.unmatched_basins.tolist(),
-                "minima": int(self.minima.count), "basins": int(self.landscape.count)}
+        return self._json({"pairs": [{"minimum": i, "basin": a, "distance": d, "free_energy_difference": f}
+                                     for i, a, d, f in zip(self.minimum, self.basin, self.distance,
+                                                           self.free_energy_difference)],
+                           "unmatched_minima": self.unmatched_minima, "unmatched_basins": self.unmatched_basins,
+                           "minima": self.minima.count, "basins": self.landscape.count})
 
 
 def compare_with_exact(model: Model | str, T: float, *, method: str = "tap2", minima: Minima | None = None,

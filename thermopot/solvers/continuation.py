@@ -12,7 +12,7 @@ every temperature a few fresh random starts (re-seeding) catch minima that appea
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,13 +21,14 @@ from ..backend import asarray, get_namespace, to_numpy
 from ..errors import ThermopotError
 from ..checks import check_count, check_rng, check_temperature
 from ..models import Model, resolve_model
+from ..results import Result
 from .minima import classify, find_minima
 from .newton import free_energy_of_x, newton_batch
 from .objective import free_energy_interaction, method_order
 
 
-@dataclass
-class Branch:
+@dataclass(frozen=True)
+class Branch(Result):
     """One minimum followed in temperature: T (k,), m (k, N), free_energy (k,), hessian_min_eig (k,),
     and why it ended ("spinodal", "merged" or "range end")."""
 
@@ -42,13 +43,12 @@ class Branch:
         return np.tanh(np.array(self.x))
 
     def to_dict(self) -> dict:
-        return {"T": list(map(float, self.T)), "m": self.m.tolist(),
-                "free_energy": list(map(float, self.free_energy)),
-                "hessian_min_eig": list(map(float, self.hessian_min_eig)), "end": self.end}
+        return self._json({"T": self.T, "m": self.m, "free_energy": self.free_energy,
+                           "hessian_min_eig": self.hessian_min_eig, "end": self.end})
 
 
 @dataclass(frozen=True)
-class Branches:
+class Branches(Result):
     """All branches over a temperature grid, and the number of minima alive at each temperature."""
 
     temperatures: np.ndarray
@@ -57,8 +57,8 @@ class Branches:
     method: str
 
     def to_dict(self) -> dict:
-        return {"method": self.method, "temperatures": self.temperatures.tolist(),
-                "count": self.count.tolist(), "branches": [b.to_dict() for b in self.branches]}
+        return self._json({"method": self.method, "temperatures": self.temperatures, "count": self.count,
+                           "branches": self.branches})
 
     def plot(self, path: str, exact: tuple[np.ndarray, np.ndarray] | None = None) -> str:
         """Deprecated alias of ``thermopot.report.plot_branches`` (plots belong to the report layer)."""
@@ -92,6 +92,7 @@ def follow_minima(model: Model | str, temperatures: Any, *, method: str = "tap2"
                         dedup_tol=dedup_tol, degenerate_tol=degenerate_tol)
     branches: list[Branch] = []
     alive: list[Branch] = []
+    ends: dict[int, str] = {}  # id(branch) -> why it ended (Branch is frozen)
 
     def start_branch(T: float, m: np.ndarray, free: float, lam: float) -> None:
         b = Branch(T=[T], x=[np.arctanh(m)], free_energy=[free], hessian_min_eig=[lam])
@@ -118,11 +119,11 @@ def follow_minima(model: Model | str, temperatures: Any, *, method: str = "tap2"
             for i in np.argsort(dist):
                 b = alive[i]
                 if not conv[i] or kind[i] != 0:
-                    b.end = "spinodal"
+                    ends[id(b)] = "spinodal"
                 elif any(np.abs(np.tanh(x_new[i]) - np.tanh(s.x[-1])).max() < dedup_tol for s in survivors):
-                    b.end = "merged"
+                    ends[id(b)] = "merged"
                 elif jump[i]:
-                    b.end = "spinodal"
+                    ends[id(b)] = "spinodal"
                 else:
                     b.T.append(T), b.x.append(x_new[i]), b.free_energy.append(free[i])
                     b.hessian_min_eig.append(lam[i])
@@ -134,4 +135,5 @@ def follow_minima(model: Model | str, temperatures: Any, *, method: str = "tap2"
             if all(np.abs(fresh.m[a] - np.tanh(b.x[-1])).max() >= dedup_tol for b in alive):
                 start_branch(T, fresh.m[a], fresh.free_energy[a], fresh.hessian_min_eig[a])
         count.append(len(alive))
+    branches = [replace(b, end=ends[id(b)]) if id(b) in ends else b for b in branches]
     return Branches(temperatures=grid, branches=branches, count=np.array(count), method=method)

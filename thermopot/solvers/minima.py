@@ -30,6 +30,7 @@ from ..backend import asarray, backend_name, blas_limit, blas_threads, get_names
 from ..checks import check_count, check_positive, check_rng, check_temperature
 from ..errors import ThermopotError
 from ..models import Model, PairwiseModel, resolve_model
+from ..results import Result
 from .dedup import MAX, flip_partners, group_rows, unique_points
 from .guard import SINGLE_THREAD_FLOPS, check_minima_size
 from .newton import (RELAX_TOL, NewtonState, chord_batch, free_energy_of_x, hessian_rows, newton_batch,
@@ -51,7 +52,7 @@ CHORD_ITERATIONS = 30
 
 
 @dataclass(frozen=True)
-class Minima:
+class Minima(Result):
     """Distinct stationary points found from the starts: minima first (by free energy), then the rest.
 
     Per point: m, free_energy, hessian_min_eig (smallest eigenvalue of D^1/2 H D^1/2, the sign of the
@@ -110,9 +111,10 @@ class Minima:
                                                           "plefka_ratio": float(self.plefka_ratio[a])}),
                  "partner": int(self.partner[a])}
                 for a in np.flatnonzero(self.is_minimum)]
-        return {"count": self.count, "minima": rows, "saddles": self.saddles, "starts": self.starts,
-                "failed": self.failed, "method": self.method, "T": self.T, "iterations": self.iterations,
-                "backend": self.backend, "seconds": self.seconds, "message": self.message}
+        return self._json({"count": self.count, "minima": rows, "saddles": self.saddles, "starts": self.starts,
+                           "failed": self.failed, "method": self.method, "T": self.T,
+                           "iterations": self.iterations, "backend": self.backend, "seconds": self.seconds,
+                           "message": self.message})
 
 
 def flip_symmetric(model: Model) -> bool:

@@ -73,7 +73,7 @@ class PairwiseInteraction(Interaction):
 def free_energy_interaction(model: Model, T: float, order: int, xp: Any) -> Interaction:
     """The interaction part of the order-``order`` Plefka free energy of ``model`` at T on ``xp``
     (:class:`PairwiseInteraction` for orders 1-2 of a pairwise model)."""
-    potential = mean_field(model, T, order, backend=xp)
+    potential = mean_field(model, T, order=order, backend=xp)
     closed = order <= 2 and getattr(potential, "_product", None) is None
     return (PairwiseInteraction if closed else Interaction)(potential)
 
@@ -82,11 +82,11 @@ def plefka_valid(model: Model, m: Any, T: float) -> Any:
     """Plefka's convergence condition at each row of m (rows of a (0, N) array give an empty result)."""
     if m.shape[0] == 0:
         return m[:, 0] > 0
-    return mean_field(model, T, 1, backend=namespace_of(m)).plefka_valid(m)
+    return mean_field(model, T, order=1, backend=namespace_of(m)).plefka_valid(m)
 
 
 def plefka_ratio(model: Model, m: Any, T: float) -> Any:
     """Plefka's global ratio x = beta^2 J^2 (1/N) sum_k (1 - m_k^2)^2 at each row of m (valid when x < 1)."""
     if m.shape[0] == 0:
         return m[:, 0]
-    return mean_field(model, T, 1, backend=namespace_of(m)).plefka_ratio(m)
+    return mean_field(model, T, order=1, backend=namespace_of(m)).plefka_ratio(m)

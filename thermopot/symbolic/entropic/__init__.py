@@ -43,6 +43,7 @@ from typing import Any
 
 import sympy as sp
 
+from ...results import Result
 from . import derive as der
 from . import inputs as inp
 from .inputs import BATCH, ETA, EntropicInputError
@@ -53,7 +54,7 @@ __all__ = ["entropic_loss", "EntropicLoss", "EntropicFunctions", "one_step_error
 
 
 @dataclass(frozen=True)
-class EntropicLoss:
+class EntropicLoss(Result):
     """The entropic loss of one (loss, data, step rule): SymPy expressions in the parameters (and in
     eta, S, gamma and the preconditioner's symbols where those were left symbolic)."""
 

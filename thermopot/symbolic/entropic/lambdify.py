@@ -12,6 +12,7 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
 
+from ...results import Result
 from .inputs import EntropicInputError, real_array
 
 #: tolerances of the DOP853 integration of the modified flow
@@ -132,7 +133,7 @@ def bind_functions(result: LossExpressions, values: dict) -> EntropicFunctions:
 
 
 @dataclass(frozen=True)
-class OneStepError:
+class OneStepError(Result):
     """|one GD step - modified flow of the given order run for time eta| for each eta, and the
     fitted log-log slope (order + 2 expected)."""
 
@@ -141,10 +142,6 @@ class OneStepError:
     errors: np.ndarray
     slope: float  #: least-squares slope of log(error) against log(eta)
     expected_slope: int  #: order + 2
-
-    def to_dict(self) -> dict:
-        return {"order": self.order, "etas": self.etas.tolist(), "errors": self.errors.tolist(),
-                "slope": self.slope, "expected_slope": self.expected_slope}
 
 
 def flow_step_error(source: LossExpressions, theta0: Any, etas: Any, order: int,
