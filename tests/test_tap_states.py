@@ -58,12 +58,12 @@ def test_bolthausen_fixed_points_are_tap2_stationary_points():
     the gradient of the TAP2 free energy computed independently by thermopot.meanfield."""
     base = sk(60, seed=3)
     model = PairwiseModel(np.full(60, 0.3), base.J)
-    res = bolthausen(model, 1.5, np.random.default_rng(0).uniform(-0.5, 0.5, (4, 60)))
+    res = bolthausen(model, 1.5, m0=np.random.default_rng(0).uniform(-0.5, 0.5, (4, 60)))
     assert res.converged.all() and (res.residual < 1e-8).all()
     assert np.abs(gibbs_gradient(model, res.m, 1.5, 2)).max() < 1e-7
     assert np.abs(res.m - res.m[0]).max() < 1e-7  # one solution at high T with a field
     with pytest.raises(ThermopotError, match="damping"):
-        bolthausen(model, 1.5, res.m, damping=1.5)
+        bolthausen(model, 1.5, m0=res.m, damping=1.5)
 
 
 def test_seeds_reach_the_sk_state_the_random_starts_miss():
@@ -83,7 +83,7 @@ def test_seeds_reach_the_sk_state_the_random_starts_miss():
     assert res.hessian_min_eig[a] > 0 and res.plefka_global[a] and not res.plefka_valid[a]
     assert res.plefka_ratio[a] == pytest.approx(plefka_ratio(model, res.m[a], T))
     for start in ("sign", "sample"):
-        check = state_overlap(model, T, res.m[a], chains=32, sweeps=100, start=start, seed=6)
+        check = state_overlap(model, T, m=res.m[a], chains=32, sweeps=100, start=start, seed=6)
         assert check.q == pytest.approx(q[a]) and check.stable, check.message
         assert abs(check.mean - q[a]) < 3 * check.stderr
 
@@ -108,7 +108,7 @@ def test_quench_counts_match_exact_enumeration(n):
     states that exact enumeration counts (s_k h_k >= 0 for all k), instance by instance."""
     for seed in range(3):
         model = sk(n, seed=seed)
-        found = np.unique(quench_states(model, 3000, np.random.default_rng(seed)), axis=0)
+        found = np.unique(quench_states(model, starts=3000, seed=np.random.default_rng(seed)), axis=0)
         fields = found.astype(float) @ model.J
         assert (found * fields >= 0).all()
         assert found.shape[0] == count_states(model, method="exact")
@@ -155,8 +155,8 @@ def test_counting_validation_passes_and_fails_on_an_injected_mistake(tmp_path, m
     vm._counting_checks(ctx, (10,), 3, 2000)
     assert ctx.checks and all(c.passed for c in ctx.checks)
 
-    def cut(model, starts, rng, xp=np):
-        return descend(model, 1 - 2 * rng.integers(0, 2, size=(starts, model.n)), max_steps=1).states
+    def cut(model, *, starts, seed, xp=np):
+        return descend(model, 1 - 2 * seed.integers(0, 2, size=(starts, model.n)), max_steps=1).states
 
     monkeypatch.setattr(vm, "quench_states", cut)
     bad = _counting_context(tmp_path)

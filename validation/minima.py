@@ -121,7 +121,7 @@ def _counting_checks(ctx, sizes: tuple[int, ...], instances: int, starts: int) -
         for _ in range(instances):
             model = sk(n, seed=int(rng.integers(2**62)))
             stable = local_minima(model).states
-            seeds = np.unique(quench_states(model, starts, rng), axis=0)
+            seeds = np.unique(quench_states(model, starts=starts, seed=rng), axis=0)
             unstable += int((~np.all(seeds * (seeds.astype(float) @ model.J) >= 0, axis=1)).sum())
             known = {row.tobytes() for row in stable}
             missing += len(known - {row.tobytes() for row in seeds})

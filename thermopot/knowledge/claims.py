@@ -42,7 +42,7 @@ from ..errors import ThermopotError
 from ..learning import Dataset, fit
 from ..learning.mixture import Mixture, fit_mixture
 from ..progress import progress_bar
-from ..results import jsonable
+from ..results import Result, jsonable
 from ..sampling.passage import first_passage
 from ..states import spins_to_index
 from ._retrieval_barrier import escape_barrier, state_energies
@@ -59,7 +59,7 @@ SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE, SKIPPED = ("supported", "not supported",
 
 
 @dataclass(frozen=True)
-class ClaimRow:
+class ClaimRow(Result):
     """One claim: ``id`` and ``claim`` (the sentence), ``experiment``, ``measured`` (dict: value, error and
     the raw numbers), ``reference`` (what it is compared with, computed independently), ``verdict``,
     ``figure`` (a PNG path or None), ``note`` (the rule of the verdict, or why the claim was skipped)."""
@@ -104,7 +104,7 @@ QUICK_SIZES = ClaimSizes()
 
 
 @dataclass(frozen=True)
-class ClaimTable:
+class ClaimTable(Result):
     """The rows, the data set they refer to, the seed and the seconds per claim."""
 
     dataset: str

@@ -53,7 +53,7 @@ from ..errors import ThermopotError
 from ..learning import ConvergenceWarning, Dataset, fit
 from ..learning.result import BoundaryWarning
 from ..models import PairwiseModel
-from ..results import jsonable
+from ..results import Result, jsonable
 from ..sampling import Sampler
 from ..sampling.descent import descend
 from ..sampling.free_energy import log_partition
@@ -379,7 +379,7 @@ def _rare(train: Dataset, labels: np.ndarray | None, s: SampledSettings, seed: i
 
 
 @dataclass(frozen=True)
-class SampledKnowledgeRun:
+class SampledKnowledgeRun(Result):
     """Every result of one sampled run; :meth:`summary` has the fixed JSON rows of the exact pipeline (same
     names, ``*_stderr`` next to the estimated ones) plus method, log_z, log_z_stderr and bound_states."""
 

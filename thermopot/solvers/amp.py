@@ -76,7 +76,7 @@ def tap_residual(h: Any, J: Any, J2: Any, m: Any, beta: float, xp: Any) -> Any:
     return xp.max(xp.abs(m - xp.tanh(beta * (h + m @ J) - beta * beta * m * ((1.0 - m * m) @ J2))), axis=1)
 
 
-def bolthausen(model: Model | str, T: float, m0: Any, *, damping: float = 1.0, tol: float = 1e-8,
+def bolthausen(model: Model | str, T: float, *, m0: Any, damping: float = 1.0, tol: float = 1e-8,
                max_iter: int = 1000, stall_after: int | None = STALL_AFTER, backend: Any = None) -> AmpResult:
     """Run the Bolthausen iteration (module docstring) from every row of ``m0`` ((N,) or (B, N), entries in
     [-1, 1]; m^{-1} = m^0) until the TAP residual is below ``tol`` or ``max_iter`` steps; rows are

@@ -86,7 +86,7 @@ def count_states(model: Model | str, *, T: float = 0.0, method: str = "exact", s
     rng = check_rng(seed)
     starts = check_count(starts, "starts")
     if method == "quench":
-        return int(np.unique(quench_states(model, starts, rng), axis=0).shape[0])
+        return int(np.unique(quench_states(model, starts=starts, seed=rng), axis=0).shape[0])
     res = find_minima(model, T, method="tap2", seeds="quench", starts=starts, seed=rng)
     return int((res.is_minimum & (np.mean(res.m**2, axis=1) > PARAMAGNET_Q)).sum())
 

@@ -255,7 +255,7 @@ def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: i
     begin = time.perf_counter()
     if seeds is not None:  # seeded starts (solvers.seeds), then the same relaxation and Newton polish
         rng = check_rng(seed)
-        m0, seed = seeded_starts(model, T, order, seeds, count, rng, xp), rng
+        m0, seed = seeded_starts(model, T, order=order, seeds=seeds, starts=count, seed=rng, xp=xp), rng
     with blas_threads(blas_limit(2.0 * max(count, model.n) * model.n**2, SINGLE_THREAD_FLOPS), xp):  # (B x N) @ (N x N), N x N eigh
         R = free_energy_interaction(model, T, order, xp)
         x = relax_batch(R, initial_points(model.n, count, seed, m0, xp), T, xp, tol=COARSE_TOL)

@@ -58,27 +58,30 @@ def check_seeds(seeds: str) -> str:
     return seeds
 
 
-def quench_states(model: Model, starts: int, rng: np.random.Generator, xp: Any = np) -> np.ndarray:
-    """``starts`` single-flip-stable states (int8, with repeats) from uniform random spins by steepest descent."""
+def quench_states(model: Model, *, starts: int, seed: Any = None, xp: Any = np) -> np.ndarray:
+    """``starts`` single-flip-stable states (int8, with repeats) from uniform random spins by steepest descent
+    (``seed``: None, an integer >= 0 or a numpy Generator)."""
+    rng = check_rng(seed)
     spins = 1 - 2 * rng.integers(0, 2, size=(starts, model.n))
     return descend(model, spins, backend=xp).states
 
 
-def seed_magnetisations(model: Model, T: float, seeds: str, starts: int, rng: np.random.Generator,
+def seed_magnetisations(model: Model, T: float, *, seeds: str, starts: int, seed: Any = None,
                         xp: Any = np) -> np.ndarray:
     """(starts, N) magnetisations strictly inside (-1, 1) of the strategy ``seeds`` (module docstring)."""
     check_seeds(seeds)
+    rng = check_rng(seed)
     if seeds == "random":
         return rng.uniform(-1.0, 1.0, size=(starts, model.n)) * SEED_MAX
     if seeds == "thermal":
-        sampler = Sampler(model, T, chains=starts, seed=rng, backend=xp)
-        sampler.run(THERMAL_BURN_IN, record=False, progress=False)
+        sampler = Sampler(model, T, backend=xp)
+        state = sampler.run(sampler.init(chains=starts, seed=rng), THERMAL_BURN_IN, record=False, progress=False)
         total = np.zeros((starts, model.n))
         for _ in range(THERMAL_WINDOW):
-            sampler.run(1, record=False, progress=False)
-            total += sampler.spins
+            state = sampler.run(state, 1, record=False, progress=False)
+            total += state.spins
         return np.clip(total / THERMAL_WINDOW, -SEED_MAX, SEED_MAX)
-    s = quench_states(model, starts, rng, xp).astype(np.float64)
+    s = quench_states(model, starts=starts, seed=rng, xp=xp).astype(np.float64)
     fields = s @ model.J + model.h if isinstance(model, PairwiseModel) else 0.5 * s * model.flip_energy_changes(s)
     x = np.clip(fields / T, -X_MAX, X_MAX)
     if seeds == "nmf":
@@ -87,14 +90,14 @@ def seed_magnetisations(model: Model, T: float, seeds: str, starts: int, rng: np
     return np.clip(np.tanh(x), -SEED_MAX, SEED_MAX)
 
 
-def seeded_starts(model: Model, T: float, order: int, seeds: str, starts: int, rng: np.random.Generator,
+def seeded_starts(model: Model, T: float, *, order: int, seeds: str, starts: int, seed: Any = None,
                   xp: Any = np) -> np.ndarray:
     """The starts find_minima(seeds=...) runs from: the seeds, each replaced by the end point of the
     Bolthausen iteration when that converged (order 2, pairwise models; :mod:`.amp`)."""
-    m0 = seed_magnetisations(model, T, seeds, starts, rng, xp)
+    m0 = seed_magnetisations(model, T, seeds=seeds, starts=starts, seed=seed, xp=xp)
     if order != 2 or not isinstance(model, PairwiseModel):
         return m0
-    amp = bolthausen(model, T, m0, damping=0.5, tol=1e-9, max_iter=500, backend=xp)
+    amp = bolthausen(model, T, m0=m0, damping=0.5, tol=1e-9, max_iter=500, backend=xp)
     out = np.where(amp.converged[:, None], amp.m, m0)
     return np.clip(out, -M_MAX, M_MAX)
 
@@ -122,7 +125,7 @@ class StateOverlap(Result):
     message: str
 
 
-def state_overlap(model: Model, T: float, m: Any, *, chains: int = 32, sweeps: int = 100, start: str = "sign",
+def state_overlap(model: Model, T: float, *, m: Any, chains: int = 32, sweeps: int = 100, start: str = "sign",
                   seed: Any = None) -> StateOverlap:
     """Run ``chains`` heat-bath chains at T for ``sweeps`` sweeps from sign(m) (``start="sign"``) or from
     spins drawn with P(s_k = 1) = (1 + m_k) / 2 (``start="sample"``) and follow their overlap with m
@@ -137,11 +140,12 @@ def state_overlap(model: Model, T: float, m: Any, *, chains: int = 32, sweeps: i
     begin = time.perf_counter()
     initial = (np.repeat(np.where(m >= 0, 1.0, -1.0)[None], chains, 0) if start == "sign"
                else np.where(rng.random((chains, model.n)) < (1 + m) / 2, 1.0, -1.0))
-    sampler = Sampler(model, T, chains=chains, seed=rng, initial=initial)
+    sampler = Sampler(model, T)
+    state = sampler.init(initial=initial, seed=rng)
     series = np.empty((sweeps, chains))
     for w in range(sweeps):
-        sampler.run(1, record=False, progress=False)
-        series[w] = sampler.spins @ m / model.n
+        state = sampler.run(state, 1, record=False, progress=False)
+        series[w] = state.spins @ m / model.n
     per_chain = series.mean(axis=0)
     mean, stderr, q = float(per_chain.mean()), float(per_chain.std(ddof=1) / np.sqrt(chains)), float(np.mean(m * m))
     stable = abs(mean - q) <= 3 * stderr
