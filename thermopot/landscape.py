@@ -23,10 +23,11 @@ from .exact.guard import LANDSCAPE, LANDSCAPE_T
 from .exact.tiles import HalfSplitEnergy
 from .models import Model, resolve_model
 from .states import index_to_spins
+from .results import Result
 
 
 @dataclass(frozen=True)
-class Landscape:
+class Landscape(Result):
     """Every single-flip-stable state, sorted by energy, with its steepest-descent basin.
 
     ``count`` is the number of strict minima; states with a zero-cost flip (plateaus) are listed with

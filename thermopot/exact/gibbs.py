@@ -26,6 +26,7 @@ from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from .guard import GIBBS_STEP, check_size
 from .thermodynamics import check_temperature, enumerate_stats
+from ..results import Result
 
 #: enumerations per point for the size guard: Newton steps with their line searches, measured 5 (T >= 1)
 #: to 90 (T = 0.05) by benchmarks/guards.py
@@ -33,7 +34,7 @@ ENUMERATIONS_PER_POINT = 30
 
 
 @dataclass(frozen=True)
-class GibbsPotential:
+class GibbsPotential(Result):
     """G(m) with its gradient (the conjugate field lambda) and Hessian T chi^-1, per point."""
 
     m: np.ndarray

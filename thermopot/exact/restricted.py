@@ -20,10 +20,11 @@ from ..models import Model, resolve_model
 from .guard import RESTRICTED, check_size
 from .thermodynamics import check_temperature
 from .tiles import HalfSplitEnergy
+from ..results import Result
 
 
 @dataclass(frozen=True)
-class Restricted:
+class Restricted(Result):
     """Per-label exact quantities; row a describes the states with label ``labels[a]``."""
 
     labels: np.ndarray

@@ -27,6 +27,7 @@ from ..states import index_to_spins
 from .accumulate import TileStats, stream_stats
 from .guard import ENUMERATION, OBSERVABLES, check_size, estimate
 from .tiles import HalfSplitEnergy
+from ..results import Result
 
 #: enumerations up to this N run their (small) tile products on one BLAS thread: faster on any core count
 SINGLE_THREAD_MAX_N = 22
@@ -35,7 +36,7 @@ MAX_REDUCED_ENERGY = 1e300
 
 
 @dataclass(frozen=True)
-class Thermo:
+class Thermo(Result):
     """Exact equilibrium quantities at temperature T (NumPy arrays)."""
 
     n: int

@@ -33,6 +33,7 @@ from ..learning import Dataset, FitResult, as_dataset, fit
 from ..models import Model, resolve_model
 from ..solvers import find_minima
 from ..states import spins_to_index
+from ..results import Result
 
 #: default ridge penalty of the fit for the methods that take one ("exact", "pseudo"): a few distinct
 #: patterns leave some pair moments on the boundary (C_kl = +-1), where the unregularised couplings diverge
@@ -41,7 +42,7 @@ L2_METHODS = ("exact", "pseudo")
 
 
 @dataclass(frozen=True)
-class Library:
+class Library(Result):
     """Bound states of ``model`` at temperature ``T``: K strict minima sorted by energy (row a), the
     distinct training patterns (row mu) and the TAP minima (row i).
 

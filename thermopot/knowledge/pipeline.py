@@ -29,6 +29,7 @@ from .reduced_potentials import (FullMinima, MinimaCounts, PhiMinima, ReducedMin
 from .remedy import Remedy, compare_remedy
 from .retrieval import (BasinOccupancy, PatternFrequencies, Retrieval, Trapping, TrappingSize, basin_occupancy,
                         pattern_frequencies, retrieve, trapping_times, trapping_vs_size)
+from ..results import Result
 
 #: the largest N the exact pipeline takes (2^N-state tables, exact maximum likelihood per EM step)
 MAX_SPINS = 20
@@ -96,7 +97,7 @@ FULL = Settings(reduced_starts=4, reduced_pattern_starts=4, potential_starts=16,
 
 
 @dataclass(frozen=True)
-class KnowledgeRun:
+class KnowledgeRun(Result):
     """Every result of one pipeline run; :meth:`summary` holds the fixed JSON fields of ``thermopot
     knowledge`` and :meth:`to_dict` adds each step's own fields."""
 

@@ -26,6 +26,7 @@ from ..exact import Thermo, check_size, thermodynamics
 from ..models import PairwiseModel
 from ..datasets.dataset import Dataset
 from ..progress import Progress
+from ..results import Result
 
 #: longest enumeration spent on the optional diagnostics (log-likelihood, moment errors), seconds
 DIAGNOSTIC_SECONDS = 30.0
@@ -44,7 +45,7 @@ class BoundaryWarning(RuntimeWarning):
 
 
 @dataclass(frozen=True)
-class FitResult:
+class FitResult(Result):
     """A fitted pairwise model with its diagnostics.
 
     ``magnetization_error`` and ``correlation_error`` are max_k |<s_k>_model - m_k| and

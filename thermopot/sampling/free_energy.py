@@ -36,6 +36,7 @@ from .chains import resolve_seed
 from .ensemble import Ensemble
 from .kernels import METHODS, SCANS
 from .tempering import DEFAULT_CHAINS, ParallelTempering
+from ..results import Result
 
 METHODS_LOG_Z = ("ais", "ti")
 
@@ -44,7 +45,7 @@ __all__ = ["log_partition", "LogPartition", "METHODS_LOG_Z", "column_log_z", "en
 
 
 @dataclass(frozen=True)
-class LogPartition:
+class LogPartition(Result):
     """log Z at temperature T with its standard error, and the free energy F = -T log Z."""
 
     log_z: float

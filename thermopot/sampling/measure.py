@@ -16,13 +16,14 @@ import numpy as np
 
 from ..backend import to_numpy
 from .statistics import BatchMeans, mean_stderr
+from ..results import Result
 
 #: largest N for which correlations are accumulated (their batches hold 64 N x N arrays)
 MAX_CORRELATION_SPINS = 256
 
 
 @dataclass(frozen=True)
-class SampleResult:
+class SampleResult(Result):
     """Equilibrium averages from B chains, with autocorrelation-aware standard errors.
 
     magnetization (N,) and magnetization_stderr (N,) (batch means over chains and time);

@@ -44,6 +44,7 @@ from .chains import resolve_seed
 from .ensemble import Ensemble
 from .kernels import METHODS, SCANS
 from .statistics import BatchMeans
+from ..results import Result
 
 #: default chains per temperature
 DEFAULT_CHAINS = 16
@@ -59,7 +60,7 @@ class LowSwapRateWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class TemperingResult:
+class TemperingResult(Result):
     """Per-temperature averages of a parallel-tempering run (arrays indexed by the ladder, coldest first).
 
     energy, energy_stderr (R,); magnetization, magnetization_stderr (R, N); tau_int (R,): the

@@ -18,10 +18,11 @@ from ..errors import ThermopotError
 from ..landscape import Landscape, local_minima
 from ..models import Model, resolve_model
 from .minima import Minima, find_minima
+from ..results import Result
 
 
 @dataclass(frozen=True)
-class ExactComparison:
+class ExactComparison(Result):
     """Matched (minimum, basin) pairs with distance and F_i - F_a; the unmatched on either side."""
 
     minimum: np.ndarray

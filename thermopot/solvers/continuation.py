@@ -24,6 +24,7 @@ from ..models import Model, resolve_model
 from .minima import classify, find_minima
 from .newton import free_energy_of_x, newton_batch
 from .objective import free_energy_interaction, method_order
+from ..results import Result
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Branch:
 
 
 @dataclass(frozen=True)
-class Branches:
+class Branches(Result):
     """All branches over a temperature grid, and the number of minima alive at each temperature."""
 
     temperatures: np.ndarray

@@ -32,11 +32,12 @@ from .newton import (RELAX_TOL, NewtonState, free_energy_of_x, hessian_rows, new
                      scaled_hessian)
 from .objective import free_energy_interaction, method_order, plefka_valid
 from .stationary import KINDS, classify_spectrum
+from ..results import Result
 
 
 
 @dataclass(frozen=True)
-class Minima:
+class Minima(Result):
     """Distinct stationary points found from the starts: minima first (by free energy), then the rest.
 
     Per point: m, free_energy, hessian_min_eig (smallest eigenvalue of D^1/2 H D^1/2, the sign of the
