@@ -157,9 +157,14 @@ def _landscape(args: argparse.Namespace) -> Output:
 
 @command("sample", "batched heat-bath/Metropolis chains: magnetisations and energy with "
          "autocorrelation-aware errors", MODEL, TEMPERATURE, BACKEND, JSON,
-         arg("--chains", type=positive_int, default=64, metavar="C", help="independent chains"),
+         arg("--chains", type=positive_int, default=None, metavar="C",
+             help="independent chains (default 64, or one per row of --initial)"),
          arg("--sweeps", type=positive_int, default=1000, metavar="W",
-             help="recorded sweeps per chain (N single-spin updates each; at least 2)"),
+             help="recorded sweeps per chain (N single-spin updates each; at least 2; a WARNING when fewer "
+                  "than 50 integrated autocorrelation times)"),
+         arg("--initial", metavar="FILE.npz", default=None,
+             help="start the chains from the +-1 state(s) stored in FILE.npz (key initial, states, spins or s, "
+                  "or its only array): shape (N,) for every chain or (C, N), one per chain"),
          arg("--burn-in", dest="burn_in", type=nonnegative_int, default=None, metavar="W0",
              help="unrecorded sweeps first (default W/10)"),
          arg("--method", choices=("heat-bath", "metropolis"), default="heat-bath"),

@@ -39,6 +39,7 @@ from .fused import fused_kernel
 from .kernels import METHODS, REFRESH_SWEEPS, SCANS, Hook, flip_thresholds, make_kernel
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
 from .philox import philox_key, sweep_numbers
+from .statistics import ShortRunWarning, short_run_message
 
 #: default number of chains
 DEFAULT_CHAINS = 64
@@ -293,7 +294,10 @@ def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps
     stderr (None: for runs that take more than a few seconds). ``seed`` and ``generator``: see
     :class:`Sampler` (``rng=``: the deprecated former name of ``generator``). A run that would not
     fit in memory or would take longer than ``max_seconds`` (default THERMOPOT_MAX_SECONDS, else
-    an hour) is refused at once with a SizeError naming both (see :mod:`.budget`)."""
+    an hour) is refused at once with a SizeError naming both (see :mod:`.budget`). A run of fewer
+    recorded sweeps than MIN_RUN_TAUS (50) integrated autocorrelation times of the energy or the mean
+    magnetisation gets a ShortRunWarning. ``initial``: one state (N,) of +-1 for every chain, or one per
+    chain (chains, N)."""
     generator = renamed_rng(generator, rng)
     sweeps = check_count(sweeps, "sweeps", 2)
     burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
@@ -305,4 +309,8 @@ def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps
     sampler = Sampler(model, T, chains=chains, method=method, scan=scan, seed=seed, initial=initial,
                       record_every=record_every, correlations=correlations, generator=generator,
                       backend=backend)
-    return sampler.run(burn_in, record=False, progress=progress).run(sweeps, progress=progress).result()
+    result = sampler.run(burn_in, record=False, progress=progress).run(sweeps, progress=progress).result()
+    message = short_run_message(result.sweeps, result.tau_int)
+    if message:
+        warnings.warn(message, ShortRunWarning, stacklevel=2)
+    return result
