@@ -281,13 +281,29 @@ def _fmt(value: object) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _count(value: object, starts: object) -> str:
+    """A count of minima with the number of starts it came from (a lower bound of the true number)."""
+    return f"count {_fmt(value)} (from {starts} starts)"
+
+
+def _target(t: dict) -> str:
+    return f"class {t['target']}" if t["by"] == "class" else f"pattern of row {t['target']}"
+
+
 @command("knowledge", "the He-Lubchenko pipeline: full description, potentials, bound states, retrieval, "
          "under-representation, mixture remedy",
          arg("--quick", action="store_true", help="the quick sizes (the default; about a minute on the digits)"),
          arg("--full", action="store_true", help="the full sizes (more starts, chains and samples; many minutes)"),
          arg("--dataset", default="digits", metavar="NAME",
              help="digits (N = 16), clusters (N = 12), or a .npz data set (default: digits)"),
-         arg("--seed", type=nonnegative_int, default=0, help="seed of every random start and chain"), BACKEND, JSON)
+         arg("--seed", type=nonnegative_int, default=0, help="seed of every random start and chain"),
+         arg("--labels", default=None, metavar="FILE|KEY",
+             help="class labels, one per data row: a .npy/.npz/.txt/.csv file, the name of an array in the data "
+                  ".npz, or 'none' (default: the data's own, e.g. a 'labels' array stored in the .npz)"),
+         arg("--rare-target", dest="rare_target", default=None, metavar="CLASS|PATTERN",
+             help="what the under-representation scan lowers: class:C, pattern:ROW, pattern:+-+... (N signs), "
+                  "or a bare value (a class when there are labels, else a row); default: the smallest class, "
+                  "else the heaviest pattern"), BACKEND, JSON)
 def _knowledge(args: argparse.Namespace) -> Output:
     """The pipeline on ``args.dataset`` (quick sizes unless --full). JSON: the fixed fields of the issue
     (n, patterns, gap, T_star, phi_minima, full_potential_minima, reduced_potential_minima, training_minima,
@@ -297,28 +313,34 @@ def _knowledge(args: argparse.Namespace) -> Output:
         raise ThermopotError("--quick and --full exclude each other")
     from .knowledge import run_knowledge  # noqa: PLC0415
 
-    run = run_knowledge(args.dataset, quick=not args.full, seed=args.seed, backend=args.backend)
+    run = run_knowledge(args.dataset, quick=not args.full, seed=args.seed, backend=args.backend,
+                        labels=getattr(args, "labels", None), rare_target=getattr(args, "rare_target", None))
     data = {**run.summary(), "quick": not args.full, "seconds": run.seconds}
     s = data
     rows = [
         ("data", f"{s['dataset']}: N = {s['n']} spins, {s['samples']} samples, M = {s['patterns']} distinct patterns"),
         ("full description", f"gap Delta = {_fmt(s['gap'])}, T* = {_fmt(s['T_star'])} "
                              f"(exact coexistence {_fmt(s['T_coexistence'])})"),
-        ("minima of Phi (pairwise couplings)", _fmt(s["phi_minima"])),
-        ("minima of G over the full simplex", _fmt(s["full_potential_minima"])),
+        ("minima of Phi (pairwise couplings)", _count(s["phi_minima"], s["phi_starts"])),
+        ("minima of G over the full simplex", _count(s["full_potential_minima"], s["full_potential_starts"])),
         (f"minima of G over the pairwise family (T = {s['reduced_potential_T']:g})",
-         _fmt(s["reduced_potential_minima"])),
-        ("bound states of the fitted model", f"{s['training_minima']} training patterns, "
-                                             f"{s['spurious_minima']} false states"),
-        ("chains retrieving a training pattern", _fmt(s["retrieval_training_fraction"])),
+         _count(s["reduced_potential_minima"], s["reduced_potential_starts"])),
+        ("bound states of the fitted model", f"count: {s['training_minima']} training patterns, "
+                                             f"{s['spurious_minima']} false states (exact: all 2^{s['n']} states)"),
+        ("chains retrieving a training pattern",
+         f"fraction {_fmt(s['retrieval_training_fraction'])} of {s['retrieval_chains']} chains"),
         ("pattern frequencies: TV to exact, one chain / pooled", f"{_fmt(s['single_chain_tv'])} / "
                                                                  f"{_fmt(s['pooled_tv'])}"),
         ("KL(data || model): single / mixture", f"{_fmt(s['kl_single'])} / {_fmt(s['kl_mixture'])} "
                                                 f"(K = {s['mixture_components']})"),
-        ("pattern coverage: single / mixture", f"{_fmt(s['coverage_single'])} / {_fmt(s['coverage_mixture'])}"),
-        ("class coverage: single / mixture", f"{_fmt(s['class_coverage_single'])} / "
-                                             f"{_fmt(s['class_coverage_mixture'])}"),
-        ("rare target: weight below which its minimum is lost", _fmt(s["rare_weight_threshold"])),
+        ("pattern coverage: single / mixture", f"fractions {_fmt(s['coverage_single'])} / "
+                                               f"{_fmt(s['coverage_mixture'])} of the patterns in "
+                                               f"{s['remedy_samples']} samples"),
+        ("class coverage: single / mixture", f"fractions {_fmt(s['class_coverage_single'])} / "
+                                             f"{_fmt(s['class_coverage_mixture'])} of the classes"),
+        (f"rare target ({_target(s['rare_target'])}): weight below which its minimum is lost",
+         f"fraction {_fmt(s['rare_weight_threshold'])} of the data weight (now "
+         f"{_fmt(s['rare_target']['base_weight'])})"),
     ]
     text = text_table(("step", "result"), rows) + f"\n{run.seconds['total']:.3g} s in all"
     return Output(data, text)
