@@ -1,6 +1,7 @@
 """thermopot.distributed: resumable Dask sweeps (rows against direct calls and brute-force enumeration,
 killed clients and workers, failing tasks, bad specs) on a LocalCluster of 2 workers."""
 
+import importlib
 import json
 import logging
 import os
@@ -200,6 +201,11 @@ def test_folder_of_another_sweep_or_other_files_is_refused(threads, tmp_path):
     sweep(_odd_fails, {"i": [0]}, out, client=threads)
     with pytest.raises(ThermopotError, match="holds the results of another sweep"):
         sweep(_odd_fails, {"i": [0, 2]}, out, client=threads)
+    big = tmp_path / "big"
+    sweep(_odd_fails, {"i": list(range(0, 40, 2))}, big, client=threads)
+    with pytest.raises(ThermopotError, match=r"grid \{i: \[0, 2, 4, 6, \.\.\. \(20 values\)\]\}") as refused:
+        sweep(_odd_fails, {"i": [0]}, big, client=threads)
+    assert len(str(refused.value)) < 300  # a thousand-value grid is summarised, not printed
     frame = sweep(_odd_fails, {"i": [0, 2]}, out, client=threads, force=True)
     assert list(frame["result.half"]) == [0.0, 1.0]
     (tmp_path / "mine").mkdir()
@@ -257,3 +263,96 @@ def test_cli_enumerate_on_a_scheduler(processes, capsys):
     assert data["log_z"] == pytest.approx(exact["log_z"], rel=1e-13)
     np.testing.assert_allclose(data["magnetization"], exact["magnetization"], atol=1e-13)
     assert data["backend"] == "dask:numpy"
+
+
+def test_every_command_task_runs_and_equals_its_library_call(monkeypatch, tmp_path):
+    """Each command a sweep can name runs (a positional call into a keyword-only API, or an import of a
+    module that moved, broke two of them once) and returns what the library returns."""
+    from thermopot.distributed.tasks import COMMANDS
+    from thermopot.solvers import find_minima
+
+    sk6 = "sk:n=6,seed=0"
+    got = COMMANDS["minima"](sk6, 0.5, method="nmf", starts=16, seed=3)
+    assert got["count"] == find_minima(sk6, 0.5, method="nmf", starts=16, seed=3).count
+    assert COMMANDS["enumerate"](sk6, 0.7)["log_z"] == pytest.approx(brute_force(resolve_model(sk6), 0.7)["log_z"],
+                                                                    rel=1e-12)
+    model = resolve_model(sk6)
+    states = np.array([[1 - 2 * ((i >> k) & 1) for k in range(6)] for i in range(64)], dtype=float)
+    e = np.asarray(model.energy(states))
+    flipped = np.stack([np.asarray(model.energy(states * np.where(np.arange(6) == k, -1.0, 1.0)))
+                        for k in range(6)], axis=1)
+    assert COMMANDS["landscape"](sk6)["count"] == int(np.all(flipped > e[:, None], axis=1).sum())
+    assert COMMANDS["sample"](sk6, 1.0, chains=4, sweeps=20, seed=1)["chains"] == 4
+
+    class FakeRun:  # the knowledge pipeline takes minutes: check the wiring, not the science (tested elsewhere)
+        seconds = {"total": 1.5}
+
+        def summary(self):
+            return {"dataset": "digits", "n": 16}
+
+    import thermopot.knowledge as knowledge
+    calls = []
+    monkeypatch.setattr(knowledge, "run_knowledge", lambda *a, **k: calls.append((a, k)) or FakeRun())
+    assert COMMANDS["knowledge"]("digits", seed=2) == {"dataset": "digits", "n": 16, "quick": True,
+                                                       "seconds": {"total": 1.5}}
+    assert calls == [(("digits",), {"quick": True, "seed": 2, "backend": None})]
+
+
+def test_cancelled_tasks_are_not_recorded_as_failures(tmp_path, monkeypatch):
+    """A client that loses its scheduler sees every pending future cancelled: those are not the tasks'
+    errors. Finished rows are kept, no row is written for a cancelled task, the sweep says to re-run, and
+    the re-run runs exactly the cancelled ones."""
+    import distributed
+
+    from thermopot.distributed.tasks import run_task
+
+    sweep_module = importlib.import_module("thermopot.distributed.sweep")  # the module (the package exports the function)
+
+    class Cancelled(Exception):
+        pass
+
+    Cancelled.__name__ = "FutureCancelledError"
+
+    class FakeFuture:
+        def __init__(self, outcome):
+            self.outcome = outcome
+
+        def result(self):
+            if self.outcome is None:
+                raise Cancelled("cancelled for reason: scheduler-connection-lost")
+            return self.outcome
+
+        def cancelled(self):
+            return self.outcome is None
+
+        def release(self):
+            pass
+
+    class HalfLostClient:  # the first two tasks finish, then the scheduler is gone
+        def __init__(self):
+            self.submitted = 0
+
+        def submit(self, func, task, params, key):
+            self.submitted += 1
+            return FakeFuture(func(task, params) if self.submitted <= 2 else None)
+
+    monkeypatch.setattr(distributed, "as_completed", lambda futures: list(futures))
+    grid = {"n": [1, 2, 3, 4, 5]}
+    with pytest.raises(ThermopotError, match="3 of 5 tasks were cancelled.*run the same sweep again"):
+        sweep_module.sweep(_square, grid, out=tmp_path, client=HalfLostClient(), progress=False)
+    rows = sweep_module.load(tmp_path)
+    assert sorted(rows["n"]) == [1, 2] and set(rows["status"]) == {"ok"}
+    calls = []
+    monkeypatch.setattr(sweep_module, "run_task", lambda task, params: calls.append(params) or run_task(task, params))
+
+    class Client:
+        def submit(self, func, task, params, key):
+            return FakeFuture(func(task, params))
+
+    rows = sweep_module.sweep(_square, grid, out=tmp_path, client=Client(), progress=False)
+    assert sorted(p["n"] for p in calls) == [3, 4, 5]
+    assert rows["result.square"].tolist() == [1, 4, 9, 16, 25]
+
+
+def _square(n: int) -> dict:
+    return {"square": n * n}

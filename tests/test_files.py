@@ -211,7 +211,7 @@ def test_edited_model_file_is_refused_when_incomplete(tmp_path):
 @pytest.fixture
 def plefka_cache(tmp_path, monkeypatch):
     """A user cache in tmp_path and no shipped file, so that order 3 comes from the cache."""
-    from thermopot.symbolic import _plefka_store as store
+    from thermopot.symbolic.plefka import store as store
 
     monkeypatch.setenv("THERMOPOT_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(store, "DATA_FILE", tmp_path / "no-shipped-file.json")
@@ -245,7 +245,7 @@ def test_damaged_plefka_cache_is_derived_again(plefka_cache, damage):
 
 
 def test_shipped_plefka_file_carries_its_checksum():
-    from thermopot.symbolic import _plefka_store as store
+    from thermopot.symbolic.plefka import store as store
 
     data = json.loads(store.DATA_FILE.read_text())
     assert data["sha256"] == store._checksum(data["order"], data["terms"])
@@ -253,8 +253,8 @@ def test_shipped_plefka_file_carries_its_checksum():
 
 
 def test_edited_meanfield_program_file_is_refused(tmp_path, monkeypatch):
-    from thermopot import _meanfield_code as code
-    from thermopot._meanfield_program import compile_program
+    from thermopot.meanfield import program as code
+    from thermopot.meanfield.compiler import compile_program
 
     stored = json.loads(code.PROGRAMS_FILE.read_text())
     assert all(entry["sha256"] == code._checksum(entry) for entry in stored.values())

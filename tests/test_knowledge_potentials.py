@@ -17,7 +17,7 @@ from thermopot.knowledge.reduced_potentials import (
     phi_minima,
     reduced_potential_minima,
 )
-from thermopot.symbolic.potentials import (boltzmann_weights, gibbs_G, gibbs_G_gradient, kl_divergence,
+from thermopot.knowledge.potentials import (boltzmann_weights, gibbs_G, gibbs_G_gradient, kl_divergence,
                                           shannon_entropy)
 
 #: three patterns of 8 spins, pairwise Hamming distances 4, 4, 4 (well separated)

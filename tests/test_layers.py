@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: where each source folder lies in the installed package (pyproject: package-dir)
 LAYOUT = {"thermopot": ROOT / "thermopot", "thermopot/validation": ROOT / "validation",
           "thermopot/benchmarks": ROOT / "benchmarks"}
-CONTRACTS = ("thermopot layers, top first", "numeric code never imports SymPy (nor the symbolic derivations)",
+CONTRACTS = ("thermopot layers, top first", "the mean-field package, top first",
+             "numeric code never imports SymPy (nor the symbolic derivations)",
              "no import cycles between the modules of any package",
              "private modules are imported only inside their own package")
 
@@ -70,6 +71,7 @@ def test_each_contract_fails_on_a_bad_import(tmp_path):
     _add_line(pkg / "states.py", "import thermopot.report")  # a lower layer imports a higher one
     _add_line(pkg / "entropic" / "sgd.py", "import thermopot.validation")  # library -> scripts
     _add_line(pkg / "exact" / "tiles.py", "import sympy")  # numeric code -> SymPy
+    _add_line(pkg / "meanfield" / "program.py", "from . import evaluate")  # the IR leaf imports upward
     _add_line(pkg / "knowledge" / "description.py", "from . import _description_identities")  # a cycle
     _add_line(pkg / "benchmarks" / "knowledge.py", "from ..knowledge import _retrieval_barrier")  # a foreign private module
     result = _lint(tree)
@@ -80,6 +82,7 @@ def test_each_contract_fails_on_a_bad_import(tmp_path):
     for words in ("thermopot.states is not allowed to import thermopot.report",
                   "thermopot.entropic is not allowed to import thermopot.validation",
                   "thermopot.exact.tiles -> sympy",
+                  "thermopot.meanfield.program is not allowed to import thermopot.meanfield.evaluate",
                   "No cycles are allowed in thermopot.knowledge",
                   "thermopot.benchmarks.knowledge -> thermopot.knowledge._retrieval_barrier"):
         assert words in out, words
@@ -128,14 +131,14 @@ def test_learning_data_is_an_alias_of_the_moved_module():
 def test_missing_program_is_an_error_not_a_compilation(tmp_path, monkeypatch):
     """A programs file without the order asked for gives a ThermopotError naming the file and the command
     that regenerates it (the IR module never imports the SymPy compiler)."""
-    import thermopot._meanfield_code as code
+    import thermopot.meanfield.program as code
     from thermopot.errors import ThermopotError
 
     partial = tmp_path / "programs.json"
     partial.write_text(json.dumps({"1": json.loads(code.PROGRAMS_FILE.read_text())["1"]}))
     monkeypatch.setattr(code, "PROGRAMS_FILE", partial)
     assert code.load_program.__wrapped__(1).order == 1
-    with pytest.raises(ThermopotError, match=r"order 2.*python -m thermopot\._meanfield_program"):
+    with pytest.raises(ThermopotError, match=r"order 2.*python -m thermopot\.meanfield\.compiler"):
         code.load_program.__wrapped__(2)
 
 

@@ -185,8 +185,8 @@ def test_shipped_programs_equal_a_fresh_compilation():
     """The JSON programs that spare SymPy at run time are exactly what the compiler makes now."""
     import json
 
-    from thermopot._meanfield_code import PROGRAMS_FILE, program_from_dict
-    from thermopot._meanfield_program import compile_program
+    from thermopot.meanfield.program import PROGRAMS_FILE, program_from_dict
+    from thermopot.meanfield.compiler import compile_program
     from thermopot.symbolic.orders import MAX_ORDER
 
     stored = json.loads(PROGRAMS_FILE.read_text())

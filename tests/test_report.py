@@ -143,3 +143,21 @@ def test_bounds():
     above = Check.bound("at most", [0.5, 0.95], upper=0.9)
     assert not above.passed and above.difference == pytest.approx(0.05) and above.theory == 0.9
     assert Check.bound("inside", [1, 2], lower=0, upper=2.5).difference == 0.0
+
+
+def test_runner_runs_a_users_own_validation_package(monkeypatch, tmp_path):
+    """thermopot.validate runs any package with a MODULES list, not only the shipped validations."""
+    from thermopot.validate import run_validations
+
+    package = types.ModuleType("mylab_checks")
+    package.MODULES = ("energy",)
+    energy = types.ModuleType("mylab_checks.energy")
+    energy.run = lambda ctx: ctx.check("U of one free spin at h = 1, T = 1", -np.tanh(1.0), -0.7615941559557649, 1e-15)
+    monkeypatch.setitem(sys.modules, "mylab_checks", package)
+    monkeypatch.setitem(sys.modules, "mylab_checks.energy", energy)
+    checks = run_validations(out=tmp_path / "report", package="mylab_checks", progress=False)
+    assert [(c.module, c.passed) for c in checks] == [("energy", True)]
+    assert json.loads((tmp_path / "report" / "results.json").read_text())["passed"] is True
+    monkeypatch.setitem(sys.modules, "not_checks", types.ModuleType("not_checks"))
+    with pytest.raises(ThermopotError, match="not_checks is not a validation package"):
+        run_validations(out=tmp_path / "other", package="not_checks", progress=False)

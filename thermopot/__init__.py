@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 #: the library's modules and subpackages reachable as attributes of ``thermopot`` (design.md layers)
 SUBMODULES = ("errors", "backend", "checks", "progress", "fileio", "results", "states", "models", "exact",
               "landscape", "symbolic", "meanfield", "solvers", "sampling", "learning", "datasets", "knowledge",
-              "entropic", "distributed", "report", "cli")
+              "entropic", "distributed", "report", "validate", "cli")
 
 __all__ = ["__version__", *SUBMODULES]
 

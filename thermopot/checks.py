@@ -57,6 +57,16 @@ def check_count(value: Any, name: str, minimum: int = 1) -> int:
         raise ThermopotError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
+def check_integer(value: Any, name: str, low: int, high: int | None = None) -> int:
+    """``value`` as an int in [low, high] (no upper bound when ``high`` is None)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ThermopotError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        bound = f"{low}..{high}" if high is not None else f">= {low}"
+        raise ThermopotError(f"{name} must be in {bound}, got {value}")
+    return value
+
 
 def check_seed(value: Any, name: str = "seed") -> int | None:
     """A random seed: None or an integer >= 0 (what numpy.random.default_rng accepts), else a ThermopotError."""

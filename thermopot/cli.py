@@ -239,7 +239,7 @@ def _minima(args: argparse.Namespace) -> Output:
          arg("--only", default=None, metavar="NAMES", help="comma-separated validation modules"),
          arg("--seed", type=nonnegative_int, default=0, help="seed of the random models"), JSON)
 def _validate(args: argparse.Namespace) -> Output:
-    from .validation import run_validations  # noqa: PLC0415
+    from .validate import run_validations  # noqa: PLC0415
 
     checks = run_validations(quick=args.quick, out=args.out, only=args.only, seed=args.seed)
     failed = [c.name for c in checks if not c.passed]
@@ -259,7 +259,7 @@ def _entropic(args: argparse.Namespace) -> Output:
     relaxation, weight decay, symmetries and, where present, the deep-linear sharpness and platonic checks)
     into ``args.out``. JSON: {"checks": [{name, theory, simulated, tolerance, passed, note}], passed, count,
     failed, quick, seconds, report}."""
-    from .validation import run_validations  # noqa: PLC0415 (the validations import plotting)
+    from .validate import run_validations  # noqa: PLC0415 (the validations import plotting)
 
     start = time.perf_counter()
     checks = run_validations(quick=args.quick, out=args.out, only="entropic", seed=args.seed)  # progress: stderr

@@ -40,6 +40,18 @@ def task_key(name: str, params: dict, version: str = __version__) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+def _grid_summary(grid: object, shown: int = 4) -> str:
+    """A grid for a message: short value lists in full, long ones as their first values and their count."""
+    if not isinstance(grid, dict):
+        return repr(grid)
+    parts = []
+    for name, values in grid.items():
+        if isinstance(values, list) and len(values) > shown:
+            values = f"[{', '.join(map(repr, values[:shown]))}, ... ({len(values)} values)]"
+        parts.append(f"{name}: {values}")
+    return "{" + ", ".join(parts) + "}"
+
+
 def prepare(out: str | os.PathLike, spec: dict, *, force: bool = False) -> Path:
     """Create (or reopen) the sweep folder ``out`` for ``spec`` (task name and grid).
 
@@ -56,7 +68,8 @@ def prepare(out: str | os.PathLike, spec: dict, *, force: bool = False) -> Path:
             raise ThermopotError(f"{spec_file} is unreadable ({exc}); pass --force to reuse {out}") from None
         if to_json(old) != to_json(spec):
             raise ThermopotError(f"--out {out} holds the results of another sweep (task {old.get('task')!r}, "
-                                 f"grid {old.get('grid')}); choose another folder or pass --force to add to it")
+                                 f"grid {_grid_summary(old.get('grid'))}); choose another folder or pass --force "
+                                 "to add to it")
     elif not force and out.is_dir() and any(out.iterdir()):
         raise ThermopotError(f"--out {out} is a folder with other files, not a thermopot sweep; "
                              "choose a new folder or pass --force")

@@ -79,23 +79,36 @@ def sweep(task: Task, grid: dict[str, Any], out: str | os.PathLike, *, client: A
 
 
 def _run(client: Any, task: Task, name: str, todo: dict[str, dict], out: Path, progress: bool | None) -> None:
-    """Submit every task, write each row the moment its task finishes (Dask retries a lost worker's task)."""
+    """Submit every task, write each row the moment its task finishes (Dask retries a lost worker's task).
+
+    A task cancelled under the sweep (the client lost its scheduler, e.g. on an overloaded machine) is not
+    the task's failure: no row is written for it, and the sweep ends with a ThermopotError that says how
+    many tasks are left for a re-run."""
     from distributed import as_completed  # noqa: PLC0415
 
     futures = {client.submit(run_task, task, params, key=f"thermopot-sweep-{key}"): key
                for key, params in todo.items()}
+    cancelled = 0
     with Progress(progress, len(futures), unit="task", desc="sweep") as bar:
         for future in as_completed(futures):
             key = futures[future]
             try:
                 outcome = future.result()
             except Exception as exc:  # noqa: BLE001 (a task that killed its workers, a lost scheduler)
+                if future.cancelled() or "Cancelled" in type(exc).__name__:
+                    cancelled += 1
+                    bar.update()
+                    continue
                 outcome = {"status": "error", "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}",
                            "seconds": math.nan, "result": None}
             write_row(out, {"key": key, "task": name, "version": __version__, "params": to_json(todo[key]),
                             **outcome})
             future.release()
             bar.update()
+    if cancelled:
+        raise ThermopotError(f"{cancelled} of {len(futures)} tasks were cancelled (the Dask client lost its "
+                             f"scheduler); the {len(futures) - cancelled} finished rows are in {out}: run the "
+                             "same sweep again to resume")
 
 
 def load(out: str | os.PathLike, keys: list[str] | None = None) -> "pandas.DataFrame":

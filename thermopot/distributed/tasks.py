@@ -42,7 +42,7 @@ def minima_task(model: str, T: float, method: str = "tap2", starts: int = 256, s
     """``thermopot minima MODEL --T T --method M --starts K --seed S``: minima of a mean-field free energy."""
     from ..solvers import find_minima  # noqa: PLC0415
 
-    return find_minima(model, T, method, starts, seed, backend).to_dict()
+    return find_minima(model, T, method=method, starts=starts, seed=seed, backend=backend).to_dict()
 
 
 def sample_task(model: str, T: float, chains: int = 64, sweeps: int = 1000, burn_in: int | None = None,
@@ -66,10 +66,10 @@ def fit_task(data: str, method: str = "exact", l2: float | None = None, pseudoco
 
 def knowledge_task(dataset: str = "digits", full: bool = False, seed: int = 0, backend: str | None = None) -> dict:
     """``thermopot knowledge --dataset NAME [--full] --seed S``: the He-Lubchenko pipeline's summary."""
-    args = argparse.Namespace(quick=not full, **locals())
-    from ..knowledge.cli import knowledge_command  # noqa: PLC0415
+    from ..knowledge import run_knowledge  # noqa: PLC0415
 
-    return knowledge_command(args)[0]
+    run = run_knowledge(dataset, quick=not full, seed=seed, backend=backend)
+    return {**run.summary(), "quick": not full, "seconds": run.seconds}
 
 
 #: command name -> the function a sweep calls with the grid's parameters

@@ -20,7 +20,7 @@ import numpy as np
 from ..backend import get_namespace, to_numpy
 from ..results import jsonable as _jsonable
 from ..states import state_blocks, walsh_couplings
-from ..symbolic.potentials import pattern_couplings, truncated_energy_walsh
+from .truncation import pattern_couplings, truncated_energy_walsh
 
 if TYPE_CHECKING:
     from .description import KnowledgeDescription

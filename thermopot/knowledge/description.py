@@ -48,12 +48,8 @@ from ..exact.guard import check_size
 from ..datasets.dataset import Dataset, as_dataset
 from ..results import jsonable as _jsonable
 from ..states import spins_to_index, state_blocks, walsh_couplings
-from ..symbolic.potentials import (
-    coexistence_temperature,
-    free_energy_A,
-    pattern_energy_table,
-    truncated_energy,
-)
+from .potentials import coexistence_temperature, free_energy_A
+from .truncation import pattern_energy_table, truncated_energy
 
 #: states x patterns per block of a Krawtchouk evaluation (the distances d_mu(s))
 _BLOCK_ELEMENTS = 1 << 22

@@ -60,8 +60,8 @@ from ..solvers.dedup import RELATIVE_MAX, TOTAL_VARIATION
 from ..solvers.guard import SINGLE_THREAD_FLOPS
 from ..solvers.local import distinct, multistart
 from ..states import spins_to_index
-from ..symbolic.potentials import (boltzmann_weights, free_energy_A, gibbs_G, gibbs_G_gradient, kl_divergence,
-                                   training_Phi_linear)
+from .potentials import (boltzmann_weights, free_energy_A, gibbs_G, gibbs_G_gradient, kl_divergence,
+                         training_Phi_linear)
 from ._reduced_objectives import ReducedG, pairwise_features
 from .description import KnowledgeDescription, describe
 

@@ -1,6 +1,6 @@
 """Derivation of all Plefka graph terms up to an order, and their on-disk cache (JSON).
 
-Lookup order for ``load_graph_terms(order)``: the file shipped in ``thermopot/symbolic/data/``
+Lookup order for ``load_graph_terms(order)``: the file shipped in ``thermopot/symbolic/plefka/data/``
 (precomputed orders), then the user cache (``$THERMOPOT_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/thermopot``, else ``~/.cache/thermopot``), then a fresh derivation that is written to
 the user cache. A file for order n holds every term of order <= n and the SHA-256 of its content; a
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import sympy as sp
 
-from ..fileio import atomic_write
-from ._plefka_derive import graph_coefficients
-from ._plefka_graphs import automorphisms, skeleton_name, skeletons
+from ...fileio import atomic_write
+from .derive import graph_coefficients
+from .graphs import automorphisms, skeleton_name, skeletons
 
 FORMAT = 2  # 2: the file carries the SHA-256 of its content
 DATA_FILE = Path(__file__).with_name("data") / "plefka.json"

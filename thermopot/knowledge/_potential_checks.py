@@ -55,16 +55,6 @@ def simplex(x: Any, name: str, xp: ModuleType, strict: bool = False) -> Any:
     return arr
 
 
-def integer(value: Any, name: str, low: int, high: int | None = None) -> int:
-    """``value`` as an int in [low, high] (no upper bound when ``high`` is None)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ThermopotError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        bound = f"{low}..{high}" if high is not None else f">= {low}"
-        raise ThermopotError(f"{name} must be in {bound}, got {value}")
-    return value
-
 
 def spins(s: Any, name: str, xp: ModuleType, n: int | None = None) -> Any:
     """``s`` as a (..., N) float array of +-1 entries (N = ``n`` when given)."""

@@ -2,11 +2,14 @@
 
 M distinct patterns xi^mu (+-1, shape (M, N)) sit at energies E_mu = E_gap - Delta_mu; every other
 state sits at the gap energy E_gap. The pattern indicator [s = xi] = prod_k (1 + xi_k s_k) / 2 =
-2^-N sum_alpha chi_alpha(xi) chi_alpha(s) gives the Walsh couplings
+2^-N sum_alpha chi_alpha(xi) chi_alpha(s) gives the Walsh couplings::
+
     J_{}    = -E_gap + 2^-N sum_mu Delta_mu,
     J_alpha =          2^-N sum_mu Delta_mu chi_alpha(xi^mu)      (alpha != {}),
+
 and, because sum_{|alpha| = j} chi_alpha(xi) chi_alpha(s) = K_j(d(s, xi); N) (Krawtchouk), the
-truncation to orders |alpha| <= K depends on s only through the Hamming distances d_mu(s):
+truncation to orders |alpha| <= K depends on s only through the Hamming distances d_mu(s)::
+
     E_K(s) = E_gap - 2^-N sum_mu Delta_mu sum_{j=0}^{K} K_j(d_mu(s); N).
 """
 
@@ -18,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from ..backend import namespace_of, to_numpy
+from ..checks import check_integer
 from ..errors import ThermopotError
 from ..states import index_to_bits, spins_to_index, walsh_couplings, walsh_energies
-from . import _potentials_checks as chk
+from . import _potential_checks as chk
 
 #: largest N for which a full 2^N energy table is built
 MAX_TABLE_SPINS = 24
@@ -41,8 +45,8 @@ def krawtchouk(j: int, d: Any, n: int) -> Any:
     """Krawtchouk polynomial K_j(d; N) = sum_i (-1)^i C(d, i) C(N - d, j - i), the coefficient of z^j in
     (1 - z)^d (1 + z)^(N - d); for a state at Hamming distance d from a pattern xi it equals
     sum_{|alpha| = j} chi_alpha(xi) chi_alpha(s). ``d`` is a number or an array (any real values)."""
-    n = chk.integer(n, "N", 1)
-    j = chk.integer(j, "order j", 0, n)
+    n = check_integer(n, "N", 1)
+    j = check_integer(j, "order j", 0, n)
     xp = namespace_of(d)
     d = chk.real(d, "distance d", xp, min_ndim=0)
     return chk.out(_krawtchouk_rows(j, d, n, xp)[j])
@@ -53,7 +57,7 @@ def _patterns(patterns: Any, deltas: Any, xp: ModuleType) -> tuple[Any, Any]:
     xi = chk.spins(patterns, "patterns", xp)
     if xi.ndim != 2:
         raise ThermopotError(f"patterns must have shape (M, N), got {tuple(xi.shape)}")
-    chk.integer(xi.shape[1], "number of spins N", 1, 62)
+    check_integer(xi.shape[1], "number of spins N", 1, 62)
     if np.unique(np.asarray(chk.out(spins_to_index(xi)))).size != xi.shape[0]:
         raise ThermopotError("patterns must be distinct (a repeated row has two energies)")
     dl = chk.real(deltas, "gaps Delta", xp)
@@ -106,7 +110,7 @@ def _truncation_args(patterns: Any, deltas: Any, order: Any, states: Any) -> tup
     xp = namespace_of(patterns, deltas, states)
     xi, dl = _patterns(patterns, deltas, xp)
     n = xi.shape[1]
-    order = chk.integer(order, "truncation order K", 0, n)
+    order = check_integer(order, "truncation order K", 0, n)
     s = chk.spins(states, "states", xp, n)
     return xp, xi, dl, n, order, s
 

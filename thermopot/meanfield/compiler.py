@@ -25,8 +25,8 @@ from math import factorial
 import numpy as np
 import sympy as sp
 
-from ._meanfield_code import BondGroup, Network, Program, UniPoly, write_programs
-from .symbolic.plefka import plefka_expansion
+from .program import BondGroup, Network, Program, UniPoly, write_programs
+from ..symbolic.plefka import plefka_expansion
 
 _X, _Y = sp.symbols("x y")
 
@@ -118,6 +118,6 @@ def compile_program(order: int) -> Program:
 
 
 if __name__ == "__main__":  # regenerate the shipped programs
-    from .symbolic.orders import MAX_ORDER
+    from ..symbolic.orders import MAX_ORDER
 
     write_programs([compile_program(k) for k in range(1, MAX_ORDER + 1)])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from . import _potentials_checks as chk
+from ...checks import check_integer
 
 #: symbols of the Krawtchouk polynomials: distance d, number of spins N, generating variable z
 d, N, z = sp.symbols("d N z")
@@ -30,8 +30,8 @@ def krawtchouk_expr(j: int, n: int | None = None) -> sp.Expr:
     """K_j(d; N) as a polynomial in d (and in the symbol N when ``n`` is None), derived as the Taylor
     coefficient of z^j of the generating function (1 - z)^d (1 + z)^(N - d) = prod_k (1 + y_k z) for
     d entries y_k = -1 and N - d entries y_k = +1."""
-    j = chk.integer(j, "order j", 0, n)
-    size = N if n is None else chk.integer(n, "N", 1)
+    j = check_integer(j, "order j", 0, n)
+    size = N if n is None else check_integer(n, "N", 1)
     generating = (1 - z) ** d * (1 + z) ** (size - d)
     coefficient = sp.diff(generating, z, j).subs(z, 0) / sp.factorial(j)
     return sp.expand(coefficient)
@@ -59,7 +59,7 @@ class FullDescription:
 
     def truncated(self, order: int) -> sp.Expr:
         """E_K(s) = -sum_{|alpha| <= K} J_alpha chi_alpha(s)."""
-        order = chk.integer(order, "truncation order K", 0, self.n)
+        order = check_integer(order, "truncation order K", 0, self.n)
         return sp.expand(-sum(J * sp.prod([self.s[k] for k in range(self.n) if mask >> k & 1])
                               for mask, J in self.couplings.items() if bin(mask).count("1") <= order))
 
@@ -69,7 +69,7 @@ class FullDescription:
 
     def krawtchouk_form(self, order: int) -> sp.Expr:
         """E_gap - 2^-N sum_mu Delta_mu sum_{j=0}^{K} K_j(d_mu(s); N)."""
-        order = chk.integer(order, "truncation order K", 0, self.n)
+        order = check_integer(order, "truncation order K", 0, self.n)
         kernel = sum(krawtchouk_expr(j, self.n) for j in range(order + 1))
         return self.gap - sum(dl * kernel.subs(d, self.distance(mu))
                               for mu, dl in enumerate(self.delta)) / 2**self.n
@@ -85,8 +85,8 @@ def full_description(n: int, m: int) -> FullDescription:
     """The full description of M symbolic patterns on N spins with its Walsh couplings derived by
     expanding E(s) = E_gap - sum_mu Delta_mu prod_k (1 + xi^mu_k s_k) / 2 in the spins:
     J_{} = -E_gap + 2^-N sum_mu Delta_mu and J_alpha = 2^-N sum_mu Delta_mu prod_{k in alpha} xi^mu_k."""
-    n = chk.integer(n, "number of spins N", 1, MAX_SYMBOLIC_SPINS)
-    m = chk.integer(m, "number of patterns M", 1, 2**n)
+    n = check_integer(n, "number of spins N", 1, MAX_SYMBOLIC_SPINS)
+    m = check_integer(m, "number of patterns M", 1, 2**n)
     s = sp.symbols(f"s_0:{n}")
     xi = tuple(sp.symbols(f"xi_{mu}_0:{n}") for mu in range(m))
     delta = sp.symbols(f"Delta_0:{m}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ._entropic_inputs import Data
+from .inputs import Data
 
 #: random points (seeded) at which a non-polynomial curl or potential is checked
 CHECK_POINTS = 4

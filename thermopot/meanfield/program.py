@@ -1,7 +1,7 @@
-"""The compiled array programs of the Plefka expansion (see :mod:`thermopot._meanfield_program` for how
+"""The compiled array programs of the Plefka expansion (see :mod:`thermopot.meanfield.compiler` for how
 they are made), and their on-disk form: plain numbers in JSON, so that evaluating a mean-field
 potential never needs SymPy. Every supported order (1..``symbolic.orders.MAX_ORDER``) is shipped in
-``symbolic/data/meanfield_programs.json``; this module is the leaf of the mean-field code and never imports
+``meanfield/data/programs.json``; this module is the leaf of the mean-field code and never imports
 the compiler (the tests compare the shipped file with a fresh compilation).
 """
 
@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import ThermopotError
-from .fileio import atomic_write
+from ..errors import ThermopotError
+from ..fileio import atomic_write
 
-#: shipped programs, written by ``python -m thermopot._meanfield_program`` (regenerate after changing
+#: shipped programs, written by ``python -m thermopot.meanfield.compiler`` (regenerate after changing
 #: the derivation or the compiler; the tests compare it with a fresh compilation)
-PROGRAMS_FILE = Path(__file__).parent / "symbolic" / "data" / "meanfield_programs.json"
+PROGRAMS_FILE = Path(__file__).parent / "data" / "programs.json"
 
 
 @dataclass(frozen=True)
@@ -108,10 +108,10 @@ def _stored_program(order: int) -> Program | None:
 def load_program(order: int) -> Program:
     """The array program of ``order`` from the shipped file, verified against its checksum (a
     ThermopotError when the file lacks it or the entry is damaged or edited: regenerate the file with
-    ``python -m thermopot._meanfield_program``)."""
+    ``python -m thermopot.meanfield.compiler``)."""
     stored = _stored_program(order)
     if stored is None:
         raise ThermopotError(f"{PROGRAMS_FILE} holds no intact mean-field program of order {order} (missing, "
                              "malformed or not matching its checksum); regenerate it with "
-                             "`python -m thermopot._meanfield_program`")
+                             "`python -m thermopot.meanfield.compiler`")
     return stored

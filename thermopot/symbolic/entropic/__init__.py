@@ -43,10 +43,10 @@ from typing import Any
 
 import sympy as sp
 
-from . import _entropic_derive as der
-from . import _entropic_inputs as inp
-from ._entropic_inputs import BATCH, ETA, EntropicInputError
-from ._entropic_numeric import EntropicFunctions, OneStepError, bind_functions, flow_step_error
+from . import derive as der
+from . import inputs as inp
+from .inputs import BATCH, ETA, EntropicInputError
+from .lambdify import EntropicFunctions, OneStepError, bind_functions, flow_step_error
 
 __all__ = ["entropic_loss", "EntropicLoss", "EntropicFunctions", "one_step_error", "OneStepError",
            "EntropicInputError", "ETA", "BATCH"]

@@ -6,7 +6,7 @@ For a pairwise model (theory.md section 2), with beta = 1/T,
     S_0(m) = -sum_i [ (1+m_i)/2 log((1+m_i)/2) + (1-m_i)/2 log((1-m_i)/2) ],
 
 where Phi_n is the sum of the order-n graph terms DERIVED by :mod:`thermopot.symbolic.plefka` and
-turned into matrix products by ``thermopot._meanfield_program`` (so G_k - G_exact = O(beta^k)).
+turned into matrix products by ``thermopot.meanfield.compiler`` (so G_k - G_exact = O(beta^k)).
 Order 1 is naive mean field, order 2 adds the Onsager term and is stationary at the TAP equations
 m_k = tanh(beta h_k + beta sum_l J_kl m_l - beta^2 m_k sum_l J_kl^2 (1 - m_l^2)).
 Cost per point: O(N^2) for order <= 2, O(N^3) through order 4 (triangles and squares).
@@ -26,14 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from ._meanfield_eval import coupling_powers, interaction
-from ._meanfield_multispin import ProductStateEnergy
-from ._meanfield_code import load_program
-from .backend import asarray, default_block_size, get_namespace, namespace_of, to_numpy
-from .errors import ThermopotError
-from .checks import check_real, check_temperature
-from .models import Model, MultiSpinModel, PairwiseModel, resolve_model
-from .symbolic.orders import check_order
+from .evaluate import coupling_powers, interaction
+from .multispin import ProductStateEnergy
+from .program import load_program
+from ..backend import asarray, default_block_size, get_namespace, namespace_of, to_numpy
+from ..errors import ThermopotError
+from ..checks import check_real, check_temperature
+from ..models import Model, MultiSpinModel, PairwiseModel, resolve_model
+from ..symbolic.orders import check_order
 
 __all__ = ["MeanFieldPotential", "mean_field", "gibbs_free_energy", "gibbs_gradient", "gibbs_hessian",
            "plefka_valid", "plefka_margin"]

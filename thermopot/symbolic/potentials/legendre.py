@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from ..errors import ThermopotError
-from . import _potentials_checks as chk
+from ...errors import ThermopotError
+from ...checks import check_integer
 
 #: most states for which the symbolic objects are built (expressions grow as n^2 in the Hessians)
 MAX_SYMBOLIC_STATES = 12
@@ -102,7 +102,7 @@ _NAMES = ("A", "G", "Phi", "grad_A", "hess_A", "grad_G", "hess_G", "grad_Phi", "
 def knowledge_potentials(n_states: int) -> KnowledgePotentials:
     """Build A, G, Phi for ``n_states`` states (2..12) and derive their gradients and Hessians:
     E_i real, x_i and w_i positive (probabilities), T positive."""
-    n = chk.integer(n_states, "number of states", 2, MAX_SYMBOLIC_STATES)
+    n = check_integer(n_states, "number of states", 2, MAX_SYMBOLIC_STATES)
     T = sp.Symbol("T", positive=True)
     E = sp.symbols(f"E_0:{n}", real=True)
     x = sp.symbols(f"x_0:{n}", positive=True)

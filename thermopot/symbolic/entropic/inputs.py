@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..errors import ThermopotError
+from ...errors import ThermopotError
 
 
 class EntropicInputError(ThermopotError):

@@ -12,7 +12,7 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
 
-from ._entropic_inputs import EntropicInputError, real_array
+from .inputs import EntropicInputError, real_array
 
 #: tolerances of the DOP853 integration of the modified flow
 FLOW_RTOL = 1e-13

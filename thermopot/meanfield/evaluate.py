@@ -1,4 +1,4 @@
-"""Evaluate a compiled Plefka program (``_meanfield_program``) on a batch of magnetisations.
+"""Evaluate a compiled Plefka program (``meanfield.compiler``) on a batch of magnetisations.
 
 Everything here is the interaction part Phi(m) of -beta G = S_0(m) + beta h.m + Phi(m), with
 Phi = sum_n beta^n Phi_n; the caller adds the entropy and the fields. One code path for NumPy and
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._meanfield_code import Network, Program
+from .program import Network, Program
 
 _LETTERS = "abcdefghijklmnopqrstuvwxy"  # vertex labels; "z" is the batch axis
 

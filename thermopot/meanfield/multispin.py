@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import asarray
+from ..backend import asarray
 
 
 class ProductStateEnergy:

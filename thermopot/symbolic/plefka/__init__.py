@@ -9,7 +9,7 @@ enter exactly: G(m; h) = G(m; 0) - h.m. Each Phi_n is a sum over multigraph clas
 
     Phi_n = sum_g 1/|Aut g| sum_{distinct i_0..i_{k-1}} prod_{(u,v,a) in g} J_{i_u i_v}^a  c_g(m_{i_0}, ..., m_{i_{k-1}}).
 
-How the program derives it (``_plefka_derive``): for one graph it expands
+How the program derives it (:mod:`.derive`): for one graph it expands
 log sum_s exp(sum_e J_e s_i s_j + sum_k lambda_k s_k) - lambda.m exactly in J with the Lagrange fields
 lambda_k = atanh(m_k) + delta_k re-adjusted order by order so that <s_k> = m_k. The coefficient of
 a monomial prod_e J_e^a_e (all a_e >= 1) is the same in every system that contains the graph (the
@@ -37,14 +37,12 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .._meanfield_code import load_program
-from .._meanfield_eval import coupling_powers, interaction
-from ..backend import asarray, namespace_of, to_numpy
-from ..checks import check_count, check_positive, check_real
-from ..errors import ThermopotError
-from ._plefka_graphs import automorphisms
-from ._plefka_store import GraphTerm, check_irreducible, derive_graph_terms, load_graph_terms
-from .orders import MAX_ORDER, check_order
+from .graphs import automorphisms
+from .store import GraphTerm, check_irreducible, derive_graph_terms, load_graph_terms
+from ..orders import MAX_ORDER, check_order
+from ...backend import asarray, namespace_of, to_numpy
+from ...checks import check_count, check_positive, check_real
+from ...errors import ThermopotError
 
 __all__ = ["plefka_expansion", "PlefkaExpansion", "PlefkaFunction", "GraphTerm", "check_irreducible", "derive_graph_terms",
            "MAX_ORDER", "beta", "m", "h", "J", "N"]
@@ -108,7 +106,7 @@ class PlefkaFunction:
     """G(m) of a :class:`PlefkaExpansion` for ``n`` explicit spins, as array code (see
     :meth:`PlefkaExpansion.function`): the numeric twin of :meth:`PlefkaExpansion.gibbs`, with the same
     arguments (m, h, J, beta), evaluated through the compiled mean-field program of the same graph terms
-    (``thermopot._meanfield_eval``: matrix products and einsum contractions, O(B n^2) through order 2 and
+    (``thermopot.meanfield.evaluate``, imported on the first call: matrix products and einsum contractions, O(B n^2) through order 2 and
     O(B n^3) beyond), never through SymPy.
 
         G(m) = -(1/beta) [ S_0(m) + beta h.m + sum_{k=1}^{order} beta^k Phi_k(J, m) ],
@@ -145,6 +143,9 @@ class PlefkaFunction:
 
     def value_and_gradient(self, m: Any, h: Any, J: Any, beta: float) -> tuple[Any, Any]:
         """(G(m), dG/dm) sharing the matrix products."""
+        from ...meanfield.evaluate import coupling_powers, interaction  # noqa: PLC0415 (numeric layer above)
+        from ...meanfield.program import load_program  # noqa: PLC0415
+
         xp, x, single, hv, Jm, b = self._inputs(m, h, J, beta)
         program = load_program(self.order)
         phi, dphi, _ = interaction(xp, program, b, coupling_powers(xp, Jm, program), x, True, False)
@@ -287,7 +288,7 @@ class PlefkaExpansion:
 def plefka_expansion(order: int, *, cache: bool = True) -> PlefkaExpansion:
     """The Plefka expansion of -beta G(m) to ``order`` (1..MAX_ORDER) for pairwise models with fields.
 
-    All orders ship precomputed (thermopot/symbolic/data/plefka.json); when that file is missing the
+    All orders ship precomputed (thermopot/symbolic/plefka/data/plefka.json); when that file is missing the
     derivation runs once and is kept in the user cache. ``cache=False`` re-derives from scratch and
     touches no file. The formulas are in docs/theory.md section 2 (Plefka 1982; Georges and Yedidia 1991).
 

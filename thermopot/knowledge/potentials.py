@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from ..backend import namespace_of
-from ..checks import check_temperature
+from ..checks import check_integer, check_temperature
 from ..errors import ThermopotError
-from . import _potentials_checks as chk
+from . import _potential_checks as chk
 
 
 def _log_partition(E: Any, T: float, xp: ModuleType) -> Any:
@@ -203,8 +203,8 @@ def coexistence_temperature(delta: Any, n: int, m: int) -> Any:
     the 2^N - M continuum states at E_lib + Delta have equal free energies,
     E_lib - T log M = E_lib + Delta - T log(2^N - M). Needs Delta > 0 and 1 <= M < 2^(N-1) (for
     M >= 2^(N-1) the library has the lower free energy at every T > 0). ``delta`` may be an array."""
-    n = chk.integer(n, "number of spins N", 1)
-    m = chk.integer(m, "number of library states M", 1)
+    n = check_integer(n, "number of spins N", 1)
+    m = check_integer(m, "number of library states M", 1)
     if m >= 2**n:
         raise ThermopotError(f"number of library states M = {m} must be < 2^N = {2**n}: no continuum left")
     if 2 * m >= 2**n:
