@@ -158,9 +158,14 @@ def _landscape(args: argparse.Namespace) -> Output:
 
 @command("sample", "batched heat-bath/Metropolis chains: magnetisations and energy with "
          "autocorrelation-aware errors", MODEL, TEMPERATURE, BACKEND, JSON,
-         arg("--chains", type=positive_int, default=64, metavar="C", help="independent chains"),
+         arg("--chains", type=positive_int, default=None, metavar="C",
+             help="independent chains (default 64, or one per row of --initial)"),
          arg("--sweeps", type=positive_int, default=1000, metavar="W",
-             help="recorded sweeps per chain (N single-spin updates each; at least 2)"),
+             help="recorded sweeps per chain (N single-spin updates each; at least 2; a WARNING when fewer "
+                  "than 50 integrated autocorrelation times)"),
+         arg("--initial", metavar="FILE.npz", default=None,
+             help="start the chains from the +-1 state(s) stored in FILE.npz (key initial, states, spins or s, "
+                  "or its only array): shape (N,) for every chain or (C, N), one per chain"),
          arg("--burn-in", dest="burn_in", type=nonnegative_int, default=None, metavar="W0",
              help="unrecorded sweeps first (default W/10)"),
          arg("--method", choices=("heat-bath", "metropolis"), default="heat-bath"),
@@ -303,6 +308,15 @@ def _claims_output(args: argparse.Namespace) -> Output:
     return Output(table.to_dict(), text)
 
 
+def _count(value: object, starts: object) -> str:
+    """A count of minima with the number of starts it came from (a lower bound of the true number)."""
+    return "n/a" if value is None else f"count {_fmt(value)} (from {starts} starts)"
+
+
+def _target(t: dict) -> str:
+    return f"class {t['target']}" if t["by"] == "class" else f"pattern of row {t['target']}"
+
+
 @command("knowledge", "the He-Lubchenko pipeline: full description, potentials, bound states, retrieval, "
          "under-representation, mixture remedy",
          arg("--quick", action="store_true", help="the quick sizes (the default; about a minute on the digits)"),
@@ -314,6 +328,13 @@ def _claims_output(args: argparse.Namespace) -> Output:
          arg("--claims", action="store_true", help="the claim table instead of the pipeline: each He-Lubchenko claim "
              "as an experiment with an independent reference and a verdict (thermopot.knowledge.claims)"),
          arg("--claims-out", default="knowledge-claims", metavar="DIR", help="folder of the claim figures"),
+         arg("--labels", default=None, metavar="FILE|KEY",
+             help="class labels, one per data row: a .npy/.npz/.txt/.csv file, the name of an array in the data "
+                  ".npz, or 'none' (default: the data's own, e.g. a 'labels' array stored in the .npz)"),
+         arg("--rare-target", dest="rare_target", default=None, metavar="CLASS|PATTERN",
+             help="what the under-representation scan lowers: class:C, pattern:ROW, pattern:+-+... (N signs), "
+                  "or a bare value (a class when there are labels, else a row); default: the smallest class, "
+                  "else the heaviest pattern (exact method)"),
          BACKEND, JSON,
          arg("data", nargs="?", default=None, metavar="DATA",
              help="a .npz data set (samples (M, N) of +-1, optional weights and labels) or a bundled name; "
@@ -344,7 +365,8 @@ def _knowledge(args: argparse.Namespace) -> Output:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         run = run_knowledge(source, quick=not args.full, seed=args.seed, backend=args.backend, method=args.method,
-                            T=args.T, holdout=args.holdout, constant_columns=args.constant_columns)
+                            T=args.T, holdout=args.holdout, constant_columns=args.constant_columns,
+                            labels=args.labels, rare_target=args.rare_target)
     notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
     for note in notes:
         print(f"thermopot: warning: {note}", file=sys.stderr)
@@ -354,22 +376,31 @@ def _knowledge(args: argparse.Namespace) -> Output:
         ("data", f"{s['dataset']}: N = {s['n']} spins, {s['samples']} samples, M = {s['patterns']} distinct patterns"),
         ("full description", f"gap Delta = {_fmt(s['gap'])}, T* = {_fmt(s['T_star'])} "
                              f"(exact coexistence {_fmt(s['T_coexistence'])})"),
-        ("minima of Phi (pairwise couplings)", _fmt(s["phi_minima"])),
-        ("minima of G over the full simplex", _fmt(s["full_potential_minima"])),
+        ("minima of Phi (pairwise couplings)", _count(s["phi_minima"], s.get("phi_starts"))),
+        ("minima of G over the full simplex", _count(s["full_potential_minima"], s.get("full_potential_starts"))),
         (f"minima of G over the pairwise family (T = {_fmt(s['reduced_potential_T'])})",
-         _fmt(s["reduced_potential_minima"])),
-        ("bound states of the fitted model", f"{s['training_minima']} training patterns, "
-                                             f"{s['spurious_minima']} false states"),
-        ("chains retrieving a training pattern", _fmt(s["retrieval_training_fraction"])),
+         _count(s["reduced_potential_minima"], s.get("reduced_potential_starts"))),
+        ("bound states of the fitted model", f"count: {s['training_minima']} training patterns, "
+                                             f"{s['spurious_minima']} false states "
+                                             + ("(descent of the patterns and of tempering samples)"
+                                                if s.get("method") == "sampled" else f"(exact: all 2^{s['n']} states)")),
+        ("chains retrieving a training pattern",
+         f"fraction {_fmt(s['retrieval_training_fraction'])} of {s.get('retrieval_chains', 'the')} chains"),
         ("pattern frequencies: TV to exact, one chain / pooled", f"{_fmt(s['single_chain_tv'])} / "
                                                                  f"{_fmt(s['pooled_tv'])}"),
         ("KL(data || model): single / mixture", f"{_fmt(s['kl_single'])} / {_fmt(s['kl_mixture'])} "
                                                 f"(K = {s['mixture_components']})"),
-        ("pattern coverage: single / mixture", f"{_fmt(s['coverage_single'])} / {_fmt(s['coverage_mixture'])}"),
-        ("class coverage: single / mixture", f"{_fmt(s['class_coverage_single'])} / "
-                                             f"{_fmt(s['class_coverage_mixture'])}"),
-        ("rare target: weight below which its minimum is lost", _fmt(s["rare_weight_threshold"])),
+        ("pattern coverage: single / mixture", f"fractions {_fmt(s['coverage_single'])} / "
+                                               f"{_fmt(s['coverage_mixture'])} of the patterns in "
+                                               f"{s.get('remedy_samples', 'the')} samples"),
+        ("class coverage: single / mixture", f"fractions {_fmt(s['class_coverage_single'])} / "
+                                             f"{_fmt(s['class_coverage_mixture'])} of the classes"),
     ]
+    target = s.get("rare_target")
+    rows.append((f"rare target ({_target(target)}): weight below which its minimum is lost",
+                 f"fraction {_fmt(s['rare_weight_threshold'])} of the data weight (now {_fmt(target['base_weight'])})")
+                if target else ("rare target: weight below which its minimum is lost",
+                                f"{_fmt(s['rare_weight_threshold'])} (fraction of the data weight)"))
     rows.insert(1, ("method, log Z at T", f"{s['method']}, log Z = {_fmt(s['log_z'])} +- {_fmt(s['log_z_stderr'])} "
                                           f"(T = {s['T']:g}); {len(s['bound_states'])} bound states"))
     if s["dropped_columns"]:

@@ -24,6 +24,7 @@ from .exact.tiles import HalfSplitEnergy
 from .models import Model, resolve_model
 from .results import Result
 from .states import index_to_spins
+from .results import Result
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,17 @@ def flip_tolerance(model: Model) -> float:
     return 1e-12 * max(1.0, float(np.abs(couplings[masks != 0]).sum()))
 
 
+def check_landscape_size(n: int, T: float | None = None, backend: Any = None, *, block_size: int | None = None,
+                         max_seconds: float | None = None) -> tuple[float, float]:
+    """The size guard of :func:`local_minima` alone (about a millisecond): SizeError, naming the memory
+    and the time, when the landscape of ``n`` spins (with per-basin free energies when ``T`` is given)
+    does not fit; (bytes, seconds) otherwise. Callers that do expensive work before the landscape (the
+    TAP search of ``compare_with_exact``) run it first."""
+    return check_size(n, backend, block_size=block_size, cost=LANDSCAPE if T is None else LANDSCAPE_T,
+                      max_seconds=max_seconds,
+                      what="the exact landscape" + ("" if T is None else " with per-basin free energies"))
+
+
 def local_minima(model: Model | str, *, T: float | None = None, backend: Any = None,
                  block_size: int | None = None, max_seconds: float | None = None) -> Landscape:
     """Every single-flip-stable state of ``model`` with its energy and steepest-descent basin size;
@@ -108,8 +120,7 @@ def local_minima(model: Model | str, *, T: float | None = None, backend: Any = N
     T = None if T is None else check_temperature(T)
     xp = get_namespace(backend)
     n = model.n
-    check_size(n, xp, block_size=block_size, cost=LANDSCAPE if T is None else LANDSCAPE_T, max_seconds=max_seconds,
-               what="the exact landscape" + ("" if T is None else " with per-basin free energies"))
+    check_landscape_size(n, T, xp, block_size=block_size, max_seconds=max_seconds)
     start = time.perf_counter()
     tol = flip_tolerance(model)
     block = max(1, resolve_block_size(block_size, xp) // n)

@@ -180,13 +180,52 @@ def save_figure(fig: Any, path: str | os.PathLike) -> str:
     return os.fspath(path)
 
 
+#: branches named one by one in the legend of :func:`plot_branches`; the others are counted in one line
+MAX_BRANCH_LABELS = 12
+
+
+def branch_segments(branch: Any) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+    """The points of one branch as runs of equal Plefka validity: [(T, F, valid), ...] in order, each
+    run extended by the first point of the next so the drawn line has no gap (the joining piece takes
+    the style of the earlier run). A branch without ``plefka_valid`` counts as valid throughout."""
+    T = np.asarray(branch.T, dtype=np.float64)
+    F = np.asarray(branch.free_energy, dtype=np.float64)
+    valid = np.asarray(getattr(branch, "plefka_valid", None) or [True] * T.size, dtype=bool)
+    cuts = [0] + [i for i in range(1, T.size) if valid[i] != valid[i - 1]] + [T.size]
+    return [(T[a:b + 1], F[a:b + 1], bool(valid[a])) for a, b in zip(cuts[:-1], cuts[1:])]
+
+
+def draw_branches(ax: Any, branches: Any, *, max_labels: int = MAX_BRANCH_LABELS) -> list[str]:
+    """Draw every branch of a :class:`thermopot.solvers.Branches` on ``ax`` (F against T): one colour per
+    branch, solid where Plefka's condition holds and dotted where it fails. The first ``max_labels``
+    branches are named in the legend ("branch k (end)"); when there are more, one legend line says how
+    many are not labelled, and a "Plefka-invalid (dotted)" line explains the style when any point fails.
+    Returns the legend labels."""
+    labels = []
+    for k, b in enumerate(branches.branches):
+        label = f"branch {k} ({b.end})" if k < max_labels else None
+        for j, (T, F, valid) in enumerate(branch_segments(b)):
+            ax.plot(T, F, color=f"C{k % 10}", lw=1.2, ls="-" if valid else ":",
+                    label=label if j == 0 else None)
+        if label:
+            labels.append(label)
+    hidden = len(branches.branches) - max_labels
+    if hidden > 0:
+        labels.append(f"{hidden} more branches, not labelled")
+        ax.plot([], [], ls="none", label=labels[-1])
+    if any(not v for b in branches.branches for _, _, v in branch_segments(b)):
+        labels.append("Plefka-invalid (dotted)")
+        ax.plot([], [], color="0.4", ls=":", label=labels[-1])
+    return labels
+
+
 def plot_branches(branches: Any, path: str | os.PathLike, *,
                   exact: tuple[np.ndarray, np.ndarray] | None = None) -> str:
-    """Free energy of every branch of a :class:`thermopot.solvers.Branches` against T, and the number of
-    minima against T; ``exact`` = (T, F) adds the exact free energy for comparison. Returns the path."""
+    """Free energy of every branch of a :class:`thermopot.solvers.Branches` against T (dotted where
+    Plefka's condition fails; see :func:`draw_branches`), and the number of minima against T; ``exact``
+    = (T, F) adds the exact free energy for comparison. Returns the path."""
     fig, (ax_f, ax_n) = new_figure(1, 2, size=(10, 4))
-    for k, b in enumerate(branches.branches):
-        ax_f.plot(b.T, b.free_energy, lw=1.2, label=f"branch {k} ({b.end})" if k < 8 else None)
+    draw_branches(ax_f, branches)
     if exact is not None:
         ax_f.plot(exact[0], exact[1], "k--", lw=1.5, label="exact F")
     label_axes(ax_f, "T", f"{branches.method} free energy", "minima followed in T", legend=7)

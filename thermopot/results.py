@@ -37,13 +37,49 @@ def jsonable(x: Any, *, null_nonfinite: bool = False) -> Any:
     return x
 
 
+#: arrays and sequences longer than this are shown by their shape and range in a summary, not in full
+SUMMARY_ITEMS = 10
+
+
+def brief(x: Any, items: int = SUMMARY_ITEMS) -> str:
+    """A one-line description of ``x`` for a summary: small values in full; an array with more than
+    ``items`` entries as ``array(shape=..., dtype=..., min=..., max=...)`` (min/max of the finite entries
+    of a numeric array); a long list or tuple as its length and the type of its first item; a nested
+    :class:`Result` by its class name."""
+    if isinstance(x, Result):
+        return Result.summary(x).replace("\n", "\n    ")
+    if isinstance(x, np.ndarray) or (hasattr(x, "shape") and hasattr(x, "dtype") and hasattr(x, "__array__")):
+        a = np.asarray(x.get() if hasattr(x, "get") and not isinstance(x, np.ndarray) else x)
+        if a.size <= items:
+            return np.array2string(a, precision=6, separator=", ", threshold=items, max_line_width=10**6)
+        text = f"array(shape={a.shape}, dtype={a.dtype}"
+        if a.dtype.kind in "biuf":
+            finite = a[np.isfinite(a)] if a.dtype.kind == "f" else a
+            if finite.size:
+                text += f", min={finite.min():.6g}, max={finite.max():.6g}"
+            if finite.size < a.size:
+                text += f", non-finite={a.size - finite.size}"
+        return text + ")"
+    if isinstance(x, (list, tuple)) and len(x) > items:
+        return f"{type(x).__name__} of {len(x)} {type(x[0]).__name__}"
+    if isinstance(x, dict) and len(x) > items:
+        return f"dict of {len(x)} entries"
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.6g}"
+    text = repr(x)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 @dataclass(frozen=True)
 class Result:
     """Base of the frozen result dataclasses: :meth:`to_dict` gives every field whose name does not start
     with an underscore or is listed in ``_omit``, converted by :func:`jsonable`. A subclass is declared
     ``@dataclass(frozen=True)``; it sets ``_omit`` to leave out fields (fitted objects, 2^N tables),
     ``_null_nonfinite`` to write non-finite numbers as null, and overrides ``to_dict`` only for another
-    layout, passing its dict through ``_json``.
+    layout, passing its dict through ``_json``. :meth:`summary` (also the ``repr``) shows every
+    public field on one line each, arrays longer than :data:`SUMMARY_ITEMS` entries only by shape, dtype,
+    min and max (a result holding the 2^N basins of a landscape prints in a few lines); a subclass keeps
+    this ``repr`` unless it defines its own ``__repr__``.
 
     Field names (the same everywhere): ``T`` the temperature, ``backend``, ``seconds`` (wall-clock time),
     ``seed``; ``converged`` and ``message`` for an iterative result; ``free_energy`` for a free energy."""
@@ -57,6 +93,11 @@ class Result:
         """``data`` converted by :func:`jsonable` with this class's convention for non-finite numbers."""
         return jsonable(data, null_nonfinite=self._null_nonfinite)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__repr__" not in cls.__dict__:  # set before @dataclass runs, which then keeps it
+            cls.__repr__ = Result.__repr__
+
     def to_dict(self) -> dict:
         """JSON-ready fields: {name: jsonable(value)} for every public field not in ``_omit``, each renamed
         field's old name (:func:`thermopot.results.renamed`) right after its new one."""
@@ -69,6 +110,16 @@ class Result:
                 if f.name in aliases:
                     out[aliases[f.name]] = out[f.name]
         return self._json(out)
+
+    def summary(self) -> str:
+        """``ClassName(`` then one ``name=value`` line per public field (long arrays as shape, dtype,
+        min, max; see :func:`brief`), then ``)``."""
+        rows = [f"    {f.name}={brief(getattr(self, f.name))}," for f in fields(self)
+                if f.repr and not f.name.startswith("_")]
+        return f"{type(self).__name__}(\n" + "\n".join(rows) + "\n)" if rows else f"{type(self).__name__}()"
+
+    def __repr__(self) -> str:
+        return Result.summary(self)  # a subclass may have its own summary() (e.g. a dict of figures)
 
 
 class _Renamed(property):
@@ -91,4 +142,4 @@ def renamed(new: str, old: str) -> property:
     return prop
 
 
-__all__ = ["Result", "jsonable", "renamed"]
+__all__ = ["Result", "jsonable", "renamed", "brief", "SUMMARY_ITEMS"]

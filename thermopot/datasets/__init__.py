@@ -10,9 +10,9 @@
   ``weights`` (M,)), in :mod:`.dataset`.
 """
 
-from .dataset import DataError, Dataset, as_dataset, load_dataset, save_dataset
+from .dataset import DataError, DataWarning, Dataset, as_dataset, load_dataset, save_dataset, warn_few_samples
 from .digits import Digits, binarize, downsample, load_digits, resampling_matrix
 from .patterns import noisy_patterns_dataset, random_patterns_dataset
 
-__all__ = ["load_digits", "Digits", "random_patterns_dataset", "noisy_patterns_dataset", "load_dataset", "save_dataset", "as_dataset", "Dataset", "DataError",
+__all__ = ["load_digits", "Digits", "random_patterns_dataset", "noisy_patterns_dataset", "load_dataset", "save_dataset", "as_dataset", "Dataset", "DataError", "DataWarning", "warn_few_samples",
            "downsample", "binarize", "resampling_matrix"]

@@ -14,6 +14,7 @@ regulariser is asked for.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,25 @@ from ..fileio import atomic_write, npz_path
 
 class DataError(ThermopotError):
     """A data set that is not valid (values, shapes, weights, unreadable or incomplete file)."""
+
+
+class DataWarning(UserWarning):
+    """Data that are valid but probably not what was meant (e.g. a transposed array)."""
+
+
+def warn_few_samples(dataset: "Dataset", what: str = "data", stacklevel: int = 3) -> bool:
+    """Warn (DataWarning, naming the shape) when an unweighted data set has fewer samples (rows) than
+    spins (columns): most often the array is transposed (samples are rows, spins columns), and even when
+    it is not, M < N samples cannot determine the N (N + 1) / 2 parameters of a pairwise model. Weighted
+    data (distinct patterns with their frequencies) are not flagged. Returns whether it warned."""
+    w = dataset.weights
+    if dataset.size >= dataset.n or not np.all(w == w[0]):
+        return False
+    warnings.warn(f"{what} has shape (M, N) = {dataset.samples.shape}: fewer samples (rows, M = {dataset.size}) "
+                  f"than spins (columns, N = {dataset.n}). If the array is transposed pass samples.T "
+                  "(one sample per row); otherwise the fit is underdetermined and needs a regulariser (l2)",
+                  DataWarning, stacklevel=stacklevel)
+    return True
 
 
 @dataclass(frozen=True)

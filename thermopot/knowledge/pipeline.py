@@ -26,6 +26,7 @@ from ..datasets import Digits, load_dataset, load_digits, noisy_patterns_dataset
 from ..errors import SizeError, ThermopotError
 from ..learning import Dataset, as_dataset
 from ..results import Result
+from ._inputs import resolve_labels, resolve_rare_target, stored_labels
 from ._steps import run_steps
 from .description import KnowledgeDescription, describe
 from .library import Library, bound_states
@@ -150,6 +151,12 @@ class KnowledgeRun(Result):
                 "class_coverage_mixture": self.remedy.class_coverage_mixture,
                 "mixture_components": self.remedy.k,
                 "rare_weight_threshold": self.rare.threshold_weight,
+                "rare_target": {"by": self.rare.by, "target": self.rare.target,
+                                "base_weight": self.rare.base_weight},
+                "labelled": self.labels is not None,
+                "phi_starts": self.phi.starts, "full_potential_starts": self.full.starts,
+                "reduced_potential_starts": self.reduced.starts, "retrieval_chains": int(self.retrieval.chains),
+                "remedy_samples": int(self.remedy.samples),
                 "rare_retrieval_threshold": self.rare.retrieval_threshold_weight,
                 "retrieval_training_fraction": self.retrieval.training_fraction,
                 "single_chain_tv": float(np.nanmean(self.frequencies.tv_chain_exact)),
@@ -179,36 +186,29 @@ class KnowledgeRun(Result):
         return self._json({**self.summary(), "steps": steps, "seconds": self.seconds})
 
 
-def resolve_data(data: Any) -> tuple[str, Dataset, np.ndarray | None]:
-    """(name, data set, labels or None) from a bundled name (``DATASETS``), a ``.npz`` path (``samples``,
-    optional ``weights`` and ``labels``), a
-    :class:`~thermopot.datasets.Digits`, a Dataset, an (M, N) array of +-1 or a (data, labels) pair."""
+def resolve_data(data: Any, labels: Any = None) -> tuple[str, Dataset, np.ndarray | None]:
+    """(name, data set, labels or None) from a bundled name (``DATASETS``), a ``.npz`` path (its
+    ``labels`` array, when stored, gives the labels), a :class:`~thermopot.datasets.Digits`, a Dataset,
+    an (M, N) array of +-1 or a (data, labels) pair. ``labels`` overrides them (``_inputs.resolve_labels``:
+    an array, a file, the name of an array in the data file, or False/"none" for no labels)."""
+    path, stored = None, None
     if isinstance(data, str) and data in DATASETS:
         name, data = data, DATASETS[data][0]()
     elif isinstance(data, (str, os.PathLike)):
         if not Path(data).exists():
             raise ThermopotError(f"unknown data set {str(data)!r}: neither a bundled name "
                                  f"({', '.join(DATASETS)}) nor an existing .npz file")
-        name, data = os.fspath(data), _with_labels(data, load_dataset(data))
+        path = os.fspath(data)
+        name, data, stored = path, load_dataset(data), stored_labels(data)
     else:
         name = type(data).__name__
     if isinstance(data, Digits):
-        return name, data.dataset, np.asarray(data.labels)
-    if isinstance(data, tuple):
-        return name, as_dataset(data[0]), np.asarray(data[1])
-    return name, as_dataset(data), None
-
-
-def _with_labels(path: Any, data: Dataset) -> Dataset | tuple[Dataset, np.ndarray]:
-    """The data set of a ``.npz`` file with its optional ``labels`` (M,) integer array."""
-    with np.load(path, allow_pickle=False) as archive:
-        if "labels" not in archive.files:
-            return data
-        labels = np.asarray(archive["labels"])
-    if labels.shape != (data.size,) or not np.issubdtype(labels.dtype, np.integer):
-        raise ThermopotError(f"data file {os.fspath(path)!r}: labels must be {data.size} integers (one per sample), "
-                             f"got shape {labels.shape} of {labels.dtype}")
-    return data, labels
+        dataset, stored = data.dataset, np.asarray(data.labels)
+    elif isinstance(data, tuple):
+        dataset, stored = as_dataset(data[0]), np.asarray(data[1])
+    else:
+        dataset = as_dataset(data)
+    return name, dataset, resolve_labels(labels, stored, dataset.size, path)
 
 
 def _check_size(name: str, data: Dataset) -> None:
@@ -253,7 +253,8 @@ def _rare_target(data: Dataset, labels: np.ndarray | None) -> tuple[Any, str]:
 def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, backend: Any = None,
                   settings: Settings | SampledSettings | None = None, progress: bool = True,
                   method: str = "exact", T: float | None = None, holdout: float | None = None,
-                  constant_columns: str = "drop") -> KnowledgeRun | SampledKnowledgeRun:
+                  constant_columns: str = "drop", labels: Any = None,
+                  rare_target: str | None = None) -> KnowledgeRun | SampledKnowledgeRun:
     """Run the whole pipeline on ``data`` (see :func:`resolve_data`) with the QUICK or FULL sizes (or
     ``settings``); ``seed`` drives every random start and chain. Progress goes to stderr.
 
@@ -261,15 +262,21 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
     :mod:`.sampled_pipeline`) or "auto" (exact up to MAX_SPINS, sampled beyond). ``T``: the temperature of
     the fitted model's library (T_fit; default 1). ``holdout``: share of the samples kept out of the fit
     (sampled only; default 0.2). ``constant_columns``: "drop" (reported in ``dropped_columns``) or "refuse".
+    ``labels``: the class labels (default: those the data bring, e.g. a ``labels`` array in the .npz file);
+    ``rare_target`` (exact method): the class or pattern the under-representation scan lowers ("class:C",
+    "pattern:ROW", "pattern:+-+...", or a bare value; default: the smallest class, else the heaviest pattern).
     """
     seed = check_count(seed, "seed", minimum=0)  # an integer: the trapping chains use seed + 1000 i + j
     if method not in KNOWLEDGE_METHODS:
         raise ThermopotError(f"method must be one of {', '.join(KNOWLEDGE_METHODS)}, got {method!r}")
-    name, dataset, labels = resolve_data(data)
+    name, dataset, labels = resolve_data(data, labels)
     dataset, dropped = drop_constant_columns(name, dataset, constant_columns)
     if method == "auto":
         method = "exact" if dataset.n <= MAX_SPINS else "sampled"
     if method == "sampled":
+        if rare_target is not None:
+            raise ThermopotError("rare_target is an option of the exact pipeline; the sampled pipeline lowers "
+                                 "the smallest class (or the heaviest pattern)")
         s = settings if isinstance(settings, SampledSettings) else (SAMPLED_QUICK if quick else SAMPLED_FULL)
         if T is not None:
             s = dataclasses.replace(s, T_fit=check_temperature(T))
@@ -287,7 +294,8 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
         check_temperature(T_)
     _check_size(name, dataset)
     results: dict[str, Any] = {}
-    target, by = _rare_target(dataset, labels)
+    target, by = (resolve_rare_target(rare_target, dataset.samples, dataset.weights, labels)
+                  or _rare_target(dataset, labels))
     steps = {
         "description": lambda: describe(dataset, backend=backend),
         "phi": lambda: phi_minima(dataset, s.T_fit, starts=s.potential_starts, seed=seed, backend=backend),

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..fileio import refuse_overwrite
 from ..models.io import model_path, save_model
-from ..datasets.dataset import load_dataset
+from ..datasets.dataset import load_dataset, warn_few_samples
 from .fit import fit
 
 #: command-line options passed on to the method when given (a method refuses one it does not take)
@@ -26,6 +26,7 @@ def fit_command(args: argparse.Namespace) -> tuple[dict, str]:
         out = model_path(out)
         refuse_overwrite(out, force=getattr(args, "force", False), inputs=(args.data,))
     data = load_dataset(args.data, binary01=getattr(args, "binary01", False))
+    warn_few_samples(data, f"data file {str(args.data)!r}", stacklevel=2)
     options = {k: getattr(args, k) for k in OPTIONS if getattr(args, k, None) is not None}
     result = fit(data, args.method, **options)
     if out:

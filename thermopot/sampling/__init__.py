@@ -23,7 +23,7 @@ from .kernels import METHODS, SCANS
 from .measure import SampleResult
 from .passage import FirstPassage, first_passage, start_clock
 from .state import PassageClock, SamplerState
-from .statistics import BatchMeans, integrated_time, mean_stderr
+from .statistics import MIN_RUN_TAUS, BatchMeans, ShortRunWarning, integrated_time, mean_stderr
 from .tempering import (LowSwapRateWarning, ParallelTempering, TemperingResult, exact_swap_rate, parallel_tempering,
                         temperature_ladder)
 
@@ -31,4 +31,4 @@ __all__ = ["sample", "Sampler", "SamplerState", "save_state", "load_state", "Pas
            "SampleResult", "first_passage", "FirstPassage", "integrated_time",
            "mean_stderr", "BatchMeans", "METHODS", "SCANS", "GENERATORS", "parallel_tempering", "ParallelTempering",
            "TemperingResult", "temperature_ladder", "exact_swap_rate", "LowSwapRateWarning", "log_partition",
-           "LogPartition", "descend", "Descent"]
+           "LogPartition", "descend", "Descent", "ShortRunWarning", "MIN_RUN_TAUS"]

@@ -53,6 +53,7 @@ from .kernels import METHODS, REFRESH_SWEEPS, SCANS, Hook, flip_thresholds, make
 from .measure import MAX_CORRELATION_SPINS, Measurements, SampleResult
 from .philox import philox_key, sweep_numbers
 from .state import SamplerState
+from .statistics import ShortRunWarning, short_run_message
 
 #: default number of chains
 DEFAULT_CHAINS = 64
@@ -533,7 +534,10 @@ def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps
     stderr (None: for runs that take more than a few seconds). ``seed`` and ``generator``: see
     :class:`Sampler` (``rng=``: the deprecated former name of ``generator``). A run that would not
     fit in memory or would take longer than ``max_seconds`` (default THERMOPOT_MAX_SECONDS, else
-    an hour) is refused at once with a SizeError naming both (see :mod:`.budget`)."""
+    an hour) is refused at once with a SizeError naming both (see :mod:`.budget`). A run of fewer
+    recorded sweeps than MIN_RUN_TAUS (50) integrated autocorrelation times of the energy or the mean
+    magnetisation gets a ShortRunWarning. ``initial``: one state (N,) of +-1 for every chain, or one per
+    chain (chains, N)."""
     generator = renamed_rng(generator, rng)
     sweeps = check_count(sweeps, "sweeps", 2)
     burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
@@ -546,4 +550,8 @@ def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps
                       generator=generator, backend=backend)
     state = sampler.init(chains=chains, initial=initial, seed=seed)
     state = sampler.run(state, burn_in, record=False, progress=progress)
-    return sampler.result(sampler.run(state, sweeps, progress=progress))
+    result = sampler.result(sampler.run(state, sweeps, progress=progress))
+    message = short_run_message(result.sweeps, result.tau_int)
+    if message:
+        warnings.warn(message, ShortRunWarning, stacklevel=2)
+    return result

@@ -19,12 +19,13 @@ from ..backend import asarray, get_namespace, to_numpy
 from ..checks import check_count
 from ..errors import ThermopotError
 from ..models import Model, PairwiseModel, resolve_model
+from ..results import Result
 
 __all__ = ["Descent", "descend"]
 
 
 @dataclass(frozen=True)
-class Descent:
+class Descent(Result):
     """Where steepest descent took each state: ``states`` (B, N) of +-1, their ``energies`` (B,),
     ``steps`` (B,) flips taken, ``stable`` (B,) whether no flip lowers the energy (False only when
     ``max_steps`` ran out), ``strict`` (B,) whether every flip raises it."""

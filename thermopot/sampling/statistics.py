@@ -250,3 +250,28 @@ class BatchMeans:
         acc.pending = [xp.asarray(a, dtype=xp.float64) for a in arrays[f"{prefix}pending"]]
         acc.squares = [xp.asarray(a, dtype=xp.float64) for a in arrays[f"{prefix}squares"]]
         return acc
+
+
+#: a run shorter than this many integrated autocorrelation times gets a ShortRunWarning: below it the
+#: error bars (2 tau sigma^2 / n) rest on a tau_int estimate that is itself biased low and noisy (Sokal's
+#: automatic window needs n >> c tau; Sokal 1997 recommends n >= 1000 tau for tau itself)
+MIN_RUN_TAUS = 50
+
+
+class ShortRunWarning(RuntimeWarning):
+    """A sampling run shorter than MIN_RUN_TAUS integrated autocorrelation times."""
+
+
+def short_run_message(sweeps: int, tau_int: dict, factor: float = MIN_RUN_TAUS) -> str | None:
+    """A message when ``sweeps`` recorded sweeps are fewer than ``factor`` times the largest finite
+    tau_int (in sweeps) of ``tau_int`` ({series name: tau}), else None. NaN taus (a constant series) are
+    ignored."""
+    finite = {k: float(v) for k, v in tau_int.items() if np.isfinite(v)}
+    if not finite:
+        return None
+    name, tau = max(finite.items(), key=lambda kv: kv[1])
+    if sweeps >= factor * tau:
+        return None
+    return (f"the run is short: {sweeps} recorded sweeps are {sweeps / tau:.3g} integrated autocorrelation "
+            f"times of the {name} (tau_int = {tau:.3g} sweeps), fewer than {factor:g}; the error bars and "
+            f"tau_int itself are unreliable: run at least {int(np.ceil(factor * tau))} sweeps")

@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import ThermopotError
-from ..landscape import Landscape, local_minima
+from ..checks import check_temperature
+from ..landscape import Landscape, check_landscape_size, local_minima
 from ..models import Model, resolve_model
 from ..results import Result
 from .minima import Minima, find_minima
+from ..results import Result
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,17 @@ class ExactComparison(Result):
 
 def compare_with_exact(model: Model | str, T: float, *, method: str = "tap2", minima: Minima | None = None,
                        landscape: Landscape | None = None, match_tol: float = 0.2, starts: int = 256,
-                       seed: Any = 0, backend: Any = None) -> ExactComparison:
-    """Match the minima of ``method`` at T with the strict single-flip basins of the exact landscape."""
+                       seed: Any = 0, backend: Any = None, max_seconds: float | None = None) -> ExactComparison:
+    """Match the minima of ``method`` at T with the strict single-flip basins of the exact landscape.
+
+    Without ``landscape`` the exact landscape's size guard runs first, so a model too large for the
+    2^N enumeration is refused (SizeError naming the memory and time) before the TAP search starts."""
     model = resolve_model(model)
-    minima = minima or find_minima(model, T, method=method, starts=starts, seed=seed, backend=backend)
-    landscape = landscape or local_minima(model, T=T, backend=backend)
+    if landscape is None:
+        check_landscape_size(model.n, check_temperature(T), backend, max_seconds=max_seconds)
+    minima = minima or find_minima(model, T, method=method, starts=starts, seed=seed, backend=backend,
+                                   max_seconds=max_seconds)
+    landscape = landscape or local_minima(model, T=T, backend=backend, max_seconds=max_seconds)
     if landscape.T != minima.T or not np.isclose(minima.T, T):
         raise ThermopotError(f"minima (T = {minima.T}) and landscape (T = {landscape.T}) must both be "
                              f"computed at T = {T}: the landscape needs T for its per-basin F_a and m_a")

@@ -24,19 +24,25 @@ from ..models import Model, resolve_model
 from ..results import Result
 from .minima import classify, find_minima
 from .newton import free_energy_of_x, newton_batch
-from .objective import free_energy_interaction, method_order
+from .objective import free_energy_interaction, method_order, plefka_valid
+from ..results import Result
 
 
 @dataclass(frozen=True)
 class Branch(Result):
     """One minimum followed in temperature: T (k,), m (k, N), free_energy (k,), hessian_min_eig (k,),
-    and why it ended ("spinodal", "merged" or "range end")."""
+    plefka_valid (k,) (Plefka's per-site condition 1 - beta^2 (1 - m_i^2) sum_j J_ij^2 (1 - m_j^2) > 0 for
+    every i, at each point), why it ended ("spinodal", "merged" or "range end"), and ``init_row``: the
+    first row of ``follow_minima(init=...)`` that relaxed onto it (None for a branch found by a random
+    start)."""
 
     T: list = field(default_factory=list)
     x: list = field(default_factory=list)
     free_energy: list = field(default_factory=list)
     hessian_min_eig: list = field(default_factory=list)
     end: str = "range end"
+    plefka_valid: list = field(default_factory=list)
+    init_row: int | None = None
 
     @property
     def m(self) -> np.ndarray:
@@ -44,7 +50,8 @@ class Branch(Result):
 
     def to_dict(self) -> dict:
         return self._json({"T": self.T, "m": self.m, "free_energy": self.free_energy,
-                           "hessian_min_eig": self.hessian_min_eig, "end": self.end})
+                           "hessian_min_eig": self.hessian_min_eig, "plefka_valid": self.plefka_valid,
+                           "end": self.end, "init_row": self.init_row})
 
 
 @dataclass(frozen=True)
@@ -76,31 +83,59 @@ def _grid(temperatures: Any) -> np.ndarray:
     return grid
 
 
+def _init_rows(first: Any) -> dict:
+    """{minimum row of ``first``: the first init row that reached it}; warns about rows that reached no
+    minimum (no convergence, or a saddle)."""
+    point = np.asarray(first.start_point)
+    reached = (point >= 0) & np.isin(point, np.flatnonzero(first.is_minimum))
+    if not reached.all():
+        lost = np.flatnonzero(~reached)
+        warnings.warn(f"{lost.size} of {point.size} init rows reached no minimum at T = {first.T:g} and are not "
+                      f"followed (rows {lost[:10].tolist()}{' ...' if lost.size > 10 else ''})",
+                      RuntimeWarning, stacklevel=3)
+    rows: dict = {}
+    for r in np.flatnonzero(reached):
+        rows.setdefault(int(point[r]), int(r))
+    return rows
+
+
 def follow_minima(model: Model | str, temperatures: Any, *, method: str = "tap2", starts: int = 64,
-                  reseed: int | None = None, seed: Any = None, backend: Any = None,
+                  reseed: int | None = None, seed: Any = None, backend: Any = None, init: Any = None,
                   tol: float = 1e-10, dedup_tol: float = 1e-6, degenerate_tol: float = 1e-7,
                   max_iter: int = 60) -> Branches:
-    """Follow every minimum of ``method`` over the temperature grid (monotone, >= 2 values)."""
+    """Follow every minimum of ``method`` over the temperature grid (monotone, >= 2 values).
+
+    The branches start at ``temperatures[0]`` from the minima reached by ``starts`` random starts, or,
+    with ``init`` (magnetisations of shape (N,) or (k, N), each |m_i| < 1: chosen states, e.g. minima
+    found by ``find_minima`` or TAP states), from the minima the rows of ``init`` relax to there; each
+    branch records the first row that reached it (``Branch.init_row``), and a warning names the rows
+    that reached no minimum. ``reseed`` fresh random starts per later temperature catch minima that
+    appear (default starts // 4, or 0 with ``init``: only the chosen states are followed)."""
     model = resolve_model(model)
     grid = _grid(temperatures)
     order = method_order(method)
     xp = get_namespace(backend)
     rng = check_rng(seed)
     starts = check_count(starts, "starts")
-    reseed = max(1, starts // 4) if reseed is None else check_count(reseed, "reseed")
+    if reseed is None:
+        reseed = 0 if init is not None else max(1, starts // 4)
+    reseed = check_count(reseed, "reseed", minimum=0)
     first = find_minima(model, grid[0], method=method, starts=starts, seed=rng, backend=xp, tol=tol,
-                        dedup_tol=dedup_tol, degenerate_tol=degenerate_tol)
+                        dedup_tol=dedup_tol, degenerate_tol=degenerate_tol, init=init)
     branches: list[Branch] = []
     alive: list[Branch] = []
     ends: dict[int, str] = {}  # id(branch) -> why it ended (Branch is frozen)
 
-    def start_branch(T: float, m: np.ndarray, free: float, lam: float) -> None:
-        b = Branch(T=[T], x=[np.arctanh(m)], free_energy=[free], hessian_min_eig=[lam])
+    def start_branch(T: float, m: np.ndarray, free: float, lam: float, row: int | None = None) -> None:
+        b = Branch(T=[T], x=[np.arctanh(m)], free_energy=[free], hessian_min_eig=[lam],
+                   plefka_valid=[bool(plefka_valid(model, m[None, :], T)[0])], init_row=row)
         branches.append(b)
         alive.append(b)
 
+    rows = None if init is None else _init_rows(first)
     for a in np.flatnonzero(first.is_minimum):
-        start_branch(grid[0], first.m[a], first.free_energy[a], first.hessian_min_eig[a])
+        start_branch(grid[0], first.m[a], first.free_energy[a], first.hessian_min_eig[a],
+                     None if rows is None else rows.get(int(a)))
     count = [len(alive)]
     for T in grid[1:]:
         if alive:
@@ -111,6 +146,7 @@ def follow_minima(model: Model | str, temperatures: Any, *, method: str = "tap2"
             lam, kind = classify(R, st.x, T, degenerate_tol, xp)
             free = to_numpy(free_energy_of_x(R, st.x, T, xp))
             x_new, conv = to_numpy(st.x), to_numpy(st.converged)
+            valid = to_numpy(plefka_valid(model, np.tanh(x_new), T))
             dist = np.abs(np.tanh(x_new) - np.tanh(pred)).max(axis=1)
             moved = np.array([np.abs(np.tanh(b.x[-1]) - np.tanh(b.x[-2])).max() if len(b.T) > 1 else 0.0
                               for b in alive])
@@ -126,9 +162,12 @@ def follow_minima(model: Model | str, temperatures: Any, *, method: str = "tap2"
                     ends[id(b)] = "spinodal"
                 else:
                     b.T.append(T), b.x.append(x_new[i]), b.free_energy.append(free[i])
-                    b.hessian_min_eig.append(lam[i])
+                    b.hessian_min_eig.append(lam[i]), b.plefka_valid.append(bool(valid[i]))
                     survivors.append(b)
             alive[:] = survivors
+        if reseed == 0:
+            count.append(len(alive))
+            continue
         fresh = find_minima(model, T, method=method, starts=reseed, seed=rng, backend=xp, tol=tol,
                             dedup_tol=dedup_tol, degenerate_tol=degenerate_tol)
         for a in np.flatnonzero(fresh.is_minimum):
