@@ -24,7 +24,6 @@ from .exact.tiles import HalfSplitEnergy
 from .models import Model, resolve_model
 from .results import Result
 from .states import index_to_spins
-from .results import Result
 
 
 @dataclass(frozen=True)

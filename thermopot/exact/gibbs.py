@@ -27,7 +27,6 @@ from ..models import Model, resolve_model
 from ..results import Result, renamed
 from .guard import GIBBS_STEP, check_size
 from .thermodynamics import check_temperature, enumerate_stats
-from ..results import Result
 
 #: enumerations per point for the size guard: Newton steps with their line searches, measured 5 (T >= 1)
 #: to 90 (T = 0.05) by benchmarks/guards.py

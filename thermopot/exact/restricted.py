@@ -21,7 +21,6 @@ from ..results import Result
 from .guard import RESTRICTED, check_size
 from .thermodynamics import check_temperature
 from .tiles import HalfSplitEnergy
-from ..results import Result
 
 
 @dataclass(frozen=True)

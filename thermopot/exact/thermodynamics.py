@@ -29,7 +29,6 @@ from ..states import index_to_spins
 from .accumulate import TileStats, stream_stats
 from .guard import ENUMERATION, OBSERVABLES, check_size, estimate
 from .tiles import HalfSplitEnergy
-from ..results import Result
 
 #: states per tile on the CPU when no block_size is given: large enough that the ~30 array calls of a tile
 #: cost little next to its 2^17 exponentials, small enough that each worker's two tile buffers (2 MiB)

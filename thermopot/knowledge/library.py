@@ -34,7 +34,6 @@ from ..models import Model, resolve_model
 from ..results import Result
 from ..solvers import find_minima
 from ..states import spins_to_index
-from ..results import Result
 
 #: default ridge penalty of the fit for the methods that take one ("exact", "pseudo"): a few distinct
 #: patterns leave some pair moments on the boundary (C_kl = +-1), where the unregularised couplings diverge

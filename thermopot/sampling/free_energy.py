@@ -37,7 +37,6 @@ from .chains import resolve_seed
 from .ensemble import Ensemble
 from .kernels import METHODS, SCANS
 from .tempering import DEFAULT_CHAINS, ParallelTempering
-from ..results import Result
 
 METHODS_LOG_Z = ("ais", "ti")
 

@@ -17,7 +17,6 @@ import numpy as np
 from ..backend import to_numpy
 from ..results import Result, renamed
 from .statistics import BatchMeans, mean_stderr
-from ..results import Result
 
 #: largest N for which correlations are accumulated (their batches hold 64 N x N arrays)
 MAX_CORRELATION_SPINS = 256

@@ -45,7 +45,6 @@ from .chains import resolve_seed
 from .ensemble import Ensemble
 from .kernels import METHODS, SCANS
 from .statistics import BatchMeans
-from ..results import Result
 
 #: default chains per temperature
 DEFAULT_CHAINS = 16

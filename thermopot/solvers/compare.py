@@ -20,7 +20,6 @@ from ..landscape import Landscape, check_landscape_size, local_minima
 from ..models import Model, resolve_model
 from ..results import Result
 from .minima import Minima, find_minima
-from ..results import Result
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from ..results import Result
 from .minima import classify, find_minima
 from .newton import free_energy_of_x, newton_batch
 from .objective import free_energy_interaction, method_order, plefka_valid
-from ..results import Result
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,6 @@ from .newton import (RELAX_TOL, NewtonState, chord_batch, free_energy_of_x, hess
 from .objective import free_energy_interaction, method_order, plefka_ratio, plefka_valid
 from .seeds import check_seeds, seeded_starts
 from .stationary import KINDS, classify_spectrum
-from ..results import Result
 
 #: the relaxation hands a start over once max_k |m_k - tanh(beta h_k)| < COARSE_TOL (SK N = 64, T = 0.5:
 #: ~50 iterations instead of ~140 to RELAX_TOL)
