@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-import thermopot.validation as validation
+import thermopot.validate as validate
 from thermopot.cli import main
 from thermopot.report import Check
 
@@ -36,7 +36,7 @@ def test_entropic_failed_check_exits_1(tmp_path, capsys, monkeypatch):
     def fake(**kwargs):
         return [Check.compare("relaxation_rate [fake]", 1.0, 2.0, 0.5, module="entropic")]
 
-    monkeypatch.setattr(validation, "run_validations", lambda *a, **k: fake(**k))
+    monkeypatch.setattr(validate, "run_validations", lambda *a, **k: fake(**k))
     code = main(["entropic", "--quick", "--json", "--out", str(tmp_path)])
     data = json.loads(capsys.readouterr().out)
     assert code == 1 and data["passed"] is False and data["failed"] == ["relaxation_rate [fake]"]

@@ -93,15 +93,17 @@ def test_bad_data_sets_are_refused(capsys):
 
 
 def test_quick_validation_on_the_digits_passes(tmp_path):
-    """The whole pipeline on the bundled digits in its quick mode, every claim checked (about 1.5 min)."""
+    """The whole pipeline on the bundled digits in its quick mode, every check against its independent reference
+    (the remedy and rare-pattern claims are measured by the claim table, tests/test_knowledge_claims.py)."""
     from thermopot.validation import run_validations
 
     checks = run_validations(quick=True, out=tmp_path, only="knowledge", progress=False)
     failed = [c.name for c in checks if not c.passed]
-    assert len(checks) >= 20 and not failed, failed
+    assert len(checks) >= 12 and not failed, failed
     names = " ".join(c.name for c in checks)
-    for claim in ("Walsh couplings", "Krawtchouk", "T* =", "Phi over the pairwise couplings has exactly one minimum",
-                  "G over the full simplex has exactly one minimum", "G over the pairwise family has several minima",
-                  "per-basin free energies", "Arrhenius", "mixture of models has a lower KL", "under-represented"):
+    for claim in ("Walsh couplings", "Krawtchouk", "garbage at T*", "Phi over the pairwise couplings has one minimum",
+                  "G over the full simplex has one minimum", "several reduced-G minima below T*",
+                  "one reduced-G minimum far above T*", "bound states = single-flip minima", "ergodicity broken",
+                  "Arrhenius"):
         assert claim in names, claim
-    assert len(list((tmp_path / "figures").glob("knowledge-*.png"))) == 5
+    assert len(list((tmp_path / "figures").glob("knowledge-*.png"))) == 4

@@ -128,7 +128,7 @@ def test_cli_knowledge_npz_with_labels(tmp_path, monkeypatch, capsys):
     assert out["bound_states"] and out["log_z_stderr"] > 0
     np.savez(path, samples=data.samples, labels=labels[:-1])
     assert main(["knowledge", str(path), "--method", "sampled"]) == 2
-    assert "labels must be 180 integers" in capsys.readouterr().err
+    assert "labels must hold one class per data row: shape (180,), got (179,)" in capsys.readouterr().err
 
 
 def test_cli_exact_refuses_wide_data_with_the_advice(tmp_path, capsys):

@@ -417,6 +417,10 @@ class SampledKnowledgeRun(Result):
             out[key] = remedy[key]
         out.update({"mixture_components": remedy["k"],
                     "rare_weight_threshold": rare["threshold_weight"],
+                    "rare_target": {"by": rare["by"], "target": rare["target"], "base_weight": rare["base_weight"]},
+                    "labelled": self.labels is not None,
+                    "phi_starts": None, "full_potential_starts": None, "reduced_potential_starts": None,
+                    "retrieval_chains": int(s.chains), "remedy_samples": int(s.samples),
                     "rare_retrieval_threshold": rare["retrieval_threshold_weight"],
                     "retrieval_training_fraction": st["retrieval"]["training_fraction"],
                     "retrieval_training_fraction_stderr": st["retrieval"]["training_fraction_stderr"],
