@@ -14,7 +14,8 @@ from thermopot.sampling import Sampler
                                                   (None, 3.0, False), (None, 0.0, True)])
 def test_sampler_progress_bar(progress, after, shown, capsys, monkeypatch):
     monkeypatch.setattr(progress_module, "PROGRESS_AFTER_SECONDS", after)
-    Sampler(random_pairwise(6, seed=0), 1.0, chains=4, seed=0).run(7, progress=progress)
+    sampler = Sampler(random_pairwise(6, seed=0), 1.0)
+    sampler.run(sampler.init(chains=4, seed=0), 7, progress=progress)
     err = capsys.readouterr().err
     assert ("sampling N=6" in err) == shown
 
@@ -39,12 +40,13 @@ def test_enumeration_progress_bar(progress, shown, capsys):
 def test_inner_bars_are_hidden_under_an_outer_bar(capsys, monkeypatch):
     monkeypatch.setattr(progress_module, "PROGRESS_AFTER_SECONDS", 0.0)
     monkeypatch.setattr(progress_module, "stderr_is_terminal", lambda: True)
+    sampler = Sampler(random_pairwise(6, seed=0), 1.0)
     with progress_module.inner_bars_hidden():
-        Sampler(random_pairwise(6, seed=0), 1.0, chains=4, seed=0).run(5)  # would show: slow enough
+        sampler.run(sampler.init(chains=4, seed=0), 5)  # would show: slow enough
         assert not progress_module.shows_progress(None, 100.0)
         assert progress_module.shows_progress(True, 0.0)  # asked for explicitly: still shown
     assert "sampling" not in capsys.readouterr().err
-    Sampler(random_pairwise(6, seed=0), 1.0, chains=4, seed=0).run(5)
+    sampler.run(sampler.init(chains=4, seed=0), 5)
     assert "sampling N=6" in capsys.readouterr().err
 
 

@@ -14,7 +14,7 @@ from thermopot.errors import SizeError, ThermopotError
 from thermopot.exact import thermodynamics
 from thermopot.models import MultiSpinModel, random_multispin, random_pairwise
 from thermopot.report import to_json
-from thermopot.sampling import Sampler, first_passage, integrated_time, sample
+from thermopot.sampling import Sampler, first_passage, integrated_time, load_state, sample, save_state
 from thermopot.sampling.cli import sample_command
 from thermopot.sampling.statistics import BatchMeans
 from thermopot.states import all_states, spins_to_index
@@ -84,8 +84,9 @@ def test_single_update_kernel_and_detailed_balance(method, scan):
     np.testing.assert_allclose(flows, np.transpose(flows, (0, 2, 1)), atol=1e-15)  # exact DB per site
     np.testing.assert_allclose(pi @ P.mean(axis=0), pi, atol=1e-15)  # pi is stationary
 
-    sampler = Sampler(model, T, chains=B, method=method, scan=scan, seed=11).run(30, record=False)
-    idx = np.asarray(spins_to_index(sampler.spins))
+    sampler = Sampler(model, T, method=method, scan=scan)
+    state = sampler.run(sampler.init(chains=B, seed=11), 30, record=False)
+    idx = np.asarray(spins_to_index(state.spins))
     counts = np.zeros((B, n, 2**n, 2**n), dtype=np.int64)
     rows = np.arange(B)
 
@@ -96,7 +97,7 @@ def test_single_update_kernel_and_detailed_balance(method, scan):
         np.add.at(counts, (rows, k, idx, nxt), 1)
         idx = nxt
 
-    sampler.run(100, record=False, hook=hook)
+    sampler.run(state, 100, record=False, hook=hook)
     total = counts.sum(axis=0)
     assert total.sum() == B * n * 100
     # empirical P_k(i -> i with k flipped) against the exact kernel: a binomial z-score per (k, i)
@@ -211,24 +212,28 @@ def test_same_seed_same_result(scan):
 @pytest.mark.parametrize("kind", ["pairwise", "multispin"])
 def test_checkpoint_resume_is_bit_identical(kind, scan, tmp_path):
     model = random_pairwise(40, seed=3) if kind == "pairwise" else random_multispin(8, seed=3)
-    opts = dict(chains=6, scan=scan, seed=5, method="metropolis", correlations=True)
-    whole = Sampler(model, 0.8, **opts).run(5, record=False).run(75)
-    part = Sampler(model, 0.8, **opts).run(5, record=False).run(40)  # crosses the field refresh at 64
-    part.save(tmp_path / "run.npz")
-    resumed = Sampler.load(tmp_path / "run.npz").run(35)
+    sampler = Sampler(model, 0.8, scan=scan, method="metropolis", correlations=True)
+    burnt = sampler.run(sampler.init(chains=6, seed=5), 5, record=False)
+    whole = sampler.run(burnt, 75)
+    part = sampler.run(burnt, 40)  # crosses the field refresh at 64
+    save_state(tmp_path / "run.npz", sampler, part)
+    loaded, state = load_state(tmp_path / "run.npz")
+    resumed = loaded.run(state, 35)
     assert np.array_equal(whole.spins, resumed.spins)
-    assert np.array_equal(to_numpy(whole.kernel.cache()), to_numpy(resumed.kernel.cache()))
-    assert _strip(whole.result().to_dict()) == _strip(resumed.result().to_dict())
+    assert np.array_equal(to_numpy(whole.cache), to_numpy(resumed.cache))
+    assert _strip(sampler.result(whole).to_dict()) == _strip(loaded.result(resumed).to_dict())
 
 
 def test_incremental_fields_stay_exact():
     model = random_pairwise(50, seed=4)
-    s = Sampler(model, 0.7, chains=5, seed=1).run(63, record=False)
-    np.testing.assert_allclose(to_numpy(s.kernel.fields), to_numpy(model.local_fields(s.spins)), atol=1e-11)
-    np.testing.assert_allclose(s.energies(), np.asarray(model.energy(s.spins)), atol=1e-10)
+    sampler = Sampler(model, 0.7)
+    state = sampler.run(sampler.init(chains=5, seed=1), 63, record=False)
+    np.testing.assert_allclose(to_numpy(state.cache), to_numpy(model.local_fields(state.spins)), atol=1e-11)
+    np.testing.assert_allclose(sampler.energies(state), np.asarray(model.energy(state.spins)), atol=1e-10)
     m = random_multispin(9, seed=4)
-    s = Sampler(m, 0.7, chains=5, scan="random", seed=1).run(20, record=False)
-    np.testing.assert_allclose(s.energies(), np.asarray(m.energy(s.spins)), atol=1e-12)
+    sampler = Sampler(m, 0.7, scan="random")
+    state = sampler.run(sampler.init(chains=5, seed=1), 20, record=False)
+    np.testing.assert_allclose(sampler.energies(state), np.asarray(m.energy(state.spins)), atol=1e-12)
 
 
 # -- command and bad input -------------------------------------------------------------------------
@@ -243,7 +248,7 @@ def test_sample_command_fields():
 
 def test_memory_check_refuses_with_the_amount():
     with pytest.raises(SizeError, match=r"10000000000 chains of N = 6 spins needs about [0-9.]+ [TP]iB"):
-        Sampler(random_pairwise(6, seed=0), 1.0, chains=10**10)
+        Sampler(random_pairwise(6, seed=0), 1.0).init(chains=10**10)
     with pytest.raises(SizeError, match=r"for 1100000000 sweeps recording 1000000000"):
         sample(random_pairwise(6, seed=0), 1.0, chains=1000, sweeps=10**9)
 
@@ -266,6 +271,11 @@ def test_short_run_error_bars_without_warnings():
     assert np.isnan(res.energy_stderr) or res.energy_stderr >= 0
 
 
+def _result_after(sampler, *, sweeps):
+    """The result of two chains after ``sweeps`` recorded sweeps."""
+    return sampler.result(sampler.run(sampler.init(chains=2), sweeps))
+
+
 @pytest.mark.parametrize("call,match", [
     (lambda m: sample(m, 0.0), "temperature"),
     (lambda m: sample(m, -1.0), "temperature"),
@@ -274,16 +284,16 @@ def test_short_run_error_bars_without_warnings():
     (lambda m: sample(m, 1.0, sweeps=1), "sweeps"),
     (lambda m: sample(m, 1.0, method="glauber"), "method"),
     (lambda m: sample(m, 1.0, scan="zigzag"), "scan"),
-    (lambda m: Sampler(m, 1.0, initial=np.ones(5)), "shape"),
-    (lambda m: Sampler(m, 1.0, initial=np.zeros((3, 6))), r"\+1 and -1"),
-    (lambda m: Sampler(m, 1.0, chains=2, initial=np.ones((3, 6))), "chains"),
+    (lambda m: Sampler(m, 1.0).init(initial=np.ones(5)), "shape"),
+    (lambda m: Sampler(m, 1.0).init(initial=np.zeros((3, 6))), r"\+1 and -1"),
+    (lambda m: Sampler(m, 1.0).init(chains=2, initial=np.ones((3, 6))), "chains"),
     (lambda m: Sampler(m, 1.0, record_every=0), "record_every"),
-    (lambda m: Sampler(m, 1.0, chains=2).run(1).result(), "2 recorded samples"),
+    (lambda m: _result_after(Sampler(m, 1.0), sweeps=1), "2 recorded samples"),
     (lambda m: first_passage(m, 1.0, np.ones(6), max_updates=10), "exactly one"),
     (lambda m: first_passage(m, 1.0, np.ones(6), threshold=2.0, max_updates=10), "overlap"),
     (lambda m: first_passage(m, 1.0, np.ones(6), targets=np.ones(5), max_updates=10), "targets"),
     (lambda m: first_passage(m, 1.0, np.ones(6), threshold=0.5, max_updates=0), "max_updates"),
-    (lambda m: Sampler.load("/nonexistent/checkpoint.npz"), "checkpoint"),
+    (lambda m: load_state("/nonexistent/checkpoint.npz"), "checkpoint"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ThermopotError, match=match):
@@ -294,6 +304,5 @@ def test_bad_input(call, match):
 @pytest.mark.parametrize("rng", ["pcg64", "philox"])
 def test_cupy_matches_numpy(rng):
     model = random_multispin(8, seed=6)
-    a = Sampler(model, 1.0, chains=16, seed=3, scan="random", generator=rng, backend="numpy").run(20)
-    b = Sampler(model, 1.0, chains=16, seed=3, scan="random", generator=rng, backend="cupy").run(20)
-    assert np.array_equal(a.spins, b.spins)
+    a, b = (Sampler(model, 1.0, scan="random", generator=rng, backend=name) for name in ("numpy", "cupy"))
+    assert np.array_equal(a.run(a.init(chains=16, seed=3), 20).spins, b.run(b.init(chains=16, seed=3), 20).spins)

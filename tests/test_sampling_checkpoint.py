@@ -15,20 +15,21 @@ import pytest
 
 from thermopot.errors import ThermopotError
 from thermopot.models import random_multispin, random_pairwise
-from thermopot.sampling import Sampler
+from thermopot.sampling import Sampler, load_state, save_state
 
 MODEL = random_pairwise(10, seed=0)
 
 WRITER = """
 import sys
 from thermopot.models import random_pairwise
-from thermopot.sampling import Sampler
+from thermopot.sampling import Sampler, save_state
 path, seed, saves = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-sampler = Sampler(random_pairwise(200, seed=0), 0.8, chains=64, seed=seed).run(3, progress=False)
-sampler.save(path)
+sampler = Sampler(random_pairwise(200, seed=0), 0.8)
+state = sampler.run(sampler.init(chains=64, seed=seed), 3, progress=False)
+save_state(path, sampler, state)
 print("saved", flush=True)
 for _ in range(saves):
-    sampler.save(path)
+    save_state(path, sampler, state)
 """
 
 
@@ -37,11 +38,13 @@ def writer(path, seed, saves):
                             stdout=subprocess.PIPE, text=True)
 
 
-def saved(tmp_path, **opts):
+def saved(tmp_path):
+    """The path of a checkpoint of 4 chains after 30 sweeps, and the state written to it."""
     path = tmp_path / "run.npz"
-    sampler = Sampler(MODEL, 0.8, chains=4, seed=1, correlations=True, **opts).run(30, progress=False)
-    sampler.save(path)
-    return path, sampler
+    sampler = Sampler(MODEL, 0.8, correlations=True)
+    state = sampler.run(sampler.init(chains=4, seed=1), 30, progress=False)
+    save_state(path, sampler, state)
+    return path, state
 
 
 def rewrite(path, edit, keep_checksum=True):
@@ -61,7 +64,7 @@ def rewrite(path, edit, keep_checksum=True):
 
 def assert_refused(path, match, **expected):
     with pytest.raises(ThermopotError, match=match) as info:
-        Sampler.load(path, **expected)
+        load_state(path, **expected)
     assert str(path) in str(info.value)
 
 
@@ -74,7 +77,7 @@ def test_killed_writer_leaves_the_previous_checkpoint(tmp_path):
         time.sleep(rng.uniform(0.0, 0.3))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        resumed = Sampler.load(path, model=random_pairwise(200, seed=0), T=0.8)
+        _, resumed = load_state(path, model=random_pairwise(200, seed=0), T=0.8)
         assert resumed.seed == 1 and resumed.sweeps_done == 3
     # what a killed writer leaves is a temporary file named for the checkpoint (the next save removes
     # it once stale), never an anonymous one
@@ -89,10 +92,10 @@ def test_concurrent_writers_never_tear_the_file(tmp_path):
         assert proc.stdout.readline().strip() == "saved"
     loads = 0
     while any(proc.poll() is None for proc in procs):
-        assert Sampler.load(path).seed in (1, 2)
+        assert load_state(path)[1].seed in (1, 2)
         loads += 1
     assert all(proc.returncode == 0 for proc in procs) and loads >= 1
-    assert Sampler.load(path).seed in (1, 2)
+    assert load_state(path)[1].seed in (1, 2)
     assert os.listdir(tmp_path) == ["run.npz"]
 
 
@@ -105,9 +108,9 @@ def test_truncated_checkpoint(tmp_path, fraction):
 
 
 def test_bit_flips_in_the_data_are_refused(tmp_path):
-    path, sampler = saved(tmp_path)
+    path, state = saved(tmp_path)
     good = path.read_bytes()
-    start = good.find(np.ascontiguousarray(sampler.spins).tobytes())
+    start = good.find(np.ascontiguousarray(state.spins).tobytes())
     meta = good.find('"sweeps_done"'.encode("utf-32-le"))  # numpy stores str as UTF-32
     assert start > 0 and meta > 0
     for pos in (start, start + 17, start + 8 * 40 - 1, meta + 4 * 16):
@@ -120,18 +123,18 @@ def test_bit_flips_in_the_data_are_refused(tmp_path):
 def test_any_bit_flip_is_refused_or_harmless(tmp_path):
     """A flipped bit anywhere (zip headers included) gives a ThermopotError, or, where zip ignores it
     (a time stamp), the same checkpoint: never another exception, never a different state."""
-    path, sampler = saved(tmp_path)
+    path, state = saved(tmp_path)
     good = path.read_bytes()
     for pos in range(0, len(good), 11):
         bad = bytearray(good)
         bad[pos] ^= 0x10
         path.write_bytes(bytes(bad))
         try:
-            resumed = Sampler.load(path)
+            _, resumed = load_state(path)
         except ThermopotError as exc:
             assert str(path) in str(exc)
             continue
-        assert np.array_equal(resumed.spins, sampler.spins) and resumed.sweeps_done == sampler.sweeps_done
+        assert np.array_equal(resumed.spins, state.spins) and resumed.sweeps_done == state.sweeps_done
 
 
 def test_edited_checkpoints(tmp_path):
@@ -156,14 +159,15 @@ def test_edited_checkpoints(tmp_path):
 
 
 def test_checkpoint_of_another_model_or_temperature(tmp_path):
-    path, sampler = saved(tmp_path)
+    path, state = saved(tmp_path)
     assert_refused(path, "another model", model=random_pairwise(10, seed=1))
     assert_refused(path, r"T = 0\.8", T=0.9)
-    resumed = Sampler.load(path, model="random:n=10,seed=0", T=0.8)  # the same model as a spec
-    assert np.array_equal(resumed.spins, sampler.spins)
+    _, resumed = load_state(path, model="random:n=10,seed=0", T=0.8)  # the same model as a spec
+    assert np.array_equal(resumed.spins, state.spins)
     multi = random_multispin(6, seed=2)
-    Sampler(multi, 1.0, chains=2, seed=0).run(3, progress=False).save(tmp_path / "multi.npz")
-    assert Sampler.load(tmp_path / "multi.npz", model=multi, T=1.0).n == 6
+    sampler = Sampler(multi, 1.0)
+    save_state(tmp_path / "multi.npz", sampler, sampler.run(sampler.init(chains=2, seed=0), 3, progress=False))
+    assert load_state(tmp_path / "multi.npz", model=multi, T=1.0)[0].n == 6
     assert_refused(tmp_path / "multi.npz", "another model", model=MODEL)
 
 

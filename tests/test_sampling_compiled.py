@@ -9,16 +9,22 @@ import pytest
 from thermopot.models import random_multispin, sk
 from thermopot.sampling import compiled
 from thermopot.sampling.chains import Sampler
+from thermopot.sampling.philox import philox_key
 
 pytestmark = pytest.mark.skipif(not compiled.available(), reason="numba is not installed (the `fast` extra)")
 
 MODELS = {"pairwise": lambda: sk(37, seed=1), "multispin": lambda: random_multispin(11, 3, seed=2)}
 
 
-def _kernel_for(sampler: Sampler) -> compiled._CompiledSweeps:
-    return compiled.compiled_kernel(sampler.model, sampler.s, sampler.xp, T=sampler.T, method=sampler.method,
-                                    scan=sampler.scan, key=sampler.key,
-                                    rng=sampler.rng if sampler.generator == "pcg64" else None)
+def _kernel_for(sampler: Sampler, state) -> tuple[compiled._CompiledSweeps, np.ndarray]:
+    """A compiled kernel with the numbers of ``state`` (its Philox key, or its PCG64 stream), and a copy
+    of its spins for the kernel to advance."""
+    rng = np.random.Generator(np.random.PCG64(state.seed))
+    rng.bit_generator.state = state.rng_state
+    s = state.spins
+    return compiled.compiled_kernel(sampler.model, s, sampler.xp, T=sampler.T, method=sampler.method,
+                                    scan=sampler.scan, key=philox_key(state.seed),
+                                    rng=rng if sampler.generator == "pcg64" else None), s
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))
@@ -27,26 +33,26 @@ def _kernel_for(sampler: Sampler) -> compiled._CompiledSweeps:
 @pytest.mark.parametrize("method", ["heat-bath", "metropolis"])
 def test_same_chains_as_array_path(model, generator, scan, method):
     """Spins, flip counts and the kernel's bookkeeping equal the array path's after several sweeps."""
-    make = lambda: Sampler(MODELS[model](), 0.9, chains=6, seed=5, generator=generator, scan=scan, method=method)
-    array, other = make(), make()
-    kernel = _kernel_for(other)
-    array.run(9, record=False)
-    kernel.advance(other.s, 4, 0)   # two calls: the second continues the numbers of sweeps 4..8
-    kernel.advance(other.s, 5, 4)
-    np.testing.assert_array_equal(other.s, array.spins)
-    np.testing.assert_array_equal(kernel.flips, array.kernel.flips)
+    array = Sampler(MODELS[model](), 0.9, generator=generator, scan=scan, method=method, compiled=False)
+    start = array.init(chains=6, seed=5)
+    kernel, s = _kernel_for(array, start)
+    done = array.run(start, 9, record=False)
+    kernel.advance(s, 4, 0)   # two calls: the second continues the numbers of sweeps 4..8
+    kernel.advance(s, 5, 4)
+    np.testing.assert_array_equal(s, done.spins)
+    np.testing.assert_array_equal(kernel.flips, done.flips)
     assert int(kernel.flips.sum()) > 20  # the chains moved
-    np.testing.assert_allclose(kernel.cache(), array.kernel.cache(), atol=1e-12)
+    np.testing.assert_allclose(kernel.cache(), done.cache, atol=1e-12)
 
 
 def test_pcg64_buffers_split_into_chunks(monkeypatch):
     """Drawn numbers buffered a sweep at a time give the same chains as one buffer for all sweeps."""
     monkeypatch.setattr(compiled, "NUMBER_BUFFER_BYTES", 1)
-    make = lambda: Sampler(sk(20, seed=3), 1.0, chains=4, seed=7, generator="pcg64", scan="random")
-    array, other = make(), make()
-    array.run(6, record=False)
-    _kernel_for(other).advance(other.s, 6, 0)
-    np.testing.assert_array_equal(other.s, array.spins)
+    array = Sampler(sk(20, seed=3), 1.0, generator="pcg64", scan="random", compiled=False)
+    start = array.init(chains=4, seed=7)
+    kernel, s = _kernel_for(array, start)
+    kernel.advance(s, 6, 0)
+    np.testing.assert_array_equal(s, array.run(start, 6, record=False).spins)
 
 
 @pytest.mark.parametrize("metropolis", [False, True])
@@ -73,9 +79,10 @@ def test_first_passage_tracking_equals_array_hook(model):
     m = MODELS[model]()
     n, chains, threshold = m.n, 8, 0.2
     start = np.ones(m.n)
-    make = lambda: Sampler(m, 1.5, chains=chains, seed=11, generator="philox", scan="random", initial=start)
-    array, other = make(), make()
-    s0 = array.spins.copy()
+    array = Sampler(m, 1.5, generator="philox", scan="random", compiled=False)
+    state = array.init(chains=chains, seed=11, initial=start)
+    kernel, s = _kernel_for(array, state)
+    s0 = state.spins
     dot = (s0 * s0).sum(axis=1)
     times = np.full(chains, -1)
 
@@ -86,12 +93,11 @@ def test_first_passage_tracking_equals_array_hook(model):
         times[hit] = sweep * n + t + 1
 
     for sweep in range(30):
-        array.run(1, record=False, hook=hook)
-    kernel = _kernel_for(other)
+        state = array.run(state, 1, record=False, hook=hook)
     passage = np.full(chains, -1, dtype=np.int64)
     kernel.track_passage(s0, threshold * n, passage, 0)
-    kernel.advance(other.s, 10, 0)
-    kernel.advance(other.s, 20, 10)
+    kernel.advance(s, 10, 0)
+    kernel.advance(s, 20, 10)
     kernel.stop_tracking()
     assert (times > 0).sum() >= chains // 2  # most chains left the start basin
     np.testing.assert_array_equal(passage, times)
@@ -100,7 +106,7 @@ def test_first_passage_tracking_equals_array_hook(model):
 def test_without_numba_no_kernel(monkeypatch):
     """Without numba there is no compiled kernel (the sampler takes the array path)."""
     monkeypatch.setattr(compiled, "numba", None)
-    sampler = Sampler(sk(8, seed=0), 1.0, chains=2, seed=0)
-    assert not compiled.available()
-    assert compiled.compiled_kernel(sampler.model, sampler.s, sampler.xp, T=1.0, method="heat-bath",
-                                    scan="sequential", key=sampler.key) is None
+    sampler = Sampler(sk(8, seed=0), 1.0)
+    assert not compiled.available() and not sampler.compiled
+    assert compiled.compiled_kernel(sampler.model, sampler.init(chains=2, seed=0).s, sampler.xp, T=1.0,
+                                    method="heat-bath", scan="sequential", key=philox_key(0)) is None

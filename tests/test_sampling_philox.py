@@ -4,6 +4,7 @@ kernel source itself, run on the CPU by a warp emulator (tests/cuda/warp_emulato
 warp, barriers for __syncwarp) and compiled by nvcc where one is installed; on a GPU, the fused kernel
 against the NumPy chains and against exact enumeration."""
 
+import dataclasses
 import shutil
 import subprocess
 from importlib import resources
@@ -12,13 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from thermopot.backend import get_namespace
+from thermopot.backend import get_namespace, to_numpy
 from thermopot.errors import ThermopotError
 from thermopot.exact import thermodynamics
-from thermopot.models import random_multispin, random_pairwise, sk
-from thermopot.sampling import Sampler, first_passage, sample
+from thermopot.models import MultiSpinModel, random_multispin, random_pairwise, sk
+from thermopot.sampling import Sampler, first_passage, load_state, sample, save_state
 from thermopot.sampling.fused import site_terms
-from thermopot.sampling.kernels import MultiSpinKernel
 from thermopot.sampling.philox import philox4x32, philox_key, sweep_numbers
 
 Z_MAX = 4.0
@@ -74,23 +74,22 @@ def test_philox_sampler_matches_enumeration(method, scan, backend):
 
 def test_philox_checkpoint_and_default(tmp_path):
     model = random_pairwise(30, seed=3)
-    opts = dict(chains=4, seed=5, generator="philox")
-    whole = Sampler(model, 0.8, backend="numpy", **opts).run(80)
-    part = Sampler(model, 0.8, backend="numpy", **opts).run(50)
-    part.save(tmp_path / "run.npz")
-    resumed = Sampler.load(tmp_path / "run.npz", backend="numpy").run(30)
-    assert resumed.generator == "philox"
-    assert np.array_equal(whole.spins, resumed.spins)
-    assert Sampler(model, 0.8, chains=4, seed=5, backend="numpy").generator == "pcg64"
-    assert not np.array_equal(Sampler(model, 0.8, chains=4, seed=5, backend="numpy").run(20).spins,
-                              Sampler(model, 0.8, backend="numpy", **opts).run(20).spins)
+    sampler = Sampler(model, 0.8, generator="philox", backend="numpy")
+    start = sampler.init(chains=4, seed=5)
+    save_state(tmp_path / "run.npz", sampler, sampler.run(start, 50))
+    loaded, state = load_state(tmp_path / "run.npz", backend="numpy")
+    assert loaded.generator == "philox"
+    assert np.array_equal(sampler.run(start, 80).spins, loaded.run(state, 30).spins)
+    default = Sampler(model, 0.8, backend="numpy")
+    assert default.generator == "pcg64"
+    assert not np.array_equal(default.run(default.init(chains=4, seed=5), 20).spins, sampler.run(start, 20).spins)
 
 
 def test_states_are_row_major():
     """The fused kernel reads the spins row by row: column-major initial states are copied to rows."""
     x = np.where(np.random.default_rng(0).random((40, 6)) < 0.5, -1.0, 1.0)  # (N, B): x.T is (B, N), F order
-    sampler = Sampler(sk(40, seed=0), 0.7, initial=x.T, chains=6, generator="philox", backend="numpy")
-    assert sampler.s.flags.c_contiguous and np.array_equal(sampler.spins, x.T)
+    state = Sampler(sk(40, seed=0), 0.7, generator="philox", backend="numpy").init(initial=x.T, chains=6)
+    assert state.s.flags.c_contiguous and np.array_equal(state.spins, x.T)
 
 
 def test_bad_generator():
@@ -130,33 +129,34 @@ def emulator(tmp_path_factory):
     return exe
 
 
-def emulate(exe, folder, sampler, sweeps, warps=1, threshold_dot=None, shared_fields=True, start=None,
+def emulate(exe, folder, sampler, state, sweeps, warps=1, threshold_dot=None, shared_fields=True, start=None,
             passage=None, first_update=0):
-    """Run ``sweeps`` sweeps of the sampler's chains in the emulated kernel of its model type with
+    """Run ``sweeps`` sweeps of the chains of ``state`` in the emulated kernel of the sampler's model type with
     ``warps`` chains per block, tracking the first passage below ``threshold_dot`` from ``start``
     (default: the current states; ``passage`` the times so far, ``first_update`` the updates done since
     the start) when given, the fields or Walsh products in shared (or global) memory:
     (spins, fields or products, flips, passage, stderr)."""
-    n, b, kernel = sampler.n, sampler.chains, sampler.kernel
-    track, multispin = threshold_dot is not None, isinstance(kernel, MultiSpinKernel)
+    n, b = sampler.n, state.chains
+    track, multispin = threshold_dot is not None, isinstance(sampler.model, MultiSpinModel)
     if multispin:
         offsets, terms = site_terms(sampler.model.subsets)
-        model = [kernel.chi, offsets, terms, kernel.couplings]
-        width = len(kernel.couplings)
+        couplings = np.asarray(sampler.model.couplings, dtype=np.float64)
+        model = [state.cache, offsets, terms, couplings]
+        width = len(couplings)
     else:
-        model, width, terms = [kernel.fields, kernel.J], n, []
+        model, width, terms = [state.cache, np.asarray(sampler.model.J, dtype=np.float64)], n, []
     with open(folder / "in.bin", "wb") as fh:
         np.array([int(multispin), n, b, sweeps, int(sampler.method == "metropolis"),
                   int(sampler.scan == "random"), warps, int(track), int(shared_fields), width if multispin
                   else 0, len(terms)], np.int32).tofile(fh)
-        np.array([sampler.sweeps_done], np.uint64).tofile(fh)
-        np.array(sampler.key, np.uint32).tofile(fh)
+        np.array([state.sweeps_done], np.uint64).tofile(fh)
+        np.array(philox_key(state.seed), np.uint32).tofile(fh)
         np.array([sampler.T, threshold_dot if track else 0.0], np.float64).tofile(fh)
         np.array([first_update], np.int64).tofile(fh)
-        for a in [sampler.s, *model]:
+        for a in [state.s, *model]:
             np.ascontiguousarray(a).tofile(fh)  # float64, or the int32 term lists
         np.zeros(b, np.int64).tofile(fh)
-        np.ascontiguousarray(sampler.s if start is None else start, dtype=np.float64).tofile(fh)
+        np.ascontiguousarray(state.s if start is None else start, dtype=np.float64).tofile(fh)
         np.asarray(np.full(b, -1) if passage is None else passage, np.int64).tofile(fh)
     run = subprocess.run([str(exe), str(folder / "in.bin"), str(folder / "out.bin")], capture_output=True,
                          text=True)
@@ -180,16 +180,14 @@ def test_kernel_source_matches_array_path(emulator, tmp_path, n, method, scan, w
     Philox numbers: n = 40, 45, 70, 100 cover partial lane groups and the 64-spin blocks of the array
     path, 2 and 3 chains per block a partial last block (5 chains), ``shared`` False the fields kept
     in global memory (the kernel's path for large N); the sweep counter starts at 3."""
-    sampler = Sampler(sk(n, seed=1), 0.7, chains=5, seed=4, generator="philox", method=method, scan=scan,
-                      backend="numpy")
-    sampler.run(3, record=False)
-    flips0 = sampler.kernel.flips.copy()
-    spins, fields, flips, passage, _ = emulate(emulator, tmp_path, sampler, 20, warps, shared_fields=shared)
+    sampler = Sampler(sk(n, seed=1), 0.7, generator="philox", method=method, scan=scan, backend="numpy")
+    state = sampler.run(sampler.init(chains=5, seed=4), 3, record=False)
+    spins, fields, flips, passage, _ = emulate(emulator, tmp_path, sampler, state, 20, warps, shared_fields=shared)
     assert np.all(passage == -1)  # not tracked
-    sampler.run(20, record=False)
-    assert np.array_equal(spins, sampler.spins)
-    assert np.array_equal(flips, sampler.kernel.flips - flips0) and flips.sum() > 100
-    np.testing.assert_allclose(fields, sampler.kernel.fields, rtol=0, atol=1e-12)
+    done = sampler.run(state, 20, record=False)
+    assert np.array_equal(spins, done.spins)
+    assert np.array_equal(flips, done.flips - state.flips) and flips.sum() > 100
+    np.testing.assert_allclose(fields, done.cache, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("n,order,method,scan,warps,shared", [(20, 3, "heat-bath", "sequential", 2, True),
@@ -203,15 +201,13 @@ def test_multispin_kernel_source_matches_array_path(emulator, tmp_path, n, order
     order <= 3, or all 4095 subsets of 12 spins (long per-site term lists), products in shared or
     global memory, partial lane groups and blocks; the sweep counter starts at 2."""
     model = random_multispin(n, order=order, seed=3, scale=0.4 if order < n else 0.02)  # 4095 terms: small
-    sampler = Sampler(model, 1.0, chains=5, seed=4, generator="philox", method=method, scan=scan,
-                      backend="numpy")
-    sampler.run(2, record=False)
-    flips0 = sampler.kernel.flips.copy()
-    spins, chi, flips, _, _ = emulate(emulator, tmp_path, sampler, 15, warps, shared_fields=shared)
-    sampler.run(15, record=False)
-    assert np.array_equal(spins, sampler.spins)
-    assert np.array_equal(chi, sampler.kernel.chi)
-    assert np.array_equal(flips, sampler.kernel.flips - flips0) and flips.sum() > 50
+    sampler = Sampler(model, 1.0, generator="philox", method=method, scan=scan, backend="numpy")
+    state = sampler.run(sampler.init(chains=5, seed=4), 2, record=False)
+    spins, chi, flips, _, _ = emulate(emulator, tmp_path, sampler, state, 15, warps, shared_fields=shared)
+    done = sampler.run(state, 15, record=False)
+    assert np.array_equal(spins, done.spins)
+    assert np.array_equal(chi, done.cache)
+    assert np.array_equal(flips, done.flips - state.flips) and flips.sum() > 50
 
 
 def test_kernel_source_has_no_data_race(tmp_path):
@@ -226,12 +222,12 @@ def test_kernel_source_has_no_data_race(tmp_path):
                                 (sk(40, seed=2), "sequential", False),
                                 (random_multispin(20, seed=1), "random", True),
                                 (random_multispin(20, seed=1), "sequential", False)):
-        sampler = Sampler(model, 0.7, chains=3, seed=1, generator="philox", scan=scan, backend="numpy")
-        spins, _, _, _, stderr = emulate(exe, tmp_path, sampler, 2, warps=2, threshold_dot=30.0,
+        sampler = Sampler(model, 0.7, generator="philox", scan=scan, backend="numpy")
+        state = sampler.init(chains=3, seed=1)
+        spins, _, _, _, stderr = emulate(exe, tmp_path, sampler, state, 2, warps=2, threshold_dot=30.0,
                                          shared_fields=shared)
         assert "ThreadSanitizer" not in stderr, stderr[:3000]
-        sampler.run(2, record=False)
-        assert np.array_equal(spins, sampler.spins)
+        assert np.array_equal(spins, sampler.run(state, 2, record=False).spins)
 
 
 @pytest.mark.parametrize("kind,scan,threshold", [("pairwise", "random", 0.5), ("pairwise", "sequential", 0.5),
@@ -246,20 +242,20 @@ def test_kernel_first_passage_matches_array_path(emulator, tmp_path, kind, scan,
     ref = first_passage(model, 0.9, start, threshold=threshold, max_updates=budget, chains=chains, seed=3,
                         scan=scan, generator="philox", backend="numpy")
     assert ref.hits >= 4
-    sampler = Sampler(model, 0.9, chains=chains, seed=3, scan=scan, generator="philox", initial=start,
-                      backend="numpy")
-    _, _, _, passage, _ = emulate(emulator, tmp_path, sampler, budget // n, threshold_dot=threshold * n)
+    sampler = Sampler(model, 0.9, scan=scan, generator="philox", backend="numpy")
+    state = sampler.init(chains=chains, seed=3, initial=start)
+    _, _, _, passage, _ = emulate(emulator, tmp_path, sampler, state, budget // n, threshold_dot=threshold * n)
     expected = np.where(ref.censored, budget, ref.times)
     assert np.array_equal(np.where(passage < 0, budget, passage), expected)
     # the same in two launches (the second continues the clock and keeps the times already found),
     # the fields in global memory
     splits = [w for w in range(1, budget // n) if 0 < (expected <= w * n).sum() < chains]
-    start, half = sampler.s.copy(), (splits or [1])[0]  # a split with chains on both sides if any
-    spins, fields, _, first, _ = emulate(emulator, tmp_path, sampler, half, threshold_dot=threshold * n,
+    start, half = state.spins, (splits or [1])[0]  # a split with chains on both sides if any
+    spins, fields, _, first, _ = emulate(emulator, tmp_path, sampler, state, half, threshold_dot=threshold * n,
                                          shared_fields=False)
     assert (first >= 0).sum() == (expected <= half * n).sum()
-    sampler.s, sampler.kernel.fields, sampler.sweeps_done = spins.copy(), fields.copy(), half
-    _, _, _, second, _ = emulate(emulator, tmp_path, sampler, budget // n - half, threshold_dot=threshold * n,
+    state = dataclasses.replace(state, s=spins.copy(), cache=fields.copy(), sweeps_done=half)
+    _, _, _, second, _ = emulate(emulator, tmp_path, sampler, state, budget // n - half, threshold_dot=threshold * n,
                                  shared_fields=False, start=start, passage=first, first_update=half * n)
     assert np.array_equal(second[first >= 0], first[first >= 0])
     assert np.array_equal(np.where(second < 0, budget, second), expected)
@@ -286,16 +282,17 @@ def test_kernel_source_compiles_with_nvcc(tmp_path):
                                            (300, "heat-bath", "sequential"), (70, "heat-bath", "random")])
 @pytest.mark.parametrize("shared", [True, False])
 def test_fused_kernel_matches_numpy(n, method, scan, shared):
-    opts = dict(chains=37, seed=4, generator="philox", method=method, scan=scan)
+    opts = dict(generator="philox", method=method, scan=scan)
     gpu = Sampler(sk(n, seed=1), 0.7, backend="cupy", **opts)
-    assert gpu.fused and gpu.kernel.shared_fields
-    gpu.kernel.shared_fields = shared
+    kernel = gpu._kernel(37)  # the fused kernel the runs of 37 chains use
+    assert gpu.fused and kernel.shared_fields
+    kernel.shared_fields = shared
     cpu = Sampler(sk(n, seed=1), 0.7, backend="numpy", **opts)
-    for s in (gpu, cpu):
-        s.run(3, record=False).run(90, record=False)  # crosses the field refresh at 64
-    assert np.array_equal(gpu.spins, cpu.spins)
-    assert int(gpu.kernel.flips.sum()) == int(cpu.kernel.flips.sum())
-    np.testing.assert_allclose(gpu.energies(), cpu.energies(), rtol=0, atol=1e-10)
+    a, b = (s.run(s.run(s.init(chains=37, seed=4), 3, record=False), 90, record=False)  # crosses the refresh at 64
+            for s in (gpu, cpu))
+    assert np.array_equal(a.spins, b.spins)
+    assert int(to_numpy(a.flips).sum()) == int(b.flips.sum())
+    np.testing.assert_allclose(gpu.energies(a), cpu.energies(b), rtol=0, atol=1e-10)
 
 
 @pytest.mark.gpu
@@ -303,15 +300,15 @@ def test_fused_kernel_matches_numpy(n, method, scan, shared):
 @pytest.mark.parametrize("shared", [True, False])
 def test_fused_multispin_kernel_matches_numpy(scan, shared):
     model = random_multispin(30, order=3, seed=2, scale=0.4)
-    opts = dict(chains=21, seed=4, generator="philox", scan=scan)
+    opts = dict(generator="philox", scan=scan)
     gpu = Sampler(model, 0.9, backend="cupy", **opts)
-    assert gpu.fused and gpu.kernel.shared_products
-    gpu.kernel.shared_products = shared
+    kernel = gpu._kernel(21)  # the fused kernel the runs of 21 chains use
+    assert gpu.fused and kernel.shared_products
+    kernel.shared_products = shared
     cpu = Sampler(model, 0.9, backend="numpy", **opts)
-    for s in (gpu, cpu):
-        s.run(70, record=False)
-    assert np.array_equal(gpu.spins, cpu.spins)
-    np.testing.assert_allclose(gpu.energies(), cpu.energies(), rtol=0, atol=1e-10)
+    a, b = (s.run(s.init(chains=21, seed=4), 70, record=False) for s in (gpu, cpu))
+    assert np.array_equal(a.spins, b.spins)
+    np.testing.assert_allclose(gpu.energies(a), cpu.energies(b), rtol=0, atol=1e-10)
 
 
 @pytest.mark.gpu
@@ -333,10 +330,11 @@ def test_fused_sampler_matches_enumeration_and_resumes(tmp_path):
     z = (res.magnetization - th.magnetization) / res.magnetization_stderr
     assert np.abs(z).max() < Z_MAX
     assert abs(res.energy - th.energy) < Z_MAX * res.energy_stderr
-    whole = Sampler(model, T, chains=8, seed=2, backend="cupy").run(70)
-    part = Sampler(model, T, chains=8, seed=2, backend="cupy").run(33)
-    part.save(tmp_path / "run.npz")
-    assert np.array_equal(whole.spins, Sampler.load(tmp_path / "run.npz", backend="cupy").run(37).spins)
+    sampler = Sampler(model, T, backend="cupy")
+    start = sampler.init(chains=8, seed=2)
+    save_state(tmp_path / "run.npz", sampler, sampler.run(start, 33))
+    loaded, state = load_state(tmp_path / "run.npz", backend="cupy")
+    assert np.array_equal(sampler.run(start, 70).spins, loaded.run(state, 37).spins)
 
 
 @pytest.mark.gpu

@@ -89,9 +89,10 @@ def test_accumulator_holds_a_few_arrays_only():
 def test_recorded_series_cost_eight_bytes_a_number():
     """One chain, 5000 recorded sweeps: the energy and magnetisation series are 2 x 5000 float64
     (80 kB); a list of small arrays cost about 35 times that."""
-    sampler = Sampler(random_pairwise(2, seed=0), 1.0, chains=1, seed=0).run(2, progress=False)
+    sampler = Sampler(random_pairwise(2, seed=0), 1.0)
+    state = sampler.run(sampler.init(chains=1, seed=0), 2, progress=False)
     sweeps = 5000
-    _, _, retained = peak_and_retained(lambda: sampler.run(sweeps, progress=False))
+    _, _, retained = peak_and_retained(lambda: sampler.run(state, sweeps, progress=False))
     assert retained <= 1.5 * 2 * 8 * sweeps
 
 
@@ -99,8 +100,9 @@ def test_result_needs_no_batch_sized_temporaries():
     """result() works in O(B N) beyond what is stored (the former one divided all stored batches at
     once: 64 arrays of B x N)."""
     b, n = 64, 200
-    sampler = Sampler(random_pairwise(n, seed=0), 1.0, chains=b, seed=0).run(100, progress=False)
-    res, peak, _ = peak_and_retained(sampler.result)
+    sampler = Sampler(random_pairwise(n, seed=0), 1.0)
+    state = sampler.run(sampler.init(chains=b, seed=0), 100, progress=False)
+    res, peak, _ = peak_and_retained(lambda: sampler.result(state))
     assert res.sweeps == 100
     assert peak <= 8 * (8 * b * n)
 
@@ -127,5 +129,6 @@ def test_error_bars_of_long_series_use_bounded_temporaries(monkeypatch):
     ("multispin", "random", "c30c574ceb763d8d74e3a968e4f02be3")])
 def test_chains_are_those_of_the_former_code(kind, scan, digest):
     model = random_pairwise(12, seed=2) if kind == "pairwise" else random_multispin(9, seed=3)
-    spins = Sampler(model, 1.1, chains=8, scan=scan, seed=5).run(70).spins
+    sampler = Sampler(model, 1.1, scan=scan)
+    spins = sampler.run(sampler.init(chains=8, seed=5), 70).spins
     assert hashlib.sha256(np.ascontiguousarray(spins).tobytes()).hexdigest()[:32] == digest

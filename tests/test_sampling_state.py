@@ -1,7 +1,8 @@
 """The sampler as a frozen configuration plus a state: ``run(state, w)`` returns a new state and leaves
 the given one as it was; the chains follow the documented random numbers (checked against a naive
-single-update implementation); the deprecated mutable use gives the same chains; a state written to a
-checkpoint and read back continues bit-identically; first-passage clocks equal a naive per-update
+single-update implementation); the deprecated mutable use gives the same chains and warns (the only
+tests of it: everything else uses the pair); a state written to a checkpoint and read back continues
+bit-identically; first-passage clocks equal a naive per-update
 overlap."""
 
 from __future__ import annotations
@@ -87,6 +88,24 @@ def test_old_and_new_use_give_the_same_chains(kind, generator, compiled):
         np.testing.assert_array_equal(old.energies(), sampler.energies(new))
     np.testing.assert_array_equal(to_numpy(old.kernel.cache()), to_numpy(new.cache))
     assert int(to_numpy(new.flips).sum()) > 50  # the chains moved
+
+
+def test_deprecated_checkpoint_methods_warn_and_resume(tmp_path):
+    """The deprecated ``Sampler.save``/``Sampler.load`` warn and write and read the checkpoints of
+    ``save_state``/``load_state``: the same chains after resuming."""
+    model = MODELS["pairwise"]()
+    with pytest.warns(DeprecationWarning):  # the constructor and run(sweeps)
+        bound = Sampler(model, 0.9, chains=3, seed=2).run(20)
+    with pytest.warns(DeprecationWarning, match="Sampler.save"):
+        bound.save(tmp_path / "old.npz")
+    with pytest.warns(DeprecationWarning, match="Sampler.load"):
+        old = Sampler.load(tmp_path / "old.npz", model=model, T=0.9)
+    sampler, state = load_state(tmp_path / "old.npz", model=model, T=0.9)
+    assert state.sweeps_done == 20
+    expected = sampler.run(sampler.run(sampler.init(chains=3, seed=2), 20), 15)
+    with pytest.warns(DeprecationWarning):
+        np.testing.assert_array_equal(old.run(15).spins, expected.spins)
+    np.testing.assert_array_equal(sampler.run(state, 15).spins, expected.spins)
 
 
 def _branching(sampler: Sampler, state: SamplerState) -> None:

@@ -22,17 +22,21 @@ def blas_threads_now():
     (random_multispin(12, order=3, seed=0), 64, "sequential", None),
 ])
 def test_small_products_run_on_one_blas_thread(model, chains, scan, flops):
-    sampler = Sampler(model, 1.0, chains=chains, scan=scan, seed=0)
+    sampler = Sampler(model, 1.0, scan=scan)
+    state = sampler.init(chains=chains, seed=0)
+    work = sampler._work(state, record=False)  # the working copy a run makes: its kernel and BLAS limit
     if flops is not None:
-        assert sampler.kernel.product_flops(scan) == flops
-    assert sampler.kernel.product_flops(scan) < SMALL_PRODUCT_FLOPS and sampler.blas_limit == 1
+        assert work.kernel.product_flops(scan) == flops
+    assert work.kernel.product_flops(scan) < SMALL_PRODUCT_FLOPS and work.blas_limit == 1
     seen = []
-    sampler.run(2, record=False, progress=False, hook=lambda t, k, flip, new: seen.append(blas_threads_now()))
+    sampler.run(state, 2, record=False, progress=False,
+                hook=lambda t, k, flip, new: seen.append(blas_threads_now()))
     assert seen and all(s <= {1} for s in seen)
 
 
 def test_a_large_block_product_keeps_the_default_threads():
     n = 1600  # 2 B 64 N = 5.2e7 flops per block update with B = 256
-    sampler = Sampler(sk(n, seed=0), 1.0, chains=256, seed=0)
-    assert sampler.kernel.product_flops("sequential") == 2 * 256 * 64 * n >= SMALL_PRODUCT_FLOPS
-    assert sampler.blas_limit is None
+    sampler = Sampler(sk(n, seed=0), 1.0)
+    work = sampler._work(sampler.init(chains=256, seed=0), record=False)
+    assert work.kernel.product_flops("sequential") == 2 * 256 * 64 * n >= SMALL_PRODUCT_FLOPS
+    assert work.blas_limit is None

@@ -175,16 +175,18 @@ def _chain_samples(model: PairwiseModel, T: float, size: int, chains: int, seed:
     """``size`` states (size, N) from ``chains`` heat-bath chains at T after ``burn_in`` sweeps, one record
     per chain per sweep."""
     chains = min(chains, size)
-    sampler = Sampler(model, T, chains=chains, seed=seed, backend=backend).run(burn_in, record=False)
+    sampler = Sampler(model, T, backend=backend)
+    state = sampler.run(sampler.init(chains=chains, seed=seed), burn_in, record=False)
     out = []
     for _ in range(math.ceil(size / chains)):
-        out.append(sampler.run(1, record=False).spins.astype(np.int8))
+        state = sampler.run(state, 1, record=False)
+        out.append(state.spins.astype(np.int8))
     return np.concatenate(out)[:size]
 
 
 def _retrieval(model: PairwiseModel, patterns: np.ndarray, s: SampledSettings, seed: int, backend: Any) -> dict:
-    sampler = Sampler(model, s.T_retrieval, chains=s.chains, seed=seed, backend=backend)
-    final = sampler.run(s.sweeps, record=False).spins.astype(np.int8)
+    sampler = Sampler(model, s.T_retrieval, backend=backend)
+    final = sampler.run(sampler.init(chains=s.chains, seed=seed), s.sweeps, record=False).spins.astype(np.int8)
     landed = descend(model, final, backend=backend).states
     hit, _ = _member(landed, patterns)
     p = float(hit.mean())
@@ -199,11 +201,12 @@ def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed
     energy = np.asarray(model.energy(unique.samples.astype(np.float64)))
     reference = np.exp(-(energy - energy.min()) / T)
     index = {k: i for i, k in enumerate(_keys(unique.samples))}
-    sampler = Sampler(model, T, chains=s.chains, seed=seed, backend=backend).run(s.frequency_sweeps // 10,
-                                                                                 record=False)
+    sampler = Sampler(model, T, backend=backend)
+    state = sampler.run(sampler.init(chains=s.chains, seed=seed), s.frequency_sweeps // 10, record=False)
     visits = np.zeros((s.chains, unique.size), dtype=np.int64)
     for _ in range(s.frequency_sweeps):
-        keys = _keys(sampler.run(1, record=False).spins)
+        state = sampler.run(state, 1, record=False)
+        keys = _keys(state.spins)
         for b, key in enumerate(keys):
             i = index.get(key)
             if i is not None:
@@ -223,12 +226,13 @@ def _occupancy(model: PairwiseModel, library: SampledBoundStates, s: SampledSett
     T = library.T
     index = {k: i for i, k in enumerate(_keys(library.states))}
     other = len(index)
-    sampler = Sampler(model, T, chains=s.occupancy_chains, seed=seed, backend=backend).run(
-        s.occupancy_sweeps // 5, record=False)
+    sampler = Sampler(model, T, backend=backend)
+    state = sampler.run(sampler.init(chains=s.occupancy_chains, seed=seed), s.occupancy_sweeps // 5, record=False)
     counts = np.zeros((s.occupancy_chains, other + 1))
     rows = np.arange(s.occupancy_chains)
     for _ in range(s.occupancy_sweeps):
-        landed = descend(model, sampler.run(1, record=False).spins, backend=backend).states
+        state = sampler.run(state, 1, record=False)
+        landed = descend(model, state.spins, backend=backend).states
         np.add.at(counts, (rows, [index.get(k, other) for k in _keys(landed)]), 1)
     reference = np.append(library.weight, max(0.0, 1.0 - library.weight.sum()))
     tv = 0.5 * np.abs(counts / s.occupancy_sweeps - reference).sum(axis=1)

@@ -7,8 +7,9 @@ The mean log-likelihood L(h, J) = h.m + sum_{k<l} J_kl C_kl - log Z - (l2 / 2)|t
 
 with m, C the data moments. The model moments are estimated from B persistent chains (heat-bath sweeps
 of :class:`thermopot.sampling.ensemble.Ensemble`, the compiled kernel when numba is installed) that are
-not restarted between steps: after each parameter update they run ``sweeps_per_step`` sweeps of the new
-model and their states give the next estimate. With ``tempering`` (a temperature ladder starting at 1),
+not restarted between steps: after each parameter update the chains' state is adopted by the ensemble of
+the new model (its bookkeeping recomputed, the spins kept), runs ``sweeps_per_step`` sweeps and gives
+the next estimate. With ``tempering`` (a temperature ladder starting at 1),
 the negative phase comes from the T = 1 replicas of a parallel-tempering run instead, whose swaps free
 chains trapped in one basin. The fit starts from the pseudo-likelihood model; the step size decays as
 lr / (1 + t / decay) and the returned parameters are the average over the last half of the steps
@@ -48,29 +49,35 @@ def _moments(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _NegativePhase:
-    """The persistent chains: B chains at T = 1 started from data rows, or the B columns of a
-    parallel-tempering run whose ladder starts at T = 1."""
+    """The persistent chains: the state of B chains at T = 1 started from data rows, or the B columns of
+    a parallel-tempering run whose ladder starts at T = 1."""
 
     def __init__(self, model: PairwiseModel, starts: np.ndarray, ladder: np.ndarray | None, seed: int, xp: Any,
                  compiled_kernel: bool | None):
+        self.tempering = None
         if ladder is None:
-            self.tempering, self.chains = None, Ensemble(model, starts, xp, method="heat-bath", scan="sequential",
-                                                         seed=seed, compiled_kernel=compiled_kernel)
+            self.ensemble = Ensemble(model, method="heat-bath", scan="sequential", compiled_kernel=compiled_kernel,
+                                     backend=xp)
+            self.state = self.ensemble.init(starts, seed=seed)
         else:
             self.tempering = ParallelTempering(model, ladder, chains=starts.shape[0], seed=seed,
                                                compiled_kernel=compiled_kernel, backend=xp)
-            self.chains = self.tempering.chains
 
     def set_couplings(self, h: np.ndarray, J: np.ndarray) -> None:
-        self.chains.set_couplings(h, J)
+        """Continue the chains under the model (h, J)."""
+        model = PairwiseModel(h, J)
+        if self.tempering is not None:
+            self.tempering.set_model(model)
+        else:
+            self.ensemble = self.ensemble.with_model(model)
+            self.state = self.ensemble.adopt(self.state)
 
     def run(self, sweeps: int) -> np.ndarray:
         """``sweeps`` sweeps (each followed by swaps when tempering); the T = 1 states (B, N)."""
         if self.tempering is not None:
             return self.tempering.run(sweeps, record=False, progress=False).states()[0]
-        for _ in range(sweeps):
-            self.chains.sweep()
-        return to_numpy(self.chains.s)
+        self.state = self.ensemble.run(self.state, sweeps)
+        return to_numpy(self.state.s)
 
 
 def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains: int = 256, steps: int = 2000,

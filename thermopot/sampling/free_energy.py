@@ -88,14 +88,14 @@ def _ais(model: Model, T: float, *, chains: int, steps: int, method: str, scan: 
          compiled_kernel: bool | None, xp: Any) -> tuple[float, float]:
     beta = 1.0 / T
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    ensemble = Ensemble(model, 1.0 - 2.0 * rng.integers(0, 2, size=(chains, model.n)), xp, method=method,
-                        scan=scan, seed=seed, compiled_kernel=compiled_kernel)
+    ensemble = Ensemble(model, method=method, scan=scan, compiled_kernel=compiled_kernel, backend=xp)
+    chains_now = ensemble.work(ensemble.init(1.0 - 2.0 * rng.integers(0, 2, size=(chains, model.n)), seed=seed))
     betas = beta * (np.arange(steps + 1) / steps) ** 2
     log_w = np.zeros(chains)
     for k in range(1, steps + 1):
-        log_w -= (betas[k] - betas[k - 1]) * to_numpy(ensemble.energies())
-        ensemble.set_temperatures(np.full(chains, 1.0 / betas[k]))
-        ensemble.sweep()
+        log_w -= (betas[k] - betas[k - 1]) * to_numpy(chains_now.energies())
+        chains_now.set_temperatures(np.full(chains, 1.0 / betas[k]))
+        chains_now.sweep()
     log_ratio, stderr = _log_mean_exp(log_w)
     return model.n * math.log(2.0) + log_ratio, stderr
 

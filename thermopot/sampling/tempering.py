@@ -11,10 +11,11 @@ which keeps the product of the Boltzmann distributions stationary (Hukushima and
 moves temperatures, not spins: each chain keeps its configuration and its kernel bookkeeping (local
 fields or Walsh products) and takes the other's temperature, so a swap costs O(1) per pair.
 
-Sweeps use the sampler's kernels (:mod:`.kernels`, or the compiled CPU kernel :mod:`.compiled` on
-NumPy when numba is installed) with each chain at its own temperature and the counter-based Philox
-numbers of :mod:`.philox` keyed by the seed, so the array and compiled paths give the same run.
-Swap decisions use a separate PCG64 stream of the same seed.
+Sweeps are those of an :class:`.ensemble.Ensemble` (the sampler's kernels, :mod:`.kernels`, or the
+compiled CPU kernel :mod:`.compiled` on NumPy when numba is installed) with each chain at its own
+temperature and the counter-based Philox numbers of :mod:`.philox` keyed by the seed, so the array and
+compiled paths give the same run; the chains are an :class:`.ensemble.EnsembleState` (``state``), which
+each ``run`` call replaces by a new one. Swap decisions use a separate PCG64 stream of the same seed.
 
 Reported per temperature: energy and magnetisations with batch-means error bars (:class:`.statistics.
 BatchMeans`, B columns as groups), the swap rate of each neighbouring pair, and the round trips of
@@ -42,7 +43,7 @@ from ..states import all_states
 from ..progress import Progress
 from . import compiled
 from .chains import resolve_seed
-from .ensemble import Ensemble
+from .ensemble import Ensemble, EnsembleState, EnsembleWork
 from .kernels import METHODS, SCANS
 from .statistics import BatchMeans
 
@@ -131,7 +132,8 @@ class ParallelTempering:
     """``chains`` chains at each temperature of the ladder, swapped between neighbours after every
     sweep (see the module docstring). ``run(w)`` performs w sweeps, recording measurements when
     ``record``; ``result()`` summarises them. ``compiled``: use the compiled CPU kernel on NumPy
-    (None: when numba is installed)."""
+    (None: when numba is installed). ``ensemble`` is the sweeps' configuration and ``state`` the
+    chains (an :class:`.ensemble.EnsembleState`, chain c at ``temperatures[level[c]]``)."""
 
     def __init__(self, model: Model | str, temperatures: Any, *, chains: int = DEFAULT_CHAINS,
                  method: str = "heat-bath", scan: str = "sequential", seed: Any = None,
@@ -147,12 +149,13 @@ class ParallelTempering:
         n, levels = self.model.n, self.temperatures.size
         init_rng, self.swap_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(self.seed).spawn(2))
         states = 1.0 - 2.0 * init_rng.integers(0, 2, size=(levels * self.columns, n))
-        self.chains = Ensemble(self.model, states, xp, method=self.method, scan=self.scan, seed=self.seed,
-                               compiled_kernel=compiled_kernel)
+        self.ensemble = Ensemble(self.model, method=self.method, scan=self.scan, compiled_kernel=compiled_kernel,
+                                 backend=xp)
         #: perm[r, b]: the chain at temperature r in column b; level[c]: the temperature index of chain c
         self.perm = np.arange(states.shape[0]).reshape(levels, self.columns)
         self.level = np.repeat(np.arange(levels), self.columns)
-        self.chains.set_temperatures(self.temperatures[self.level])
+        self.state: EnsembleState = self.ensemble.init(states, seed=self.seed,
+                                                       temperatures=self.temperatures[self.level])
         self.energy_acc = BatchMeans((self.columns, levels), xp)
         self.magnetization_acc = BatchMeans((self.columns, levels, n), xp)
         self.attempts = np.zeros(levels - 1, dtype=np.int64)
@@ -161,44 +164,56 @@ class ParallelTempering:
         self.round_trips = 0
         self.seconds = 0.0
 
-    def _swap(self, energies: np.ndarray) -> None:
+    def set_model(self, model: Model) -> None:
+        """Continue the chains under another model of the same size (new couplings after a learning
+        step): the chains keep their spins and temperatures, their bookkeeping is recomputed."""
+        self.ensemble = self.ensemble.with_model(model)
+        self.model = self.ensemble.model
+        self.state = self.ensemble.adopt(self.state)
+
+    def _swap(self, energies: np.ndarray, work: EnsembleWork) -> None:
         """Swap the temperatures of the pairs (i, i + 1) of this sweep's parity in every column."""
         levels = self.temperatures.size
-        parity = (self.chains.sweeps_done + 1) % 2
+        parity = (work.sweeps_done + 1) % 2
         pairs = len(range(parity, levels - 1, 2))
         if pairs == 0:
             return
         u = self.swap_rng.random((pairs, self.columns))
         self.round_trips += swap_pairs(energies, self.betas, self.perm, self.level, self.direction, u, parity,
                                        self.attempts, self.accepts)
-        self.chains.set_temperatures(self.temperatures[self.level])
+        work.set_temperatures(self.temperatures[self.level])
 
     def run(self, sweeps: int, *, record: bool = True, progress: bool | None = None) -> "ParallelTempering":
-        """Perform ``sweeps`` sweeps, each followed by the swaps of one parity; returns self."""
+        """Perform ``sweeps`` sweeps, each followed by the swaps of one parity (on a working copy of
+        ``state``, which becomes the new ``state``); returns self."""
         sweeps = check_count(sweeps, "sweeps", 0)
         t0 = time.perf_counter()
-        with Progress(progress, sweeps, unit="sweep", desc=f"tempering N={self.model.n}") as bar:
-            for _ in range(sweeps):
-                self.chains.sweep()
-                energies = to_numpy(self.chains.energies())
-                self._swap(energies)
-                if record:
-                    self._record(energies)
-                bar.update(1)
+        work = self.ensemble.work(self.state)
+        try:
+            with Progress(progress, sweeps, unit="sweep", desc=f"tempering N={self.model.n}") as bar:
+                for _ in range(sweeps):
+                    work.sweep()
+                    energies = to_numpy(work.energies())
+                    self._swap(energies, work)
+                    if record:
+                        self._record(energies, work.s)
+                    bar.update(1)
+        finally:  # the swaps and records so far belong to the sweeps so far
+            self.state = work.state()
         synchronize(self.xp)
         self.seconds += time.perf_counter() - t0
         return self
 
-    def _record(self, energies: np.ndarray) -> None:
+    def _record(self, energies: np.ndarray, s: Any) -> None:
         xp, perm = self.xp, self.perm
         self.energy_acc.add(asarray(energies[perm].T, xp))
         index = asarray(perm.T.reshape(-1), xp, dtype=xp.int64)
-        spins = xp.reshape(xp.take(self.chains.s, index, axis=0), (self.columns, self.temperatures.size, self.model.n))
+        spins = xp.reshape(xp.take(s, index, axis=0), (self.columns, self.temperatures.size, self.model.n))
         self.magnetization_acc.add(spins)
 
     def states(self) -> np.ndarray:
         """Current configurations by temperature, (R, B, N) as NumPy."""
-        return to_numpy(self.chains.s)[self.perm]
+        return to_numpy(self.state.s)[self.perm]
 
     def swap_rates(self, *, warn: bool = False) -> np.ndarray:
         """Accepted / attempted swaps of each neighbouring pair (R - 1,); with ``warn``, a LowSwapRateWarning
@@ -222,8 +237,8 @@ class ParallelTempering:
             energy_stderr=to_numpy(self.energy_acc.stderr()), magnetization=to_numpy(self.magnetization_acc.mean()),
             magnetization_stderr=to_numpy(self.magnetization_acc.stderr()), tau_int=to_numpy(self.energy_acc.tau()),
             swap_rate=rate, round_trips=trips,
-            round_trip_time=self.chains.sweeps_done * self.perm.size / trips if trips else float("nan"),
-            chains=self.columns, sweeps=self.chains.sweeps_done, method=self.method, scan=self.scan, seed=self.seed,
+            round_trip_time=self.state.sweeps_done * self.perm.size / trips if trips else float("nan"),
+            chains=self.columns, sweeps=self.state.sweeps_done, method=self.method, scan=self.scan, seed=self.seed,
             backend=backend_name(self.xp), seconds=self.seconds)
 
 
