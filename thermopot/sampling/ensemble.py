@@ -43,18 +43,19 @@ from ..models import Model, resolve_model
 from . import budget, checkpoint, compiled
 from .kernels import METHODS, REFRESH_SWEEPS, SCANS, flip_thresholds, make_kernel
 from .philox import philox_key, sweep_numbers
+from .state import SpinArrays
 
 __all__ = ["Ensemble", "EnsembleState", "EnsembleWork"]
 
 
 @dataclass(frozen=True, eq=False)
-class EnsembleState:
+class EnsembleState(SpinArrays):
     """The chains of an :class:`Ensemble` at one moment (module docstring); made by ``Ensemble.init``,
     advanced by ``Ensemble.run(state, sweeps)`` into a new state.
 
     ``s`` (C, N) spins, ``cache`` the kernel bookkeeping (local fields (C, N) or Walsh products (C, K))
-    and ``flips`` (C,) the accepted flips per chain are on the backend and must not be changed in place;
-    ``temperatures`` (C,) float64: the temperature of each chain for the next sweeps; ``seed``: the
+    and ``flips`` (C,) the accepted flips per chain are on the backend and must not be changed in place
+    (:attr:`spins` gives a NumPy copy); ``temperatures`` (C,) float64: the temperature of each chain for the next sweeps; ``seed``: the
     integer the Philox numbers derive from; ``sweeps_done``: sweeps run (the Philox counter);
     ``model_sha256``: the digest of the model the bookkeeping belongs to."""
 
@@ -65,21 +66,6 @@ class EnsembleState:
     seed: int
     model_sha256: str
     sweeps_done: int = 0
-
-    @property
-    def spins(self) -> np.ndarray:
-        """Current states (C, N) of +-1, a NumPy copy."""
-        return to_numpy(self.s).copy()
-
-    @property
-    def chains(self) -> int:
-        """Number of chains C."""
-        return int(self.s.shape[0])
-
-    @property
-    def n(self) -> int:
-        """Number of spins N."""
-        return int(self.s.shape[1])
 
     def at(self, temperatures: Any) -> "EnsembleState":
         """This state with the chains at ``temperatures`` (C,) (positive and finite) for the next sweeps."""

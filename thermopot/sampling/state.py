@@ -43,8 +43,30 @@ class PassageClock:
         return self.targets is None
 
 
+class SpinArrays:
+    """What a state of B chains gives from its spins ``s`` (B, N) on the backend (the base of
+    :class:`SamplerState` and of :class:`.ensemble.EnsembleState`)."""
+
+    s: Any
+
+    @property
+    def spins(self) -> np.ndarray:
+        """Current states (B, N) of +-1, a NumPy copy."""
+        return to_numpy(self.s).copy()
+
+    @property
+    def chains(self) -> int:
+        """Number of chains B."""
+        return int(self.s.shape[0])
+
+    @property
+    def n(self) -> int:
+        """Number of spins N."""
+        return int(self.s.shape[1])
+
+
 @dataclass(frozen=True, eq=False)
-class SamplerState:
+class SamplerState(SpinArrays):
     """The chains of a :class:`.chains.Sampler` at one moment (module docstring); made by
     ``Sampler.init``, advanced by ``Sampler.run(state, sweeps)`` into a new state, written to a file by
     :func:`~thermopot.sampling.save_state`.
@@ -67,21 +89,6 @@ class SamplerState:
     recorded_sweeps: int = 0
     seconds: float = 0.0
     passage: PassageClock | None = None
-
-    @property
-    def spins(self) -> np.ndarray:
-        """Current states (B, N) of +-1, a NumPy copy."""
-        return to_numpy(self.s).copy()
-
-    @property
-    def chains(self) -> int:
-        """Number of chains B."""
-        return int(self.s.shape[0])
-
-    @property
-    def n(self) -> int:
-        """Number of spins N."""
-        return int(self.s.shape[1])
 
     def __repr__(self) -> str:
         return (f"SamplerState(chains={self.chains}, n={self.n}, seed={self.seed}, "
