@@ -35,3 +35,15 @@ def test_pcd_reaches_the_maximum_likelihood_model(data_and_ml, tempering):
 def test_pcd_refuses_a_ladder_not_at_the_model_temperature(data_and_ml):
     with pytest.raises(ThermopotError, match="start at the model's temperature 1"):
         fit(data_and_ml[0], "pcd", steps=10, tempering=[1.2, 2.0])
+
+
+@pytest.mark.parametrize("tempering", [None, [1.0, 1.4]])
+def test_pcd_leaves_its_starting_model_as_it_was(data_and_ml, tempering):
+    """A warm start (``init``) is read, never written: the former persistent chains copied each step's
+    couplings into the arrays of the model they were built from, so ``init`` ended as the last step's
+    (unaveraged) model."""
+    data, ml = data_and_ml
+    h, J = ml.model.h.copy(), ml.model.J.copy()
+    fit(data, "pcd", chains=16, steps=20, seed=3, init=ml.model, tempering=tempering, diagnostic_sweeps=4)
+    np.testing.assert_array_equal(ml.model.h, h)
+    np.testing.assert_array_equal(ml.model.J, J)

@@ -103,13 +103,21 @@ def test_the_unchanged_state_check_catches_a_shared_working_copy(monkeypatch):
 @pytest.mark.parametrize("kind", sorted(MODELS))
 def test_new_couplings_are_a_new_configuration_that_adopts_the_state(kind):
     """The adopted state keeps its spins, temperatures, seed and sweeps, and its bookkeeping is the new
-    model's (energies from it equal the new model's energies); the old ensemble refuses it."""
+    model's (energies from it equal the new model's energies); the old ensemble refuses it, and neither
+    model's arrays are written to (the former in-place couplings wrote the new ones into the old model)."""
     model = MODELS[kind]()
     other = random_pairwise(model.n, seed=8) if kind == "pairwise" else random_multispin(model.n, seed=9)
+    arrays = {k: np.array(v) for k, v in model.to_arrays().items()}
     ensemble = Ensemble(model, compiled_kernel=False)
     state = ensemble.run(ensemble.init(_start(4, model.n), seed=1, temperatures=np.full(4, 0.9)), 5)
     relearnt = ensemble.with_model(other)
     adopted = relearnt.adopt(state)
+    moved = relearnt.run(adopted, 3)
+    np.testing.assert_allclose(relearnt.energies(moved), other.energy(moved.spins), atol=1e-12)
+    for key, value in model.to_arrays().items():
+        np.testing.assert_array_equal(value, arrays[key], err_msg=key)
+    old = ensemble.run(state, 2)  # the old configuration still runs its own model
+    np.testing.assert_allclose(ensemble.energies(old), model.energy(old.spins), atol=1e-12)
     np.testing.assert_array_equal(adopted.spins, state.spins)
     assert (adopted.sweeps_done, adopted.seed, adopted.temperatures.tolist()) == (5, 1, [0.9] * 4)
     np.testing.assert_allclose(relearnt.energies(adopted), other.energy(state.spins), atol=1e-12)

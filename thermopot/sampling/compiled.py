@@ -300,6 +300,10 @@ class CompiledPairwiseKernel(_CompiledSweeps, PairwiseKernel):
                  key: tuple[int, int], rng: np.random.Generator | None = None):
         PairwiseKernel.__init__(self, model, s, xp)
         self._setup(T=T, method=method, scan=scan, key=key, rng=rng)
+
+    def load_couplings(self, model: PairwiseModel) -> None:
+        """As the array path's, with J C-contiguous (as the compiled loop reads it)."""
+        PairwiseKernel.load_couplings(self, model)
         self.J = np.ascontiguousarray(self.J)
 
     def energy(self, s: Any) -> Any:

@@ -39,7 +39,7 @@ import numpy as np
 from ..backend import asarray, backend_name, get_namespace, to_numpy
 from ..checks import check_choice
 from ..errors import ThermopotError
-from ..models import Model, resolve_model
+from ..models import Model, PairwiseModel, resolve_model
 from . import budget, checkpoint, compiled
 from .kernels import METHODS, REFRESH_SWEEPS, SCANS, flip_thresholds, make_kernel
 from .philox import philox_key, sweep_numbers
@@ -57,14 +57,14 @@ class EnsembleState(SpinArrays):
     and ``flips`` (C,) the accepted flips per chain are on the backend and must not be changed in place
     (:attr:`spins` gives a NumPy copy); ``temperatures`` (C,) float64: the temperature of each chain for the next sweeps; ``seed``: the
     integer the Philox numbers derive from; ``sweeps_done``: sweeps run (the Philox counter);
-    ``model_sha256``: the digest of the model the bookkeeping belongs to."""
+    ``model``: the model the bookkeeping belongs to."""
 
     s: Any
     cache: Any
     flips: Any
     temperatures: np.ndarray
     seed: int
-    model_sha256: str
+    model: Model
     sweeps_done: int = 0
 
     def at(self, temperatures: Any) -> "EnsembleState":
@@ -86,7 +86,7 @@ class EnsembleWork:
     after it)."""
 
     def __init__(self, ensemble: "Ensemble", state: EnsembleState):
-        if state.model_sha256 != ensemble.model_sha256 or state.n != ensemble.model.n:
+        if not ensemble.owns(state):
             raise ThermopotError("this state belongs to another model (its bookkeeping does not fit this ensemble; "
                                  "use ensemble.adopt(state))")
         xp = ensemble.xp
@@ -133,8 +133,8 @@ class EnsembleWork:
     def state(self) -> EnsembleState:
         """The chains as they are now, as a state (sharing this copy's arrays)."""
         return EnsembleState(s=self.s, cache=self.kernel.cache(), flips=self.kernel.flips,
-                             temperatures=self.temperatures, seed=self.seed,
-                             model_sha256=self.ensemble.model_sha256, sweeps_done=self.sweeps_done)
+                             temperatures=self.temperatures, seed=self.seed, model=self.ensemble.model,
+                             sweeps_done=self.sweeps_done)
 
 
 @dataclass(eq=False, init=False, repr=False)
@@ -178,8 +178,14 @@ class Ensemble:
 
     @cached_property
     def model_sha256(self) -> str:
-        """SHA-256 of the model's arrays (what a state's bookkeeping belongs to)."""
+        """SHA-256 of the model's arrays."""
         return checkpoint.model_digest(self.model)
+
+    def owns(self, state: EnsembleState) -> bool:
+        """Whether the bookkeeping of ``state`` belongs to this ensemble's model: the same model object,
+        or one with the same arrays (SHA-256)."""
+        return state.model is self.model or (state.n == self.model.n
+                                             and checkpoint.model_digest(state.model) == self.model_sha256)
 
     def kernel(self, chains: int, s: Any = None) -> Any:
         """The cached update kernel for ``chains`` chains (made for the spins ``s`` when there is none yet;
@@ -206,22 +212,32 @@ class Ensemble:
         s = asarray(np.array(to_numpy(states), dtype=np.float64, order="C"), self.xp)  # a copy, row-major
         chains = int(s.shape[0])
         state = EnsembleState(s=s, cache=self._bookkeeping(s), flips=self.xp.zeros(chains, dtype=self.xp.int64),
-                              temperatures=np.ones(chains), seed=int(seed), model_sha256=self.model_sha256)
+                              temperatures=np.ones(chains), seed=int(seed), model=self.model)
         return state if temperatures is None else state.at(temperatures)
 
     def with_model(self, model: Model) -> "Ensemble":
-        """This configuration for another model of the same size (new couplings after a learning step)."""
+        """This configuration for another model of the same size (new couplings after a learning step);
+        a state continues under it after :meth:`adopt`."""
         model = resolve_model(model)
         if model.n != self.model.n:
             raise ThermopotError(f"the new model has N = {model.n} spins, this ensemble's N = {self.model.n}")
-        return Ensemble(model, method=self.method, scan=self.scan, compiled_kernel=self.compiled, backend=self.xp)
+        new = Ensemble(model, method=self.method, scan=self.scan, compiled_kernel=self.compiled, backend=self.xp)
+        if isinstance(model, PairwiseModel) and isinstance(self.model, PairwiseModel):
+            # the cached kernels (buffers) move to the new configuration with its couplings; this one
+            # makes new ones from its own model if it runs again (what a learning step costs: a copy of
+            # h and J, no new kernel)
+            for kernel in self._kernels.values():
+                kernel.load_couplings(model)
+            new._kernels.update(self._kernels)
+            self._kernels.clear()
+        return new
 
     def adopt(self, state: EnsembleState) -> EnsembleState:
         """``state`` (of this ensemble's size, maybe of another model) with its bookkeeping recomputed for
         this ensemble's model: the chains keep their spins, temperatures, seed and sweeps done."""
         if state.n != self.model.n:
             raise ThermopotError(f"the state has N = {state.n} spins, this ensemble's model N = {self.model.n}")
-        return replace(state, cache=self._bookkeeping(state.s), model_sha256=self.model_sha256)
+        return replace(state, cache=self._bookkeeping(state.s), model=self.model)
 
     def work(self, state: EnsembleState) -> EnsembleWork:
         """A working copy of ``state`` for an algorithm that acts between sweeps within one call (see the

@@ -92,12 +92,18 @@ class PairwiseKernel(_Kernel):
 
     def __init__(self, model: PairwiseModel, s: Any, xp: ModuleType):
         super().__init__(model.n, s.shape[0], xp)
-        self.h, self.J = asarray(model.h, xp), asarray(model.J, xp)
+        self.load_couplings(model)
         self.refresh(s)
 
     def refresh(self, s: Any) -> None:
         """Recompute the fields from scratch (removes rounding drift of the incremental updates)."""
         self.fields = self.h[None, :] + s @ self.J
+
+    def load_couplings(self, model: PairwiseModel) -> None:
+        """Run with the fields and couplings of another pairwise model of the same size (the
+        bookkeeping is then stale: :meth:`refresh` it). The kernel refers to the model's arrays and
+        never writes into them."""
+        self.h, self.J = asarray(model.h, self.xp), asarray(model.J, self.xp)
 
     def delta(self, sk: Any, k: Any) -> Any:
         return 2.0 * sk * self.fields[self.rows, k]
