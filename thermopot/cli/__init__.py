@@ -1,9 +1,8 @@
 """The ``thermopot`` command: one module per subcommand, each a thin layer over one library function.
 
-Read :mod:`.command` (how a subcommand is declared, the shared options) and :mod:`.main` (the parser and
-the exit codes), then the subcommand you need: :mod:`.enumerate`, :mod:`.landscape`, :mod:`.sample`,
-:mod:`.fit`, :mod:`.minima`, :mod:`.validate`, :mod:`.entropic`, :mod:`.knowledge`, :mod:`.bench`,
-:mod:`.logz`, :mod:`.sweep`. The contract of every subcommand (its JSON fields, exit codes) is in
+Read ``command.py`` (how a subcommand is declared, the shared options) and ``main.py`` (the parser and the
+exit codes), then the subcommand you need: ``enumerate.py``, ``landscape.py``, ``sample.py``, ``fit.py``,
+``minima.py``, ``validate.py``, ``entropic.py``, ``knowledge.py``, ``bench.py``, ``logz.py``, ``sweep.py``. The contract of every subcommand (its JSON fields, exit codes) is in
 docs/architecture.md, "Command-line contract".
 """
 

@@ -5,7 +5,7 @@ Every subcommand lives in its own module of this package as one function registe
 ``--json`` (exactly one JSON object on stdout), the readable text printed otherwise, and the exit code.
 Options a user leaves out are passed on as ``None`` wherever the library has a default, so the library's
 default is the only one. Adding a subcommand (a new module ``thermopot/cli/name.py``, listed in
-:data:`thermopot.cli.main.MODULES`)::
+``MODULES`` in ``thermopot/cli/main.py``)::
 
     @command("name", "one-line help", MODEL, TEMPERATURE, JSON, arg("--starts", type=positive_int))
     def name_command(args) -> Output:

@@ -29,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand of :data:`MODULES`."""
+    """The argument parser with every subcommand of ``MODULES``."""
     for name in MODULES:
         importlib.import_module(f"{__package__}.{name}")  # registers its subcommand
     parser = _Parser(prog="thermopot", description="Exact enumeration, thermodynamic potentials and "
