@@ -8,8 +8,9 @@ updates (sequential or random scan) as one array program on NumPy or CuPy and re
 write a state to a checkpoint and resume it;
 ``first_passage(...)`` measures escape and hitting times in single-spin updates;
 ``parallel_tempering`` runs replica exchange over a temperature ladder, ``log_partition`` estimates log Z
-by annealed importance sampling or thermodynamic integration, ``descend`` quenches states to the
-single-flip-stable states of their basins. Random numbers come from host PCG64 or the counter-based
+by annealed importance sampling or thermodynamic integration (both, and PCD, on chains at temperatures
+of their own: an :class:`Ensemble` configuration advancing an :class:`EnsembleState`, the same split),
+``descend`` quenches states to the single-flip-stable states of their basins. Random numbers come from host PCG64 or the counter-based
 Philox4x32-10 (:mod:`.philox`, ``generator="philox"``), which on CuPy runs the sweeps in fused CUDA
 kernels (:mod:`.fused`) and on the CPU, with numba, in compiled loops (:mod:`.compiled`). Checkpoints
 (:mod:`.checkpoint`) are written atomically and verified when loaded; :mod:`.budget` is the size and
@@ -18,17 +19,19 @@ time guard.
 
 from .chains import GENERATORS, Sampler, load_state, sample, save_state
 from .descent import Descent, descend
+from .ensemble import Ensemble, EnsembleState, EnsembleWork
 from .free_energy import LogPartition, log_partition
 from .initial import load_initial_states
 from .kernels import METHODS, SCANS
 from .measure import SampleResult
 from .passage import FirstPassage, first_passage, start_clock
-from .state import PassageClock, SamplerState
+from .state import PassageClock, SamplerState, SpinArrays
 from .statistics import MIN_RUN_TAUS, BatchMeans, ShortRunWarning, integrated_time, mean_stderr
 from .tempering import (LowSwapRateWarning, ParallelTempering, TemperingResult, exact_swap_rate, parallel_tempering,
                         temperature_ladder)
 
-__all__ = ["sample", "Sampler", "SamplerState", "save_state", "load_state", "PassageClock", "start_clock",
+__all__ = ["sample", "Sampler", "SamplerState", "SpinArrays", "save_state", "load_state", "PassageClock", "start_clock",
+           "Ensemble", "EnsembleState", "EnsembleWork",
            "SampleResult", "first_passage", "FirstPassage", "integrated_time",
            "mean_stderr", "BatchMeans", "METHODS", "SCANS", "GENERATORS", "parallel_tempering", "ParallelTempering",
            "TemperingResult", "temperature_ladder", "exact_swap_rate", "LowSwapRateWarning", "log_partition",

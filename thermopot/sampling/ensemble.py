@@ -55,9 +55,10 @@ class EnsembleState(SpinArrays):
 
     ``s`` (C, N) spins, ``cache`` the kernel bookkeeping (local fields (C, N) or Walsh products (C, K))
     and ``flips`` (C,) the accepted flips per chain are on the backend and must not be changed in place
-    (:attr:`spins` gives a NumPy copy); ``temperatures`` (C,) float64: the temperature of each chain for the next sweeps; ``seed``: the
-    integer the Philox numbers derive from; ``sweeps_done``: sweeps run (the Philox counter);
-    ``model``: the model the bookkeeping belongs to."""
+    (``spins`` gives a NumPy copy); ``temperatures`` (C,)
+    float64: the temperature of each chain for the next sweeps; ``seed``: the integer the Philox numbers
+    derive from; ``sweeps_done``: sweeps run (the Philox counter); ``model``: the model the bookkeeping
+    belongs to."""
 
     s: Any
     cache: Any

@@ -73,10 +73,11 @@ class SamplerState(SpinArrays):
 
     ``s`` (B, N) spins, ``cache`` the kernel bookkeeping (local fields (B, N) or Walsh products (B, K))
     and ``flips`` (B,) the accepted flips per chain are on the backend and must not be changed in
-    place; :attr:`spins` gives a NumPy copy. ``seed``: the integer the random numbers derive from;
-    ``rng_state``: the PCG64 generator's state (the ``"pcg64"`` stream; also what drew the random
-    initial states); ``sweeps_done``: sweeps run (the Philox counter); ``recorded_sweeps``: sweeps run with recording; ``seconds``: time spent
-    running; ``model_sha256``: the digest of the model the bookkeeping belongs to."""
+    place; ``spins`` gives a NumPy copy. ``seed``: the integer the random numbers
+    derive from; ``rng_state``: the PCG64 generator's state (the ``"pcg64"`` stream; also what drew the
+    random initial states); ``sweeps_done``: sweeps run (the Philox counter); ``recorded_sweeps``:
+    sweeps run with recording; ``seconds``: time spent running; ``model_sha256``: the digest of the
+    model the bookkeeping belongs to."""
 
     s: Any
     cache: Any
