@@ -140,6 +140,8 @@ def test_bad_input_is_refused_by_name():
         ensemble.with_model(random_pairwise(5, seed=0))
     with pytest.raises(ThermopotError, match="method"):
         Ensemble(model, method="glauber")
+    with pytest.raises(ThermopotError, match="sweeps"):
+        ensemble.run(state, -1)
     with pytest.raises(AttributeError, match="frozen"):
         ensemble.scan = "random"
 

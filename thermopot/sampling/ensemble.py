@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import asarray, backend_name, get_namespace, to_numpy
-from ..checks import check_choice
+from ..checks import check_choice, check_count
 from ..errors import ThermopotError
 from ..models import Model, PairwiseModel, resolve_model
 from . import budget, checkpoint, compiled
@@ -249,7 +249,7 @@ class Ensemble:
         """``sweeps`` sweeps of the chains of ``state`` at its temperatures; returns the new state and
         leaves ``state`` as it was."""
         work = EnsembleWork(self, state)
-        work.sweep(sweeps)
+        work.sweep(check_count(sweeps, "sweeps", 0))
         return work.state()
 
     def energies(self, state: EnsembleState) -> Any:
