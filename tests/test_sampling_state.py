@@ -16,8 +16,8 @@ from thermopot.backend import to_numpy
 from thermopot.errors import ThermopotError
 from thermopot.models import random_multispin, random_pairwise
 from thermopot.report import to_json
-from thermopot.sampling import (Sampler, SamplerState, first_passage, load_state, sample, save_state,
-                                start_clock)
+from thermopot.sampling import (Sampler, SamplerState, ShortRunWarning, first_passage, load_state, sample,
+                                save_state, start_clock)
 from thermopot.sampling import compiled as compiled_module
 from thermopot.sampling.measure import Measurements
 from thermopot.sampling.philox import philox_key, sweep_numbers
@@ -207,11 +207,15 @@ def test_passage_clock_runs_with_the_state():
 
 
 def test_sample_is_init_and_two_runs():
+    """``sample`` is init, an unrecorded and a recorded run and the result of the state, with the message
+    of its ShortRunWarning (this run is short) in ``warnings``."""
     model = MODELS["multispin"]()
     sampler = Sampler(model, 1.1, scan="random")
     state = sampler.run(sampler.init(chains=4, seed=8), 6, record=False)
-    assert _strip(sample(model, 1.1, chains=4, sweeps=60, burn_in=6, scan="random", seed=8)) == \
-        _strip(sampler.result(sampler.run(state, 60)))
+    with pytest.warns(ShortRunWarning) as caught:
+        res = sample(model, 1.1, chains=4, sweeps=60, burn_in=6, scan="random", seed=8)
+    assert res.warnings == (str(caught[0].message),)
+    assert _strip(dataclasses.replace(res, warnings=())) == _strip(sampler.result(sampler.run(state, 60)))
 
 
 def test_configuration_is_frozen_and_states_fit_their_model():

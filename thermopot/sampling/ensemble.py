@@ -242,7 +242,8 @@ class Ensemble:
 
     def work(self, state: EnsembleState) -> EnsembleWork:
         """A working copy of ``state`` for an algorithm that acts between sweeps within one call (see the
-        module docstring): ``sweep()``, ``set_temperatures(T)``, ``energies()``, then ``state()``."""
+        module docstring): ``sweep()``, ``set_temperatures(T)``, ``energies()``, then ``state()``. It
+        sweeps on the ensemble's cached kernel, so use one working copy (or run) at a time."""
         return EnsembleWork(self, state)
 
     def run(self, state: EnsembleState, sweeps: int = 1) -> EnsembleState:
