@@ -107,3 +107,52 @@ def test_cli_claims_json(monkeypatch, tmp_path, capsys):
     assert main(["knowledge", "--claims", "--dataset", "clusters", "--json", "--claims-out", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in out["rows"]] == ["C8"] and out["rows"][0]["figure"].endswith("claim-C8.png")
+
+
+def test_uniform_state_gap_against_the_closed_form_mean():
+    """Beyond N = 16 the non-represented states are drawn uniformly. A pairwise energy has zero mean over all
+    2^N states, so their mean energy is -sum_patterns E / (2^N - M): the gap is that minus the patterns' mean."""
+    data = cm._planted(30, TINY, 0)[0]
+    model = cm.fit(data, "pseudo", l2=1e-3).model
+    patterns = data.unique().samples
+    e = np.asarray(model.energy(patterns.astype(float)))
+    expected = -e.sum() / (2.0**30 - len(e)) - e.mean()
+    gap, se = cm._gap(model, patterns, np.random.default_rng(1), 20_000)
+    assert abs(gap - expected) < 4 * se and se < 0.05 * abs(expected)
+
+
+def test_sampled_method_runs_the_gap_beyond_enumeration_and_says_why_the_rest_is_not_run():
+    sizes = cm.dataclasses.replace(TINY, sampled_n=(16, 24, 32), uniform_states=4000)
+    data, _ = cm.noisy_patterns_dataset(40, 3, 30, 0.1, seed=4)
+    table = claims(data, method="sampled", sizes=sizes)
+    assert table.method == "sampled" and [r.id for r in table.rows] == list(cm.CLAIMS)
+    c5 = table.rows[1]
+    assert c5.measured["n"] == [16, 24, 32] and c5.measured["datasets"]["Dataset"]["n"] == 40
+    assert c5.measured["datasets"]["Dataset"]["fit"] == "pseudo" and c5.verdict in VERDICTS - {cm.SKIPPED}
+    for row in table.rows:
+        if row.id != "C5":
+            assert row.verdict == cm.INCONCLUSIVE and cm.NEEDS_ENUMERATION[row.id] in row.note
+    json.dumps(table.to_dict())
+    with pytest.raises(ThermopotError, match="unknown claims method 'mcmc'"):
+        claims(data, method="mcmc", sizes=sizes)
+
+
+def test_remedy_against_baselines_of_the_same_size():
+    """C10 on the 12-spin clusters: the higher-order model has exactly the remedy's parameter count, the RBM and
+    the independent-site mixture at least as many; every gain is the difference of the reported held-out means
+    and the value is the gain over the strongest baseline."""
+    row = claims("clusters", only="C10", sizes=TINY).rows[0]
+    m = row.measured
+    models, budget = m["models"], m["models"][cm.REMEDY]["parameters"]
+    names = set(models) - {cm.REMEDY}
+    assert len(names) == 4 and set(m["gains"]) == names
+    walsh = next(k for k in names if "order" in k)
+    rbm = next(k for k in names if "hidden units" in k)
+    site = next(k for k in names if "independent-site" in k)
+    assert models[walsh]["parameters"] == budget and models[rbm]["parameters"] >= budget
+    assert models[site]["parameters"] >= budget and models["one pairwise model"]["parameters"] == 12 + 66
+    for k in names:
+        gain = models[cm.REMEDY]["held_out_log_likelihood"] - models[k]["held_out_log_likelihood"]
+        assert m["gains"][k]["gain"] == pytest.approx(gain)
+    assert m["value"] == min(g["gain"] for g in m["gains"].values()) and m["strongest"] in names
+    assert row.verdict in VERDICTS - {cm.SKIPPED}
