@@ -156,3 +156,25 @@ def test_remedy_against_baselines_of_the_same_size():
         assert m["gains"][k]["gain"] == pytest.approx(gain)
     assert m["value"] == min(g["gain"] for g in m["gains"].values()) and m["strongest"] in names
     assert row.verdict in VERDICTS - {cm.SKIPPED}
+
+
+def test_remedy_scored_on_its_training_data_is_caught(monkeypatch):
+    """The mistake: the mixture scored on the samples it was fitted to (the baselines on the held-out half).
+    Its K-fold parameters then look like a gain: the value rises by many standard errors."""
+    real = claims("clusters", only="C10", sizes=TINY).rows[0].measured
+    fit_mixture = cm.fit_mixture
+
+    class OnTrainingData:
+        def __init__(self, mixture, train):
+            self.k, self._mixture, self._train = mixture.k, mixture, train
+
+        def log_prob(self, samples):
+            return self._mixture.log_prob(self._train[:len(samples)])
+
+    def on_training_data(train, *a, **kw):
+        result = fit_mixture(train, *a, **kw)
+        return cm.dataclasses.replace(result, mixture=OnTrainingData(result.mixture, train))
+
+    monkeypatch.setattr(cm, "fit_mixture", on_training_data)
+    mistaken = claims("clusters", only="C10", sizes=TINY).rows[0].measured
+    assert mistaken["value"] > real["value"] + 4 * real["error"]
