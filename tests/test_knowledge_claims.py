@@ -121,10 +121,11 @@ def test_uniform_state_gap_against_the_closed_form_mean():
     assert abs(gap - expected) < 4 * se and se < 0.05 * abs(expected)
 
 
-def test_sampled_method_runs_the_gap_beyond_enumeration_and_says_why_the_rest_is_not_run():
+def test_sampled_method_runs_the_gap_beyond_enumeration_and_says_why_the_rest_is_not_run(tmp_path):
     sizes = cm.dataclasses.replace(TINY, sampled_n=(16, 24, 32), uniform_states=4000)
     data, _ = cm.noisy_patterns_dataset(40, 3, 30, 0.1, seed=4)
-    table = claims(data, method="sampled", sizes=sizes)
+    table = draw_claims(claims(data, method="auto", sizes=sizes), tmp_path)  # N = 40: auto is sampled
+    assert [r.figure is not None for r in table.rows] == [r.id == "C5" for r in table.rows]
     assert table.method == "sampled" and [r.id for r in table.rows] == list(cm.CLAIMS)
     c5 = table.rows[1]
     assert c5.measured["n"] == [16, 24, 32] and c5.measured["datasets"]["Dataset"]["n"] == 40

@@ -51,7 +51,7 @@ from .baselines import (HIDDEN_MAX_SPINS, fit_hidden_model, fit_walsh_model, hid
                         independent_site_mixture, site_log_prob)
 from .description import describe
 from .library import bound_states
-from .pipeline import COUNTS_DATA, resolve_data
+from .pipeline import COUNTS_DATA, MAX_SPINS, resolve_data
 from .reduced_potentials import reduced_potential_minima
 
 #: C6-C7: mean escape times below this many sweeps at every N, with no significant growth, refute trapping
@@ -79,7 +79,7 @@ NEEDS_ENUMERATION = {
            "higher-order model and of the RBM by enumeration); a held-out score with sampled log Z per model is "
            "not implemented",
 }
-METHODS = ("exact", "sampled")
+METHODS = ("exact", "sampled", "auto")  #: auto: exact up to N = MAX_SPINS (20), sampled beyond
 
 
 @dataclass(frozen=True)
@@ -499,7 +499,8 @@ def claims(data: Any = "digits", *, seed: int = 0, sizes: Any = None, only: Any 
     (see :func:`thermopot.knowledge.resolve_data`); the others use planted data of growing N.
     ``method="sampled"`` runs without the 2^N states, for data of any N: C5 with pseudo-likelihood fits at
     planted N = ``sizes.sampled_n`` and on the data; the claims whose references need enumeration are
-    reported "inconclusive at this size" with the reason (``NEEDS_ENUMERATION``)."""
+    reported "inconclusive at this size" with the reason (``NEEDS_ENUMERATION``). ``"auto"``: exact for
+    data of N <= 20, sampled beyond (the table's ``method`` says which ran)."""
     seed = check_count(seed, "seed", minimum=0)
     sizes = sizes or QUICK_SIZES
     if method not in METHODS:
@@ -509,6 +510,8 @@ def claims(data: Any = "digits", *, seed: int = 0, sizes: Any = None, only: Any 
     if unknown or not chosen:
         raise ThermopotError(f"unknown claim {', '.join(unknown) or repr(only)}; known: {', '.join(CLAIMS)}")
     name, dataset, _labels = resolve_data(data)
+    if method == "auto":
+        method = "exact" if dataset.n <= MAX_SPINS else "sampled"
     start = time.perf_counter()
     models: dict = {}
     wanted = {"C5"} if method == "sampled" else {"C5", "C6-C7"}
