@@ -109,6 +109,11 @@ def test_cli_claims_json(monkeypatch, tmp_path, capsys):
     assert main(["knowledge", "--claims", "--dataset", "clusters", "--json", "--claims-out", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in out["rows"]] == ["C8"] and out["rows"][0]["figure"].endswith("claim-C8.png")
+    # --method reaches the claims: sampled cannot run C8 (it needs the 2^N states) and says why
+    assert main(["knowledge", "--claims", "--dataset", "clusters", "--method", "sampled", "--json",
+                 "--claims-out", str(tmp_path)]) == 0
+    row = json.loads(capsys.readouterr().out)["rows"][0]
+    assert row["id"] == "C8" and row["verdict"] == cm.INCONCLUSIVE and cm.NEEDS_ENUMERATION["C8"] in row["note"]
 
 
 def test_uniform_state_gap_against_the_closed_form_mean():
