@@ -26,10 +26,9 @@ PEAK_BAR, LOOSE_BAR = 1.5, 8.0
 
 
 def _peak(job) -> int:
-    """Peak bytes traced by tracemalloc during ``job()`` (after a warm-up run: lazy imports, numba)."""
+    """Peak bytes traced by tracemalloc during ``job()`` (run :func:`warm` first: lazy imports, numba)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        job()
         tracemalloc.start()
         base = tracemalloc.get_traced_memory()[0]
         try:
@@ -44,27 +43,59 @@ def _estimate(data, labels, method, settings):
                               method=method, settings=settings)
 
 
-@pytest.mark.parametrize("method, settings, n", [("exact", TINY, 12), ("sampled", SMALL, 16)])
-def test_estimate_bounds_the_traced_peak(method, settings, n):
-    data, labels = noisy_patterns_dataset(n, 4, 60, 0.08, seed=3)
-    peak = _peak(lambda: run_knowledge((data, labels), method=method, settings=settings, progress=False))
-    est = _estimate(data, labels, method, settings).memory
+#: TINY with the data-independent steps cut down (slow under tracemalloc, small in memory): the exact
+#: peak is the reduced G minima's 2^N x P feature matrix
+LEAN = dataclasses.replace(TINY, temperatures=(6.0,), m_values=(2,), trap_sizes=(6,), trap_updates=2000,
+                           rare_factors=(1.0, 0.1), em_iterations=1)
+
+
+@pytest.fixture(scope="module")
+def warm():
+    """One untraced run of each method on N = 8 (imports, compiled kernels), so that they are not traced."""
+    data = noisy_patterns_dataset(8, 3, 20, 0.1, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_knowledge(data, settings=LEAN, progress=False)
+        run_knowledge(data, method="sampled", settings=SMALL, progress=False)
+
+
+@pytest.fixture(scope="module")
+def exact_run(warm):
+    """(data, labels, traced peak) of an exact run at N = 12."""
+    data, labels = noisy_patterns_dataset(12, 4, 60, 0.08, seed=3)
+    return data, labels, _peak(lambda: run_knowledge((data, labels), settings=LEAN, progress=False))
+
+
+@pytest.fixture(scope="module")
+def sampled_run(warm):
+    """(data, labels, traced peak) of a sampled run at N = 16."""
+    data, labels = noisy_patterns_dataset(16, 4, 60, 0.08, seed=3)
+    return data, labels, _peak(lambda: run_knowledge((data, labels), method="sampled", settings=SMALL,
+                                                     progress=False))
+
+
+@pytest.mark.parametrize("method", ["exact", "sampled"])
+def test_estimate_bounds_the_traced_peak(method, exact_run, sampled_run):
+    data, labels, peak = exact_run if method == "exact" else sampled_run
+    est = _estimate(data, labels, method, LEAN if method == "exact" else SMALL).memory
     assert peak <= PEAK_BAR * est, (peak, est)
     assert est <= LOOSE_BAR * peak, (peak, est)
 
 
-def test_a_guard_without_the_feature_matrix_misses_the_exact_peak(monkeypatch):
+def test_a_guard_without_the_feature_matrix_misses_the_exact_peak(exact_run, monkeypatch):
     """Injected mistake: the exact memory model without the reduced step's 2^N x P feature matrix (only
-    the tables the run keeps). At N = 14 the traced peak is then far above 1.5 x the estimate, so the
-    peak check above would fail."""
-    data, labels = noisy_patterns_dataset(14, 4, 60, 0.08, seed=3)
-    settings = dataclasses.replace(TINY, m_values=(2,), temperatures=(6.0,), trap_sizes=(6,))
-    peak = _peak(lambda: run_knowledge((data, labels), settings=settings, progress=False))
-    true = _estimate(data, labels, "exact", settings).memory
+    the tables the run keeps): the peak check above fails on it."""
+    data, labels, peak = exact_run
     monkeypatch.setattr(guard, "reduced_numbers", lambda p: 0.0)
-    wrong = _estimate(data, labels, "exact", settings).memory
-    assert peak <= PEAK_BAR * true
-    assert peak > PEAK_BAR * wrong
+    assert peak > PEAK_BAR * _estimate(data, labels, "exact", LEAN).memory
+
+
+def test_a_guard_without_the_chains_misses_the_sampled_peak(sampled_run, monkeypatch):
+    """Injected mistake: the sampled memory model without the chains' arrays (the chain samples of the
+    coverage and the rare scan, the PCD, AIS and tempering states): the peak check fails on it."""
+    data, labels, peak = sampled_run
+    monkeypatch.setattr(guard, "CHAIN_NUMBERS", 0.0)
+    assert peak > PEAK_BAR * _estimate(data, labels, "sampled", SMALL).memory
 
 
 def _no_step_may_run(monkeypatch):
