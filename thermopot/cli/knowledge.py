@@ -17,7 +17,8 @@ def _claims_output(args: argparse.Namespace) -> Output:
     from ..claim_figures import draw_claims  # noqa: PLC0415
     from ..knowledge import claims  # noqa: PLC0415
 
-    table = draw_claims(claims(args.dataset, seed=args.seed, progress=True), args.claims_out)
+    source = args.data if args.data is not None else args.dataset
+    table = draw_claims(claims(source, seed=args.seed, method=args.method, progress=True), args.claims_out)
     rows = [(r.id, r.verdict, f"{fmt(r.measured.get('value'))} +- {fmt(r.measured.get('error'))}", r.figure or "")
             for r in table.rows]
     text = text_table(("claim", "verdict", "measured", "figure"), rows) + f"\n{table.seconds:.3g} s in all"
@@ -57,7 +58,8 @@ def _target(t: dict) -> str:
                   "the same as --dataset"),
          arg("--method", choices=("exact", "sampled", "auto"), default="exact",
              help="exact enumeration (N <= 20), sampled chains with error bars (any N), or auto (exact up to "
-                  "N = 20, sampled beyond)"),
+                  "N = 20, sampled beyond); with --claims, sampled runs C5 and C10 without the 2^N states and "
+                  "reports the other claims inconclusive with the reason"),
          arg("--T", dest="T", type=float, default=None, metavar="T",
              help="temperature of the fitted model's bound states, log Z and remedy (default 1)"),
          arg("--holdout", type=float, default=None, metavar="F",
