@@ -92,7 +92,8 @@ def check_rng(seed: Any, name: str = "seed") -> np.random.Generator:
 
 def recorded_seed(seed: Any) -> int | None:
     """The seed as a result records it (its ``seed`` field): the integer, or None for None (fresh entropy)
-    and for a numpy Generator (whose state is no seed)."""
+    and for a numpy Generator (whose state is no seed). A bad seed is refused as by :func:`check_rng`."""
+    check_rng(seed)
     return None if seed is None or isinstance(seed, np.random.Generator) else int(seed)
 
 
