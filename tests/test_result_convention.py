@@ -56,7 +56,8 @@ CLASSES = result_classes()
 
 def test_the_walk_finds_the_results():
     assert len(CLASSES) >= 34
-    assert {"Thermo", "Minima", "MeanFieldMinima", "SampleResult", "FitResult", "KnowledgeRun", "Check", "GibbsPotential"} <= set(CLASSES)
+    assert {"Thermo", "Minima", "MeanFieldMinima", "SampleResult", "FitResult", "KnowledgeRun", "Check",
+            "GibbsPotential"} <= set(CLASSES)
 
     def subclasses(cls):
         for sub in cls.__subclasses__():
@@ -182,8 +183,8 @@ def test_every_class_is_checked_somewhere(computed):
     assert set(CLASSES) <= set(SYNTHETIC) | set(computed) | set(ELSEWHERE)
 
 
-@pytest.mark.parametrize("name", ["Landscape", "MeanFieldMinima", "ExactComparison", "Branches", "Branch", "SampleResult",
-                                  "FirstPassage", "FitResult", "MixtureFit", "Mixture", "Check", "Thermo"])
+@pytest.mark.parametrize("name", ["Landscape", "MeanFieldMinima", "ExactComparison", "Branches", "Branch",
+                                  "SampleResult", "FirstPassage", "FitResult", "MixtureFit", "Mixture", "Check", "Thermo"])
 def test_computed_to_dict_is_strict_json(computed, name):
     r = computed[name]
     assert type(r).__name__ == name

@@ -154,5 +154,6 @@ def test_hessian_chunks_give_the_same_minima(monkeypatch):
     chunked = find_minima(sk(12, seed=3), 0.4, method="nmf", starts=40, seed=2, backend="numpy")
     assert whole.count == chunked.count >= 2 and len(whole.points) == len(chunked.points)
     np.testing.assert_allclose(chunked.free_energy, whole.free_energy, rtol=0, atol=1e-12)
-    same = np.minimum(np.abs(chunked.points - whole.points).max(axis=1), np.abs(chunked.points + whole.points).max(axis=1))
+    same = np.minimum(np.abs(chunked.points - whole.points).max(axis=1),
+                      np.abs(chunked.points + whole.points).max(axis=1))
     assert same.max() < 1e-9
