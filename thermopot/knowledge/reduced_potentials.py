@@ -86,7 +86,7 @@ def _as_description(description: Any) -> KnowledgeDescription:
 @dataclass(frozen=True)
 class PhiMinima(Minima):
     """Minima of the training potential Phi over the pairwise couplings (expected: exactly one), in the
-    :class:`~thermopot.solvers.result.Minima` convention: ``points`` (count, P) the minimisers
+    :class:`~thermopot.solvers.Minima` convention: ``points`` (count, P) the minimisers
     theta = (h, J_{k<l}), every ``kind`` "minimum" (only verified end points are kept)."""
 
     objective_name: ClassVar[str] = "Phi"
@@ -178,7 +178,7 @@ def phi_minima(data: Dataset | Any, T: float = 1.0, *, starts: int = 8, seed: in
 @dataclass(frozen=True)
 class ReducedMinima(Minima):
     """Verified minima of G(p_theta; E_full, T) over the pairwise family, plus the rejected end points, in
-    the :class:`~thermopot.solvers.result.Minima` convention: ``points`` (count, P) the minimisers theta,
+    the :class:`~thermopot.solvers.Minima` convention: ``points`` (count, P) the minimisers theta,
     sorted by G, every ``kind`` "minimum" (the rejected end points are the plateaus, kept apart)."""
 
     objective_name: ClassVar[str] = "G"
@@ -291,8 +291,8 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
 @dataclass(frozen=True)
 class FullMinima(Minima):
     """Minima of G over the full simplex (expected: one, x = p_full, G = A), in the
-    :class:`~thermopot.solvers.result.Minima` convention: ``points`` (count, 2^N) the weights x of each
-    distinct verified minimum (left out of :meth:`to_dict`), every ``kind`` "minimum"; per minimum ``G``,
+    :class:`~thermopot.solvers.Minima` convention: ``points`` (count, 2^N) the weights x of each
+    distinct verified minimum (left out of ``to_dict``), every ``kind`` "minimum"; per minimum ``G``,
     ``kl``, ``stationarity``, ``hessian_min_eig_bound``; per start ``converged`` (stationarity <= gtol)."""
 
     objective_name: ClassVar[str] = "G"

@@ -55,7 +55,7 @@ CHORD_ITERATIONS = 30
 @dataclass(frozen=True)
 class MeanFieldMinima(Minima):
     """Distinct stationary points of a mean-field or TAP free energy G(m) found from the starts (the
-    :class:`~thermopot.solvers.result.Minima` convention): minima first (by free energy), then the rest.
+    :class:`~thermopot.solvers.Minima` convention): minima first (by free energy), then the rest.
 
     Per point: points (the magnetisations m), free_energy (the objective), kind, hessian_min_eig (smallest
     eigenvalue of D^1/2 H D^1/2, the sign of the Hessian), plefka_valid (Plefka's per-site condition),

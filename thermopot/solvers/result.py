@@ -1,7 +1,7 @@
 """The one result of a multi-start minimisation: the distinct points found from many starts.
 
 Every minimiser of thermopot that runs from many starts returns a subclass of :class:`Minima`:
-find_minima (the mean-field and TAP free energies G(m): :class:`~thermopot.solvers.minima.MeanFieldMinima`)
+find_minima (the mean-field and TAP free energies G(m): ``MeanFieldMinima``)
 and the knowledge potentials (Phi(theta), G(theta) over the pairwise family, G(x) over the simplex:
 ``PhiMinima``, ``ReducedMinima``, ``FullMinima``). The base holds what they share, written once:
 
@@ -17,7 +17,7 @@ and the knowledge potentials (Phi(theta), G(theta) over the pairwise family, G(x
 Derived, never stored: ``count`` (distinct minima), ``saddles`` (the other kept points), ``starts`` (B),
 ``failed`` (starts not converged), ``basin_count`` (starts ending at each point) and ``basin_fraction``
 (that count / B), ``is_minimum``. Iterating over a result yields one record (a dict) per point;
-:meth:`Minima.minima` only the minima. ``to_dict`` writes every field and ``count`` and ``starts``.
+``result.minima()`` only the minima. ``to_dict`` writes every field and ``count`` and ``starts``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from .stationary import KINDS
 class Minima(Result):
     """Distinct points found from many starts, with their classification and where each start ended
     (module docstring). A subclass declares the objective's field and names it in ``objective_name``,
-    and lists its other per-point fields in ``per_point`` (they enter the records of :meth:`__iter__`)."""
+    and lists its other per-point fields in ``per_point`` (they enter the records of ``iter(result)``)."""
 
     #: name of the field that holds the objective at each point (free_energy, Phi, G)
     objective_name: ClassVar[str] = ""
@@ -104,7 +104,7 @@ class Minima(Result):
             yield {name: column[a] for name, column in columns.items()}
 
     def minima(self) -> list[dict[str, Any]]:
-        """The records (:meth:`__iter__`) of the minima only."""
+        """The records (``iter(result)``: one dict per point) of the minima only."""
         return [record for record in self if record["kind"] == KINDS[0]]
 
 
