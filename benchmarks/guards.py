@@ -1,15 +1,21 @@
 """Size guards against what the jobs really cost: for each guarded exact entry point at a few sizes, the
 guard's estimate of memory and time next to the measured peak (tracemalloc: NumPy's buffers) and wall
 time. The issue's bar: peak <= 1.5 x estimate and time <= 3 x estimate. Rows of
-benchmarks/guards_solvers.py and benchmarks/guards_sampling.py are included when those modules exist.
+benchmarks/guards_solvers.py, benchmarks/guards_sampling.py and benchmarks/guards_knowledge.py are included
+when those modules exist.
 
-Run: ``python benchmarks/guards.py [--quick] [--json]`` (CPU; about a minute, 15 s with --quick).
+Each exact and fit_mixture row times an untraced run (wall and CPU seconds: tracemalloc slows Python-heavy
+code) and takes the peak from a second, traced run. Rows of benchmarks/guards_knowledge.py (the knowledge
+pipeline, minutes) come last.
+
+Run: ``OMP_NUM_THREADS=1 python benchmarks/guards.py [--quick] [--json]`` (CPU; several minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -18,7 +24,7 @@ import numpy as np
 
 from thermopot.backend import get_namespace
 from thermopot.benchmarks import log, machine_info, row
-from thermopot.benchmarks._peak import measure, ratio_row
+from thermopot.benchmarks._peak import measure_apart, ratio_row
 from thermopot.datasets import noisy_patterns_dataset
 from thermopot.exact import gibbs_potential, restricted_free_energies, thermodynamics
 from thermopot.exact.gibbs import ENUMERATIONS_PER_POINT
@@ -30,7 +36,7 @@ from thermopot.learning.mixture import estimate_mixture, fit_mixture
 from thermopot.models import sk
 
 #: modules of other guard benchmarks whose rows(quick) are appended when they exist
-OTHER_MODULES = ("guards_solvers", "guards_sampling")
+OTHER_MODULES = ("guards_solvers", "guards_sampling", "guards_knowledge")
 XP = get_namespace("numpy")
 
 
@@ -38,8 +44,8 @@ def _row(label: str, n: int, cost: Cost, job: Callable[[], object], passes: floa
     """Run ``job`` once to warm up, then measure it against the guard's estimate."""
     job()
     est_bytes, est_seconds = estimate(n, XP, cost=cost, passes=passes)
-    _, peak, seconds = measure(job)
-    out = ratio_row(label, est_bytes, peak, est_seconds, seconds)
+    _, peak, seconds, cpu = measure_apart(job)
+    out = ratio_row(label, est_bytes, peak, est_seconds, seconds, cpu)
     log("guards", f"{label}: peak/estimate {out['peak_over_estimate']:.2f}, "
                   f"time/estimate {out['time_over_estimate']:.2f}")
     return out
@@ -75,9 +81,9 @@ def _mixture_row(n: int, k: int, copies: int, method: str, max_iter: int = 5) ->
             return fit_mixture(data, k, method=method, seed=0, max_iter=max_iter, tol=0.0)
     job()
     est_bytes, est_seconds = estimate_mixture(n, data.compact().size, k, method=method, max_iter=max_iter)
-    _, peak, seconds = measure(job)
+    _, peak, seconds, cpu = measure_apart(job)
     label = f"fit_mixture {method} N={n} K={k}, {max_iter} EM iterations"
-    out = ratio_row(label, est_bytes, peak, est_seconds, seconds)
+    out = ratio_row(label, est_bytes, peak, est_seconds, seconds, cpu)
     log("guards", f"{label}: peak/estimate {out['peak_over_estimate']:.2f}, "
                   f"time/estimate {out['time_over_estimate']:.2f}")
     return out
@@ -148,10 +154,13 @@ def main(argv: list[str] | None = None) -> int:
         print(to_json({"quick": args.quick, "machine": machine_info(), "rows": table}))
         return 0
     mib = 2.0**20
-    print(text_table(("entry point", "estimate MiB", "peak MiB", "peak/est", "estimate s", "seconds", "time/est"),
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    print(text_table(("entry point", "estimate MiB", "peak MiB", "peak/est", "estimate s", "seconds", "time/est",
+                      "cpu/est"),
                      [(r["entry_point"], f"{r['estimate_bytes'] / mib:.3g}", f"{r['peak_bytes'] / mib:.3g}",
                        f"{r['peak_over_estimate']:.2f}", f"{r['estimate_seconds']:.3g}", f"{r['seconds']:.3g}",
-                       f"{r['time_over_estimate']:.2f}") for r in table]))
+                       f"{r['time_over_estimate']:.2f}",
+                       f"{r['cpu_over_estimate']:.2f}" if "cpu_over_estimate" in r else "") for r in table]))
     return 0
 
 

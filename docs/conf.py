@@ -83,7 +83,7 @@ nitpicky = True
 # thermopot.distributed.tasks.Task (a command name or a callable) is a type alias without a page of its own
 nitpick_ignore = [("py:class", "Task")]
 nitpick_ignore_regex = [
-    (r"py:.*", r"(numpy|np|sympy|scipy|cupy|matplotlib|pandas|collections\.abc|typing|types|os|pathlib|contextlib)(\..*)?"),
+    (r"py:.*", r"(numpy|np|sympy|scipy|cupy|matplotlib|pandas|collections\.abc|typing|types|os|pathlib|contextlib|argparse)(\..*)?"),
 ]
 
 # autosummary_context holds a function, so the configuration is not cached (every build is fresh).

@@ -177,10 +177,10 @@ def test_bench_quick_json(capsys):
 
 
 def test_bench_rows_show_the_ratio_to_their_floor():
-    from thermopot.cli import _floor_ratio
+    from thermopot.cli.bench import floor_ratio
 
-    assert _floor_ratio({"value": 30.0, "floor": 120.0, "floor_name": "exp floor"}) == "0.25 x exp floor"
-    assert _floor_ratio({"value": 30.0, "unit": "s"}) == ""
+    assert floor_ratio({"value": 30.0, "floor": 120.0, "floor_name": "exp floor"}) == "0.25 x exp floor"
+    assert floor_ratio({"value": 30.0, "unit": "s"}) == ""
 
 
 def test_minima_json_matches_python_api(capsys):

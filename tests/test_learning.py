@@ -3,7 +3,7 @@
 References are exact: Boltzmann probabilities by brute-force enumeration, samples drawn exactly from
 them, and data sets holding all 2^N states weighted by their exact probabilities (infinite data)."""
 
-import argparse
+import json
 import warnings
 
 import numpy as np
@@ -19,7 +19,7 @@ from thermopot.learning import (BoundaryWarning, ConvergenceWarning, DataError, 
                                 basin_responsibilities, fit, fit_exact, fit_mixture, fit_nmf,
                                 fit_pseudolikelihood, fit_tap, load_dataset, pseudolikelihood_objective,
                                 sample_exact, save_dataset)
-from thermopot.learning.cli import fit_command
+from thermopot.cli import main
 from thermopot.models import PairwiseModel, load_model, random_pairwise
 from thermopot.states import all_states, spins_to_index
 
@@ -395,20 +395,20 @@ def test_mixture_bad_input(mixture_data):
 
 # ---------------------------------------------------------------- the fit command
 
-def test_fit_command(tmp_path, samples):
+def test_fit_command(tmp_path, samples, capsys):
     path = tmp_path / "d.npz"
     save_dataset(path, samples[:2000])
     out = tmp_path / "m.npz"
-    args = argparse.Namespace(data=str(path), method="tap", out=str(out), json=True, l2=None,
-                              pseudocount=None, binary01=False, max_iter=None, backend=None)
-    data, text = fit_command(args)
+    assert main(["fit", str(path), "--method", "tap", "--out", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
     for key in ("h", "J", "method", "log_likelihood", "seconds"):
         assert key in data
     assert data["method"] == "tap" and len(data["J"]) == N and np.isfinite(data["log_likelihood"])
-    assert np.allclose(load_model(out).J, data["J"]) and "tap fit of N = 12" in text
-    args.method, args.l2, args.force = "nmf", 0.1, True  # --force: m.npz exists now
-    with pytest.raises(ThermopotError, match="does not take l2"):
-        fit_command(args)
+    assert np.allclose(load_model(out).J, data["J"]) and data["model_file"] == str(out)
+    assert main(["fit", str(path), "--method", "tap"]) == 0 and "tap fit of N = 12" in capsys.readouterr().out
+    # --force: m.npz exists now; nmf refuses l2 with a one-line error, exit 2
+    assert main(["fit", str(path), "--method", "nmf", "--l2", "0.1", "--out", str(out), "--force"]) == 2
+    assert "does not take l2" in capsys.readouterr().err
 
 
 def test_backends_agree(backend, samples):

@@ -11,7 +11,7 @@ from thermopot.errors import ThermopotError
 from thermopot.landscape import local_minima
 from thermopot.models import PairwiseModel, curie_weiss
 from thermopot.sampling import MIN_RUN_TAUS, ShortRunWarning, sample
-from thermopot.sampling.cli import load_initial_states
+from thermopot.sampling import load_initial_states
 from thermopot.sampling.statistics import short_run_message
 
 

@@ -2,7 +2,7 @@
 bars), single-update transition kernels and detailed balance, escape and hitting times against closed
 forms and exact linear solves, reproducibility, checkpoint/resume, bad input."""
 
-import argparse
+import json
 import math
 import warnings
 
@@ -14,8 +14,8 @@ from thermopot.errors import SizeError, ThermopotError
 from thermopot.exact import thermodynamics
 from thermopot.models import MultiSpinModel, random_multispin, random_pairwise
 from thermopot.report import to_json
-from thermopot.sampling import Sampler, first_passage, integrated_time, sample
-from thermopot.sampling.cli import sample_command
+from thermopot.sampling import Sampler, ShortRunWarning, first_passage, integrated_time, sample
+from thermopot.cli import main
 from thermopot.sampling.statistics import BatchMeans
 from thermopot.states import all_states, spins_to_index
 
@@ -233,12 +233,21 @@ def test_incremental_fields_stay_exact():
 
 # -- command and bad input -------------------------------------------------------------------------
 
-def test_sample_command_fields():
-    args = argparse.Namespace(model="random:n=8,seed=1", T=1.0, chains=4, sweeps=40, json=True, seed=2)
-    data, text = sample_command(args)
+def test_sample_command_fields(capsys):
+    argv = ["sample", "random:n=8,seed=1", "--T", "1", "--chains", "4", "--sweeps", "40", "--seed", "2"]
+    assert main(argv + ["--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
     for key in ("magnetization", "magnetization_stderr", "energy", "energy_stderr", "tau_int", "seconds"):
         assert key in data
-    assert len(data["magnetization"]) == 8 and "energy U" in text
+    assert len(data["magnetization"]) == 8 and data["chains"] == 4 and data["sweeps"] == 40
+    assert main(argv) == 0 and "energy U" in capsys.readouterr().out
+
+
+def test_short_run_warning_is_in_the_result():
+    """A run shorter than 50 autocorrelation times carries its warning in the result (and its JSON)."""
+    with pytest.warns(ShortRunWarning) as caught:
+        res = sample("curie-weiss:n=12", 0.9, chains=2, sweeps=20, seed=0)
+    assert res.warnings == (str(caught[0].message),) and res.to_dict()["short_run"] is True
 
 
 def test_memory_check_refuses_with_the_amount():

@@ -52,3 +52,20 @@ def test_hopfield_retrieval_far_from_the_transitions(tmp_path):
                     "--temperatures", "2", "--figure", str(tmp_path / "hop.png")])
     assert out["failed_tasks"] == 0 and (tmp_path / "hop.png").stat().st_size > 0
     assert np.array(out["retrieved"]).shape == (len(out["p"]), len(out["T"]))
+
+
+def test_escape_vs_n_sweep_agrees_with_one_by_one_runs(tmp_path):
+    """The sweep's per-N averages are the instances run one by one, and its slope is the weighted fit of them;
+    the slope helper recovers a known line and the verdict follows its sign rule."""
+    esc = _script("escape_vs_n")
+    out = esc.main(["--out", str(tmp_path / "rows"), "--workers", "1", "--sizes", "6,8", "--instances", "3",
+                    "--chains", "8", "--updates", "20000", "--figure", str(tmp_path / "esc.png")])
+    assert out["failed_tasks"] == 0 and (tmp_path / "esc.png").stat().st_size > 0
+    for n, mean in zip(out["sizes"], out["log_tau"]):
+        direct = [np.log(esc.escape(n, s, chains=8, updates=20000)["tau"]) for s in range(3)]
+        assert mean == pytest.approx(np.mean(direct), rel=1e-12)
+    x = np.array([8.0, 10.0, 12.0, 14.0])
+    s, se = esc.slope(x, 0.3 * x + 1.0, np.full(4, 0.1))
+    assert s == pytest.approx(0.3, rel=1e-12) and se == pytest.approx(0.1 / np.sqrt(20.0), rel=1e-12)
+    assert esc.verdict(0.3, 0.1) == "supported" and esc.verdict(-0.3, 0.1) == "not supported"
+    assert esc.verdict(0.1, 0.1) == "inconclusive at these sizes"

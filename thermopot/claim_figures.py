@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,8 @@ def _remedy(ax, m: dict) -> None:
     names = list(models)
     ax.bar(range(len(names)), [models[k]["held_out_log_likelihood"] for k in names],
            yerr=[models[k]["error"] for k in names])
-    ax.set_xticks(range(len(names)), [f"{k}\n({models[k]['parameters']} parameters)" for k in names], fontsize=6)
+    ax.set_xticks(range(len(names)), [textwrap.fill(f"{k} ({models[k]['parameters']} parameters)", 24)
+                                      for k in names], fontsize=6)
     label_axes(ax, "", "held-out log-likelihood per sample", "C10: the remedy against baselines", legend=None)
 
 
@@ -74,12 +76,12 @@ DRAW = {"C2-C3": (1, _minima), "C5": (1, _gap), "C6-C7": (2, _escape), "C8": (1,
 
 def draw_claims(table: Any, out: str | os.PathLike) -> Any:
     """Draw each row's figure as ``out/claim-<id>.png`` and return the table with the paths in ``figure``
-    (a skipped row, or one without numbers, keeps None)."""
+    (a skipped row, or one without numbers, such as the rows method="sampled" does not run, keeps None)."""
     folder = Path(out)
     rows = []
     for row in table.rows:
         panels, draw = DRAW.get(row.id, (0, None))
-        if draw is None or row.verdict == "skipped":
+        if draw is None or row.verdict == "skipped" or set(row.measured) <= {"value", "error"}:
             rows.append(row)
             continue
         fig, axes = new_figure(1, panels, size=(6.0 * panels, 4.0))

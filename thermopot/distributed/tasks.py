@@ -5,7 +5,6 @@ A command task calls the same library function as the command line and returns t
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import json
 import time
@@ -50,24 +49,24 @@ def sample_task(model: str, T: float, *, chains: int = 64, sweeps: int = 1000, b
                 method: str = "heat-bath", scan: str = "sequential", seed: int = 0, generator: str | None = None,
                 correlations: bool = False, backend: str | None = None, rng: str | None = None) -> dict:
     """``thermopot sample MODEL --T T --chains C --sweeps W ...``: Gibbs chains summary (``rng``: the
-    deprecated former name of ``generator``)."""
-    if rng is not None:
-        warnings.warn("sample_task: rng= is deprecated and will be removed in the next release; use generator=",
-                      DeprecationWarning, stacklevel=2)
-        generator = generator if generator is not None else rng
-    args = argparse.Namespace(**locals())
-    from ..sampling.cli import sample_command  # noqa: PLC0415
+    deprecated former name of ``generator``; a short run's warning is in the result's ``warnings``)."""
+    from ..sampling import ShortRunWarning, sample  # noqa: PLC0415
 
-    return sample_command(args)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ShortRunWarning)  # recorded in the result
+        return sample(model, T, chains=chains, sweeps=sweeps, burn_in=burn_in, method=method, scan=scan, seed=seed,
+                      generator=generator, correlations=correlations, backend=backend, rng=rng).to_dict()
 
 
 def fit_task(data: str, *, method: str = "exact", l2: float | None = None, pseudocount: float | None = None,
              binary01: bool = False, max_iter: int | None = None, backend: str | None = None) -> dict:
     """``thermopot fit DATA.npz --method M ...``: inverse Ising (the fitted h, J in the result)."""
-    args = argparse.Namespace(out=None, **locals())
-    from ..learning.cli import fit_command  # noqa: PLC0415
+    from ..learning import fit, load_dataset  # noqa: PLC0415
 
-    return fit_command(args)[0]
+    options = {k: v for k, v in {"l2": l2, "pseudocount": pseudocount, "max_iter": max_iter,
+                                 "backend": backend}.items() if v is not None}
+    samples = load_dataset(data, binary01=binary01)
+    return {**fit(samples, method, **options).to_dict(), "data": str(data), "samples": samples.size}
 
 
 def knowledge_task(dataset: str = "digits", *, full: bool = False, seed: int = 0, backend: str | None = None) -> dict:

@@ -28,6 +28,7 @@ from ..learning import Dataset, as_dataset
 from ..results import Result
 from ._inputs import resolve_labels, resolve_rare_target, stored_labels
 from ._steps import run_steps
+from .guard import check_knowledge
 from .description import KnowledgeDescription, describe
 from .library import Library, bound_states
 from .rare import RareScan, rare_weight_scan
@@ -220,6 +221,14 @@ def _check_size(name: str, data: Dataset) -> None:
                         "method='sampled') or `thermopot knowledge DATA --method sampled` (or --method auto).")
 
 
+def _guard(data: Dataset, labels: np.ndarray | None, method: str, settings: Any, backend: Any,
+           max_seconds: float | None) -> None:
+    """The size and time guard of the whole run (:func:`.guard.check_knowledge`)."""
+    check_knowledge(data.n, data.size, distinct=data.unique().size,
+                    classes=None if labels is None else len(np.unique(labels)), method=method,
+                    settings=settings, backend=backend, max_seconds=max_seconds)
+
+
 def drop_constant_columns(name: str, data: Dataset, how: str = "drop") -> tuple[Dataset, tuple[int, ...]]:
     """(data without its constant columns, the dropped column indices); ``how="refuse"`` refuses them.
     A warning names the dropped columns."""
@@ -254,7 +263,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
                   settings: Settings | SampledSettings | None = None, progress: bool = True,
                   method: str = "exact", T: float | None = None, holdout: float | None = None,
                   constant_columns: str = "drop", labels: Any = None,
-                  rare_target: str | None = None) -> KnowledgeRun | SampledKnowledgeRun:
+                  rare_target: str | None = None, max_seconds: float | None = None) -> KnowledgeRun | SampledKnowledgeRun:
     """Run the whole pipeline on ``data`` (see :func:`resolve_data`) with the QUICK or FULL sizes (or
     ``settings``); ``seed`` drives every random start and chain. Progress goes to stderr.
 
@@ -265,6 +274,9 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
     ``labels``: the class labels (default: those the data bring, e.g. a ``labels`` array in the .npz file);
     ``rare_target`` (exact method): the class or pattern the under-representation scan lowers ("class:C",
     "pattern:ROW", "pattern:+-+...", or a bare value; default: the smallest class, else the heaviest pattern).
+    ``max_seconds``: the longest run the size and time guard (:mod:`.guard`) admits (default
+    THERMOPOT_MAX_SECONDS, else one hour); a run that needs more, or more memory than is free, is refused
+    before any step runs, with a SizeError naming both amounts and the costliest steps.
     """
     seed = check_count(seed, "seed", minimum=0)  # an integer: the trapping chains use seed + 1000 i + j
     if method not in KNOWLEDGE_METHODS:
@@ -282,6 +294,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
             s = dataclasses.replace(s, T_fit=check_temperature(T))
         if holdout is not None:
             s = dataclasses.replace(s, holdout=holdout)
+        _guard(dataset, labels, "sampled", s, backend, max_seconds)
         return run_sampled(name, dataset, labels, settings=s, seed=seed, backend=backend, progress=progress,
                            dropped_columns=dropped)
     if holdout:
@@ -293,6 +306,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
                *s.trap_temperatures):
         check_temperature(T_)
     _check_size(name, dataset)
+    _guard(dataset, labels, "exact", s, backend, max_seconds)
     results: dict[str, Any] = {}
     target, by = (resolve_rare_target(rare_target, dataset.samples, dataset.weights, labels)
                   or _rare_target(dataset, labels))

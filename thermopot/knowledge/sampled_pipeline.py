@@ -65,7 +65,7 @@ from .retrieval import tv_distance
 from .sampled_library import SampledBoundStates, sampled_bound_states
 
 __all__ = ["SampledSettings", "SAMPLED_QUICK", "SAMPLED_FULL", "SampledKnowledgeRun", "run_sampled",
-           "NOT_COMPUTED", "MIN_HOLDOUT_SAMPLES"]
+           "sampled_mixture", "NOT_COMPUTED", "MIN_HOLDOUT_SAMPLES"]
 
 #: rows of the exact pipeline that need the 2^N states (None on the sampled path), with the reason
 NOT_COMPUTED = {
@@ -268,11 +268,11 @@ def _initial_responsibilities(train: Dataset, labels: np.ndarray | None, single:
     return unique, resp, "minima"
 
 
-def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, single_log_z: tuple[float, float],
-            rare_rows: np.ndarray, s: SampledSettings, seed: int, backend: Any) -> dict:
-    """EM for a mixture (pseudo-likelihood or PCD M-steps, AIS log Z_k), then KL and coverage of the single
-    model and of the mixture at T_fit (module docstring)."""
-    T = s.T_fit
+def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, s: SampledSettings,
+                    seed: int, backend: Any = None) -> tuple[list[PairwiseModel], np.ndarray, list[float], str]:
+    """(component models, weights W, mean log-likelihood per EM iteration, the source of K: "classes" or
+    "minima"): EM for a mixture of pairwise models with pseudo-likelihood or PCD M-steps and AIS log Z_k
+    (``em_ais_chains``, ``em_ais_steps``), started from the classes or the stable states of ``single``."""
     em_data, resp, source = _initial_responsibilities(train, labels, single, s, backend)
     k = resp.shape[1]
     models: list[PairwiseModel | None] = [None] * k
@@ -292,6 +292,16 @@ def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, si
         total = logsumexp(lp, axis=1, keepdims=True)
         history.append(float(em_data.probabilities @ total[:, 0]))
         resp = np.exp(lp - total)
+    return models, W, history, source
+
+
+def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, single_log_z: tuple[float, float],
+            rare_rows: np.ndarray, s: SampledSettings, seed: int, backend: Any) -> dict:
+    """EM for a mixture (:func:`sampled_mixture`), then KL and coverage of the single model and of the mixture
+    at T_fit (module docstring)."""
+    T = s.T_fit
+    models, W, history, source = sampled_mixture(train, labels, single, s, seed, backend)
+    k = len(models)
     unique = train.unique()
     w = unique.probabilities
     entropy = float(-w @ np.log(w))

@@ -19,6 +19,7 @@ time guard.
 from .chains import GENERATORS, Sampler, load_state, sample, save_state
 from .descent import Descent, descend
 from .free_energy import LogPartition, log_partition
+from .initial import load_initial_states
 from .kernels import METHODS, SCANS
 from .measure import SampleResult
 from .passage import FirstPassage, first_passage, start_clock
@@ -31,4 +32,4 @@ __all__ = ["sample", "Sampler", "SamplerState", "save_state", "load_state", "Pas
            "SampleResult", "first_passage", "FirstPassage", "integrated_time",
            "mean_stderr", "BatchMeans", "METHODS", "SCANS", "GENERATORS", "parallel_tempering", "ParallelTempering",
            "TemperingResult", "temperature_ladder", "exact_swap_rate", "LowSwapRateWarning", "log_partition",
-           "LogPartition", "descend", "Descent", "ShortRunWarning", "MIN_RUN_TAUS"]
+           "LogPartition", "descend", "Descent", "ShortRunWarning", "MIN_RUN_TAUS", "load_initial_states"]

@@ -553,5 +553,6 @@ def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps
     result = sampler.result(sampler.run(state, sweeps, progress=progress))
     message = short_run_message(result.sweeps, result.tau_int)
     if message:
+        result = replace(result, warnings=(message,))
         warnings.warn(message, ShortRunWarning, stacklevel=2)
     return result

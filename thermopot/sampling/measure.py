@@ -33,7 +33,8 @@ class SampleResult(Result):
     sweeps); flip_rate the fraction of accepted flips; correlation (N, N) raw <s_k s_l> with its
     stderr when asked for (else None). ``sweeps`` counts the recorded sweeps per chain; ``generator``
     names the random-number generator ("pcg64" or "philox"; ``rng`` is its deprecated former name) and ``fused`` tells whether the fused CUDA kernel ran the sweeps, ``compiled``
-    whether the compiled CPU kernel (numba) did.
+    whether the compiled CPU kernel (numba) did. ``warnings``: the ShortRunWarning messages of the run (a run
+    shorter than 50 integrated autocorrelation times), also in the JSON as ``warnings`` and ``short_run``.
     """
 
     n: int
@@ -58,6 +59,7 @@ class SampleResult(Result):
     generator: str = "pcg64"
     fused: bool = False
     compiled: bool = False
+    warnings: tuple[str, ...] = ()
     rng = renamed("generator", "rng")
 
     def to_dict(self) -> dict:
@@ -68,7 +70,7 @@ class SampleResult(Result):
                 "energy": self.energy, "energy_stderr": self.energy_stderr, "tau_int": self.tau_int,
                 "tau_int_chains": self.tau_int_chains, "flip_rate": self.flip_rate, "backend": self.backend,
                 "seconds": self.seconds, "generator": self.generator, "rng": self.generator, "fused": self.fused,
-                "compiled": self.compiled}
+                "compiled": self.compiled, "short_run": bool(self.warnings), "warnings": list(self.warnings)}
         if self.correlation is not None:
             data["correlation"] = self.correlation
             data["correlation_stderr"] = self.correlation_stderr

@@ -1,0 +1,127 @@
+"""``thermopot knowledge [DATA] [--method exact|sampled|auto] [--claims]``: the He-Lubchenko pipeline
+(:func:`thermopot.knowledge.run_knowledge`) or its claim table (:func:`thermopot.knowledge.claims`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from ..errors import ThermopotError
+from ..report import text_table
+from .command import BACKEND, JSON, Output, arg, command, fmt, nonnegative_int
+
+
+def _claims_output(args: argparse.Namespace) -> Output:
+    """``thermopot knowledge --claims``: the claim table (one row per claim) and its figures."""
+    from ..claim_figures import draw_claims  # noqa: PLC0415
+    from ..knowledge import claims  # noqa: PLC0415
+
+    source = args.data if args.data is not None else args.dataset
+    table = draw_claims(claims(source, seed=args.seed, method=args.method, progress=True), args.claims_out)
+    rows = [(r.id, r.verdict, f"{fmt(r.measured.get('value'))} +- {fmt(r.measured.get('error'))}", r.figure or "")
+            for r in table.rows]
+    text = text_table(("claim", "verdict", "measured", "figure"), rows) + f"\n{table.seconds:.3g} s in all"
+    return Output(table.to_dict(), text)
+
+
+def _count(value: object, starts: object) -> str:
+    """A count of minima with the number of starts it came from (a lower bound of the true number)."""
+    return "n/a" if value is None else f"count {fmt(value)} (from {starts} starts)"
+
+
+def _target(t: dict) -> str:
+    return f"class {t['target']}" if t["by"] == "class" else f"pattern of row {t['target']}"
+
+
+@command("knowledge", "the He-Lubchenko pipeline: full description, potentials, bound states, retrieval, "
+         "under-representation, mixture remedy",
+         arg("--quick", action="store_true", help="the quick sizes (the default; about a minute on the digits)"),
+         arg("--full", action="store_true", help="the full sizes (more starts, chains and samples; many minutes)"),
+         arg("--dataset", default="digits", metavar="NAME",
+             help="digits (N = 16), digits25, digits64 (8x8, N = 61 after its constant pixels), clusters (N = 12), "
+                  "or a .npz data set (default: digits)"),
+         arg("--seed", type=nonnegative_int, default=0, help="seed of every random start and chain"),
+         arg("--claims", action="store_true", help="the claim table instead of the pipeline: each He-Lubchenko claim "
+             "as an experiment with an independent reference and a verdict (thermopot.knowledge.claims)"),
+         arg("--claims-out", default="knowledge-claims", metavar="DIR", help="folder of the claim figures"),
+         arg("--labels", default=None, metavar="FILE|KEY",
+             help="class labels, one per data row: a .npy/.npz/.txt/.csv file, the name of an array in the data "
+                  ".npz, or 'none' (default: the data's own, e.g. a 'labels' array stored in the .npz)"),
+         arg("--rare-target", dest="rare_target", default=None, metavar="CLASS|PATTERN",
+             help="what the under-representation scan lowers: class:C, pattern:ROW, pattern:+-+... (N signs), "
+                  "or a bare value (a class when there are labels, else a row); default: the smallest class, "
+                  "else the heaviest pattern (exact method)"),
+         BACKEND, JSON,
+         arg("data", nargs="?", default=None, metavar="DATA",
+             help="a .npz data set (samples (M, N) of +-1, optional weights and labels) or a bundled name; "
+                  "the same as --dataset"),
+         arg("--method", choices=("exact", "sampled", "auto"), default="exact",
+             help="exact enumeration (N <= 20), sampled chains with error bars (any N), or auto (exact up to "
+                  "N = 20, sampled beyond); with --claims, sampled runs C5 and C10 without the 2^N states and "
+                  "reports the other claims inconclusive with the reason"),
+         arg("--T", dest="T", type=float, default=None, metavar="T",
+             help="temperature of the fitted model's bound states, log Z and remedy (default 1)"),
+         arg("--holdout", type=float, default=None, metavar="F",
+             help="share of the samples kept out of the fit for the held-out log-likelihood (sampled; default 0.2)"),
+         arg("--constant-columns", dest="constant_columns", choices=("drop", "refuse"), default="drop",
+             help="constant columns of the data: drop them and report it (default) or refuse the data"))
+def knowledge_command(args: argparse.Namespace) -> Output:
+    """The pipeline on ``args.data`` (or ``args.dataset``; quick sizes unless --full) by ``args.method``.
+    JSON: the fixed fields of the issue (n, patterns, gap, T_star, phi_minima, full_potential_minima,
+    reduced_potential_minima, training_minima, spurious_minima, kl_single, kl_mixture, coverage_single,
+    coverage_mixture, rare_weight_threshold, and more; the sampled method adds ``*_stderr`` next to the
+    estimated ones), method, log_z, log_z_stderr, bound_states [{state, free_energy, free_energy_stderr,
+    weight, training, nearest_pattern_distance}], dropped_columns and the warnings (also on stderr)."""
+    if args.quick and args.full:
+        raise ThermopotError("--quick and --full exclude each other")
+    if args.claims:
+        return _claims_output(args)
+    from ..knowledge import run_knowledge  # noqa: PLC0415
+
+    source = args.data if args.data is not None else args.dataset
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = run_knowledge(source, quick=not args.full, seed=args.seed, backend=args.backend, method=args.method,
+                            T=args.T, holdout=args.holdout, constant_columns=args.constant_columns,
+                            labels=args.labels, rare_target=args.rare_target)
+    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
+    for note in notes:
+        print(f"thermopot: warning: {note}", file=sys.stderr)
+    data = {**run.summary(), "quick": not args.full, "seconds": run.seconds, "warnings": notes}
+    s = data
+    rows = [
+        ("data", f"{s['dataset']}: N = {s['n']} spins, {s['samples']} samples, M = {s['patterns']} distinct patterns"),
+        ("full description", f"gap Delta = {fmt(s['gap'])}, T* = {fmt(s['T_star'])} "
+                             f"(exact coexistence {fmt(s['T_coexistence'])})"),
+        ("minima of Phi (pairwise couplings)", _count(s["phi_minima"], s.get("phi_starts"))),
+        ("minima of G over the full simplex", _count(s["full_potential_minima"], s.get("full_potential_starts"))),
+        (f"minima of G over the pairwise family (T = {fmt(s['reduced_potential_T'])})",
+         _count(s["reduced_potential_minima"], s.get("reduced_potential_starts"))),
+        ("bound states of the fitted model", f"count: {s['training_minima']} training patterns, "
+                                             f"{s['spurious_minima']} false states "
+                                             + ("(descent of the patterns and of tempering samples)"
+                                                if s.get("method") == "sampled" else f"(exact: all 2^{s['n']} states)")),
+        ("chains retrieving a training pattern",
+         f"fraction {fmt(s['retrieval_training_fraction'])} of {s.get('retrieval_chains', 'the')} chains"),
+        ("pattern frequencies: TV to exact, one chain / pooled", f"{fmt(s['single_chain_tv'])} / "
+                                                                 f"{fmt(s['pooled_tv'])}"),
+        ("KL(data || model): single / mixture", f"{fmt(s['kl_single'])} / {fmt(s['kl_mixture'])} "
+                                                f"(K = {s['mixture_components']})"),
+        ("pattern coverage: single / mixture", f"fractions {fmt(s['coverage_single'])} / "
+                                               f"{fmt(s['coverage_mixture'])} of the patterns in "
+                                               f"{s.get('remedy_samples', 'the')} samples"),
+        ("class coverage: single / mixture", f"fractions {fmt(s['class_coverage_single'])} / "
+                                             f"{fmt(s['class_coverage_mixture'])} of the classes"),
+    ]
+    target = s.get("rare_target")
+    rows.append((f"rare target ({_target(target)}): weight below which its minimum is lost",
+                 f"fraction {fmt(s['rare_weight_threshold'])} of the data weight (now {fmt(target['base_weight'])})")
+                if target else ("rare target: weight below which its minimum is lost",
+                                f"{fmt(s['rare_weight_threshold'])} (fraction of the data weight)"))
+    rows.insert(1, ("method, log Z at T", f"{s['method']}, log Z = {fmt(s['log_z'])} +- {fmt(s['log_z_stderr'])} "
+                                          f"(T = {s['T']:g}); {len(s['bound_states'])} bound states"))
+    if s["dropped_columns"]:
+        rows.insert(1, ("constant columns dropped", str(s["dropped_columns"])))
+    text = text_table(("step", "result"), rows) + f"\n{run.seconds['total']:.3g} s in all"
+    return Output(data, text)
