@@ -7,8 +7,9 @@ minute): the to_dict of small seeded results of exact, landscape, solvers, sampl
 Run ``python benchmarks/same_outputs.py record DIR`` with the old code installed (e.g. a ``git archive`` of
 the old commit with its own editable install), the same with the new code into another folder, then
 ``python benchmarks/same_outputs.py compare OLD NEW``. Every value in OLD must be in NEW and equal (floats
-bit for bit); wall-clock fields (``seconds``, ``seconds_*``, the machine) and the report's figure paths are
-skipped, and keys only in NEW (new fields, the new name of a renamed field) are listed, not failures.
+bit for bit); wall-clock fields (``seconds``, ``seconds_*``, ``module_seconds``, the machine, a time such as
+"0.4 s" in a check's note), the report's figure paths and the recording folders' own paths are skipped,
+and keys only in NEW (new fields, the new name of a renamed field) are listed, not failures.
 ``--only knowledge`` or ``--only validate`` records or compares one command. Exit status 1 on a difference.
 
 Not part of ``thermopot bench`` (no timing): a check of a refactoring that must not change results.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +34,9 @@ COMMANDS = {"knowledge": ["knowledge", "--quick", "--json"],
 STEPS = ("import json, sys; from thermopot.knowledge import run_knowledge; from thermopot.results import jsonable; "
          "sys.stdout.write(json.dumps(jsonable(run_knowledge('clusters', progress=False).to_dict())))")
 #: keys whose values are wall-clock times or paths of the run, not results
-SKIPPED = ("seconds", "machine", "figure", "figures", "report", "markdown", "json", "out")
+SKIPPED = ("seconds", "module_seconds", "machine", "figure", "figures", "report", "markdown", "json", "out")
+#: a wall-clock time inside a text (a check's note: "...; 0.4 s; ..."), compared as "<t> s"
+WALL_CLOCK = re.compile(r"(?<![\w.])\d+(?:\.\d+)? s(?=[;,)]|$)")
 
 
 def _thermopot() -> list[str]:
@@ -117,6 +121,8 @@ def differences(old: Any, new: Any, where: str = "") -> tuple[list[str], list[st
             d, a = differences(a_, b_, f"{where}[{i}]")
             diffs += d
             added += a
+    elif isinstance(old, str) and isinstance(new, str) and WALL_CLOCK.sub("<t> s", old) == WALL_CLOCK.sub("<t> s", new):
+        pass
     elif type(old) is not type(new) or old != new:
         diffs.append(f"{where}: {str(old)[:80]} -> {str(new)[:80]}")
     return diffs, added
@@ -127,7 +133,9 @@ def compare(old: Path, new: Path, names: list[str]) -> int:
     failed = 0
     files = [f"{n}.json" for n in names] + (["validate-results.json"] if "validate" in names else [])
     for file in files:
-        a, b = json.loads((old / file).read_text()), json.loads((new / file).read_text())
+        # the paths of the two recordings (validate.json names its report) compared as one
+        a, b = (json.loads((folder / file).read_text().replace(json.dumps(str(folder))[1:-1], "<folder>"))
+                for folder in (old, new))
         diffs, added = differences(a, b)
         print(f"{file}: {len(diffs)} differences, {len(added)} new keys")
         for line in diffs[:50]:

@@ -27,7 +27,7 @@ def _states_row(n: int, seeds: int) -> dict:
     begin = time.perf_counter()
     res = find_minima(sk(n, seed=0), T, seeds="quench", starts=seeds, seed=1, max_seconds=1e6)
     seconds = time.perf_counter() - begin
-    states = res.is_minimum & (np.mean(res.m**2, axis=1) > 1e-6)
+    states = res.is_minimum & (np.mean(res.points**2, axis=1) > 1e-6)
     note = (f"{int(states.sum())} non-paramagnetic minima ({int((states & res.plefka_global).sum())} Plefka-valid "
             f"globally), {res.message}")
     log("tap_states", f"SK N={n} T={T}, {seeds} quench seeds: {seconds:.3g} s, {note}")

@@ -192,7 +192,7 @@ def test_minima_json_matches_python_api(capsys):
     assert data["count"] == 2 and data["starts"] == 16
     assert {"m", "free_energy", "hessian_min_eig", "plefka_valid", "basin_fraction"} <= set(data["minima"][0])
     res = find_minima(resolve_model("curie-weiss:n=20"), 0.5, method="nmf", starts=16, seed=3)
-    np.testing.assert_allclose([row["m"] for row in data["minima"]], res.m[res.is_minimum], atol=1e-12)
+    np.testing.assert_allclose([row["m"] for row in data["minima"]], res.points[res.is_minimum], atol=1e-12)
 
 
 def test_sample_json_fields(capsys):

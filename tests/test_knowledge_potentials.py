@@ -66,6 +66,12 @@ def test_phi_has_one_minimum_equal_to_exact_ml(backend, T):
     w = weights / weights.sum()
     assert r.entropy_bound == pytest.approx(T * shannon_entropy(w), rel=1e-14)
     assert r.Phi[0] > r.entropy_bound  # T KL(w || p_theta) > 0: 20 patterns are not a pairwise Boltzmann law
+    # the Minima convention: every start that converged (max |gradient| <= tol; an L-BFGS run may stop just
+    # above it, at the minimum all the same: end_spread above) ended at the one minimum
+    assert r.starts == 5 and r.kind.tolist() == ["minimum"] and r.seed == 1 and r.backend == backend
+    assert r.converged.sum() >= 3 and f"{r.converged.sum()} of 5 starts" in r.message and r.objective is r.Phi
+    np.testing.assert_array_equal(r.start_point, np.where(r.converged, 0, -1))
+    assert r.basin_fraction.tolist() == [r.converged.mean()]
 
 
 def _check_minima(r, d, T):
@@ -73,7 +79,7 @@ def _check_minima(r, d, T):
     xp = get_namespace("numpy")
     g = ReducedG(d.energy_table, T, xp, pairwise_features(d.n, xp))
     p_full = boltzmann_weights(d.energy_table, T)
-    for k, theta in enumerate(r.thetas):
+    for k, theta in enumerate(r.points):
         value, grad = g.value_grad(theta)
         eig = np.linalg.eigvalsh(g.hessian(theta))
         assert eig[0] > 1e-9 * eig[-1]
@@ -107,6 +113,12 @@ def test_pattern_start_reaches_its_pattern_minimum(separated):
     single = r.peak_weight > 0.95
     np.testing.assert_array_equal(np.sort(r.pattern[single]), [0, 1, 2])
     _check_minima(r, separated, 1.0)
+    # start_point follows the sort by G: start 1 + i (the pattern start of the i-th most weighted pattern)
+    # ends at the minimum peaked on that pattern
+    order = np.argsort(-separated.weights, kind="stable")
+    assert r.starts == 4 and (r.start_point >= 0).sum() == r.starts - r.plateaus == r.basin_count.sum()
+    for i, mu in enumerate(order):
+        assert r.pattern[r.start_point[1 + i]] == mu and r.peak_weight[r.start_point[1 + i]] > 0.95
 
 
 def test_pattern_start_basin_is_robust_to_perturbations(separated):
@@ -133,7 +145,7 @@ def test_reduced_minima_backend_independent(backend, separated):
     r = reduced_potential_minima(separated, 2.5, starts=3, seed=2, backend=backend)
     assert r.count == ref.count
     np.testing.assert_allclose(r.G, ref.G, atol=1e-10)
-    np.testing.assert_allclose(r.thetas, ref.thetas, atol=1e-5)
+    np.testing.assert_allclose(r.points, ref.points, atol=1e-5)
 
 
 @pytest.mark.parametrize("T", [0.5, 2.0, 10.0])
@@ -151,6 +163,8 @@ def test_full_simplex_has_one_minimum_at_boltzmann(backend, T):
     assert r.weight_error <= gtol / (2 * T)
     p = boltzmann_weights(d.energy_table, T)
     assert r.hessian_min_eig_bound[0] == pytest.approx(T / p.max(), rel=1e-6)
+    assert np.abs(r.points[0] - p).max() <= gtol / (2 * T) and r.basin_fraction.tolist() == [1.0]
+    assert "points" not in r.to_dict() and r.to_dict()["count"] == 1  # 2^N weights per minimum left out
 
 
 def test_full_simplex_on_the_digits():
@@ -202,6 +216,8 @@ def test_full_minima_count_what_the_minimiser_finds(monkeypatch):
     r = full_potential_minima(d, 1.0, starts=16, seed=0)
     assert r.count == 4 and r.converged.sum() >= 4
     assert r.weight_error > 0.5 and (r.kl > 1.0).all()
+    assert sorted(np.argmax(r.points, axis=1).tolist()) == [0, 1, 2, 3]  # one minimum near each state
+    assert (r.basin_count >= 1).all() and r.basin_count.sum() <= r.converged.sum()
 
 
 def test_minima_counts_curves(separated):

@@ -56,7 +56,8 @@ CLASSES = result_classes()
 
 def test_the_walk_finds_the_results():
     assert len(CLASSES) >= 34
-    assert {"Thermo", "Minima", "SampleResult", "FitResult", "KnowledgeRun", "Check", "GibbsPotential"} <= set(CLASSES)
+    assert {"Thermo", "Minima", "MeanFieldMinima", "SampleResult", "FitResult", "KnowledgeRun", "Check",
+            "GibbsPotential"} <= set(CLASSES)
 
     def subclasses(cls):
         for sub in cls.__subclasses__():
@@ -169,7 +170,7 @@ def computed():
     comparison = compare_with_exact(m, 0.3, starts=16, seed=1)
     mixture = fit_mixture(data, 2, seed=8, max_iter=3)
     branches = follow_minima(curie_weiss(6), np.linspace(0.6, 1.2, 4), starts=8, seed=2)
-    return {"Landscape": local_minima(m, T=0.5), "Minima": comparison.minima, "ExactComparison": comparison,
+    return {"Landscape": local_minima(m, T=0.5), "MeanFieldMinima": comparison.minima, "ExactComparison": comparison,
             "Branches": branches, "Branch": branches.branches[0],
             "SampleResult": sample(m, 0.8, chains=2, sweeps=10, seed=3, correlations=True, progress=False),
             "FirstPassage": first_passage(m, 0.8, np.ones(6), threshold=0.5, max_updates=1, chains=2, seed=4),
@@ -182,8 +183,8 @@ def test_every_class_is_checked_somewhere(computed):
     assert set(CLASSES) <= set(SYNTHETIC) | set(computed) | set(ELSEWHERE)
 
 
-@pytest.mark.parametrize("name", ["Landscape", "Minima", "ExactComparison", "Branches", "Branch", "SampleResult",
-                                  "FirstPassage", "FitResult", "MixtureFit", "Mixture", "Check", "Thermo"])
+@pytest.mark.parametrize("name", ["Landscape", "MeanFieldMinima", "ExactComparison", "Branches", "Branch",
+                                  "SampleResult", "FirstPassage", "FitResult", "MixtureFit", "Mixture", "Check", "Thermo"])
 def test_computed_to_dict_is_strict_json(computed, name):
     r = computed[name]
     assert type(r).__name__ == name
@@ -210,7 +211,9 @@ def test_entropic_loss_to_dict_is_strict_json():
 
 
 @pytest.mark.parametrize("cls_name, old, new", [("GibbsPotential", "value", "free_energy"),
-                                                ("PhiMinima", "values", "Phi"), ("SampleResult", "rng", "generator")])
+                                                ("PhiMinima", "values", "Phi"), ("PhiMinima", "thetas", "points"),
+                                                ("ReducedMinima", "thetas", "points"),
+                                                ("SampleResult", "rng", "generator")])
 def test_renamed_fields_keep_their_old_name_for_one_release(cls_name, old, new):
     cls = CLASSES[cls_name]
     r = _instance(cls) if cls.to_dict is Result.to_dict else None
@@ -223,6 +226,84 @@ def test_renamed_fields_keep_their_old_name_for_one_release(cls_name, old, new):
     assert old_value is getattr(r, new)
     out = r.to_dict()
     assert out[old] == out[new]
+
+
+# ------------------------------------------------------------------ one result for many starts (solvers.result)
+MINIMA_TYPES = {"MeanFieldMinima": "free_energy", "PhiMinima": "Phi", "ReducedMinima": "G", "FullMinima": "G"}
+
+
+def _toy_minima():
+    """A base Minima by hand: 3 points (minimum, saddle, minimum), 5 starts (one failed, one at each point,
+    two at the first)."""
+    from thermopot.solvers import Minima
+
+    return Minima(points=np.array([[0.5, 0.5], [0.0, 0.0], [-0.5, -0.5]]),
+                  kind=np.array(["minimum", "saddle", "minimum"]), start_point=np.array([0, 0, 2, -1, 1]),
+                  converged=np.array([True, True, True, False, True]), T=0.7, iterations=4, seconds=0.1,
+                  backend="numpy", seed=3, message="4 of 5 starts converged")
+
+
+def test_every_multistart_result_is_a_minima_with_its_objective_named():
+    from thermopot.solvers import Minima
+    from thermopot.solvers.result import Minima as base
+
+    assert Minima is base and Minima is CLASSES["Minima"]
+    shared = {f.name for f in dataclasses.fields(Minima)}
+    assert {"points", "kind", "start_point", "converged", "T", "iterations", "seconds", "backend", "seed",
+            "message"} == shared
+    for name, objective in MINIMA_TYPES.items():
+        cls = CLASSES[name]
+        assert issubclass(cls, Minima) and cls.objective_name == objective
+        own = {f.name for f in dataclasses.fields(cls)} - shared
+        assert objective in own and set(cls.per_point) <= own  # the shared fields are declared once, in the base
+        assert not own & {"count", "starts", "thetas", "m", "basin_fraction", "is_minimum"}
+        r = _instance(cls)
+        assert r.objective is getattr(r, objective)
+
+
+def test_the_base_derives_counts_fractions_and_records():
+    r = _toy_minima()
+    assert (r.count, r.saddles, r.starts, r.failed) == (2, 1, 5, 1)
+    np.testing.assert_array_equal(r.is_minimum, [True, False, True])
+    np.testing.assert_array_equal(r.basin_count, [2, 1, 1])
+    np.testing.assert_array_equal(r.basin_fraction, [0.4, 0.2, 0.2])  # of all 5 starts, the failed one too
+    records = list(r)
+    assert [rec["kind"] for rec in records] == ["minimum", "saddle", "minimum"]
+    assert set(records[0]) == {"point", "kind", "basin_fraction"}  # the base names no objective
+    assert [rec["point"].tolist() for rec in r.minima()] == [[0.5, 0.5], [-0.5, -0.5]]
+    out = r.to_dict()
+    assert out["count"] == 2 and out["starts"] == 5 and out["seed"] == 3 and out["kind"][1] == "saddle"
+    assert "count=2," in r.summary() and "starts=5," in repr(r)
+
+
+def test_the_derived_counts_are_not_a_copy_of_the_fields():
+    """A mistake the base must not hide: a start that ended nowhere (-1) counted in a basin, or a failed
+    start counted as converged."""
+    r = _toy_minima()
+    moved = dataclasses.replace(r, start_point=np.array([0, 0, 2, 1, 1]), converged=np.ones(5, dtype=bool))
+    assert moved.basin_count.tolist() == [2, 2, 1] != r.basin_count.tolist() and moved.failed == 0 != r.failed
+
+
+def test_find_minima_records_against_its_own_arrays(computed):
+    r = computed["MeanFieldMinima"]
+    rows = r.to_dict()["minima"]
+    assert len(rows) == r.count == int(np.sum(r.kind == "minimum"))
+    np.testing.assert_array_equal(r.basin_count, np.bincount(r.start_point[r.start_point >= 0],
+                                                             minlength=len(r.points)))
+    for a, row in zip(np.flatnonzero(r.is_minimum), rows):
+        assert row["point"] == row["m"] == r.points[a].tolist() and row["free_energy"] == r.free_energy[a]
+        assert row["kind"] == "minimum" and row["basin_fraction"] == r.basin_fraction[a]
+    with pytest.warns(DeprecationWarning, match=r"MeanFieldMinima.m is deprecated.*use .points"):
+        assert r.m is r.points
+
+
+def test_find_minima_records_an_integer_seed_not_a_generator():
+    from thermopot.models import curie_weiss
+    from thermopot.solvers import find_minima
+
+    assert find_minima(curie_weiss(4), 0.5, starts=4, seed=5).seed == 5
+    assert find_minima(curie_weiss(4), 0.5, starts=4, seed=np.random.default_rng(5)).seed is None
+    assert find_minima(curie_weiss(4), 0.5, starts=4).seed is None
 
 
 # ------------------------------------------------------------------ seeds (SPEC 7) and keyword-only options

@@ -16,7 +16,7 @@ def m_star(n, T):
 def assert_true_minima(model, result, T, order):
     """Every reported minimum solves its stationarity equations and has a positive definite Hessian."""
     pot = mean_field(model, T, order=order)
-    m = result.m[result.is_minimum]
+    m = result.points[result.is_minimum]
     assert np.abs(pot.gradient(m)).max() < 1e-8
     assert np.all(np.linalg.eigvalsh(pot.hessian(m))[:, 0] > 0)
 
@@ -27,7 +27,7 @@ def test_curie_weiss_two_minima_below_tc(method):
     model = curie_weiss(n)
     res = find_minima(model, T, method=method, starts=64, seed=1)
     assert res.count == 2
-    minima = res.m[res.is_minimum]
+    minima = res.points[res.is_minimum]
     np.testing.assert_allclose(minima, -minima[::-1], atol=1e-9)  # +-m* partners
     assert set(res.partner[res.is_minimum]) == {0, 1}
     if method == "nmf":
@@ -38,7 +38,7 @@ def test_curie_weiss_two_minima_below_tc(method):
 def test_curie_weiss_one_minimum_above_tc():
     res = find_minima(curie_weiss(40), 1.3, method="nmf", starts=64, seed=2)
     assert res.count == 1
-    np.testing.assert_allclose(res.m[0], 0.0, atol=1e-10)
+    np.testing.assert_allclose(res.points[0], 0.0, atol=1e-10)
 
 
 def test_maximum_started_on_is_a_saddle_not_a_minimum():
@@ -51,7 +51,7 @@ def test_hopfield_retrieval_and_mixture_states():
     n, p, T = 300, 3, 0.3
     xi = random_patterns(n, p, seed=1).astype(float)  # an instance whose 3-mixtures are stable at T = 0.3
     res = find_minima(hopfield(xi), T, method="tap2", starts=300, seed=0)
-    minima = res.m[res.is_minimum]
+    minima = res.points[res.is_minimum]
     overlaps = minima @ xi.T / n
     for mu in range(p):
         assert overlaps[:, mu].max() > 0.95 and overlaps[:, mu].min() < -0.95  # pattern and mirror
@@ -65,7 +65,7 @@ def test_sk_minima_are_true_minima_and_reproducible():
     model = sk(32, seed=0)
     a = find_minima(model, 0.5, method="nmf", starts=100, seed=7)
     b = find_minima(model, 0.5, method="nmf", starts=100, seed=7)
-    np.testing.assert_array_equal(a.m, b.m)
+    np.testing.assert_array_equal(a.points, b.points)
     assert a.count >= 5
     assert_true_minima(model, a, 0.5, 1)
     assert np.isclose(a.basin_fraction.sum(), a.converged.mean())
@@ -75,7 +75,7 @@ def test_saturated_magnetisations_at_low_temperature():
     model = sk(24, seed=3)
     res = find_minima(model, 0.05, method="nmf", starts=40, seed=0)
     assert res.failed == 0 and res.count >= 1
-    assert np.abs(res.m[res.is_minimum]).min() > 0.5
+    assert np.abs(res.points[res.is_minimum]).min() > 0.5
 
 
 def test_continuation_curie_weiss_spinodal():
@@ -119,7 +119,7 @@ def test_numpy_and_cupy_agree():
     a = find_minima(model, 0.4, method="tap2", starts=64, seed=3, backend="numpy")
     b = find_minima(model, 0.4, method="tap2", starts=64, seed=3, backend="cupy")
     assert a.count == b.count
-    np.testing.assert_allclose(a.m, b.m, atol=1e-8)
+    np.testing.assert_allclose(a.points, b.points, atol=1e-8)
 
 
 def test_continuation_keeps_branches_that_move_fast_on_their_first_step():
@@ -132,7 +132,7 @@ def test_continuation_keeps_branches_that_move_fast_on_their_first_step():
 def test_critical_point_is_not_many_minima():
     """At T_c = (N-1)/N the minimum at m = 0 is quartic: the starts must not stop at distinct points."""
     res = find_minima(curie_weiss(20), 0.95, method="nmf", starts=64, seed=0)
-    assert res.count + res.saddles <= 2 and np.abs(res.m).max() < 1e-3
+    assert res.count + res.saddles <= 2 and np.abs(res.points).max() < 1e-3
 
 
 def test_comparison_refuses_a_landscape_at_another_temperature():
@@ -152,7 +152,8 @@ def test_hessian_chunks_give_the_same_minima(monkeypatch):
     monkeypatch.setattr(newton_module, "default_block_size", lambda xp: 3 * 12 * 12)
     assert newton_module.hessian_rows(12, None) == 3
     chunked = find_minima(sk(12, seed=3), 0.4, method="nmf", starts=40, seed=2, backend="numpy")
-    assert whole.count == chunked.count >= 2 and len(whole.m) == len(chunked.m)
+    assert whole.count == chunked.count >= 2 and len(whole.points) == len(chunked.points)
     np.testing.assert_allclose(chunked.free_energy, whole.free_energy, rtol=0, atol=1e-12)
-    same = np.minimum(np.abs(chunked.m - whole.m).max(axis=1), np.abs(chunked.m + whole.m).max(axis=1))
+    same = np.minimum(np.abs(chunked.points - whole.points).max(axis=1),
+                      np.abs(chunked.points + whole.points).max(axis=1))
     assert same.max() < 1e-9

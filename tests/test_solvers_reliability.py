@@ -64,7 +64,7 @@ def test_seed_may_be_a_generator():
     """SPEC 7: a Generator is used as it is; from the same state it gives the integer seed's result."""
     a = find_minima(sk(10, seed=0), 0.4, method="nmf", starts=20, seed=5)
     b = find_minima(sk(10, seed=0), 0.4, method="nmf", starts=20, seed=np.random.default_rng(5))
-    np.testing.assert_array_equal(a.m, b.m)
+    np.testing.assert_array_equal(a.points, b.points)
     np.testing.assert_array_equal(a.start_point, b.start_point)
 
 
@@ -76,7 +76,7 @@ def test_huge_temperature_gives_the_paramagnet(T, method):
     n = 8
     res = find_minima(curie_weiss(n), T, method=method, starts=6, seed=0)
     assert res.count == 1 and res.saddles == 0
-    np.testing.assert_array_equal(res.m[0], np.zeros(n))
+    np.testing.assert_array_equal(res.points[0], np.zeros(n))
     assert res.free_energy[0] == pytest.approx(-T * n * math.log(2.0), rel=1e-14)
     assert res.hessian_min_eig[0] == pytest.approx(T, rel=1e-12)
     assert res.plefka_valid.all()
@@ -236,7 +236,7 @@ def test_coarse_relaxation_and_chord_find_the_same_minima_as_the_full_relaxation
     m_ref = np.tanh(state.x[group])
     reps, _ = unique_points(m_ref, 1e-6, xp)
     ref_points = m_ref[reps]
-    found = res.m[res.is_minimum]
+    found = res.points[res.is_minimum]
     assert res.failed == 0 and res.count >= 2
     dist = np.abs(found[:, None, :] - ref_points[None, :, :]).max(axis=2)
     # every minimum found is a reference point, and every reference minimum is found
@@ -244,5 +244,5 @@ def test_coarse_relaxation_and_chord_find_the_same_minima_as_the_full_relaxation
     from thermopot.solvers.minima import classify
     lam, kind = classify(R, np.arctanh(ref_points), T, 1e-7, xp)
     assert (dist[:, kind == 0].min(axis=0) < 1e-6).all()
-    same = np.abs(res.m[res.start_point] - m_ref).max(axis=1) < 1e-6
+    same = np.abs(res.points[res.start_point] - m_ref).max(axis=1) < 1e-6
     assert same.mean() > 0.97

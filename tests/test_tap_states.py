@@ -73,17 +73,17 @@ def test_seeds_reach_the_sk_state_the_random_starts_miss():
     mean overlap with m over 100 sweeps matches q within 3 standard errors)."""
     model, T = sk(200, seed=0), 0.5
     plain = find_minima(model, T, starts=16, seed=1)
-    assert plain.count == 1 and np.abs(plain.m).max() < 1e-6
+    assert plain.count == 1 and np.abs(plain.points).max() < 1e-6
     res = find_minima(model, T, seeds="quench", starts=16, seed=1)
-    q = np.mean(res.m**2, axis=1)
+    q = np.mean(res.points**2, axis=1)
     states = np.flatnonzero(res.is_minimum & (q > 1e-3))
     assert states.size >= 1
     a = int(states[0])
     assert res.residual[res.start_point == a].max() < 1e-8
     assert res.hessian_min_eig[a] > 0 and res.plefka_global[a] and not res.plefka_valid[a]
-    assert res.plefka_ratio[a] == pytest.approx(plefka_ratio(model, res.m[a], T))
+    assert res.plefka_ratio[a] == pytest.approx(plefka_ratio(model, res.points[a], T))
     for start in ("sign", "sample"):
-        check = state_overlap(model, T, m=res.m[a], chains=32, sweeps=100, start=start, seed=6)
+        check = state_overlap(model, T, m=res.points[a], chains=32, sweeps=100, start=start, seed=6)
         assert check.q == pytest.approx(q[a]) and check.stable, check.message
         assert abs(check.mean - q[a]) < 3 * check.stderr
 
@@ -92,7 +92,7 @@ def test_seeds_reach_the_sk_state_the_random_starts_miss():
                                        "T = 0.5; every seeding strategy finds one +-m pair on this instance")
 def test_ten_distinct_tap_minima_sk_200():
     res = find_minima(sk(200, seed=0), 0.5, seeds="quench", starts=32, seed=1)
-    assert (res.is_minimum & (np.mean(res.m**2, axis=1) > 1e-3)).sum() >= 10
+    assert (res.is_minimum & (np.mean(res.points**2, axis=1) > 1e-3)).sum() >= 10
 
 
 def test_seeds_option_errors():

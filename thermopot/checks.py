@@ -90,6 +90,13 @@ def check_rng(seed: Any, name: str = "seed") -> np.random.Generator:
     return np.random.default_rng(None if seed is None else int(seed))
 
 
+def recorded_seed(seed: Any) -> int | None:
+    """The seed as a result records it (its ``seed`` field): the integer, or None for None (fresh entropy)
+    and for a numpy Generator (whose state is no seed). A bad seed is refused as by :func:`check_rng`."""
+    check_rng(seed)
+    return None if seed is None or isinstance(seed, np.random.Generator) else int(seed)
+
+
 def positional_deprecated(*names: str) -> Callable[[Callable], Callable]:
     """Decorator for a function whose parameters ``names`` became keyword-only: for one release a call may
     still pass them positionally (in this order, after the positional parameters), with a

@@ -75,7 +75,8 @@ class Result:
     """Base of the frozen result dataclasses: :meth:`to_dict` gives every field whose name does not start
     with an underscore or is listed in ``_omit``, converted by :func:`jsonable`. A subclass is declared
     ``@dataclass(frozen=True)``; it sets ``_omit`` to leave out fields (fitted objects, 2^N tables),
-    ``_null_nonfinite`` to write non-finite numbers as null, and overrides ``to_dict`` only for another
+    ``_null_nonfinite`` to write non-finite numbers as null, ``_derived`` to add properties (counts derived
+    from the fields) to :meth:`to_dict` and :meth:`summary`, and overrides ``to_dict`` only for another
     layout, passing its dict through ``_json``. :meth:`summary` (also the ``repr``) shows every
     public field on one line each, arrays longer than :data:`SUMMARY_ITEMS` entries only by shape, dtype,
     min and max (a result holding the 2^N basins of a landscape prints in a few lines); a subclass keeps
@@ -88,6 +89,8 @@ class Result:
     _omit: ClassVar[tuple[str, ...]] = ()
     #: non-finite floats as None (JSON null) instead of the strings "nan"/"inf"/"-inf"
     _null_nonfinite: ClassVar[bool] = False
+    #: properties written after the fields by :meth:`to_dict` and shown by :meth:`summary`
+    _derived: ClassVar[tuple[str, ...]] = ()
 
     def _json(self, data: Any) -> Any:
         """``data`` converted by :func:`jsonable` with this class's convention for non-finite numbers."""
@@ -100,7 +103,8 @@ class Result:
 
     def to_dict(self) -> dict:
         """JSON-ready fields: {name: jsonable(value)} for every public field not in ``_omit``, each renamed
-        field's old name (:func:`thermopot.results.renamed`) right after its new one."""
+        field's old name (:func:`thermopot.results.renamed`) right after its new one, then the ``_derived``
+        properties."""
         aliases = {p.new: old for klass in type(self).__mro__ for old, p in vars(klass).items()
                    if isinstance(p, _Renamed)}
         out = {}
@@ -109,13 +113,14 @@ class Result:
                 out[f.name] = getattr(self, f.name)
                 if f.name in aliases:
                     out[aliases[f.name]] = out[f.name]
+        out.update((name, getattr(self, name)) for name in self._derived)
         return self._json(out)
 
     def summary(self) -> str:
-        """``ClassName(`` then one ``name=value`` line per public field (long arrays as shape, dtype,
-        min, max; see :func:`brief`), then ``)``."""
-        rows = [f"    {f.name}={brief(getattr(self, f.name))}," for f in fields(self)
-                if f.repr and not f.name.startswith("_")]
+        """``ClassName(`` then one ``name=value`` line per public field and ``_derived`` property (long
+        arrays as shape, dtype, min, max; see :func:`brief`), then ``)``."""
+        names = [f.name for f in fields(self) if f.repr and not f.name.startswith("_")] + list(self._derived)
+        rows = [f"    {name}={brief(getattr(self, name))}," for name in names]
         return f"{type(self).__name__}(\n" + "\n".join(rows) + "\n)" if rows else f"{type(self).__name__}()"
 
     def __repr__(self) -> str:

@@ -149,7 +149,7 @@ def check_phi(ctx, phi, data, figure=None):
     n = model.n
     iu = np.triu_indices(n, 1)
     ml = np.concatenate([model.h, model.J[iu]])
-    difference = np.max(np.abs(phi.thetas - float(phi.T) * ml)) if phi.count else math.inf
+    difference = np.max(np.abs(phi.points - float(phi.T) * ml)) if phi.count else math.inf
     return ctx.check(f"Phi over the pairwise couplings has one minimum, at T theta_ML of the exact fit "
                      f"[T={float(phi.T):g}, {phi.starts} starts]", float(difference) + abs(phi.count - 1), 0.0,
                      1e-4 * float(phi.T), figure=figure,

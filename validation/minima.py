@@ -52,7 +52,7 @@ def _library_checks(ctx, label: str, model, T: float, methods: tuple[str, ...]) 
                   int(cmp.landscape.count), 0.0,
                   note=f"{cmp.minima.count} minima in all ({cmp.minima.count - int(valid.sum())} violate "
                        "Plefka's condition and are not counted)")
-        ctx.check(f"matched minima m = exact basin m_a {tag}", cmp.minima.m[rows],
+        ctx.check(f"matched minima m = exact basin m_a {tag}", cmp.minima.points[rows],
                   cmp.landscape.magnetization[basins], M_TOL,
                   note=f"{len(rows)} matched pairs; max |m - m_a| over spins and pairs")
         ctx.check(f"matched minima F/N = exact F_a/N {tag}", cmp.minima.free_energy[rows] / n,
@@ -89,7 +89,7 @@ def _ground_basin_checks(ctx, seeds: list[int], n: int, T: float) -> None:
                   float(land.free_energy[basin]), float(land.free_energy.min()), 1e-9, figure=figure,
                   note=f"{len(cmp.minimum)} of {cmp.minima.count} minima matched to {land.count} basins, "
                        f"carrying {weight[cmp.basin].sum() / weight.sum():.0%} of the exact weight")
-        ctx.check(f"lowest nMF minimum m = ground basin m_a {tag}", cmp.minima.m[lowest],
+        ctx.check(f"lowest nMF minimum m = ground basin m_a {tag}", cmp.minima.points[lowest],
                   land.magnetization[basin], 0.25,
                   note="max over spins of |m_k - m_a,k|; mean field is accurate to "
                        f"O(1/sqrt(N)) = {1 / np.sqrt(n):.2f} per spin here")

@@ -81,8 +81,9 @@ def _tap_checks(ctx) -> None:
              f"random pairwise N=8 seed={ctx.seed + 4}, T=1.3": (random_pairwise(8, seed=ctx.seed + 4), 1.3)}
     for label, (model, T) in cases.items():
         found = find_minima(model, T, method="tap2", starts=64, seed=ctx.seed)
-        ctx.check(f"tap2 stationary points solve the TAP equations [{label}]", found.m - tap_map(model, found.m, T),
-                  0.0, TAP_TOL, note=f"{len(found.m)} stationary points ({found.count} minima); max |m - tanh(...)| "
+        m = found.points
+        ctx.check(f"tap2 stationary points solve the TAP equations [{label}]", m - tap_map(model, m, T),
+                  0.0, TAP_TOL, note=f"{len(m)} stationary points ({found.count} minima); max |m - tanh(...)| "
                                      "of theory.md's equation over spins and points")
     model, T = random_pairwise(7, seed=ctx.seed + 4), 1.3
     m = np.zeros(model.n)

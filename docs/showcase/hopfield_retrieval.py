@@ -40,7 +40,7 @@ def retrieval(n: int, p: int, T: float, seed: int, method: str = "tap2") -> dict
     found = find_minima(hopfield(xi), T, method=method, init=0.9 * xi, seed=seed)
     reached = found.start_point
     ok = reached >= 0
-    m = found.m[np.where(ok, reached, 0)]
+    m = found.points[np.where(ok, reached, 0)]
     overlap = np.where(ok, np.einsum("pk,pk->p", m, xi) / n, 0.0)
     retrieved = ok & found.is_minimum[np.where(ok, reached, 0)] & (overlap >= OVERLAP)
     return {"alpha": p / n, "retrieved": float(retrieved.mean()), "overlap": float(overlap.mean()),

@@ -254,7 +254,7 @@ def _tap_minima(model: Model, T: float, starts: int, seed: Any, states: np.ndarr
     and the library minimum of largest overlap m.s_a / N with that overlap."""
     found = find_minima(model, T, method="tap2", starts=starts, seed=seed, backend=backend)
     rows = np.flatnonzero(found.is_minimum)
-    m = found.m[rows]
+    m = found.points[rows]
     signs = np.where(m > 0, 1, -1)
     match = [row_of_index.get(int(i), -1) if ok else -1
              for i, ok in zip(spins_to_index(signs), (m != 0).all(axis=1))]

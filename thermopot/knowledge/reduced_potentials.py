@@ -41,14 +41,15 @@ the Newton polish of each end point. The feature matrix takes 2^N P x 8 bytes (7
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ..backend import blas_limit, blas_threads, get_namespace, to_numpy
-from ..checks import check_count, check_positive as positive, check_temperature
+from ..backend import backend_name, blas_limit, blas_threads, get_namespace, to_numpy
+from ..checks import check_count, check_positive as positive, check_temperature, recorded_seed
 from ..errors import ThermopotError
 from ..exact import check_size, thermodynamics
 from ..learning import fit
@@ -59,7 +60,9 @@ from ..progress import Progress
 from ..results import Result, renamed
 from ..solvers.dedup import RELATIVE_MAX, TOTAL_VARIATION
 from ..solvers.guard import SINGLE_THREAD_FLOPS
-from ..solvers.local import distinct, multistart
+from ..solvers.local import distinct, multistart, start_points
+from ..solvers.result import Minima
+from ..solvers.stationary import NOT_CONVERGED, kind_names
 from ..states import spins_to_index
 from .potentials import (boltzmann_weights, free_energy_A, gibbs_G, gibbs_G_gradient, kl_divergence,
                          training_Phi_linear)
@@ -81,12 +84,14 @@ def _as_description(description: Any) -> KnowledgeDescription:
 
 # ----------------------------------------------------------------------------------------- Phi
 @dataclass(frozen=True)
-class PhiMinima(Result):
-    """Minima of the training potential Phi over the pairwise couplings (expected: exactly one)."""
+class PhiMinima(Minima):
+    """Minima of the training potential Phi over the pairwise couplings (expected: exactly one), in the
+    :class:`~thermopot.solvers.Minima` convention: ``points`` (count, P) the minimisers
+    theta = (h, J_{k<l}), every ``kind`` "minimum" (only verified end points are kept)."""
 
-    T: float
-    count: int  #: distinct verified minima
-    thetas: np.ndarray  #: (count, P) minimisers theta = (h, J_{k<l})
+    objective_name: ClassVar[str] = "Phi"
+    per_point: ClassVar[tuple[str, ...]] = ("hessian_min_eig", "gradient_max")
+
     Phi: np.ndarray  #: Phi at each minimum (count,)
     entropy_bound: float  #: T S[w] <= Phi (equality only if the data were Boltzmann in the family)
     hessian_min_eig: np.ndarray  #: smallest eigenvalue of Cov_p(X) / T at each minimum (count,)
@@ -94,8 +99,8 @@ class PhiMinima(Result):
     ml_theta: np.ndarray | None  #: T theta_ML of the exact maximum-likelihood fit (P,)
     ml_difference: float | None  #: max |theta_min - T theta_ML| over the minima
     end_spread: float  #: largest max |theta_end - theta_min| over all starts
-    starts: int
-    rejected: int  #: end points without a positive-definite Hessian
+    rejected: int  #: distinct end points without a positive-definite Hessian
+    thetas = renamed("points", "thetas")
     values = renamed("Phi", "values")
 
 
@@ -110,6 +115,7 @@ def phi_minima(data: Dataset | Any, T: float = 1.0, *, starts: int = 8, seed: in
     gradient small. With ``compare_ml`` the minimiser is compared with T theta_ML of fit(data, "exact").
     The data moments must lie inside the marginal polytope (e.g. not too few patterns), else the
     minimum is at infinite theta and no end point is accepted."""
+    begin = time.perf_counter()
     T = check_temperature(T)
     starts = check_count(starts, "starts")
     scale = positive(scale, "scale")
@@ -134,14 +140,16 @@ def phi_minima(data: Dataset | Any, T: float = 1.0, *, starts: int = 8, seed: in
     w_full = np.zeros(2**n)
     w_full[np.asarray(to_numpy(spins_to_index(dataset.samples.astype(np.float64))))] = w
     w_full = xp.asarray(w_full)
-    kept, values, eigs, grads, rejected = [], [], [], [], 0
-    for i in distinct(points, dedup, RELATIVE_MAX):
+    kept, groups, values, eigs, grads, rejected = [], [], [], [], [], 0
+    reps, labels = distinct(points, dedup, RELATIVE_MAX)
+    for group, i in enumerate(reps):
         lin = training_Phi_linear(xp.asarray(ends[i]), X, w_full, T)
         eig = np.linalg.eigvalsh(lin.hessian)
         if eig[0] <= rel_eig * max(eig[-1], 0.0) or np.max(np.abs(lin.gradient)) > 100 * tol:
             rejected += 1
             continue
         kept.append(ends[i])
+        groups.append(group)
         values.append(lin.value)
         eigs.append(eig[0])
         grads.append(np.max(np.abs(lin.gradient)))
@@ -153,19 +161,31 @@ def phi_minima(data: Dataset | Any, T: float = 1.0, *, starts: int = 8, seed: in
         ml_theta = T * pack(model.h, model.J)
         ml_diff = float(np.max(np.abs(thetas - ml_theta))) if kept else None
     entropy = float(-np.sum(w * np.log(w)))
-    return PhiMinima(T=T, count=len(kept), thetas=thetas, Phi=np.array(values), entropy_bound=T * entropy,
-                     hessian_min_eig=np.array(eigs), gradient_max=np.array(grads), ml_theta=ml_theta,
-                     ml_difference=ml_diff, end_spread=float(spread), starts=starts, rejected=rejected)
+    converged = np.array([e.status == "converged" for e in points], dtype=bool)  # a start that did not
+    # converge ends at no point (start_point -1), though it took part in the de-duplication
+    return PhiMinima(points=thetas, Phi=np.array(values), kind=kind_names(np.zeros(len(kept))),
+                     start_point=start_points(starts, np.flatnonzero(converged), labels[converged], groups),
+                     converged=converged, T=T,
+                     iterations=max(e.iterations for e in points), seconds=time.perf_counter() - begin,
+                     backend=backend_name(xp), seed=recorded_seed(seed),
+                     message=f"{int(converged.sum())} of {starts} starts reached max |gradient| <= tol = {tol:.3g}; "
+                             f"{len(kept)} distinct minima verified, {rejected} rejected",
+                     entropy_bound=T * entropy, hessian_min_eig=np.array(eigs), gradient_max=np.array(grads),
+                     ml_theta=ml_theta, ml_difference=ml_diff, end_spread=float(spread), rejected=rejected)
 
 
 # ------------------------------------------------------------------------------------ reduced G
 @dataclass(frozen=True)
-class ReducedMinima(Result):
-    """Verified minima of G(p_theta; E_full, T) over the pairwise family, plus the rejected end points."""
+class ReducedMinima(Minima):
+    """Verified minima of G(p_theta; E_full, T) over the pairwise family, plus the rejected end points, in
+    the :class:`~thermopot.solvers.Minima` convention: ``points`` (count, P) the minimisers theta,
+    sorted by G, every ``kind`` "minimum" (the rejected end points are the plateaus, kept apart)."""
 
-    T: float
-    count: int  #: distinct verified minima
-    thetas: np.ndarray  #: (count, P) minimisers, sorted by G
+    objective_name: ClassVar[str] = "G"
+    per_point: ClassVar[tuple[str, ...]] = ("kl", "hessian_min_eig", "hessian_max_eig", "gradient_max", "state",
+                                            "peak_weight", "pattern", "library_weight")
+    _derived = Minima._derived + ("library", "continuum", "retrieved")
+
     G: np.ndarray  #: G at each minimum (count,)
     A: float  #: A(E_full, T), the global bound G >= A (full-simplex minimum)
     kl: np.ndarray  #: KL(p_theta || p_full) = (G - A) / T at each minimum (count,)
@@ -179,7 +199,7 @@ class ReducedMinima(Result):
     plateaus: int  #: end points with a flat or negative Hessian direction, or not converged (not counted)
     plateau_G: np.ndarray  #: G at those end points
     plateau_status: tuple  #: "degenerate", "saddle" or "not converged", one per plateau
-    starts: int  #: end points examined (starts + pattern_starts)
+    thetas = renamed("points", "thetas")
 
     @property
     def library(self) -> int:
@@ -195,11 +215,6 @@ class ReducedMinima(Result):
     def retrieved(self) -> np.ndarray:
         """The distinct patterns mu on which some library minimum peaks, ascending."""
         return np.unique(self.pattern[(self.pattern >= 0) & (self.library_weight >= 0.5)])
-
-    def to_dict(self) -> dict:
-        """JSON-ready fields, and the library, continuum and retrieved counts."""
-        return {**super().to_dict(),
-                **self._json({"library": self.library, "continuum": self.continuum, "retrieved": self.retrieved})}
 
 
 def reduced_potential_minima(description: KnowledgeDescription, T: float, *, starts: int = 8,
@@ -219,6 +234,7 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
     thermopot.solvers.local, methods "lbfgs-newton" and "newton"); a minimum needs Newton decrement
     <= tol (|G| + T) and every Hessian eigenvalue > rel_eig x the largest. Distinct minima by theta. ``backend`` (default: the description's) holds the
     2^N x P feature matrix. See the module docstring for the regime of T where minima are finite and resolved."""
+    begin = time.perf_counter()
     d = _as_description(description)
     T = check_temperature(T)
     starts = check_count(starts, "starts")
@@ -243,14 +259,23 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
         ends = multistart(g, initial, method=["lbfgs-newton"] * starts + ["newton"] * (len(initial) - starts),
                           gtol=gtol * T, max_iter=max_iter, tol=lambda x: tol * (abs(g.value_grad(x)[0]) + T),
                           rel_eig=rel_eig, max_polish=max_polish)
-    found = [e for e in ends if e.status == "minimum"]
+    members = [i for i, e in enumerate(ends) if e.status == "minimum"]
+    found = [ends[i] for i in members]
     rejected = [e for e in ends if e.status != "minimum"]
-    minima = sorted((found[i] for i in distinct(found, dedup, RELATIVE_MAX)), key=lambda e: e.value)
+    reps, labels = distinct(found, dedup, RELATIVE_MAX)
+    groups = sorted(range(len(reps)), key=lambda group: found[reps[group]].value)
+    minima = [found[reps[group]] for group in groups]
+    converged = np.array([e.status != NOT_CONVERGED for e in ends], dtype=bool)
     a_full = float(free_energy_A(d.energy_table, T))
     pattern_of = {int(s): mu for mu, s in enumerate(d.indices)}
     peaks = [g.peak(e.x) for e in minima]
     return ReducedMinima(
-        T=T, count=len(minima), thetas=np.array([e.x for e in minima]).reshape(len(minima), P),
+        points=np.array([e.x for e in minima]).reshape(len(minima), P), kind=kind_names(np.zeros(len(minima))),
+        start_point=start_points(len(ends), members, labels, groups), converged=converged, T=T,
+        iterations=max(e.iterations for e in ends), seconds=time.perf_counter() - begin, backend=backend_name(xp),
+        seed=recorded_seed(seed),
+        message=f"{int(converged.sum())} of {len(ends)} starts reached a stationary point; {len(minima)} distinct "
+                f"minima, {len(rejected)} end points not counted (degenerate, saddle or not converged)",
         G=np.array([e.value for e in minima]), A=a_full, kl=(np.array([e.value for e in minima]) - a_full) / T,
         hessian_min_eig=np.array([e.eigenvalues[0] for e in minima]),
         hessian_max_eig=np.array([e.eigenvalues[-1] for e in minima]),
@@ -259,27 +284,27 @@ def reduced_potential_minima(description: KnowledgeDescription, T: float, *, sta
         pattern=np.array([pattern_of.get(pk[0], -1) for pk in peaks], dtype=np.int64),
         library_weight=np.array([float(pk[2][d.indices].sum()) for pk in peaks]),
         plateaus=len(rejected), plateau_G=np.array([e.value for e in rejected]),
-        plateau_status=tuple(e.status for e in rejected), starts=len(initial))
+        plateau_status=tuple(e.status for e in rejected))
 
 
 # ------------------------------------------------------------------------------- G on the simplex
 @dataclass(frozen=True)
-class FullMinima(Result):
-    """Minima of G over the full simplex (expected: one, x = p_full, G = A). Per distinct verified minimum
-    (``count`` rows): ``G``, ``kl``, ``stationarity``, ``hessian_min_eig_bound``; per start: ``converged``."""
+class FullMinima(Minima):
+    """Minima of G over the full simplex (expected: one, x = p_full, G = A), in the
+    :class:`~thermopot.solvers.Minima` convention: ``points`` (count, 2^N) the weights x of each
+    distinct verified minimum (left out of ``to_dict``), every ``kind`` "minimum"; per minimum ``G``,
+    ``kl``, ``stationarity``, ``hessian_min_eig_bound``; per start ``converged`` (stationarity <= gtol)."""
 
-    T: float
-    count: int  #: distinct verified minima (converged interior end points, total variation > dedup apart)
+    objective_name: ClassVar[str] = "G"
+    per_point: ClassVar[tuple[str, ...]] = ("kl", "stationarity", "hessian_min_eig_bound")
+    _omit = ("points",)  # to_dict: 2^N weights per minimum
+
     G: np.ndarray  #: G at each minimum (count,)
     A: float  #: A(E_full, T)
     kl: np.ndarray  #: KL(x || p_full) at each minimum (count,)
     weight_error: float  #: max over all end points and states of |x - p_full|
     stationarity: np.ndarray  #: max_s 2 sqrt(x_s) |g_s - <g>_x|, g = dG/dx: the tangent gradient (count,)
     hessian_min_eig_bound: np.ndarray  #: T / max_s x_s <= smallest eigenvalue of T diag(1/x) on the tangent space
-    iterations: int  #: largest number of L-BFGS iterations of a start
-    starts: int
-    converged: np.ndarray  #: (starts,) bool: the start reached stationarity <= gtol
-    message: str = ""  #: how many starts converged, and the tolerance
 
 
 def _gibbs_objective(E: Any, T: float, xp: Any) -> Any:
@@ -316,6 +341,7 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
     that, and a step lowers G by only |grad|^2 / (8 T). On the digits at T = 1 this is 1.8e-7, giving
     G - A <= 2.5e-10 (bound; measured at rounding level) and max |x - p_full| ~ 2e-9 (measured).
     G is strictly convex on the simplex: expected one minimum, x = p_full, G = A."""
+    begin = time.perf_counter()
     d = _as_description(description)
     T = check_temperature(T)
     starts = check_count(starts, "starts")
@@ -332,18 +358,25 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
     x0 = [np.exp(z - z.max()) for z in (rng.normal(0.0, spread, 2**d.n) for _ in range(starts))]
     ends = multistart(SimpleNamespace(value_grad=objective), x0, method="simplex", gtol=gtol, max_iter=max_iter,
                       xp=xp)
-    verified = [e for e in ends if e.status == "converged" and e.x.min() > 0]
-    minima = [verified[i] for i in distinct(verified, dedup, TOTAL_VARIATION)]
+    members = [i for i, e in enumerate(ends) if e.status == "converged" and e.x.min() > 0]
+    verified = [ends[i] for i in members]
+    reps, labels = distinct(verified, dedup, TOTAL_VARIATION)
+    minima = [verified[i] for i in reps]
     p_full = boltzmann_weights(E, T)
-    return FullMinima(T=T, count=len(minima), G=np.array([e.value for e in minima]), A=float(free_energy_A(E, T)),
+    return FullMinima(points=np.array([to_numpy(e.x) for e in minima]).reshape(len(minima), 2**d.n),
+                      kind=kind_names(np.zeros(len(minima))),
+                      start_point=start_points(starts, members, labels, range(len(reps))),
+                      backend=backend_name(xp), seed=recorded_seed(seed), T=T,
+                      G=np.array([e.value for e in minima]), A=float(free_energy_A(E, T)),
                       kl=np.array([kl_divergence(e.x, p_full) for e in minima]),
                       weight_error=float(max(np.max(np.abs(e.x - p_full)) for e in ends)),
                       stationarity=np.array([e.stationarity for e in minima]),
                       hessian_min_eig_bound=np.array([T / e.x.max() for e in minima]),
-                      iterations=max(e.iterations for e in ends), starts=starts,
+                      iterations=max(e.iterations for e in ends),
                       converged=np.array([e.status == "converged" for e in ends], dtype=bool),
                       message=f"{sum(e.status == 'converged' for e in ends)} of {starts} starts reached stationarity "
-                              f"<= gtol = {gtol:.3g} within max_iter = {max_iter}")
+                              f"<= gtol = {gtol:.3g} within max_iter = {max_iter}",
+                      seconds=time.perf_counter() - begin)
 
 
 # ------------------------------------------------------------------------------------- counts

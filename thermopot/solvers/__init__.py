@@ -3,6 +3,9 @@ stability, continuation in temperature, and the comparison with the exact librar
 
 One multi-start engine, read in this order:
 
+- :mod:`.result`: the one result of a multi-start minimisation, :class:`Minima` (points, the objective under
+  its own name, kind, start_point, converged; count, basin_fraction, records of the minima), which
+  find_minima's :class:`MeanFieldMinima` and the knowledge potentials' results extend;
 - :mod:`.stationary`: the one classification of end points (minimum / saddle / degenerate / not converged);
 - :mod:`.dedup`: the one de-duplication, O(B log B), with a metric (max norm, relative max, total variation);
 - :mod:`.local`: the Objective protocol (value_grad, hessian) and ``method=`` (lbfgs, lbfgs-newton, newton,
@@ -21,11 +24,12 @@ One multi-start engine, read in this order:
 from .amp import AmpResult, bolthausen
 from .compare import ExactComparison, compare_with_exact
 from .continuation import Branch, Branches, follow_minima
-from .minima import Minima, find_minima
+from .minima import MeanFieldMinima, find_minima
+from .result import Minima
 from .counting import StateCount, count_states, state_complexity
 from .objective import METHODS
 from .seeds import SEEDS, StateOverlap, state_overlap
 
-__all__ = ["find_minima", "Minima", "follow_minima", "Branches", "Branch", "compare_with_exact",
+__all__ = ["find_minima", "Minima", "MeanFieldMinima", "follow_minima", "Branches", "Branch", "compare_with_exact",
            "ExactComparison", "METHODS", "SEEDS", "bolthausen", "AmpResult", "count_states", "state_complexity",
            "StateCount", "state_overlap", "StateOverlap"]

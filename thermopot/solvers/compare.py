@@ -19,7 +19,7 @@ from ..checks import check_temperature
 from ..landscape import Landscape, check_landscape_size, local_minima
 from ..models import Model, resolve_model
 from ..results import Result
-from .minima import Minima, find_minima
+from .minima import MeanFieldMinima, find_minima
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class ExactComparison(Result):
     free_energy_difference: np.ndarray
     unmatched_minima: np.ndarray
     unmatched_basins: np.ndarray
-    minima: Minima
+    minima: MeanFieldMinima
     landscape: Landscape
 
     def to_dict(self) -> dict:
@@ -43,7 +43,7 @@ class ExactComparison(Result):
                            "minima": self.minima.count, "basins": self.landscape.count})
 
 
-def compare_with_exact(model: Model | str, T: float, *, method: str = "tap2", minima: Minima | None = None,
+def compare_with_exact(model: Model | str, T: float, *, method: str = "tap2", minima: MeanFieldMinima | None = None,
                        landscape: Landscape | None = None, match_tol: float = 0.2, starts: int = 256,
                        seed: Any = 0, backend: Any = None, max_seconds: float | None = None) -> ExactComparison:
     """Match the minima of ``method`` at T with the strict single-flip basins of the exact landscape.
@@ -61,7 +61,7 @@ def compare_with_exact(model: Model | str, T: float, *, method: str = "tap2", mi
                              f"computed at T = {T}: the landscape needs T for its per-basin F_a and m_a")
     rows = np.flatnonzero(minima.is_minimum)
     basins = np.flatnonzero(landscape.strict)
-    m_mf, m_ex = minima.m[rows], landscape.magnetization[basins]
+    m_mf, m_ex = minima.points[rows], landscape.magnetization[basins]
     dist = np.sqrt(np.mean((m_mf[:, None, :] - m_ex[None, :, :]) ** 2, axis=2)).reshape(len(rows), len(basins))
     pairs = []
     if dist.size:

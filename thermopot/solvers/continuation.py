@@ -133,7 +133,7 @@ def follow_minima(model: Model | str, temperatures: Any, *, method: str = "tap2"
 
     rows = None if init is None else _init_rows(first)
     for a in np.flatnonzero(first.is_minimum):
-        start_branch(grid[0], first.m[a], first.free_energy[a], first.hessian_min_eig[a],
+        start_branch(grid[0], first.points[a], first.free_energy[a], first.hessian_min_eig[a],
                      None if rows is None else rows.get(int(a)))
     count = [len(alive)]
     for T in grid[1:]:
@@ -170,8 +170,8 @@ def follow_minima(model: Model | str, temperatures: Any, *, method: str = "tap2"
         fresh = find_minima(model, T, method=method, starts=reseed, seed=rng, backend=xp, tol=tol,
                             dedup_tol=dedup_tol, degenerate_tol=degenerate_tol)
         for a in np.flatnonzero(fresh.is_minimum):
-            if all(np.abs(fresh.m[a] - np.tanh(b.x[-1])).max() >= dedup_tol for b in alive):
-                start_branch(T, fresh.m[a], fresh.free_energy[a], fresh.hessian_min_eig[a])
+            if all(np.abs(fresh.points[a] - np.tanh(b.x[-1])).max() >= dedup_tol for b in alive):
+                start_branch(T, fresh.points[a], fresh.free_energy[a], fresh.hessian_min_eig[a])
         count.append(len(alive))
     branches = [replace(b, end=ends[id(b)]) if id(b) in ends else b for b in branches]
     return Branches(temperatures=grid, branches=branches, count=np.array(count), method=method)

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_count, check_rng
+from ..checks import check_count, check_rng, recorded_seed
 from ..errors import ThermopotError
 from ..landscape import local_minima
 from ..models import Model, resolve_model, sk
@@ -88,7 +88,7 @@ def count_states(model: Model | str, *, T: float = 0.0, method: str = "exact", s
     if method == "quench":
         return int(np.unique(quench_states(model, starts=starts, seed=rng), axis=0).shape[0])
     res = find_minima(model, T, method="tap2", seeds="quench", starts=starts, seed=rng)
-    return int((res.is_minimum & (np.mean(res.m**2, axis=1) > PARAMAGNET_Q)).sum())
+    return int((res.is_minimum & (np.mean(res.points**2, axis=1) > PARAMAGNET_Q)).sum())
 
 
 def complexity(counts: Any, n: int) -> tuple[float, float, float, float]:
@@ -123,5 +123,5 @@ def state_complexity(n: int, instances: int, *, T: float = 0.0, method: str = "e
     return StateCount(n=n, counts=counts, quenched=values[0], quenched_stderr=values[1], annealed=values[2],
                       annealed_stderr=values[3], method=method, T=float(T),
                       starts=None if method == "exact" else starts, seconds=time.perf_counter() - begin,
-                      backend="numpy", seed=None if seed is None or isinstance(seed, np.random.Generator) else seed,
+                      backend="numpy", seed=recorded_seed(seed),
                       converged=zero == 0, message=message)

@@ -87,11 +87,24 @@ def multistart(objective: Objective, starts: Sequence[np.ndarray], *, method: st
     return [local_minimum(objective, x0, method=m, **options) for x0, m in zip(starts, methods)]
 
 
-def distinct(points: Sequence[EndPoint], tol: float, metric: Metric) -> list[int]:
-    """Indices of the first end point of each group closer than ``tol`` under ``metric`` (.dedup)."""
+def distinct(points: Sequence[EndPoint], tol: float, metric: Metric) -> tuple[list[int], np.ndarray]:
+    """(index of the first end point of each group closer than ``tol`` under ``metric`` (.dedup), group of
+    every end point: an index into that list)."""
     if not points:
-        return []
-    return [int(i) for i in group_rows(np.array([p.x for p in points]), tol, metric)[0]]
+        return [], np.zeros(0, dtype=np.int64)
+    reps, labels = group_rows(np.array([p.x for p in points]), tol, metric)
+    return [int(i) for i in reps], labels
+
+
+def start_points(starts: int, members: Sequence[int], labels: np.ndarray, kept: Sequence[int]) -> np.ndarray:
+    """(starts,) the row of a result each start ended at (its ``start_point``): start ``members[i]`` lies in
+    group ``labels[i]`` (:func:`distinct`) and group ``kept[r]`` is row r; -1 for a start that is no member
+    or whose group was not kept."""
+    row_of_group = np.full(len(labels) + 1, -1, dtype=np.int64)
+    row_of_group[np.asarray(kept, dtype=np.int64)] = np.arange(len(kept))
+    out = np.full(starts, -1, dtype=np.int64)
+    out[np.asarray(members, dtype=np.int64)] = row_of_group[np.asarray(labels, dtype=np.int64)]
+    return out
 
 
 def trust_region_polish(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], hess: Callable[[np.ndarray], np.ndarray],

@@ -22,22 +22,23 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..backend import asarray, backend_name, blas_limit, blas_threads, get_namespace, to_numpy
-from ..checks import check_count, check_positive, check_rng, check_temperature
+from ..checks import check_count, check_positive, check_rng, check_temperature, recorded_seed
 from ..errors import ThermopotError
 from ..models import Model, PairwiseModel, resolve_model
-from ..results import Result
+from ..results import renamed
 from .dedup import MAX, flip_partners, group_rows, unique_points
 from .guard import SINGLE_THREAD_FLOPS, check_minima_size
 from .newton import (RELAX_TOL, NewtonState, chord_batch, free_energy_of_x, hessian_rows, newton_batch,
                      relax_batch, scaled_hessian)
 from .objective import free_energy_interaction, method_order, plefka_ratio, plefka_valid
 from .seeds import check_seeds, seeded_starts
-from .stationary import KINDS, classify_spectrum
+from .result import Minima
+from .stationary import classify_spectrum, kind_names
 
 #: the relaxation hands a start over once max_k |m_k - tanh(beta h_k)| < COARSE_TOL (SK N = 64, T = 0.5:
 #: ~50 iterations instead of ~140 to RELAX_TOL)
@@ -52,69 +53,40 @@ CHORD_ITERATIONS = 30
 
 
 @dataclass(frozen=True)
-class Minima(Result):
-    """Distinct stationary points found from the starts: minima first (by free energy), then the rest.
+class MeanFieldMinima(Minima):
+    """Distinct stationary points of a mean-field or TAP free energy G(m) found from the starts (the
+    :class:`~thermopot.solvers.Minima` convention): minima first (by free energy), then the rest.
 
-    Per point: m, free_energy, hessian_min_eig (smallest eigenvalue of D^1/2 H D^1/2, the sign of the
-    Hessian), is_minimum, kind, plefka_valid (Plefka's per-site condition), plefka_global (his global,
-    Almeida-Thouless, condition plefka_ratio = beta^2 J^2 (1/N) sum_k (1 - m_k^2)^2 < 1; see
-    thermopot.meanfield), basin_fraction (fraction of all starts that ended there),
-    partner (row of the spin-flip image -m when the model is symmetric under s -> -s, else -1).
+    Per point: points (the magnetisations m), free_energy (the objective), kind, hessian_min_eig (smallest
+    eigenvalue of D^1/2 H D^1/2, the sign of the Hessian), plefka_valid (Plefka's per-site condition),
+    plefka_global (his global, Almeida-Thouless, condition plefka_ratio = beta^2 J^2 (1/N) sum_k
+    (1 - m_k^2)^2 < 1; see thermopot.meanfield), partner (row of the spin-flip image -m when the model is
+    symmetric under s -> -s, else -1); basin_fraction (fraction of all starts that ended there) is derived.
     Per start: converged, start_point (row reached, -1 when not converged), residual.
     """
 
-    m: np.ndarray
+    objective_name: ClassVar[str] = "free_energy"
+    per_point: ClassVar[tuple[str, ...]] = ("hessian_min_eig", "plefka_valid", "partner", "plefka_global",
+                                            "plefka_ratio")
+
     free_energy: np.ndarray
     hessian_min_eig: np.ndarray
-    is_minimum: np.ndarray
-    kind: np.ndarray
     plefka_valid: np.ndarray
-    basin_fraction: np.ndarray
     partner: np.ndarray
-    converged: np.ndarray
-    start_point: np.ndarray
     residual: np.ndarray
     method: str
-    T: float
-    iterations: int
-    seconds: float
-    backend: str
-    message: str
     plefka_global: np.ndarray | None = None
     plefka_ratio: np.ndarray | None = None
-
-    @property
-    def count(self) -> int:
-        """Number of distinct true minima."""
-        return int(self.is_minimum.sum())
-
-    @property
-    def saddles(self) -> int:
-        """Number of distinct stationary points that are not minima (saddles and degenerate points)."""
-        return int((~self.is_minimum).sum())
-
-    @property
-    def starts(self) -> int:
-        return int(self.converged.shape[0])
-
-    @property
-    def failed(self) -> int:
-        """Starts that did not converge within the iteration budget."""
-        return int((~self.converged).sum())
+    m = renamed("points", "m")
 
     def to_dict(self) -> dict:
-        """JSON-ready fields (docs/architecture.md, `thermopot minima`)."""
-        rows = [{"m": self.m[a].tolist(), "free_energy": float(self.free_energy[a]),
-                 "hessian_min_eig": float(self.hessian_min_eig[a]),
-                 "plefka_valid": bool(self.plefka_valid[a]), "basin_fraction": float(self.basin_fraction[a]),
-                 **({} if self.plefka_ratio is None else {"plefka_global": bool(self.plefka_global[a]),
-                                                          "plefka_ratio": float(self.plefka_ratio[a])}),
-                 "partner": int(self.partner[a])}
-                for a in np.flatnonzero(self.is_minimum)]
+        """JSON-ready fields (docs/architecture.md, `thermopot minima`): the counts, and one row per minimum
+        (its record, with the point also under its former name ``m`` for one release)."""
+        rows = [{"m": record["point"], **record} for record in self.minima()]
         return self._json({"count": self.count, "minima": rows, "saddles": self.saddles, "starts": self.starts,
                            "failed": self.failed, "method": self.method, "T": self.T,
                            "iterations": self.iterations, "backend": self.backend, "seconds": self.seconds,
-                           "message": self.message})
+                           "seed": self.seed, "message": self.message})
 
 
 def flip_symmetric(model: Model) -> bool:
@@ -230,7 +202,7 @@ def settle(R: Any, x: Any, T: float, xp: Any, *, tol: float, dedup_tol: float, m
 def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: int = 256, seed: Any = None,
                 backend: Any = None, init: Any = None, tol: float = 1e-10, dedup_tol: float = 1e-6,
                 degenerate_tol: float = 1e-7, max_iter: int = 200, max_seconds: float | None = None,
-                seeds: str | None = None) -> Minima:
+                seeds: str | None = None) -> MeanFieldMinima:
     """All minima of the approximate free energy ``method`` (nmf, tap2, tap3, tap4) at temperature T
     reached from ``starts`` random starts (or the rows of ``init``), as one batched array program.
 
@@ -252,7 +224,7 @@ def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: i
     if seeds is not None and (check_seeds(seeds) and m0 is not None):
         raise ThermopotError("give init= or seeds=, not both")
     check_minima_size(model.n, count, order, xp, max_seconds=max_seconds)
-    begin = time.perf_counter()
+    begin, recorded = time.perf_counter(), recorded_seed(seed)
     if seeds is not None:  # seeded starts (solvers.seeds), then the same relaxation and Newton polish
         rng = check_rng(seed)
         m0, seed = seeded_starts(model, T, order=order, seeds=seeds, starts=count, seed=rng, xp=xp), rng
@@ -263,7 +235,7 @@ def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: i
         group = np.arange(count)
         points = _distinct(R, state, group, T, xp, dedup_tol=dedup_tol, degenerate_tol=degenerate_tol)
     return _result(model, T, method, points, state, group, dedup_tol=dedup_tol, max_iter=max_iter, xp=xp,
-                   begin=begin)
+                   begin=begin, seed=recorded)
 
 
 def _distinct(R: Any, state: NewtonState, group: np.ndarray, T: float, xp: Any, *, dedup_tol: float,
@@ -290,14 +262,13 @@ def _distinct(R: Any, state: NewtonState, group: np.ndarray, T: float, xp: Any, 
 
 
 def _result(model: Model, T: float, method: str, points: tuple, state: NewtonState, group: np.ndarray, *,
-            dedup_tol: float, max_iter: int, xp: Any, begin: float) -> Minima:
-    """The Minima of the distinct points, with per-start status taken from each start's Newton group."""
+            dedup_tol: float, max_iter: int, xp: Any, begin: float, seed: int | None) -> MeanFieldMinima:
+    """The result of the distinct points, with per-start status taken from each start's Newton group."""
     xu, lam, kind, free, start_point = points
     mu = xp.tanh(xu)
     partner = (to_numpy(flip_partners(mu, dedup_tol, xp)) if flip_symmetric(model) and mu.shape[0]
                else np.full(mu.shape[0], -1, dtype=np.int64))
     conv = to_numpy(state.converged)[group]
-    fraction = np.bincount(start_point[start_point >= 0], minlength=mu.shape[0]) / conv.shape[0]
     failed = int((~conv).sum())
     message = f"{conv.shape[0] - failed} of {conv.shape[0]} starts converged"
     if failed > conv.shape[0] / 2:
@@ -305,10 +276,9 @@ def _result(model: Model, T: float, method: str, points: tuple, state: NewtonSta
                    "iterations): raise max_iter or check the temperature against the Plefka condition")
         warnings.warn(message, RuntimeWarning, stacklevel=3)
     ratio = to_numpy(plefka_ratio(model, mu, T))
-    return Minima(m=to_numpy(mu), free_energy=free, hessian_min_eig=lam, is_minimum=kind == 0,
-                  kind=np.array([KINDS[k] for k in kind]), plefka_valid=to_numpy(plefka_valid(model, mu, T)),
-                  basin_fraction=fraction, partner=partner, converged=conv, start_point=start_point,
-                  residual=to_numpy(state.residual)[group], method=method, T=T,
-                  iterations=int(to_numpy(state.iterations).max(initial=0)),
-                  seconds=time.perf_counter() - begin, backend=backend_name(xp), message=message,
-                  plefka_global=ratio < 1, plefka_ratio=ratio)
+    return MeanFieldMinima(points=to_numpy(mu), free_energy=free, hessian_min_eig=lam, kind=kind_names(kind),
+                           plefka_valid=to_numpy(plefka_valid(model, mu, T)), partner=partner, converged=conv,
+                           start_point=start_point, residual=to_numpy(state.residual)[group], method=method, T=T,
+                           iterations=int(to_numpy(state.iterations).max(initial=0)),
+                           seconds=time.perf_counter() - begin, backend=backend_name(xp), seed=seed,
+                           message=message, plefka_global=ratio < 1, plefka_ratio=ratio)

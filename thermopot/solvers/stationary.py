@@ -31,3 +31,8 @@ def classify_spectrum(lowest: Any, tol: Any) -> np.ndarray:
     docstring): 0 (minimum) when lowest > tol, 1 (saddle) when lowest < -tol, else 2 (degenerate)."""
     lowest = np.asarray(lowest, dtype=np.float64)
     return np.where(lowest > tol, 0, np.where(lowest < -tol, 1, 2))
+
+
+def kind_names(index: Any) -> np.ndarray:
+    """The names (KINDS) of the kind indices ``index`` (from :func:`classify_spectrum`), as a string array."""
+    return np.asarray(KINDS)[np.asarray(index, dtype=np.int64)]
