@@ -108,8 +108,9 @@ def _zero_temperature_limit() -> float:
 
 
 def test_bray_moore_complexity_limits():
-    """Sigma(T) of the TAP minima: zero at and above T_c = 1, decreasing in T, and at T -> 0 the annealed
-    complexity of single-flip-stable states, Tanaka-Edwards' 0.1992 (Bray and Moore's T = 0 limit)."""
+    """Sigma(T) of the TAP minima: zero at and above T_c = 1, decreasing in T, at T -> 0 the annealed
+    complexity of single-flip-stable states, Tanaka-Edwards' 0.1992 (Bray and Moore's T = 0 limit), and
+    ~(1 - T)^6 near T_c (Bray and Moore's law, as quoted by H. Rieger 1992, arXiv:cond-mat/9208015)."""
     assert tap_complexity(1.0).sigma == 0.0 and tap_complexity(2.0).sigma == 0.0
     values = [tap_complexity(T) for T in (0.1, 0.3, 0.5, 0.7)]
     assert all(v.converged and v.plefka_ratio <= 1 for v in values)
@@ -118,6 +119,9 @@ def test_bray_moore_complexity_limits():
     assert values[2].sigma == pytest.approx(0.002776, abs=2e-5)  # this module's value, docs/spin-glass.md
     assert values[2].expected(200) == pytest.approx(np.exp(200 * values[2].sigma))
     assert abs(_zero_temperature_limit() - TANAKA_EDWARDS) < 2e-3
+    # near T_c Bray and Moore's complexity vanishes like (1 - T)^6: the local exponent at 1 - T = 0.15-0.2
+    near = [tap_complexity(T).sigma for T in (0.8, 0.85)]
+    assert 5.5 < np.log(near[0] / near[1]) / np.log(0.2 / 0.15) < 7
 
 
 def test_bray_moore_check_fails_without_the_rank_one_covariance(monkeypatch):
