@@ -3,7 +3,9 @@
 Jobs (NumPy): find_minima(tap2, seeds="quench") on SK N = 1000 (seed 0) at T = 0.5 from 1000 seeds (the
 issue's goal: < 2 minutes on the 2-core CPU); counting over 200 SK instances of N = 60: single-flip-stable
 states at T = 0 from 2000 quench starts each, and TAP minima at T = 0.5 from 32 quench seeds each (goal:
-< 10 minutes). Quick mode: N = 200 from 64 seeds, and 20 instances of N = 60.
+< 10 minutes). The count of TAP minima against N (N = 50, 100, 200 at T = 0.5, 64 quench seeds per
+instance) next to Bray-Moore's annealed prediction exp(N Sigma(T)) (solvers.bray_moore). Quick mode:
+N = 200 from 64 seeds, 20 instances of N = 60, and 20 / 10 / 5 instances for the count against N.
 
 Run: ``python benchmarks/tap_states.py [--quick] [--json]`` or ``thermopot bench --only tap_states``.
 """
@@ -18,7 +20,8 @@ import numpy as np
 from thermopot.benchmarks import log, row, standalone
 from thermopot.models import sk
 from thermopot.solvers import find_minima
-from thermopot.solvers.counting import TANAKA_EDWARDS, state_complexity
+from thermopot.solvers.bray_moore import tap_complexity
+from thermopot.solvers.counting import TANAKA_EDWARDS, count_states, state_complexity
 
 T = 0.5
 
@@ -50,9 +53,31 @@ def _count_rows(n: int, instances: int) -> list[dict]:
     return rows
 
 
+def _bray_moore_rows(instances: dict[int, int]) -> list[dict]:
+    """Mean number of non-paramagnetic TAP minima per SK instance (``instances[n]`` instances of n spins,
+    64 quench seeds each) against exp(n Sigma(T)), Bray-Moore's annealed number to exponential order."""
+    begin = time.perf_counter()
+    bm = tap_complexity(T)
+    rows = [row(f"Bray-Moore annealed complexity Sigma(T={T})", time.perf_counter() - begin, "s", "numpy",
+                f"Sigma = {bm.sigma:.5f} at q = {bm.q:.4f} (Plefka ratio {bm.plefka_ratio:.3f})", sigma=bm.sigma)]
+    for n, k in instances.items():
+        begin = time.perf_counter()
+        counts = np.array([count_states(sk(n, seed=5000 + s), T=T, method="tap2", starts=64, seed=s)
+                           for s in range(k)])
+        seconds = time.perf_counter() - begin
+        note = (f"mean {counts.mean():.3f} +- {counts.std(ddof=1) / np.sqrt(k):.3f} minima per instance "
+                f"(max {counts.max()}, {int((counts > 0).sum())} of {k} with any) against exp(N Sigma) = "
+                f"{bm.expected(n):.2f}")
+        log("tap_states", f"TAP minima N={n} T={T}, {k} instances: {seconds:.3g} s, {note}")
+        rows.append(row(f"TAP minima per SK instance N={n} T={T} (64 quench seeds), {k} instances", seconds, "s",
+                        "numpy", note, n=n, instances=k, counts=counts.tolist(), bray_moore=bm.expected(n)))
+    return rows
+
+
 def run(quick: bool = False) -> list[dict]:
     """Benchmark rows (NumPy)."""
     rows = [_states_row(200, 64) if quick else _states_row(1000, 1000)]
+    rows += _bray_moore_rows({50: 20, 100: 10, 200: 5} if quick else {50: 200, 100: 100, 200: 40})
     return rows + _count_rows(60, 20 if quick else 200)
 
 

@@ -18,10 +18,12 @@ One multi-start engine, read in this order:
 - :mod:`.continuation` and :mod:`.compare`: minima followed in T, and matched with the exact basins;
 - :mod:`.seeds`, :mod:`.amp` and :mod:`.counting`: starts that reach TAP states in the spin-glass phase
   (``find_minima(seeds=...)``), the Bolthausen (AMP) iteration of the TAP equations, and counts of
-  single-flip-stable states and TAP minima with the complexity log(count)/N.
+  single-flip-stable states and TAP minima with the complexity log(count)/N; :mod:`.bray_moore`: the
+  annealed complexity of TAP minima of SK, Sigma(T), that those counts are compared with.
 """
 
 from .amp import AmpResult, bolthausen
+from .bray_moore import TapComplexity, tap_complexity
 from .compare import ExactComparison, compare_with_exact
 from .continuation import Branch, Branches, follow_minima
 from .minima import MeanFieldMinima, find_minima
@@ -32,4 +34,4 @@ from .seeds import SEEDS, StateOverlap, state_overlap
 
 __all__ = ["find_minima", "Minima", "MeanFieldMinima", "follow_minima", "Branches", "Branch", "compare_with_exact",
            "ExactComparison", "METHODS", "SEEDS", "bolthausen", "AmpResult", "count_states", "state_complexity",
-           "StateCount", "state_overlap", "StateOverlap"]
+           "StateCount", "state_overlap", "StateOverlap", "tap_complexity", "TapComplexity"]
