@@ -24,7 +24,7 @@ import numpy as np
 
 from thermopot.backend import get_namespace
 from thermopot.benchmarks import log, machine_info, row
-from thermopot.benchmarks._peak import measure_apart, ratio_row
+from thermopot.benchmarks._peak import measure, measure_apart, ratio_row
 from thermopot.datasets import noisy_patterns_dataset
 from thermopot.exact import gibbs_potential, restricted_free_energies, thermodynamics
 from thermopot.exact.gibbs import ENUMERATIONS_PER_POINT
@@ -42,7 +42,7 @@ XP = get_namespace("numpy")
 
 def _row(label: str, n: int, cost: Cost, job: Callable[[], object], passes: float = 1.0) -> dict:
     """Run ``job`` once to warm up, then measure it against the guard's estimate."""
-    job()
+    measure(job)  # traced, so slow: code loaded only when a run is slow (progress lines) is loaded here
     est_bytes, est_seconds = estimate(n, XP, cost=cost, passes=passes)
     _, peak, seconds, cpu = measure_apart(job)
     out = ratio_row(label, est_bytes, peak, est_seconds, seconds, cpu)
@@ -79,7 +79,7 @@ def _mixture_row(n: int, k: int, copies: int, method: str, max_iter: int = 5) ->
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return fit_mixture(data, k, method=method, seed=0, max_iter=max_iter, tol=0.0)
-    job()
+    measure(job)  # warm-up, traced: a slow run loads the progress lines' code (lazily, on first display)
     est_bytes, est_seconds = estimate_mixture(n, data.compact().size, k, method=method, max_iter=max_iter)
     _, peak, seconds, cpu = measure_apart(job)
     label = f"fit_mixture {method} N={n} K={k}, {max_iter} EM iterations"
