@@ -145,3 +145,14 @@ def test_the_env_limit_and_the_keyword_agree(monkeypatch):
         check_knowledge(data.n, data.size, distinct=data.unique().size, classes=4, settings=QUICK)
     assert check_knowledge(data.n, data.size, distinct=data.unique().size, classes=4, settings=QUICK,
                            max_seconds=2 * est.seconds).seconds == est.seconds
+
+
+def test_the_command_line_limit_refuses_in_one_line(monkeypatch, capsys):
+    """``thermopot knowledge --max-seconds S`` reaches the guard: exit 2, one line with the memory and time."""
+    from thermopot.cli import main
+
+    _no_step_may_run(monkeypatch)
+    assert main(["knowledge", "--dataset", "clusters", "--max-seconds", "0.5", "--json"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("thermopot: error:") and "\n" not in err and "more than the limit of 0.5 s" in err
+    _numbers(err)

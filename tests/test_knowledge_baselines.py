@@ -52,7 +52,7 @@ def test_walsh_subsets_fill_the_top_order_by_moment():
 def test_hidden_model_log_p_is_the_sum_over_hidden_states_and_its_moments_match(samples):
     l2 = 1e-2
     model = fit_hidden_model(samples, 3, l2=l2, seed=0, tol=1e-7, max_iter=2000)
-    a, c, W = (model.values[k] for k in "acW")
+    a, c, W = (model.arrays[k] for k in "acW")
     v = all_states(6)
     h = np.array(list(itertools.product([-1.0, 1.0], repeat=3)))
     joint = (v @ a)[:, None] + (h @ c)[None, :] + v @ W.T @ h.T  # -E(v, h), (2^6, 2^3)

@@ -220,7 +220,8 @@ def test_renamed_fields_keep_their_old_name_for_one_release(cls_name, old, new):
     assert new in {f.name for f in dataclasses.fields(cls)} and old not in {f.name for f in dataclasses.fields(cls)}
     if r is None:  # SampleResult: a hand-written layout
         r = cls(**{f.name: (np.array([0.5]) if "ndarray" in str(f.type) else {} if "dict" in str(f.type) else
-                            "philox" if f.name == "generator" else 1) for f in dataclasses.fields(cls)})
+                            "philox" if f.name == "generator" else () if f.name == "warnings" else 1)
+                    for f in dataclasses.fields(cls)})
     with pytest.warns(DeprecationWarning, match=f"{cls_name}.{old} is deprecated.*use .{new}"):
         old_value = getattr(r, old)
     assert old_value is getattr(r, new)

@@ -64,6 +64,9 @@ def _target(t: dict) -> str:
              help="temperature of the fitted model's bound states, log Z and remedy (default 1)"),
          arg("--holdout", type=float, default=None, metavar="F",
              help="share of the samples kept out of the fit for the held-out log-likelihood (sampled; default 0.2)"),
+         arg("--max-seconds", dest="max_seconds", type=float, default=None, metavar="S",
+             help="refuse, before any step, a run the size and time guard estimates longer than this (default "
+                  "$THERMOPOT_MAX_SECONDS, else 3600)"),
          arg("--constant-columns", dest="constant_columns", choices=("drop", "refuse"), default="drop",
              help="constant columns of the data: drop them and report it (default) or refuse the data"))
 def knowledge_command(args: argparse.Namespace) -> Output:
@@ -84,7 +87,7 @@ def knowledge_command(args: argparse.Namespace) -> Output:
         warnings.simplefilter("always")
         run = run_knowledge(source, quick=not args.full, seed=args.seed, backend=args.backend, method=args.method,
                             T=args.T, holdout=args.holdout, constant_columns=args.constant_columns,
-                            labels=args.labels, rare_target=args.rare_target)
+                            labels=args.labels, rare_target=args.rare_target, max_seconds=args.max_seconds)
     notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
     for note in notes:
         print(f"thermopot: warning: {note}", file=sys.stderr)

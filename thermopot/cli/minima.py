@@ -26,7 +26,7 @@ from .command import BACKEND, JSON, MODEL, TEMPERATURE, Output, arg, command, gi
                   "(the default of the flag; Plefka 1982) or his per-site one"),
          BACKEND, JSON)
 def minima_command(args: argparse.Namespace) -> Output:
-    """JSON: the fields of :class:`thermopot.solvers.Minima` (``--valid-only`` keeps the valid rows)."""
+    """JSON: the fields of ``thermopot.solvers.minima.MeanFieldMinima`` (``--valid-only`` keeps the valid rows)."""
     from ..models import resolve_model  # noqa: PLC0415
     from ..solvers import find_minima  # noqa: PLC0415
 

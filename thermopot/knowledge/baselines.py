@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backend import get_namespace
+from ..checks import check_rng
 from ..errors import ThermopotError
 from ..learning.result import lbfgs
 from ..results import Result
@@ -42,15 +43,16 @@ _TILE = 1024
 @dataclass(frozen=True)
 class TableModel(Result):
     """A fitted baseline: ``name``, ``parameters`` (count), ``log_p`` (2^N,) the exact log-probability of every
-    state (index as in thermopot.states), ``iterations`` and ``converged`` of its fit, and ``values`` (the
-    fitted arrays: ``subsets``, ``theta`` of the Walsh model; ``a``, ``c``, ``W`` of the RBM)."""
+    state (index as in thermopot.states), ``iterations``, ``converged`` and ``message`` of its fit, and ``arrays``
+    (the fitted arrays: ``subsets``, ``theta`` of the Walsh model; ``a``, ``c``, ``W`` of the RBM)."""
 
     name: str
     parameters: int
     log_p: np.ndarray
     iterations: int
     converged: bool
-    values: dict
+    arrays: dict
+    message: str = ""
 
     def log_prob(self, samples: np.ndarray) -> np.ndarray:
         """Exact log p of +-1 samples (S, N)."""
@@ -62,11 +64,12 @@ def site_log_prob(x: np.ndarray, m: np.ndarray) -> np.ndarray:
     return np.log((1.0 + x[:, None, :] * m[None]) / 2.0).sum(axis=2)
 
 
-def independent_site_mixture(samples: np.ndarray, k: int, iterations: int,
-                             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(pi (K,), m (K, N)): EM for a mixture of K independent-site models from K samples' halves."""
+def independent_site_mixture(samples: np.ndarray, k: int, iterations: int, *,
+                             seed: int | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(pi (K,), m (K, N)): EM for a mixture of K independent-site models from K samples' halves (the samples
+    drawn with ``seed``)."""
     x = samples.astype(float)
-    m = np.clip(x[rng.choice(len(x), k, replace=False)] * 0.5, -0.95, 0.95)
+    m = np.clip(x[check_rng(seed).choice(len(x), k, replace=False)] * 0.5, -0.95, 0.95)
     pi = np.full(k, 1.0 / k)
     for _ in range(iterations):
         log_r = np.log(pi) + site_log_prob(x, m)
@@ -111,12 +114,12 @@ def fit_walsh_model(samples: np.ndarray, budget: int, *, l2: float, max_iter: in
         model = fwht(np.exp(log_w - log_z))[subsets]
         return log_z - float(theta @ c) + 0.5 * l2 * float(theta @ theta), model - c + l2 * theta
 
-    theta, _, grad, iterations, _ = lbfgs(objective, np.zeros(budget), tol, max_iter)
+    theta, _, grad, iterations, message = lbfgs(objective, np.zeros(budget), tol, max_iter)
     full[subsets] = theta
     of_top = int(sum(bin(int(a)).count("1") == top for a in subsets))
     return TableModel(f"one model with couplings up to order {top} (every one of order < {top}, the {of_top} "
                       f"strongest of order {top})", budget, _log_normalise(fwht(full)), iterations, bool(np.abs(grad).max() <= tol),
-                      {"subsets": subsets, "theta": theta})
+                      {"subsets": subsets, "theta": theta}, message)
 
 
 def hidden_units_for(budget: int, n: int) -> int:
@@ -181,11 +184,11 @@ def fit_hidden_model(samples: np.ndarray, hidden: int, *, l2: float, seed: int, 
                                (g_W / total - t.T @ data).ravel()])
         return value, grad + l2 * p
 
-    p, _, grad, iterations, _ = lbfgs(objective, x0, tol, max_iter)
+    p, _, grad, iterations, message = lbfgs(objective, x0, tol, max_iter)
     a, c, W = split(p)
     return TableModel(f"one model with {hidden} hidden units (RBM)", n + hidden + n * hidden,
                       _log_normalise(log_weights(p)), iterations, bool(np.abs(grad).max() <= tol),
-                      {"a": a, "c": c, "W": W})
+                      {"a": a, "c": c, "W": W}, message)
 
 
 __all__ = ["HIDDEN_MAX_SPINS", "TableModel", "fit_hidden_model", "fit_walsh_model", "hidden_units_for",

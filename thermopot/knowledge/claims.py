@@ -414,7 +414,7 @@ def _site_baseline(train: np.ndarray, test: np.ndarray, budget: int, sizes: Clai
     parameters (exact at any N)."""
     n = train.shape[1]
     k_site = min(max(1, math.ceil((budget + 1) / (n + 1))), len(train))
-    pi, m = independent_site_mixture(train, k_site, sizes.em_iterations, rng)
+    pi, m = independent_site_mixture(train, k_site, sizes.em_iterations, seed=rng)
     log_p = np.logaddexp.reduce(np.log(pi) + site_log_prob(test.astype(float), m), axis=1)
     return f"mixture of {len(pi)} independent-site models", log_p, len(pi) * (n + 1) - 1
 
@@ -525,7 +525,7 @@ def claim_remedy_sampled(data: Dataset, sizes: ClaimSizes, seed: int) -> ClaimRo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         single = fit(Dataset(train).unique(), "pseudo", l2=1e-3).model
-    models, W, _history, _source = sampled_mixture(Dataset(train), None, single, settings, seed)
+    models, W, _history, _source = sampled_mixture(Dataset(train), None, single, settings, seed=seed)
     z = [log_partition(m, 1.0, method="ais", chains=settings.ais_chains, steps=settings.ais_steps,
                        seed=seed + 100 + c) for c, m in enumerate([single, *models])]
     x = test.astype(float)

@@ -272,7 +272,7 @@ def _initial_responsibilities(train: Dataset, labels: np.ndarray | None, single:
     return unique, resp, "minima"
 
 
-def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, s: SampledSettings,
+def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, s: SampledSettings, *,
                     seed: int, backend: Any = None) -> tuple[list[PairwiseModel], np.ndarray, list[float], str]:
     """(component models, weights W, mean log-likelihood per EM iteration, the source of K: "classes" or
     "minima"): EM for a mixture of pairwise models with pseudo-likelihood or PCD M-steps and AIS log Z_k
@@ -304,7 +304,7 @@ def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, si
     """EM for a mixture (:func:`sampled_mixture`), then KL and coverage of the single model and of the mixture
     at T_fit (module docstring)."""
     T = s.T_fit
-    models, W, history, source = sampled_mixture(train, labels, single, s, seed, backend)
+    models, W, history, source = sampled_mixture(train, labels, single, s, seed=seed, backend=backend)
     k = len(models)
     unique = train.unique()
     w = unique.probabilities

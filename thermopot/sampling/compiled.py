@@ -101,8 +101,9 @@ if numba is not None:
         """flip iff dE < r(u), r = T log((1 - u) / u) (heat bath) or -T log u (Metropolis), decided
         first in probability space (u < p(dE), p = 1 / (1 + e^(dE/T)) or e^(-dE/T): one exp) where u is
         clearly on one side of p; only within a relative 1e-9 of p (p is computed to about |dE/T| + 5
-        units of the last place) is r evaluated, in the array path's formula, so the decision is the
-        array path's bit for bit."""
+        units of the last place) is r evaluated, in the array path's formula with the C library's log, which
+        NumPy's (SIMD) log matches to within a few units of the last place: the decision is the array path's
+        except where dE lies within those units of r (about 1e-16 of the updates)."""
         if metropolis:
             if de <= 0.0:
                 return True
