@@ -165,6 +165,7 @@ def test_remedy_against_baselines_of_the_same_size():
         gain = models[cm.REMEDY]["held_out_log_likelihood"] - models[k]["held_out_log_likelihood"]
         assert m["gains"][k]["gain"] == pytest.approx(gain)
     assert m["value"] == min(g["gain"] for g in m["gains"].values()) and m["strongest"] in names
+    assert all(0.0 <= r["pattern_coverage"] <= 1.0 and r["pattern_coverage_error"] >= 0.0 for r in models.values())
     assert row.verdict in VERDICTS - {cm.SKIPPED}
 
 
@@ -212,3 +213,25 @@ def test_sampled_remedy_scores_agree_with_enumeration(monkeypatch):
         assert abs(a["held_out_log_likelihood"] - b["held_out_log_likelihood"]) < 4 * a["error"]
     assert sampled.verdict != cm.SUPPORTED and "need the 2^N states" in sampled.note
     assert len(sampled.measured["gains"]) == 2
+
+
+def test_pattern_coverage_against_drawn_samples():
+    """The expected coverage 1 - (1 - p)^S against the fraction covered by S samples actually drawn from a
+    known distribution (exact log p of a random pairwise model at N = 6), over many repetitions."""
+    from thermopot.models import random_pairwise
+    from thermopot.states import all_states
+
+    model = random_pairwise(6, seed=3)
+    states = all_states(6).astype(float)
+    e = np.asarray(model.energy(states))
+    log_p = -e - np.logaddexp.reduce(-e)
+    rng = np.random.default_rng(0)
+    test_idx = rng.choice(64, size=40, p=np.exp(log_p))
+    test = states[test_idx]
+    expected, error = cm.pattern_coverage(log_p[test_idx], test, 30)
+    distinct = np.unique(test_idx)
+    drawn = [np.isin(distinct, rng.choice(64, size=30, p=np.exp(log_p))).mean() for _ in range(4000)]
+    assert 0.0 < expected < 1.0 and error > 0.0
+    assert abs(np.mean(drawn) - expected) < 4 * np.std(drawn) / np.sqrt(len(drawn))
+    wrong, _ = cm.pattern_coverage(log_p[test_idx], test, 3)  # a plausible mistake: the wrong sample count
+    assert abs(np.mean(drawn) - wrong) > 10 * np.std(drawn) / np.sqrt(len(drawn))

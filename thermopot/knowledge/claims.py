@@ -456,6 +456,16 @@ def _remedy_split(data: Dataset, sizes: ClaimSizes,
     return samples[order[held:]], samples[order[:held]]
 
 
+def pattern_coverage(log_p: np.ndarray, test: np.ndarray, draws: int) -> tuple[float, float]:
+    """Expected fraction of the distinct held-out patterns that ``draws`` independent samples of a model contain,
+    mean over the patterns of 1 - (1 - p_x)^draws from the model's log p of each held-out sample, with the standard
+    error over the patterns."""
+    first = np.unique(test, axis=0, return_index=True)[1]
+    p = np.exp(np.asarray(log_p, float)[first])
+    covered = -np.expm1(draws * np.log1p(-np.minimum(p, 1.0 - 1e-16)))
+    return float(covered.mean()), float(covered.std(ddof=1) / math.sqrt(covered.size)) if covered.size > 1 else 0.0
+
+
 def _remedy_row(train: np.ndarray, test: np.ndarray, k: int, ll: dict, counts: dict, log_z_error: dict,
                 how: str, reference: str, notes: list[str], *, complete: bool) -> ClaimRow:
     """The C10 row: paired gains of the remedy over every other model (standard error of the mean difference,
@@ -475,11 +485,14 @@ def _remedy_row(train: np.ndarray, test: np.ndarray, k: int, ll: dict, counts: d
     rows = {name: {"held_out_log_likelihood": float(v.mean()),
                    "error": math.sqrt(float(v.var(ddof=1)) / v.size + log_z_error.get(name, 0.0) ** 2),
                    "parameters": counts[name]} for name, v in ll.items()}
+    for name, v in ll.items():  # coverage by as many samples as the training set has
+        rows[name]["pattern_coverage"], rows[name]["pattern_coverage_error"] = pattern_coverage(v, test, len(train))
     baselines = [name for name in ll if name not in (REMEDY, "one pairwise model")]
     return ClaimRow("C10", SENTENCES["C10"],
                     f"{len(train)} training / {len(test)} held-out samples; mixture of K = {k} pairwise models ({how}) "
                     f"against baselines with about its {counts[REMEDY]} parameters ({'; '.join(baselines)}) and one "
-                    "pairwise model", {"value": gains[strongest]["gain"], "error": gains[strongest]["error"],
+                    "pairwise model; each model's expected coverage of the distinct held-out patterns by as many samples as the "
+                    "training set", {"value": gains[strongest]["gain"], "error": gains[strongest]["error"],
                                        "strongest": strongest, "gains": gains, "models": rows, "k": k},
                     reference, verdict, None,
                     "value: held-out log-likelihood per sample of the remedy minus that of the strongest baseline "
