@@ -17,6 +17,7 @@ import contextlib
 import errno
 import os
 import shutil
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -165,14 +166,21 @@ def check_replaceable(out: str | os.PathLike, entries: frozenset = REPORT_ENTRIE
     holding anything but ``entries`` (it is not an earlier report, so replacing it could delete a
     user's files). An empty or missing folder is fine. Returns ``out`` as a Path."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
+    try:  # one look at the path: a concurrent writer may move the folder away at any moment
+        is_folder = stat.S_ISDIR(out.stat().st_mode)
+    except FileNotFoundError:
+        return out
+    if not is_folder:
         raise ThermopotError(f"--out {out} is a file, not a report folder: choose another path")
-    if out.is_dir():
-        foreign = sorted(e.name for e in os.scandir(out) if e.name not in entries)
-        if foreign:
-            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
-            raise ThermopotError(f"--out {out} holds files that are not part of a report ({shown}); "
-                                 f"it would be replaced as a whole: choose a new or empty folder")
+    try:
+        names = [e.name for e in os.scandir(out)]
+    except (FileNotFoundError, NotADirectoryError):  # moved away since: as good as missing
+        return out
+    foreign = sorted(name for name in names if name not in entries)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise ThermopotError(f"--out {out} holds files that are not part of a report ({shown}); "
+                             f"it would be replaced as a whole: choose a new or empty folder")
     return out
 
 
