@@ -103,6 +103,22 @@ def test_gap_left_out_is_not_supported(monkeypatch):
     assert cm.claim_gap(data, "planted", TINY, 0, models).verdict == cm.INCONCLUSIVE
 
 
+def test_exact_gap_keeps_the_users_data_beyond_n16():
+    """The user's data enter C5 at any N: beyond N = 16 with a pseudo-likelihood fit and uniformly drawn
+    non-represented states (they were silently left out of the exact table before)."""
+    models = {(n, r): cm.fit(cm._planted(n, TINY, 0)[0], "exact", l2=r).model for n in TINY.planted_n
+              for r in TINY.ridges[1:]}
+    data, _ = cm.noisy_patterns_dataset(18, 3, 30, 0.1, seed=4)
+    row = cm.claim_gap(data, "mine", TINY, 0, models)
+    entry = row.measured["datasets"]["mine"]
+    assert entry["n"] == 18 and entry["fit"] == "pseudo"
+    model = cm.fit(data, "pseudo", l2=1e-3).model
+    patterns = data.unique().samples
+    e = np.asarray(model.energy(patterns.astype(float)))
+    expected = -e.sum() / (2.0**18 - len(e)) - e.mean()  # pairwise energies average to 0 over all states
+    assert abs(entry["gap"] - expected) < 4 * entry["error"]
+
+
 def test_cli_claims_json(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(cm, "QUICK_SIZES", TINY)
     monkeypatch.setattr(cm, "CLAIMS", ("C8",))

@@ -254,7 +254,7 @@ def claim_gap(data: Dataset, name: str, sizes: ClaimSizes, seed: int, models: di
         ns.append(n), gaps.append(g), errs.append(e)
     slope, slope_se = _slope(np.array(ns), np.array(gaps), np.array(errs))
     extra = {}
-    sets = [(name, data)] if data.n <= 16 or method == "sampled" else []
+    sets = [(name, data)]  # beyond N = 16: a pseudo-likelihood fit and uniformly drawn states (see _gap)
     if name == "digits":
         sets = [("digits 4x4", data), ("digits 5x5", load_digits(25).dataset)]
         if method == "sampled":
