@@ -151,3 +151,18 @@ def test_bad_multispin_models():
         MultiSpinModel.from_terms([[0, 5]], [1.0], n=3)
     with pytest.raises(ModelError, match=r"shape \(N,\) or \(B, N\)"):
         sk(4, seed=0).energy(np.ones((2, 5)))
+
+
+def test_model_arrays_are_read_only_and_owned():
+    """A model owns read-only copies of its parameters: the caller's array and anything that holds the
+    model's arrays (sampler kernels, caches) cannot change the model by writing in place."""
+    h, J = np.array([0.1, -0.2, 0.3]), np.array([[0.0, 0.5, 0.0], [0.5, 0.0, -0.4], [0.0, -0.4, 0.0]])
+    model = PairwiseModel(h, J)
+    h[0] = 9.0
+    assert model.h[0] == 0.1
+    for arr in (model.h, model.J):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = 1.0
+    multi = MultiSpinModel([[True, True, False], [False, True, True]], [1.0, -0.5])
+    with pytest.raises(ValueError, match="read-only"):
+        multi.couplings[0] = 2.0

@@ -28,6 +28,13 @@ def real_array(x: Any, name: str, ndim: int) -> np.ndarray:
     return arr
 
 
+def read_only(arr: np.ndarray) -> np.ndarray:
+    """``arr`` (owned by a model) marked read-only: a kernel, cache or caller that holds it cannot write
+    through it and change the model behind its back (an in-place write raises ValueError)."""
+    arr.setflags(write=False)
+    return arr
+
+
 def spin_count(n: int, limit: int | None = None) -> int:
     """``n`` checked as a number of spins (at most ``limit`` when given)."""
     if n < 1:

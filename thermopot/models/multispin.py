@@ -9,7 +9,7 @@ import numpy as np
 from ..backend import asarray, namespace_of
 from ..errors import ModelError
 from ..states import MAX_SPINS, mask_subsets, subset_masks, walsh_couplings
-from ._checks import real_array, spin_count, spins_batch
+from ._checks import read_only, real_array, spin_count, spins_batch
 
 
 class MultiSpinModel:
@@ -19,7 +19,8 @@ class MultiSpinModel:
 
     The empty subset is the constant term, singletons are fields, pairs are pairwise couplings.
     Subsets must be distinct (use :meth:`from_terms` to merge repeated subsets by summing them, and
-    :meth:`from_energy_table` for the full Walsh description of an energy table).
+    :meth:`from_energy_table` for the full Walsh description of an energy table). The model keeps
+    read-only copies of its arrays (a model never changes; write a new one).
 
     Parameters
     ----------
@@ -68,9 +69,9 @@ class MultiSpinModel:
             dup = np.flatnonzero(sub[np.flatnonzero(masks == uniq[counts > 1][0])[0]]).tolist()
             raise ModelError(f"subset {dup} appears more than once; merge repeated subsets with "
                              "MultiSpinModel.from_terms")
-        self.subsets = sub
-        self.couplings = couplings
-        self.masks = masks
+        self.subsets = read_only(sub.copy())
+        self.couplings = read_only(couplings)
+        self.masks = read_only(masks)
         self.n = n
         self.meta = dict(meta or {})
 

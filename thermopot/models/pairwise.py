@@ -9,7 +9,7 @@ import numpy as np
 from ..backend import asarray, namespace_of
 from ..errors import ModelError
 from ..states import MAX_SPINS
-from ._checks import real_array, spin_count, spins_batch
+from ._checks import read_only, real_array, spin_count, spins_batch
 
 
 class PairwiseModel:
@@ -18,7 +18,8 @@ class PairwiseModel:
         E(s) = -sum_k h_k s_k - sum_{k<l} J_kl s_k s_l.
 
     ``J`` must be symmetric (to 1e-12 relative; it is then symmetrised exactly) with a zero diagonal.
-    Arrays are stored as float64 NumPy; computations move them to the namespace of their input.
+    Arrays are stored as float64 NumPy copies, read-only (a model never changes; write a new one);
+    computations move them to the namespace of their input.
 
     Parameters
     ----------
@@ -63,8 +64,8 @@ class PairwiseModel:
             k = int(np.flatnonzero(np.diag(J))[0])
             raise ModelError(f"J must have a zero diagonal (s_k^2 = 1 makes it a constant): "
                              f"J[{k},{k}] = {float(J[k, k])!r}")
-        self.h = h
-        self.J = 0.5 * (J + J.T)
+        self.h = read_only(h)
+        self.J = read_only(0.5 * (J + J.T))
         self.n = n
         self.meta = dict(meta or {})
 
