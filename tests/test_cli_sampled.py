@@ -43,3 +43,16 @@ def test_fit_pcd_writes_the_model(tmp_path, capsys):
     assert result["diagnostics"]["exact_moment_mismatch"] < 0.05
     np.testing.assert_allclose(load_model(out).J, np.array(result["J"]))
     assert main(["fit", str(path), "--method", "exact", "--chains", "5"]) == 2  # an option exact does not take
+
+
+def test_fit_takes_a_bundled_data_set_by_name(capsys):
+    """`thermopot fit digits` fits the bundled 4x4 digits (no file needed); an unknown name lists the sets."""
+    from thermopot.datasets import load_digits
+    from thermopot.learning import fit
+
+    result = _json(capsys, ["fit", "digits", "--method", "pseudo", "--json"])
+    expected = fit(load_digits(16).dataset, "pseudo").model
+    assert result["samples"] == 1797
+    np.testing.assert_allclose(np.array(result["h"]), expected.h, atol=1e-10)
+    assert main(["fit", "no-such-set", "--method", "pseudo"]) == 2
+    assert "not a bundled data set (digits" in capsys.readouterr().err

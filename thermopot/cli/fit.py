@@ -13,8 +13,25 @@ from .command import BACKEND, JSON, Output, arg, command, given, nonnegative_int
 OPTIONS = ("l2", "pseudocount", "max_iter", "chains", "steps", "seed", "backend")
 
 
+def _load(name: str, binary01: bool):
+    """The data file ``name``, or the bundled data set of that name when no such file exists."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from ..datasets.dataset import load_dataset  # noqa: PLC0415
+    from ..errors import ThermopotError  # noqa: PLC0415
+    from ..knowledge.pipeline import DATASETS, resolve_data  # noqa: PLC0415
+
+    if Path(name).exists():
+        return load_dataset(name, binary01=binary01)
+    if name in DATASETS:
+        return resolve_data(name)[1]
+    raise ThermopotError(f"data {name!r}: no such file, and not a bundled data set ({', '.join(DATASETS)})")
+
+
 @command("fit", "fit a pairwise model to binary data (inverse Ising)",
-         arg("data", metavar="DATA", help="a .npz data set: samples (M, N) of +-1 (int8), optional weights (M,)"),
+         arg("data", metavar="DATA", help="a .npz data set: samples (M, N) of +-1 (int8), optional weights (M,); "
+                                          "or the name of a bundled set (digits, digits25, digits64, clusters, ...: "
+                                          "`thermopot knowledge --help` lists them)"),
          arg("--method", choices=("exact", "pseudo", "nmf", "tap", "pcd"), default="exact",
              help="exact maximum likelihood (N up to about 20-24), pseudo-likelihood, naive mean-field or TAP "
                   "inversion, or maximum likelihood with persistent chains (pcd, any N)"),
@@ -36,7 +53,7 @@ def fit_command(args: argparse.Namespace) -> Output:
     an existing file only with ``args.force``, never the data file itself).
     JSON: the fields of the fit result (docs/architecture.md: h, J, method, log_likelihood, seconds, and
     diagnostics) with data, samples and model_file; exit code 1 when the fit did not converge."""
-    from ..datasets.dataset import load_dataset, warn_few_samples  # noqa: PLC0415 (keep `thermopot --help` fast)
+    from ..datasets.dataset import warn_few_samples  # noqa: PLC0415 (keep `thermopot --help` fast)
     from ..fileio import refuse_overwrite  # noqa: PLC0415
     from ..learning import fit  # noqa: PLC0415
     from ..models.io import model_path, save_model  # noqa: PLC0415
@@ -45,7 +62,7 @@ def fit_command(args: argparse.Namespace) -> Output:
     if out:  # refuse an unwritable --out, an existing one without --force, and the data file, before the fit
         out = model_path(out)
         refuse_overwrite(out, force=args.force, inputs=(args.data,))
-    data = load_dataset(args.data, binary01=args.binary01)
+    data = _load(args.data, args.binary01)
     warn_few_samples(data, f"data file {str(args.data)!r}", stacklevel=2)
     result = fit(data, args.method, **given(args, *OPTIONS))
     if out:
