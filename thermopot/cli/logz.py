@@ -20,7 +20,8 @@ from .command import BACKEND, JSON, MODEL, TEMPERATURE, Output, arg, command, no
          arg("--seed", type=nonnegative_int, default=0, help="random seed"), BACKEND, JSON)
 def logz_command(args: argparse.Namespace) -> Output:
     """JSON: log_z, log_z_stderr, free_energy, free_energy_stderr, method, T, n, chains, steps, seed, backend,
-    seconds (thermopot.sampling.log_partition)."""
+    seconds, log_z_quadrature (ti: the ladder's quadrature error, included in log_z_stderr; 0 for ais)
+    (thermopot.sampling.log_partition)."""
     from ..sampling import log_partition  # noqa: PLC0415
 
     res = log_partition(args.model, args.T, method=args.method, chains=args.chains, steps=args.steps,

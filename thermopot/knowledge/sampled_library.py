@@ -12,7 +12,8 @@ The bound states are the single-flip-stable states reached by steepest descent
 The basin occupancy P_a is the fraction of the T-level samples that descend to state a, one estimate per
 tempering column (the columns are independent replicas) and the mean over them with its standard error.
 The same run gives log Z by thermodynamic integration over its ladder
-(:func:`thermopot.sampling.free_energy.column_log_z`), so that the per-basin free energy is
+(:func:`thermopot.sampling.free_energy.ladder_log_z`: the columns' spread and the ladder's quadrature
+error in its standard error), so that the per-basin free energy is
 
     F_a = -T log Z_a = -T (log Z + log P_a),   se(F_a) = T sqrt(se(log Z)^2 + (se(P_a) / P_a)^2)
 
@@ -36,7 +37,7 @@ from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from ..results import Result
 from ..sampling.descent import descend
-from ..sampling.free_energy import column_log_z, default_T_max
+from ..sampling.free_energy import default_T_max, ladder_log_z
 from ..sampling.tempering import ParallelTempering
 
 __all__ = ["SampledBoundStates", "sampled_bound_states"]
@@ -134,9 +135,7 @@ def sampled_bound_states(model: Model | str, data: Dataset | Any, T: float = 1.0
         rows = library.rows(landed.states, landed.energies)
         np.add.at(library.counts, (columns, rows), 1)
     swap_rate = pt.swap_rates(warn=True)
-    per_column = column_log_z(pt)
-    log_z = float(np.mean(per_column))
-    log_z_se = float(np.std(per_column, ddof=1) / math.sqrt(chains))
+    log_z, log_z_se, _ = ladder_log_z(pt)
     p = library.counts / sweeps
     weight, weight_se = p.mean(axis=0), p.std(axis=0, ddof=1) / math.sqrt(chains)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -11,12 +11,23 @@ variance is V(0) = sum_{alpha != 0} J_alpha^2 (for a pairwise model sum_k h_k^2 
   computed in the log domain. The schedule is beta_k = beta (k / K)^2 (denser where the Boltzmann
   distribution changes fastest at small beta for a zero-mean energy).
 - **TI** (thermodynamic integration along a parallel-tempering ladder, :mod:`.tempering`):
-  log Z(beta) = N log 2 - int_0^beta U(b) db, with the integral from 0 to the ladder's smallest beta_1
-  from the high-temperature expansion U(b) = U(0) - b V(0) + O(b^2), and between the ladder's betas by
-  the corrected trapezoid rule that uses the measured derivative dU/dbeta = -Var(E):
+  log Z(beta) = N log 2 - int_0^beta U(b) db by the corrected trapezoid rule on the grid
+  0 < beta_1 < ... < beta_K = beta (beta = 0 included, with its exact U(0) and U'(0) = -V(0); the ladder
+  points with the measured U and dU/dbeta = -Var(E)): per interval
   int_a^b U = h (U_a + U_b) / 2 + h^2 (U'_a - U'_b) / 12 (exact for cubics). The B columns of the
-  parallel-tempering run are independent replicas, so each gives its own log Z; the result is their
-  mean with the standard error of the mean.
+  parallel-tempering run are independent replicas (swaps stay within a column), so each gives its own
+  log Z; the statistical error is the standard error of their mean, se_stat = sd(columns) / sqrt(B),
+  which holds whatever the autocorrelation inside a column (B - 1 degrees of freedom) once the columns
+  are equilibrated (a basin that no column visits is a bias that no error bar shows).
+  The quadrature error is estimated from a coarser, lower-order estimate of the same samples: every
+  other ladder point (counted from the coldest) by the same rule, and the piece from 0 to the hottest
+  point kept, b, by the second-order expansion U(0) b - V(0) b^2 / 2 (error O(b^3)). With the columns'
+  differences d = I_coarse - I_fine, q = |mean(d)|: the coarse estimate's error minus the fine one's, a
+  bound on the fine estimate's error whenever the coarse one's is at least twice as large. It is not
+  divided by the rule's asymptotic factor 2^4 - 1 = 15, which geometric ladders of a few temperatures do
+  not reach, and its sampling noise is kept (subtracting it, q^2 = mean(d)^2 - se(mean d)^2, left too
+  small an error bar on 3-temperature ladders at short runs), so q is conservative where the ladder is
+  fine. The reported error is se = sqrt(se_stat^2 + q^2).
 """
 
 from __future__ import annotations
@@ -40,13 +51,15 @@ from .tempering import DEFAULT_CHAINS, ParallelTempering
 
 METHODS_LOG_Z = ("ais", "ti")
 
-__all__ = ["log_partition", "LogPartition", "METHODS_LOG_Z", "column_log_z", "energy_integral",
-           "infinite_temperature_moments", "default_T_max"]
+__all__ = ["log_partition", "LogPartition", "METHODS_LOG_Z", "column_log_z", "ladder_log_z", "energy_integral",
+           "quadrature_error", "infinite_temperature_moments", "default_T_max"]
 
 
 @dataclass(frozen=True)
 class LogPartition(Result):
-    """log Z at temperature T with its standard error, and the free energy F = -T log Z."""
+    """log Z at temperature T with its standard error, and the free energy F = -T log Z. ``log_z_quadrature``:
+    the part of the error from the quadrature of the TI ladder (included in ``log_z_stderr``; 0 for AIS,
+    whose weights are unbiased for Z on any schedule)."""
 
     log_z: float
     log_z_stderr: float
@@ -60,6 +73,7 @@ class LogPartition(Result):
     seed: int
     backend: str
     seconds: float
+    log_z_quadrature: float = 0.0
 
     _null_nonfinite = True  # to_dict: NaN as None
 
@@ -100,33 +114,73 @@ def _ais(model: Model, T: float, *, chains: int, steps: int, method: str, scan: 
     return model.n * math.log(2.0) + log_ratio, stderr
 
 
+def _corrected_trapezoid(grid: np.ndarray, u: np.ndarray, du: np.ndarray) -> np.ndarray:
+    """int U over the increasing ``grid`` (K,) from U and dU/dbeta (..., K): h (U_a + U_b) / 2 + h^2 (U'_a - U'_b) / 12
+    per interval, summed."""
+    h = np.diff(grid)
+    return np.sum(0.5 * h * (u[..., 1:] + u[..., :-1]) + h**2 * (du[..., :-1] - du[..., 1:]) / 12.0, axis=-1)
+
+
+def _from_zero(betas: np.ndarray, u: np.ndarray, du: np.ndarray, u0: float,
+               v0: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The grid 0, beta_1, ..., beta_K with U and dU/dbeta, the exact U(0) = u0 and U'(0) = -v0 first."""
+    lead = u.shape[:-1] + (1,)
+    return (np.concatenate([[0.0], betas]), np.concatenate([np.full(lead, u0), u], axis=-1),
+            np.concatenate([np.full(lead, -v0), du], axis=-1))
+
+
 def energy_integral(betas: np.ndarray, u: np.ndarray, du: np.ndarray, u0: float, v0: float) -> np.ndarray:
-    """int_0^beta_K U(b) db from U and dU/dbeta (..., K) at increasing betas (K,): U(0) beta_1 - V(0) beta_1^2 / 2
-    up to beta_1, then the corrected trapezoid h (U_a + U_b) / 2 + h^2 (U'_a - U'_b) / 12 per interval."""
-    h = np.diff(betas)
-    inner = 0.5 * h * (u[..., 1:] + u[..., :-1]) + h**2 * (du[..., :-1] - du[..., 1:]) / 12.0
-    return u0 * betas[0] - 0.5 * v0 * betas[0] ** 2 + np.sum(inner, axis=-1)
+    """int_0^beta_K U(b) db from U and dU/dbeta (..., K) at increasing betas (K,) by the corrected trapezoid
+    h (U_a + U_b) / 2 + h^2 (U'_a - U'_b) / 12 per interval of the grid 0, beta_1, ..., beta_K, with the exact
+    U(0) = u0 and U'(0) = -v0 at beta = 0 (error O(h^5) per interval)."""
+    return _corrected_trapezoid(*_from_zero(betas, u, du, u0, v0))
+
+
+def quadrature_error(betas: np.ndarray, u: np.ndarray, du: np.ndarray, u0: float, v0: float) -> float:
+    """The quadrature error estimate q of :func:`energy_integral` on ``betas`` from the columns (B, K) of ``u``
+    and ``du`` (or one series (K,)): with d = I_coarse - I_fine, where I_coarse keeps every other point of the
+    ladder counted from the coldest (beta_K, beta_{K-2}, ...) and integrates from 0 to the hottest point kept,
+    b, by the second-order expansion U(0) b - V(0) b^2 / 2, q = |mean(d)| (see the module docstring)."""
+    fine = energy_integral(betas, u, du, u0, v0)
+    keep = np.arange(betas.size - 1, -1, -2)[::-1]
+    hottest = betas[keep[0]]
+    coarse = u0 * hottest - 0.5 * v0 * hottest**2 + _corrected_trapezoid(betas[keep], u[..., keep], du[..., keep])
+    return abs(float(np.mean(coarse - fine)))
+
+
+def _ladder_moments(pt: ParallelTempering) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The increasing betas (K,) of a recorded tempering run with each column's mean energy and
+    dU/dbeta = -Var(E) (B, K) at them."""
+    count = pt.energy_acc.count
+    mean = to_numpy(pt.energy_acc.total) / count  # (B, R): each column's mean energy per temperature
+    var = np.maximum(to_numpy(pt.energy_acc.total_sq) / count - mean**2, 0.0)
+    return 1.0 / pt.temperatures[::-1], mean[:, ::-1], -var[:, ::-1]
 
 
 def column_log_z(pt: ParallelTempering) -> np.ndarray:
     """log Z at the coldest temperature of a recorded tempering run, one estimate per column (B,), by
     thermodynamic integration over its ladder (see the module docstring)."""
     u0, v0 = infinite_temperature_moments(pt.model)
-    count = pt.energy_acc.count
-    mean = to_numpy(pt.energy_acc.total) / count  # (B, R): each column's mean energy per temperature
-    var = np.maximum(to_numpy(pt.energy_acc.total_sq) / count - mean**2, 0.0)
-    betas = 1.0 / pt.temperatures[::-1]  # increasing
-    return pt.model.n * math.log(2.0) - energy_integral(betas, mean[:, ::-1], -var[:, ::-1], u0, v0)
+    return pt.model.n * math.log(2.0) - energy_integral(*_ladder_moments(pt), u0, v0)
+
+
+def ladder_log_z(pt: ParallelTempering) -> tuple[float, float, float]:
+    """log Z at the coldest temperature of a recorded tempering run by thermodynamic integration:
+    ``(log_z, stderr, quadrature)``, the mean of the columns' estimates, sqrt(se_stat^2 + q^2) and the
+    quadrature error estimate q (see the module docstring)."""
+    per_column = column_log_z(pt)
+    quadrature = quadrature_error(*_ladder_moments(pt), *infinite_temperature_moments(pt.model))
+    statistical = float(np.std(per_column, ddof=1) / math.sqrt(per_column.size))
+    return float(np.mean(per_column)), math.hypot(statistical, quadrature), quadrature
 
 
 def _ti(model: Model, T: float, *, chains: int, steps: int, sweeps: int, method: str, scan: str, seed: int,
-        compiled_kernel: bool | None, xp: Any, T_max: float) -> tuple[float, float]:
+        compiled_kernel: bool | None, xp: Any, T_max: float) -> tuple[float, float, float]:
     pt = ParallelTempering(model, np.geomspace(T, T_max, steps), chains=chains, method=method, scan=scan,
                            seed=seed, compiled_kernel=compiled_kernel, backend=xp)
     pt.run(max(1, sweeps // 5), record=False)
     pt.run(sweeps)
-    per_column = column_log_z(pt)
-    return float(np.mean(per_column)), float(np.std(per_column, ddof=1) / math.sqrt(per_column.size))
+    return ladder_log_z(pt)
 
 
 def default_T_max(model: Model, T: float) -> float:
@@ -157,6 +211,7 @@ def log_partition(model: Model | str, T: float, *, method: str = "ais", chains: 
     if method == "ais":
         chains = check_count(256 if chains is None else chains, "chains", 2)
         steps = check_count(1000 if steps is None else steps, "steps")
+        quadrature = 0.0
         log_z, stderr = _ais(model, T, chains=chains, steps=steps, method=sweep_method, scan=scan, seed=seed_int,
                              compiled_kernel=compiled_kernel, xp=xp)
     else:
@@ -166,8 +221,8 @@ def log_partition(model: Model | str, T: float, *, method: str = "ais", chains: 
         T_max = default_T_max(model, T) if T_max is None else check_positive(T_max, "T_max")
         if T_max <= T:
             raise ThermopotError(f"T_max = {T_max} must exceed T = {T}")
-        log_z, stderr = _ti(model, T, chains=chains, steps=steps, sweeps=sweeps, method=sweep_method, scan=scan,
+        log_z, stderr, quadrature = _ti(model, T, chains=chains, steps=steps, sweeps=sweeps, method=sweep_method, scan=scan,
                             seed=seed_int, compiled_kernel=compiled_kernel, xp=xp, T_max=T_max)
     return LogPartition(log_z=log_z, log_z_stderr=stderr, free_energy=-T * log_z, free_energy_stderr=T * stderr,
                         method=method, T=T, n=model.n, chains=chains, steps=steps, seed=seed_int,
-                        backend=backend_name(xp), seconds=time.perf_counter() - t0)
+                        backend=backend_name(xp), seconds=time.perf_counter() - t0, log_z_quadrature=quadrature)
