@@ -43,7 +43,8 @@ from ..models import PairwiseModel
 from ..results import Result
 from ..sampling.chains import resolve_seed
 from ..sampling.ensemble import Ensemble
-from ..sampling.tempering import ParallelTempering, check_ladder
+from ..sampling.tempering import ParallelTempering
+from .pcd import model_ladder
 from .result import check_regularisers, pack
 
 
@@ -130,12 +131,7 @@ def check_moments(model: PairwiseModel, data: Dataset | Any, weights: Any = None
     chains = check_count(chains, "chains", 2)
     sweeps = check_count(sweeps, "sweeps")
     burn_in = check_count(burn_in, "burn_in", 0)
-    ladder = None
-    if tempering is not None:
-        ladder = check_ladder(tempering)
-        if ladder[0] != 1.0:
-            raise ThermopotError(f"tempering: the ladder must start at the model's temperature 1, "
-                                 f"got {ladder.tolist()}")
+    ladder = model_ladder(tempering)
     per_chain = _chain_averages(model, chains, sweeps, burn_in, ladder, resolve_seed(seed), compiled_kernel,
                                 backend)
     x = per_chain.mean(axis=0)

@@ -85,6 +85,16 @@ class _NegativePhase:
         return to_numpy(self.state.s)
 
 
+def model_ladder(tempering: Any) -> np.ndarray | None:
+    """None, or ``tempering`` as a checked ladder that starts at the model's temperature 1."""
+    if tempering is None:
+        return None
+    ladder = check_ladder(tempering)
+    if ladder[0] != 1.0:
+        raise ThermopotError(f"tempering: the ladder must start at the model's temperature 1, got {ladder.tolist()}")
+    return ladder
+
+
 def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains: int = 256, steps: int = 2000,
             sweeps_per_step: int = 1, learning_rate: float = 0.05, decay: float | None = None,
             average: float = 0.5, tempering: Any = None, init: PairwiseModel | None = None, diagnostic_sweeps: int = 400,
@@ -108,12 +118,7 @@ def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains
     if average > 1:
         raise ThermopotError(f"average must be a fraction of the steps in [0, 1], got {average!r}")
     first_averaged = steps - max(1, math.ceil(average * steps - 1e-9))  # = steps // 2 at 0.5
-    ladder = None
-    if tempering is not None:
-        ladder = check_ladder(tempering)
-        if ladder[0] != 1.0:
-            raise ThermopotError(f"tempering: the ladder must start at the model's temperature 1, "
-                                 f"got {ladder.tolist()}")
+    ladder = model_ladder(tempering)
     rng = check_rng(seed)
     seed_int = resolve_seed(seed)
     xp = get_namespace(backend)
