@@ -56,3 +56,18 @@ def test_fit_takes_a_bundled_data_set_by_name(capsys):
     np.testing.assert_allclose(np.array(result["h"]), expected.h, atol=1e-10)
     assert main(["fit", "no-such-set", "--method", "pseudo"]) == 2
     assert "not a bundled data set (digits" in capsys.readouterr().err
+
+
+def test_fit_pcd_takes_the_averaging_fraction_and_a_tempering_ladder(tmp_path, capsys):
+    """--average and --tempering reach fit_pcd (its options in the JSON) and the result still matches the
+    exact moments; a ladder that is not a list of numbers, or does not start at 1, is refused."""
+    data = sample_exact(random_pairwise(8, seed=1), 500, seed=0)
+    path = save_dataset(tmp_path / "d.npz", data[0] if isinstance(data, tuple) else data)
+    result = _json(capsys, ["fit", str(path), "--method", "pcd", "--steps", "300", "--chains", "64", "--seed", "1",
+                            "--average", "0.3", "--tempering", "1,1.5", "--json"])
+    assert result["options"]["average"] == 0.3 and result["options"]["tempering"] == [1.0, 1.5]
+    assert result["diagnostics"]["exact_moment_mismatch"] < 0.05
+    assert main(["fit", str(path), "--method", "pcd", "--tempering", "1,hot"]) == 2
+    assert "comma-separated temperatures" in capsys.readouterr().err
+    assert main(["fit", str(path), "--method", "pcd", "--steps", "10", "--tempering", "1.2,2"]) == 2
+    assert main(["fit", str(path), "--method", "pcd", "--steps", "10", "--average", "2"]) == 2

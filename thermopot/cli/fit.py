@@ -10,7 +10,15 @@ import numpy as np
 from .command import BACKEND, JSON, Output, arg, command, given, nonnegative_int, positive_int
 
 #: command-line options passed on to the method when given (a method refuses one it does not take)
-OPTIONS = ("l2", "pseudocount", "max_iter", "chains", "steps", "seed", "backend")
+OPTIONS = ("l2", "pseudocount", "max_iter", "chains", "steps", "average", "tempering", "seed", "backend")
+
+
+def ladder(text: str) -> list[float]:
+    """A temperature ladder "1,1.3,1.7" as floats (the library checks that it is increasing from 1)."""
+    try:
+        return [float(t) for t in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated temperatures such as 1,1.3,1.7, got {text!r}")
 
 
 def _load(name: str, binary01: bool):
@@ -46,6 +54,12 @@ def _load(name: str, binary01: bool):
              help="L-BFGS iteration limit (exact, pseudo)"),
          arg("--chains", type=positive_int, default=None, metavar="C", help="persistent chains (pcd; default 256)"),
          arg("--steps", type=positive_int, default=None, metavar="K", help="gradient steps (pcd; default 2000)"),
+         arg("--average", type=float, default=None, metavar="F",
+             help="average the parameters over the last fraction F of the steps (pcd; default 0.5, 0: the last "
+                  "step's)"),
+         arg("--tempering", type=ladder, default=None, metavar="T1,T2,...",
+             help="negative phase from the T = 1 replicas of parallel tempering on this ladder, starting at 1 "
+                  "(pcd; e.g. 1,1.3,1.7,2.2: frees chains trapped in one mode)"),
          arg("--seed", type=nonnegative_int, default=None, metavar="S", help="seed of the chains (pcd)"),
          BACKEND, JSON)
 def fit_command(args: argparse.Namespace) -> Output:

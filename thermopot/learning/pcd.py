@@ -12,8 +12,12 @@ the new model (its bookkeeping recomputed, the spins kept), runs ``sweeps_per_st
 the next estimate. With ``tempering`` (a temperature ladder starting at 1),
 the negative phase comes from the T = 1 replicas of a parallel-tempering run instead, whose swaps free
 chains trapped in one basin. The fit starts from the pseudo-likelihood model; the step size decays as
-lr / (1 + t / decay) and the returned parameters are the average over the last half of the steps
-(Polyak-Ruppert averaging), which removes most of the chains' noise.
+lr / (1 + t / decay) (Robbins-Monro) and the returned parameters are the average over the last fraction
+``average`` of the steps (Polyak-Ruppert averaging, default the last half),
+
+    theta_returned = (1 / K) sum_{t = T - K}^{T - 1} theta_{t+1},    K = max(1, ceil(average T)),
+
+which removes most of the chains' noise; ``average=0`` returns the last step's parameters.
 
 Diagnostics (``FitResult.diagnostics``): the final model's moments from a longer run of the chains with
 batch-means error bars, the largest |model - data| mismatch of the magnetisations and correlations, the
@@ -25,13 +29,14 @@ model moments, in standard errors: large values there mean the chains are trappe
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from typing import Any
 
 import numpy as np
 
 from ..backend import blas_limit, blas_threads, get_namespace, to_numpy
-from ..checks import check_count, check_positive, check_rng
+from ..checks import check_count, check_nonnegative, check_positive, check_rng
 from ..models import PairwiseModel
 from ..sampling.chains import resolve_seed
 from ..sampling.ensemble import Ensemble
@@ -80,15 +85,26 @@ class _NegativePhase:
         return to_numpy(self.state.s)
 
 
+def model_ladder(tempering: Any) -> np.ndarray | None:
+    """None, or ``tempering`` as a checked ladder that starts at the model's temperature 1."""
+    if tempering is None:
+        return None
+    ladder = check_ladder(tempering)
+    if ladder[0] != 1.0:
+        raise ThermopotError(f"tempering: the ladder must start at the model's temperature 1, got {ladder.tolist()}")
+    return ladder
+
+
 def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains: int = 256, steps: int = 2000,
             sweeps_per_step: int = 1, learning_rate: float = 0.05, decay: float | None = None,
-            tempering: Any = None, init: PairwiseModel | None = None, diagnostic_sweeps: int = 400,
+            average: float = 0.5, tempering: Any = None, init: PairwiseModel | None = None, diagnostic_sweeps: int = 400,
             seed: Any = None, compiled_kernel: bool | None = None, backend: Any = None) -> FitResult:
     """Pairwise model of ``data`` by persistent contrastive divergence (see the module docstring).
 
     ``tempering``: None, or a ladder of temperatures starting at 1 (e.g. ``[1, 1.3, 1.7, 2.2]``) for a
     parallel-tempering negative phase. ``decay``: steps over which the step size halves (default
-    steps / 4). ``init``: the starting model (default the pseudo-likelihood fit with the same l2).
+    steps / 4). ``average``: the fraction of the steps, at the end, whose parameters are averaged (0: the
+    last step's). ``init``: the starting model (default the pseudo-likelihood fit with the same l2).
     """
     start = time.perf_counter()
     data = as_dataset(data, weights)
@@ -98,12 +114,11 @@ def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains
     sweeps_per_step = check_count(sweeps_per_step, "sweeps_per_step")
     lr = check_positive(learning_rate, "learning_rate")
     decay = steps / 4 if decay is None else check_positive(decay, "decay")
-    ladder = None
-    if tempering is not None:
-        ladder = check_ladder(tempering)
-        if ladder[0] != 1.0:
-            raise ThermopotError(f"tempering: the ladder must start at the model's temperature 1, "
-                                 f"got {ladder.tolist()}")
+    average = check_nonnegative(average, "average")
+    if average > 1:
+        raise ThermopotError(f"average must be a fraction of the steps in [0, 1], got {average!r}")
+    first_averaged = steps - max(1, math.ceil(average * steps - 1e-9))  # = steps // 2 at 0.5
+    ladder = model_ladder(tempering)
     rng = check_rng(seed)
     seed_int = resolve_seed(seed)
     xp = get_namespace(backend)
@@ -114,24 +129,24 @@ def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains
     target = pack(m_data, c_data)
     starts = data.samples[rng.choice(data.size, size=chains, p=data.probabilities)].astype(np.float64)
     phase = _NegativePhase(model, starts, ladder, seed_int, xp, compiled_kernel)
-    average, averaged = np.zeros_like(theta), 0
+    total, averaged = np.zeros_like(theta), 0
     with blas_threads(blas_limit(2.0 * chains * n * n), xp):  # B x N x N products: small ones on one thread
         for t in range(steps):
             s = phase.run(sweeps_per_step)
             gradient = target - pack(*_moments(s)) - l2 * theta
             theta = theta + lr / (1.0 + t / decay) * gradient
             phase.set_couplings(*unpack(theta, n))
-            if t >= steps // 2:
-                average += theta
+            if t >= first_averaged:
+                total += theta
                 averaged += 1
-    theta = average / averaged
+    theta = total / averaged
     h, J = unpack(theta, n)
     phase.set_couplings(h, J)
     fitted = PairwiseModel(h, J, meta={"fit": "pcd"})
     diagnostics = _diagnostics(phase, fitted, m_data, c_data, diagnostic_sweeps, backend)
     result = finish(fitted, "pcd", data, start=start, iterations=steps, converged=True,
                     options={"l2": l2, "chains": chains, "steps": steps, "sweeps_per_step": sweeps_per_step,
-                             "learning_rate": lr, "tempering": None if ladder is None else ladder.tolist()},
+                             "learning_rate": lr, "average": average, "tempering": None if ladder is None else ladder.tolist()},
                     backend=backend)
     return dataclasses.replace(result, diagnostics=diagnostics)
 
