@@ -214,3 +214,31 @@ def test_annealed_complexity_counts_instances_without_states(monkeypatch):
     assert res.quenched == pytest.approx((np.log(4) + np.log(16)) / 20)
     assert res.annealed == pytest.approx(np.log(5.0) / 10)
     assert "2 with no state" in res.message
+
+
+def test_tap_count_includes_the_partner_of_a_lone_minimum():
+    """On sk(50, seed=5000) at T = 0.3 the 64 quench seeds of seed 0 reach three non-paramagnetic minima, one
+    of them without its spin-flip image; -m is a minimum too (G_2 is even in m: Newton from -m stays there,
+    with the same smallest Hessian eigenvalue), so the count is 4, the even number of distinct minima."""
+    model = sk(50, seed=5000)
+    res = find_minima(model, 0.3, seeds="quench", starts=64, seed=0)
+    state = res.is_minimum & (np.mean(res.points**2, axis=1) > 1e-6)
+    lone = np.flatnonzero(state & (res.partner < 0))
+    assert state.sum() == 3 and lone.size == 1
+    image = find_minima(model, 0.3, init=-res.points[lone])
+    assert image.kind.tolist() == ["minimum"] and np.abs(image.points[0] + res.points[lone[0]]).max() < 1e-10
+    assert image.hessian_min_eig[0] == pytest.approx(res.hessian_min_eig[lone[0]], rel=1e-8)
+    assert count_states(model, T=0.3, method="tap2", starts=64, seed=0) == 4
+
+
+def test_tap_count_without_flip_symmetry_counts_what_was_found():
+    """With a field h_k = 0.05 (no s -> -s symmetry) -m is not a minimum in general: the count is the plain
+    number found (five, where pair completion would report ten)."""
+    from thermopot.solvers.counting import tap_minima
+
+    base = sk(50, seed=5000)
+    model = PairwiseModel(np.full(50, 0.05), base.J)
+    res = find_minima(model, 0.3, seeds="quench", starts=64, seed=0)
+    found = int((res.is_minimum & (np.mean(res.points**2, axis=1) > 1e-6)).sum())
+    assert (res.partner == -1).all() and found == 5  # odd: no pairs to complete
+    assert tap_minima(res, symmetric=False) == found == count_states(model, T=0.3, method="tap2", starts=64, seed=0)
