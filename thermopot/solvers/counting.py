@@ -9,7 +9,9 @@ lowers the energy). ``method``::
               spins (find_minima's zero-temperature seeds, :mod:`.seeds`): a lower bound on the exact
               count, equal to it once every basin has been hit;
     "tap2"    (T > 0) the distinct non-paramagnetic minima of the TAP free energy found by
-              find_minima(seeds="quench"). For a model symmetric under s -> -s (no field: SK) the TAP
+              find_minima(seeds=seeds) from ``starts`` seeds: "thermal" by default (heat-bath chains at T,
+              the dynamics' trapping states: on SK at T = 0.3 they find 4.7 minima per instance at N = 200
+              where "quench" finds none, benchmarks/tap_search.py and docs/spin-glass.md). For a model symmetric under s -> -s (no field: SK) the TAP
               free energy is even in m, so -m is a minimum whenever m is; the seeds reach only one of the
               two now and then (sk(50, seed=5000), T = 0.3, 64 seeds, seed 0: three minima, one without
               its partner), so the count is twice the number of distinct +-m pairs found.
@@ -42,7 +44,7 @@ from ..landscape import local_minima
 from ..models import Model, resolve_model, sk
 from ..results import Result
 from .minima import MeanFieldMinima, find_minima, flip_symmetric
-from .seeds import quench_states
+from .seeds import check_seeds, quench_states
 
 #: Tanaka-Edwards annealed complexity of single-flip-stable states of SK at T = 0 (J. Phys. F 10, 2769)
 TANAKA_EDWARDS = 0.1992
@@ -73,12 +75,13 @@ class StateCount(Result):
     seed: Any
     converged: bool
     message: str
+    seeds: str | None = None  #: find_minima's seeding strategy of method "tap2"
 
 
 def count_states(model: Model | str, *, T: float = 0.0, method: str = "exact", starts: int = 1000,
-                 seed: Any = None) -> int:
+                 seed: Any = None, seeds: str = "thermal") -> int:
     """The number of single-flip-stable states (T = 0, "exact" or "quench") or of non-paramagnetic TAP
-    minima (T > 0, "tap2") of ``model`` (module docstring)."""
+    minima (T > 0, "tap2", from find_minima's ``seeds`` strategy) of ``model`` (module docstring)."""
     model = resolve_model(model)
     if method not in COUNT_METHODS:
         raise ThermopotError(f"unknown counting method {method!r}; choose one of {', '.join(COUNT_METHODS)}")
@@ -90,7 +93,7 @@ def count_states(model: Model | str, *, T: float = 0.0, method: str = "exact", s
     starts = check_count(starts, "starts")
     if method == "quench":
         return int(np.unique(quench_states(model, starts=starts, seed=rng), axis=0).shape[0])
-    res = find_minima(model, T, method="tap2", seeds="quench", starts=starts, seed=rng)
+    res = find_minima(model, T, method="tap2", seeds=check_seeds(seeds), starts=starts, seed=rng)
     return tap_minima(res, symmetric=flip_symmetric(model))
 
 
@@ -119,13 +122,14 @@ def complexity(counts: Any, n: int) -> tuple[float, float, float, float]:
 
 
 def state_complexity(n: int, instances: int, *, T: float = 0.0, method: str = "exact", starts: int = 1000,
-                     seed: Any = None) -> StateCount:
-    """Counts and complexities over ``instances`` SK instances sk(n, seed=...) drawn from ``seed``."""
+                     seed: Any = None, seeds: str = "thermal") -> StateCount:
+    """Counts and complexities over ``instances`` SK instances sk(n, seed=...) drawn from ``seed`` (``seeds``:
+    the strategy of method "tap2", see count_states)."""
     n, instances = check_count(n, "n"), check_count(instances, "instances")
     rng = check_rng(seed)
     begin = time.perf_counter()
     model_seeds = rng.integers(0, 2**62, size=instances)
-    counts = np.array([count_states(sk(n, seed=int(s)), T=T, method=method, starts=starts, seed=rng)
+    counts = np.array([count_states(sk(n, seed=int(s)), T=T, method=method, starts=starts, seed=rng, seeds=seeds)
                        for s in model_seeds])
     zero = int((counts == 0).sum())
     kept = counts[counts > 0]
@@ -140,4 +144,4 @@ def state_complexity(n: int, instances: int, *, T: float = 0.0, method: str = "e
                       annealed_stderr=values[3], method=method, T=float(T),
                       starts=None if method == "exact" else starts, seconds=time.perf_counter() - begin,
                       backend="numpy", seed=recorded_seed(seed),
-                      converged=zero == 0, message=message)
+                      converged=zero == 0, message=message, seeds=seeds if method == "tap2" else None)
