@@ -84,7 +84,7 @@ def _search(model, T: float, strategy: str, starts: int, seed: int):
         return find_minima(model, T, init=seeds, max_seconds=1e6), seeds
     if strategy in ("chains", "windows"):
         seeds = _seeds(model, T, strategy, starts, rng)
-        return find_minima(model, T, init=amp_starts(model, T, seeds), max_seconds=1e6), seeds
+        return find_minima(model, T, init=amp_starts(model, T, m0=seeds), max_seconds=1e6), seeds
     held, used = np.zeros((0, model.n)), []
     for t in np.round(np.arange(T + T_ABOVE, T - 1e-9, -T_STEP), 6):
         fresh = seeded_starts(model, t, order=2, seeds="quench", starts=starts, seed=rng)
@@ -142,7 +142,8 @@ def _instance_rows(n: int, T: float, instances: int, starts: int) -> list[dict]:
             seeds[strategy] = used
         begin = time.perf_counter()
         if n <= ROOT_MAX_N:
-            pool = np.concatenate([*(seeds[s] for s in STRATEGIES if s != "downward"), np.random.default_rng(i).uniform(-1, 1, (starts, n)) * SEED_MAX])
+            uniform = np.random.default_rng(i).uniform(-1, 1, (starts, n)) * SEED_MAX
+            pool = np.concatenate([*(seeds[s] for s in STRATEGIES if s != "downward"), uniform])
             roots = tap_roots(model, T, np.concatenate([pool, -pool]))
             every = find_minima(model, T, init=roots, max_seconds=1e6)
             nonzero = np.mean(every.points**2, axis=1) > PARAMAGNET_Q

@@ -10,10 +10,10 @@ lowers the energy). ``method``::
               count, equal to it once every basin has been hit;
     "tap2"    (T > 0) the distinct non-paramagnetic minima of the TAP free energy found by
               find_minima(seeds=seeds) from ``starts`` seeds: "thermal" by default (heat-bath chains at T,
-              the dynamics' trapping states: on SK at T = 0.3 they find 4.7 minima per instance at N = 200
-              where "quench" finds none, benchmarks/tap_search.py and docs/spin-glass.md). For a model symmetric under s -> -s (no field: SK) the TAP
-              free energy is even in m, so -m is a minimum whenever m is; the seeds reach only one of the
-              two now and then (sk(50, seed=5000), T = 0.3, 64 seeds, seed 0: three minima, one without
+              the dynamics' trapping states: on SK at T = 0.3 they find 3.75 minima per instance at
+              N = 200 where "quench" finds 0.25; benchmarks/tap_search.py, docs/spin-glass.md).
+              For a model symmetric under s -> -s (no field: SK) the TAP free energy is even in m, so
+              -m is a minimum whenever m is; the seeds reach only one of the two now and then (sk(50, seed=5000), T = 0.3, 64 seeds, seed 0: three minima, one without
               its partner), so the count is twice the number of distinct +-m pairs found.
 
 Complexities, over K instances of size N with counts c_i::

@@ -96,10 +96,10 @@ def seeded_starts(model: Model, T: float, *, order: int, seeds: str, starts: int
     """The starts find_minima(seeds=...) runs from: the seeds, each replaced by the end point of the
     Bolthausen iteration when that converged (order 2, pairwise models; :mod:`.amp`)."""
     m0 = seed_magnetisations(model, T, seeds=seeds, starts=starts, seed=seed, xp=xp)
-    return amp_starts(model, T, m0, order=order, xp=xp)
+    return amp_starts(model, T, m0=m0, order=order, xp=xp)
 
 
-def amp_starts(model: Model, T: float, m0: np.ndarray, *, order: int = 2, xp: Any = np) -> np.ndarray:
+def amp_starts(model: Model, T: float, *, m0: np.ndarray, order: int = 2, xp: Any = np) -> np.ndarray:
     """The rows of ``m0`` (magnetisations strictly inside (-1, 1)), each replaced by the end point of the
     Bolthausen iteration when that converged (order 2, pairwise models; :mod:`.amp`): the starts of
     find_minima(seeds=...) for any seeds."""
