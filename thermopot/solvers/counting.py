@@ -13,8 +13,9 @@ lowers the energy). ``method``::
               the dynamics' trapping states: on SK at T = 0.3 they find 3.75 minima per instance at
               N = 200 where "quench" finds 0.25; benchmarks/tap_search.py, docs/spin-glass.md).
               For a model symmetric under s -> -s (no field: SK) the TAP free energy is even in m, so
-              -m is a minimum whenever m is; the seeds reach only one of the two now and then (sk(50, seed=5000), T = 0.3, 64 seeds, seed 0: three minima, one without
-              its partner), so the count is twice the number of distinct +-m pairs found.
+              -m is a minimum whenever m is; the seeds reach only one of the two now and then
+              (sk(50, seed=5000), T = 0.3, 64 quench seeds, seed 0: three minima, one without its
+              partner), so the count is twice the number of distinct +-m pairs found.
 
 Complexities, over K instances of size N with counts c_i::
 
