@@ -24,6 +24,7 @@ MODULES: tuple[str, ...] = (
     "meanfield",
     "minima",
     "tap_states",
+    "tap_search",
     "sampling",
     "cpu_kernels",
     "sampled",

@@ -2,9 +2,10 @@
 
 Jobs (NumPy): find_minima(tap2, seeds="quench") on SK N = 1000 (seed 0) at T = 0.5 from 1000 seeds (the
 issue's goal: < 2 minutes on the 2-core CPU); counting over 200 SK instances of N = 60: single-flip-stable
-states at T = 0 from 2000 quench starts each, and TAP minima at T = 0.5 from 32 quench seeds each (goal:
-< 10 minutes). The count of TAP minima against N (N = 50, 100, 200 at T = 0.5, 64 quench seeds per
-instance) next to Bray-Moore's annealed prediction exp(N Sigma(T)) (solvers.bray_moore). Quick mode:
+states at T = 0 from 2000 quench starts each, and TAP minima at T = 0.5 from 32 thermal seeds each (goal:
+< 10 minutes). The count of TAP minima against N (N = 50, 100, 200 at T = 0.5, 64 thermal seeds per
+instance: count_states' default) next to Bray-Moore's annealed prediction exp(N Sigma(T)) (solvers.bray_moore);
+benchmarks/tap_search.py compares the seeding strategies at T = 0.3. Quick mode:
 N = 200 from 64 seeds, 20 instances of N = 60, and 20 / 10 / 5 instances for the count against N.
 
 Run: ``python benchmarks/tap_states.py [--quick] [--json]`` or ``thermopot bench --only tap_states``.
@@ -55,7 +56,7 @@ def _count_rows(n: int, instances: int) -> list[dict]:
 
 def _bray_moore_rows(instances: dict[int, int]) -> list[dict]:
     """Mean number of non-paramagnetic TAP minima per SK instance (``instances[n]`` instances of n spins,
-    64 quench seeds each) against exp(n Sigma(T)), Bray-Moore's annealed number to exponential order."""
+    64 thermal seeds each) against exp(n Sigma(T)), Bray-Moore's annealed number to exponential order."""
     begin = time.perf_counter()
     bm = tap_complexity(T)
     rows = [row(f"Bray-Moore annealed complexity Sigma(T={T})", time.perf_counter() - begin, "s", "numpy",
@@ -69,7 +70,7 @@ def _bray_moore_rows(instances: dict[int, int]) -> list[dict]:
                 f"(max {counts.max()}, {int((counts > 0).sum())} of {k} with any) against exp(N Sigma) = "
                 f"{bm.expected(n):.2f}")
         log("tap_states", f"TAP minima N={n} T={T}, {k} instances: {seconds:.3g} s, {note}")
-        rows.append(row(f"TAP minima per SK instance N={n} T={T} (64 quench seeds), {k} instances", seconds, "s",
+        rows.append(row(f"TAP minima per SK instance N={n} T={T} (64 thermal seeds), {k} instances", seconds, "s",
                         "numpy", note, n=n, instances=k, counts=counts.tolist(), bray_moore=bm.expected(n)))
     return rows
 

@@ -214,3 +214,67 @@ def test_annealed_complexity_counts_instances_without_states(monkeypatch):
     assert res.quenched == pytest.approx((np.log(4) + np.log(16)) / 20)
     assert res.annealed == pytest.approx(np.log(5.0) / 10)
     assert "2 with no state" in res.message
+
+
+def test_tap_count_includes_the_partner_of_a_lone_minimum():
+    """On sk(50, seed=5000) at T = 0.3 the 64 quench seeds of seed 0 reach three non-paramagnetic minima, one
+    of them without its spin-flip image; -m is a minimum too (G_2 is even in m: Newton from -m stays there,
+    with the same smallest Hessian eigenvalue), so the count is 4, the even number of distinct minima."""
+    model = sk(50, seed=5000)
+    res = find_minima(model, 0.3, seeds="quench", starts=64, seed=0)
+    state = res.is_minimum & (np.mean(res.points**2, axis=1) > 1e-6)
+    lone = np.flatnonzero(state & (res.partner < 0))
+    assert state.sum() == 3 and lone.size == 1
+    image = find_minima(model, 0.3, init=-res.points[lone])
+    assert image.kind.tolist() == ["minimum"] and np.abs(image.points[0] + res.points[lone[0]]).max() < 1e-10
+    assert image.hessian_min_eig[0] == pytest.approx(res.hessian_min_eig[lone[0]], rel=1e-8)
+    assert count_states(model, T=0.3, method="tap2", starts=64, seed=0, seeds="quench") == 4
+
+
+def test_tap_count_without_flip_symmetry_counts_what_was_found():
+    """With a field h_k = 0.05 (no s -> -s symmetry) -m is not a minimum in general: the count is the plain
+    number found (five, where pair completion would report ten)."""
+    from thermopot.solvers.counting import tap_minima
+
+    base = sk(50, seed=5000)
+    model = PairwiseModel(np.full(50, 0.05), base.J)
+    res = find_minima(model, 0.3, seeds="quench", starts=64, seed=0)
+    found = int((res.is_minimum & (np.mean(res.points**2, axis=1) > 1e-6)).sum())
+    assert (res.partner == -1).all() and found == 5  # odd: no pairs to complete
+    assert tap_minima(res, symmetric=False) == found == count_states(model, T=0.3, method="tap2", starts=64, seed=0,
+                                                                        seeds="quench")
+
+
+def _verified_states(model: PairwiseModel, T: float, res, seed: int) -> list[int]:
+    """Rows of the non-paramagnetic minima of ``res`` that solve the TAP equations to 1e-8 (amp.tap_residual, an
+    implementation of its own), have a positive definite Hessian, satisfy Plefka's global condition and keep chains
+    started at sign(m) at overlap q within 3 standard errors (32 chains, 100 sweeps)."""
+    from thermopot.solvers.amp import tap_residual
+
+    J = model.J
+    rows = np.flatnonzero(res.is_minimum & (np.mean(res.points**2, axis=1) > 1e-6))
+    residual = tap_residual(model.h[None, :], J, J * J, res.points[rows], 1.0 / T, np)
+    return [int(a) for a, r in zip(rows, residual) if r < 1e-8 and res.hessian_min_eig[a] > 0 and res.plefka_global[a]
+            and state_overlap(model, T, m=res.points[a], chains=32, sweeps=100, seed=seed + int(a)).stable]
+
+
+def test_thermal_seeds_find_verified_states_that_quench_seeds_miss():
+    """sk(200, seed=5002) at T = 0.3 (benchmarks/tap_search.py, instance 2): 128 quench seeds reach no TAP minimum,
+    128 thermal seeds (heat-bath chains at T) reach two +-m pairs, each stationary, positive definite,
+    Plefka-valid and stable under chains; count_states counts them by default."""
+    model, T = sk(200, seed=5002), 0.3
+    quench = find_minima(model, T, seeds="quench", starts=128, seed=2)
+    thermal = find_minima(model, T, seeds="thermal", starts=128, seed=2)
+    assert _verified_states(model, T, quench, seed=2) == []
+    verified = _verified_states(model, T, thermal, seed=2)
+    assert len(verified) == 4 and sorted(thermal.partner[verified].tolist()) == sorted(verified)
+    assert count_states(model, T=T, method="tap2", starts=128, seed=2) == 4
+
+
+def test_state_verification_rejects_naive_mean_field_minima():
+    """The verification above fails on the minima of the naive mean-field free energy (a plausible mistake: the
+    Onsager term left out), which do not solve the TAP equations."""
+    model, T = sk(200, seed=5002), 0.3
+    nmf = find_minima(model, T, method="nmf", seeds="quench", starts=32, seed=2)
+    assert (nmf.is_minimum & (np.mean(nmf.points**2, axis=1) > 1e-6)).sum() > 0
+    assert _verified_states(model, T, nmf, seed=2) == []

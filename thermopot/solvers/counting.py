@@ -9,7 +9,13 @@ lowers the energy). ``method``::
               spins (find_minima's zero-temperature seeds, :mod:`.seeds`): a lower bound on the exact
               count, equal to it once every basin has been hit;
     "tap2"    (T > 0) the distinct non-paramagnetic minima of the TAP free energy found by
-              find_minima(seeds="quench").
+              find_minima(seeds=seeds) from ``starts`` seeds: "thermal" by default (heat-bath chains at T,
+              the dynamics' trapping states: on SK at T = 0.3 they find 3.75 minima per instance at
+              N = 200 where "quench" finds 0.25; benchmarks/tap_search.py, docs/spin-glass.md).
+              For a model symmetric under s -> -s (no field: SK) the TAP free energy is even in m, so
+              -m is a minimum whenever m is; the seeds reach only one of the two now and then
+              (sk(50, seed=5000), T = 0.3, 64 quench seeds, seed 0: three minima, one without its
+              partner), so the count is twice the number of distinct +-m pairs found.
 
 Complexities, over K instances of size N with counts c_i::
 
@@ -38,8 +44,8 @@ from ..errors import ThermopotError
 from ..landscape import local_minima
 from ..models import Model, resolve_model, sk
 from ..results import Result
-from .minima import find_minima
-from .seeds import quench_states
+from .minima import MeanFieldMinima, find_minima, flip_symmetric
+from .seeds import check_seeds, quench_states
 
 #: Tanaka-Edwards annealed complexity of single-flip-stable states of SK at T = 0 (J. Phys. F 10, 2769)
 TANAKA_EDWARDS = 0.1992
@@ -48,7 +54,7 @@ COUNT_METHODS = ("exact", "quench", "tap2")
 #: |q| = (1/N) sum m^2 below which a TAP minimum is the paramagnet
 PARAMAGNET_Q = 1e-6
 
-__all__ = ["count_states", "state_complexity", "complexity", "StateCount", "TANAKA_EDWARDS"]
+__all__ = ["count_states", "state_complexity", "complexity", "tap_minima", "StateCount", "TANAKA_EDWARDS"]
 
 
 @dataclass(frozen=True)
@@ -70,12 +76,13 @@ class StateCount(Result):
     seed: Any
     converged: bool
     message: str
+    seeds: str | None = None  #: find_minima's seeding strategy of method "tap2"
 
 
 def count_states(model: Model | str, *, T: float = 0.0, method: str = "exact", starts: int = 1000,
-                 seed: Any = None) -> int:
+                 seed: Any = None, seeds: str = "thermal") -> int:
     """The number of single-flip-stable states (T = 0, "exact" or "quench") or of non-paramagnetic TAP
-    minima (T > 0, "tap2") of ``model`` (module docstring)."""
+    minima (T > 0, "tap2", from find_minima's ``seeds`` strategy) of ``model`` (module docstring)."""
     model = resolve_model(model)
     if method not in COUNT_METHODS:
         raise ThermopotError(f"unknown counting method {method!r}; choose one of {', '.join(COUNT_METHODS)}")
@@ -87,8 +94,21 @@ def count_states(model: Model | str, *, T: float = 0.0, method: str = "exact", s
     starts = check_count(starts, "starts")
     if method == "quench":
         return int(np.unique(quench_states(model, starts=starts, seed=rng), axis=0).shape[0])
-    res = find_minima(model, T, method="tap2", seeds="quench", starts=starts, seed=rng)
-    return int((res.is_minimum & (np.mean(res.points**2, axis=1) > PARAMAGNET_Q)).sum())
+    res = find_minima(model, T, method="tap2", seeds=check_seeds(seeds), starts=starts, seed=rng)
+    return tap_minima(res, symmetric=flip_symmetric(model))
+
+
+def tap_minima(res: MeanFieldMinima, *, symmetric: bool) -> int:
+    """The non-paramagnetic minima of ``res`` (q = (1/N) sum m^2 > PARAMAGNET_Q); with ``symmetric``
+    (G(-m) = G(m)) twice the number of distinct +-m pairs among them, whether or not both members were
+    found (module docstring)."""
+    state = res.is_minimum & (np.mean(res.points**2, axis=1) > PARAMAGNET_Q)
+    if not symmetric:
+        return int(state.sum())
+    rows = np.flatnonzero(state)
+    partner = np.asarray(res.partner)[rows]
+    paired = np.isin(partner, rows)
+    return 2 * int(np.sum(~paired | (partner > rows)))  # one row per pair: the first, or the lone member
 
 
 def complexity(counts: Any, n: int) -> tuple[float, float, float, float]:
@@ -103,13 +123,14 @@ def complexity(counts: Any, n: int) -> tuple[float, float, float, float]:
 
 
 def state_complexity(n: int, instances: int, *, T: float = 0.0, method: str = "exact", starts: int = 1000,
-                     seed: Any = None) -> StateCount:
-    """Counts and complexities over ``instances`` SK instances sk(n, seed=...) drawn from ``seed``."""
+                     seed: Any = None, seeds: str = "thermal") -> StateCount:
+    """Counts and complexities over ``instances`` SK instances sk(n, seed=...) drawn from ``seed`` (``seeds``:
+    the strategy of method "tap2", see count_states)."""
     n, instances = check_count(n, "n"), check_count(instances, "instances")
     rng = check_rng(seed)
     begin = time.perf_counter()
     model_seeds = rng.integers(0, 2**62, size=instances)
-    counts = np.array([count_states(sk(n, seed=int(s)), T=T, method=method, starts=starts, seed=rng)
+    counts = np.array([count_states(sk(n, seed=int(s)), T=T, method=method, starts=starts, seed=rng, seeds=seeds)
                        for s in model_seeds])
     zero = int((counts == 0).sum())
     kept = counts[counts > 0]
@@ -124,4 +145,4 @@ def state_complexity(n: int, instances: int, *, T: float = 0.0, method: str = "e
                       annealed_stderr=values[3], method=method, T=float(T),
                       starts=None if method == "exact" else starts, seconds=time.perf_counter() - begin,
                       backend="numpy", seed=recorded_seed(seed),
-                      converged=zero == 0, message=message)
+                      converged=zero == 0, message=message, seeds=seeds if method == "tap2" else None)

@@ -40,7 +40,8 @@ from .amp import M_MAX, bolthausen
 from .newton import X_MAX, relax_batch
 from .objective import free_energy_interaction
 
-__all__ = ["SEEDS", "seed_magnetisations", "seeded_starts", "quench_states", "state_overlap", "StateOverlap"]
+__all__ = ["SEEDS", "seed_magnetisations", "seeded_starts", "amp_starts", "quench_states", "state_overlap",
+           "StateOverlap"]
 
 #: the seeding strategies of find_minima(seeds=...)
 SEEDS = ("quench", "nmf", "thermal", "random")
@@ -95,6 +96,13 @@ def seeded_starts(model: Model, T: float, *, order: int, seeds: str, starts: int
     """The starts find_minima(seeds=...) runs from: the seeds, each replaced by the end point of the
     Bolthausen iteration when that converged (order 2, pairwise models; :mod:`.amp`)."""
     m0 = seed_magnetisations(model, T, seeds=seeds, starts=starts, seed=seed, xp=xp)
+    return amp_starts(model, T, m0=m0, order=order, xp=xp)
+
+
+def amp_starts(model: Model, T: float, *, m0: np.ndarray, order: int = 2, xp: Any = np) -> np.ndarray:
+    """The rows of ``m0`` (magnetisations strictly inside (-1, 1)), each replaced by the end point of the
+    Bolthausen iteration when that converged (order 2, pairwise models; :mod:`.amp`): the starts of
+    find_minima(seeds=...) for any seeds."""
     if order != 2 or not isinstance(model, PairwiseModel):
         return m0
     amp = bolthausen(model, T, m0=m0, damping=0.5, tol=1e-9, max_iter=500, backend=xp)
