@@ -6,9 +6,10 @@ thread; the doubling against the exponential path. No timing here (speed: benchm
 import numpy as np
 import pytest
 
+from thermopot import backend
 from thermopot.backend import get_namespace
 from thermopot.exact import thermodynamics
-from thermopot.exact.accumulate import stream_stats
+from thermopot.exact.accumulate import Workspace, stream_stats
 from thermopot.exact.thermodynamics import enumerate_stats, thermo_from_stats
 from thermopot.exact.tiles import HalfSplitEnergy
 from thermopot.models import (MultiSpinModel, curie_weiss, hopfield, random_multispin, random_pairwise,
@@ -99,9 +100,15 @@ def test_thread_pool_is_bit_identical_to_one_thread(family):
             np.testing.assert_array_equal(getattr(many, name), getattr(one, name), err_msg=f"{workers} {name}")
 
 
+def _prefer_doubling(monkeypatch, prefer):
+    """Make HalfSplitEnergy prefer the doubling (``prefer``) or the exponentials whatever the CPU."""
+    monkeypatch.setattr("thermopot.exact.tiles.vector_exp", lambda xp: not prefer)
+
+
 def test_doubling_is_used_and_matches_the_exponentials(monkeypatch):
     """The weights by doubling over the a-spins equal exp(y) of every state (to 1e-13 in every
     statistic); a doubling with a wrong rate (exp(beta F) instead of exp(2 beta F)) is caught."""
+    _prefer_doubling(monkeypatch, True)
     model, T = sk(16, seed=1, h=0.2), 0.8
     split = HalfSplitEnergy(model, XP)
     assert split.linear_in_a and split.doubles(1.0 / T, 256)
@@ -111,12 +118,61 @@ def test_doubling_is_used_and_matches_the_exponentials(monkeypatch):
     monkeypatch.setattr(HalfSplitEnergy, "DOUBLING_MAX_REDUCED_ENERGY", 0.0)
     exponentials = _stats(model, T, block_size=1 << 12)
     _assert_matches(doubled, vars(exponentials), "doubling against exp")
-    monkeypatch.undo()
+    monkeypatch.setattr(HalfSplitEnergy, "DOUBLING_MAX_REDUCED_ENERGY", 100.0)
 
     wrong = HalfSplitEnergy(model, XP)
     wrong._flip = 0.5 * wrong._flip
     bad = stream_stats(wrong, 1.0 / T, 1 << 12)
     assert abs(float(bad.log_z) - float(stream_stats(split, 1.0 / T, 1 << 12).log_z)) > 1e-3
+
+
+def test_exponentials_where_exp_is_vectorised(monkeypatch):
+    """Where NumPy's float64 exp is a SIMD loop (AVX-512F) or on a GPU, every weight is an exponential
+    (one pass, cheaper than the doubling's two); without AVX-512 the doubling is kept."""
+    features = {"AVX512F": True}
+    monkeypatch.setattr("thermopot.backend._numpy_cpu_features", lambda: features)
+    model = sk(16, seed=1, h=0.2)
+    assert backend.vector_exp(XP) and not HalfSplitEnergy(model, XP).doubles(1.0, 256)
+    features["AVX512F"] = False
+    assert not backend.vector_exp(XP) and HalfSplitEnergy(model, XP).doubles(1.0, 256)
+
+
+@pytest.mark.parametrize("family", ["sk", "curie-weiss", "multispin", "three-spin linear in a", "dense multispin"])
+@pytest.mark.parametrize("prefer_doubling", [False, True])
+def test_tiles_with_constant_high_spins_on_both_halves(monkeypatch, family, prefer_doubling):
+    """Tiles of T_a x T_b = 2^la x 2^lb states in which only the low la a-spins and lb b-spins vary: the
+    others are the tile's constants, whose correlations come from the merges between tiles alone. At
+    N = 16 and 17 with blocks of 2^9 and 2^11 (T_b = 64 or less, 2 to 5 constant spins on each half,
+    8 to 256 tiles), with the exponentials and with the doubling: every statistic equals the
+    brute force to 1e-13."""
+    _prefer_doubling(monkeypatch, prefer_doubling)
+    for n, block in ((16, 1 << 9), (17, 1 << 11)):
+        model = FAMILIES[family](n)
+        split = HalfSplitEnergy(model, XP)
+        (ta, tb), origins = split.plan(block)
+        assert tb == min(HalfSplitEnergy.MOMENT_TB, block) and ta * tb == block
+        assert ta < 2**split.na and tb < 2**split.nb and len(origins) == 2**n // block
+        for T in (0.6, 3.0):
+            _assert_matches(_stats(model, T, block_size=block), brute_force(model, T), f"{family} N={n} T={T}")
+
+
+def test_a_constant_spin_taken_as_varying_is_caught(monkeypatch):
+    """The check above fails for a plausible mistake: a tile whose highest varying a-spin is taken for one
+    of its constants (la one too small) gets a wrong magnetisation and misses correlations."""
+    model, T = sk(14, seed=3, h=0.1), 0.9
+    good = _stats(model, T, block_size=1 << 9)
+    _assert_matches(good, brute_force(model, T), "reference")
+    original = Workspace.__init__
+
+    def wrong_init(self, xp, ta, tb):
+        original(self, xp, ta, tb)
+        self.la -= 1
+        self.ca, self.rca = self.ca[:self.la], self.rca[:self.la]
+
+    monkeypatch.setattr(Workspace, "__init__", wrong_init)
+    bad = _stats(model, T, block_size=1 << 9)
+    assert float(np.abs(bad.magnetization - good.magnetization).max()) > 1e-3
+    assert float(np.abs(bad.connected - good.connected).max()) > 1e-3
 
 
 def test_chunks_by_the_high_bits_merge_to_the_whole():

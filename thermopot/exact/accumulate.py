@@ -69,24 +69,33 @@ class TileStats:
 
 
 class Workspace:
-    """The buffers of one worker: y = -beta (E - E0) and w = exp(y) of a tile (T_a, T_b), and the centred
-    a-spins with their weighted copy (T_a, n_a). A tile's per-state work allocates nothing else."""
+    """The buffers of one worker for tiles of T_a x T_b states, T_a = 2^la and T_b = 2^lb: y = -beta (E - E0)
+    and w = exp(y) (T_a, T_b), the centred varying b-spins with a column of ones (T_b, lb + 1) and their
+    product with w (T_a, lb + 1), the centred varying a-spins and their weighted copy (la, T_a). A tile's
+    per-state work allocates nothing else."""
 
-    def __init__(self, xp: Any, ta: int, tb: int, na: int):
+    def __init__(self, xp: Any, ta: int, tb: int):
+        self.la, self.lb = ta.bit_length() - 1, tb.bit_length() - 1
         self.y = xp.empty((ta, tb), dtype=xp.float64)
         self.w = xp.empty((ta, tb), dtype=xp.float64)
-        self.ca = xp.empty((ta, na), dtype=xp.float64)
-        self.rca = xp.empty((ta, na), dtype=xp.float64)
+        self.cb = xp.ones((tb, self.lb + 1), dtype=xp.float64)
+        self.wc = xp.empty((ta, self.lb + 1), dtype=xp.float64)
+        self.ca = xp.empty((self.la, ta), dtype=xp.float64)
+        self.rca = xp.empty((self.la, ta), dtype=xp.float64)
         self.ones_a = xp.ones((ta,), dtype=xp.float64)
 
 
 def tile_stats(split: HalfSplitEnergy, a: Half, b: Half, beta: float, moments: bool, work: Workspace,
                observables: list[Callable] | None = None) -> TileStats:
     """Statistics of the tile a x b, with y = -beta (E - E0) <= 0 and w = exp(y), Z = sum w,
-    <x> = -sum(w y) / Z and Var x = sum(w y^2) / Z - <x>^2. Moments by matrix products over the halves
-    centred at the tile's means: m_b = S_b^T q / Z, then [W B, r] = W [S_b - m_b, 1] in one product,
-    m_a = S_a^T r / Z, chi_aa = A^T diag(r) A / Z, chi_bb = B^T diag(q) B / Z, chi_ab = A^T (W B) / Z with
-    A = S_a - m_a, B = S_b - m_b, r and q the row and column sums of W."""
+    <x> = -sum(w y) / Z and Var x = sum(w y^2) / Z - <x>^2.
+
+    Moments: inside a tile (a0 + i, b0 + j), a0 and b0 multiples of T_a = 2^la and T_b = 2^lb, only the
+    low la a-spins and lb b-spins vary; the others are the tile's constants, with mean s and no
+    connected correlation inside it (the merges add their share between tiles). With q and r the column
+    and row sums of W, S_a and S_b the varying spins: m_b = S_b^T q / Z, then [W B, r] = W [S_b - m_b, 1]
+    in ONE product of lb + 1 columns, m_a = S_a^T r / Z, chi_aa = A^T diag(r) A / Z,
+    chi_bb = B^T diag(q) B / Z, chi_ab = A^T (W B) / Z with A = S_a - m_a, B = S_b - m_b."""
     xp = split.xp
     y, w = work.y, work.w
     split.energy(a, b, out=y)
@@ -98,29 +107,42 @@ def tile_stats(split: HalfSplitEnergy, a: Half, b: Half, beta: float, moments: b
     else:
         xp.exp(y, out=w)
     flat_w, flat_y = xp.reshape(w, (-1,)), xp.reshape(y, (-1,))
-    z = xp.sum(w)
+    if moments:
+        q = xp.matmul(work.ones_a, w)
+        z = xp.sum(q)
+    else:
+        z = xp.sum(w)
     excess = -xp.matmul(flat_w, flat_y) / z
     xp.multiply(y, y, out=y)
     var = xp.maximum(xp.matmul(flat_w, flat_y) / z - excess * excess, 0.0)
     stats = TileStats(shift=c, log_z=xp.log(z), excess=excess, energy_var=var)
     if moments:
-        sa, sb = a.spins, b.spins
-        q = xp.matmul(work.ones_a, w)
-        mb = (sb.T @ q) / z
-        cb = sb - mb[None, :]
-        wc = xp.matmul(w, xp.concat((cb, xp.ones((cb.shape[0], 1), dtype=xp.float64)), axis=1))
-        r = wc[:, -1]
-        ma = (sa.T @ r) / z
-        ca = xp.subtract(sa, ma[None, :], out=work.ca)
-        rca = xp.multiply(ca, r[:, None], out=work.rca)
-        c_ab = (ca.T @ wc[:, :-1]) / z
-        stats.magnetization = xp.concat((ma, mb))
-        stats.connected = xp.concat((xp.concat(((ca.T @ rca) / z, c_ab), axis=1),
-                                     xp.concat((c_ab.T, (cb.T @ (q[:, None] * cb)) / z), axis=1)), axis=0)
+        stats.magnetization, stats.connected = _tile_moments(split, a, b, w, q, z, work)
     if observables:
         spins = split.full_spins(Tile(a.index, b.index, a.spins, b.spins, None))
         stats.observables = [(flat_w @ xp.astype(xp.asarray(f(spins)), xp.float64)) / z for f in observables]
     return stats
+
+
+def _tile_moments(split: HalfSplitEnergy, a: Half, b: Half, w: Any, q: Any, z: Any, work: Workspace) -> tuple:
+    """(m, chi) of a tile with weights w (T_a, T_b), column sums q and total z (see :func:`tile_stats`)."""
+    xp, la, lb, na = split.xp, work.la, work.lb, split.na
+    sa_t, sb = a.spins_t[:la, :], b.spins[:, :lb]
+    mb = (sb.T @ q) / z
+    cb = work.cb[:, :lb]
+    xp.subtract(sb, mb[None, :], out=cb)
+    wc = xp.matmul(w, work.cb, out=work.wc)
+    r = wc[:, lb]
+    ma = (sa_t @ r) / z
+    ca_t = xp.subtract(sa_t, ma[:, None], out=work.ca)
+    rca_t = xp.multiply(ca_t, r[None, :], out=work.rca)
+    c_ab = (ca_t @ wc[:, :lb]) / z
+    chi = xp.zeros((split.n, split.n), dtype=xp.float64)
+    chi[:la, :la] = (ca_t @ xp.permute_dims(rca_t, (1, 0))) / z
+    chi[:la, na:na + lb] = c_ab
+    chi[na:na + lb, :la] = c_ab.T
+    chi[na:na + lb, na:na + lb] = (cb.T @ (q[:, None] * cb)) / z
+    return xp.concat((ma, a.spins[0, la:], mb, b.spins[0, lb:])), chi
 
 
 #: bytes of b-halves kept for the next a-block (their factors and spins: (K + n_b) x 8 bytes per b-state)
@@ -166,7 +188,7 @@ def stream_stats(split: HalfSplitEnergy, beta: float, block_size: int, moments: 
     workers = 1 if observables else max(1, min(int(workers), len(origins)))
     spaces: queue.SimpleQueue = queue.SimpleQueue()
     for _ in range(workers):
-        spaces.put(Workspace(xp, shape[0], shape[1], split.na))
+        spaces.put(Workspace(xp, shape[0], shape[1]))
 
     def job(halves: tuple[Half, Half]) -> TileStats:
         work = spaces.get()
