@@ -114,16 +114,18 @@ def test_doubling_is_used_and_matches_the_exponentials(monkeypatch):
     assert split.linear_in_a and split.doubles(1.0 / T, 256)
     assert not HalfSplitEnergy(random_multispin(16, order=3, terms=60, seed=2), XP).linear_in_a
     assert not split.doubles(1e3, 256) and not split.doubles(1.0, 32)  # low T, and small tiles: exp
-    doubled = _stats(model, T, block_size=1 << 12)
+    block = 1 << 14  # 4 tiles of 128 x 128 states: their weights by doubling
+    assert split.doubles(1.0 / T, split.plan(block)[0][0])
+    doubled = _stats(model, T, block_size=block)
     monkeypatch.setattr(HalfSplitEnergy, "DOUBLING_MAX_REDUCED_ENERGY", 0.0)
-    exponentials = _stats(model, T, block_size=1 << 12)
+    exponentials = _stats(model, T, block_size=block)
     _assert_matches(doubled, vars(exponentials), "doubling against exp")
     monkeypatch.setattr(HalfSplitEnergy, "DOUBLING_MAX_REDUCED_ENERGY", 100.0)
 
     wrong = HalfSplitEnergy(model, XP)
     wrong._flip = 0.5 * wrong._flip
-    bad = stream_stats(wrong, 1.0 / T, 1 << 12)
-    assert abs(float(bad.log_z) - float(stream_stats(split, 1.0 / T, 1 << 12).log_z)) > 1e-3
+    bad = stream_stats(wrong, 1.0 / T, block)
+    assert abs(float(bad.log_z) - float(stream_stats(split, 1.0 / T, block).log_z)) > 1e-3
 
 
 def test_exponentials_where_exp_is_vectorised(monkeypatch):
@@ -142,16 +144,18 @@ def test_exponentials_where_exp_is_vectorised(monkeypatch):
 def test_tiles_with_constant_high_spins_on_both_halves(monkeypatch, family, prefer_doubling):
     """Tiles of T_a x T_b = 2^la x 2^lb states in which only the low la a-spins and lb b-spins vary: the
     others are the tile's constants, whose correlations come from the merges between tiles alone. At
-    N = 16 and 17 with blocks of 2^9 and 2^11 (T_b = 64 or less, 2 to 5 constant spins on each half,
-    8 to 256 tiles), with the exponentials and with the doubling: every statistic equals the
-    brute force to 1e-13."""
+    N = 16 and 17 with blocks of 2^9 and 2^14 (128 tiles of 4 x 128 states: 6 constant a-spins; 8 tiles
+    of 128 x 128: 2; one constant b-spin in both), with the exponentials and, where the model is linear
+    in each a-spin and a tile has enough rows, with the doubling: every statistic equals the brute force
+    to 1e-13."""
     _prefer_doubling(monkeypatch, prefer_doubling)
-    for n, block in ((16, 1 << 9), (17, 1 << 11)):
+    for n, block in ((16, 1 << 9), (17, 1 << 14)):
         model = FAMILIES[family](n)
         split = HalfSplitEnergy(model, XP)
         (ta, tb), origins = split.plan(block)
         assert tb == min(HalfSplitEnergy.MOMENT_TB, block) and ta * tb == block
         assert ta < 2**split.na and tb < 2**split.nb and len(origins) == 2**n // block
+        assert split.doubles(1.0 / 0.6, ta) == (prefer_doubling and split.linear_in_a and n == 17)
         for T in (0.6, 3.0):
             _assert_matches(_stats(model, T, block_size=block), brute_force(model, T), f"{family} N={n} T={T}")
 

@@ -30,10 +30,12 @@ from .accumulate import TileStats, stream_stats
 from .guard import ENUMERATION, OBSERVABLES, check_size, estimate
 from .tiles import HalfSplitEnergy
 
-#: states per tile on the CPU when no block_size is given: large enough that the ~30 array calls of a tile
-#: cost little next to its 2^17 exponentials, small enough that each worker's two tile buffers (2 MiB)
-#: stay in cache (benchmarks/enumeration.py --tiles measures the choice)
-CPU_TILE = 1 << 17
+#: states per tile on the CPU when no block_size is given: large enough that the ~50 array calls of a tile
+#: (~100 us) cost little next to its per-state work, small enough that each worker's two tile buffers
+#: (1 MiB) stay in its L2. Measured (SK, T_b = 128, Intel Xeon with AVX-512, 4 MiB L2 per core, busy):
+#: 2^15 / 2^16 / 2^17 gave 222 / 237 / 211 M states per CPU-s at N = 24 on one thread, 2^16 / 2^17 gave
+#: 210 / 198 at N = 24 and 226 / 212 at N = 26 on two; on the AMD EPYC (AVX2) 2^17 had been chosen
+CPU_TILE = 1 << 16
 #: exact fits up to this N run their L-BFGS vector work on one BLAS thread (the enumeration always does)
 SINGLE_THREAD_MAX_N = 22
 #: most threads of the CPU thread pool (one tile per core; their BLAS runs on one thread each)

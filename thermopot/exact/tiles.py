@@ -95,11 +95,11 @@ class HalfSplitEnergy:
     #: fewest a-states of a tile formed by doubling: below, its log2(T_a) array calls cost more than the
     #: exponentials they replace
     DOUBLING_MIN_ROWS = 64
-    #: b-states per tile when the halves allow it: the tile's moment product W [S_b - m_b, 1] over its
-    #: log2(T_b) varying b-spins then has 7 columns (OpenBLAS, 1 thread, Intel Xeon with AVX-512: 0.24 ns
-    #: per state, against 0.64 with 9 columns and 0.84 with 13), and the energy product is as fast as
-    #: for square tiles (0.59 against 0.54 ns per state)
-    MOMENT_TB = 64
+    #: b-states per tile when the halves allow it: the tile's moment product W [S_b - m_b, 1] spans only
+    #: its log2(T_b) varying b-spins, and its a-side moments, O(T_a n_a) per tile, are shared by T_b
+    #: columns. Measured, whole enumeration SK N = 24, one thread, tiles of 2^16 (Intel Xeon with AVX-512,
+    #: busy, load 9.7): T_b = 32 / 64 / 128 / 256 / 512 gave 179 / 214 / 241 / 232 / 208 M states per CPU-s
+    MOMENT_TB = 128
 
     def __init__(self, model: Any, xp: ModuleType):
         n = model.n
