@@ -9,7 +9,7 @@ import pytest
 from thermopot import backend
 from thermopot.backend import get_namespace
 from thermopot.exact import thermodynamics
-from thermopot.exact.accumulate import Workspace, stream_stats
+from thermopot.exact.accumulate import TILES_PER_JOB, Workspace, stream_stats, tiles_per_job
 from thermopot.exact.thermodynamics import enumerate_stats, thermo_from_stats
 from thermopot.exact.tiles import HalfSplitEnergy
 from thermopot.models import (MultiSpinModel, curie_weiss, hopfield, random_multispin, random_pairwise,
@@ -93,6 +93,7 @@ def test_thread_pool_is_bit_identical_to_one_thread(family):
     """The tiles' statistics are merged in tile order on the calling thread: any number of workers
     gives the same bits (64 tiles of 2^8 states)."""
     model = FAMILIES[family](14)
+    assert tiles_per_job(len(HalfSplitEnergy(model, XP).plan(256)[1])) == TILES_PER_JOB > 1  # grouped jobs
     one = _stats(model, 0.9, block_size=256, workers=1)
     for workers in (2, 3, 8):
         many = _stats(model, 0.9, block_size=256, workers=workers)
@@ -103,6 +104,25 @@ def test_thread_pool_is_bit_identical_to_one_thread(family):
 def _prefer_doubling(monkeypatch, prefer):
     """Make HalfSplitEnergy prefer the doubling (``prefer``) or the exponentials whatever the CPU."""
     monkeypatch.setattr("thermopot.exact.tiles.vector_exp", lambda xp: not prefer)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_sees_every_tile_of_grouped_jobs(workers):
+    """Jobs of TILES_PER_JOB tiles still advance a progress bar once per tile (64 tiles in 16 jobs of 4),
+    and the result does not depend on the bar."""
+    model, beta, seen = sk(14, seed=2), 1.3, []
+
+    def progress(items):
+        for item in items:
+            seen.append(item)
+            yield item
+
+    split = HalfSplitEnergy(model, XP)
+    plain = stream_stats(split, beta, 256, workers=workers)
+    tiles = len(split.plan(256)[1])
+    watched = stream_stats(split, beta, 256, progress=progress, workers=workers)
+    assert len(seen) == tiles == 64 and sum(item is not None for item in seen) == 64 // TILES_PER_JOB
+    assert float(watched.log_z) == float(plain.log_z)
 
 
 def test_doubling_is_used_and_matches_the_exponentials(monkeypatch):

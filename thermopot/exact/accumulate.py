@@ -184,7 +184,8 @@ def stream_stats(split: HalfSplitEnergy, beta: float, block_size: int, moments: 
                  high: tuple[int, int] | None = None, workers: int = 1) -> TileStats:
     """Merge, in tile order, the statistics of every tile of the state space (of the chunk ``high``, see
     HalfSplitEnergy.plan), computed by ``workers`` threads with a Workspace each (1: on this thread; with
-    observables always 1, since user functions need not be thread-safe)."""
+    observables always 1, since user functions need not be thread-safe). Each job merges a group of
+    :func:`tiles_per_job` consecutive tiles; ``progress`` wraps an iterator with one item per tile."""
     xp = split.xp
     shape, origins = split.plan(block_size, high)
     workers = 1 if observables else max(1, min(int(workers), len(origins)))
@@ -192,21 +193,52 @@ def stream_stats(split: HalfSplitEnergy, beta: float, block_size: int, moments: 
     for _ in range(workers):
         spaces.put(Workspace(xp, shape[0], shape[1]))
 
-    def job(halves: tuple[Half, Half]) -> TileStats:
+    def job(group: list[tuple[Half, Half]]) -> list[TileStats | None]:
+        """The merged statistics of a group of tiles, as the last of one item per tile (the others None)."""
         work = spaces.get()
         try:
-            return tile_stats(split, halves[0], halves[1], beta, moments, work, observables)
+            total = None
+            for a, b in group:
+                stats = tile_stats(split, a, b, beta, moments, work, observables)
+                total = stats if total is None else total.merge(stats, beta, xp)
         finally:
             spaces.put(work)
+        return [None] * (len(group) - 1) + [total]
 
-    halves = _halves(split, shape, origins)
-    results = _in_order(tile_pool(workers), job, halves, 2 * workers) if workers > 1 else map(job, halves)
+    groups = _groups(_halves(split, shape, origins), tiles_per_job(len(origins)))
+    jobs = _in_order(tile_pool(workers), job, groups, 2 * workers) if workers > 1 else map(job, groups)
+    results = (item for items in jobs for item in items)
     if progress is not None:
         results = progress(results)
     total: TileStats | None = None
     for stats in results:
-        total = stats if total is None else total.merge(stats, beta, xp)
+        if stats is not None:
+            total = stats if total is None else total.merge(stats, beta, xp)
     return total
+
+
+#: tiles merged inside one job of the pool when there are many tiles: fewer hand-overs between threads
+#: and fewer merges on the calling thread (each about 10 us with the GIL held, a tile about 250 us)
+TILES_PER_JOB = 4
+
+
+def tiles_per_job(tiles: int) -> int:
+    """Tiles per job for an enumeration of ``tiles`` tiles: TILES_PER_JOB when there are at least 16 jobs'
+    worth, else 1 (so small enumerations still spread over the workers). It depends on the tiles alone,
+    never on the workers, so the merge order and the bits of the result do not depend on them either."""
+    return TILES_PER_JOB if tiles >= 16 * TILES_PER_JOB else 1
+
+
+def _groups(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of ``size`` items (the last one shorter)."""
+    group: list = []
+    for item in items:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 @functools.cache
