@@ -21,7 +21,8 @@ Everything stays on the device of the backend: no host synchronisation per tile.
 runs in place in a preallocated :class:`Workspace` (the energy product written into a buffer, the
 exponential with ``out=``, the weighted sums as dot products); on NumPy several tiles run at once on a
 small thread pool (NumPy and BLAS release the GIL; started once per process), each with its own
-workspace, and the tiles' statistics are merged in tile order on the calling thread, so the result is
+workspace, and the tiles' statistics are merged in tile order (inside a job of consecutive tiles on its
+worker, the jobs on the calling thread; the grouping depends on the tiles alone), so the result is
 bit-identical for any number of workers.
 """
 
