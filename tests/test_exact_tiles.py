@@ -210,3 +210,23 @@ def test_chunks_by_the_high_bits_merge_to_the_whole():
     for part in parts[1:]:
         merged = merged.merge(part, beta, XP)
     _assert_matches(thermo_from_stats(merged, model.n, T, "numpy"), brute_force(model, T), "chunks")
+
+
+def _log_z_in_child(n):
+    """log Z of SK N = n on two workers (run in a forked child)."""
+    return float(stream_stats(HalfSplitEnergy(sk(n, seed=4), XP), 1.0, 256, workers=2).log_z)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_the_tile_pool_is_shared_and_restarted_in_a_forked_child():
+    """One pool per process serves every enumeration; a child forked after the parent used it (the
+    parent's threads do not exist there) gets a pool of its own instead of waiting forever on it."""
+    import multiprocessing
+
+    from thermopot.exact.accumulate import tile_pool
+
+    parent = _log_z_in_child(12)
+    assert tile_pool(2) is tile_pool(2)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_log_z_in_child, (12,)).get(timeout=60)
+    assert child == parent
