@@ -230,3 +230,18 @@ def test_the_tile_pool_is_shared_and_restarted_in_a_forked_child():
     with multiprocessing.get_context("fork").Pool(1) as pool:
         child = pool.apply_async(_log_z_in_child, (12,)).get(timeout=60)
     assert child == parent
+
+
+def test_one_tile_thread_where_exp_is_vectorised(monkeypatch):
+    """The default tile threads: one where exp is vectorised (the pool made the enumeration slower
+    there), one per usable core where it is a scalar loop."""
+    import sys
+
+    from thermopot.exact.thermodynamics import MAX_WORKERS, default_workers
+
+    module = sys.modules["thermopot.exact.thermodynamics"]  # the package exports a function of that name
+    monkeypatch.setattr(module, "vector_exp", lambda xp: True)
+    assert default_workers(XP) == 1
+    monkeypatch.setattr(module, "vector_exp", lambda xp: False)
+    cores = len(__import__("os").sched_getaffinity(0))
+    assert default_workers(XP) == max(1, min(cores, MAX_WORKERS))
