@@ -6,9 +6,10 @@ thread; the doubling against the exponential path. No timing here (speed: benchm
 import numpy as np
 import pytest
 
+from thermopot import backend
 from thermopot.backend import get_namespace
 from thermopot.exact import thermodynamics
-from thermopot.exact.accumulate import stream_stats
+from thermopot.exact.accumulate import TILES_PER_JOB, Workspace, stream_stats, tiles_per_job
 from thermopot.exact.thermodynamics import enumerate_stats, thermo_from_stats
 from thermopot.exact.tiles import HalfSplitEnergy
 from thermopot.models import (MultiSpinModel, curie_weiss, hopfield, random_multispin, random_pairwise,
@@ -92,6 +93,7 @@ def test_thread_pool_is_bit_identical_to_one_thread(family):
     """The tiles' statistics are merged in tile order on the calling thread: any number of workers
     gives the same bits (64 tiles of 2^8 states)."""
     model = FAMILIES[family](14)
+    assert tiles_per_job(len(HalfSplitEnergy(model, XP).plan(256)[1])) == TILES_PER_JOB > 1  # grouped jobs
     one = _stats(model, 0.9, block_size=256, workers=1)
     for workers in (2, 3, 8):
         many = _stats(model, 0.9, block_size=256, workers=workers)
@@ -99,24 +101,102 @@ def test_thread_pool_is_bit_identical_to_one_thread(family):
             np.testing.assert_array_equal(getattr(many, name), getattr(one, name), err_msg=f"{workers} {name}")
 
 
+def _prefer_doubling(monkeypatch, prefer):
+    """Make HalfSplitEnergy prefer the doubling (``prefer``) or the exponentials whatever the CPU."""
+    monkeypatch.setattr("thermopot.exact.tiles.vector_exp", lambda xp: not prefer)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_sees_every_tile_of_grouped_jobs(workers):
+    """Jobs of TILES_PER_JOB tiles still advance a progress bar once per tile (64 tiles in 16 jobs of 4),
+    and the result does not depend on the bar."""
+    model, beta, seen = sk(14, seed=2), 1.3, []
+
+    def progress(items):
+        for item in items:
+            seen.append(item)
+            yield item
+
+    split = HalfSplitEnergy(model, XP)
+    plain = stream_stats(split, beta, 256, workers=workers)
+    tiles = len(split.plan(256)[1])
+    watched = stream_stats(split, beta, 256, progress=progress, workers=workers)
+    assert len(seen) == tiles == 64 and sum(item is not None for item in seen) == 64 // TILES_PER_JOB
+    assert float(watched.log_z) == float(plain.log_z)
+
+
 def test_doubling_is_used_and_matches_the_exponentials(monkeypatch):
     """The weights by doubling over the a-spins equal exp(y) of every state (to 1e-13 in every
     statistic); a doubling with a wrong rate (exp(beta F) instead of exp(2 beta F)) is caught."""
+    _prefer_doubling(monkeypatch, True)
     model, T = sk(16, seed=1, h=0.2), 0.8
     split = HalfSplitEnergy(model, XP)
     assert split.linear_in_a and split.doubles(1.0 / T, 256)
     assert not HalfSplitEnergy(random_multispin(16, order=3, terms=60, seed=2), XP).linear_in_a
     assert not split.doubles(1e3, 256) and not split.doubles(1.0, 32)  # low T, and small tiles: exp
-    doubled = _stats(model, T, block_size=1 << 12)
+    block = 1 << 14  # 4 tiles of 128 x 128 states: their weights by doubling
+    assert split.doubles(1.0 / T, split.plan(block)[0][0])
+    doubled = _stats(model, T, block_size=block)
     monkeypatch.setattr(HalfSplitEnergy, "DOUBLING_MAX_REDUCED_ENERGY", 0.0)
-    exponentials = _stats(model, T, block_size=1 << 12)
+    exponentials = _stats(model, T, block_size=block)
     _assert_matches(doubled, vars(exponentials), "doubling against exp")
-    monkeypatch.undo()
+    monkeypatch.setattr(HalfSplitEnergy, "DOUBLING_MAX_REDUCED_ENERGY", 100.0)
 
     wrong = HalfSplitEnergy(model, XP)
     wrong._flip = 0.5 * wrong._flip
-    bad = stream_stats(wrong, 1.0 / T, 1 << 12)
-    assert abs(float(bad.log_z) - float(stream_stats(split, 1.0 / T, 1 << 12).log_z)) > 1e-3
+    bad = stream_stats(wrong, 1.0 / T, block)
+    assert abs(float(bad.log_z) - float(stream_stats(split, 1.0 / T, block).log_z)) > 1e-3
+
+
+def test_exponentials_where_exp_is_vectorised(monkeypatch):
+    """Where NumPy's float64 exp is a SIMD loop (AVX-512F) or on a GPU, every weight is an exponential
+    (one pass, cheaper than the doubling's two); without AVX-512 the doubling is kept."""
+    features = {"AVX512F": True}
+    monkeypatch.setattr("thermopot.backend._numpy_cpu_features", lambda: features)
+    model = sk(16, seed=1, h=0.2)
+    assert backend.vector_exp(XP) and not HalfSplitEnergy(model, XP).doubles(1.0, 256)
+    features["AVX512F"] = False
+    assert not backend.vector_exp(XP) and HalfSplitEnergy(model, XP).doubles(1.0, 256)
+
+
+@pytest.mark.parametrize("family", ["sk", "curie-weiss", "multispin", "three-spin linear in a", "dense multispin"])
+@pytest.mark.parametrize("prefer_doubling", [False, True])
+def test_tiles_with_constant_high_spins_on_both_halves(monkeypatch, family, prefer_doubling):
+    """Tiles of T_a x T_b = 2^la x 2^lb states in which only the low la a-spins and lb b-spins vary: the
+    others are the tile's constants, whose correlations come from the merges between tiles alone. At
+    N = 16 and 17 with blocks of 2^9 and 2^14 (128 tiles of 4 x 128 states: 6 constant a-spins; 8 tiles
+    of 128 x 128: 2; one constant b-spin in both), with the exponentials and, where the model is linear
+    in each a-spin and a tile has enough rows, with the doubling: every statistic equals the brute force
+    to 1e-13."""
+    _prefer_doubling(monkeypatch, prefer_doubling)
+    for n, block in ((16, 1 << 9), (17, 1 << 14)):
+        model = FAMILIES[family](n)
+        split = HalfSplitEnergy(model, XP)
+        (ta, tb), origins = split.plan(block)
+        assert tb == min(HalfSplitEnergy.MOMENT_TB, block) and ta * tb == block
+        assert ta < 2**split.na and tb < 2**split.nb and len(origins) == 2**n // block
+        assert split.doubles(1.0 / 0.6, ta) == (prefer_doubling and split.linear_in_a and n == 17)
+        for T in (0.6, 3.0):
+            _assert_matches(_stats(model, T, block_size=block), brute_force(model, T), f"{family} N={n} T={T}")
+
+
+def test_a_constant_spin_taken_as_varying_is_caught(monkeypatch):
+    """The check above fails for a plausible mistake: a tile whose highest varying a-spin is taken for one
+    of its constants (la one too small) gets a wrong magnetisation and misses correlations."""
+    model, T = sk(14, seed=3, h=0.1), 0.9
+    good = _stats(model, T, block_size=1 << 9)
+    _assert_matches(good, brute_force(model, T), "reference")
+    original = Workspace.__init__
+
+    def wrong_init(self, xp, ta, tb):
+        original(self, xp, ta, tb)
+        self.la -= 1
+        self.ca, self.rca = self.ca[:self.la], self.rca[:self.la]
+
+    monkeypatch.setattr(Workspace, "__init__", wrong_init)
+    bad = _stats(model, T, block_size=1 << 9)
+    assert float(np.abs(bad.magnetization - good.magnetization).max()) > 1e-3
+    assert float(np.abs(bad.connected - good.connected).max()) > 1e-3
 
 
 def test_chunks_by_the_high_bits_merge_to_the_whole():
@@ -130,3 +210,38 @@ def test_chunks_by_the_high_bits_merge_to_the_whole():
     for part in parts[1:]:
         merged = merged.merge(part, beta, XP)
     _assert_matches(thermo_from_stats(merged, model.n, T, "numpy"), brute_force(model, T), "chunks")
+
+
+def _log_z_in_child(n):
+    """log Z of SK N = n on two workers (run in a forked child)."""
+    return float(stream_stats(HalfSplitEnergy(sk(n, seed=4), XP), 1.0, 256, workers=2).log_z)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_the_tile_pool_is_shared_and_restarted_in_a_forked_child():
+    """One pool per process serves every enumeration; a child forked after the parent used it (the
+    parent's threads do not exist there) gets a pool of its own instead of waiting forever on it."""
+    import multiprocessing
+
+    from thermopot.exact.accumulate import tile_pool
+
+    parent = _log_z_in_child(12)
+    assert tile_pool(2) is tile_pool(2)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_log_z_in_child, (12,)).get(timeout=60)
+    assert child == parent
+
+
+def test_one_tile_thread_where_exp_is_vectorised(monkeypatch):
+    """The default tile threads: one where exp is vectorised (the pool made the enumeration slower
+    there), one per usable core where it is a scalar loop."""
+    import sys
+
+    from thermopot.exact.thermodynamics import MAX_WORKERS, default_workers
+
+    module = sys.modules["thermopot.exact.thermodynamics"]  # the package exports a function of that name
+    monkeypatch.setattr(module, "vector_exp", lambda xp: True)
+    assert default_workers(XP) == 1
+    monkeypatch.setattr(module, "vector_exp", lambda xp: False)
+    cores = len(__import__("os").sched_getaffinity(0))
+    assert default_workers(XP) == max(1, min(cores, MAX_WORKERS))

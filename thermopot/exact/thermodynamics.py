@@ -20,7 +20,7 @@ import numpy as np
 
 from ..checks import check_temperature
 from ..backend import (backend_name, blas_threads, get_namespace, resolve_block_size, synchronize, to_float,
-                       to_numpy)
+                       to_numpy, vector_exp)
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from ..progress import progress_bar, shows_progress
@@ -30,10 +30,12 @@ from .accumulate import TileStats, stream_stats
 from .guard import ENUMERATION, OBSERVABLES, check_size, estimate
 from .tiles import HalfSplitEnergy
 
-#: states per tile on the CPU when no block_size is given: large enough that the ~30 array calls of a tile
-#: cost little next to its 2^17 exponentials, small enough that each worker's two tile buffers (2 MiB)
-#: stay in cache (benchmarks/enumeration.py --tiles measures the choice)
-CPU_TILE = 1 << 17
+#: states per tile on the CPU when no block_size is given: large enough that the ~50 array calls of a tile
+#: (~100 us) cost little next to its per-state work, small enough that each worker's two tile buffers
+#: (1 MiB) stay in its L2. Measured (SK, T_b = 128, Intel Xeon with AVX-512, 4 MiB L2 per core, busy):
+#: 2^15 / 2^16 / 2^17 gave 222 / 237 / 211 M states per CPU-s at N = 24 on one thread, 2^16 / 2^17 gave
+#: 210 / 198 at N = 24 and 226 / 212 at N = 26 on two; on the AMD EPYC (AVX2) 2^17 had been chosen
+CPU_TILE = 1 << 16
 #: exact fits up to this N run their L-BFGS vector work on one BLAS thread (the enumeration always does)
 SINGLE_THREAD_MAX_N = 22
 #: most threads of the CPU thread pool (one tile per core; their BLAS runs on one thread each)
@@ -99,8 +101,16 @@ def tile_elements(block_size: int | None, xp: Any) -> int:
 
 
 def default_workers(xp: Any) -> int:
-    """Threads of the enumeration: the usable cores (at most MAX_WORKERS) on NumPy, 1 on a GPU (one stream)."""
-    if backend_name(xp) != "numpy":
+    """Threads of the enumeration: 1 on a GPU (one stream), and 1 on a CPU whose exp is vectorised
+    (:func:`~thermopot.backend.vector_exp`); else the usable cores, at most MAX_WORKERS.
+
+    Where exp runs at memory speed, most of a tile's time is in BLAS products and small array calls that
+    do not run concurrently from two threads (OpenBLAS serialised two threads' products: 1.05-1.38 cores
+    busy; the small calls hold the GIL), and a second tile thread made the enumeration slower: on the
+    quiet 2-core Intel Xeon with AVX-512, SK N = 22 / 24 / 26, one thread 245 / 253-272 / 289 M states/s
+    against 184 / 179-194 / 199 on two. Where exp is a scalar loop, its GIL-free time dominates a tile
+    and the pool runs one tile per core (measured on the AMD EPYC with AVX2 before this rule)."""
+    if backend_name(xp) != "numpy" or vector_exp(xp):
         return 1
     try:
         cores = len(os.sched_getaffinity(0))

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray
+from ..backend import asarray, vector_exp
 from ..states import index_to_bits, walsh_energies
 from .guard import check_size
 
@@ -36,8 +36,10 @@ def _bits(index: Any, n: int, xp: ModuleType) -> Any:
 
 
 def _walsh(bits: Any, masks_bits: Any, xp: ModuleType) -> Any:
-    """chi_u = (-1)^popcount(i & u) for states (rows of ``bits``) and masks (rows of ``masks_bits``)."""
-    return 1.0 - 2.0 * ((bits @ masks_bits.T) % 2.0)
+    """chi_u = (-1)^popcount(i & u) for states (rows of ``bits``) and masks (rows of ``masks_bits``): the
+    popcounts by one product, their parity as integers (a float ``% 2.0`` costs about 17 ns per element)."""
+    parity = xp.bitwise_and(xp.astype(bits @ masks_bits.T, xp.int64), 1)
+    return 1.0 - 2.0 * xp.astype(parity, xp.float64)
 
 
 @dataclass
@@ -61,6 +63,8 @@ class Half:
     index: Any
     spins: Any
     factor: Any
+    #: an a-half's spins transposed, (n_a, T_a) with contiguous rows (None for a b-half)
+    spins_t: Any = None
     #: per beta, the factors of the doubling (see HalfSplitEnergy): an a-half's D (T_a,), a b-half's
     #: R (n_a, T_b)
     rows: dict = field(default_factory=dict)
@@ -79,7 +83,9 @@ class HalfSplitEnergy:
     row block [2^k, 2^(k+1)) = row block [0, 2^k) times R_k: one multiplication per state instead of an
     exponential. Every factor and partial product lies within exp(+-4 beta sum|J|), so it is used when
     beta sum|J| <= DOUBLING_MAX_REDUCED_ENERGY (no overflow, no underflow, a relative error of a few
-    ulp per factor); otherwise every weight is an exponential.
+    ulp per factor); otherwise every weight is an exponential. It pays only where exp is a scalar loop
+    (NumPy without AVX-512): where exp runs at memory speed (:func:`~thermopot.backend.vector_exp`: AVX-512,
+    a GPU) one pass of exp costs less than the doubling's two passes of products, and exp is used.
     """
 
     #: a crossing part with more than this many distinct b-parts per b-spin is treated as dense
@@ -89,6 +95,11 @@ class HalfSplitEnergy:
     #: fewest a-states of a tile formed by doubling: below, its log2(T_a) array calls cost more than the
     #: exponentials they replace
     DOUBLING_MIN_ROWS = 64
+    #: b-states per tile when the halves allow it: the tile's moment product W [S_b - m_b, 1] spans only
+    #: its log2(T_b) varying b-spins, and its a-side moments, O(T_a n_a) per tile, are shared by T_b
+    #: columns. Measured, whole enumeration SK N = 24, one thread, tiles of 2^16 (Intel Xeon with AVX-512,
+    #: busy, load 9.7): T_b = 32 / 64 / 128 / 256 / 512 gave 179 / 214 / 241 / 232 / 208 M states per CPU-s
+    MOMENT_TB = 128
 
     def __init__(self, model: Any, xp: ModuleType):
         n = model.n
@@ -98,6 +109,8 @@ class HalfSplitEnergy:
         masks, couplings = model.walsh_terms()
         self.scale = float(np.abs(couplings).sum())
         self.linear_in_a = False
+        #: whether the weights are formed by doubling when it applies (not where exp is vectorised)
+        self.prefer_doubling = not vector_exp(xp)
         ua = masks & ((1 << self.na) - 1)
         vb = masks >> self.na
         cross = (ua != 0) & (vb != 0)
@@ -131,7 +144,7 @@ class HalfSplitEnergy:
     def doubles(self, beta: float, rows: int) -> bool:
         """Whether the weights of a tile of ``rows`` a-states at inverse temperature beta are formed by
         doubling (class docstring)."""
-        return (self.linear_in_a and rows >= self.DOUBLING_MIN_ROWS
+        return (self.prefer_doubling and self.linear_in_a and rows >= self.DOUBLING_MIN_ROWS
                 and beta * self.scale <= self.DOUBLING_MAX_REDUCED_ENERGY)
 
     def weights_by_doubling(self, a: Half, b: Half, y: Any, beta: float, out: Any) -> Any:
@@ -154,11 +167,14 @@ class HalfSplitEnergy:
         return xp.multiply(out, rows[:, None], out=out)
 
     def tile_shape(self, block_size: int) -> tuple[int, int]:
-        """(T_a, T_b): tile sides, powers of two with T_a * T_b <= block_size, as square as the halves allow
-        (a tile's work on its halves alone, O(T_a n_a^2 + T_b n_b^2), is then smallest)."""
+        """(T_a, T_b): tile sides, powers of two with T_a * T_b <= block_size: T_b = MOMENT_TB where the
+        halves allow (the moment product is then narrow), T_a as large as the block allows, and T_b
+        larger only when the a-half is exhausted. The halves' own work is built once per a-block and
+        per b-block, so the shape matters only through the two products of a tile."""
         bits = int(block_size).bit_length() - 1
-        tb = 1 << min(self.nb, bits // 2)
-        return 1 << min(self.na, bits - tb.bit_length() + 1), tb
+        lb = min(self.nb, self.MOMENT_TB.bit_length() - 1, bits)
+        la = min(self.na, bits - lb)
+        return 1 << la, 1 << min(self.nb, bits - la)
 
     def plan(self, block_size: int, high: tuple[int, int] | None = None) -> tuple[tuple[int, int], list]:
         """(T_a, T_b) and the origins (a0, b0) of all tiles covering the 2^N states, a-blocks outer,
@@ -174,8 +190,12 @@ class HalfSplitEnergy:
         own terms (size,) and its crossing Walsh functions (size, |U| or |V|); None, None when dense."""
         xp = self.xp
         index = xp.arange(start, start + size, dtype=xp.int64)
-        bits = _bits(index, self.nb if high else self.na, xp)
+        n_half = self.nb if high else self.na
+        bits = _bits(index, n_half, xp)
         half = Half(start, index, 1.0 - 2.0 * bits, None)
+        if not high:  # the a-side moments of a tile run along T_a (accumulate.tile_stats)
+            bits_t = xp.bitwise_and(xp.right_shift(index[None, :], xp.arange(n_half, dtype=xp.int64)[:, None]), 1)
+            half.spins_t = 1.0 - 2.0 * xp.astype(bits_t, xp.float64)
         if self.dense:
             return half, None, None
         own_bits, own_coup, cross_bits = ((self._b_bits, self._b_coup, self._v_bits) if high
