@@ -33,7 +33,7 @@ from thermopot.benchmarks import best_seconds, log, on_every_backend, row, stand
 from thermopot.backend import asarray, backend_name, get_namespace, to_float
 from thermopot.errors import SizeError
 from thermopot.exact import thermodynamics
-from thermopot.exact.thermodynamics import CPU_TILE, default_workers
+from thermopot.exact.thermodynamics import CPU_TILE, default_threads
 from thermopot.models import PairwiseModel, sk
 from thermopot.states import state_blocks
 
@@ -214,7 +214,7 @@ def _bandwidth() -> float:
 def run_floors(quick: bool) -> list[dict]:
     """The engine against its floors on the CPU, interleaved (see the module docstring): rows with
     ``floor`` (the floor's value in the row's unit) and ``floor_name``, read by ``thermopot bench``."""
-    workers = default_workers(np)
+    workers = default_threads(np)
     sizes, rounds = ((18, 20), 2) if quick else ((22, 24, 26), 3)
     note = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine)"
     rows = [row("memory bandwidth (64 MiB copy)", _bandwidth() / 1e9, "GB/s", "numpy", note)]

@@ -1,12 +1,17 @@
 """The tile engine of exact enumeration (issue 17 item 1): preallocated workspaces, weights formed by
 doubling over the a-spins, tiles on a thread pool. Every model family, at N and block sizes that cross
 tile boundaries, against a float64 brute force over all states; the thread pool bit-identical to one
-thread; the doubling against the exponential path. No timing here (speed: benchmarks/enumeration.py)."""
+thread and no larger than the ``threads`` option; the doubling against the exponential path. No timing here (speed: benchmarks/enumeration.py)."""
+
+import importlib
+import threading
 
 import numpy as np
 import pytest
 
+from conftest import record_tile_threads
 from thermopot.backend import get_namespace
+from thermopot.errors import ThermopotError
 from thermopot.exact import thermodynamics
 from thermopot.exact.accumulate import stream_stats
 from thermopot.exact.thermodynamics import enumerate_stats, thermo_from_stats
@@ -89,14 +94,40 @@ def _stats(model, T, **options):
 
 @pytest.mark.parametrize("family", ["sk", "multispin"])
 def test_thread_pool_is_bit_identical_to_one_thread(family):
-    """The tiles' statistics are merged in tile order on the calling thread: any number of workers
+    """The tiles' statistics are merged in tile order on the calling thread: any number of threads
     gives the same bits (64 tiles of 2^8 states)."""
     model = FAMILIES[family](14)
-    one = _stats(model, 0.9, block_size=256, workers=1)
-    for workers in (2, 3, 8):
-        many = _stats(model, 0.9, block_size=256, workers=workers)
+    one = _stats(model, 0.9, block_size=256, threads=1)
+    for threads in (2, 3, 8):
+        many = _stats(model, 0.9, block_size=256, threads=threads)
         for name in ("log_z", "energy", "heat_capacity", "magnetization", "correlation", "connected"):
-            np.testing.assert_array_equal(getattr(many, name), getattr(one, name), err_msg=f"{workers} {name}")
+            np.testing.assert_array_equal(getattr(many, name), getattr(one, name), err_msg=f"{threads} {name}")
+
+
+def test_threads_option_limits_the_threads_computing_tiles(monkeypatch):
+    """thermodynamics(threads=k) computes the tiles on at most k threads (k = 1: the calling thread alone,
+    no pool), whatever the default, made 4 here: an engine that ignored the option would start a pool of
+    4 threads and fail every case. 64 tiles of 2^8 states."""
+    pools, idents = record_tile_threads(monkeypatch)
+    engine = importlib.import_module("thermopot.exact.thermodynamics")  # the module (the package exports the function)
+    monkeypatch.setattr(engine, "default_threads", lambda xp: 4)
+    model = sk(14, seed=2)
+    seen = {}
+    for threads in (1, 3, None):
+        pools.clear()
+        idents.clear()
+        th = thermodynamics(model, 0.9, block_size=256, progress=False, threads=threads)
+        seen[threads] = (list(pools), set(idents))
+        assert th.log_z == thermodynamics(model, 0.9, block_size=256, progress=False, threads=1).log_z
+    assert seen[1] == ([], {threading.get_ident()})
+    assert seen[3][0] == [3] and 1 <= len(seen[3][1]) <= 3 and threading.get_ident() not in seen[3][1]
+    assert seen[None][0] == [4] and len(seen[None][1]) <= 4
+
+
+@pytest.mark.parametrize("threads", [0, -2, 1.5, True, "2"])
+def test_bad_thread_count_is_refused(threads):
+    with pytest.raises(ThermopotError, match="threads must be an integer >= 1"):
+        thermodynamics(sk(6, seed=0), 1.0, threads=threads)
 
 
 def test_doubling_is_used_and_matches_the_exponentials(monkeypatch):

@@ -21,7 +21,7 @@ Everything stays on the device of the backend: no host synchronisation per tile.
 runs in place in a preallocated :class:`Workspace` (the energy product written into a buffer, the
 exponential with ``out=``, the weighted sums as dot products); on NumPy several tiles run at once on a
 small thread pool (NumPy and BLAS release the GIL), each with its own workspace, and the tiles' statistics
-are merged in tile order on the calling thread, so the result is bit-identical for any number of workers.
+are merged in tile order on the calling thread, so the result is bit-identical for any number of threads.
 """
 
 from __future__ import annotations
@@ -157,15 +157,15 @@ def _in_order(pool: ThreadPoolExecutor, job: Callable, items: Iterable, ahead: i
 
 def stream_stats(split: HalfSplitEnergy, beta: float, block_size: int, moments: bool = True,
                  observables: list[Callable] | None = None, progress: Any = None,
-                 high: tuple[int, int] | None = None, workers: int = 1) -> TileStats:
+                 high: tuple[int, int] | None = None, threads: int = 1) -> TileStats:
     """Merge, in tile order, the statistics of every tile of the state space (of the chunk ``high``, see
-    HalfSplitEnergy.plan), computed by ``workers`` threads with a Workspace each (1: on this thread; with
+    HalfSplitEnergy.plan), computed by ``threads`` threads with a Workspace each (1: on this thread; with
     observables always 1, since user functions need not be thread-safe)."""
     xp = split.xp
     shape, origins = split.plan(block_size, high)
-    workers = 1 if observables else max(1, min(int(workers), len(origins)))
+    threads = 1 if observables else max(1, min(int(threads), len(origins)))
     spaces: queue.SimpleQueue = queue.SimpleQueue()
-    for _ in range(workers):
+    for _ in range(threads):
         spaces.put(Workspace(xp, shape[0], shape[1], split.na))
 
     def job(halves: tuple[Half, Half]) -> TileStats:
@@ -176,8 +176,8 @@ def stream_stats(split: HalfSplitEnergy, beta: float, block_size: int, moments: 
             spaces.put(work)
 
     halves = _halves(split, shape, origins)
-    with ThreadPoolExecutor(workers) if workers > 1 else contextlib.nullcontext() as pool:
-        results = _in_order(pool, job, halves, 2 * workers) if pool is not None else map(job, halves)
+    with ThreadPoolExecutor(threads) if threads > 1 else contextlib.nullcontext() as pool:
+        results = _in_order(pool, job, halves, 2 * threads) if pool is not None else map(job, halves)
         if progress is not None:
             results = progress(results)
         total: TileStats | None = None
