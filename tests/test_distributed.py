@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pyarrow.dataset as pads
 import pytest
 from distributed import Client, LocalCluster
 
-from conftest import brute_force
+from conftest import brute_force, record_tile_threads
 from thermopot.cli import main
 from thermopot.distributed import MAX_TASKS, grid_points, sweep
 from thermopot.distributed.enumeration import thermodynamics as dthermodynamics
@@ -236,6 +237,37 @@ def test_distributed_enumeration_equals_local(threads, n, chunks, T):
     np.testing.assert_allclose(spread.correlation, local.correlation, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(spread.connected, local.connected, rtol=1e-12, atol=1e-13)
     assert spread.backend == "dask:numpy"
+
+
+@pytest.mark.parametrize("n, T", [(16, 0.05), (16, 40.0), (22, 0.05), (22, 40.0)])
+@pytest.mark.parametrize("threads", [None, 2])
+def test_distributed_enumeration_with_tile_threads_equals_local_on_processes(processes, n, T, threads):
+    """2 worker processes, each chunk's tiles on one thread (the default) or on a pool of 2, against the
+    local path on every core."""
+    model = resolve_model(f"sk:n={n},seed={n + 1}")
+    local = thermodynamics(model, T, backend="numpy")
+    spread = dthermodynamics(model, T, client=processes, backend="numpy", block_size=1 << 12, threads=threads)
+    for name in QUANTITIES:
+        assert getattr(spread, name) == pytest.approx(getattr(local, name), rel=1e-12, abs=1e-300)
+    np.testing.assert_allclose(spread.connected, local.connected, rtol=1e-12, atol=1e-13)
+
+
+def test_each_task_uses_the_tile_threads_of_its_worker(threads, monkeypatch, tmp_path):
+    """On single-threaded Dask workers every chunk task, and every enumerate task of a sweep, computes
+    its tiles on its worker's thread alone (no pool), whatever the engine's default (made 4 here: a task
+    that ignored its worker would start a pool of 4); ``threads=3`` gives every chunk a pool of 3."""
+    pools, idents = record_tile_threads(monkeypatch)
+    engine = importlib.import_module("thermopot.exact.thermodynamics")  # the module (the package exports the function)
+    monkeypatch.setattr(engine, "default_threads", lambda xp: 4)
+    model = resolve_model("sk:n=14,seed=3")
+    dthermodynamics(model, 1.0, client=threads, chunks=4, backend="numpy", block_size=256)
+    sweep("enumerate", {"model": ["sk:n=14,seed=3"], "T": [0.5, 2.0], "block_size": 256}, tmp_path / "out",
+          client=threads, progress=False)
+    assert pools == [] and 1 <= len(idents) <= 2 and threading.get_ident() not in idents  # the 2 worker threads
+    dthermodynamics(model, 1.0, client=threads, chunks=4, backend="numpy", block_size=256, threads=3)
+    assert pools == [3] * 4
+    with pytest.raises(ThermopotError, match="threads must be an integer >= 1, got 0"):
+        dthermodynamics(model, 1.0, client=threads, threads=0)
 
 
 def test_distributed_enumeration_on_processes_matches_brute_force(processes):

@@ -18,6 +18,30 @@ from ..errors import ThermopotError
 CONNECT_TIMEOUT = 10.0
 
 
+def task_threads(threads: int | None = None) -> int | None:
+    """Threads the tile engine of one task may use: ``threads`` when given; else 1 inside a Dask worker,
+    None elsewhere (the engine's default: every core of the process).
+
+    A Dask worker with k threads runs up to k tasks at once, one per thread, so a job of at least k tasks
+    already keeps its k cores busy; a task that started its own pool of k threads as well would put k^2
+    threads on them (measured in benchmarks/distributed.py)."""
+    if threads is not None:
+        return check_count(threads, "threads")
+    from distributed import get_worker  # noqa: PLC0415 (the optional extra, loaded on use)
+
+    try:
+        get_worker()
+    except ValueError:  # not running in a Dask worker
+        return None
+    return 1
+
+
+def thread_slots(client: Any) -> int:
+    """The threads of all workers of ``client``'s cluster (how many tasks it runs at once), at least 1."""
+    workers = client.scheduler_info().get("workers", {})
+    return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+
+
 def dashboard_link(client: Any) -> str | None:
     """The Dask dashboard's address when the scheduler serves one, else None (an embedded LocalCluster
     serves it when bokeh is installed: ``pip install "bokeh>=3.1"``)."""
