@@ -297,6 +297,19 @@ def test_cli_enumerate_on_a_scheduler(processes, capsys):
     assert data["backend"] == "dask:numpy"
 
 
+def test_cli_threads_reach_the_tile_engine(threads, monkeypatch, capsys):
+    """``enumerate --threads K``: the local path's pool and each Dask chunk task's pool have K threads."""
+    pools, _ = record_tile_threads(monkeypatch)
+    argv = ["enumerate", "sk:n=14,seed=4", "--T", "0.8", "--backend", "numpy", "--block-size", "256", "--json"]
+    assert main(argv + ["--threads", "3"]) == 0
+    assert pools == [3]
+    local = json.loads(capsys.readouterr().out)
+    pools.clear()
+    assert main(argv + ["--threads", "2", "--scheduler", threads.scheduler.address]) == 0
+    assert pools and set(pools) == {2}
+    assert json.loads(capsys.readouterr().out)["log_z"] == pytest.approx(local["log_z"], rel=1e-12)
+
+
 def test_every_command_task_runs_and_equals_its_library_call(monkeypatch, tmp_path):
     """Each command a sweep can name runs (a positional call into a keyword-only API, or an import of a
     module that moved, broke two of them once) and returns what the library returns."""
