@@ -4,8 +4,8 @@ exact enumeration spread over 1 and 2 workers (rate per worker, merge cost, spee
 Jobs: (a) a sweep of trivial tasks (``{"i": i}``) on a LocalCluster of 2 worker processes: tasks/s and
 the wall time per task, which includes the Parquet row written atomically by the client; (b) 8 CPU-bound
 tasks (a pure-Python loop of about 0.3 s) on 1 and on 2 workers; (c) a dense SK model at T = 1 enumerated
-by thermopot.distributed.enumeration.thermodynamics on 1 and on 2 single-threaded workers (8 chunks per
-worker, each chunk's tiles on one thread: the default), against the local path (every core), plus the
+by thermopot.distributed.enumeration.thermodynamics on 1 and on 2 single-threaded workers (the defaults of
+``--workers K``: 4 chunks per worker thread, each chunk's tiles on one thread), against the local path (every core), plus the
 alternatives a worker could use: 2 tile threads per task (the engine's own pool, stop 21's behaviour) on
 1 and on 2 single-threaded workers, and one worker of 2 threads running tasks of 1 and of 2 tile threads.
 The enumeration configurations run interleaved ``ROUNDS`` times; each row gives the median wall time, the
@@ -32,7 +32,8 @@ if __name__ == "__main__":  # run as a script: this file's folder must not shado
 
 from thermopot.benchmarks import log, row, standalone
 from thermopot.distributed import sweep
-from thermopot.distributed.enumeration import chunk_bounds, chunk_stats, merge_chunks, thermodynamics
+from thermopot.distributed.enumeration import (chunk_bounds, chunk_stats, default_chunks, merge_chunks,
+                                               thermodynamics)
 from thermopot.exact import thermodynamics as local_thermodynamics
 from thermopot.models import sk
 
@@ -88,11 +89,11 @@ def _cpu_seconds(client) -> float:
     return sum(client.run(time.process_time).values())
 
 
-def _enumeration(client, model, chunks: int, threads: int | None) -> tuple[float, float, float]:
-    """(wall seconds, worker CPU seconds, load average) of one distributed enumeration."""
+def _enumeration(client, model, threads: int | None) -> tuple[float, float, float]:
+    """(wall seconds, worker CPU seconds, load average) of one distributed enumeration (default chunks)."""
     cpu = _cpu_seconds(client)
     start = time.perf_counter()
-    thermodynamics(model, 1.0, client=client, chunks=chunks, backend="numpy", threads=threads)
+    thermodynamics(model, 1.0, client=client, backend="numpy", threads=threads)
     wall = time.perf_counter() - start
     return wall, _cpu_seconds(client) - cpu, os.getloadavg()[0]
 
@@ -115,16 +116,17 @@ def _enumeration_rows(n: int, clusters: dict) -> tuple[list[dict], dict]:
     for k in range(ROUNDS):
         runs["local path"].append(_local(model))
         for name, workers, per_worker, threads in CONFIGS:
-            runs[name].append(_enumeration(clusters[workers, per_worker], model, 8 * workers * per_worker, threads))
+            runs[name].append(_enumeration(clusters[workers, per_worker], model, threads))
         log("distributed", f"round {k + 1}: " + ", ".join(f"{name} {r[-1][0]:.3g} s" for name, r in runs.items()))
     medians, rows = {}, []
     for name, results in runs.items():
         wall, cpu, load = (sorted(column) for column in zip(*results))
         medians[name] = wall[len(wall) // 2]
-        workers = next((c[1] for c in CONFIGS if c[0] == name), 1)
+        workers, per_worker = next(((c[1], c[2]) for c in CONFIGS if c[0] == name), (1, 0))
         unit = "states/s" if name == "local path" else "states/s per worker"
+        chunks = f"{default_chunks(n, workers * per_worker)} chunks, " if per_worker else ""
         rows.append(row(f"enumerate N={n}, {name}", 2.0**n / medians[name] / workers, unit, "numpy",
-                        f"median {medians[name]:.3g} s of {ROUNDS} interleaved ({wall[0]:.3g}-{wall[-1]:.3g} s), "
+                        f"{chunks}median {medians[name]:.3g} s of {ROUNDS} interleaved ({wall[0]:.3g}-{wall[-1]:.3g} s), "
                         f"CPU {cpu[len(cpu) // 2]:.3g} s, load {load[0]:.1f}-{load[-1]:.1f}",
                         seconds=wall, cpu_seconds=cpu, load=load))
     return rows, medians
