@@ -23,8 +23,8 @@ def task_threads(threads: int | None = None) -> int | None:
     None elsewhere (the engine's default: every core of the process).
 
     A Dask worker with k threads runs up to k tasks at once, one per thread, so a job of at least k tasks
-    already keeps its k cores busy; a task that started its own pool of k threads as well would put k^2
-    threads on them (measured in benchmarks/distributed.py)."""
+    already keeps its k cores busy; a task that started its own pool over every core as well would put up
+    to k x cores threads on them: more threads, not more cores (docs/distributed.md)."""
     if threads is not None:
         return check_count(threads, "threads")
     from distributed import get_worker  # noqa: PLC0415 (the optional extra, loaded on use)
