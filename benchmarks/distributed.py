@@ -32,6 +32,7 @@ if __name__ == "__main__":  # run as a script: this file's folder must not shado
 
 from thermopot.benchmarks import log, row, standalone
 from thermopot.distributed import sweep
+from thermopot.distributed.cluster import LOCAL_CLUSTER_CONFIG
 from thermopot.distributed.enumeration import (chunk_bounds, chunk_stats, default_chunks, merge_chunks,
                                                thermodynamics)
 from thermopot.exact import thermodynamics as local_thermodynamics
@@ -55,11 +56,15 @@ def busy(i: int) -> dict:
 
 
 def _cluster(workers: int, threads: int = 1):
+    """A LocalCluster set up as the embedded one of ``--workers K`` (LOCAL_CLUSTER_CONFIG), with ``threads``
+    per worker."""
+    import dask  # noqa: PLC0415
     from distributed import Client, LocalCluster  # noqa: PLC0415
 
     start = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=threads, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=threads, dashboard_address=":0",
+                               silence_logs=logging.ERROR)
     client = Client(cluster)
     client.run(lambda: __import__("thermopot.exact"))  # imports paid before timing
     return cluster, client, time.perf_counter() - start

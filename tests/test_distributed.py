@@ -270,6 +270,16 @@ def test_each_task_uses_the_tile_threads_of_its_worker(threads, monkeypatch, tmp
         dthermodynamics(model, 1.0, client=threads, threads=0)
 
 
+def test_embedded_cluster_hands_each_worker_thread_one_task_at_a_time():
+    """The LocalCluster of ``--workers K`` runs its scheduler with worker-saturation 1.0 (Dask's 1.1 gives a
+    single-threaded worker 2 tasks: 5 of 8 equal chunks ended on one of 2 workers)."""
+    from thermopot.distributed.cluster import connect
+
+    with connect(workers=2, processes=False) as client:
+        assert client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.WORKER_SATURATION) == 1.0
+        assert [w["nthreads"] for w in client.scheduler_info()["workers"].values()] == [1, 1]
+
+
 def test_distributed_enumeration_on_processes_matches_brute_force(processes):
     model = resolve_model("hopfield:n=7,p=2,seed=3")
     exact = brute_force(model, 0.7)
