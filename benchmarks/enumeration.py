@@ -33,7 +33,7 @@ from thermopot.benchmarks import best_seconds, log, on_every_backend, row, stand
 from thermopot.backend import asarray, backend_name, get_namespace, to_float
 from thermopot.errors import SizeError
 from thermopot.exact import thermodynamics
-from thermopot.exact.thermodynamics import CPU_TILE, default_workers
+from thermopot.exact.thermodynamics import CPU_TILE, default_threads
 from thermopot.models import PairwiseModel, sk
 from thermopot.states import state_blocks
 
@@ -242,7 +242,7 @@ def run_floors(quick: bool) -> list[dict]:
         rows.append(row(f"exp floor N={n} (2^N np.exp(x, out=buf), {workers} threads)", rate["exp"],
                         "M states/s", "numpy", f"{per_cpu['exp']:.3g} M/CPU-s, {busy['exp']:.2f} cores busy, "
                         f"load {load:.1f}", n=n, per_cpu_second=per_cpu["exp"]))
-        rows.append(row(f"exact.thermodynamics N={n} (log Z, U, C, m, all correlations; {default_workers(np)} "
+        rows.append(row(f"exact.thermodynamics N={n} (log Z, U, C, m, all correlations; {default_threads(np)} "
                         "tile thread(s))", rate["engine"],
                         "M states/s", "numpy", f"{per_cpu['engine']:.3g} M/CPU-s ({per_cpu['engine'] / per_cpu['exp']:.2f}"
                         f" x exp), {busy['engine']:.2f} cores busy, load {load:.1f}", n=n,

@@ -1,9 +1,14 @@
 """Shared test fixtures: the backends to run on, and brute-force enumeration as the reference."""
 
+import functools
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
 from thermopot.backend import gpu_available
+from thermopot.exact import accumulate
 from thermopot.states import all_states
 
 BACKENDS = [pytest.param("numpy", id="numpy"), pytest.param("cupy", id="cupy", marks=pytest.mark.gpu)]
@@ -36,3 +41,25 @@ def brute_force(model, T):
     return {"log_z": -beta * e.min() + np.log(w.sum()), "energy": u, "p": p, "states": s, "energies": e,
             "heat_capacity": beta**2 * (p @ (e - u) ** 2), "magnetization": s.T @ p,
             "correlation": (s * p[:, None]).T @ s}
+
+
+def record_tile_threads(monkeypatch) -> tuple[list, set]:
+    """Make the engine's thread pools record their sizes and its tiles the threads computing them:
+    (pool sizes, thread idents), filled by every later enumeration in this test."""
+    pools, idents = [], set()
+
+    class Recording(ThreadPoolExecutor):
+        def __init__(self, max_workers=None, *args, **kwargs):
+            pools.append(max_workers)
+            super().__init__(max_workers, *args, **kwargs)
+
+    compute = accumulate.tile_stats
+
+    def recorded(*args, **kwargs):
+        idents.add(threading.get_ident())
+        return compute(*args, **kwargs)
+
+    # the engine keeps one pool per size per process (accumulate.tile_pool, cached): record fresh ones
+    monkeypatch.setattr(accumulate, "tile_pool", functools.cache(lambda threads: Recording(threads)))
+    monkeypatch.setattr(accumulate, "tile_stats", recorded)
+    return pools, idents

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pyarrow.dataset as pads
 import pytest
 from distributed import Client, LocalCluster
 
-from conftest import brute_force
+from conftest import brute_force, record_tile_threads
 from thermopot.cli import main
 from thermopot.distributed import MAX_TASKS, grid_points, sweep
 from thermopot.distributed.enumeration import thermodynamics as dthermodynamics
@@ -238,6 +239,47 @@ def test_distributed_enumeration_equals_local(threads, n, chunks, T):
     assert spread.backend == "dask:numpy"
 
 
+@pytest.mark.parametrize("n, T", [(16, 0.05), (16, 40.0), (22, 0.05), (22, 40.0)])
+@pytest.mark.parametrize("threads", [None, 2])
+def test_distributed_enumeration_with_tile_threads_equals_local_on_processes(processes, n, T, threads):
+    """2 worker processes, each chunk's tiles on one thread (the default) or on a pool of 2, against the
+    local path on every core."""
+    model = resolve_model(f"sk:n={n},seed={n + 1}")
+    local = thermodynamics(model, T, backend="numpy")
+    spread = dthermodynamics(model, T, client=processes, backend="numpy", block_size=1 << 12, threads=threads)
+    for name in QUANTITIES:
+        assert getattr(spread, name) == pytest.approx(getattr(local, name), rel=1e-12, abs=1e-300)
+    np.testing.assert_allclose(spread.connected, local.connected, rtol=1e-12, atol=1e-13)
+
+
+def test_each_task_uses_the_tile_threads_of_its_worker(threads, monkeypatch, tmp_path):
+    """On single-threaded Dask workers every chunk task, and every enumerate task of a sweep, computes
+    its tiles on its worker's thread alone (no pool), whatever the engine's default (made 4 here: a task
+    that ignored its worker would start a pool of 4); ``threads=3`` gives the chunks a pool of 3 (one per process, shared)."""
+    pools, idents = record_tile_threads(monkeypatch)
+    engine = importlib.import_module("thermopot.exact.thermodynamics")  # the module (the package exports the function)
+    monkeypatch.setattr(engine, "default_threads", lambda xp: 4)
+    model = resolve_model("sk:n=14,seed=3")
+    dthermodynamics(model, 1.0, client=threads, chunks=4, backend="numpy", block_size=256)
+    sweep("enumerate", {"model": ["sk:n=14,seed=3"], "T": [0.5, 2.0], "block_size": 256}, tmp_path / "out",
+          client=threads, progress=False)
+    assert pools == [] and 1 <= len(idents) <= 2 and threading.get_ident() not in idents  # the 2 worker threads
+    dthermodynamics(model, 1.0, client=threads, chunks=4, backend="numpy", block_size=256, threads=3)
+    assert pools == [3]  # one pool of 3 per process (accumulate.tile_pool), shared by the 4 chunks
+    with pytest.raises(ThermopotError, match="threads must be an integer >= 1, got 0"):
+        dthermodynamics(model, 1.0, client=threads, threads=0)
+
+
+def test_embedded_cluster_hands_each_worker_thread_one_task_at_a_time():
+    """The LocalCluster of ``--workers K`` runs its scheduler with worker-saturation 1.0 (Dask's 1.1 gives a
+    single-threaded worker 2 tasks: 5 of 8 equal chunks ended on one of 2 workers)."""
+    from thermopot.distributed.cluster import connect
+
+    with connect(workers=2, processes=False) as client:
+        assert client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.WORKER_SATURATION) == 1.0
+        assert [w["nthreads"] for w in client.scheduler_info()["workers"].values()] == [1, 1]
+
+
 def test_distributed_enumeration_on_processes_matches_brute_force(processes):
     model = resolve_model("hopfield:n=7,p=2,seed=3")
     exact = brute_force(model, 0.7)
@@ -263,6 +305,19 @@ def test_cli_enumerate_on_a_scheduler(processes, capsys):
     assert data["log_z"] == pytest.approx(exact["log_z"], rel=1e-13)
     np.testing.assert_allclose(data["magnetization"], exact["magnetization"], atol=1e-13)
     assert data["backend"] == "dask:numpy"
+
+
+def test_cli_threads_reach_the_tile_engine(threads, monkeypatch, capsys):
+    """``enumerate --threads K``: the local path's pool and each Dask chunk task's pool have K threads."""
+    pools, _ = record_tile_threads(monkeypatch)
+    argv = ["enumerate", "sk:n=14,seed=4", "--T", "0.8", "--backend", "numpy", "--block-size", "256", "--json"]
+    assert main(argv + ["--threads", "3"]) == 0
+    assert pools == [3]
+    local = json.loads(capsys.readouterr().out)
+    pools.clear()
+    assert main(argv + ["--threads", "2", "--scheduler", threads.scheduler.address]) == 0
+    assert pools and set(pools) == {2}
+    assert json.loads(capsys.readouterr().out)["log_z"] == pytest.approx(local["log_z"], rel=1e-12)
 
 
 def test_every_command_task_runs_and_equals_its_library_call(monkeypatch, tmp_path):

@@ -1,13 +1,18 @@
 """The tile engine of exact enumeration (issue 17 item 1): preallocated workspaces, weights formed by
 doubling over the a-spins, tiles on a thread pool. Every model family, at N and block sizes that cross
 tile boundaries, against a float64 brute force over all states; the thread pool bit-identical to one
-thread; the doubling against the exponential path. No timing here (speed: benchmarks/enumeration.py)."""
+thread and no larger than the ``threads`` option; the doubling against the exponential path. No timing here (speed: benchmarks/enumeration.py)."""
+
+import importlib
+import threading
 
 import numpy as np
 import pytest
 
 from thermopot import backend
+from conftest import record_tile_threads
 from thermopot.backend import get_namespace
+from thermopot.errors import ThermopotError
 from thermopot.exact import thermodynamics
 from thermopot.exact.accumulate import TILES_PER_JOB, Workspace, stream_stats, tiles_per_job
 from thermopot.exact.thermodynamics import enumerate_stats, thermo_from_stats
@@ -90,15 +95,41 @@ def _stats(model, T, **options):
 
 @pytest.mark.parametrize("family", ["sk", "multispin"])
 def test_thread_pool_is_bit_identical_to_one_thread(family):
-    """The tiles' statistics are merged in tile order on the calling thread: any number of workers
+    """The tiles' statistics are merged in tile order on the calling thread: any number of threads
     gives the same bits (64 tiles of 2^8 states)."""
     model = FAMILIES[family](14)
     assert tiles_per_job(len(HalfSplitEnergy(model, XP).plan(256)[1])) == TILES_PER_JOB > 1  # grouped jobs
-    one = _stats(model, 0.9, block_size=256, workers=1)
-    for workers in (2, 3, 8):
-        many = _stats(model, 0.9, block_size=256, workers=workers)
+    one = _stats(model, 0.9, block_size=256, threads=1)
+    for threads in (2, 3, 8):
+        many = _stats(model, 0.9, block_size=256, threads=threads)
         for name in ("log_z", "energy", "heat_capacity", "magnetization", "correlation", "connected"):
-            np.testing.assert_array_equal(getattr(many, name), getattr(one, name), err_msg=f"{workers} {name}")
+            np.testing.assert_array_equal(getattr(many, name), getattr(one, name), err_msg=f"{threads} {name}")
+
+
+def test_threads_option_limits_the_threads_computing_tiles(monkeypatch):
+    """thermodynamics(threads=k) computes the tiles on at most k threads (k = 1: the calling thread alone,
+    no pool), whatever the default, made 4 here: an engine that ignored the option would start a pool of
+    4 threads and fail every case. 64 tiles of 2^8 states."""
+    pools, idents = record_tile_threads(monkeypatch)
+    engine = importlib.import_module("thermopot.exact.thermodynamics")  # the module (the package exports the function)
+    monkeypatch.setattr(engine, "default_threads", lambda xp: 4)
+    model = sk(14, seed=2)
+    seen = {}
+    for threads in (1, 3, None):
+        pools.clear()
+        idents.clear()
+        th = thermodynamics(model, 0.9, block_size=256, progress=False, threads=threads)
+        seen[threads] = (list(pools), set(idents))
+        assert th.log_z == thermodynamics(model, 0.9, block_size=256, progress=False, threads=1).log_z
+    assert seen[1] == ([], {threading.get_ident()})
+    assert seen[3][0] == [3] and 1 <= len(seen[3][1]) <= 3 and threading.get_ident() not in seen[3][1]
+    assert seen[None][0] == [4] and len(seen[None][1]) <= 4
+
+
+@pytest.mark.parametrize("threads", [0, -2, 1.5, True, "2"])
+def test_bad_thread_count_is_refused(threads):
+    with pytest.raises(ThermopotError, match="threads must be an integer >= 1"):
+        thermodynamics(sk(6, seed=0), 1.0, threads=threads)
 
 
 def _prefer_doubling(monkeypatch, prefer):
@@ -106,8 +137,8 @@ def _prefer_doubling(monkeypatch, prefer):
     monkeypatch.setattr("thermopot.exact.tiles.vector_exp", lambda xp: not prefer)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_progress_sees_every_tile_of_grouped_jobs(workers):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_progress_sees_every_tile_of_grouped_jobs(threads):
     """Jobs of TILES_PER_JOB tiles still advance a progress bar once per tile (64 tiles in 16 jobs of 4),
     and the result does not depend on the bar."""
     model, beta, seen = sk(14, seed=2), 1.3, []
@@ -118,9 +149,9 @@ def test_progress_sees_every_tile_of_grouped_jobs(workers):
             yield item
 
     split = HalfSplitEnergy(model, XP)
-    plain = stream_stats(split, beta, 256, workers=workers)
+    plain = stream_stats(split, beta, 256, threads=threads)
     tiles = len(split.plan(256)[1])
-    watched = stream_stats(split, beta, 256, progress=progress, workers=workers)
+    watched = stream_stats(split, beta, 256, progress=progress, threads=threads)
     assert len(seen) == tiles == 64 and sum(item is not None for item in seen) == 64 // TILES_PER_JOB
     assert float(watched.log_z) == float(plain.log_z)
 
@@ -214,7 +245,7 @@ def test_chunks_by_the_high_bits_merge_to_the_whole():
 
 def _log_z_in_child(n):
     """log Z of SK N = n on two workers (run in a forked child)."""
-    return float(stream_stats(HalfSplitEnergy(sk(n, seed=4), XP), 1.0, 256, workers=2).log_z)
+    return float(stream_stats(HalfSplitEnergy(sk(n, seed=4), XP), 1.0, 256, threads=2).log_z)
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
@@ -237,11 +268,11 @@ def test_one_tile_thread_where_exp_is_vectorised(monkeypatch):
     there), one per usable core where it is a scalar loop."""
     import sys
 
-    from thermopot.exact.thermodynamics import MAX_WORKERS, default_workers
+    from thermopot.exact.thermodynamics import MAX_THREADS, default_threads
 
     module = sys.modules["thermopot.exact.thermodynamics"]  # the package exports a function of that name
     monkeypatch.setattr(module, "vector_exp", lambda xp: True)
-    assert default_workers(XP) == 1
+    assert default_threads(XP) == 1
     monkeypatch.setattr(module, "vector_exp", lambda xp: False)
     cores = len(__import__("os").sched_getaffinity(0))
-    assert default_workers(XP) == max(1, min(cores, MAX_WORKERS))
+    assert default_threads(XP) == max(1, min(cores, MAX_THREADS))

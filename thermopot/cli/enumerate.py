@@ -16,7 +16,9 @@ from .command import BACKEND, JSON, MODEL, TEMPERATURE, Output, arg, command, po
          arg("--block-size", type=positive_int, default=None, metavar="B", help="states per streaming tile"),
          arg("--scheduler", default=None, metavar="ADDRESS", help="enumerate on the Dask cluster at ADDRESS"),
          arg("--workers", type=positive_int, default=None, metavar="K",
-             help="enumerate on a local Dask cluster of K worker processes"))
+             help="enumerate on a local Dask cluster of K worker processes"),
+         arg("--threads", type=positive_int, default=None, metavar="T",
+             help="threads computing tiles (default: every core; on Dask: 1 per task, one per worker thread)"))
 def enumerate_command(args: argparse.Namespace) -> Output:
     from ..models import resolve_model  # noqa: PLC0415 (keep `thermopot --help` fast)
 
@@ -27,7 +29,7 @@ def enumerate_command(args: argparse.Namespace) -> Output:
         from ..exact import thermodynamics  # noqa: PLC0415
         options = {}
     th = thermodynamics(resolve_model(args.model), args.T, backend=args.backend, block_size=args.block_size,
-                        **options)
+                        threads=args.threads, **options)
     m, chi = th.magnetization, th.connected
     off = chi[~np.eye(th.n, dtype=bool)] if th.n > 1 else np.zeros(1)
     lines = [f"exact enumeration: N = {th.n} spins, T = {th.T:g} ({2**th.n} states, {th.backend}, "

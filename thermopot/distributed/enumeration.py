@@ -4,7 +4,9 @@ excess energy, its variance, m and the connected correlations; exact/accumulate.
 tree of Dask tasks with TileStats.merge (the shared-shift log-sum-exp and Chan et al.'s moment update).
 
 Each worker enumerates on its own backend (``backend=None``: CuPy where the worker sees a GPU, so one
-worker per GPU with dask-cuda runs one chunk stream per device); partial statistics travel as NumPy."""
+worker per GPU with dask-cuda runs one chunk stream per device); partial statistics travel as NumPy.
+On the CPU a chunk's tiles run on one thread by default (``threads``, see cluster.task_threads): a Dask
+worker runs one task per thread it has, so the job's chunks fill the cluster's threads, one core each."""
 
 from __future__ import annotations
 
@@ -21,9 +23,9 @@ from ..exact.accumulate import TileStats
 from ..exact.guard import check_size
 from ..exact.thermodynamics import Thermo, enumerate_stats, thermo_from_stats
 from ..models import Model, resolve_model
-from .cluster import CONNECT_TIMEOUT, connect
+from .cluster import CONNECT_TIMEOUT, connect, task_threads, thread_slots
 
-#: the default number of chunks per worker (a few, so that a slow or lost worker delays little)
+#: the default number of chunks per worker thread (a few, so that a slow or lost worker delays little)
 CHUNKS_PER_WORKER = 4
 
 
@@ -38,17 +40,19 @@ def chunk_bounds(n: int, chunks: int) -> list[tuple[int, int]]:
     return [(k * width, (k + 1) * width) for k in range(chunks)]
 
 
-def default_chunks(n: int, workers: int) -> int:
-    """CHUNKS_PER_WORKER chunks per worker, rounded up to a power of two, at most 2^(N // 2)."""
-    want = max(1, CHUNKS_PER_WORKER * workers)
+def default_chunks(n: int, slots: int) -> int:
+    """CHUNKS_PER_WORKER chunks per worker thread (``slots``: the cluster's threads), rounded up to a power
+    of two, at most 2^(N // 2)."""
+    want = max(1, CHUNKS_PER_WORKER * slots)
     return min(2 ** (n // 2), 1 << (want - 1).bit_length())
 
 
 def chunk_stats(model: Model, T: float, high: tuple[int, int], backend: Any = None,
-                block_size: int | None = None) -> tuple[TileStats, str]:
-    """(statistics of one chunk as NumPy arrays, the worker's backend name): runs on a worker."""
+                block_size: int | None = None, threads: int | None = None) -> tuple[TileStats, str]:
+    """(statistics of one chunk as NumPy arrays, the worker's backend name): runs on a worker, its tiles on
+    ``threads`` threads (default: cluster.task_threads)."""
     stats, xp = enumerate_stats(model, T, backend=backend, block_size=block_size, progress=False,
-                                guarded=True, high=high)
+                                guarded=True, high=high, threads=task_threads(threads))
     host = {f.name: getattr(stats, f.name) for f in dataclasses.fields(stats)}
     host = {k: [to_numpy(o) for o in v] if k == "observables" else None if v is None else to_numpy(v)
             for k, v in host.items()}
@@ -64,20 +68,26 @@ def merge_chunks(a: tuple[TileStats, str], b: tuple[TileStats, str], beta: float
 def thermodynamics(model: Model | str, T: float, *, client: Any = None, scheduler: str | None = None,
                    workers: int | None = None, chunks: int | None = None, backend: Any = None,
                    block_size: int | None = None, max_seconds: float | None = None,
-                   timeout: float = CONNECT_TIMEOUT) -> Thermo:
-    """thermopot.exact.thermodynamics on Dask: ``chunks`` tasks (default CHUNKS_PER_WORKER per worker) and a
-    binary tree of merges, on ``client``, the scheduler at ``scheduler`` or a LocalCluster of ``workers``
-    processes. Equal to the local path to rounding (1e-12 relative). The size guard budgets the job's time
-    spread over the workers (``max_seconds``); ``backend`` is each worker's (None: its own choice)."""
+                   timeout: float = CONNECT_TIMEOUT, threads: int | None = None) -> Thermo:
+    """thermopot.exact.thermodynamics on Dask: ``chunks`` tasks (default CHUNKS_PER_WORKER per worker
+    thread) and a binary tree of merges, on ``client``, the scheduler at ``scheduler`` or a LocalCluster of
+    ``workers`` single-threaded processes. Equal to the local path to rounding (1e-12 relative). The size
+    guard budgets the job's time spread over the workers' threads (``max_seconds``); ``backend`` is each
+    worker's (None: its own choice). ``threads``: the tile threads of each chunk task (default 1 on a
+    worker, one core per Dask worker thread: see cluster.task_threads; more only pays when a worker runs
+    fewer chunks at once than it has cores)."""
     model = resolve_model(model)
     T = check_temperature(T)
+    if threads is not None:
+        threads = check_count(threads, "threads")
     start = time.perf_counter()
     with connect(client, scheduler=scheduler, workers=workers, timeout=timeout) as c:
-        count = max(1, len(c.scheduler_info().get("workers", {})))
+        slots = thread_slots(c)
         check_size(model.n, get_namespace(backend), block_size=block_size, max_seconds=max_seconds,
-                   passes=1.0 / count)
-        bounds = chunk_bounds(model.n, chunks if chunks is not None else default_chunks(model.n, count))
-        level = [c.submit(chunk_stats, model, T, high, backend, block_size, pure=False) for high in bounds]
+                   passes=1.0 / slots)
+        bounds = chunk_bounds(model.n, chunks if chunks is not None else default_chunks(model.n, slots))
+        level = [c.submit(chunk_stats, model, T, high, backend, block_size, threads, pure=False)
+                 for high in bounds]
         while len(level) > 1:
             level = [c.submit(merge_chunks, *level[i:i + 2], 1.0 / T, pure=False) if i + 1 < len(level)
                      else level[i] for i in range(0, len(level), 2)]

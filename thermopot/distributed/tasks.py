@@ -17,17 +17,21 @@ import numpy as np
 
 from ..errors import ThermopotError
 from ..progress import inner_bars_hidden
+from .cluster import task_threads
 
 Task = str | Callable[..., dict]
 #: the value types a grid holds (and a JSON result field that becomes a column)
 SCALARS = (str, int, float, bool)
 
 
-def enumerate_task(model: str, T: float, *, backend: str | None = None, block_size: int | None = None) -> dict:
-    """``thermopot enumerate MODEL --T T``: exact thermodynamics by enumeration of the 2^N states."""
+def enumerate_task(model: str, T: float, *, backend: str | None = None, block_size: int | None = None,
+                   threads: int | None = None) -> dict:
+    """``thermopot enumerate MODEL --T T``: exact thermodynamics by enumeration of the 2^N states, its
+    tiles on ``threads`` threads (default on a Dask worker: 1, see cluster.task_threads)."""
     from ..exact import thermodynamics  # noqa: PLC0415 (commands import their layer on first use)
 
-    return thermodynamics(model, T, backend=backend, block_size=block_size, progress=False).to_dict()
+    return thermodynamics(model, T, backend=backend, block_size=block_size, progress=False,
+                          threads=task_threads(threads)).to_dict()
 
 
 def landscape_task(model: str, T: float | None = None, *, backend: str | None = None) -> dict:

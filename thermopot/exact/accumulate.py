@@ -23,7 +23,7 @@ exponential with ``out=``, the weighted sums as dot products); on NumPy several 
 small thread pool (NumPy and BLAS release the GIL; started once per process), each with its own
 workspace, and the tiles' statistics are merged in tile order (inside a job of consecutive tiles on its
 worker, the jobs on the calling thread; the grouping depends on the tiles alone), so the result is
-bit-identical for any number of workers.
+bit-identical for any number of threads.
 """
 
 from __future__ import annotations
@@ -182,16 +182,16 @@ def _in_order(pool: ThreadPoolExecutor, job: Callable, items: Iterable, ahead: i
 
 def stream_stats(split: HalfSplitEnergy, beta: float, block_size: int, moments: bool = True,
                  observables: list[Callable] | None = None, progress: Any = None,
-                 high: tuple[int, int] | None = None, workers: int = 1) -> TileStats:
+                 high: tuple[int, int] | None = None, threads: int = 1) -> TileStats:
     """Merge, in tile order, the statistics of every tile of the state space (of the chunk ``high``, see
-    HalfSplitEnergy.plan), computed by ``workers`` threads with a Workspace each (1: on this thread; with
+    HalfSplitEnergy.plan), computed by ``threads`` threads with a Workspace each (1: on this thread; with
     observables always 1, since user functions need not be thread-safe). Each job merges a group of
     :func:`tiles_per_job` consecutive tiles; ``progress`` wraps an iterator with one item per tile."""
     xp = split.xp
     shape, origins = split.plan(block_size, high)
-    workers = 1 if observables else max(1, min(int(workers), len(origins)))
+    threads = 1 if observables else max(1, min(int(threads), len(origins)))
     spaces: queue.SimpleQueue = queue.SimpleQueue()
-    for _ in range(workers):
+    for _ in range(threads):
         spaces.put(Workspace(xp, shape[0], shape[1]))
 
     def job(group: list[tuple[Half, Half]]) -> list[TileStats | None]:
@@ -207,7 +207,7 @@ def stream_stats(split: HalfSplitEnergy, beta: float, block_size: int, moments: 
         return [None] * (len(group) - 1) + [total]
 
     groups = _groups(_halves(split, shape, origins), tiles_per_job(len(origins)))
-    jobs = _in_order(tile_pool(workers), job, groups, 2 * workers) if workers > 1 else map(job, groups)
+    jobs = _in_order(tile_pool(threads), job, groups, 2 * threads) if threads > 1 else map(job, groups)
     results = (item for items in jobs for item in items)
     if progress is not None:
         results = progress(results)
@@ -225,8 +225,8 @@ TILES_PER_JOB = 4
 
 def tiles_per_job(tiles: int) -> int:
     """Tiles per job for an enumeration of ``tiles`` tiles: TILES_PER_JOB when there are at least 16 jobs'
-    worth, else 1 (so small enumerations still spread over the workers). It depends on the tiles alone,
-    never on the workers, so the merge order and the bits of the result do not depend on them either."""
+    worth, else 1 (so small enumerations still spread over the threads). It depends on the tiles alone,
+    never on the threads, so the merge order and the bits of the result do not depend on them either."""
     return TILES_PER_JOB if tiles >= 16 * TILES_PER_JOB else 1
 
 
@@ -243,11 +243,11 @@ def _groups(items: Iterable, size: int) -> Iterator[list]:
 
 
 @functools.cache
-def tile_pool(workers: int) -> ThreadPoolExecutor:
-    """The pool of ``workers`` threads that compute tiles, started once per process and shared by every
+def tile_pool(threads: int) -> ThreadPoolExecutor:
+    """The pool of ``threads`` threads that compute tiles, started once per process and shared by every
     enumeration (starting two threads took 1-8 ms per call, 10-50 % of an N = 20 enumeration on the busy
     2-core machine). Its jobs never submit to it, so calls from several threads cannot deadlock it."""
-    return ThreadPoolExecutor(workers, thread_name_prefix=f"thermopot-tiles-{workers}")
+    return ThreadPoolExecutor(threads, thread_name_prefix=f"thermopot-tiles-{threads}")
 
 
 if hasattr(os, "register_at_fork"):  # a forked child has none of its parent's threads: it starts its own

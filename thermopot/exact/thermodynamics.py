@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_temperature
+from ..checks import check_count, check_temperature
 from ..backend import (backend_name, blas_threads, get_namespace, resolve_block_size, synchronize, to_float,
                        to_numpy, vector_exp)
 from ..errors import ThermopotError
@@ -38,8 +38,8 @@ from .tiles import HalfSplitEnergy
 CPU_TILE = 1 << 16
 #: exact fits up to this N run their L-BFGS vector work on one BLAS thread (the enumeration always does)
 SINGLE_THREAD_MAX_N = 22
-#: most threads of the CPU thread pool (one tile per core; their BLAS runs on one thread each)
-MAX_WORKERS = 8
+#: most threads of the CPU thread pool by default (one tile per core; their BLAS runs on one thread each)
+MAX_THREADS = 8
 #: beta times the energy scale must stay below this: x = beta (E - E0) and w x are formed for every state
 MAX_REDUCED_ENERGY = 1e300
 
@@ -100,9 +100,9 @@ def tile_elements(block_size: int | None, xp: Any) -> int:
     return min(block, CPU_TILE) if block_size is None and backend_name(xp) == "numpy" else block
 
 
-def default_workers(xp: Any) -> int:
+def default_threads(xp: Any) -> int:
     """Threads of the enumeration: 1 on a GPU (one stream), and 1 on a CPU whose exp is vectorised
-    (:func:`~thermopot.backend.vector_exp`); else the usable cores, at most MAX_WORKERS.
+    (:func:`~thermopot.backend.vector_exp`); else the usable cores, at most MAX_THREADS.
 
     Where exp runs at memory speed, most of a tile's time is in BLAS products and small array calls that
     do not run concurrently from two threads (OpenBLAS serialised two threads' products: 1.05-1.38 cores
@@ -116,19 +116,25 @@ def default_workers(xp: Any) -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_WORKERS))
+    return max(1, min(cores, MAX_THREADS))
+
+
+def resolve_threads(threads: int | None, xp: Any) -> int:
+    """``threads`` checked (a positive integer, else a ThermopotError), or :func:`default_threads`."""
+    return default_threads(xp) if threads is None else check_count(threads, "threads")
 
 
 def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: int | None = None,
                     moments: bool = True, observables: list[Callable] | None = None,
                     progress: bool | None = None, max_seconds: float | None = None, guarded: bool = False,
-                    high: tuple[int, int] | None = None, workers: int | None = None) -> tuple[TileStats, Any]:
+                    high: tuple[int, int] | None = None, threads: int | None = None) -> tuple[TileStats, Any]:
     """Stream all states of ``model`` at temperature T: (merged TileStats on the device, xp). The size
     guard runs first unless the caller ran it for the whole job (``guarded``). With ``high = (lo, hi)``
     only the chunk of states whose high N // 2 bits lie in [lo, hi) (see HalfSplitEnergy.plan).
-    ``workers``: threads computing tiles (default :func:`default_workers`); the result does not depend
+    ``threads``: threads computing tiles (default :func:`default_threads`); the result does not depend
     on it (the tiles are merged in order), and BLAS runs on one thread inside each."""
     xp = get_namespace(backend)
+    threads = resolve_threads(threads, xp)
     check_energy_scale(model, T)
     cost = OBSERVABLES if observables else ENUMERATION
     if guarded:
@@ -144,22 +150,28 @@ def enumerate_stats(model: Model, T: float, *, backend: Any = None, block_size: 
     wrap = ((lambda it: progress_bar(tiles, unit="tile", desc=f"enumerate N={model.n}", iterable=it))
             if shows_progress(progress, seconds) else None)
 
-    workers = default_workers(xp) if workers is None else workers
     with blas_threads(1, xp):
         stats = stream_stats(split, 1.0 / T, block, moments=moments, observables=observables, progress=wrap,
-                             high=high, workers=workers)
+                             high=high, threads=threads)
     return stats, xp
 
 
 def thermodynamics(model: Model | str, T: float, *, backend: Any = None, block_size: int | None = None,
                    observables: dict[str, Callable] | None = None, progress: bool | None = None,
-                   max_seconds: float | None = None) -> Thermo:
+                   max_seconds: float | None = None, threads: int | None = None) -> Thermo:
     """Exact thermodynamics of ``model`` (a model, a .npz path or a generator spec) at temperature T.
 
     Streams the 2^N states in tiles of at most ``block_size`` elements (memory bounded), with
     log-sum-exp throughout. Cost: 2^N exponentials plus O(N/2) flops per state for a pairwise model.
     ``observables`` maps names to functions of a (B, N) array of spins returning (B,) or (B, k) values;
     their Boltzmann means are returned in ``.observables``. Raises SizeError for a job that cannot fit.
+
+    ``threads``: how many threads compute tiles on the CPU (NumPy releases the GIL), each with its own
+    buffers and BLAS on one thread, so the job uses at most ``threads`` cores. Default
+    (:func:`default_threads`): 1 where exp is vectorised (AVX-512, GPU), else the cores this process may
+    run on (at most MAX_THREADS); 1 with observables (user
+    functions need not be thread-safe). Give fewer when the cores are shared, e.g. one per Dask worker
+    thread (thermopot.distributed.enumeration does). The result is bit-identical for any value.
     """
     model = resolve_model(model)
     T = check_temperature(T)
@@ -168,7 +180,7 @@ def thermodynamics(model: Model | str, T: float, *, backend: Any = None, block_s
     start = time.perf_counter()
     stats, xp = enumerate_stats(model, T, backend=backend, block_size=block_size,
                                 observables=[observables[k] for k in names], progress=progress,
-                                max_seconds=max_seconds)
+                                max_seconds=max_seconds, threads=threads)
     synchronize(xp)
     return thermo_from_stats(stats, model.n, T, backend_name(xp), names, time.perf_counter() - start)
 
