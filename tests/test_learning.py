@@ -466,3 +466,26 @@ def test_mixture_reports_the_boundary_once():
     boundary = [w for w in caught if issubclass(w.category, BoundaryWarning)]
     assert len(boundary) == 1 and "spins 0 and 3" in str(boundary[0].message)
     assert res.boundary_pairs == 1 and res.to_dict()["boundary_pairs"] == 1
+
+
+def test_lbfgs_finishes_where_the_objective_rounding_stalls_its_line_search(monkeypatch):
+    """F = 1e6 + x.A.x / 2 - b.x: eps |F| ~ 1e-10 hides the last decreases from L-BFGS's value-based line
+    search, which stalls near |g| ~ 1e-5 (checked with the polish switched off); the gradient-only steps
+    reach tol = 1e-9 and the exact minimum A^-1 b."""
+    from thermopot.learning import result as fitting
+
+    rng = np.random.default_rng(0)
+    q = np.linalg.qr(rng.normal(size=(6, 6)))[0]
+    A = q @ np.diag([0.5, 0.8, 1.0, 1.3, 1.6, 2.0]) @ q.T
+    b = rng.normal(size=6)
+
+    def fun(x):
+        return 1e6 + 0.5 * x @ A @ x - b @ x, A @ x - b
+
+    monkeypatch.setattr(fitting, "POLISH_STEPS", 0)
+    stalled = fitting.lbfgs(fun, np.zeros(6), 1e-9, 500)
+    assert np.abs(stalled[2]).max() > 1e-9
+    monkeypatch.setattr(fitting, "POLISH_STEPS", 20)
+    x, _, grad, _, message = fitting.lbfgs(fun, np.zeros(6), 1e-9, 500)
+    assert np.abs(grad).max() <= 1e-9 and "gradient-only" in message
+    np.testing.assert_allclose(x, np.linalg.solve(A, b), atol=1e-8)

@@ -198,4 +198,40 @@ def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
             best = (float(res.fun), np.asarray(res.jac))
             if np.abs(best[1]).max() <= tol or total >= max_iter or res.nit == 0:
                 break
+    if np.abs(best[1]).max() > tol and total < max_iter:
+        x, best, steps = _gradient_polish(fun, x, best, tol, min(POLISH_STEPS, max_iter - total))
+        total += steps
+        if np.abs(best[1]).max() <= tol:
+            message = f"{message}; finished by {steps} gradient-only line-search steps"
     return x, best[0], best[1], total, message
+
+
+#: most steps of :func:`_gradient_polish` after L-BFGS stalls
+POLISH_STEPS = 20
+
+
+def _gradient_polish(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray,
+                     best: tuple[float, np.ndarray], tol: float, steps: int
+                     ) -> tuple[np.ndarray, tuple[float, np.ndarray], int]:
+    """Steepest descent with an exact line search found from gradients alone: along d = -g the step
+    alpha = |d|^2 / (d . H d), with H d = (g(x + h d) - g(x)) / h. L-BFGS's line search compares values,
+    and stalls ("relative reduction of F <= factr epsmch" with ftol = 0) once the decrease g^2 / (2 lambda)
+    left is below the rounding eps |F| of the objective (at |g| ~ 1e-8 for F ~ 1; where it stalls depends
+    on the floating-point path of the CPU and BLAS); the gradient is still accurate to about eps, so these
+    steps finish the job. Stops at tol, at ``steps``, or when a step does not shrink max |g|."""
+    grad, taken = best[1], 0
+    for _ in range(steps):
+        if np.abs(grad).max() <= tol:
+            break
+        d = -grad
+        h = 1e-4 / float(np.linalg.norm(d))
+        curvature = float(d @ (fun(x + h * d)[1] - grad)) / h
+        if not curvature > 0:
+            break
+        trial = x + (float(d @ d) / curvature) * d
+        value, new = fun(trial)
+        taken += 1
+        if not np.abs(new).max() < np.abs(grad).max():
+            break
+        x, best, grad = trial, (float(value), np.asarray(new)), np.asarray(new)
+    return x, best, taken
