@@ -168,8 +168,8 @@ def thermodynamics(model: Model | str, T: float, *, backend: Any = None, block_s
 
     ``threads``: how many threads compute tiles on the CPU (NumPy releases the GIL), each with its own
     buffers and BLAS on one thread, so the job uses at most ``threads`` cores. Default
-    (:func:`default_threads`): 1 where exp is vectorised (AVX-512, GPU), else the cores this process may
-    run on (at most MAX_THREADS); 1 with observables (user
+    (``thermopot.exact.thermodynamics.default_threads``): 1 where exp is vectorised (AVX-512, GPU),
+    else the cores this process may run on (at most MAX_THREADS); 1 with observables (user
     functions need not be thread-safe). Give fewer when the cores are shared, e.g. one per Dask worker
     thread (thermopot.distributed.enumeration does). The result is bit-identical for any value.
     """
