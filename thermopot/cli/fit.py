@@ -46,7 +46,7 @@ def _load(name: str, binary01: bool):
          arg("--out", default=None, metavar="MODEL.npz",
              help="write the fitted model (h, J) here (never over DATA; over an existing file only with --force)"),
          arg("--force", action="store_true", help="let --out replace an existing file"),
-         arg("--l2", type=float, default=None, metavar="L", help="L2 penalty (L/2)|theta|^2 (exact, pseudo)"),
+         arg("--l2", type=float, default=None, metavar="L", help="L2 penalty (L/2)|theta|^2 (exact, pseudo, pcd)"),
          arg("--pseudocount", type=float, default=None, metavar="A",
              help="mix the data moments with the uniform distribution (exact, nmf, tap)"),
          arg("--binary01", action="store_true", help="the samples are 0/1: map 1 -> +1, 0 -> -1"),
