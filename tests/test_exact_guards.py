@@ -176,3 +176,45 @@ def test_free_memory_is_read_only_for_jobs_that_could_not_fit(monkeypatch):
     assert reads == [1]
     with pytest.raises(SizeError, match="more than the limit"):
         guard.check_budget(1.0, 10.0, "a small but long job", max_seconds=1.0)
+
+
+def test_a_job_the_nominal_rate_would_refuse_is_timed_at_the_measured_rate(monkeypatch):
+    """Before refusing on time, the guard measures the tile engine here (once per process): a machine
+    100x faster than the nominal 1e7 states/s runs 2^30 states in ~1 s, so 10 s admits them; a probe
+    slower than the nominal never makes the estimate longer; a job the nominal rate admits is not probed."""
+    from thermopot.exact import guard
+
+    calls = []
+
+    def probe(rate):
+        def measured():
+            calls.append(rate)
+            return rate
+        return measured
+
+    guard.register_rate_probe(probe(1e9))
+    try:
+        guard.check_size(12, "numpy", max_seconds=10.0)
+        assert calls == []  # admitted by the nominal rate: nothing measured
+        _, seconds = guard.check_size(30, "numpy", max_seconds=10.0)
+        assert seconds == pytest.approx(guard.ENUMERATION.overhead + 2.0**30 / 1e9)
+        guard.check_size(30, "numpy", max_seconds=10.0)
+        assert calls == [1e9]  # measured once per process
+        with pytest.raises(SizeError, match=r"1e\+09 states/s, measured on this machine now.*limit of 0.5 s"):
+            guard.check_size(30, "numpy", max_seconds=0.5)
+        guard.register_rate_probe(probe(1e6))
+        with pytest.raises(SizeError, match=r"at ~1e\+07 states/s\)"):  # the nominal rate, not the slower probe
+            guard.check_size(30, "numpy", max_seconds=10.0)
+    finally:
+        guard.register_rate_probe(thermodynamics_module().engine_rate)
+
+
+def thermodynamics_module():
+    import importlib
+
+    return importlib.import_module("thermopot.exact.thermodynamics")
+
+
+def test_the_engine_rate_probe_measures_an_enumeration():
+    rate = thermodynamics_module().engine_rate()
+    assert np.isfinite(rate) and rate > 0

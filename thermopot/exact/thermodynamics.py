@@ -22,12 +22,12 @@ from ..checks import check_count, check_temperature
 from ..backend import (backend_name, blas_threads, get_namespace, resolve_block_size, synchronize, to_float,
                        to_numpy, vector_exp)
 from ..errors import ThermopotError
-from ..models import Model, resolve_model
+from ..models import Model, resolve_model, sk
 from ..progress import progress_bar, shows_progress
 from ..results import Result
 from ..states import index_to_spins
 from .accumulate import TileStats, stream_stats
-from .guard import ENUMERATION, OBSERVABLES, check_size, estimate
+from .guard import ENUMERATION, OBSERVABLES, check_size, estimate, register_rate_probe
 from .tiles import HalfSplitEnergy
 
 #: states per tile on the CPU when no block_size is given: large enough that the ~50 array calls of a tile
@@ -198,3 +198,21 @@ def thermo_from_stats(stats: TileStats, n: int, T: float, backend: str, names: S
                   magnetization=mag, correlation=corr, connected=to_numpy(stats.connected),
                   observables={k: to_numpy(v) for k, v in zip(names, stats.observables)},
                   backend=backend, seconds=seconds)
+
+
+#: the enumeration timed by :func:`engine_rate` (2^CALIBRATION_SPINS states: 4 ms at 2.5e8 states/s)
+CALIBRATION_SPINS = 20
+
+
+def engine_rate() -> float:
+    """States per second of one NumPy enumeration of SK with N = CALIBRATION_SPINS (all statistics) on
+    this machine now: the guard's measured rate (:func:`.guard.measured_rate`). A small N runs below the
+    engine's large-N rate (fixed costs per call), so a time estimated with it stays an upper bound."""
+
+    model = sk(CALIBRATION_SPINS, seed=0)
+    start = time.perf_counter()
+    thermodynamics(model, 1.0, backend="numpy", progress=False)
+    return 2.0**CALIBRATION_SPINS / max(time.perf_counter() - start, 1e-9)
+
+
+register_rate_probe(engine_rate)
