@@ -10,7 +10,9 @@ an exact fit iterates enumerations) is then estimated as
 
 The constants are measured by ``python benchmarks/guards.py`` (peak memory by tracemalloc, wall time) on
 a busy 2-core CPU, so that the measured peak stays within 1.5x of the estimate and the measured time
-within 3x. Free memory is the smaller of MemAvailable and the cgroup limit (backend.free_memory_bytes).
+within 3x. Those rates are a busy machine's: before refusing a job of the tile engine on time, the guard
+measures the engine here (:func:`measured_rate`) and estimates with that rate when it is faster.
+Free memory is the smaller of MemAvailable and the cgroup limit (backend.free_memory_bytes).
 """
 
 from __future__ import annotations
@@ -90,15 +92,16 @@ def human_seconds(s: float) -> str:
 
 
 def estimate(n: int, xp: ModuleType, per_state_bytes: float = 0.0, block_size: int | None = None, *,
-             cost: Cost = ENUMERATION, passes: float = 1.0) -> tuple[float, float]:
+             cost: Cost = ENUMERATION, passes: float = 1.0, rate: float | None = None) -> tuple[float, float]:
     """(bytes, seconds) that ``passes`` passes of an entry point of cost ``cost`` over the 2^n states need
-    on the backend of ``xp`` (``per_state_bytes`` is kept per state on top of the cost's own)."""
+    on the backend of ``xp`` (``per_state_bytes`` is kept per state on top of the cost's own) at the
+    cost's throughput, or at ``rate`` states/s when given."""
     block = resolve_block_size(block_size, xp)
     states = 2.0**n
     tile = min(block, states * n) if cost.wide else min(block, states)
     memory = (cost.tile_arrays * 8.0 * tile + (cost.per_state_bytes + per_state_bytes) * states
               + cost.pair_bytes * n * n + FIXED_BYTES)
-    return memory, passes * (cost.overhead + states / cost.rate(xp))
+    return memory, passes * (cost.overhead + states / (rate or cost.rate(xp)))
 
 
 def time_limit(max_seconds: float | None) -> float:
@@ -124,7 +127,7 @@ def check_size(n: int, backend: Any = None, *, per_state_bytes: float = 0.0, max
     if cost.engine and seconds > time_limit(max_seconds) and backend_name(xp) == "numpy":
         measured = measured_rate()  # the nominal rate is a busy machine's: before refusing, measure this one
         if measured > cost.rate(xp):
-            seconds = passes * (cost.overhead + 2.0**n / measured)
+            seconds = estimate(n, xp, per_state_bytes, block_size, cost=cost, passes=passes, rate=measured)[1]
             rate = f"at ~{measured:.2g} states/s, measured on this machine now"
     sweeps = f"{passes:.3g} passes over " if passes != 1 else ""
     return check_budget(memory, seconds, f"{what} of N={n} spins ({sweeps}2^{n} = {2.0**n:.3g} states)", xp,
