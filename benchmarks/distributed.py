@@ -5,13 +5,14 @@ Jobs: (a) a sweep of trivial tasks (``{"i": i}``) on a LocalCluster of 2 worker 
 the wall time per task, which includes the Parquet row written atomically by the client; (b) 8 CPU-bound
 tasks (a pure-Python loop of about 0.3 s) on 1 and on 2 workers; (c) a dense SK model at T = 1 enumerated
 by thermopot.distributed.enumeration.thermodynamics on 1 and on 2 single-threaded workers (the defaults of
-``--workers K``: 4 chunks per worker thread, each chunk's tiles on one thread), against the local path (every core), plus the
-alternatives a worker could use: 2 tile threads per task (the engine's own pool, stop 21's behaviour) on
-1 and on 2 single-threaded workers, and one worker of 2 threads running tasks of 1 and of 2 tile threads.
-The enumeration configurations run interleaved ``ROUNDS`` times; each row gives the median wall time, the
-CPU seconds of the processes doing the work (the workers, or this process for the local path) and the
-load average around the runs; (d) the cost of one merge of two chunks' statistics. Cluster start-up is
-timed apart.
+``--workers K``: default_chunks at the rate measured here, each chunk's tiles on one thread), against the
+local path, plus the alternatives a worker could use: 2 tile threads per task (the engine's own pool,
+stop 21's behaviour) on 1 and on 2 single-threaded workers, and one worker of 2 threads running tasks of
+1 and of 2 tile threads. The enumeration configurations run interleaved ``ROUNDS`` times, each on a
+LocalCluster of its own started and closed around its run; each row gives the median wall time, the CPU
+seconds of the processes doing the work (the workers, or this process for the local path) and the load
+average around the runs; (d) the cost of one merge of two chunks' statistics. Cluster start-up is timed
+apart.
 
 Run: ``python benchmarks/distributed.py [--quick] [--json]`` (needs the ``distributed`` extra; N = 28,
 ``--quick`` N = 24). Figures taken on a shared machine vary with its load: report the load with them.
@@ -19,7 +20,6 @@ Run: ``python benchmarks/distributed.py [--quick] [--json]`` (needs the ``distri
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
@@ -36,6 +36,7 @@ from thermopot.distributed.cluster import LOCAL_CLUSTER_CONFIG
 from thermopot.distributed.enumeration import (chunk_bounds, chunk_stats, default_chunks, merge_chunks,
                                                thermodynamics)
 from thermopot.exact import thermodynamics as local_thermodynamics
+from thermopot.exact.guard import measured_rate
 from thermopot.models import sk
 
 #: trivial tasks for the overhead, CPU-bound tasks for the scaling
@@ -110,18 +111,21 @@ def _local(model) -> tuple[float, float, float]:
     return time.perf_counter() - start, time.process_time() - cpu, os.getloadavg()[0]
 
 
-def _enumeration_rows(n: int, clusters: dict) -> tuple[list[dict], dict]:
-    """The enumeration configurations interleaved ROUNDS times: rows (median wall, states/s per worker,
-    CPU seconds, load) and the median wall time of each configuration by name."""
+def _enumeration_rows(n: int) -> tuple[list[dict], dict]:
+    """The enumeration configurations interleaved ROUNDS times, each on a cluster of its own started for
+    the run and closed after it (as ``thermopot enumerate --workers K`` does: idle clusters beside it would
+    take their share of the cores): rows (median wall, states/s per worker, CPU seconds, load) and the
+    median wall time of each configuration by name."""
     model, small = sk(n, seed=0), sk(20, seed=0)
     local_thermodynamics(small, 1.0, backend="numpy", progress=False)  # first-call costs paid before timing
-    for _, workers, per_worker, threads in CONFIGS:
-        thermodynamics(small, 1.0, client=clusters[workers, per_worker], chunks=2, backend="numpy", threads=threads)
     runs: dict = {name: [] for name in ("local path",) + tuple(c[0] for c in CONFIGS)}
     for k in range(ROUNDS):
         runs["local path"].append(_local(model))
         for name, workers, per_worker, threads in CONFIGS:
-            runs[name].append(_enumeration(clusters[workers, per_worker], model, threads))
+            cluster, client, _ = _cluster(workers, per_worker)
+            with cluster, client:
+                thermodynamics(small, 1.0, client=client, chunks=2, backend="numpy", threads=threads)
+                runs[name].append(_enumeration(client, model, threads))
         log("distributed", f"round {k + 1}: " + ", ".join(f"{name} {r[-1][0]:.3g} s" for name, r in runs.items()))
     medians, rows = {}, []
     for name, results in runs.items():
@@ -129,7 +133,7 @@ def _enumeration_rows(n: int, clusters: dict) -> tuple[list[dict], dict]:
         medians[name] = wall[len(wall) // 2]
         workers, per_worker = next(((c[1], c[2]) for c in CONFIGS if c[0] == name), (1, 0))
         unit = "states/s" if name == "local path" else "states/s per worker"
-        chunks = f"{default_chunks(n, workers * per_worker)} chunks, " if per_worker else ""
+        chunks = f"{default_chunks(n, workers * per_worker, measured_rate())} chunks, " if per_worker else ""
         rows.append(row(f"enumerate N={n}, {name}", 2.0**n / medians[name] / workers, unit, "numpy",
                         f"{chunks}median {medians[name]:.3g} s of {ROUNDS} interleaved ({wall[0]:.3g}-{wall[-1]:.3g} s), "
                         f"CPU {cpu[len(cpu) // 2]:.3g} s, load {load[0]:.1f}-{load[-1]:.1f}",
@@ -139,24 +143,22 @@ def _enumeration_rows(n: int, clusters: dict) -> tuple[list[dict], dict]:
 
 def run(quick: bool = False) -> list[dict]:
     n = 24 if quick else 28
-    rows, sweep_seconds, clusters = [], {}, {}
-    with contextlib.ExitStack() as stack:
-        for workers, per_worker in sorted({(c[1], c[2]) for c in CONFIGS}):
-            cluster, client, startup = _cluster(workers, per_worker)
-            stack.enter_context(cluster)
-            clusters[workers, per_worker] = stack.enter_context(client)
-            rows.append(row(f"LocalCluster start, {workers} workers of {per_worker} threads", startup, "s", "numpy"))
-        seconds = _timed_sweep(clusters[2, 1], trivial, TRIVIAL)
-        rows.append(row("sweep of trivial tasks, 2 workers", TRIVIAL / seconds, "tasks/s", "numpy",
-                        f"{1e3 * seconds / TRIVIAL:.3g} ms per task (wall / tasks), rows written"))
-        for workers in (1, 2):
-            sweep_seconds[workers] = _timed_sweep(clusters[workers, 1], busy, CPU_TASKS)
+    rows, sweep_seconds = [], {}
+    for workers in (1, 2):
+        cluster, client, startup = _cluster(workers)
+        with cluster, client:
+            rows.append(row(f"LocalCluster start, {workers} workers of 1 thread", startup, "s", "numpy"))
+            if workers == 2:
+                seconds = _timed_sweep(client, trivial, TRIVIAL)
+                rows.append(row("sweep of trivial tasks, 2 workers", TRIVIAL / seconds, "tasks/s", "numpy",
+                                f"{1e3 * seconds / TRIVIAL:.3g} ms per task (wall / tasks), rows written"))
+            sweep_seconds[workers] = _timed_sweep(client, busy, CPU_TASKS)
             log("distributed", f"{workers} workers: CPU sweep {sweep_seconds[workers]:.3g} s")
-        rows.append(row("CPU-bound sweep, 2 workers / 1 worker", sweep_seconds[1] / sweep_seconds[2], "x", "numpy",
-                        f"{CPU_TASKS} tasks: {sweep_seconds[1]:.3g} s / {sweep_seconds[2]:.3g} s (goal >= 1.7), "
-                        f"load {os.getloadavg()[0]:.1f}"))
-        enum_rows, medians = _enumeration_rows(n, clusters)
-        rows += enum_rows
+    rows.append(row("CPU-bound sweep, 2 workers / 1 worker", sweep_seconds[1] / sweep_seconds[2], "x", "numpy",
+                    f"{CPU_TASKS} tasks: {sweep_seconds[1]:.3g} s / {sweep_seconds[2]:.3g} s (goal >= 1.7), "
+                    f"load {os.getloadavg()[0]:.1f}"))
+    enum_rows, medians = _enumeration_rows(n)
+    rows += enum_rows
     rows.append(row(f"enumerate N={n}, 2 workers / 1 worker", medians["1 worker"] / medians["2 workers"], "x",
                     "numpy", "one tile thread per task (the default); goal >= 1.7"))
     rows.append(row(f"enumerate N={n}, 2 workers / 1 worker, 2 tile threads per task",

@@ -16,11 +16,13 @@ from ..errors import ThermopotError
 
 #: seconds to wait for a scheduler given by address before giving up with a clear error
 CONNECT_TIMEOUT = 10.0
-#: Dask settings of an embedded LocalCluster: the scheduler hands each worker thread one task at a time.
+#: Dask settings of an embedded LocalCluster. The scheduler hands each worker thread one task at a time:
 #: Dask's default saturation of 1.1 gives a single-threaded worker ceil(1.1) = 2 tasks, and a job of a few
 #: long, equal tasks (the chunks of an enumeration) then ends with one worker running its queued extra task
-#: while the other idles (measured: 5 of 8 chunks on one of 2 workers; docs/distributed.md)
-LOCAL_CLUSTER_CONFIG = {"distributed.scheduler.worker-saturation": 1.0}
+#: while the other idles (measured: 5 of 8 chunks on one of 2 workers). The workers' statistical profiler
+#: (a thread sampling every task's stack every 10 ms, shown only on the dashboard's profile page) is off: it
+#: made an enumeration in a worker 6 % slower (docs/distributed.md)
+LOCAL_CLUSTER_CONFIG = {"distributed.scheduler.worker-saturation": 1.0, "distributed.worker.profile.enabled": False}
 
 
 def task_threads(threads: int | None = None) -> int | None:

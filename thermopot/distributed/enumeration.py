@@ -20,13 +20,16 @@ from ..backend import backend_name, get_namespace, to_numpy
 from ..checks import check_count, check_temperature
 from ..errors import ThermopotError
 from ..exact.accumulate import TileStats
-from ..exact.guard import check_size
+from ..exact.guard import check_size, measured_rate
 from ..exact.thermodynamics import Thermo, enumerate_stats, thermo_from_stats
 from ..models import Model, resolve_model
 from .cluster import CONNECT_TIMEOUT, connect, task_threads, thread_slots
 
-#: the default number of chunks per worker thread (a few, so that a slow or lost worker delays little)
+#: the most chunks per worker thread by default (a few, so that a slow or lost worker delays a long job little)
 CHUNKS_PER_WORKER = 4
+#: the shortest chunk the default makes: a chunk costs about 20 ms besides its states (its task's dispatch
+#: round trip, ~10 ms on the 2-core machine, and its merge task; docs/distributed.md), under 5 % of 0.5 s
+MIN_CHUNK_SECONDS = 0.5
 
 
 def chunk_bounds(n: int, chunks: int) -> list[tuple[int, int]]:
@@ -40,10 +43,19 @@ def chunk_bounds(n: int, chunks: int) -> list[tuple[int, int]]:
     return [(k * width, (k + 1) * width) for k in range(chunks)]
 
 
-def default_chunks(n: int, slots: int) -> int:
-    """CHUNKS_PER_WORKER chunks per worker thread (``slots``: the cluster's threads), rounded up to a power
-    of two, at most 2^(N // 2)."""
-    want = max(1, CHUNKS_PER_WORKER * slots)
+def default_chunks(n: int, slots: int, rate: float = 0.0) -> int:
+    """k chunks per worker thread (``slots``: the cluster's threads), rounded up to a power of two, at most
+    2^(N // 2): k = CHUNKS_PER_WORKER, or fewer (down to 1) when a thread's share of the 2^N states at
+    ``rate`` states/s, t = 2^N / (rate slots), is too short for that many chunks of MIN_CHUNK_SECONDS,
+    k = clip(floor(t / MIN_CHUNK_SECONDS), 1, CHUNKS_PER_WORKER). ``rate`` 0 (unknown): k = CHUNKS_PER_WORKER.
+
+    Many chunks let a fast worker take over a slow one's share, which pays in a long job; in a job of a few
+    seconds each chunk's fixed cost (dispatch and merge) outweighs it."""
+    per_slot = CHUNKS_PER_WORKER
+    if rate > 0:
+        share = 2.0**n / (rate * slots)
+        per_slot = min(CHUNKS_PER_WORKER, max(1, int(share // MIN_CHUNK_SECONDS)))
+    want = max(1, per_slot * slots)
     return min(2 ** (n // 2), 1 << (want - 1).bit_length())
 
 
@@ -69,9 +81,10 @@ def thermodynamics(model: Model | str, T: float, *, client: Any = None, schedule
                    workers: int | None = None, chunks: int | None = None, backend: Any = None,
                    block_size: int | None = None, max_seconds: float | None = None,
                    timeout: float = CONNECT_TIMEOUT, threads: int | None = None) -> Thermo:
-    """thermopot.exact.thermodynamics on Dask: ``chunks`` tasks (default CHUNKS_PER_WORKER per worker
-    thread) and a binary tree of merges, on ``client``, the scheduler at ``scheduler`` or a LocalCluster of
-    ``workers`` single-threaded processes. Equal to the local path to rounding (1e-12 relative). The size
+    """thermopot.exact.thermodynamics on Dask: ``chunks`` tasks (default :func:`default_chunks` at the rate
+    of the NumPy engine in this process, measured once: up to CHUNKS_PER_WORKER per worker thread, fewer
+    in a short job) and a binary tree of merges, on ``client``, the scheduler at ``scheduler`` or a
+    LocalCluster of ``workers`` single-threaded processes. Equal to the local path to rounding (1e-12 relative). The size
     guard budgets the job's time spread over the workers' threads (``max_seconds``); ``backend`` is each
     worker's (None: its own choice). ``threads``: the tile threads of each chunk task (default 1 on a
     worker, one core per Dask worker thread: see cluster.task_threads; more only pays when a worker runs
@@ -85,7 +98,9 @@ def thermodynamics(model: Model | str, T: float, *, client: Any = None, schedule
         slots = thread_slots(c)
         check_size(model.n, get_namespace(backend), block_size=block_size, max_seconds=max_seconds,
                    passes=1.0 / slots)
-        bounds = chunk_bounds(model.n, chunks if chunks is not None else default_chunks(model.n, slots))
+        if chunks is None:
+            chunks = default_chunks(model.n, slots, measured_rate())
+        bounds = chunk_bounds(model.n, chunks)
         level = [c.submit(chunk_stats, model, T, high, backend, block_size, threads, pure=False)
                  for high in bounds]
         while len(level) > 1:
