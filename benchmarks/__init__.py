@@ -25,6 +25,7 @@ MODULES: tuple[str, ...] = (
     "minima",
     "tap_states",
     "tap_search",
+    "tap_spinodals",
     "sampling",
     "cpu_kernels",
     "sampled",

@@ -16,6 +16,7 @@ One multi-start engine, read in this order:
   nearby starts, the chord iteration with that run's Hessian for the others), with :mod:`.guard` (size
   and time guard, BLAS threads) and :mod:`.objective`;
 - :mod:`.continuation` and :mod:`.compare`: minima followed in T, and matched with the exact basins;
+  :mod:`.spinodal`: one chosen minimum followed in T with an adaptive step to where it disappears;
 - :mod:`.seeds`, :mod:`.amp` and :mod:`.counting`: starts that reach TAP states in the spin-glass phase
   (``find_minima(seeds=...)``), the Bolthausen (AMP) iteration of the TAP equations, and counts of
   single-flip-stable states and TAP minima with the complexity log(count)/N; :mod:`.bray_moore`: the
@@ -31,7 +32,9 @@ from .result import Minima
 from .counting import StateCount, count_states, state_complexity
 from .objective import METHODS
 from .seeds import SEEDS, StateOverlap, state_overlap
+from .spinodal import MinimumTrack, track_minimum
 
 __all__ = ["find_minima", "Minima", "MeanFieldMinima", "follow_minima", "Branches", "Branch", "compare_with_exact",
            "ExactComparison", "METHODS", "SEEDS", "bolthausen", "AmpResult", "count_states", "state_complexity",
-           "StateCount", "state_overlap", "StateOverlap", "tap_complexity", "TapComplexity"]
+           "StateCount", "state_overlap", "StateOverlap", "tap_complexity", "TapComplexity", "track_minimum",
+           "MinimumTrack"]
