@@ -113,7 +113,7 @@ def _check_range(n: int, T: float) -> None:
                              f"-T N log 2 = -{T:.3g} x {n * math.log(2.0):.3g} leaves the float64 range")
 
 
-def _check_init(init: Any, n: int) -> np.ndarray:
+def check_init(init: Any, n: int) -> np.ndarray:
     """``init`` as a (K >= 1, N) float64 array of magnetisations strictly inside (-1, 1)."""
     m0 = np.asarray(to_numpy(init))
     if np.iscomplexobj(m0) or not (np.issubdtype(m0.dtype, np.number) or m0.dtype == bool):
@@ -218,7 +218,7 @@ def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: i
     order = method_order(method)
     tol, dedup_tol, degenerate_tol, max_iter = _check_options(tol, dedup_tol, degenerate_tol, max_iter)
     _check_range(model.n, T)
-    m0 = None if init is None else _check_init(init, model.n)
+    m0 = None if init is None else check_init(init, model.n)
     count = check_count(starts, "starts") if m0 is None else m0.shape[0]
     xp = get_namespace(backend)
     if seeds is not None and (check_seeds(seeds) and m0 is not None):

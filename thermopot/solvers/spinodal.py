@@ -28,7 +28,7 @@ from ..checks import check_positive, check_temperature
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from ..results import Result
-from .minima import _check_init, classify
+from .minima import check_init, classify
 from .newton import free_energy_of_x, newton_batch
 from .objective import free_energy_interaction, method_order, plefka_ratio
 
@@ -82,7 +82,7 @@ def track_minimum(model: Model | str, m: Any, T_start: float, T_end: float, *, m
         raise ThermopotError(f"T_end must differ from T_start, both are {T_start}")
     if min_step > step:
         raise ThermopotError(f"need min_step <= step, got min_step={min_step}, step={step}")
-    m0 = _check_init(m, model.n)
+    m0 = check_init(m, model.n)
     if m0.shape[0] != 1:
         raise ThermopotError(f"m must be one magnetisation vector of shape ({model.n},), got {m0.shape}")
     xp = get_namespace(backend)
