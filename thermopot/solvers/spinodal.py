@@ -1,17 +1,18 @@
 """One chosen minimum followed in temperature to the point where it disappears (its spinodal).
 
-:func:`follow_minima` advances every branch on a fixed grid, so it places a spinodal only to within the grid
-step. :func:`track_minimum` follows one minimum m (a TAP state found by ``find_minima``, say) from T_start
-towards T_end with a step that adapts: each step predicts x = atanh(m) by the secant of the last two points
-and corrects it with the saddle-free Newton iteration of :mod:`.newton` at the new T; the step is accepted
-when Newton converges (max_k |m_k - tanh(beta h_k(m))| < tol) onto a minimum (smallest eigenvalue of
-K = D^1/2 H D^1/2 above degenerate_tol * T) within ``max_jump`` (max norm in m) of the prediction, and grown
-by 1.5 (up to ``step``); otherwise it is halved. When the step falls below ``min_step`` the minimum has
+:func:`~thermopot.solvers.follow_minima` advances every branch on a fixed grid, so it places a spinodal only
+to within the grid step. :func:`track_minimum` follows one minimum m (a TAP state found by ``find_minima``,
+say) from T_start towards T_end with a step that adapts: each step predicts x = atanh(m) by the secant of the
+last two points and corrects it with the saddle-free Newton iteration of :mod:`.newton` at the new T; the step
+is accepted when Newton converges (max_k |m_k - tanh(beta h_k(m))| < tol) onto a minimum (smallest eigenvalue
+of K = D^1/2 H D^1/2 above degenerate_tol * T) within ``max_jump`` (max norm in m) of the prediction, and
+grown by 1.5 (up to ``step``); otherwise it is halved. When the step falls below ``min_step`` the minimum has
 ended: it merged with a saddle (a saddle-node, where the smallest eigenvalue of K vanishes like
-sqrt(|T_s - T|)) between the last accepted temperature and one ``min_step`` beyond it.
+sqrt(|T_s - T|)) between the last accepted temperature and the last refused one, less than 2 ``min_step``
+beyond it.
 
 Along the way every point records its free energy, the smallest eigenvalue of K and Plefka's global ratio
-x = beta^2 J^2 (1/N) sum_k (1 - m_k^2)^2 (valid below 1; :func:`.objective.plefka_ratio`).
+x = beta^2 J^2 (1/N) sum_k (1 - m_k^2)^2 (valid below 1; :func:`thermopot.meanfield.plefka_ratio`).
 """
 
 from __future__ import annotations
