@@ -76,7 +76,7 @@ def _case(label: str, n: int, T: float, models: list) -> dict:
 
 def run(quick: bool = False) -> list[dict]:
     """Benchmark rows (NumPy)."""
-    jobs = [(50, 0.3, 3)] if quick else [(50, 0.3, 10), (100, 0.3, 6), (200, 0.3, 4)]
+    jobs = [(50, 0.3, 3)] if quick else [(50, 0.3, 10), (100, 0.3, 6), (200, 0.3, 10)]
     rows = [_case(f"SK N={n} T={T}, {k} instances", n, T, [(i, sk(n, seed=5000 + i)) for i in range(k)])
             for n, T, k in jobs]
     if not quick:
