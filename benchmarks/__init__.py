@@ -25,6 +25,8 @@ MODULES: tuple[str, ...] = (
     "minima",
     "tap_states",
     "tap_search",
+    "tap_seed_saturation",
+    "tap_stability",
     "sampling",
     "cpu_kernels",
     "sampled",
