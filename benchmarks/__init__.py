@@ -25,6 +25,8 @@ MODULES: tuple[str, ...] = (
     "minima",
     "tap_states",
     "tap_search",
+    "tap_seed_saturation",
+    "tap_stability",
     "tap_spinodals",
     "sampling",
     "cpu_kernels",
