@@ -164,7 +164,8 @@ def state_overlap(model: Model, T: float, *, m: Any, chains: int = 32, sweeps: i
     A chain started at sign(m) begins at overlap (1/N) sum_k |m_k| > q and relaxes towards q over a few to
     tens of sweeps; averaging from the first sweep biases the mean upwards. ``burn_in`` sweeps are
     therefore discarded first: an integer in [0, sweeps - 1], or ``"mser"`` (the default) for the window
-    chosen from the chain-averaged series by :func:`~thermopot.solvers.seeds.mser_burn_in` (at most half of the sweeps)."""
+    chosen from the chain-averaged series by :func:`~thermopot.solvers.seeds.mser_burn_in` (at most half
+    of the sweeps)."""
     m = np.asarray(to_numpy(m), dtype=np.float64)
     if m.shape != (model.n,) or not np.isfinite(m).all() or (np.abs(m) > 1).any():
         raise ThermopotError(f"m must be a magnetisation vector of shape ({model.n},) in [-1, 1], got {m.shape}")
