@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_count, check_temperature
-from ..datasets import Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset
+from ..datasets import (Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset,
+                        warn_few_samples)
 from ..errors import SizeError, ThermopotError
 from ..learning import Dataset, as_dataset
 from ..results import Result
@@ -187,11 +188,14 @@ class KnowledgeRun(Result):
         return self._json({**self.summary(), "steps": steps, "seconds": self.seconds})
 
 
-def resolve_data(data: Any, labels: Any = None) -> tuple[str, Dataset, np.ndarray | None]:
+def resolve_data(data: Any, labels: Any = None, *,
+                 binary01: bool = False) -> tuple[str, Dataset, np.ndarray | None]:
     """(name, data set, labels or None) from a bundled name (``DATASETS``), a ``.npz`` path (its
     ``labels`` array, when stored, gives the labels), a :class:`~thermopot.datasets.Digits`, a Dataset,
-    an (M, N) array of +-1 or a (data, labels) pair. ``labels`` overrides them (``_inputs.resolve_labels``:
-    an array, a file, the name of an array in the data file, or False/"none" for no labels)."""
+    an (M, N) array of +-1 (0/1 with ``binary01``: 1 -> +1, 0 -> -1) or a (data, labels) pair. ``labels``
+    overrides them (``_inputs.resolve_labels``: an array, a file, the name of an array in the data file, or
+    False/"none" for no labels). An array or file of fewer samples than spins gets a DataWarning naming its
+    shape (:func:`~thermopot.datasets.warn_few_samples`: often a transposed array)."""
     path, stored = None, None
     if isinstance(data, str) and data in DATASETS:
         name, data = data, DATASETS[data][0]()
@@ -200,15 +204,18 @@ def resolve_data(data: Any, labels: Any = None) -> tuple[str, Dataset, np.ndarra
             raise ThermopotError(f"unknown data set {str(data)!r}: neither a bundled name "
                                  f"({', '.join(DATASETS)}) nor an existing .npz file")
         path = os.fspath(data)
-        name, data, stored = path, load_dataset(data), stored_labels(data)
+        name, data, stored = path, load_dataset(data, binary01=binary01), stored_labels(data)
     else:
         name = type(data).__name__
+    given = path is not None or not isinstance(data, (Dataset, Digits))  # as the user gave it, not deliberate
     if isinstance(data, Digits):
         dataset, stored = data.dataset, np.asarray(data.labels)
     elif isinstance(data, tuple):
-        dataset, stored = as_dataset(data[0]), np.asarray(data[1])
+        dataset, stored = as_dataset(data[0], binary01=binary01), np.asarray(data[1])
     else:
-        dataset = as_dataset(data)
+        dataset = as_dataset(data, binary01=binary01)
+    if given:
+        warn_few_samples(dataset, f"data set {name!r}", stacklevel=4)
     return name, dataset, resolve_labels(labels, stored, dataset.size, path)
 
 
@@ -262,8 +269,8 @@ def _rare_target(data: Dataset, labels: np.ndarray | None) -> tuple[Any, str]:
 def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, backend: Any = None,
                   settings: Settings | SampledSettings | None = None, progress: bool = True,
                   method: str = "exact", T: float | None = None, holdout: float | None = None,
-                  constant_columns: str = "drop", labels: Any = None,
-                  rare_target: str | None = None, max_seconds: float | None = None) -> KnowledgeRun | SampledKnowledgeRun:
+                  constant_columns: str = "drop", labels: Any = None, rare_target: str | None = None,
+                  max_seconds: float | None = None, binary01: bool = False) -> KnowledgeRun | SampledKnowledgeRun:
     """Run the whole pipeline on ``data`` (see :func:`resolve_data`) with the QUICK or FULL sizes (or
     ``settings``); ``seed`` drives every random start and chain. Progress goes to stderr.
 
@@ -271,6 +278,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
     :mod:`.sampled_pipeline`) or "auto" (exact up to MAX_SPINS, sampled beyond). ``T``: the temperature of
     the fitted model's library (T_fit; default 1). ``holdout``: share of the samples kept out of the fit
     (sampled only; default 0.2). ``constant_columns``: "drop" (reported in ``dropped_columns``) or "refuse".
+    ``binary01``: the samples are 0/1 (mapped 1 -> +1, 0 -> -1); 0/1 data without it are refused.
     ``labels``: the class labels (default: those the data bring, e.g. a ``labels`` array in the .npz file);
     ``rare_target`` (exact method): the class or pattern the under-representation scan lowers ("class:C",
     "pattern:ROW", "pattern:+-+...", or a bare value; default: the smallest class, else the heaviest pattern).
@@ -281,7 +289,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
     seed = check_count(seed, "seed", minimum=0)  # an integer: the trapping chains use seed + 1000 i + j
     if method not in KNOWLEDGE_METHODS:
         raise ThermopotError(f"method must be one of {', '.join(KNOWLEDGE_METHODS)}, got {method!r}")
-    name, dataset, labels = resolve_data(data, labels)
+    name, dataset, labels = resolve_data(data, labels, binary01=binary01)
     dataset, dropped = drop_constant_columns(name, dataset, constant_columns)
     if method == "auto":
         method = "exact" if dataset.n <= MAX_SPINS else "sampled"

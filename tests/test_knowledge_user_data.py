@@ -1,0 +1,70 @@
+"""The user's own data on the sampled knowledge path (issue 12, bad input): 0/1 data through ``binary01``
+(``--binary01``) give the run of the same data as +-1 spins; an array of fewer samples than spins (often
+a transposed one) is named by a DataWarning that the command prints also when the run is refused."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from thermopot.cli import main
+from thermopot.datasets import DataError, DataWarning, noisy_patterns_dataset
+from thermopot.knowledge.pipeline import resolve_data, run_knowledge
+
+from test_knowledge_sampled_pipeline import SMALL
+
+
+@pytest.fixture(scope="module")
+def spins():
+    """(M, N) = (400, 12) +-1 samples: 4 centres with 8 % of the spins flipped."""
+    data = noisy_patterns_dataset(12, 4, 100, 0.08, seed=1)
+    return np.asarray((data[0] if isinstance(data, tuple) else data).samples)
+
+
+def test_binary01_data_give_the_run_of_the_same_spins(spins):
+    """x = (s + 1) / 2 with binary01=True is the data set s: the same seed gives the same log Z and bound
+    states to the last bit; without binary01 the 0/1 data are refused with the advice."""
+    bits = ((spins + 1) // 2).astype(np.int8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = run_knowledge(spins, method="sampled", settings=SMALL, progress=False).summary()
+        b = run_knowledge(bits, method="sampled", settings=SMALL, progress=False, binary01=True).summary()
+    assert b["n"] == 12 and b["samples"] == 400
+    assert b["log_z"] == a["log_z"] and b["log_z_stderr"] == a["log_z_stderr"]
+    assert [s["state"] for s in b["bound_states"]] == [s["state"] for s in a["bound_states"]]
+    with pytest.raises(DataError, match="binary01"):
+        run_knowledge(bits, method="sampled", settings=SMALL, progress=False)
+
+
+def test_cli_binary01(tmp_path, spins, capsys):
+    """`thermopot knowledge DATA --binary01` reads 0/1 samples as spins (1 -> +1): the same data set as the
+    +-1 file (N, M, distinct patterns and the description's gap); without the flag exit 2 naming it."""
+    ones, bits = tmp_path / "pm.npz", tmp_path / "01.npz"
+    np.savez(ones, samples=spins)
+    np.savez(bits, samples=((spins + 1) // 2).astype(np.int8))
+    assert main(["knowledge", str(bits), "--method", "sampled", "--json"]) == 2
+    assert "--binary01" in capsys.readouterr().err
+    _, expected, _ = resolve_data(str(ones))
+    _, got, _ = resolve_data(str(bits), binary01=True)
+    assert np.array_equal(got.samples, expected.samples) and np.array_equal(got.samples, spins)
+
+
+def test_transposed_array_is_named_before_the_refusal(tmp_path, spins, capsys):
+    """The transposed (12, 400) array: a DataWarning naming the shape from run_knowledge and resolve_data,
+    and the command prints it next to the refusal (too few samples for the held-out split); the right way
+    round (400, 12) gets no such warning."""
+    path = tmp_path / "t.npz"
+    np.savez(path, samples=spins.T)
+    with pytest.warns(DataWarning, match=r"\(M, N\) = \(12, 400\)"):
+        resolve_data(spins.T)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        resolve_data(spins)  # no warning the right way round
+    assert main(["knowledge", str(path), "--method", "sampled", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "thermopot: warning: data set" in err and "(12, 400)" in err and "transposed" in err
+    assert "too few samples for a held-out split" in err
+
