@@ -107,13 +107,12 @@ def test_em_drop_check_against_its_standard_errors():
     """The rule of the EM warning on given histories: a fall of 1.0 with standard errors 0.1 warns (and names
     the iterations); a fall of 0.2 with the same errors (within 3 combined errors, 0.42) does not; a rise
     does not; one iteration does not."""
-    from thermopot.knowledge.sampled_pipeline import _warn_em_drop
-    from thermopot.learning import ConvergenceWarning
+    from thermopot.knowledge.sampled_pipeline import MixtureEMWarning, _warn_em_drop
 
-    with pytest.warns(ConvergenceWarning, match=r"fell from -10 to -11 .* iterations 2 and 3 of 3"):
+    with pytest.warns(MixtureEMWarning, match=r"fell from -10 to -11 .* iterations 2 and 3 of 3"):
         _warn_em_drop([-10.5, -10.0, -11.0], [0.1, 0.1, 0.1], "pseudo")
     with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", MixtureEMWarning)
         _warn_em_drop([-10.0, -10.2], [0.1, 0.1], "pseudo")
         _warn_em_drop([-12.0, -10.0], [0.1, 0.1], "pcd")
         _warn_em_drop([-12.0], [0.1], "pcd")

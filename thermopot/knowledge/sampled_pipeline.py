@@ -66,7 +66,7 @@ from .retrieval import tv_distance
 from .sampled_library import SampledBoundStates, sampled_bound_states
 
 __all__ = ["SampledSettings", "SAMPLED_QUICK", "SAMPLED_FULL", "SampledKnowledgeRun", "run_sampled",
-           "sampled_mixture", "NOT_COMPUTED", "MIN_HOLDOUT_SAMPLES"]
+           "sampled_mixture", "NOT_COMPUTED", "MIN_HOLDOUT_SAMPLES", "MixtureEMWarning"]
 
 #: rows of the exact pipeline that need the 2^N states (None on the sampled path), with the reason
 NOT_COMPUTED = {
@@ -78,6 +78,10 @@ NOT_COMPUTED = {
 
 #: the fewest samples on each side of a held-out split
 MIN_HOLDOUT_SAMPLES = 10
+
+
+class MixtureEMWarning(UserWarning):
+    """The mixture's EM lowered its mean log-likelihood between two iterations beyond its error bar."""
 
 
 @dataclass(frozen=True)
@@ -280,7 +284,7 @@ def _likelihood_stderr(w: np.ndarray, r: np.ndarray, log_z_stderr: Any) -> float
 
 
 def _warn_em_drop(history: list[float], stderr: list[float], em_method: str) -> None:
-    """A ConvergenceWarning for the largest fall of the EM's mean log-likelihood between two iterations that
+    """A MixtureEMWarning for the largest fall of the EM's mean log-likelihood between two iterations that
     exceeds 3 of its combined standard errors: an EM step with exact M-steps never lowers it, but a
     pseudo-likelihood M-step can (its optimum is not the likelihood's), and the mixture then ends worse."""
     h, se = np.asarray(history), np.asarray(stderr)
@@ -294,7 +298,7 @@ def _warn_em_drop(history: list[float], stderr: list[float], em_method: str) -> 
                       f"{h[i + 1]:.4g} (+- {se[i + 1]:.2g}) between iterations {i + 1} and {i + 2} of {h.size}, "
                       f"to {h[-1]:.4g} at the end; an EM step with maximum-likelihood M-steps cannot lower it: "
                       "the mixture is not the likelihood's (use em_method='pcd' or a larger l2)",
-                      ConvergenceWarning, stacklevel=3)
+                      MixtureEMWarning, stacklevel=3)
 
 
 def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, s: SampledSettings, *,
@@ -303,7 +307,7 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
     "minima"): EM for a mixture of pairwise models with pseudo-likelihood or PCD M-steps and AIS log Z_k
     (``em_ais_chains``, ``em_ais_steps``), started from the classes or the stable states of ``single``.
     A fall of the mean log-likelihood between iterations beyond 3 of its standard errors (from the log Z_k,
-    :func:`_likelihood_stderr`) gets a ConvergenceWarning (:func:`_warn_em_drop`)."""
+    :func:`_likelihood_stderr`) gets a MixtureEMWarning (:func:`_warn_em_drop`)."""
     em_data, resp, source = _initial_responsibilities(train, labels, single, s, backend)
     k = resp.shape[1]
     models: list[PairwiseModel | None] = [None] * k
