@@ -86,3 +86,22 @@ def test_logz_ti_names_a_ladder_that_does_not_mix(capsys):
     assert "thermopot: warning: parallel tempering: swap rate" in captured.err
     fine = _json(capsys, ["logz", spec, "--T", "0.4", "--method", "ti", "--json"])
     assert fine["warnings"] == [] and abs(fine["log_z"] - exact) < 4 * fine["log_z_stderr"]
+
+
+def test_noted_warnings_collects_user_warnings_and_passes_the_others_on(capsys):
+    """The command's warning helper: a UserWarning lands in the notes once (raised twice) and on stderr as
+    `thermopot: warning: ...`, also when the block raises; a RuntimeWarning is not a note but is shown as
+    Python shows it."""
+    import warnings
+
+    from thermopot.cli.command import noted_warnings
+
+    with pytest.warns(RuntimeWarning, match="overflow here"):
+        with pytest.raises(ValueError):
+            with noted_warnings() as notes:
+                warnings.warn("the ladder does not mix", UserWarning)
+                warnings.warn("the ladder does not mix", UserWarning)
+                warnings.warn("overflow here", RuntimeWarning)
+                raise ValueError("refused")
+    assert notes == ["the ladder does not mix"]
+    assert capsys.readouterr().err.count("thermopot: warning: the ladder does not mix") == 1

@@ -112,13 +112,18 @@ def given(args: argparse.Namespace, *names: str) -> dict:
 def noted_warnings() -> Iterator[list[str]]:
     """The UserWarnings raised in the block, each once in order (a list filled when the block ends, for the
     JSON's ``warnings``), each also printed to stderr as ``thermopot: warning: ...``, even when the block
-    raises (e.g. the shape warning of a transposed array before the run is refused)."""
+    raises (e.g. the shape warning of a transposed array before the run is refused). Other warnings are
+    passed on as Python shows them."""
     notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             yield notes
-        finally:
-            notes.extend(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
-            for note in notes:
-                print(f"thermopot: warning: {note}", file=sys.stderr)
+    finally:
+        notes.extend(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
+        for note in notes:
+            print(f"thermopot: warning: {note}", file=sys.stderr)
+        others = {(w.category, str(w.message)): w for w in caught if not issubclass(w.category, UserWarning)}
+        for w in others.values():
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
