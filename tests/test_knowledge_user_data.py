@@ -116,3 +116,22 @@ def test_em_drop_check_against_its_standard_errors():
         _warn_em_drop([-10.0, -10.2], [0.1, 0.1], "pseudo")
         _warn_em_drop([-12.0, -10.0], [0.1, 0.1], "pcd")
         _warn_em_drop([-12.0], [0.1], "pcd")
+
+
+def test_em_method_reaches_the_remedy(spins, capsys):
+    """em_method="pcd" (`--em-method pcd`) is the M-step of the sampled remedy (its record says so and the
+    KL of the mixture is finite with an error bar); a bad value is refused before any step; the exact method
+    refuses the option as it refuses holdout."""
+    from thermopot.errors import ThermopotError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = run_knowledge(spins, method="sampled", settings=SMALL, progress=False, em_method="pcd")
+    assert run.settings.em_method == "pcd" and run.steps["remedy"]["em_method"] == "pcd"
+    s = run.summary()
+    assert np.isfinite(s["kl_mixture"]) and s["kl_mixture_stderr"] > 0
+    with pytest.raises(ThermopotError, match="em_method must be one of pseudo, pcd"):
+        run_knowledge(spins, method="sampled", settings=SMALL, progress=False, em_method="exact")
+    with pytest.raises(ThermopotError, match="em_method is an option of the sampled pipeline"):
+        run_knowledge(spins, method="exact", progress=False, em_method="pcd")
+    assert main(["knowledge", "clusters", "--method", "sampled", "--em-method", "magic"]) == 2

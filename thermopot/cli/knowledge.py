@@ -67,7 +67,11 @@ def _target(t: dict) -> str:
                   "$THERMOPOT_MAX_SECONDS, else 3600)"),
          arg("--constant-columns", dest="constant_columns", choices=("drop", "refuse"), default="drop",
              help="constant columns of the data: drop them and report it (default) or refuse the data"),
-         arg("--binary01", action="store_true", help="the samples are 0/1: map 1 -> +1, 0 -> -1"))
+         arg("--binary01", action="store_true", help="the samples are 0/1: map 1 -> +1, 0 -> -1"),
+         arg("--em-method", dest="em_method", choices=("pseudo", "pcd"), default=None,
+             help="M-step of the remedy's mixture EM (sampled): pseudo-likelihood (default) or pcd (maximum "
+                  "likelihood by persistent chains, costlier at large N); pseudo-likelihood steps can lower the "
+                  "likelihood, which a warning reports"))
 def knowledge_command(args: argparse.Namespace) -> Output:
     """The pipeline on ``args.data`` (or ``args.dataset``; quick sizes unless --full) by ``args.method``.
     JSON: the fixed fields of the issue (n, patterns, gap, T_star, phi_minima, full_potential_minima,
@@ -86,7 +90,7 @@ def knowledge_command(args: argparse.Namespace) -> Output:
         run = run_knowledge(source, quick=not args.full, seed=args.seed, backend=args.backend, method=args.method,
                             T=args.T, holdout=args.holdout, constant_columns=args.constant_columns,
                             labels=args.labels, rare_target=args.rare_target, max_seconds=args.max_seconds,
-                            binary01=args.binary01)
+                            binary01=args.binary01, em_method=args.em_method)
     data = {**run.summary(), "quick": not args.full, "seconds": run.seconds, "warnings": notes}
     s = data
     rows = [

@@ -38,7 +38,8 @@ from .reduced_potentials import (FullMinima, MinimaCounts, PhiMinima, ReducedMin
 from .remedy import Remedy, compare_remedy
 from .retrieval import (BasinOccupancy, PatternFrequencies, Retrieval, Trapping, TrappingSize, basin_occupancy,
                         pattern_frequencies, retrieve, trapping_times, trapping_vs_size)
-from .sampled_pipeline import SAMPLED_FULL, SAMPLED_QUICK, SampledKnowledgeRun, SampledSettings, run_sampled
+from .sampled_pipeline import (EM_METHODS, SAMPLED_FULL, SAMPLED_QUICK, SampledKnowledgeRun, SampledSettings,
+                               run_sampled)
 
 #: the largest N the exact pipeline takes (2^N-state tables, exact maximum likelihood per EM step)
 MAX_SPINS = 20
@@ -270,14 +271,16 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
                   settings: Settings | SampledSettings | None = None, progress: bool = True,
                   method: str = "exact", T: float | None = None, holdout: float | None = None,
                   constant_columns: str = "drop", labels: Any = None, rare_target: str | None = None,
-                  max_seconds: float | None = None, binary01: bool = False) -> KnowledgeRun | SampledKnowledgeRun:
+                  max_seconds: float | None = None, binary01: bool = False,
+                  em_method: str | None = None) -> KnowledgeRun | SampledKnowledgeRun:
     """Run the whole pipeline on ``data`` (see :func:`resolve_data`) with the QUICK or FULL sizes (or
     ``settings``); ``seed`` drives every random start and chain. Progress goes to stderr.
 
     ``method``: "exact" (enumeration, N <= MAX_SPINS), "sampled" (chains, any N; see
     :mod:`.sampled_pipeline`) or "auto" (exact up to MAX_SPINS, sampled beyond). ``T``: the temperature of
     the fitted model's library (T_fit; default 1). ``holdout``: share of the samples kept out of the fit
-    (sampled only; default 0.2). ``constant_columns``: "drop" (reported in ``dropped_columns``) or "refuse".
+    (sampled only; default 0.2). ``em_method``: the M-step of the sampled remedy's mixture EM, "pseudo"
+    (pseudo-likelihood, the default) or "pcd" (sampled only). ``constant_columns``: "drop" (reported in ``dropped_columns``) or "refuse".
     ``binary01``: the samples are 0/1 (mapped 1 -> +1, 0 -> -1); 0/1 data without it are refused.
     ``labels``: the class labels (default: those the data bring, e.g. a ``labels`` array in the .npz file);
     ``rare_target`` (exact method): the class or pattern the under-representation scan lowers ("class:C",
@@ -302,11 +305,16 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
             s = dataclasses.replace(s, T_fit=check_temperature(T))
         if holdout is not None:
             s = dataclasses.replace(s, holdout=holdout)
+        if em_method is not None:
+            if em_method not in EM_METHODS:
+                raise ThermopotError(f"em_method must be one of {', '.join(EM_METHODS)}, got {em_method!r}")
+            s = dataclasses.replace(s, em_method=em_method)
         _guard(dataset, labels, "sampled", s, backend, max_seconds)
         return run_sampled(name, dataset, labels, settings=s, seed=seed, backend=backend, progress=progress,
                            dropped_columns=dropped)
-    if holdout:
-        raise ThermopotError("holdout is an option of the sampled pipeline (method='sampled')")
+    for option, value in (("holdout", holdout), ("em_method", em_method)):
+        if value:
+            raise ThermopotError(f"{option} is an option of the sampled pipeline (method='sampled')")
     s = settings if isinstance(settings, Settings) else (QUICK if quick else FULL)
     if T is not None:
         s = dataclasses.replace(s, T_fit=check_temperature(T))

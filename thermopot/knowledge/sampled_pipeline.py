@@ -66,7 +66,7 @@ from .retrieval import tv_distance
 from .sampled_library import SampledBoundStates, sampled_bound_states
 
 __all__ = ["SampledSettings", "SAMPLED_QUICK", "SAMPLED_FULL", "SampledKnowledgeRun", "run_sampled",
-           "sampled_mixture", "NOT_COMPUTED", "MIN_HOLDOUT_SAMPLES", "MixtureEMWarning"]
+           "sampled_mixture", "NOT_COMPUTED", "MIN_HOLDOUT_SAMPLES", "MixtureEMWarning", "EM_METHODS"]
 
 #: rows of the exact pipeline that need the 2^N states (None on the sampled path), with the reason
 NOT_COMPUTED = {
@@ -75,6 +75,9 @@ NOT_COMPUTED = {
     "reduced_potential_minima": "G over the pairwise family needs the 2^N Boltzmann weights",
     "escape_time_vs_n": "a data-independent study of small random-pattern sets: run the exact pipeline",
 }
+
+#: the M-steps of the remedy's mixture EM (``SampledSettings.em_method``)
+EM_METHODS = ("pseudo", "pcd")
 
 #: the fewest samples on each side of a held-out split
 MIN_HOLDOUT_SAMPLES = 10
@@ -297,7 +300,7 @@ def _warn_em_drop(history: list[float], stderr: list[float], em_method: str) -> 
         warnings.warn(f"mixture EM ({em_method} M-steps): the mean log-likelihood fell from {h[i]:.4g} to "
                       f"{h[i + 1]:.4g} (+- {se[i + 1]:.2g}) between iterations {i + 1} and {i + 2} of {h.size}, "
                       f"to {h[-1]:.4g} at the end; an EM step with maximum-likelihood M-steps cannot lower it: "
-                      "the mixture is not the likelihood's (use em_method='pcd' or a larger l2)",
+                      "the mixture is not the likelihood's (use em_method='pcd', `--em-method pcd`, or a larger l2)",
                       MixtureEMWarning, stacklevel=3)
 
 
