@@ -71,3 +71,37 @@ def test_fit_pcd_takes_the_averaging_fraction_and_a_tempering_ladder(tmp_path, c
     assert "comma-separated temperatures" in capsys.readouterr().err
     assert main(["fit", str(path), "--method", "pcd", "--steps", "10", "--tempering", "1.2,2"]) == 2
     assert main(["fit", str(path), "--method", "pcd", "--steps", "10", "--average", "2"]) == 2
+
+
+def test_logz_ti_names_a_ladder_that_does_not_mix(capsys):
+    """TI on 3 temperatures from T = 0.4 (Hopfield N = 16, 3 patterns): the pair (0.4, 1.973) swaps about 2 %
+    of the time (< LOW_SWAP_RATE); the JSON's warnings and stderr name both temperatures. 24 temperatures:
+    no warning, and log Z within 4 standard errors of enumeration."""
+    spec = "hopfield:n=16,p=3,seed=1"
+    exact = _json(capsys, ["enumerate", spec, "--T", "0.4", "--json"])["log_z"]
+    assert main(["logz", spec, "--T", "0.4", "--method", "ti", "--steps", "3", "--json"]) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert len(data["warnings"]) == 1 and "between T = 0.4 and T = 1.973" in data["warnings"][0]
+    assert "thermopot: warning: parallel tempering: swap rate" in captured.err
+    fine = _json(capsys, ["logz", spec, "--T", "0.4", "--method", "ti", "--json"])
+    assert fine["warnings"] == [] and abs(fine["log_z"] - exact) < 4 * fine["log_z_stderr"]
+
+
+def test_noted_warnings_collects_user_warnings_and_passes_the_others_on(capsys):
+    """The command's warning helper: a UserWarning lands in the notes once (raised twice) and on stderr as
+    `thermopot: warning: ...`, also when the block raises; a RuntimeWarning is not a note but is shown as
+    Python shows it."""
+    import warnings
+
+    from thermopot.cli.command import noted_warnings
+
+    with pytest.warns(RuntimeWarning, match="overflow here"):
+        with pytest.raises(ValueError):
+            with noted_warnings() as notes:
+                warnings.warn("the ladder does not mix", UserWarning)
+                warnings.warn("the ladder does not mix", UserWarning)
+                warnings.warn("overflow here", RuntimeWarning)
+                raise ValueError("refused")
+    assert notes == ["the ladder does not mix"]
+    assert capsys.readouterr().err.count("thermopot: warning: the ladder does not mix") == 1

@@ -9,6 +9,8 @@ fine-schedule calibration passes with both (the columns' spread was already an h
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,20 @@ def test_quadrature_error_bounds_the_error_of_the_rule(points):
     error = abs(h.size * np.log(2.0) - energy_integral(betas, u, du, 0.0, v0) - exact)
     q = quadrature_error(betas, u, du, 0.0, v0)
     assert error <= q <= 40 * error, (error, q)
+
+
+def test_ti_warns_of_a_ladder_pair_that_does_not_mix(monkeypatch):
+    """log_partition(method="ti") on a ladder with a gap that barely swaps (Hopfield N = 16 at T = 0.4, 3
+    temperatures: rate ~0.02 between 0.4 and 1.973) warns naming the pair; an injected mistake (the check
+    never called: swap_rates without warn) is silent, so the test sees it."""
+    from thermopot.models import resolve_model
+    from thermopot.sampling.tempering import LowSwapRateWarning, ParallelTempering
+
+    model = resolve_model("hopfield:n=16,p=3,seed=1")
+    with pytest.warns(LowSwapRateWarning, match=r"between T = 0\.4 and T = 1\.973"):
+        log_partition(model, 0.4, method="ti", steps=3, sweeps=400, seed=3)
+    real = ParallelTempering.swap_rates
+    monkeypatch.setattr(ParallelTempering, "swap_rates", lambda self, warn=False: real(self))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LowSwapRateWarning)
+        log_partition(model, 0.4, method="ti", steps=3, sweeps=400, seed=3)

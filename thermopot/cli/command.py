@@ -16,7 +16,10 @@ default is the only one. Adding a subcommand (a new module ``thermopot/cli/name.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+import contextlib
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,3 +106,24 @@ def given(args: argparse.Namespace, *names: str) -> dict:
     """The options among ``names`` that the user gave (not None), as keyword arguments for the library, so
     that an option left out takes the library's own default."""
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+@contextlib.contextmanager
+def noted_warnings() -> Iterator[list[str]]:
+    """The UserWarnings raised in the block, each once in order (a list filled when the block ends, for the
+    JSON's ``warnings``), each also printed to stderr as ``thermopot: warning: ...``, even when the block
+    raises (e.g. the shape warning of a transposed array before the run is refused). Other warnings are
+    passed on as Python shows them."""
+    notes: list[str] = []
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield notes
+    finally:
+        notes.extend(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
+        for note in notes:
+            print(f"thermopot: warning: {note}", file=sys.stderr)
+        others = {(w.category, str(w.message)): w for w in caught if not issubclass(w.category, UserWarning)}
+        for w in others.values():
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

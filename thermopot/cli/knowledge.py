@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import warnings
 
 from ..errors import ThermopotError
 from ..report import text_table
-from .command import BACKEND, JSON, Output, arg, command, fmt, nonnegative_int
+from .command import BACKEND, JSON, Output, arg, command, fmt, noted_warnings, nonnegative_int
 
 
 def _claims_output(args: argparse.Namespace) -> Output:
@@ -68,7 +66,12 @@ def _target(t: dict) -> str:
              help="refuse, before any step, a run the size and time guard estimates longer than this (default "
                   "$THERMOPOT_MAX_SECONDS, else 3600)"),
          arg("--constant-columns", dest="constant_columns", choices=("drop", "refuse"), default="drop",
-             help="constant columns of the data: drop them and report it (default) or refuse the data"))
+             help="constant columns of the data: drop them and report it (default) or refuse the data"),
+         arg("--binary01", action="store_true", help="the samples are 0/1: map 1 -> +1, 0 -> -1"),
+         arg("--em-method", dest="em_method", choices=("pseudo", "pcd"), default=None,
+             help="M-step of the remedy's mixture EM (sampled): pseudo-likelihood (default) or pcd (maximum "
+                  "likelihood by persistent chains, costlier at large N); pseudo-likelihood steps can lower the "
+                  "likelihood, which a warning reports"))
 def knowledge_command(args: argparse.Namespace) -> Output:
     """The pipeline on ``args.data`` (or ``args.dataset``; quick sizes unless --full) by ``args.method``.
     JSON: the fixed fields of the issue (n, patterns, gap, T_star, phi_minima, full_potential_minima,
@@ -83,14 +86,11 @@ def knowledge_command(args: argparse.Namespace) -> Output:
     from ..knowledge import run_knowledge  # noqa: PLC0415
 
     source = args.data if args.data is not None else args.dataset
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with noted_warnings() as notes:
         run = run_knowledge(source, quick=not args.full, seed=args.seed, backend=args.backend, method=args.method,
                             T=args.T, holdout=args.holdout, constant_columns=args.constant_columns,
-                            labels=args.labels, rare_target=args.rare_target, max_seconds=args.max_seconds)
-    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
-    for note in notes:
-        print(f"thermopot: warning: {note}", file=sys.stderr)
+                            labels=args.labels, rare_target=args.rare_target, max_seconds=args.max_seconds,
+                            binary01=args.binary01, em_method=args.em_method)
     data = {**run.summary(), "quick": not args.full, "seconds": run.seconds, "warnings": notes}
     s = data
     rows = [

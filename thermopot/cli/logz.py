@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from .command import BACKEND, JSON, MODEL, TEMPERATURE, Output, arg, command, nonnegative_int, positive_int
+from .command import (BACKEND, JSON, MODEL, TEMPERATURE, Output, arg, command, nonnegative_int, noted_warnings,
+                      positive_int)
 
 
 @command("logz", "log Z without enumeration: annealed importance sampling or thermodynamic integration",
@@ -20,13 +21,14 @@ from .command import BACKEND, JSON, MODEL, TEMPERATURE, Output, arg, command, no
          arg("--seed", type=nonnegative_int, default=0, help="random seed"), BACKEND, JSON)
 def logz_command(args: argparse.Namespace) -> Output:
     """JSON: log_z, log_z_stderr, free_energy, free_energy_stderr, method, T, n, chains, steps, seed, backend,
-    seconds, log_z_quadrature (ti: the ladder's quadrature error, included in log_z_stderr; 0 for ais)
-    (thermopot.sampling.log_partition)."""
+    seconds, log_z_quadrature (ti: the ladder's quadrature error, included in log_z_stderr; 0 for ais),
+    warnings (e.g. a ladder pair whose swap rate is low; also on stderr) (thermopot.sampling.log_partition)."""
     from ..sampling import log_partition  # noqa: PLC0415
 
-    res = log_partition(args.model, args.T, method=args.method, chains=args.chains, steps=args.steps,
-                        sweeps=args.sweeps, seed=args.seed, backend=args.backend)
+    with noted_warnings() as notes:
+        res = log_partition(args.model, args.T, method=args.method, chains=args.chains, steps=args.steps,
+                            sweeps=args.sweeps, seed=args.seed, backend=args.backend)
     text = (f"log Z = {res.log_z:.6f} +- {res.log_z_stderr:.2g} ({res.method.upper()}, N = {res.n}, T = {res.T:g}, "
             f"{res.chains} chains, {res.steps} steps, {res.seconds:.3g} s on {res.backend})\n"
             f"F = -T log Z = {res.free_energy:.6f} +- {res.free_energy_stderr:.2g}")
-    return Output(res.to_dict(), text)
+    return Output({**res.to_dict(), "warnings": notes}, text)

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_count, check_temperature
-from ..datasets import Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset
+from ..datasets import (Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset,
+                        warn_few_samples)
 from ..errors import SizeError, ThermopotError
 from ..learning import Dataset, as_dataset
 from ..results import Result
@@ -37,7 +38,8 @@ from .reduced_potentials import (FullMinima, MinimaCounts, PhiMinima, ReducedMin
 from .remedy import Remedy, compare_remedy
 from .retrieval import (BasinOccupancy, PatternFrequencies, Retrieval, Trapping, TrappingSize, basin_occupancy,
                         pattern_frequencies, retrieve, trapping_times, trapping_vs_size)
-from .sampled_pipeline import SAMPLED_FULL, SAMPLED_QUICK, SampledKnowledgeRun, SampledSettings, run_sampled
+from .sampled_pipeline import (EM_METHODS, SAMPLED_FULL, SAMPLED_QUICK, SampledKnowledgeRun, SampledSettings,
+                               run_sampled)
 
 #: the largest N the exact pipeline takes (2^N-state tables, exact maximum likelihood per EM step)
 MAX_SPINS = 20
@@ -187,11 +189,14 @@ class KnowledgeRun(Result):
         return self._json({**self.summary(), "steps": steps, "seconds": self.seconds})
 
 
-def resolve_data(data: Any, labels: Any = None) -> tuple[str, Dataset, np.ndarray | None]:
+def resolve_data(data: Any, labels: Any = None, *,
+                 binary01: bool = False) -> tuple[str, Dataset, np.ndarray | None]:
     """(name, data set, labels or None) from a bundled name (``DATASETS``), a ``.npz`` path (its
     ``labels`` array, when stored, gives the labels), a :class:`~thermopot.datasets.Digits`, a Dataset,
-    an (M, N) array of +-1 or a (data, labels) pair. ``labels`` overrides them (``_inputs.resolve_labels``:
-    an array, a file, the name of an array in the data file, or False/"none" for no labels)."""
+    an (M, N) array of +-1 (0/1 with ``binary01``: 1 -> +1, 0 -> -1) or a (data, labels) pair. ``labels``
+    overrides them (``_inputs.resolve_labels``: an array, a file, the name of an array in the data file, or
+    False/"none" for no labels). An array or file of fewer samples than spins gets a DataWarning naming its
+    shape (:func:`~thermopot.datasets.warn_few_samples`: often a transposed array)."""
     path, stored = None, None
     if isinstance(data, str) and data in DATASETS:
         name, data = data, DATASETS[data][0]()
@@ -200,15 +205,18 @@ def resolve_data(data: Any, labels: Any = None) -> tuple[str, Dataset, np.ndarra
             raise ThermopotError(f"unknown data set {str(data)!r}: neither a bundled name "
                                  f"({', '.join(DATASETS)}) nor an existing .npz file")
         path = os.fspath(data)
-        name, data, stored = path, load_dataset(data), stored_labels(data)
+        name, data, stored = path, load_dataset(data, binary01=binary01), stored_labels(data)
     else:
         name = type(data).__name__
+    given = path is not None or not isinstance(data, (Dataset, Digits))  # as the user gave it, not deliberate
     if isinstance(data, Digits):
         dataset, stored = data.dataset, np.asarray(data.labels)
     elif isinstance(data, tuple):
-        dataset, stored = as_dataset(data[0]), np.asarray(data[1])
+        dataset, stored = as_dataset(data[0], binary01=binary01), np.asarray(data[1])
     else:
-        dataset = as_dataset(data)
+        dataset = as_dataset(data, binary01=binary01)
+    if given:
+        warn_few_samples(dataset, f"data set {name!r}", stacklevel=4)
     return name, dataset, resolve_labels(labels, stored, dataset.size, path)
 
 
@@ -262,15 +270,18 @@ def _rare_target(data: Dataset, labels: np.ndarray | None) -> tuple[Any, str]:
 def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, backend: Any = None,
                   settings: Settings | SampledSettings | None = None, progress: bool = True,
                   method: str = "exact", T: float | None = None, holdout: float | None = None,
-                  constant_columns: str = "drop", labels: Any = None,
-                  rare_target: str | None = None, max_seconds: float | None = None) -> KnowledgeRun | SampledKnowledgeRun:
+                  constant_columns: str = "drop", labels: Any = None, rare_target: str | None = None,
+                  max_seconds: float | None = None, binary01: bool = False,
+                  em_method: str | None = None) -> KnowledgeRun | SampledKnowledgeRun:
     """Run the whole pipeline on ``data`` (see :func:`resolve_data`) with the QUICK or FULL sizes (or
     ``settings``); ``seed`` drives every random start and chain. Progress goes to stderr.
 
     ``method``: "exact" (enumeration, N <= MAX_SPINS), "sampled" (chains, any N; see
     :mod:`.sampled_pipeline`) or "auto" (exact up to MAX_SPINS, sampled beyond). ``T``: the temperature of
     the fitted model's library (T_fit; default 1). ``holdout``: share of the samples kept out of the fit
-    (sampled only; default 0.2). ``constant_columns``: "drop" (reported in ``dropped_columns``) or "refuse".
+    (sampled only; default 0.2). ``em_method``: the M-step of the sampled remedy's mixture EM, "pseudo"
+    (pseudo-likelihood, the default) or "pcd" (sampled only). ``constant_columns``: "drop" (reported in ``dropped_columns``) or "refuse".
+    ``binary01``: the samples are 0/1 (mapped 1 -> +1, 0 -> -1); 0/1 data without it are refused.
     ``labels``: the class labels (default: those the data bring, e.g. a ``labels`` array in the .npz file);
     ``rare_target`` (exact method): the class or pattern the under-representation scan lowers ("class:C",
     "pattern:ROW", "pattern:+-+...", or a bare value; default: the smallest class, else the heaviest pattern).
@@ -281,7 +292,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
     seed = check_count(seed, "seed", minimum=0)  # an integer: the trapping chains use seed + 1000 i + j
     if method not in KNOWLEDGE_METHODS:
         raise ThermopotError(f"method must be one of {', '.join(KNOWLEDGE_METHODS)}, got {method!r}")
-    name, dataset, labels = resolve_data(data, labels)
+    name, dataset, labels = resolve_data(data, labels, binary01=binary01)
     dataset, dropped = drop_constant_columns(name, dataset, constant_columns)
     if method == "auto":
         method = "exact" if dataset.n <= MAX_SPINS else "sampled"
@@ -294,11 +305,16 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
             s = dataclasses.replace(s, T_fit=check_temperature(T))
         if holdout is not None:
             s = dataclasses.replace(s, holdout=holdout)
+        if em_method is not None:
+            if em_method not in EM_METHODS:
+                raise ThermopotError(f"em_method must be one of {', '.join(EM_METHODS)}, got {em_method!r}")
+            s = dataclasses.replace(s, em_method=em_method)
         _guard(dataset, labels, "sampled", s, backend, max_seconds)
         return run_sampled(name, dataset, labels, settings=s, seed=seed, backend=backend, progress=progress,
                            dropped_columns=dropped)
-    if holdout:
-        raise ThermopotError("holdout is an option of the sampled pipeline (method='sampled')")
+    for option, value in (("holdout", holdout), ("em_method", em_method)):
+        if value:
+            raise ThermopotError(f"{option} is an option of the sampled pipeline (method='sampled')")
     s = settings if isinstance(settings, Settings) else (QUICK if quick else FULL)
     if T is not None:
         s = dataclasses.replace(s, T_fit=check_temperature(T))

@@ -26,7 +26,8 @@ where it is estimated:
 - the remedy: a mixture of K pairwise models (one per class when labels are given, else one per bound
   state reached from the heaviest patterns) fitted by EM with pseudo-likelihood (or PCD) M-steps, each
   warm-started (first from the single model) and limited to ``refit_max_iter`` iterations (a generalised EM
-  step), and log Z_k by AIS in the E-step; KL(data || model) = sum_mu w_mu log w_mu - L with se(KL) from the
+  step), and log Z_k by AIS in the E-step (a fall of the mean log-likelihood between iterations beyond 3
+  standard errors is warned of: pseudo-likelihood M-steps can leave maximum likelihood); KL(data || model) = sum_mu w_mu log w_mu - L with se(KL) from the
   delta method, se^2 = sum_k (sum_mu w_mu r_mu,k)^2 se(log Z_k)^2; coverage from chain samples.
 - rare patterns: the target's weight is lowered by each factor (:mod:`.rare`), the model refitted by
   pseudo-likelihood (warm started from the previous factor's model, the first from the fitted model, at
@@ -65,7 +66,7 @@ from .retrieval import tv_distance
 from .sampled_library import SampledBoundStates, sampled_bound_states
 
 __all__ = ["SampledSettings", "SAMPLED_QUICK", "SAMPLED_FULL", "SampledKnowledgeRun", "run_sampled",
-           "sampled_mixture", "NOT_COMPUTED", "MIN_HOLDOUT_SAMPLES"]
+           "sampled_mixture", "NOT_COMPUTED", "MIN_HOLDOUT_SAMPLES", "MixtureEMWarning", "EM_METHODS"]
 
 #: rows of the exact pipeline that need the 2^N states (None on the sampled path), with the reason
 NOT_COMPUTED = {
@@ -75,8 +76,15 @@ NOT_COMPUTED = {
     "escape_time_vs_n": "a data-independent study of small random-pattern sets: run the exact pipeline",
 }
 
+#: the M-steps of the remedy's mixture EM (``SampledSettings.em_method``)
+EM_METHODS = ("pseudo", "pcd")
+
 #: the fewest samples on each side of a held-out split
 MIN_HOLDOUT_SAMPLES = 10
+
+
+class MixtureEMWarning(UserWarning):
+    """The mixture's EM lowered its mean log-likelihood between two iterations beyond its error bar."""
 
 
 @dataclass(frozen=True)
@@ -272,15 +280,41 @@ def _initial_responsibilities(train: Dataset, labels: np.ndarray | None, single:
     return unique, resp, "minima"
 
 
+def _likelihood_stderr(w: np.ndarray, r: np.ndarray, log_z_stderr: Any) -> float:
+    """se of the mean log-likelihood L = sum_mu w_mu log sum_k W_k p_k(mu) from the errors of the log Z_k alone
+    (delta method): se^2 = sum_k (sum_mu w_mu r_mu,k)^2 se(log Z_k)^2 with the responsibilities r (M, K)."""
+    return math.sqrt(float(np.sum((w @ r) ** 2 * np.asarray(log_z_stderr, dtype=np.float64) ** 2)))
+
+
+def _warn_em_drop(history: list[float], stderr: list[float], em_method: str) -> None:
+    """A MixtureEMWarning for the largest fall of the EM's mean log-likelihood between two iterations that
+    exceeds 3 of its combined standard errors: an EM step with exact M-steps never lowers it, but a
+    pseudo-likelihood M-step can (its optimum is not the likelihood's), and the mixture then ends worse."""
+    h, se = np.asarray(history), np.asarray(stderr)
+    if h.size < 2:
+        return
+    drop = h[:-1] - h[1:]
+    bound = 3.0 * np.hypot(se[:-1], se[1:])
+    i = int(np.argmax(drop - bound))
+    if drop[i] > bound[i]:
+        warnings.warn(f"mixture EM ({em_method} M-steps): the mean log-likelihood fell from {h[i]:.4g} to "
+                      f"{h[i + 1]:.4g} (+- {se[i + 1]:.2g}) between iterations {i + 1} and {i + 2} of {h.size}, "
+                      f"to {h[-1]:.4g} at the end; an EM step with maximum-likelihood M-steps cannot lower it: "
+                      "the mixture is not the likelihood's (use em_method='pcd', `--em-method pcd`, or a larger l2)",
+                      MixtureEMWarning, stacklevel=3)
+
+
 def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, s: SampledSettings, *,
                     seed: int, backend: Any = None) -> tuple[list[PairwiseModel], np.ndarray, list[float], str]:
     """(component models, weights W, mean log-likelihood per EM iteration, the source of K: "classes" or
     "minima"): EM for a mixture of pairwise models with pseudo-likelihood or PCD M-steps and AIS log Z_k
-    (``em_ais_chains``, ``em_ais_steps``), started from the classes or the stable states of ``single``."""
+    (``em_ais_chains``, ``em_ais_steps``), started from the classes or the stable states of ``single``.
+    A fall of the mean log-likelihood between iterations beyond 3 of its standard errors (from the log Z_k,
+    :func:`_likelihood_stderr`) gets a MixtureEMWarning (:func:`_warn_em_drop`)."""
     em_data, resp, source = _initial_responsibilities(train, labels, single, s, backend)
     k = resp.shape[1]
     models: list[PairwiseModel | None] = [None] * k
-    history = []
+    history, history_stderr = [], []
     for it in range(s.em_iterations):
         comp_w = em_data.weights[:, None] * resp
         for c in range(k):
@@ -296,6 +330,8 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
         total = logsumexp(lp, axis=1, keepdims=True)
         history.append(float(em_data.probabilities @ total[:, 0]))
         resp = np.exp(lp - total)
+        history_stderr.append(_likelihood_stderr(em_data.probabilities, resp, [z[1] for z in lz]))
+    _warn_em_drop(history, history_stderr, s.em_method)
     return models, W, history, source
 
 
@@ -326,7 +362,7 @@ def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, si
                         - log_zs[c][0] for c, m in enumerate(comps)], axis=1)
         log_p = logsumexp(lpc, axis=1)
         r = np.exp(lpc - log_p[:, None])
-        se = math.sqrt(float(np.sum((w @ r) ** 2 * np.array([z[1] for z in log_zs]) ** 2)))
+        se = _likelihood_stderr(w, r, [z[1] for z in log_zs])
         L = float(w @ log_p)
         counts = rng.multinomial(s.samples, weights / weights.sum())
         drawn = np.concatenate([_chain_samples(m, T, int(c), s.chains, seed + 7 * i, backend)

@@ -180,6 +180,7 @@ def _ti(model: Model, T: float, *, chains: int, steps: int, sweeps: int, method:
                            seed=seed, compiled_kernel=compiled_kernel, backend=xp)
     pt.run(max(1, sweeps // 5), record=False)
     pt.run(sweeps)
+    pt.swap_rates(warn=True)  # a LowSwapRateWarning names each pair of the ladder that does not mix
     return ladder_log_z(pt)
 
 
@@ -198,7 +199,8 @@ def log_partition(model: Model | str, T: float, *, method: str = "ais", chains: 
     ``method="ais"``: ``chains`` (default 256) annealed chains over ``steps`` (default 1000) temperatures.
     ``method="ti"``: a parallel-tempering ladder of ``steps`` (default 24) temperatures geometric from T to
     ``T_max`` (default 20 sqrt(V(0) / N) + 10 T: far in the high-temperature regime where the expansion
-    holds), ``chains`` (default 16) columns, ``sweeps`` recorded sweeps.
+    holds), ``chains`` (default 16) columns, ``sweeps`` recorded sweeps; a neighbouring pair of the ladder
+    whose swap rate is below LOW_SWAP_RATE gets a LowSwapRateWarning naming its two temperatures.
     """
     model = resolve_model(model)
     T = check_temperature(T)
