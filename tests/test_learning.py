@@ -361,6 +361,35 @@ def test_em_never_decreases_the_likelihood(mixture_data):
     assert r.log_likelihood > fit_exact(mixture_data).log_likelihood
 
 
+def test_em_m_step_puts_the_single_models_prior_on_every_component(mixture_data):
+    """MAP-EM: the M-step of component k maximises sum_m p_m r_mk log P_k(s_m) - (l2 / 2) |theta_k|^2, whose
+    stationarity, with the component's moments from enumeration, reads <s>_k - <s>_data,k = -(l2 / W_k) theta_k
+    (and the same for s_i s_j and J_ij). Responsibilities of weights W = (0.2, 0.8) tell it from the penalty
+    l2 on each component's own mean objective (a prior W_k times weaker: -l2 theta_k), which fails here."""
+    from thermopot.learning.mixture import component_l2
+
+    m = len(mixture_data)
+    resp = np.zeros((m, 2))
+    resp[: m // 5, 0] = 1.0
+    resp[m // 5:, 1] = 1.0
+    l2 = 0.05
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        r = fit_mixture(mixture_data, init=resp, max_iter=1, l2=l2, method="exact")
+    iu = np.triu_indices(7, 1)
+    s = mixture_data.astype(float)
+    for c, share in enumerate((0.2, 0.8)):
+        assert r.mixture.weights[c] == pytest.approx(share)
+        model, rows = r.mixture.models[c], s[resp[:, c] > 0]
+        exact = brute_force(model, 1.0)
+        residual = np.concatenate([exact["magnetization"] - rows.mean(axis=0),
+                                   (exact["correlation"] - rows.T @ rows / len(rows))[iu]])
+        theta = np.concatenate([model.h, model.J[iu]])
+        np.testing.assert_allclose(residual, -(l2 / share) * theta, atol=2e-6)
+        assert np.abs(theta).max() > 0.1  # the penalty term is far from zero: the test can tell l2 / W_k from l2
+    assert component_l2(l2, resp[:, 0], m) == pytest.approx(l2 / 0.2) and component_l2(0.0, resp[:, 0], m) == 0.0
+
+
 def test_mixture_from_the_minima_of_a_single_model(mixture_data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -6,12 +6,16 @@ sampled by picking component k with probability W_k and then sampling within it 
 Boltzmann table), and fitted by expectation-maximisation:
 
     E-step   r_mk = W_k P_k(s_m) / P(s_m)                         (responsibilities, log-sum-exp)
-    M-step   W_k = sum_m w_m r_mk / W,   model_k = fit to the data with weights w_m r_mk,
+    M-step   W_k = sum_m w_m r_mk / W,   model_k = fit to the data with weights w_m r_mk and penalty l2 / W_k,
 
-each M-step warm-started from the previous model_k. With exact maximum likelihood in the M-step (and
-the same l2 penalty throughout) every iteration can only raise the mean log-likelihood
+each M-step warm-started from the previous model_k. The fit of component k is normalised to its own
+weight (its objective is a mean over its share W_k of the data), so the penalty l2 / W_k is the same
+Gaussian prior, (l2 / 2) |theta_k|^2 per unit of the whole data, on every component as on a single model
+fitted to all of it with l2 (:func:`component_l2`; MAP-EM). With exact maximum likelihood in the M-step
+every iteration can only raise the penalised mean log-likelihood L - (l2 / 2) sum_k |theta_k|^2,
 L = sum_m p_m log P(s_m); with pseudo-likelihood the M-step is approximate and the monotonicity is not
-guaranteed. The E-step needs every log Z_k, so mixtures are exact-enumeration sized (size guard).
+guaranteed. (A penalty l2 on every component's mean objective would be a prior W_k times weaker on a
+component of weight W_k: small components overfit.) The E-step needs every log Z_k, so mixtures are exact-enumeration sized (size guard).
 
 Initialisation: K given, responsibilities drawn from a flat Dirichlet (``init="random"``); or from the
 basins of a single model fitted to all the data (``init="basins"``, the default when K is not given):
@@ -236,6 +240,12 @@ def _initial_responsibilities(data: Dataset, k: int | None, init: Any, method: s
     return resp, "given"
 
 
+def component_l2(l2: float, component_weights: Any, total_weight: float) -> float:
+    """The M-step penalty of a component whose samples carry ``component_weights`` (w_m r_mk) out of
+    ``total_weight``: l2 / W_k with W_k = sum_m w_m r_mk / total_weight (module docstring), 0 when l2 is."""
+    return l2 * total_weight / float(np.sum(component_weights)) if l2 else 0.0
+
+
 def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = None, method: str = "exact",
                 init: Any = None, l2: float = 0.0, tol: float = 1e-6, max_iter: int = 200, seed: Any = None,
                 backend: Any = None) -> MixtureFit:
@@ -287,7 +297,8 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
                 with warnings.catch_warnings():  # counted here, and the boundary said once below
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     warnings.simplefilter("ignore", BoundaryWarning)
-                    step = fit_k(data.with_weights(comp_w[:, c]), l2=l2, init=models[c], backend=backend)
+                    penalty = component_l2(l2, comp_w[:, c], data.total_weight)
+                    step = fit_k(data.with_weights(comp_w[:, c]), l2=penalty, init=models[c], backend=backend)
                 models[c], unconverged = step.model, unconverged + (not step.converged)
             except ThermopotError as exc:
                 raise ThermopotError(f"mixture component {c}: {exc}") from None
