@@ -52,6 +52,7 @@ from scipy.special import logsumexp
 from ..checks import check_count, check_temperature
 from ..errors import ThermopotError
 from ..learning import ConvergenceWarning, Dataset, fit
+from ..learning.mixture import component_l2
 from ..learning.result import BoundaryWarning
 from ..models import PairwiseModel
 from ..results import Result, jsonable
@@ -160,17 +161,18 @@ def _mean_energy(model: PairwiseModel, data: Dataset, T: float) -> float:
 
 
 def _fit(data: Dataset, s: SampledSettings, seed: int, backend: Any, method: str | None = None,
-         init: PairwiseModel | None = None) -> Any:
-    method = method or s.fit_method
+         init: PairwiseModel | None = None, l2: float | None = None) -> Any:
+    """A fit by ``method`` (default ``s.fit_method``) with penalty ``l2`` (default ``s.l2``)."""
+    method, l2 = method or s.fit_method, s.l2 if l2 is None else l2
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", BoundaryWarning)
         if method == "pcd":
-            return fit(data, "pcd", l2=s.l2, chains=s.pcd_chains, steps=s.pcd_steps, seed=seed, init=init,
+            return fit(data, "pcd", l2=l2, chains=s.pcd_chains, steps=s.pcd_steps, seed=seed, init=init,
                        backend=backend)
         if method == "pseudo":
             limit = {} if init is None else {"max_iter": s.refit_max_iter}
-            return fit(data.unique(), "pseudo", l2=s.l2, init=init, backend=backend, **limit)
+            return fit(data.unique(), "pseudo", l2=l2, init=init, backend=backend, **limit)
     raise ThermopotError(f"fit_method must be 'pcd' or 'pseudo', got {method!r}")
 
 
@@ -308,8 +310,9 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
                     seed: int, backend: Any = None) -> tuple[list[PairwiseModel], np.ndarray, list[float], str]:
     """(component models, weights W, mean log-likelihood per EM iteration, the source of K: "classes" or
     "minima"): EM for a mixture of pairwise models with pseudo-likelihood or PCD M-steps and AIS log Z_k
-    (``em_ais_chains``, ``em_ais_steps``), started from the classes or the stable states of ``single``.
-    A fall of the mean log-likelihood between iterations beyond 3 of its standard errors (from the log Z_k,
+    (``em_ais_chains``, ``em_ais_steps``), started from the classes or the stable states of ``single``;
+    component k's M-step has the penalty l2 / W_k (the single model's prior on every component:
+    :func:`~thermopot.learning.mixture.component_l2`). A fall of the mean log-likelihood between iterations beyond 3 of its standard errors (from the log Z_k,
     :func:`_likelihood_stderr`) gets a MixtureEMWarning (:func:`_warn_em_drop`)."""
     em_data, resp, source = _initial_responsibilities(train, labels, single, s, backend)
     k = resp.shape[1]
@@ -322,7 +325,8 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
                 continue
             weighted = em_data.with_weights(comp_w[:, c])
             models[c] = _fit(weighted, s, seed + 31 * c + it, backend, method=s.em_method,
-                             init=single if models[c] is None else models[c]).model
+                             init=single if models[c] is None else models[c],
+                             l2=component_l2(s.l2, comp_w[:, c], em_data.total_weight)).model
         W = comp_w.sum(axis=0) / comp_w.sum()
         lz = [_log_z(m, 1.0, s.em_ais_chains, s.em_ais_steps, seed + c, backend) for c, m in enumerate(models)]
         lp = np.stack([np.log(max(W[c], 1e-300)) - np.asarray(m.energy(em_data.samples.astype(np.float64)))
