@@ -16,6 +16,9 @@ where it is estimated:
   L = -<E>/T - log Z with se(L) = se(log Z).
 - bound states: :func:`.sampled_library.sampled_bound_states` (descent of every pattern and of the
   tempering samples; F_a = -T (log Z + log P_a) with error bars).
+- nMF and TAP minima: :func:`thermopot.solvers.find_minima` ("nmf", "tap2") at T_fit started from every
+  distinct training pattern (m0 = 0.9 xi), each matched to the bound state equal to sign(m) or reported
+  unmatched with the Hamming distance to the bound state of largest overlap (:mod:`.mean_field_match`).
 - retrieval: B heat-bath chains from random states at T_retrieval, each final state descended to its
   single-flip-stable state; the fraction ending on a training pattern with its binomial standard error.
 - pattern frequencies: visits of the distinct patterns by B chains at T_retrieval, total variation of each
