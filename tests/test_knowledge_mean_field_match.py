@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from thermopot.datasets import load_digits, noisy_patterns_dataset
-from thermopot.errors import ThermopotError
+from thermopot.errors import SizeError, ThermopotError
 from thermopot.knowledge.library import bound_states
 from thermopot.knowledge.mean_field_match import matched_minima, pattern_starts
 from thermopot.knowledge.pipeline import run_knowledge
@@ -73,6 +73,21 @@ def test_a_minimum_of_no_bound_state_is_reported_unmatched():
             assert res.match[rows[k]] == -1 and res.nearest[rows[k]] == 0
             assert res.distance[rows[k]] == (xi[k] != xi[0]).sum()
         assert matched_minima(hopfield(xi), 0.3, xi, method=method, init=pattern_starts(xi)).unmatched.size == 0
+
+
+def test_the_pipeline_step_is_not_stopped_by_the_solvers_per_start_estimate(monkeypatch):
+    """find_minima's guard assumes a Newton run per start (hundreds of seconds for what takes one at
+    N = 256); the pipeline's own guard budgets the step, so under a limit that find_minima alone refuses the
+    step still runs."""
+    xi = random_patterns(15, 3, seed=3).astype(np.int8)
+    monkeypatch.setenv("THERMOPOT_MAX_SECONDS", "1e-6")
+    with pytest.raises(SizeError, match="find_minima"):
+        matched_minima(hopfield(xi), 0.3, xi, init=pattern_starts(xi))
+
+    class Library:
+        states = xi
+    found = _mean_field(hopfield(xi), xi, Library, 0.3, None)
+    assert all(res.matched == 3 for res in found.values())
 
 
 def test_pattern_starts_refuse_a_scale_outside_the_open_interval():

@@ -87,10 +87,13 @@ def _keys(states: np.ndarray) -> list[bytes]:
 
 
 def matched_minima(model: Model, T: float, states: Any, *, method: str = "tap2", starts: int = 256,
-                   init: Any = None, seed: Any = None, backend: Any = None) -> MatchedMinima:
+                   init: Any = None, seed: Any = None, backend: Any = None,
+                   max_seconds: float | None = None) -> MatchedMinima:
     """The minima of ``method`` at ``T`` from ``starts`` random starts (``seed``) or from the rows of
-    ``init``, matched to the bound ``states`` (K, N) of +-1 (module docstring)."""
-    found = find_minima(model, T, method=method, starts=starts, init=init, seed=seed, backend=backend)
+    ``init``, matched to the bound ``states`` (K, N) of +-1 (module docstring); ``max_seconds`` goes to
+    the size guard of :func:`~thermopot.solvers.find_minima`."""
+    found = find_minima(model, T, method=method, starts=starts, init=init, seed=seed, backend=backend,
+                        max_seconds=max_seconds)
     rows = np.flatnonzero(found.is_minimum)
     m = np.asarray(to_numpy(found.points))[rows]
     states = np.asarray(to_numpy(states)).reshape(-1, model.n)
