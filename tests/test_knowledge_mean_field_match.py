@@ -5,13 +5,17 @@ sampled pipeline's JSON rows."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
+from thermopot.cli import main
 from thermopot.datasets import load_digits, noisy_patterns_dataset
 from thermopot.errors import SizeError, ThermopotError
 from thermopot.knowledge.library import bound_states
 from thermopot.knowledge.mean_field_match import matched_minima, pattern_starts
+from thermopot.knowledge import pipeline
 from thermopot.knowledge.pipeline import run_knowledge
 from thermopot.knowledge.sampled_library import sampled_bound_states
 from thermopot.knowledge.sampled_pipeline import MEAN_FIELD_METHODS, _mean_field
@@ -118,3 +122,13 @@ def test_sampled_pipeline_json_has_the_matched_minima():
             if row >= 0:
                 np.testing.assert_array_equal(states[r["match"]], exact.states[row])
     assert run.to_dict()["steps"]["mean_field"]["tap2"]["count"] == s["tap_count"]
+
+
+def test_cli_text_names_the_matched_minima(monkeypatch, capsys):
+    monkeypatch.setattr(pipeline, "SAMPLED_QUICK", SMALL)
+    assert main(["knowledge", "--dataset", "clusters", "--method", "sampled"]) == 0
+    text = capsys.readouterr().out
+    assert main(["knowledge", "--dataset", "clusters", "--method", "sampled", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert (f"{s['nmf_count']} / {s['tap_count']} minima from {s['tap_starts']} starts, "
+            f"{s['nmf_matched']} / {s['tap_matched']} on a bound state") in text
