@@ -85,7 +85,8 @@ def knowledge_command(args: argparse.Namespace) -> Output:
     JSON: the fixed fields of the issue (n, patterns, gap, T_star, phi_minima, full_potential_minima,
     reduced_potential_minima, training_minima, spurious_minima, kl_single, kl_mixture, coverage_single,
     coverage_mixture, rare_weight_threshold, and more; the sampled method adds ``*_stderr`` next to the
-    estimated ones and the nMF/TAP minima started from the patterns, ``tap_*`` and ``nmf_*``), method, log_z, log_z_stderr, bound_states [{state, free_energy, free_energy_stderr,
+    estimated ones and the nMF/TAP minima started from the patterns, ``tap_*`` and ``nmf_*``), method, log_z,
+    log_z_stderr, bound_states [{state, free_energy, free_energy_stderr,
     weight, training, nearest_pattern_distance}], dropped_columns and the warnings (also on stderr)."""
     if args.quick and args.full:
         raise ThermopotError("--quick and --full exclude each other")

@@ -11,7 +11,8 @@ with S = 2^N states, P = N (N + 1) / 2 pairwise parameters and, for instance, fo
 step w = (starts + pattern starts) S P^2 (one Hessian of the 2^N x P feature matrix per Newton step), for
 a chain step w = chains x sweeps x N (spin updates). On the sampled path a cold pseudo-likelihood fit
 counts distinct x N^2, and so do the nMF/TAP minima started from the patterns (the batched relaxation;
-their Newton polish per distinct minimum is not bounded before the run); the warm-started refits of the rare scan and of the EM M-steps (at most
+their Newton polish per distinct minimum is not bounded before the run); the warm-started refits of the
+rare scan and of the EM M-steps (at most
 ``refit_max_iter`` iterations) count distinct x N per fit, plus a constant per EM component-iteration:
 in the measured range their time grows about linearly in N (per-iteration overheads), and a N^2 count
 under-estimated them 3x at N = 24 and over-estimated them at N = 61. The work counts are :func:`exact_work` and
