@@ -109,6 +109,6 @@ def matched_minima(model: Model, T: float, states: Any, *, method: str = "tap2",
     else:
         nearest, distance, best = (np.full(len(m), -1, dtype=np.int64),) * 2 + (np.zeros(len(m)),)
     return MatchedMinima(method=method, T=float(T), starts=int(found.starts if init is None else len(init)),
-                         m=m, free_energies=np.asarray(found.free_energy)[rows],
-                         plefka_valid=np.asarray(found.plefka_valid)[rows], match=match, nearest=nearest,
+                         m=m, free_energies=np.asarray(to_numpy(found.free_energy))[rows],
+                         plefka_valid=np.asarray(to_numpy(found.plefka_valid))[rows], match=match, nearest=nearest,
                          overlap=best, distance=distance)
