@@ -77,6 +77,8 @@ def test_a_minimum_of_no_bound_state_is_reported_unmatched():
             assert res.match[rows[k]] == -1 and res.nearest[rows[k]] == 0
             assert res.distance[rows[k]] == (xi[k] != xi[0]).sum()
         assert matched_minima(hopfield(xi), 0.3, xi, method=method, init=pattern_starts(xi)).unmatched.size == 0
+        none = matched_minima(hopfield(xi), 0.3, xi[:0], method=method, init=pattern_starts(xi))
+        assert none.count == res.count and none.matched == 0 and (none.nearest == -1).all()
 
 
 def test_the_pipeline_step_is_not_stopped_by_the_solvers_per_start_estimate(monkeypatch):

@@ -106,9 +106,10 @@ def matched_minima(model: Model, T: float, states: Any, *, method: str = "tap2",
         nearest = overlap.argmax(axis=1)
         distance = (model.n - np.einsum("ik,ik->i", signs.astype(np.int64), states[nearest].astype(np.int64))) // 2
         best = overlap[np.arange(len(m)), nearest]
-    else:
-        nearest, distance, best = (np.full(len(m), -1, dtype=np.int64),) * 2 + (np.zeros(len(m)),)
-    return MatchedMinima(method=method, T=float(T), starts=int(found.starts if init is None else len(init)),
+    else:  # no bound states: every minimum unmatched, with no nearest state
+        nearest = distance = np.full(len(m), -1, dtype=np.int64)
+        best = np.zeros(len(m))
+    return MatchedMinima(method=method, T=float(T), starts=int(found.starts),
                          m=m, free_energies=np.asarray(to_numpy(found.free_energy))[rows],
                          plefka_valid=np.asarray(to_numpy(found.plefka_valid))[rows], match=match, nearest=nearest,
                          overlap=best, distance=distance)
