@@ -32,6 +32,14 @@ def _target(t: dict) -> str:
     return f"class {t['target']}" if t["by"] == "class" else f"pattern of row {t['target']}"
 
 
+def _mean_field_row(s: dict) -> list[tuple[str, str]]:
+    """The sampled path's nMF/TAP minima started from the patterns, as one table row (none on the exact path)."""
+    if "tap_count" not in s:
+        return []
+    return [("nMF / TAP minima from the patterns", f"{s['nmf_count']} / {s['tap_count']} minima from "
+             f"{s['tap_starts']} starts, {s['nmf_matched']} / {s['tap_matched']} on a bound state")]
+
+
 @command("knowledge", "the He-Lubchenko pipeline: full description, potentials, bound states, retrieval, "
          "under-representation, mixture remedy",
          arg("--quick", action="store_true", help="the quick sizes (the default; about a minute on the digits)"),
@@ -77,7 +85,8 @@ def knowledge_command(args: argparse.Namespace) -> Output:
     JSON: the fixed fields of the issue (n, patterns, gap, T_star, phi_minima, full_potential_minima,
     reduced_potential_minima, training_minima, spurious_minima, kl_single, kl_mixture, coverage_single,
     coverage_mixture, rare_weight_threshold, and more; the sampled method adds ``*_stderr`` next to the
-    estimated ones), method, log_z, log_z_stderr, bound_states [{state, free_energy, free_energy_stderr,
+    estimated ones and the nMF/TAP minima started from the patterns, ``tap_*`` and ``nmf_*``), method, log_z,
+    log_z_stderr, bound_states [{state, free_energy, free_energy_stderr,
     weight, training, nearest_pattern_distance}], dropped_columns and the warnings (also on stderr)."""
     if args.quick and args.full:
         raise ThermopotError("--quick and --full exclude each other")
@@ -105,6 +114,7 @@ def knowledge_command(args: argparse.Namespace) -> Output:
                                              f"{s['spurious_minima']} false states "
                                              + ("(descent of the patterns and of tempering samples)"
                                                 if s.get("method") == "sampled" else f"(exact: all 2^{s['n']} states)")),
+        *_mean_field_row(s),
         ("chains retrieving a training pattern",
          f"fraction {fmt(s['retrieval_training_fraction'])} of {s.get('retrieval_chains', 'the')} chains"),
         ("pattern frequencies: TV to exact, one chain / pooled", f"{fmt(s['single_chain_tv'])} / "

@@ -10,7 +10,9 @@ of one part of the step in the sizes of the data and of the settings, and a meas
 with S = 2^N states, P = N (N + 1) / 2 pairwise parameters and, for instance, for the exact ``reduced``
 step w = (starts + pattern starts) S P^2 (one Hessian of the 2^N x P feature matrix per Newton step), for
 a chain step w = chains x sweeps x N (spin updates). On the sampled path a cold pseudo-likelihood fit
-counts distinct x N^2; the warm-started refits of the rare scan and of the EM M-steps (at most
+counts distinct x N^2, and so do the nMF/TAP minima started from the patterns (the batched relaxation;
+their Newton polish per distinct minimum is not bounded before the run); the warm-started refits of the
+rare scan and of the EM M-steps (at most
 ``refit_max_iter`` iterations) count distinct x N per fit, plus a constant per EM component-iteration:
 in the measured range their time grows about linearly in N (per-iteration overheads), and a N^2 count
 under-estimated them 3x at N = 24 and over-estimated them at N = 61. The work counts are :func:`exact_work` and
@@ -86,6 +88,7 @@ SAMPLED_SECONDS: dict[str, tuple[float, ...]] = {
     "log_z": (0.0068, 2.6e-8),
     "likelihood": (0.001, 8e-10),
     "library": (0.064, 5.4e-8, 2.8e-8),
+    "mean_field": (0.1, 1.0e-7),  # by hand (2-core Intel Xeon, 2026-12-03): 0.55-1.7e-7 s at N = 61-384
     "retrieval": (0.0026, 1.8e-8),
     "frequencies": (0.057, 1.6e-8),
     "occupancy": (0.047, 3.0e-7),
@@ -146,6 +149,7 @@ def sampled_work(n: int, rows: int, distinct: int, classes: int | None, s: Any) 
         "log_z": (s.ais_chains * s.ais_steps * n,),
         "likelihood": (rows * n,),
         "library": (s.ladder * s.ladder_chains * s.ladder_sweeps * n, unique * nn),
+        "mean_field": (unique * nn,),
         "retrieval": (s.chains * s.sweeps * n,),
         "frequencies": (s.chains * s.frequency_sweeps * n,),
         "occupancy": (s.occupancy_chains * s.occupancy_sweeps * n,),

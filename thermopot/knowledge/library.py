@@ -12,8 +12,9 @@ states (stable states with a zero-cost flip, kept apart). A minimum is a *traini
 one of the distinct patterns of the data, and a *spurious* ("false") state otherwise; for each minimum
 the nearest pattern in Hamming distance d = (N - s.xi)/2 (ties: the heavier pattern), its weight w_mu
 and, with labels, its majority class are recorded. The minima of the TAP free energy of the same model at
-T (:func:`thermopot.solvers.find_minima`, "tap2") are matched to the landscape minima by sign: TAP
-minimum m matches the library minimum s = sign(m) (unmatched when some m_k = 0 or sign(m) is no minimum).
+T (:func:`thermopot.solvers.find_minima`, "tap2" by default, or nMF) are matched to the landscape minima
+by sign (:mod:`.mean_field_match`): TAP minimum m matches the library minimum s = sign(m) (unmatched when
+some m_k = 0 or sign(m) is no minimum).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from ..landscape import Landscape, local_minima
 from ..learning import Dataset, FitResult, as_dataset, fit
 from ..models import Model, resolve_model
 from ..results import Result
-from ..solvers import find_minima
 from ..states import spins_to_index
+from .mean_field_match import matched_minima
 
 #: default ridge penalty of the fit for the methods that take one ("exact", "pseudo"): a few distinct
 #: patterns leave some pair moments on the boundary (C_kl = +-1), where the unregularised couplings diverge
@@ -248,35 +249,30 @@ def _pattern_fields(land: Landscape, row_of_index: dict, patterns: np.ndarray, w
                 classes=None if pattern_classes is None else pattern_classes[nearest])
 
 
-def _tap_minima(model: Model, T: float, starts: int, seed: Any, states: np.ndarray, row_of_index: dict,
+def _tap_minima(model: Model, T: float, states: np.ndarray, *, method: str, starts: int, init: Any, seed: Any,
                 backend: Any) -> dict:
-    """The TAP (order 2) minima at T: m, F, Plefka validity, the library row of sign(m) (-1 if none),
-    and the library minimum of largest overlap m.s_a / N with that overlap."""
-    found = find_minima(model, T, method="tap2", starts=starts, seed=seed, backend=backend)
-    rows = np.flatnonzero(found.is_minimum)
-    m = found.points[rows]
-    signs = np.where(m > 0, 1, -1)
-    match = [row_of_index.get(int(i), -1) if ok else -1
-             for i, ok in zip(spins_to_index(signs), (m != 0).all(axis=1))]
-    overlap = m @ states.T.astype(np.float64) / model.n
-    nearest = overlap.argmax(axis=1) if len(states) else np.full(len(m), -1, dtype=np.int64)
-    return dict(tap_m=m, tap_free_energies=found.free_energy[rows],
-                tap_plefka_valid=found.plefka_valid[rows], tap_match=np.array(match, dtype=np.int64),
-                tap_nearest=nearest,
-                tap_overlap=overlap.max(axis=1) if len(states) else np.zeros(len(m)))
+    """The TAP (or nMF) minima at T (:func:`.mean_field_match.matched_minima`): m, F, Plefka validity, the
+    library row of sign(m) (-1 if none), and the library minimum of largest overlap m.s_a / N with that
+    overlap."""
+    found = matched_minima(model, T, states, method=method, starts=starts, init=init, seed=seed, backend=backend)
+    return dict(tap_m=found.m, tap_free_energies=found.free_energies, tap_plefka_valid=found.plefka_valid,
+                tap_match=found.match, tap_nearest=found.nearest, tap_overlap=found.overlap)
 
 
 def bound_states(data: Any = None, *, T: float = 1.0, model: Model | str | None = None,
                  method: str = "exact", l2: float | None = None, labels: Any = None, tap: bool = True,
-                 tap_starts: int = 256, seed: Any = 0, backend: Any = None) -> Library:
+                 tap_starts: int = 256, tap_method: str = "tap2", tap_init: Any = None, seed: Any = 0,
+                 backend: Any = None) -> Library:
     """The library of bound states of the pairwise model of ``data`` at temperature ``T``.
 
     ``data``: a Dataset, a (M, N) +-1 array, a .npz path or a :class:`~thermopot.datasets.Digits` (whose
     labels are used unless ``labels`` is given); None only together with ``model`` (no patterns: every
     minimum is spurious). ``model``: use this model instead of fitting one by ``method`` (see
     :func:`thermopot.learning.fit`; ``l2`` defaults to DEFAULT_L2 for "exact" and "pseudo"). ``labels``:
-    (M,) integer class of each data row. ``tap``: also find the TAP minima from ``tap_starts`` random
-    starts (``seed``) and match them by sign. Strict minima F_a and plateaus F_b satisfy
+    (M,) integer class of each data row. ``tap``: also find the minima of ``tap_method`` ("tap2", or "nmf",
+    ...) from ``tap_starts`` random starts (``seed``), or from the rows of ``tap_init`` (e.g.
+    :func:`.mean_field_match.pattern_starts` of the patterns), and match them by sign. Strict minima F_a
+    and plateaus F_b satisfy
     log Z = log sum exp(-F/T) over both (module docstring).
     """
     start = time.perf_counter()
@@ -299,7 +295,8 @@ def bound_states(data: Any = None, *, T: float = 1.0, model: Model | str | None 
     tap_fields = dict.fromkeys(("tap_m", "tap_free_energies", "tap_plefka_valid", "tap_match",
                                 "tap_nearest", "tap_overlap"))
     if tap:
-        tap_fields = _tap_minima(model, T, tap_starts, rng, land.states[land.strict], row_of_index, backend)
+        tap_fields = _tap_minima(model, T, land.states[land.strict], method=tap_method, starts=tap_starts,
+                                 init=tap_init, seed=rng, backend=backend)
     return Library(model=model, T=T, **_landscape_fields(land, T),
                    **_pattern_fields(land, row_of_index, patterns, weights, pattern_classes),
                    **tap_fields, landscape=land, fit=fitted, seconds=time.perf_counter() - start)

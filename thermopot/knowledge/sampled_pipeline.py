@@ -16,6 +16,9 @@ where it is estimated:
   L = -<E>/T - log Z with se(L) = se(log Z).
 - bound states: :func:`.sampled_library.sampled_bound_states` (descent of every pattern and of the
   tempering samples; F_a = -T (log Z + log P_a) with error bars).
+- nMF and TAP minima: :func:`thermopot.solvers.find_minima` ("nmf", "tap2") at T_fit started from every
+  distinct training pattern (m0 = 0.9 xi), each matched to the bound state equal to sign(m) or reported
+  unmatched with the Hamming distance to the bound state of largest overlap (:mod:`.mean_field_match`).
 - retrieval: B heat-bath chains from random states at T_retrieval, each final state descended to its
   single-flip-stable state; the fraction ending on a training pattern with its binomial standard error.
 - pattern frequencies: visits of the distinct patterns by B chains at T_retrieval, total variation of each
@@ -62,6 +65,7 @@ from ..sampling.free_energy import log_partition
 from ._steps import run_steps
 from .description import description_levels
 from .library import DEFAULT_L2, majority_classes, nearest_patterns
+from .mean_field_match import MatchedMinima, matched_minima, pattern_starts
 from .rare import check_factors, stability_margin, scaled_weights, target_rows, grid_threshold
 from .retrieval import tv_distance
 from .sampled_library import SampledBoundStates, sampled_bound_states
@@ -432,6 +436,33 @@ def _rare(train: Dataset, labels: np.ndarray | None, s: SampledSettings, seed: i
             "retrieval_threshold_weight": None if r_f is None else r_f * w_t}
 
 
+#: the approximate free energies whose minima are started from the patterns, with their JSON prefix
+MEAN_FIELD_METHODS = {"nmf": "nmf", "tap2": "tap"}
+
+
+def _mean_field(model: PairwiseModel, patterns: np.ndarray, library: SampledBoundStates, T: float,
+                backend: Any) -> dict[str, MatchedMinima]:
+    """nMF and TAP (order 2) minima at T started from every distinct training pattern (m0 = 0.9 xi) and
+    matched by sign to the sampled bound states (:mod:`.mean_field_match`), by method. The pipeline's guard
+    (:mod:`.guard`, step ``mean_field``) budgets the step, so find_minima's own time estimate, which assumes
+    a Newton run per start (253 s for the 0.5 s of 800 starts at N = 256), does not stop a run it admitted."""
+    init = pattern_starts(patterns)
+    return {method: matched_minima(model, T, library.states, method=method, init=init, backend=backend,
+                                   max_seconds=float(np.finfo(np.float64).max))
+            for method in MEAN_FIELD_METHODS}
+
+
+def _mean_field_rows(found: dict[str, MatchedMinima]) -> dict:
+    """Summary rows of each method (prefix "tap" for TAP2, as the exact library's JSON, and "nmf"): starts,
+    count, matched, unmatched (rows) and the minima, whose ``match``/``nearest`` index ``bound_states``."""
+    out = {}
+    for method, prefix in MEAN_FIELD_METHODS.items():
+        res = found[method]
+        out.update({f"{prefix}_starts": res.starts, f"{prefix}_count": res.count, f"{prefix}_matched": res.matched,
+                    f"{prefix}_unmatched": res.unmatched.tolist(), prefix: res.rows()})
+    return out
+
+
 @dataclass(frozen=True)
 class SampledKnowledgeRun(Result):
     """Every result of one sampled run; :meth:`summary` has the fixed JSON rows of the exact pipeline (same
@@ -452,6 +483,7 @@ class SampledKnowledgeRun(Result):
     steps: dict
     seconds: dict
     dropped_columns: tuple = ()
+    mean_field: dict | None = None  #: method -> MatchedMinima of the nMF/TAP minima from the patterns
 
     def summary(self) -> dict:
         """The rows of the exact pipeline's summary, with error bars, and the sampled fields."""
@@ -490,6 +522,8 @@ class SampledKnowledgeRun(Result):
                     "dropped_columns": list(self.dropped_columns),
                     "fit": self.fit, "not_computed": NOT_COMPUTED,
                     "bound_states": lib.to_dict()["bound_states"]})
+        if self.mean_field is not None:
+            out.update(_mean_field_rows(self.mean_field))
         return out
 
     def to_dict(self) -> dict:
@@ -537,6 +571,11 @@ def run_sampled(name: str, dataset: Dataset, labels: np.ndarray | None, *, setti
         return {"count": int(lib.states.shape[0]), "training": int(lib.training.sum()),
                 "log_z_ti": lib.log_z, "log_z_ti_stderr": lib.log_z_stderr, "seconds": lib.seconds}
 
+    def mean_field_step():
+        found = _mean_field(results["model"], unique.samples, results["library"], s.T_fit, backend)
+        results["mean_field"] = found
+        return {method: {k: v for k, v in res.to_dict().items() if k != "minima"} for method, res in found.items()}
+
     def rare_rows():
         w = unique.probabilities
         return np.flatnonzero(w <= w.min() * (1 + 1e-9))
@@ -546,6 +585,7 @@ def run_sampled(name: str, dataset: Dataset, labels: np.ndarray | None, *, setti
         "log_z": log_z_step,
         "likelihood": likelihood_step,
         "library": library_step,
+        "mean_field": mean_field_step,
         "retrieval": lambda: _retrieval(results["model"], unique.samples, s, seed, backend),
         "frequencies": lambda: _frequencies(results["model"], unique, s, seed, backend),
         "occupancy": lambda: _occupancy(results["model"], results["library"], s, seed, backend),
@@ -558,4 +598,4 @@ def run_sampled(name: str, dataset: Dataset, labels: np.ndarray | None, *, setti
                                model=results["model"], fit=out.pop("fit"), levels=description_levels(train),
                                log_z=results["log_z"][0], log_z_stderr=results["log_z"][1],
                                library=results["library"], steps=out, seconds=seconds,
-                               dropped_columns=tuple(dropped_columns))
+                               dropped_columns=tuple(dropped_columns), mean_field=results["mean_field"])
