@@ -1,0 +1,136 @@
+"""Error bars of the sampled pipeline's coverage, pooled-TV and rare-threshold rows
+(:mod:`thermopot.knowledge.sampled_errors`) against enumeration at N = 16, over 12 seeds: every row within 4
+of its standard errors of the exact value and the z-scores' spread plausible (sd in [0.5, 1.8]); error bars
+from the pooled correlated samples as if independent, or of one chain, fail the same test.
+
+The planted model (4 noisy centres, N = 16, pseudo-likelihood) is read at T = 0.8, where chains stay in
+one basin for many sweeps, and the patterns are the copies of two of the four centres: a chain's share of
+sweeps on the patterns then depends on its basin, so its sweeps are strongly correlated (the naive
+binomial error is about 3 times too small)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from thermopot.datasets import noisy_patterns_dataset
+from thermopot.exact import thermodynamics
+from thermopot.knowledge import sampled_errors, sampled_pipeline as sp
+from thermopot.knowledge.retrieval import pattern_frequencies
+from thermopot.learning import Dataset, fit
+
+T = 0.8
+SEEDS = range(12)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    data, labels = noisy_patterns_dataset(16, 4, 30, 0.1, seed=3)
+    model = fit(data.unique(), "pseudo", l2=1e-3).model
+    other = fit(Dataset(data.samples[labels >= 2], data.weights[labels >= 2]).unique(), "pseudo", l2=1e-3).model
+    keep = labels < 2
+    part = Dataset(data.samples[keep], data.weights[keep])
+    return model, other, part, labels[keep]
+
+
+def _exact_p(model, patterns):
+    log_z = thermodynamics(model, T, progress=False).log_z
+    return np.exp(-np.asarray(model.energy(patterns.astype(float))) / T - log_z)
+
+
+def _coverage_z(comps, weights, patterns, samples, chains, groups=None, n_groups=None):
+    """z = (sampled - exact) / se over SEEDS for the coverage (or the group coverage with ``groups``)."""
+    p = sum(w * _exact_p(m, patterns) for m, w in zip(comps, weights))
+    P = p if groups is None else np.bincount(groups, weights=p, minlength=n_groups)
+    exact = float(np.sum(1 - (1 - P) ** samples) / len(P))
+    s = dataclasses.replace(sp.SAMPLED_QUICK, chains=chains, samples=samples)
+    z = []
+    for seed in SEEDS:
+        cov, by_class, _ = sp._coverage(comps, np.asarray(weights), patterns, groups, n_groups, s, T,
+                                        np.random.default_rng([seed, 5]), seed, None)
+        value, se = cov if groups is None else by_class
+        z.append((value - exact) / se)
+    return np.array(z), exact
+
+
+def _plausible(z):
+    return bool(np.abs(z).max() < 4 and 0.5 <= z.std(ddof=1) <= 1.8)
+
+
+def _pooled_as_independent(per_chain):
+    """Injected mistake: the binomial error of all records pooled (each chain's records equal in number)."""
+    x = np.asarray(per_chain, dtype=float)
+    m = float(x.mean())
+    return m, float(np.sqrt(m * (1 - m) / (x.size * 125)))
+
+
+def _one_chain(per_chain):
+    """Injected mistake: the error of one chain's rate, not of the mean of B chains."""
+    x = np.asarray(per_chain, dtype=float)
+    return float(x.mean()), float(x.std(ddof=1))
+
+
+def test_single_model_coverage_within_its_error_bar_of_enumeration(planted):
+    model, _, part, _ = planted
+    z, exact = _coverage_z([model], [1.0], part.unique().samples, 2000, 16)
+    assert 0.3 < exact < 0.9  # not saturated
+    assert _plausible(z), z
+
+
+def test_mixture_coverage_within_its_error_bar_of_enumeration(planted):
+    model, other, part, _ = planted
+    z, _ = _coverage_z([model, other], [0.6, 0.4], part.unique().samples, 2000, 16)
+    assert _plausible(z), z
+
+
+def test_class_coverage_within_its_error_bar_of_enumeration(planted):
+    """The patterns dealt into 8 classes and 40 samples, so that the class coverage is not saturated at 1."""
+    model, other, part, _ = planted
+    unique = part.unique()
+    groups = np.arange(unique.size) % 8
+    z, exact = _coverage_z([model, other], [0.6, 0.4], unique.samples, 40, 16, groups, 8)
+    assert 0.2 < exact < 0.95
+    assert _plausible(z), z
+
+
+@pytest.mark.parametrize("mistake", [_pooled_as_independent, _one_chain])
+def test_coverage_check_catches_a_wrong_error_bar(planted, monkeypatch, mistake):
+    model, _, part, _ = planted
+    monkeypatch.setattr(sp, "chain_mean", mistake)
+    z, _ = _coverage_z([model], [1.0], part.unique().samples, 2000, 16)
+    assert not _plausible(z), z
+
+
+def _pooled_tv_bootstrap_of_records(visits, reference, **_):
+    """Injected mistake: the bootstrap over the pooled records as if independent."""
+    pooled = visits.sum(axis=0)
+    reps = np.random.default_rng(0).multinomial(pooled.sum(), pooled / pooled.sum(), size=200).astype(float)
+    return float(sampled_errors._tv(reps, reference).std(ddof=1))
+
+
+def _tv_z(model, part):
+    """(sampled pooled TV - its mean over 40 runs of the exact pipeline's pattern_frequencies) / combined se."""
+    chains, sweeps = 16, 100
+    ref = np.array([pattern_frequencies(model, part, T, chains=chains, sweeps=sweeps, seed=100 + i).tv_pooled_exact
+                    for i in range(40)])
+    s = dataclasses.replace(sp.SAMPLED_QUICK, chains=chains, frequency_sweeps=sweeps, T_retrieval=T)
+    z = []
+    for seed in SEEDS:
+        f = sp._frequencies(model, part.unique(), s, seed, None)
+        z.append((f["pooled_tv"] - ref.mean()) / np.hypot(f["pooled_tv_stderr"], ref.std(ddof=1) / np.sqrt(ref.size)))
+    return np.array(z)
+
+
+def test_pooled_tv_within_its_error_bar_of_the_exact_pipeline(planted):
+    model, _, part, _ = planted
+    z = _tv_z(model, part)
+    assert _plausible(z), z
+
+
+def test_pooled_tv_check_catches_records_bootstrapped_as_independent(planted, monkeypatch):
+    model, _, part, _ = planted
+    monkeypatch.setattr(sp, "pooled_tv_stderr", _pooled_tv_bootstrap_of_records)
+    z = _tv_z(model, part)
+    assert not _plausible(z), z
