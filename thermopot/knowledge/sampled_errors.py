@@ -33,7 +33,7 @@ import numpy as np
 from .rare import grid_threshold
 
 __all__ = ["chain_mean", "per_chain_rate", "expected_coverage", "pooled_tv_stderr", "threshold_stderr",
-           "BOOTSTRAP_REPLICATES"]
+           "grid_error", "BOOTSTRAP_REPLICATES"]
 
 #: bootstrap resamples of the chains behind the pooled-TV and threshold errors
 BOOTSTRAP_REPLICATES = 200
@@ -106,5 +106,9 @@ def threshold_stderr(lost: Callable[[np.ndarray], np.ndarray], per_chain: np.nda
     picks = rng.integers(0, b, size=(replicates, n_f, b))
     means = np.take_along_axis(np.broadcast_to(x, (replicates, n_f, b)), picks, axis=2).mean(axis=2)
     boot = np.array([grid_threshold(lost(m), factors)[0] or 0.0 for m in means]) * base_weight
-    grid = base_weight * (hi - lo) / math.sqrt(3.0)
-    return float(math.hypot(boot.std(ddof=1), grid))
+    return float(math.hypot(boot.std(ddof=1), grid_error(lo, hi, base_weight)))
+
+
+def grid_error(f_lost: float, f_kept: float, base_weight: float) -> float:
+    """RMS distance w_t (f_kept - f_lost) / sqrt(3) of a crossing uniform in the bracket from its lower end."""
+    return base_weight * (f_kept - f_lost) / math.sqrt(3.0)
