@@ -59,14 +59,14 @@ def _plausible(z):
     return bool(np.abs(z).max() < 4 and 0.5 <= z.std(ddof=1) <= 1.8)
 
 
-def _pooled_as_independent(per_chain):
-    """Injected mistake: the binomial error of all records pooled (each chain's records equal in number)."""
+def _pooled_as_independent(per_chain, records):
+    """Injected mistake: the binomial error of all the records pooled as if independent."""
     x = np.asarray(per_chain, dtype=float)
     m = float(x.mean())
-    return m, float(np.sqrt(m * (1 - m) / (x.size * 125)))
+    return m, float(np.sqrt(m * (1 - m) / records))
 
 
-def _one_chain(per_chain):
+def _one_chain(per_chain, records):
     """Injected mistake: the error of one chain's rate, not of the mean of B chains."""
     x = np.asarray(per_chain, dtype=float)
     return float(x.mean()), float(x.std(ddof=1))
@@ -185,3 +185,11 @@ def test_retrieval_threshold_check_catches_a_missing_grid_term(monkeypatch):
     monkeypatch.setattr(sampled_errors, "grid_error", lambda *a: 0.0)
     z = _retrieval_threshold_z(range(12, 36))
     assert not (np.abs(z).max() < 4 and z.std(ddof=1) <= 1.8), z
+
+
+def test_a_rate_without_hits_keeps_one_records_worth_of_error():
+    """No chain hits: the chain spread is 0, the error one record's worth (1 / 2000); the coverage's error is
+    then dC/dr / 2000 = mean_mu S pi_mu / 2000 = 1 / M at r = 0 (two equal patterns: 0.5)."""
+    assert sampled_errors.chain_mean(np.zeros(16), 2000) == (0.0, 1 / 2000)
+    value, se = sampled_errors.expected_coverage([np.array([0.5, 0.5])], [1.0], [0.0], [1 / 2000], 2000)
+    assert value == 0.0 and se == pytest.approx(0.5)

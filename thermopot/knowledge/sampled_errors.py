@@ -5,7 +5,8 @@ Chain samples are correlated, so every error bar here comes from the spread betw
 (each from its own random start), never from the pooled samples as if they were independent:
 
 - chain mean: a rate x measured by each chain b (x_b: the share of its recorded sweeps on a set of states)
-  gives x = mean_b x_b with se(x) = sd_b(x_b) / sqrt(B) (:func:`chain_mean`).
+  gives x = mean_b x_b with se(x) = sd_b(x_b) / sqrt(B), at least 1 / n over n records in all (a rate
+  with no hit has spread 0 but is known only to one record; :func:`chain_mean`).
 - coverage: the exact pipeline counts the patterns (classes) drawn at least once in S independent samples
   of the model; its expectation is C = (1/G) sum_g [1 - (1 - P_g)^S] over the G groups g (one pattern
   each, or the patterns of one class), P_g = sum_{mu in g} p_mu. For a mixture sum_k W_k p_k, each
@@ -47,10 +48,13 @@ def per_chain_rate(hit: np.ndarray, chains: int) -> np.ndarray:
         owner, minlength=chains)
 
 
-def chain_mean(per_chain: np.ndarray) -> tuple[float, float]:
-    """(mean_b x_b, sd_b(x_b) / sqrt(B)): a rate and its chain-to-chain standard error."""
+def chain_mean(per_chain: np.ndarray, records: int) -> tuple[float, float]:
+    """(mean_b x_b, max(sd_b(x_b) / sqrt(B), 1 / records)): a rate over ``records`` chain records and its
+    chain-to-chain standard error, never below one record's worth (when no chain hits, or every chain
+    always does, the spread is 0 but the rate is only known to 1 / records)."""
     x = np.asarray(per_chain, dtype=np.float64)
-    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
+    spread = float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.inf
+    return float(x.mean()), max(spread, 1.0 / records)
 
 
 def expected_coverage(relative: Sequence[np.ndarray], weights: np.ndarray, rate: np.ndarray, rate_stderr: np.ndarray,

@@ -350,7 +350,7 @@ def _coverage(comps: list[PairwiseModel], weights: np.ndarray, patterns: np.ndar
     independent samples and its delta-method se (:func:`.sampled_errors.expected_coverage`)."""
     counts = np.maximum(rng.multinomial(s.samples, weights / weights.sum()), 2)
     parts = [_chain_samples(m, T, int(c), s.chains, seed + 7 * i, backend) for i, (m, c) in enumerate(zip(comps, counts))]
-    rates = [chain_mean(per_chain_rate(_member(d, patterns)[0], min(s.chains, len(d)))) for d in parts]
+    rates = [chain_mean(per_chain_rate(_member(d, patterns)[0], min(s.chains, len(d))), len(d)) for d in parts]
     relative = [np.exp(e - logsumexp(e)) for e in (-np.asarray(m.energy(patterns.astype(np.float64))) / T for m in comps)]
     cover = dict(relative=relative, weights=weights / weights.sum(), rate=[r[0] for r in rates],
                  rate_stderr=[r[1] for r in rates], samples=s.samples)
