@@ -20,7 +20,9 @@ where it is estimated:
   single-flip-stable state; the fraction ending on a training pattern with its binomial standard error.
 - pattern frequencies: visits of the distinct patterns by B chains at T_retrieval, total variation of each
   chain's frequencies and of their pool to the Boltzmann weights over the patterns, p_mu ~ exp(-E(xi_mu)/T)
-  normalised over the patterns (log Z cancels, so this reference is exact at any N).
+  normalised over the patterns (log Z cancels, so this reference is exact at any N); se of the single-chain
+  TV from the chains' spread, of the pooled TV from a bootstrap over whole chains
+  (:func:`.sampled_errors.pooled_tv_stderr`).
 - basin occupancy at T_fit: each chain's share of sweeps in the basin of each bound state (by descent),
   against the tempering weights P_a (an estimate, not the exact basin weight).
 - the remedy: a mixture of K pairwise models (one per class when labels are given, else one per bound
@@ -28,12 +30,15 @@ where it is estimated:
   warm-started (first from the single model) and limited to ``refit_max_iter`` iterations (a generalised EM
   step), and log Z_k by AIS in the E-step (a fall of the mean log-likelihood between iterations beyond 3
   standard errors is warned of: pseudo-likelihood M-steps can leave maximum likelihood); KL(data || model) = sum_mu w_mu log w_mu - L with se(KL) from the
-  delta method, se^2 = sum_k (sum_mu w_mu r_mu,k)^2 se(log Z_k)^2; coverage from chain samples.
+  delta method, se^2 = sum_k (sum_mu w_mu r_mu,k)^2 se(log Z_k)^2; the coverages are the expected coverage
+  of S independent samples from each component's chain pattern mass, with a delta-method se from the
+  chains' spread (:func:`_coverage`, :mod:`.sampled_errors`).
 - rare patterns: the target's weight is lowered by each factor (:mod:`.rare`), the model refitted by
   pseudo-likelihood (warm started from the previous factor's model, the first from the fitted model, at
   most ``refit_max_iter`` L-BFGS iterations); a pattern keeps its minimum when its stability margin is > 0, a class
   when a stable state reached by descent from the class's patterns or from the chains has its nearest
-  pattern in the class; retrieval is the fraction of chain samples on the target.
+  pattern in the class; retrieval is the fraction of chain samples on the target. The thresholds' se combines
+  the grid bracket and a bootstrap over each factor's chains (:func:`.sampled_errors.threshold_stderr`).
 
 The data-independent studies of the exact pipeline (minima counts against T and M, escape times against
 N, trapping times) are left to it (rows None, named in ``not_computed``).
