@@ -138,7 +138,8 @@ def test_pooled_tv_check_catches_records_bootstrapped_as_independent(planted, mo
 
 def _retrieval_threshold_z(seeds):
     """The sampled rare scan's retrieval threshold (digits 4x4, heaviest pattern, 2000 chain samples per
-    factor) against the exact pipeline's: with S independent samples the threshold is grid factor f_i when
+    factor) against S independent exact samples of the same refitted models (the exact pipeline's rule): the
+    threshold is grid factor f_i when
     factor i is the first (from the top) with no hit, P_i = q_i prod_{j<i} (1 - q_j), q_i = (1 - p_i)^S, p_i
     the target's exact weight under the i-th refitted model (enumeration); E = sum_i w_t f_i P_i (0 when the
     grid never loses it). Returns the z = (threshold - E) / se of the seeds whose threshold has a se."""
@@ -171,7 +172,7 @@ def _retrieval_threshold_z(seeds):
     return np.array(z)
 
 
-def test_retrieval_threshold_within_its_error_bar_of_the_exact_pipeline():
+def test_retrieval_threshold_within_its_error_bar_of_exact_sampling():
     """21 of 24 seeds have a bracketed threshold; the error bar (grid term and chain bootstrap) is
     conservative here: sd(z) = 0.58 (Intel Xeon, this seed set), so only the upper end of the spread is held."""
     z = _retrieval_threshold_z(range(12, 36))
