@@ -194,3 +194,46 @@ def test_a_rate_without_hits_keeps_one_records_worth_of_error():
     assert sampled_errors.chain_mean(np.zeros(16), 2000) == (0.0, 1 / 2000)
     value, se = sampled_errors.expected_coverage([np.array([0.5, 0.5])], [1.0], [0.0], [1 / 2000], 2000)
     assert value == 0.0 and se == pytest.approx(0.5)
+
+
+def test_class_minima_of_the_sampled_scan_are_those_of_enumeration():
+    """The class scan's minima (descent from the class's patterns and from chain samples) against every strict
+    minimum of the same refitted models (enumeration), digits 4x4, the rarest class, 12 factors: equal at
+    every factor on 3 seeds, so the minimum threshold's sampling error is nil here (its se is the grid
+    term; this grid never loses the class, so the row and its se are null)."""
+    from thermopot.datasets import load_digits
+    from thermopot.knowledge.library import majority_classes, nearest_patterns
+    from thermopot.knowledge.rare import check_factors, scaled_weights, target_rows
+    from thermopot.landscape import local_minima
+    digits = load_digits(16)
+    data, labels = digits.dataset, digits.labels
+    s = dataclasses.replace(sp.SAMPLED_QUICK, rare_factors=(1.0, 0.7, 0.5, 0.35, 0.25, 0.15, 0.1, 0.07, 0.05, 0.03,
+                                                            0.02, 0.01))
+    start = sp._fit(data, s, 0, None, method="pseudo").model
+    classes, counts = np.unique(labels, return_counts=True)
+    target = int(classes[np.argmin(counts)])
+    mask, _ = target_rows(data, labels, target, "class")
+    p, w_t = data.probabilities, float(data.probabilities[mask].sum())
+    pattern_class, unique = majority_classes(data, labels), data.unique()
+    model, exact = start, []
+    for factor in check_factors(s.rare_factors):
+        model = sp._fit(Dataset(data.samples, scaled_weights(p, mask, float(factor), w_t)), s, 0, None,
+                        method="pseudo", init=model).model
+        land = local_minima(model)
+        nearest, _ = nearest_patterns(land.states[land.strict], unique.samples, unique.weights)
+        exact.append(int((pattern_class[nearest] == target).sum()))
+    for seed in range(3):
+        r = sp._rare(data, labels, s, seed, None, start=start)
+        assert r["class_minima"] == exact
+        assert r["threshold_weight"] is None and r["threshold_weight_stderr"] is None
+
+
+def test_a_deterministic_threshold_has_the_grid_term_alone():
+    """A pattern's minimum from deterministic refits: kept at f = 1, 0.5, lost at 0.25 and 0.1; w_t = 0.2. The
+    row is 0.2 x 0.25 and its se the RMS distance of a crossing uniform in (0.25, 0.5) from 0.25:
+    0.2 x 0.25 / sqrt(3); unbracketed (lost at the top factor): None."""
+    f = np.array([1.0, 0.5, 0.25, 0.1])
+    kept = np.array([[1.0], [1.0], [0.0], [0.0]])
+    se = sampled_errors.threshold_stderr(lambda x: x == 0, kept, f, 0.2)
+    assert se == pytest.approx(0.2 * 0.25 / np.sqrt(3), rel=1e-12)
+    assert sampled_errors.threshold_stderr(lambda x: x == 0, np.zeros((4, 1)), f, 0.2) is None
