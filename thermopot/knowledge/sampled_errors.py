@@ -68,9 +68,9 @@ def expected_coverage(relative: Sequence[np.ndarray], weights: np.ndarray, rate:
     g = np.arange(pi.shape[1]) if groups is None else np.asarray(groups)
     G = int(g.max()) + 1 if n_groups is None else int(n_groups)
     Pi = np.stack([np.bincount(g, weights=row, minlength=G) for row in pi])  # (K, G)
-    P = np.clip((W * r) @ Pi, 0.0, 1.0)
-    value = float(np.sum(1.0 - (1.0 - P) ** samples) / G)
-    slope = samples * (1.0 - P) ** (samples - 1)                              # dC_g / dP_g
+    log_miss = np.log1p(-np.clip((W * r) @ Pi, 0.0, 1.0 - 1e-16))          # log(1 - P_g)
+    value = float(-np.expm1(samples * log_miss).sum() / G)
+    slope = samples * np.exp((samples - 1) * log_miss)                        # dC_g / dP_g
     grad = W * (Pi @ slope) / G
     return value, float(math.sqrt(np.sum(grad ** 2 * se_r ** 2)))
 
