@@ -237,3 +237,21 @@ def test_a_deterministic_threshold_has_the_grid_term_alone():
     se = sampled_errors.threshold_stderr(lambda x: x == 0, kept, f, 0.2)
     assert se == pytest.approx(0.2 * 0.25 / np.sqrt(3), rel=1e-12)
     assert sampled_errors.threshold_stderr(lambda x: x == 0, np.zeros((4, 1)), f, 0.2) is None
+
+
+def test_the_sampled_json_has_an_error_bar_next_to_each_of_these_rows():
+    """clusters (N = 12), small sizes: every row that has a value has a positive finite se; the thresholds'
+    se is null exactly when the grid does not bracket them."""
+    from thermopot.knowledge.pipeline import run_knowledge
+    from test_knowledge_sampled_pipeline import SMALL
+    run = run_knowledge("clusters", method="sampled", settings=SMALL, progress=False)
+    s = run.summary()
+    for key in ("coverage_single", "coverage_mixture", "class_coverage_single", "class_coverage_mixture",
+                "pooled_tv"):
+        assert key + "_stderr" in s
+        if s[key] is not None:
+            assert 0 < s[key + "_stderr"] < np.inf, key
+    rare = run.steps["rare"]
+    for key, prefix in (("rare_weight_threshold", "threshold"), ("rare_retrieval_threshold", "retrieval_threshold")):
+        bracketed = None not in rare[f"{prefix}_bracket"]
+        assert (s[key + "_stderr"] is not None) == bracketed, key
