@@ -23,7 +23,9 @@ where it is estimated:
   single-flip-stable state; the fraction ending on a training pattern with its binomial standard error.
 - pattern frequencies: visits of the distinct patterns by B chains at T_retrieval, total variation of each
   chain's frequencies and of their pool to the Boltzmann weights over the patterns, p_mu ~ exp(-E(xi_mu)/T)
-  normalised over the patterns (log Z cancels, so this reference is exact at any N).
+  normalised over the patterns (log Z cancels, so this reference is exact at any N); se of the single-chain
+  TV from the chains' spread, of the pooled TV from a bootstrap over whole chains
+  (:func:`.sampled_errors.pooled_tv_stderr`).
 - basin occupancy at T_fit: each chain's share of sweeps in the basin of each bound state (by descent),
   against the tempering weights P_a (an estimate, not the exact basin weight).
 - the remedy: a mixture of K pairwise models (one per class when labels are given, else one per bound
@@ -31,12 +33,15 @@ where it is estimated:
   warm-started (first from the single model) and limited to ``refit_max_iter`` iterations (a generalised EM
   step), and log Z_k by AIS in the E-step (a fall of the mean log-likelihood between iterations beyond 3
   standard errors is warned of: pseudo-likelihood M-steps can leave maximum likelihood); KL(data || model) = sum_mu w_mu log w_mu - L with se(KL) from the
-  delta method, se^2 = sum_k (sum_mu w_mu r_mu,k)^2 se(log Z_k)^2; coverage from chain samples.
+  delta method, se^2 = sum_k (sum_mu w_mu r_mu,k)^2 se(log Z_k)^2; the coverages are the expected coverage
+  of S independent samples from each component's chain pattern mass, with a delta-method se from the
+  chains' spread (:func:`_coverage`, :mod:`.sampled_errors`).
 - rare patterns: the target's weight is lowered by each factor (:mod:`.rare`), the model refitted by
   pseudo-likelihood (warm started from the previous factor's model, the first from the fitted model, at
   most ``refit_max_iter`` L-BFGS iterations); a pattern keeps its minimum when its stability margin is > 0, a class
   when a stable state reached by descent from the class's patterns or from the chains has its nearest
-  pattern in the class; retrieval is the fraction of chain samples on the target.
+  pattern in the class; retrieval is the fraction of chain samples on the target. The thresholds' se combines
+  the grid bracket and a bootstrap over each factor's chains (:func:`.sampled_errors.threshold_stderr`).
 
 The data-independent studies of the exact pipeline (minima counts against T and M, escape times against
 N, trapping times) are left to it (rows None, named in ``not_computed``).
@@ -68,6 +73,7 @@ from .library import DEFAULT_L2, majority_classes, nearest_patterns
 from .mean_field_match import MatchedMinima, matched_minima, pattern_starts
 from .rare import check_factors, stability_margin, scaled_weights, target_rows, grid_threshold
 from .retrieval import tv_distance
+from .sampled_errors import chain_mean, expected_coverage, per_chain_rate, pooled_tv_stderr, threshold_stderr
 from .sampled_library import SampledBoundStates, sampled_bound_states
 
 __all__ = ["SampledSettings", "SAMPLED_QUICK", "SAMPLED_FULL", "SampledKnowledgeRun", "run_sampled",
@@ -231,6 +237,7 @@ def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed
             "tv_chain_exact": tv_chain.tolist(), "single_chain_tv": float(np.nanmean(tv_chain)),
             "single_chain_tv_stderr": float(np.nanstd(tv_chain, ddof=1) / math.sqrt(max(np.isfinite(tv_chain).sum(), 1))),
             "pooled_tv": float(tv_distance(pooled, reference)) if pooled.sum() else None,
+            "pooled_tv_stderr": pooled_tv_stderr(visits, reference, seed=[seed, 11]) if pooled.sum() else None,
             "pattern_mass": float(pooled.sum() / (s.chains * s.frequency_sweeps))}
 
 
@@ -343,6 +350,23 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
     return models, W, history, source
 
 
+def _coverage(comps: list[PairwiseModel], weights: np.ndarray, patterns: np.ndarray, groups: np.ndarray | None,
+              n_groups: int | None, s: SampledSettings, T: float, rng: np.random.Generator, seed: int, backend: Any
+              ) -> tuple[tuple[float, float], tuple[float | None, float | None], np.ndarray]:
+    """((coverage, se), (class coverage, se) or (None, None) without ``groups``, the chain samples drawn):
+    ``s.samples`` chain samples at T split over the components by a multinomial draw (at least 2 each, so
+    that each has 2 chains), each component's pattern mass r_k a chain mean, then the expected coverage of S
+    independent samples and its delta-method se (:func:`.sampled_errors.expected_coverage`)."""
+    counts = np.maximum(rng.multinomial(s.samples, weights / weights.sum()), 2)
+    parts = [_chain_samples(m, T, int(c), s.chains, seed + 7 * i, backend) for i, (m, c) in enumerate(zip(comps, counts))]
+    rates = [chain_mean(per_chain_rate(_member(d, patterns)[0], min(s.chains, len(d))), len(d)) for d in parts]
+    relative = [np.exp(e - logsumexp(e)) for e in (-np.asarray(m.energy(patterns.astype(np.float64))) / T for m in comps)]
+    cover = dict(relative=relative, weights=weights / weights.sum(), rate=[r[0] for r in rates],
+                 rate_stderr=[r[1] for r in rates], samples=s.samples)
+    by_class = (None, None) if groups is None else expected_coverage(**cover, groups=groups, n_groups=n_groups)
+    return expected_coverage(**cover), by_class, np.concatenate(parts)
+
+
 def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, single_log_z: tuple[float, float],
             rare_rows: np.ndarray, s: SampledSettings, seed: int, backend: Any) -> dict:
     """EM for a mixture (:func:`sampled_mixture`), then KL and coverage of the single model and of the mixture
@@ -372,16 +396,16 @@ def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, si
         r = np.exp(lpc - log_p[:, None])
         se = _likelihood_stderr(w, r, [z[1] for z in log_zs])
         L = float(w @ log_p)
-        counts = rng.multinomial(s.samples, weights / weights.sum())
-        drawn = np.concatenate([_chain_samples(m, T, int(c), s.chains, seed + 7 * i, backend)
-                                for i, (m, c) in enumerate(zip(comps, counts)) if c > 0])
-        hit, seen = _member(drawn, unique.samples)
+        groups = None if pattern_class is None else np.searchsorted(np.unique(labels), pattern_class)
+        (coverage, coverage_se), class_coverage, drawn = _coverage(comps, weights, unique.samples, groups,
+                                                                   n_classes, s, T, rng, seed, backend)
+        hit, _ = _member(drawn, unique.samples)
         rare_hit, rare_seen = _member(drawn, unique.samples[rare_rows])
         out.update({f"log_likelihood_{name}": L, f"log_likelihood_{name}_stderr": se,
                     f"kl_{name}": -entropy - L, f"kl_{name}_stderr": se,
-                    f"coverage_{name}": float(seen.mean()), f"pattern_rate_{name}": float(hit.mean()),
-                    f"class_coverage_{name}": None if pattern_class is None
-                    else len(np.unique(pattern_class[seen])) / n_classes,
+                    f"coverage_{name}": coverage, f"coverage_{name}_stderr": coverage_se,
+                    f"pattern_rate_{name}": float(hit.mean()),
+                    f"class_coverage_{name}": class_coverage[0], f"class_coverage_{name}_stderr": class_coverage[1],
                     f"rare_rate_{name}": float(rare_hit.mean()), f"rare_coverage_{name}": float(rare_seen.mean()),
                     f"rare_prob_{name}": float(np.exp(log_p[rare_rows]).sum())})
     out["rare_weight"] = float(w[rare_rows].sum())
@@ -407,7 +431,8 @@ def _rare(train: Dataset, labels: np.ndarray | None, s: SampledSettings, seed: i
     pattern_class = majority_classes(train, labels) if by == "class" else None
     unique = train.unique()
     model = start
-    has_min, margin, class_minima, rate = [], [], [], []
+    chains = min(s.chains, s.samples)
+    has_min, margin, class_minima, rate, chain_rate, chain_minimum = [], [], [], [], [], []
     for i, factor in enumerate(f):
         reweighted = Dataset(train.samples, scaled_weights(p, mask, float(factor), w_t))
         model = _fit(reweighted, s, seed, backend, method="pseudo", init=model).model
@@ -418,22 +443,33 @@ def _rare(train: Dataset, labels: np.ndarray | None, s: SampledSettings, seed: i
             has_min.append(margin[-1] > 0)
         else:
             stable = descend(at_T, np.concatenate([target_patterns, drawn]), backend=backend).states
-            stable = np.unique(stable, axis=0)
+            stable, inverse = np.unique(stable, axis=0, return_inverse=True)
             nearest, _ = nearest_patterns(stable, unique.samples, unique.weights)
-            class_minima.append(int((pattern_class[nearest] == target).sum()))
+            in_class = pattern_class[nearest] == target
+            class_minima.append(int(in_class.sum()))
             has_min.append(class_minima[-1] > 0)
+            # per chain: does it reach a class minimum (one reached from a target pattern counts for every chain)
+            row_in = in_class[inverse.reshape(-1)]
+            own = np.bincount(np.arange(len(drawn)) % chains, weights=row_in[len(target_patterns):], minlength=chains)
+            chain_minimum.append((own > 0) | bool(row_in[:len(target_patterns)].any()))
         hit, _ = _member(drawn, target_patterns)
         rate.append(float(hit.mean()))
+        chain_rate.append(per_chain_rate(hit, chains))
     has_min, rate = np.array(has_min), np.array(rate)
     t_f, t_br, _ = grid_threshold(~has_min, f)
     r_f, r_br, _ = grid_threshold(rate == 0, f)
+    t_se = threshold_stderr(lambda x: x == 0, np.array(chain_minimum, dtype=np.float64) if by == "class"
+                            else has_min[:, None].astype(np.float64), f, w_t, seed=[seed, 13])
+    r_se = threshold_stderr(lambda x: x == 0, np.array(chain_rate), f, w_t, seed=[seed, 17])
     return {"by": by, "target": target, "base_weight": w_t, "factors": f.tolist(), "weights": (f * w_t).tolist(),
             "has_minimum": has_min.tolist(), "margin": margin or None, "class_minima": class_minima or None,
             "retrieval_rate": rate.tolist(), "retrieval_stderr": np.sqrt(rate * (1 - rate) / s.samples).tolist(),
             "samples": s.samples, "retrieval": "chains",
             "threshold_factor": t_f, "threshold_bracket": t_br, "threshold_weight": None if t_f is None else t_f * w_t,
+            "threshold_weight_stderr": t_se,
             "retrieval_threshold_factor": r_f, "retrieval_threshold_bracket": r_br,
-            "retrieval_threshold_weight": None if r_f is None else r_f * w_t}
+            "retrieval_threshold_weight": None if r_f is None else r_f * w_t,
+            "retrieval_threshold_weight_stderr": r_se}
 
 
 #: the approximate free energies whose minima are started from the patterns, with their JSON prefix
@@ -499,10 +535,12 @@ class SampledKnowledgeRun(Result):
                "log_z": self.log_z, "log_z_stderr": self.log_z_stderr, "log_z_ti": lib.log_z,
                "log_z_ti_stderr": lib.log_z_stderr, "T": s.T_fit}
         for key in ("kl_single", "kl_mixture", "coverage_single", "coverage_mixture", "class_coverage_single",
-                    "class_coverage_mixture", "kl_single_stderr", "kl_mixture_stderr"):
-            out[key] = remedy[key]
+                    "class_coverage_mixture"):
+            out[key], out[f"{key}_stderr"] = remedy[key], remedy[f"{key}_stderr"]
         out.update({"mixture_components": remedy["k"],
                     "rare_weight_threshold": rare["threshold_weight"],
+                    "rare_weight_threshold_stderr": rare["threshold_weight_stderr"],
+                    "rare_retrieval_threshold_stderr": rare["retrieval_threshold_weight_stderr"],
                     "rare_target": {"by": rare["by"], "target": rare["target"], "base_weight": rare["base_weight"]},
                     "labelled": self.labels is not None,
                     "phi_starts": None, "full_potential_starts": None, "reduced_potential_starts": None,
@@ -513,6 +551,7 @@ class SampledKnowledgeRun(Result):
                     "single_chain_tv": st["frequencies"]["single_chain_tv"],
                     "single_chain_tv_stderr": st["frequencies"]["single_chain_tv_stderr"],
                     "pooled_tv": st["frequencies"]["pooled_tv"],
+                    "pooled_tv_stderr": st["frequencies"]["pooled_tv_stderr"],
                     "basin_tv_single_chain": {str(st["occupancy"]["T"]): st["occupancy"]["tv_chain_mean"]},
                     "basin_tv_single_chain_stderr": {str(st["occupancy"]["T"]): st["occupancy"]["tv_chain_stderr"]},
                     "escape_time_vs_n": None,
