@@ -8,10 +8,10 @@ maximum likelihood with persistent chains (issue "knowledge beyond enumeration")
 - Parallel tempering on fitted models where single chains are trapped: the digits (N = 16, exact maximum
   likelihood, l2 = 1e-3, as the exact knowledge pipeline fits them) and planted clusters (N = 20,
   pseudo-likelihood, l2 = 1e-3). The temperature comes from the model: T* is the highest T of the grid
-  0.8^k (k = 0, 1, ...; the model's own T = 1 first) at which at least 3/4 of 16 single heat-bath chains,
-  started from the 16 heaviest distinct training patterns, are trapped (some estimate, the energy or one
-  <s_k>, off the exact value by more than 4 of the chain's own batch-means standard errors; checked as
-  the premise). The tempering run on the automatic ladder (constant swap rate) from T* to T = 2 must give
+  0.8^k (k = 0, 1, ...; the model's own T = 1 first) at which every one of 16 single heat-bath chains of
+  1000 sweeps, started from the 16 heaviest distinct training patterns, is trapped (some estimate, the
+  energy or one <s_k>, off the exact value by more than 4 of the chain's own batch-means standard errors;
+  checked as the premise). The tempering run on the automatic ladder (constant swap rate) from T* to T = 2 must give
   the energy, every <s_k> and every <s_k s_l> at T* within 4 of their own batch-means standard errors
   (B columns as groups): 1 + N + N(N - 1)/2 moments, the largest |z| checked.
 - Swap rate of two temperatures against the exact mean acceptance
@@ -55,10 +55,11 @@ Z_MAX = 4.0
 Z_LIBRARY = 3.0
 #: the temperatures scanned (downward from the model's own T = 1) for one where single chains are trapped
 TRAP_GRID = 0.8 ** np.arange(12)
-#: a temperature traps single chains when at least this fraction of them is trapped there
-TRAPPED_FRACTION = 0.75
-#: single chains started from the heaviest distinct training patterns
+#: a temperature traps single chains when at least this fraction of them is trapped there (all of them)
+TRAPPED_FRACTION = 1.0
+#: single chains started from the heaviest distinct training patterns, and their recorded sweeps
 TRAP_CHAINS = 16
+TRAP_SWEEPS = 1000
 #: the hottest temperature of the tempering ladder of the trapped-temperature checks (twice the model's T)
 T_TOP = 2.0
 
@@ -103,7 +104,7 @@ def single_chain_z(model, T: float, starts: np.ndarray, exact, *, sweeps: int, s
     return np.array(worst)
 
 
-def trapping_temperature(model, data, *, sweeps: int, seed: int):
+def trapping_temperature(model, data, *, seed: int, sweeps: int = TRAP_SWEEPS):
     """The highest T of TRAP_GRID at which at least TRAPPED_FRACTION of TRAP_CHAINS single chains started from
     the heaviest distinct training patterns are trapped (largest |z| of :func:`single_chain_z` > Z_MAX).
     Returns (T, fraction trapped there, fraction at the grid point above (nan at the first), exact
@@ -142,11 +143,11 @@ def _trapped_tempering_cases(seed: int) -> list:
 def trapped_tempering_check(ctx, name: str, model, data, quick: bool, figure: str | None) -> None:
     """The premise (single chains trapped at T*, :func:`trapping_temperature`) and the tempering moments at
     T* against enumeration (:func:`tempering_moment_z`), on the ladder from T* to T_TOP."""
-    single_sweeps, sweeps = (1000, 2000) if quick else (4000, 8000)
-    T, fraction, above, exact = trapping_temperature(model, data, sweeps=single_sweeps, seed=ctx.seed)
-    ctx.bound(f"premise: single chains trapped at T* = {T:.3g}, the highest T of 0.8^k where >= 3/4 are [{name}]",
+    sweeps = 4000 if quick else 16000
+    T, fraction, above, exact = trapping_temperature(model, data, seed=ctx.seed)
+    ctx.bound(f"premise: single chains trapped at T* = {T:.3g}, the highest T of 0.8^k where all are [{name}]",
               fraction, lower=TRAPPED_FRACTION, figure=figure,
-              note=f"{TRAP_CHAINS} heat-bath chains x {single_sweeps} sweeps from the heaviest training patterns; "
+              note=f"{TRAP_CHAINS} heat-bath chains x {TRAP_SWEEPS} sweeps from the heaviest training patterns; "
                    f"trapped: an estimate (energy or <s_k>) > {Z_MAX:g} own stderr from enumeration; "
                    f"fraction trapped at the grid point above: {above:.2f}")
     ladder = temperature_ladder(model, T, T_TOP, seed=ctx.seed)
