@@ -11,9 +11,9 @@ maximum likelihood with persistent chains (issue "knowledge beyond enumeration")
   0.8^k (k = 0, 1, ...; the model's own T = 1 first) at which every one of 16 single heat-bath chains of
   1000 sweeps, started from the 16 heaviest distinct training patterns, is trapped (some estimate, the
   energy or one <s_k>, off the exact value by more than 4 of the chain's own batch-means standard errors;
-  checked as the premise). The tempering run on the automatic ladder (constant swap rate) from T* to T = 2 must give
-  the energy, every <s_k> and every <s_k s_l> at T* within 4 of their own batch-means standard errors
-  (B columns as groups): 1 + N + N(N - 1)/2 moments, the largest |z| checked.
+  checked as the premise). The tempering run on the automatic ladder (constant swap rate) from T* to
+  T = 2 must give the energy, every <s_k> and every <s_k s_l> at T* within 4 of their own batch-means
+  standard errors (B columns as groups): 1 + N + N(N - 1)/2 moments, the largest |z| checked.
 - Swap rate of two temperatures against the exact mean acceptance
   sum_{s,s'} p_1(s) p_2(s') min(1, exp[(beta_1 - beta_2)(E(s) - E(s'))]) over all 2^N states (N = 8).
 - log Z by annealed importance sampling and by thermodynamic integration on the tempering ladder
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -108,7 +109,7 @@ def single_chain_z(model, T: float, starts: np.ndarray, exact, *, sweeps: int, s
     return np.array(worst)
 
 
-def trapping_temperature(model, data, *, seed: int, sweeps: int = TRAP_SWEEPS):
+def trapping_temperature(model, data, *, seed: int, sweeps: int = TRAP_SWEEPS) -> tuple[float, float, float, Any]:
     """The highest T of TRAP_GRID at which at least TRAPPED_FRACTION of TRAP_CHAINS single chains started from
     the heaviest distinct training patterns are trapped (largest |z| of :func:`single_chain_z` > Z_MAX).
     Returns (T, fraction trapped there, fraction at the grid point above (nan at the first), exact
@@ -134,12 +135,17 @@ def tempering_moment_z(run, exact) -> dict[str, np.ndarray]:
             "<s_k s_l>": _z_scores(run.correlation[0][iu], run.correlation_stderr[0][iu], exact.correlation[iu])}
 
 
+def planted_n20(seed: int):
+    """The planted data of the N = 20 checks: 4 random centres, 150 copies each with 6 % of the spins flipped."""
+    return noisy_patterns_dataset(20, 4, 150, 0.06, seed=seed + 5)[0]
+
+
 def _trapped_tempering_cases(seed: int) -> list:
     """(name, model, data) of the trapped-temperature checks: the digits (N = 16) fitted by exact maximum
     likelihood with l2 = 1e-3 (as the exact knowledge pipeline) and planted clusters (N = 20, the library
     check's data) by pseudo-likelihood with l2 = 1e-3."""
     digits = load_digits(16).dataset
-    planted = noisy_patterns_dataset(20, 4, 150, 0.06, seed=seed + 5)[0]
+    planted = planted_n20(seed)
     return [("digits N=16, exact ML", fit(digits.unique(), "exact", l2=1e-3).model, digits),
             ("planted N=20, pseudo-likelihood", fit(planted.unique(), "pseudo", l2=1e-3).model, planted)]
 
@@ -253,7 +259,7 @@ def _library_checks(ctx, quick: bool, figure: str) -> None:
     """Sampled bound states and log Z against enumeration at N = 16 (digits) and N = 20 (planted)."""
     sweeps = 800 if quick else 4000
     cases = [(load_digits(16).dataset, "digits N=16"),
-             (noisy_patterns_dataset(20, 4, 150, 0.06, seed=ctx.seed + 5)[0], "planted N=20")]
+             (planted_n20(ctx.seed), "planted N=20")]
     for data, name in cases:
         model = fit(data.unique(), "pseudo", l2=1e-3).model
         exact = thermodynamics(model, 1.0, progress=False)
