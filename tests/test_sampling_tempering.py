@@ -37,6 +37,23 @@ def test_tempering_agrees_with_exact_where_single_chains_are_trapped(cw_run):
     assert np.all(cw_run.swap_rate > 0.3)
 
 
+def test_tempering_correlations_agree_with_exact():
+    """correlations=True: the raw <s_k s_l> at every temperature (unit diagonal, symmetric) within 4.5 of their
+    batch-means standard errors of enumeration (SK N = 8); without it the fields are None."""
+    model, ladder = sk(8, seed=3), [0.6, 1.0, 1.6]
+    run = parallel_tempering(model, ladder, chains=16, sweeps=2000, seed=2, progress=False, correlations=True)
+    iu = np.triu_indices(8, 1)
+    for r, T in enumerate(ladder):
+        exact = thermodynamics(model, T)
+        np.testing.assert_array_equal(np.diag(run.correlation[r]), 1.0)
+        np.testing.assert_allclose(run.correlation[r], run.correlation[r].T, atol=1e-12)
+        z = (run.correlation[r][iu] - exact.correlation[iu]) / run.correlation_stderr[r][iu]
+        assert np.max(np.abs(z)) < 4.5, (T, z)
+    assert len(run.to_dict()["correlation"]) == 3
+    plain = parallel_tempering(model, ladder, chains=4, sweeps=50, seed=2, progress=False)
+    assert plain.correlation is None and plain.correlation_stderr is None
+
+
 def test_swap_rate_equals_exact_acceptance():
     """The measured swap rate of two temperatures equals the exact mean acceptance over the two
     Boltzmann distributions (computed from all 2^N states)."""

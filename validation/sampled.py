@@ -5,6 +5,15 @@ maximum likelihood with persistent chains (issue "knowledge beyond enumeration")
   chain started all up keeps <m> > 0.5 at T = 0.4 while the exact <m> is 0 (checked as the premise);
   the tempering energies and magnetisations at every temperature must agree with enumeration within
   4 of their own batch-means standard errors.
+- Parallel tempering on fitted models where single chains are trapped: the digits (N = 16, exact maximum
+  likelihood, l2 = 1e-3, as the exact knowledge pipeline fits them) and planted clusters (N = 20,
+  pseudo-likelihood, l2 = 1e-3). The temperature comes from the model: T* is the highest T of the grid
+  0.8^k (k = 0, 1, ...; the model's own T = 1 first) at which every one of 16 single heat-bath chains of
+  1000 sweeps, started from the 16 heaviest distinct training patterns, is trapped (some estimate, the
+  energy or one <s_k>, off the exact value by more than 4 of the chain's own batch-means standard errors;
+  checked as the premise). The tempering run on the automatic ladder (constant swap rate) from T* to
+  T = 2 must give the energy, every <s_k> and every <s_k s_l> at T* within 4 of their own batch-means
+  standard errors (B columns as groups): 1 + N + N(N - 1)/2 moments, the largest |z| checked.
 - Swap rate of two temperatures against the exact mean acceptance
   sum_{s,s'} p_1(s) p_2(s') min(1, exp[(beta_1 - beta_2)(E(s) - E(s'))]) over all 2^N states (N = 8).
 - log Z by annealed importance sampling and by thermodynamic integration on the tempering ladder
@@ -26,6 +35,8 @@ maximum likelihood with persistent chains (issue "knowledge beyond enumeration")
 from __future__ import annotations
 
 import math
+import warnings
+from typing import Any
 
 import numpy as np
 
@@ -36,14 +47,23 @@ from ..landscape import local_minima
 from ..learning import fit, sample_exact
 from ..models import curie_weiss, random_multispin, random_pairwise, sk
 from ..report import new_figure, save_figure
-from ..sampling import sample
+from ..sampling import ShortRunWarning, sample
 from ..sampling.free_energy import log_partition
-from ..sampling.tempering import exact_swap_rate, parallel_tempering
+from ..sampling.tempering import exact_swap_rate, parallel_tempering, temperature_ladder
 
 #: allowed |z| = |sampled - exact| / stderr
 Z_MAX = 4.0
 #: allowed |z| of the checks the issue sets at 3 standard errors (library, log Z of fitted models)
 Z_LIBRARY = 3.0
+#: the temperatures scanned (downward from the model's own T = 1) for one where single chains are trapped
+TRAP_GRID = 0.8 ** np.arange(12)
+#: a temperature traps single chains when at least this fraction of them is trapped there (all of them)
+TRAPPED_FRACTION = 1.0
+#: single chains started from the heaviest distinct training patterns, and their recorded sweeps
+TRAP_CHAINS = 16
+TRAP_SWEEPS = 1000
+#: the hottest temperature of the tempering ladder of the trapped-temperature checks (twice the model's T)
+T_TOP = 2.0
 
 
 def missing_bound_states(reference: np.ndarray, found: np.ndarray) -> np.ndarray:
@@ -62,6 +82,95 @@ def stable_heavy_patterns(model, data, min_weight: float) -> np.ndarray:
         return heavy.astype(np.int8)
     stable = np.asarray(model.flip_energy_changes(heavy)).min(axis=1) > 0
     return heavy[stable].astype(np.int8)
+
+
+def _z_scores(estimate: np.ndarray, stderr: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """|estimate - exact| / stderr elementwise; a zero error bar gives inf where the estimate is off
+    (a frozen chain) and 0 where it is exact."""
+    diff = np.abs(np.asarray(estimate, dtype=np.float64) - exact)
+    stderr = np.asarray(stderr, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(stderr > 0, diff / stderr, np.where(diff > 1e-12, np.inf, 0.0))
+
+
+def single_chain_z(model, T: float, starts: np.ndarray, exact, *, sweeps: int, seed: int) -> np.ndarray:
+    """For each start (rows of +-1), one heat-bath chain of ``sweeps`` recorded sweeps (its own seed): the
+    largest |z| of its energy and its N magnetisations against the exact ``thermodynamics`` at T, each z
+    with the chain's own batch-means standard error. A trapped chain's run is short against its own
+    autocorrelation time by design: the ShortRunWarning is not shown."""
+    worst = []
+    for i, start in enumerate(starts):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ShortRunWarning)
+            r = sample(model, T, chains=1, sweeps=sweeps, seed=seed + i, initial=start, progress=False)
+        z = _z_scores(np.append(r.magnetization, r.energy), np.append(r.magnetization_stderr, r.energy_stderr),
+                      np.append(exact.magnetization, exact.energy))
+        worst.append(float(z.max()))
+    return np.array(worst)
+
+
+def trapping_temperature(model, data, *, seed: int, sweeps: int = TRAP_SWEEPS) -> tuple[float, float, float, Any]:
+    """The highest T of TRAP_GRID at which at least TRAPPED_FRACTION of TRAP_CHAINS single chains started from
+    the heaviest distinct training patterns are trapped (largest |z| of :func:`single_chain_z` > Z_MAX).
+    Returns (T, fraction trapped there, fraction at the grid point above (nan at the first), exact
+    thermodynamics at T); the coldest grid point when no T qualifies (the premise check then fails)."""
+    unique = data.unique()
+    starts = unique.samples[np.argsort(-unique.probabilities, kind="stable")[:TRAP_CHAINS]]
+    above = float("nan")
+    for T in TRAP_GRID:
+        exact = thermodynamics(model, float(T), progress=False)
+        fraction = float(np.mean(single_chain_z(model, float(T), starts, exact, sweeps=sweeps, seed=seed) > Z_MAX))
+        if fraction >= TRAPPED_FRACTION:
+            break
+        above = fraction
+    return float(T), fraction, above, exact
+
+
+def tempering_moment_z(run, exact) -> dict[str, np.ndarray]:
+    """|z| of the tempering estimates at the coldest temperature against enumeration: the energy, every
+    <s_k> and every <s_k s_l> (k < l), each with its own batch-means standard error."""
+    iu = np.triu_indices(exact.magnetization.size, 1)
+    return {"energy": _z_scores(run.energy[:1], run.energy_stderr[:1], exact.energy),
+            "<s_k>": _z_scores(run.magnetization[0], run.magnetization_stderr[0], exact.magnetization),
+            "<s_k s_l>": _z_scores(run.correlation[0][iu], run.correlation_stderr[0][iu], exact.correlation[iu])}
+
+
+def planted_n20(seed: int):
+    """The planted data of the N = 20 checks: 4 random centres, 150 copies each with 6 % of the spins flipped."""
+    return noisy_patterns_dataset(20, 4, 150, 0.06, seed=seed + 5)[0]
+
+
+def _trapped_tempering_cases(seed: int) -> list:
+    """(name, model, data) of the trapped-temperature checks: the digits (N = 16) fitted by exact maximum
+    likelihood with l2 = 1e-3 (as the exact knowledge pipeline) and planted clusters (N = 20, the library
+    check's data) by pseudo-likelihood with l2 = 1e-3."""
+    digits = load_digits(16).dataset
+    planted = planted_n20(seed)
+    return [("digits N=16, exact ML", fit(digits.unique(), "exact", l2=1e-3).model, digits),
+            ("planted N=20, pseudo-likelihood", fit(planted.unique(), "pseudo", l2=1e-3).model, planted)]
+
+
+def trapped_tempering_check(ctx, name: str, model, data, quick: bool, figure: str | None) -> None:
+    """The premise (single chains trapped at T*, :func:`trapping_temperature`) and the tempering moments at
+    T* against enumeration (:func:`tempering_moment_z`), on the ladder from T* to T_TOP."""
+    sweeps = 4000 if quick else 16000
+    T, fraction, above, exact = trapping_temperature(model, data, seed=ctx.seed)
+    ctx.bound(f"premise: single chains trapped at T* = {T:.3g}, the highest T of 0.8^k where all are [{name}]",
+              fraction, lower=TRAPPED_FRACTION, figure=figure,
+              note=f"{TRAP_CHAINS} heat-bath chains x {TRAP_SWEEPS} sweeps from the heaviest training patterns; "
+                   f"trapped: an estimate (energy or <s_k>) > {Z_MAX:g} own stderr from enumeration; "
+                   f"fraction trapped at the grid point above: {above:.2f}")
+    ladder = temperature_ladder(model, T, T_TOP, seed=ctx.seed)
+    run = parallel_tempering(model, ladder, chains=16, sweeps=sweeps, seed=ctx.seed, progress=False,
+                             correlations=True)
+    z = tempering_moment_z(run, exact)
+    count = sum(v.size for v in z.values())
+    ctx.bound(f"tempering moments at T* = exact within 4 stderr, largest |z| of {count} [{name}]",
+              max(float(v.max()) for v in z.values()), upper=Z_MAX, figure=figure,
+              note=f"energy, {model.n} <s_k>, {model.n * (model.n - 1) // 2} <s_k s_l>; largest |z| "
+                   + ", ".join(f"{k} {v.max():.2f}" for k, v in z.items())
+                   + f"; ladder {np.round(ladder, 3).tolist()}, 16 columns x {sweeps} sweeps, swap rates "
+                   f"{np.round(run.swap_rate, 2).tolist()}, {run.round_trips} round trips")
 
 
 def _tempering_checks(ctx, ax, quick: bool, figure: str) -> None:
@@ -150,7 +259,7 @@ def _library_checks(ctx, quick: bool, figure: str) -> None:
     """Sampled bound states and log Z against enumeration at N = 16 (digits) and N = 20 (planted)."""
     sweeps = 800 if quick else 4000
     cases = [(load_digits(16).dataset, "digits N=16"),
-             (noisy_patterns_dataset(20, 4, 150, 0.06, seed=ctx.seed + 5)[0], "planted N=20")]
+             (planted_n20(ctx.seed), "planted N=20")]
     for data, name in cases:
         model = fit(data.unique(), "pseudo", l2=1e-3).model
         exact = thermodynamics(model, 1.0, progress=False)
@@ -222,6 +331,8 @@ def run(ctx) -> None:
     _tempering_checks(ctx, ax_t, ctx.quick, figure)
     _log_z_checks(ctx, ax_z, ctx.quick, figure)
     _pcd_checks(ctx, ctx.quick, figure)
+    for name, model, data in _trapped_tempering_cases(ctx.seed):
+        trapped_tempering_check(ctx, name, model, data, ctx.quick, figure)
     _library_checks(ctx, ctx.quick, figure)
     _pcd_digits_check(ctx, ctx.quick, figure)
     _n64_checks(ctx, ctx.quick, figure)

@@ -17,8 +17,9 @@ temperature and the counter-based Philox numbers of :mod:`.philox` keyed by the 
 compiled paths give the same run; the chains are an :class:`.ensemble.EnsembleState` (``state``), which
 each ``run`` call replaces by a new one. Swap decisions use a separate PCG64 stream of the same seed.
 
-Reported per temperature: energy and magnetisations with batch-means error bars (:class:`.statistics.
-BatchMeans`, B columns as groups), the swap rate of each neighbouring pair, and the round trips of
+Reported per temperature: energy and magnetisations (and, with ``correlations``, the raw two-point
+correlations <s_k s_l>) with batch-means error bars (:class:`.statistics.BatchMeans`, B columns as
+groups), the swap rate of each neighbouring pair, and the round trips of
 the replicas (coldest -> hottest -> coldest) with the mean round-trip time in sweeps.
 :func:`temperature_ladder` places the temperatures for a constant swap rate from a pilot run.
 """
@@ -45,6 +46,7 @@ from . import compiled
 from .chains import resolve_seed
 from .ensemble import Ensemble, EnsembleState, EnsembleWork
 from .kernels import METHODS, SCANS
+from .measure import MAX_CORRELATION_SPINS
 from .statistics import BatchMeans
 
 #: default chains per temperature
@@ -68,7 +70,8 @@ class TemperingResult(Result):
     integrated autocorrelation time of the energy at each temperature (in recorded sweeps);
     swap_rate (R - 1,): accepted / attempted swaps of the pairs (i, i + 1); round_trips: completed
     coldest -> hottest -> coldest trips of all replicas; round_trip_time: replica-sweeps per round trip
-    (NaN when none was completed)."""
+    (NaN when none was completed); correlation, correlation_stderr (R, N, N): raw <s_k s_l> when asked
+    for (else None)."""
 
     temperatures: np.ndarray
     energy: np.ndarray
@@ -86,6 +89,8 @@ class TemperingResult(Result):
     seed: int
     backend: str
     seconds: float
+    correlation: np.ndarray | None = None
+    correlation_stderr: np.ndarray | None = None
 
     _null_nonfinite = True  # to_dict: arrays as lists, NaN as None
 
@@ -132,13 +137,17 @@ class ParallelTempering:
     """``chains`` chains at each temperature of the ladder, swapped between neighbours after every
     sweep (see the module docstring). ``run(w)`` performs w sweeps, recording measurements when
     ``record``; ``result()`` summarises them. ``compiled``: use the compiled CPU kernel on NumPy
-    (None: when numba is installed). ``ensemble`` is the sweeps' configuration and ``state`` the
+    (None: when numba is installed). ``correlations``: also accumulate <s_k s_l> at every temperature
+    (N <= MAX_CORRELATION_SPINS). ``ensemble`` is the sweeps' configuration and ``state`` the
     chains (an :class:`.ensemble.EnsembleState`, chain c at ``temperatures[level[c]]``)."""
 
     def __init__(self, model: Model | str, temperatures: Any, *, chains: int = DEFAULT_CHAINS,
                  method: str = "heat-bath", scan: str = "sequential", seed: Any = None,
-                 compiled_kernel: bool | None = None, backend: Any = None):
+                 compiled_kernel: bool | None = None, backend: Any = None, correlations: bool = False):
         self.model = resolve_model(model)
+        if correlations and self.model.n > MAX_CORRELATION_SPINS:
+            raise ThermopotError(f"correlations are accumulated for N <= {MAX_CORRELATION_SPINS} only "
+                                 f"(N = {self.model.n})")
         self.temperatures = check_ladder(temperatures)
         self.betas = 1.0 / self.temperatures
         self.method = check_choice(method, "method", METHODS)
@@ -158,6 +167,7 @@ class ParallelTempering:
                                                        temperatures=self.temperatures[self.level])
         self.energy_acc = BatchMeans((self.columns, levels), xp)
         self.magnetization_acc = BatchMeans((self.columns, levels, n), xp)
+        self.correlation_acc = BatchMeans((self.columns, levels, n, n), xp) if correlations else None
         self.attempts = np.zeros(levels - 1, dtype=np.int64)
         self.accepts = np.zeros(levels - 1, dtype=np.int64)
         self.direction = np.zeros(self.level.size, dtype=np.int8)  # +1: last extreme visited was the coldest, -1: hottest
@@ -210,6 +220,8 @@ class ParallelTempering:
         index = asarray(perm.T.reshape(-1), xp, dtype=xp.int64)
         spins = xp.reshape(xp.take(s, index, axis=0), (self.columns, self.temperatures.size, self.model.n))
         self.magnetization_acc.add(spins)
+        if self.correlation_acc is not None:
+            self.correlation_acc.add(spins[..., :, None] * spins[..., None, :])
 
     def states(self) -> np.ndarray:
         """Current configurations by temperature, (R, B, N) as NumPy."""
@@ -232,6 +244,7 @@ class ParallelTempering:
             raise ThermopotError("at least 2 recorded sweeps are needed for averages with error bars")
         rate = self.swap_rates(warn=True)
         trips = self.round_trips
+        corr = self.correlation_acc
         return TemperingResult(
             temperatures=self.temperatures.copy(), energy=to_numpy(self.energy_acc.mean()),
             energy_stderr=to_numpy(self.energy_acc.stderr()), magnetization=to_numpy(self.magnetization_acc.mean()),
@@ -239,19 +252,22 @@ class ParallelTempering:
             swap_rate=rate, round_trips=trips,
             round_trip_time=self.state.sweeps_done * self.perm.size / trips if trips else float("nan"),
             chains=self.columns, sweeps=self.state.sweeps_done, method=self.method, scan=self.scan, seed=self.seed,
-            backend=backend_name(self.xp), seconds=self.seconds)
+            backend=backend_name(self.xp), seconds=self.seconds,
+            correlation=None if corr is None else to_numpy(corr.mean()),
+            correlation_stderr=None if corr is None else to_numpy(corr.stderr()))
 
 
 def parallel_tempering(model: Model | str, temperatures: Any, *, chains: int = DEFAULT_CHAINS, sweeps: int = 1000,
                        burn_in: int | None = None, method: str = "heat-bath", scan: str = "sequential",
                        seed: Any = None, compiled_kernel: bool | None = None, backend: Any = None,
-                       progress: bool | None = None) -> TemperingResult:
+                       progress: bool | None = None, correlations: bool = False) -> TemperingResult:
     """Run parallel tempering on the ladder ``temperatures``: ``burn_in`` sweeps (default sweeps // 5)
-    unrecorded, then ``sweeps`` recorded; see :class:`ParallelTempering` and :class:`TemperingResult`."""
+    unrecorded, then ``sweeps`` recorded; see :class:`ParallelTempering` and :class:`TemperingResult`
+    (``correlations``: also <s_k s_l>)."""
     sweeps = check_count(sweeps, "sweeps", 2)
     burn_in = sweeps // 5 if burn_in is None else check_count(burn_in, "burn_in", 0)
     pt = ParallelTempering(model, temperatures, chains=chains, method=method, scan=scan, seed=seed,
-                           compiled_kernel=compiled_kernel, backend=backend)
+                           compiled_kernel=compiled_kernel, backend=backend, correlations=correlations)
     pt.run(burn_in, record=False, progress=progress)
     pt.run(sweeps, progress=progress)
     return pt.result()
