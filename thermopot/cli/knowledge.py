@@ -40,6 +40,12 @@ def _mean_field_row(s: dict) -> list[tuple[str, str]]:
              f"{s['tap_starts']} starts, {s['nmf_matched']} / {s['tap_matched']} on a bound state")]
 
 
+def _pm(s: dict, key: str) -> str:
+    """The row ``key`` of a summary, with "+- its standard error" when the summary has ``key_stderr``."""
+    se = s.get(f"{key}_stderr")
+    return fmt(s[key]) + (f" +- {fmt(se)}" if se is not None else "")
+
+
 @command("knowledge", "the He-Lubchenko pipeline: full description, potentials, bound states, retrieval, "
          "under-representation, mixture remedy",
          arg("--quick", action="store_true", help="the quick sizes (the default; about a minute on the digits)"),
@@ -102,6 +108,7 @@ def knowledge_command(args: argparse.Namespace) -> Output:
                             binary01=args.binary01, em_method=args.em_method)
     data = {**run.summary(), "quick": not args.full, "seconds": run.seconds, "warnings": notes}
     s = data
+    expected = "expected " if s.get("method") == "sampled" else ""  # of S independent samples (sampled_errors)
     rows = [
         ("data", f"{s['dataset']}: N = {s['n']} spins, {s['samples']} samples, M = {s['patterns']} distinct patterns"),
         ("full description", f"gap Delta = {fmt(s['gap'])}, T* = {fmt(s['T_star'])} "
@@ -116,22 +123,22 @@ def knowledge_command(args: argparse.Namespace) -> Output:
                                                 if s.get("method") == "sampled" else f"(exact: all 2^{s['n']} states)")),
         *_mean_field_row(s),
         ("chains retrieving a training pattern",
-         f"fraction {fmt(s['retrieval_training_fraction'])} of {s.get('retrieval_chains', 'the')} chains"),
-        ("pattern frequencies: TV to exact, one chain / pooled", f"{fmt(s['single_chain_tv'])} / "
-                                                                 f"{fmt(s['pooled_tv'])}"),
-        ("KL(data || model): single / mixture", f"{fmt(s['kl_single'])} / {fmt(s['kl_mixture'])} "
+         f"fraction {_pm(s, 'retrieval_training_fraction')} of {s.get('retrieval_chains', 'the')} chains"),
+        ("pattern frequencies: TV to exact, one chain / pooled", f"{_pm(s, 'single_chain_tv')} / "
+                                                                 f"{_pm(s, 'pooled_tv')}"),
+        ("KL(data || model): single / mixture", f"{_pm(s, 'kl_single')} / {_pm(s, 'kl_mixture')} "
                                                 f"(K = {s['mixture_components']})"),
-        ("pattern coverage: single / mixture", f"fractions {fmt(s['coverage_single'])} / "
-                                               f"{fmt(s['coverage_mixture'])} of the patterns in "
+        ("pattern coverage: single / mixture", f"{expected}fractions {_pm(s, 'coverage_single')} / "
+                                               f"{_pm(s, 'coverage_mixture')} of the patterns in "
                                                f"{s.get('remedy_samples', 'the')} samples"),
-        ("class coverage: single / mixture", f"fractions {fmt(s['class_coverage_single'])} / "
-                                             f"{fmt(s['class_coverage_mixture'])} of the classes"),
+        ("class coverage: single / mixture", f"{expected}fractions {_pm(s, 'class_coverage_single')} / "
+                                             f"{_pm(s, 'class_coverage_mixture')} of the classes"),
     ]
     target = s.get("rare_target")
     rows.append((f"rare target ({_target(target)}): weight below which its minimum is lost",
-                 f"fraction {fmt(s['rare_weight_threshold'])} of the data weight (now {fmt(target['base_weight'])})")
+                 f"fraction {_pm(s, 'rare_weight_threshold')} of the data weight (now {fmt(target['base_weight'])})")
                 if target else ("rare target: weight below which its minimum is lost",
-                                f"{fmt(s['rare_weight_threshold'])} (fraction of the data weight)"))
+                                f"{_pm(s, 'rare_weight_threshold')} (fraction of the data weight)"))
     rows.insert(1, ("method, log Z at T", f"{s['method']}, log Z = {fmt(s['log_z'])} +- {fmt(s['log_z_stderr'])} "
                                           f"(T = {s['T']:g}); {len(s['bound_states'])} bound states"))
     if s["dropped_columns"]:
