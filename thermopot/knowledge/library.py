@@ -271,8 +271,8 @@ def bound_states(data: Any = None, *, T: float = 1.0, model: Model | str | None 
     :func:`thermopot.learning.fit`; ``l2`` defaults to DEFAULT_L2 for "exact" and "pseudo"). ``labels``:
     (M,) integer class of each data row. ``tap``: also find the minima of ``tap_method`` ("tap2", or "nmf",
     ...) from ``tap_starts`` random starts (``seed``), or from the rows of ``tap_init`` (e.g.
-    :func:`.mean_field_match.pattern_starts` of the patterns), and match them by sign. Strict minima F_a
-    and plateaus F_b satisfy
+    :func:`~thermopot.knowledge.mean_field_match.pattern_starts` of the patterns), and match them by sign.
+    Strict minima F_a and plateaus F_b satisfy
     log Z = log sum exp(-F/T) over both (module docstring).
     """
     start = time.perf_counter()

@@ -42,7 +42,7 @@ BOOTSTRAP_REPLICATES = 200
 
 def per_chain_rate(hit: np.ndarray, chains: int) -> np.ndarray:
     """(B,) share of each chain's records that hit, for records ordered sweep by sweep (record j is chain
-    j mod B, as :func:`.sampled_pipeline._chain_samples` lays them out)."""
+    j mod B, as ``sampled_pipeline._chain_samples`` lays them out)."""
     owner = np.arange(len(hit)) % chains
     return np.bincount(owner, weights=np.asarray(hit, dtype=np.float64), minlength=chains) / np.bincount(
         owner, minlength=chains)
@@ -100,7 +100,7 @@ def threshold_stderr(lost: Callable[[np.ndarray], np.ndarray], per_chain: np.nda
                      base_weight: float, *, replicates: int = BOOTSTRAP_REPLICATES, seed: Any = 0) -> float | None:
     """se of a grid threshold w_t f_lost (module docstring). ``per_chain`` (F, B): each factor's per-chain
     statistic; ``lost`` maps the (F,) statistics of a resample (chain means) to the (F,) booleans "target
-    lost" (:func:`.rare.grid_threshold`)."""
+    lost" (``knowledge.rare.grid_threshold``)."""
     x = np.asarray(per_chain, dtype=np.float64)
     f_lost, (lo, hi), _ = grid_threshold(lost(x.mean(axis=1)), factors)
     if f_lost is None or hi is None:
