@@ -68,7 +68,7 @@ def test_a_minimum_of_no_bound_state_is_reported_unmatched():
     as a bound state, the other two minima are unmatched, nearest to it at their Hamming distance."""
     xi = random_patterns(15, 3, seed=3).astype(np.int8)
     for method in MEAN_FIELD_METHODS:
-        res = matched_minima(hopfield(xi), 0.3, xi[:1], method=method, init=pattern_starts(xi))
+        res = matched_minima(hopfield(xi), 0.3, states=xi[:1], method=method, init=pattern_starts(xi))
         signs = np.where(res.m > 0, 1, -1)
         rows = [int(np.flatnonzero((signs == p).all(axis=1))[0]) for p in xi]  # each pattern is a minimum
         assert res.match[rows[0]] == 0 and res.distance[rows[0]] == 0
@@ -76,9 +76,11 @@ def test_a_minimum_of_no_bound_state_is_reported_unmatched():
         for k in (1, 2):
             assert res.match[rows[k]] == -1 and res.nearest[rows[k]] == 0
             assert res.distance[rows[k]] == (xi[k] != xi[0]).sum()
-        assert matched_minima(hopfield(xi), 0.3, xi, method=method, init=pattern_starts(xi)).unmatched.size == 0
-        none = matched_minima(hopfield(xi), 0.3, xi[:0], method=method, init=pattern_starts(xi))
+        assert matched_minima(hopfield(xi), 0.3, states=xi, method=method, init=pattern_starts(xi)).unmatched.size == 0
+        none = matched_minima(hopfield(xi), 0.3, states=xi[:0], method=method, init=pattern_starts(xi))
         assert none.count == res.count and none.matched == 0 and (none.nearest == -1).all()
+        out = res.to_dict()  # the result convention: strict JSON
+        assert json.loads(json.dumps(out, allow_nan=False)) == out and out["matched"] == res.matched
 
 
 def test_the_pipeline_step_is_not_stopped_by_the_solvers_per_start_estimate(monkeypatch):
@@ -88,7 +90,7 @@ def test_the_pipeline_step_is_not_stopped_by_the_solvers_per_start_estimate(monk
     xi = random_patterns(15, 3, seed=3).astype(np.int8)
     monkeypatch.setenv("THERMOPOT_MAX_SECONDS", "1e-6")
     with pytest.raises(SizeError, match="find_minima"):
-        matched_minima(hopfield(xi), 0.3, xi, init=pattern_starts(xi))
+        matched_minima(hopfield(xi), 0.3, states=xi, init=pattern_starts(xi))
 
     class Library:
         states = xi

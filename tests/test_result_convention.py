@@ -31,7 +31,8 @@ ELSEWHERE = {"Library": "tests/test_knowledge_pipeline.py (KnowledgeRun nests it
              "EntropicLoss": "test_entropic_loss_to_dict_is_strict_json below",
              "ClaimRow": "tests/test_knowledge_claims.py (every row's to_dict)",
              "ClaimTable": "tests/test_knowledge_claims.py (json.dumps of the table)",
-             "SampledKnowledgeRun": "tests/test_knowledge_sampled_pipeline.py::test_every_exact_row_is_in_the_sampled_json"}
+             "SampledKnowledgeRun": "tests/test_knowledge_sampled_pipeline.py::test_every_exact_row_is_in_the_sampled_json",
+             "MatchedMinima": "tests/test_knowledge_mean_field_match.py::test_a_minimum_of_no_bound_state_is_reported_unmatched"}
 
 
 def _public_modules():

@@ -254,7 +254,7 @@ def _tap_minima(model: Model, T: float, states: np.ndarray, *, method: str, star
     """The TAP (or nMF) minima at T (:func:`.mean_field_match.matched_minima`): m, F, Plefka validity, the
     library row of sign(m) (-1 if none), and the library minimum of largest overlap m.s_a / N with that
     overlap."""
-    found = matched_minima(model, T, states, method=method, starts=starts, init=init, seed=seed, backend=backend)
+    found = matched_minima(model, T, states=states, method=method, starts=starts, init=init, seed=seed, backend=backend)
     return dict(tap_m=found.m, tap_free_energies=found.free_energies, tap_plefka_valid=found.plefka_valid,
                 tap_match=found.match, tap_nearest=found.nearest, tap_overlap=found.overlap)
 

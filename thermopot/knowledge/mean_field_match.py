@@ -86,7 +86,7 @@ def _keys(states: np.ndarray) -> list[bytes]:
     return [row.tobytes() for row in np.packbits(np.asarray(states) > 0, axis=1)]
 
 
-def matched_minima(model: Model, T: float, states: Any, *, method: str = "tap2", starts: int = 256,
+def matched_minima(model: Model, T: float, *, states: Any, method: str = "tap2", starts: int = 256,
                    init: Any = None, seed: Any = None, backend: Any = None,
                    max_seconds: float | None = None) -> MatchedMinima:
     """The minima of ``method`` at ``T`` from ``starts`` random starts (``seed``) or from the rows of

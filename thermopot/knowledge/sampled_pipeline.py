@@ -483,7 +483,7 @@ def _mean_field(model: PairwiseModel, patterns: np.ndarray, library: SampledBoun
     (:mod:`.guard`, step ``mean_field``) budgets the step, so find_minima's own time estimate, which assumes
     a Newton run per start (253 s for the 0.5 s of 800 starts at N = 256), does not stop a run it admitted."""
     init = pattern_starts(patterns)
-    return {method: matched_minima(model, T, library.states, method=method, init=init, backend=backend,
+    return {method: matched_minima(model, T, states=library.states, method=method, init=init, backend=backend,
                                    max_seconds=float(np.finfo(np.float64).max))
             for method in MEAN_FIELD_METHODS}
 
