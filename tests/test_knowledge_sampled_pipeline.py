@@ -138,3 +138,24 @@ def test_cli_exact_refuses_wide_data_with_the_advice(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "N = 24" in err and "--method sampled" in err
     assert main(["knowledge", str(path), "--method", "magic"]) == 2
+
+
+def test_frequencies_of_chains_that_meet_no_pattern_are_not_a_number():
+    """Chains held at s = -1 by strong fields never visit the all-up pattern: no chain has frequencies, so the
+    one-chain TV is None (not a NaN mean with a RuntimeWarning), like the pooled TV; where chains do visit
+    (fields reversed), both are numbers and the one-chain TV of 4 chains has an error bar."""
+    from thermopot.knowledge.sampled_pipeline import _frequencies
+    from thermopot.models import PairwiseModel
+
+    n = 30
+    patterns = Dataset(np.ones((1, n), dtype=np.int8))
+    for sign, visited in ((-1.0, False), (1.0, True)):
+        model = PairwiseModel(np.full(n, 5.0 * sign), np.zeros((n, n)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            out = _frequencies(model, patterns, SampledSettings(**{**SMALL.__dict__, "chains": 4}), 0, None)
+        assert (out["single_chain_tv"] is not None) is visited and (out["pooled_tv"] is not None) is visited
+        if visited:  # one pattern: every visiting chain's frequencies are exactly the reference
+            assert out["single_chain_tv"] == 0.0 and out["single_chain_tv_stderr"] == 0.0
+        else:
+            assert out["single_chain_tv_stderr"] is None and out["pattern_mass"] == 0.0

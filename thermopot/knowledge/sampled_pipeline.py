@@ -232,10 +232,11 @@ def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed
             if i is not None:
                 visits[b, i] += 1
     tv_chain = tv_distance(visits, reference)
+    met = tv_chain[np.isfinite(tv_chain)]  # a chain that met no pattern has no frequencies (NaN): left out
     pooled = visits.sum(axis=0)
     return {"T": T, "chains": s.chains, "sweeps": s.frequency_sweeps,
-            "tv_chain_exact": tv_chain.tolist(), "single_chain_tv": float(np.nanmean(tv_chain)),
-            "single_chain_tv_stderr": float(np.nanstd(tv_chain, ddof=1) / math.sqrt(max(np.isfinite(tv_chain).sum(), 1))),
+            "tv_chain_exact": tv_chain.tolist(), "single_chain_tv": float(met.mean()) if met.size else None,
+            "single_chain_tv_stderr": float(met.std(ddof=1) / math.sqrt(met.size)) if met.size > 1 else None,
             "pooled_tv": float(tv_distance(pooled, reference)) if pooled.sum() else None,
             "pooled_tv_stderr": pooled_tv_stderr(visits, reference, seed=[seed, 11]) if pooled.sum() else None,
             "pattern_mass": float(pooled.sum() / (s.chains * s.frequency_sweeps))}
