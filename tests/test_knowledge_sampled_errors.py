@@ -18,7 +18,7 @@ import pytest
 from thermopot.datasets import noisy_patterns_dataset
 from thermopot.exact import thermodynamics
 from thermopot.knowledge import sampled_errors, sampled_pipeline as sp
-from thermopot.knowledge.retrieval import pattern_frequencies
+from thermopot.knowledge.retrieval import pattern_frequencies, tv_distance
 from thermopot.learning import Dataset, fit
 
 T = 0.8
@@ -107,7 +107,7 @@ def _pooled_tv_bootstrap_of_records(visits, reference, **_):
     """Injected mistake: the bootstrap over the pooled records as if independent."""
     pooled = visits.sum(axis=0)
     reps = np.random.default_rng(0).multinomial(pooled.sum(), pooled / pooled.sum(), size=200).astype(float)
-    return float(sampled_errors._tv(reps, reference).std(ddof=1))
+    return float(tv_distance(reps, reference).std(ddof=1))
 
 
 def _tv_z(model, part):

@@ -280,7 +280,8 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
     :mod:`.sampled_pipeline`) or "auto" (exact up to MAX_SPINS, sampled beyond). ``T``: the temperature of
     the fitted model's library (T_fit; default 1). ``holdout``: share of the samples kept out of the fit
     (sampled only; default 0.2). ``em_method``: the M-step of the sampled remedy's mixture EM, "pseudo"
-    (pseudo-likelihood, the default) or "pcd" (sampled only). ``constant_columns``: "drop" (reported in ``dropped_columns``) or "refuse".
+    (pseudo-likelihood, the default) or "pcd" (sampled only). ``constant_columns``: "drop" (reported in
+    ``dropped_columns``) or "refuse".
     ``binary01``: the samples are 0/1 (mapped 1 -> +1, 0 -> -1); 0/1 data without it are refused.
     ``labels``: the class labels (default: those the data bring, e.g. a ``labels`` array in the .npz file);
     ``rare_target`` (exact method): the class or pattern the under-representation scan lowers ("class:C",

@@ -32,6 +32,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .rare import grid_threshold
+from .retrieval import tv_distance
 
 __all__ = ["chain_mean", "per_chain_rate", "expected_coverage", "pooled_tv_stderr", "threshold_stderr",
            "grid_error", "BOOTSTRAP_REPLICATES"]
@@ -75,12 +76,6 @@ def expected_coverage(relative: Sequence[np.ndarray], weights: np.ndarray, rate:
     return value, float(math.sqrt(np.sum(grad ** 2 * se_r ** 2)))
 
 
-def _tv(pooled: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    total = pooled.sum(axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 0.5 * np.abs(pooled / total - reference / reference.sum()).sum(axis=-1)
-
-
 def bootstrap_chains(chains: int, replicates: int, seed: Any) -> np.ndarray:
     """(R, B) how often each chain is drawn in each of R resamples of B chains with replacement."""
     rng = np.random.default_rng(seed)
@@ -91,7 +86,7 @@ def pooled_tv_stderr(visits: np.ndarray, reference: np.ndarray, *, replicates: i
                      seed: Any = 0) -> float:
     """sd over bootstrap resamples of the chains (rows of ``visits`` (B, P)) of TV(pooled visits, reference)."""
     counts = bootstrap_chains(visits.shape[0], replicates, seed) @ np.asarray(visits, dtype=np.float64)
-    tv = _tv(counts, np.asarray(reference, dtype=np.float64))
+    tv = tv_distance(counts, np.asarray(reference, dtype=np.float64))
     tv = tv[np.isfinite(tv)]
     return float(tv.std(ddof=1)) if tv.size > 1 else math.nan
 

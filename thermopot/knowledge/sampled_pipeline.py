@@ -32,8 +32,8 @@ where it is estimated:
   state reached from the heaviest patterns) fitted by EM with pseudo-likelihood (or PCD) M-steps, each
   warm-started (first from the single model) and limited to ``refit_max_iter`` iterations (a generalised EM
   step), and log Z_k by AIS in the E-step (a fall of the mean log-likelihood between iterations beyond 3
-  standard errors is warned of: pseudo-likelihood M-steps can leave maximum likelihood); KL(data || model) = sum_mu w_mu log w_mu - L with se(KL) from the
-  delta method, se^2 = sum_k (sum_mu w_mu r_mu,k)^2 se(log Z_k)^2; the coverages are the expected coverage
+  standard errors is warned of: pseudo-likelihood M-steps can leave maximum likelihood);
+  KL(data || model) = sum_mu w_mu log w_mu - L with se(KL) from the delta method, se^2 = sum_k (sum_mu w_mu r_mu,k)^2 se(log Z_k)^2; the coverages are the expected coverage
   of S independent samples from each component's chain pattern mass, with a delta-method se from the
   chains' spread (:func:`_coverage`, :mod:`.sampled_errors`).
 - rare patterns: the target's weight is lowered by each factor (:mod:`.rare`), the model refitted by
@@ -324,8 +324,9 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
     "minima"): EM for a mixture of pairwise models with pseudo-likelihood or PCD M-steps and AIS log Z_k
     (``em_ais_chains``, ``em_ais_steps``), started from the classes or the stable states of ``single``;
     component k's M-step has the penalty l2 / W_k (the single model's prior on every component:
-    :func:`~thermopot.learning.mixture.component_l2`). A fall of the mean log-likelihood between iterations beyond 3 of its standard errors (from the log Z_k,
-    :func:`_likelihood_stderr`) gets a MixtureEMWarning (:func:`_warn_em_drop`)."""
+    :func:`~thermopot.learning.mixture.component_l2`). A fall of the mean log-likelihood between iterations
+    beyond 3 of its standard errors (from the log Z_k, :func:`_likelihood_stderr`) gets a MixtureEMWarning
+    (:func:`_warn_em_drop`)."""
     em_data, resp, source = _initial_responsibilities(train, labels, single, s, backend)
     k = resp.shape[1]
     models: list[PairwiseModel | None] = [None] * k
@@ -359,9 +360,11 @@ def _coverage(comps: list[PairwiseModel], weights: np.ndarray, patterns: np.ndar
     that each has 2 chains), each component's pattern mass r_k a chain mean, then the expected coverage of S
     independent samples and its delta-method se (:func:`.sampled_errors.expected_coverage`)."""
     counts = np.maximum(rng.multinomial(s.samples, weights / weights.sum()), 2)
-    parts = [_chain_samples(m, T, int(c), s.chains, seed + 7 * i, backend) for i, (m, c) in enumerate(zip(comps, counts))]
+    parts = [_chain_samples(m, T, int(c), s.chains, seed + 7 * i, backend)
+             for i, (m, c) in enumerate(zip(comps, counts))]
     rates = [chain_mean(per_chain_rate(_member(d, patterns)[0], min(s.chains, len(d))), len(d)) for d in parts]
-    relative = [np.exp(e - logsumexp(e)) for e in (-np.asarray(m.energy(patterns.astype(np.float64))) / T for m in comps)]
+    energies = [-np.asarray(m.energy(patterns.astype(np.float64))) / T for m in comps]
+    relative = [np.exp(e - logsumexp(e)) for e in energies]
     cover = dict(relative=relative, weights=weights / weights.sum(), rate=[r[0] for r in rates],
                  rate_stderr=[r[1] for r in rates], samples=s.samples)
     by_class = (None, None) if groups is None else expected_coverage(**cover, groups=groups, n_groups=n_groups)

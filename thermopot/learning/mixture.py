@@ -15,7 +15,8 @@ fitted to all of it with l2 (:func:`component_l2`; MAP-EM). With exact maximum l
 every iteration can only raise the penalised mean log-likelihood L - (l2 / 2) sum_k |theta_k|^2,
 L = sum_m p_m log P(s_m); with pseudo-likelihood the M-step is approximate and the monotonicity is not
 guaranteed. (A penalty l2 on every component's mean objective would be a prior W_k times weaker on a
-component of weight W_k: small components overfit.) The E-step needs every log Z_k, so mixtures are exact-enumeration sized (size guard).
+component of weight W_k: small components overfit.) The E-step needs every log Z_k, so mixtures are
+exact-enumeration sized (size guard).
 
 Initialisation: K given, responsibilities drawn from a flat Dirichlet (``init="random"``); or from the
 basins of a single model fitted to all the data (``init="basins"``, the default when K is not given):
