@@ -105,3 +105,27 @@ def test_noted_warnings_collects_user_warnings_and_passes_the_others_on(capsys):
                 raise ValueError("refused")
     assert notes == ["the ladder does not mix"]
     assert capsys.readouterr().err.count("thermopot: warning: the ladder does not mix") == 1
+
+
+def test_fit_json_carries_the_fits_own_warnings(capsys, tmp_path):
+    """Every command runs in noted_warnings (cli.main): thermopot's own RuntimeWarning subclasses (a fit's
+    BoundaryWarning) are notes like UserWarnings: in the JSON's warnings and on stderr as
+    `thermopot: warning: ...`, not as Python's raw `file:line: BoundaryWarning` (stop 23's finding); a fit
+    without one has an empty list. Columns 1 and 2 are equal, so (s1, s2) = (+1, -1) never occurs."""
+    from thermopot.cli.command import is_note
+    from thermopot.learning.result import BoundaryWarning, ConvergenceWarning
+
+    rng = np.random.default_rng(0)
+    s = np.where(rng.random((200, 5)) < 0.5, 1, -1).astype(np.int8)
+    np.savez(tmp_path / "clean.npz", samples=s)
+    s[:, 2] = s[:, 1]
+    np.savez(tmp_path / "bound.npz", samples=s)
+    assert main(["fit", str(tmp_path / "bound.npz"), "--method", "exact", "--json"]) == 0
+    out, err = capsys.readouterr()
+    bound = json.loads(out)
+    assert bound["boundary_pairs"] == 1 and len(bound["warnings"]) == 1
+    assert "spins 1 and 2" in bound["warnings"][0] and "regularise" in bound["warnings"][0]
+    assert f"thermopot: warning: {bound['warnings'][0]}" in err and "BoundaryWarning" not in err
+    assert _json(capsys, ["fit", str(tmp_path / "clean.npz"), "--method", "exact", "--json"])["warnings"] == []
+    assert is_note(BoundaryWarning) and is_note(ConvergenceWarning) and is_note(UserWarning)
+    assert not is_note(RuntimeWarning) and not is_note(DeprecationWarning)

@@ -108,12 +108,18 @@ def given(args: argparse.Namespace, *names: str) -> dict:
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
+def is_note(category: type[Warning]) -> bool:
+    """Whether a warning is news for the user of a command (a UserWarning, or a warning class of thermopot
+    itself such as a fit's ConvergenceWarning) rather than a library's diagnostic (NumPy's RuntimeWarning)."""
+    return issubclass(category, UserWarning) or category.__module__.split(".")[0] == "thermopot"
+
+
 @contextlib.contextmanager
 def noted_warnings() -> Iterator[list[str]]:
-    """The UserWarnings raised in the block, each once in order (a list filled when the block ends, for the
-    JSON's ``warnings``), each also printed to stderr as ``thermopot: warning: ...``, even when the block
-    raises (e.g. the shape warning of a transposed array before the run is refused). Other warnings are
-    passed on as Python shows them."""
+    """The warnings of the block that are notes (:func:`is_note`), each once in order (a list filled when the
+    block ends, for the JSON's ``warnings``), each also printed to stderr as ``thermopot: warning: ...``, even
+    when the block raises (e.g. the shape warning of a transposed array before the run is refused). Other
+    warnings are passed on as Python shows them. :func:`thermopot.cli.main.main` runs every command in it."""
     notes: list[str] = []
     caught: list[warnings.WarningMessage] = []
     try:
@@ -121,9 +127,9 @@ def noted_warnings() -> Iterator[list[str]]:
             warnings.simplefilter("always")
             yield notes
     finally:
-        notes.extend(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
+        notes.extend(dict.fromkeys(str(w.message) for w in caught if is_note(w.category)))
         for note in notes:
             print(f"thermopot: warning: {note}", file=sys.stderr)
-        others = {(w.category, str(w.message)): w for w in caught if not issubclass(w.category, UserWarning)}
+        others = {(w.category, str(w.message)): w for w in caught if not is_note(w.category)}
         for w in others.values():
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

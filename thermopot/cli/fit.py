@@ -66,7 +66,8 @@ def fit_command(args: argparse.Namespace) -> Output:
     """Fit the data file ``args.data`` by ``args.method``; save to ``args.out`` when given (atomically;
     an existing file only with ``args.force``, never the data file itself).
     JSON: the fields of the fit result (docs/architecture.md: h, J, method, log_likelihood, seconds, and
-    diagnostics) with data, samples and model_file; exit code 1 when the fit did not converge."""
+    diagnostics) with data, samples, model_file and warnings (a boundary or convergence warning of the fit, also
+    on stderr); exit code 1 when the fit did not converge."""
     from ..datasets.dataset import warn_few_samples  # noqa: PLC0415 (keep `thermopot --help` fast)
     from ..fileio import refuse_overwrite  # noqa: PLC0415
     from ..learning import fit  # noqa: PLC0415
@@ -94,8 +95,6 @@ def fit_command(args: argparse.Namespace) -> Output:
              f"fields h: mean {result.model.h.mean():+.4g}, max |h| {np.abs(result.model.h).max():.4g}",
              f"couplings J: rms {np.sqrt(np.mean(J**2)) if J.size else 0.0:.4g}, "
              f"max |J| {np.abs(J).max() if J.size else 0.0:.4g}"]
-    if result.boundary_pairs:
-        lines.append(f"WARNING: {result.message}")
     if out:
         lines.append(f"model written to {out}")
     return Output(info, "\n".join(lines), 0 if result.converged else 1)

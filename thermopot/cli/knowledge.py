@@ -7,7 +7,7 @@ import argparse
 
 from ..errors import ThermopotError
 from ..report import text_table
-from .command import BACKEND, JSON, Output, arg, command, fmt, noted_warnings, nonnegative_int
+from .command import BACKEND, JSON, Output, arg, command, fmt, nonnegative_int
 
 
 def _claims_output(args: argparse.Namespace) -> Output:
@@ -101,12 +101,11 @@ def knowledge_command(args: argparse.Namespace) -> Output:
     from ..knowledge import run_knowledge  # noqa: PLC0415
 
     source = args.data if args.data is not None else args.dataset
-    with noted_warnings() as notes:
-        run = run_knowledge(source, quick=not args.full, seed=args.seed, backend=args.backend, method=args.method,
-                            T=args.T, holdout=args.holdout, constant_columns=args.constant_columns,
-                            labels=args.labels, rare_target=args.rare_target, max_seconds=args.max_seconds,
-                            binary01=args.binary01, em_method=args.em_method)
-    data = {**run.summary(), "quick": not args.full, "seconds": run.seconds, "warnings": notes}
+    run = run_knowledge(source, quick=not args.full, seed=args.seed, backend=args.backend, method=args.method,
+                        T=args.T, holdout=args.holdout, constant_columns=args.constant_columns,
+                        labels=args.labels, rare_target=args.rare_target, max_seconds=args.max_seconds,
+                        binary01=args.binary01, em_method=args.em_method)
+    data = {**run.summary(), "quick": not args.full, "seconds": run.seconds}
     s = data
     expected = "expected " if s.get("method") == "sampled" else ""  # of S independent samples (sampled_errors)
     rows = [

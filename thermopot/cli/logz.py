@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .command import (BACKEND, JSON, MODEL, TEMPERATURE, Output, arg, command, nonnegative_int, noted_warnings,
+from .command import (BACKEND, JSON, MODEL, TEMPERATURE, Output, arg, command, nonnegative_int,
                       positive_int)
 
 
@@ -25,10 +25,9 @@ def logz_command(args: argparse.Namespace) -> Output:
     warnings (e.g. a ladder pair whose swap rate is low; also on stderr) (thermopot.sampling.log_partition)."""
     from ..sampling import log_partition  # noqa: PLC0415
 
-    with noted_warnings() as notes:
-        res = log_partition(args.model, args.T, method=args.method, chains=args.chains, steps=args.steps,
-                            sweeps=args.sweeps, seed=args.seed, backend=args.backend)
+    res = log_partition(args.model, args.T, method=args.method, chains=args.chains, steps=args.steps,
+                        sweeps=args.sweeps, seed=args.seed, backend=args.backend)
     text = (f"log Z = {res.log_z:.6f} +- {res.log_z_stderr:.2g} ({res.method.upper()}, N = {res.n}, T = {res.T:g}, "
             f"{res.chains} chains, {res.steps} steps, {res.seconds:.3g} s on {res.backend})\n"
             f"F = -T log Z = {res.free_energy:.6f} +- {res.free_energy_stderr:.2g}")
-    return Output({**res.to_dict(), "warnings": notes}, text)
+    return Output(res.to_dict(), text)

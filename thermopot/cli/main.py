@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import ThermopotError
 from ..report import to_json
-from .command import COMMANDS, UsageError
+from .command import COMMANDS, UsageError, noted_warnings
 
 #: the subcommand modules of this package, in the order ``thermopot --help`` lists them
 MODULES = ("enumerate", "landscape", "sample", "fit", "minima", "validate", "entropic", "knowledge", "bench",
@@ -50,10 +50,13 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 success, 1 failed validation, 2 bad input)."""
+    """Run the command line; return the exit code (0 success, 1 failed validation, 2 bad input). The notes
+    among the warnings a command raises (:func:`.command.noted_warnings`) go to stderr and to the JSON's
+    ``warnings`` list, after any the command puts there itself."""
     try:
         args = build_parser().parse_args(argv)
-        out = args.func(args)
+        with noted_warnings() as notes:
+            out = args.func(args)
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
     except (ThermopotError, OSError, MemoryError) as exc:
@@ -62,5 +65,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("thermopot: error: interrupted", file=sys.stderr)
         return 130
-    print(to_json(out.data) if getattr(args, "json", False) else out.text)
+    data = {**out.data, "warnings": list(dict.fromkeys([*out.data.get("warnings", []), *notes]))}
+    print(to_json(data) if getattr(args, "json", False) else out.text)
     return out.code
