@@ -255,3 +255,15 @@ def test_the_sampled_json_has_an_error_bar_next_to_each_of_these_rows():
     for key, prefix in (("rare_weight_threshold", "threshold"), ("rare_retrieval_threshold", "retrieval_threshold")):
         bracketed = None not in rare[f"{prefix}_bracket"]
         assert (s[key + "_stderr"] is not None) == bracketed, key
+
+
+def test_seen_probability_is_one_minus_the_chance_of_missing_in_every_draw():
+    """1 - (1 - p)^S against the plain formula where it is accurate, against S p (1 - (S - 1) p / 2) where it
+    cancels (p = 1e-14, S = 1000: the plain formula keeps 2 digits), 0 at p = 0 and 1 at p = 1; the shared
+    helper of claims.pattern_coverage and expected_coverage."""
+    from thermopot.knowledge.sampled_errors import seen_probability
+
+    p = np.array([0.0, 0.01, 0.3, 1.0])
+    np.testing.assert_allclose(seen_probability(p, 50), [0.0, 1 - 0.99**50, 1 - 0.7**50, 1.0], rtol=1e-14)
+    tiny, S = 1e-14, 1000
+    assert seen_probability(tiny, S) == pytest.approx(S * tiny * (1 - (S - 1) * tiny / 2), rel=1e-14)

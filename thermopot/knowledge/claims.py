@@ -54,6 +54,7 @@ from .baselines import (HIDDEN_MAX_SPINS, fit_hidden_model, fit_walsh_model, hid
 from .description import describe
 from .library import bound_states
 from .pipeline import COUNTS_DATA, MAX_SPINS, resolve_data
+from .sampled_errors import seen_probability
 from .sampled_pipeline import SAMPLED_QUICK, SampledSettings, sampled_mixture
 from .reduced_potentials import reduced_potential_minima
 
@@ -461,8 +462,7 @@ def pattern_coverage(log_p: np.ndarray, test: np.ndarray, draws: int) -> tuple[f
     mean over the patterns of 1 - (1 - p_x)^draws from the model's log p of each held-out sample, with the standard
     error over the patterns."""
     first = np.unique(test, axis=0, return_index=True)[1]
-    p = np.exp(np.asarray(log_p, float)[first])
-    covered = -np.expm1(draws * np.log1p(-np.minimum(p, 1.0 - 1e-16)))
+    covered = seen_probability(np.exp(np.asarray(log_p, float)[first]), draws)
     return float(covered.mean()), float(covered.std(ddof=1) / math.sqrt(covered.size)) if covered.size > 1 else 0.0
 
 

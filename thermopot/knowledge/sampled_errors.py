@@ -58,6 +58,12 @@ def chain_mean(per_chain: np.ndarray, records: int) -> tuple[float, float]:
     return float(x.mean()), max(spread, 1.0 / records)
 
 
+def seen_probability(p: Any, draws: int) -> np.ndarray:
+    """1 - (1 - p)^draws: the chance that ``draws`` independent samples contain an outcome of probability
+    ``p`` (elementwise; computed as -expm1(draws log1p(-p)), accurate for tiny p and huge draws)."""
+    return -np.expm1(draws * np.log1p(-np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0 - 1e-16)))
+
+
 def expected_coverage(relative: Sequence[np.ndarray], weights: np.ndarray, rate: np.ndarray, rate_stderr: np.ndarray,
                       samples: int, groups: np.ndarray | None = None, n_groups: int | None = None
                       ) -> tuple[float, float]:
@@ -69,9 +75,9 @@ def expected_coverage(relative: Sequence[np.ndarray], weights: np.ndarray, rate:
     g = np.arange(pi.shape[1]) if groups is None else np.asarray(groups)
     G = int(g.max()) + 1 if n_groups is None else int(n_groups)
     Pi = np.stack([np.bincount(g, weights=row, minlength=G) for row in pi])  # (K, G)
-    log_miss = np.log1p(-np.clip((W * r) @ Pi, 0.0, 1.0 - 1e-16))          # log(1 - P_g)
-    value = float(-np.expm1(samples * log_miss).sum() / G)
-    slope = samples * np.exp((samples - 1) * log_miss)                        # dC_g / dP_g
+    P = (W * r) @ Pi
+    value = float(seen_probability(P, samples).sum() / G)
+    slope = samples * np.exp((samples - 1) * np.log1p(-np.clip(P, 0.0, 1.0 - 1e-16)))  # dC_g / dP_g
     grad = W * (Pi @ slope) / G
     return value, float(math.sqrt(np.sum(grad ** 2 * se_r ** 2)))
 
