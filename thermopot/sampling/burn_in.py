@@ -8,10 +8,10 @@ here (:func:`resolve_burn_in`, :func:`run_burn_in`):
   sweeps for a run of ``sweeps`` recorded sweeps. A start-up transient lasts a number of sweeps set by
   the model and T, not by the run's length, so a fraction alone is too short for short runs: measured
   against enumeration (benchmarks/burn_in.py, 256 chains, 8 seeds, docs/sampling.md), sweeps // 10 and
-  sweeps // 5 leave the mean energy 2-14 standard errors off at W = 20 recorded sweeps (SK, Curie-Weiss,
-  Hopfield, tempering, N = 16-20) and sweeps // 10 still +1.3 at W = 100 (SK N = 20, T = 0.5), where
-  100 sweeps leave none; sweeps // 5 over sweeps // 10 for long runs of the slowest case (SK N = 20,
-  T = 0.3, W = 1000: -0.4 against +0.8);
+  sweeps // 5 leave the mean energy up to 14 standard errors off at W = 20 recorded sweeps (SK,
+  Curie-Weiss, Hopfield, tempering, N = 16-20) and sweeps // 10 still +1.3 at W = 100 (SK N = 20,
+  T = 0.5), where 100 sweeps leave none; sweeps // 5 over sweeps // 10 for long runs of the slowest case
+  (SK N = 20, T = 0.3, W = 1000: -0.4 against +0.8);
 - an integer >= 0: that many sweeps;
 - ``"mser"``: White's marginal standard error rule (MSER; K. P. White, Simulation 69, 323 (1997)) on the
   chain-averaged series x_0..x_{n-1} (the energy; for tempering, at every temperature): the d in
@@ -25,8 +25,8 @@ here (:func:`resolve_burn_in`, :func:`run_burn_in`):
   sweeps, tracing the series, until MSER puts the end of the transient in the first half of what it ran
   (d < n // 2 for every series: the chains have been stationary at least as long as they were not) and
   discards all n sweeps run; after ``sweeps`` sweeps without that it stops with a BurnInWarning. MSER
-  is not the default: on runs of W <= 100 sweeps it stops inside the transient (the same measurements:
-  +1.9 to +11 standard errors at W = 20), and on long runs it is no less biased than the default.
+  is not the default: on short runs it stops inside the transient (the same measurements, W = 20 on SK:
+  +1.9 to +9 standard errors), and on long runs it is no less biased than the default.
 
 The burn-in used is reported in each result (``burn_in``).
 """
