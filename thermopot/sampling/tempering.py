@@ -326,7 +326,7 @@ def temperature_ladder(model: Model | str, T_min: float, T_max: float, *, swap_r
         raise ThermopotError(f"swap_rate must be in (0, 1), got {swap_rate}")
     pilot = np.geomspace(T_min, T_max, check_count(pilot_temperatures, "pilot_temperatures", 2))
     pt = ParallelTempering(model, pilot, chains=chains, seed=seed, backend=backend)
-    pt.run(pilot_sweeps // 4, record=False)
+    tempering_burn_in(pt, None, sweeps=pilot_sweeps)
     pt.run(pilot_sweeps)
     sigma = np.sqrt(to_numpy(pt.energy_acc.variance()))
     betas = 1.0 / pilot[::-1]  # increasing beta
