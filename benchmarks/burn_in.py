@@ -62,7 +62,8 @@ def _z(per_sweep: np.ndarray, d: int, sweeps: int, exact: float) -> float:
 def single(model, T: float, initial, sweeps: int, seed: int) -> dict:
     exact = thermodynamics(model, T, progress=False).energy
     sampler = Sampler(model, T)
-    state = sampler.run(sampler.init(chains=CHAINS, initial=initial, seed=seed), sweeps + max(sweeps, 200), progress=False)
+    start = sampler.init(chains=CHAINS, initial=initial, seed=seed)
+    state = sampler.run(start, sweeps + max(sweeps, 200), progress=False)
     energy = state.measurements.series()[0]  # (W + max(W, 200), B)
     d = _windows(energy, sweeps)
     return {rule: (d[rule], _z(energy, d[rule], sweeps, exact)) for rule in RULES}

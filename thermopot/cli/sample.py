@@ -63,7 +63,8 @@ def sample_command(args: argparse.Namespace) -> Output:
         res = sample(model, args.T, seed=args.seed, correlations=args.correlations, initial=initial, **options)
     m, err = res.magnetization, res.magnetization_stderr
     lines = [f"{res.method} {res.scan}-scan sampling: N = {res.n}, T = {res.T:g}, {res.chains} chains x "
-             f"{res.sweeps} sweeps after {res.burn_in} of burn-in ({res.backend}{', fused kernel' if res.fused else ''}"
+             f"{res.sweeps} sweeps after {res.burn_in} of burn-in "
+             f"({res.backend}{', fused kernel' if res.fused else ''}"
              f"{', compiled kernel' if res.compiled else ''}, "
              f"{res.seconds:.3g} s, {res.generator} seed {res.seed})",
              f"energy U = {res.energy:.8g} +- {res.energy_stderr:.2g}",

@@ -377,8 +377,8 @@ class BasinOccupancy(Result):
 def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int = 1000, burn_in: BurnIn = None,
                     seed: int = 0, backend: Any = None) -> BasinOccupancy:
     """Heat-bath chains from uniform random states (``burn_in`` unrecorded sweeps by the rule of
-    :mod:`thermopot.sampling.burn_in`, reported as the result's ``burn_in``; then one record per sweep): the fraction of time each spends in each basin of ``library`` (its
-    exact steepest-descent basins) against the exact basin weights Z_a / Z at T (enumeration)."""
+    :mod:`thermopot.sampling.burn_in`, reported as the result's ``burn_in``; then one record per sweep): the
+    fraction of time each spends in each basin of ``library`` (its exact steepest-descent basins) against the exact basin weights Z_a / Z at T (enumeration)."""
     start = time.perf_counter()
     T = check_temperature(T)
     sweeps = check_count(sweeps, "sweeps")
@@ -400,6 +400,5 @@ def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int
     occupancy = counts / sweeps
     pooled = occupancy.mean(axis=0)
     return BasinOccupancy(T=T, chains=state.chains, sweeps=sweeps, burn_in=used, seed=int(state.seed),
-                          occupancy=occupancy,
-                          exact=exact, tv_chain=0.5 * np.abs(occupancy - exact).sum(axis=1),
+                          occupancy=occupancy, exact=exact, tv_chain=0.5 * np.abs(occupancy - exact).sum(axis=1),
                           tv_pooled=float(0.5 * np.abs(pooled - exact).sum()), seconds=time.perf_counter() - start)

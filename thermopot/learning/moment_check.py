@@ -41,9 +41,9 @@ from ..datasets.dataset import Dataset, as_dataset
 from ..errors import ThermopotError
 from ..models import PairwiseModel
 from ..results import Result
+from ..sampling.burn_in import BurnIn, run_burn_in
 from ..sampling.chains import resolve_seed
 from ..sampling.ensemble import Ensemble
-from ..sampling.burn_in import BurnIn, run_burn_in
 from ..sampling.tempering import ParallelTempering, tempering_burn_in
 from .pcd import model_ladder
 from .result import check_regularisers, pack
@@ -150,8 +150,8 @@ def check_moments(model: PairwiseModel, data: Dataset | Any, weights: Any = None
                   seed: Any = None, compiled_kernel: bool | None = None, backend: Any = None) -> MomentCheck:
     """The moments of ``model`` at T = 1 from ``chains`` fresh independent chains (``burn_in`` sweeps
     dropped: None, an integer or "mser", the rule of :mod:`thermopot.sampling.burn_in`, reported as the
-    result's ``burn_in``; ``sweeps`` averaged; with ``tempering``, a ladder starting at 1, the T = 1 replicas of as
-    many tempering columns) against the moments of ``data`` and their sampling errors (the module
+    result's ``burn_in``; ``sweeps`` averaged; with ``tempering``, a ladder starting at 1, the T = 1
+    replicas of as many tempering columns) against the moments of ``data`` and their sampling errors (the module
     docstring). ``l2``: the penalty the model was fitted with; the target is the data moments minus l2
     times the model's parameters."""
     start = time.perf_counter()
@@ -163,8 +163,8 @@ def check_moments(model: PairwiseModel, data: Dataset | Any, weights: Any = None
     chains = check_count(chains, "chains", 2)
     sweeps = check_count(sweeps, "sweeps")
     ladder = model_ladder(tempering)
-    per_chain, burn_in = _chain_averages(model, chains, sweeps, burn_in, ladder, resolve_seed(seed), compiled_kernel,
-                                backend)
+    per_chain, burn_in = _chain_averages(model, chains, sweeps, burn_in, ladder, resolve_seed(seed),
+                                         compiled_kernel, backend)
     x = per_chain.mean(axis=0)
     se_model = per_chain.std(axis=0, ddof=1) / np.sqrt(chains)
     moments, se_data = data_moment_stderr(data)
