@@ -84,6 +84,8 @@ def test_sample_reports_the_default_and_the_given_burn_in():
         assert res.burn_in == resolve_burn_in(None, sweeps) == max(sweeps // 5, 100)
         assert res.to_dict()["burn_in"] == res.burn_in
     assert sample(model, 1.0, chains=4, sweeps=50, burn_in=7, seed=0).burn_in == 7
+    sparse = sample(model, 1.0, chains=4, sweeps=2000, record_every=100, burn_in="mser", seed=0)
+    assert sparse.burn_in % 100 == 0 and 100 <= sparse.burn_in <= 2000  # blocks of 2000 // 20, every sweep traced
     sampler = Sampler(model, 1.0)  # the default is exactly init, 100 unrecorded sweeps, the recorded ones
     state = sampler.run(sampler.init(chains=4, seed=0), 100, record=False)
     same = sampler.result(sampler.run(state, 50))

@@ -527,26 +527,22 @@ def load_state(path: str | os.PathLike, *, model: Model | str | None = None, T: 
 def burn_in_state(sampler: Sampler, state: SamplerState, burn_in: BurnIn, *, sweeps: int,
                   progress: bool | None = None) -> tuple[SamplerState, int]:
     """The chains of ``state`` after the burn-in of a run of ``sweeps`` recorded sweeps, and its length in
-    sweeps (the rule of :mod:`.burn_in`: None, an integer or "mser", which traces the chain-averaged
-    energy through recorded blocks and returns the state with its measurements emptied)."""
+    sweeps (the rule of :mod:`.burn_in`: None, an integer or "mser", which traces the chains' mean energy
+    after every sweep; nothing is recorded)."""
     current = [state]
 
     def run(k: int) -> None:
         current[0] = sampler.run(current[0], k, record=False, progress=progress)
 
     def trace(k: int) -> np.ndarray:
-        current[0] = sampler.run(_unrecorded(sampler, current[0]), k, progress=progress)
-        return current[0].measurements.series()[0].mean(axis=1)
+        energies = np.empty(k)
+        for w in range(k):
+            current[0] = sampler.run(current[0], 1, record=False, progress=False)
+            energies[w] = sampler.energies(current[0]).mean()
+        return energies
 
     used = run_burn_in(burn_in, sweeps, run=run, trace=trace)
-    traced = isinstance(burn_in, str)
-    return (_unrecorded(sampler, current[0]) if traced else current[0]), used
-
-
-def _unrecorded(sampler: Sampler, state: SamplerState) -> SamplerState:
-    """``state`` with empty measurements (nothing recorded yet)."""
-    return replace(state, measurements=Measurements(state.chains, sampler.n, sampler.xp, sampler.correlations),
-                   recorded_sweeps=0)
+    return current[0], used
 
 
 def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps: int = 1000,
