@@ -26,6 +26,7 @@ from thermopot.backend import get_namespace
 from thermopot.models import Model, random_multispin, sk
 from thermopot.sampling import first_passage, sample
 from thermopot.sampling.budget import check_run
+from thermopot.sampling.burn_in import resolve_burn_in
 
 NO_LIMIT = 1e30
 
@@ -34,7 +35,7 @@ def _sample_case(model: Model, chains: int, sweeps: int, scan: str = "sequential
                  correlations: bool = False) -> tuple[str, Callable[[], Any], tuple[float, float]]:
     label = (f"sample {type(model).__name__} N={model.n}, {chains} chains, {sweeps} sweeps, {scan}"
              + (", correlations" if correlations else ""))
-    burn_in = sweeps // 10
+    burn_in = resolve_burn_in(None, sweeps)  # what sample() runs first
     estimate = check_run(model, chains, get_namespace("numpy"), sweeps=burn_in + sweeps, records=sweeps,
                          scan=scan, correlations=correlations, max_seconds=NO_LIMIT)
     run = lambda: sample(model, 1.0, chains=chains, sweeps=sweeps, scan=scan, correlations=correlations,

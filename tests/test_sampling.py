@@ -259,7 +259,7 @@ def test_short_run_warning_is_in_the_result():
 def test_memory_check_refuses_with_the_amount():
     with pytest.raises(SizeError, match=r"10000000000 chains of N = 6 spins needs about [0-9.]+ [TP]iB"):
         Sampler(random_pairwise(6, seed=0), 1.0).init(chains=10**10)
-    with pytest.raises(SizeError, match=r"for 1100000000 sweeps recording 1000000000"):
+    with pytest.raises(SizeError, match=r"for 1200000000 sweeps recording 1000000000"):  # burn-in 10^9 // 5
         sample(random_pairwise(6, seed=0), 1.0, chains=1000, sweeps=10**9)
 
 

@@ -13,6 +13,7 @@ from thermopot.errors import SizeError
 from thermopot.models import random_multispin, sk
 from thermopot.sampling import first_passage, sample
 from thermopot.sampling.budget import check_run
+from thermopot.sampling.burn_in import resolve_burn_in
 
 XP = get_namespace("numpy")
 NO_LIMIT = 1e30
@@ -39,7 +40,7 @@ def peak_bytes(fn):
     (random_multispin(20, order=3, seed=0), 16, 20, {"correlations": True}),
 ], ids=["series", "state", "random-scan", "multispin-correlations"])
 def test_sample_memory_estimate_bounds_the_peak(model, chains, sweeps, opts):
-    est, _ = check_run(model, chains, XP, sweeps=sweeps + sweeps // 10, records=sweeps,
+    est, _ = check_run(model, chains, XP, sweeps=sweeps + resolve_burn_in(None, sweeps), records=sweeps,
                        scan=opts.get("scan", "sequential"), correlations=opts.get("correlations", False),
                        max_seconds=NO_LIMIT)
     peak = peak_bytes(lambda: sample(model, 1.0, chains=chains, sweeps=sweeps, seed=0, progress=False,

@@ -214,8 +214,9 @@ def test_sample_is_init_and_two_runs():
     state = sampler.run(sampler.init(chains=4, seed=8), 6, record=False)
     with pytest.warns(ShortRunWarning) as caught:
         res = sample(model, 1.1, chains=4, sweeps=60, burn_in=6, scan="random", seed=8)
-    assert res.warnings == (str(caught[0].message),)
-    assert _strip(dataclasses.replace(res, warnings=())) == _strip(sampler.result(sampler.run(state, 60)))
+    assert res.warnings == (str(caught[0].message),) and res.burn_in == 6
+    assert _strip(dataclasses.replace(res, warnings=())) == _strip(dataclasses.replace(
+        sampler.result(sampler.run(state, 60)), burn_in=6))
 
 
 def test_configuration_is_frozen_and_states_fit_their_model():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.special import gammaln, logsumexp
 
-import thermopot.solvers.seeds as seeds
+import thermopot.sampling.burn_in as burn_in_module
 from thermopot.errors import ThermopotError
 from thermopot.models import curie_weiss
 from thermopot.solvers.seeds import mser_burn_in, state_overlap
@@ -57,7 +57,7 @@ def test_burn_in_removes_the_start_up_bias():
 
 def test_the_check_fails_when_the_burn_in_is_ignored(monkeypatch):
     """A plausible mistake: the burn-in computed but not applied (the average again from sweep 0)."""
-    monkeypatch.setattr(seeds, "mser_burn_in", lambda series: 0)
+    monkeypatch.setattr(burn_in_module, "mser_burn_in", lambda series: 0)
     check = state_overlap(curie_weiss(N, J, H), T, m=_exact_state(), chains=1024, sweeps=40, seed=0)
     assert not check.stable
 

@@ -12,6 +12,16 @@ import numpy as np
 from .command import BACKEND, JSON, MODEL, TEMPERATURE, Output, arg, command, given, nonnegative_int, positive_int
 
 
+def burn_in_sweeps(text: str) -> int | str:
+    """An argparse type: an integer >= 0 or "mser" (:mod:`thermopot.sampling.burn_in`)."""
+    if text == "mser":
+        return text
+    try:
+        return nonnegative_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0 or 'mser', got {text!r}") from None
+
+
 @command("sample", "batched heat-bath/Metropolis chains: magnetisations and energy with "
          "autocorrelation-aware errors", MODEL, TEMPERATURE, BACKEND, JSON,
          arg("--chains", type=positive_int, default=None, metavar="C",
@@ -22,8 +32,9 @@ from .command import BACKEND, JSON, MODEL, TEMPERATURE, Output, arg, command, gi
          arg("--initial", metavar="FILE.npz", default=None,
              help="start the chains from the +-1 state(s) stored in FILE.npz (key initial, states, spins or s, "
                   "or its only array): shape (N,) for every chain or (C, N), one per chain"),
-         arg("--burn-in", dest="burn_in", type=nonnegative_int, default=None, metavar="W0",
-             help="unrecorded sweeps first (default W/10)"),
+         arg("--burn-in", dest="burn_in", type=burn_in_sweeps, default=None, metavar="W0",
+             help="unrecorded sweeps first: an integer >= 0, or 'mser' (White's MSER rule on the chains' mean "
+                  "energy, traced in blocks; docs/sampling.md); default max(W/5, 100)"),
          arg("--method", choices=("heat-bath", "metropolis"), default=None, help="update rule (default heat-bath)"),
          arg("--scan", choices=("sequential", "random"), default=None, help="site order (default sequential)"),
          arg("--seed", type=nonnegative_int, default=0, help="random seed (same seed, same numbers)"),
@@ -52,7 +63,8 @@ def sample_command(args: argparse.Namespace) -> Output:
         res = sample(model, args.T, seed=args.seed, correlations=args.correlations, initial=initial, **options)
     m, err = res.magnetization, res.magnetization_stderr
     lines = [f"{res.method} {res.scan}-scan sampling: N = {res.n}, T = {res.T:g}, {res.chains} chains x "
-             f"{res.sweeps} sweeps ({res.backend}{', fused kernel' if res.fused else ''}"
+             f"{res.sweeps} sweeps after {res.burn_in} of burn-in "
+             f"({res.backend}{', fused kernel' if res.fused else ''}"
              f"{', compiled kernel' if res.compiled else ''}, "
              f"{res.seconds:.3g} s, {res.generator} seed {res.seed})",
              f"energy U = {res.energy:.8g} +- {res.energy_stderr:.2g}",

@@ -49,7 +49,7 @@ def minima_task(model: str, T: float, *, method: str = "tap2", starts: int = 256
     return find_minima(model, T, method=method, starts=starts, seed=seed, backend=backend).to_dict()
 
 
-def sample_task(model: str, T: float, *, chains: int = 64, sweeps: int = 1000, burn_in: int | None = None,
+def sample_task(model: str, T: float, *, chains: int = 64, sweeps: int = 1000, burn_in: int | str | None = None,
                 method: str = "heat-bath", scan: str = "sequential", seed: int = 0, generator: str | None = None,
                 correlations: bool = False, backend: str | None = None, rng: str | None = None) -> dict:
     """``thermopot sample MODEL --T T --chains C --sweeps W ...``: Gibbs chains summary (``rng``: the

@@ -38,6 +38,8 @@ from ..models import Model, resolve_model
 from ..progress import Progress
 from ..results import Result
 from ..sampling import Sampler, first_passage
+from ..sampling.burn_in import BurnIn
+from ..sampling.chains import burn_in_state
 from ..states import spins_to_index
 from ._retrieval_barrier import escape_barrier, state_energies
 from .library import Library, bound_states
@@ -280,6 +282,7 @@ class PatternFrequencies(Result):
     T: float
     chains: int
     sweeps: int
+    burn_in: int
     seed: int
     patterns: np.ndarray
     training: np.ndarray
@@ -312,9 +315,10 @@ def tv_distance(counts: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def pattern_frequencies(model: Model | str, data: Any, T: float, *, chains: int = 64, sweeps: int = 1000,
-                        burn_in: int | None = None, seed: int = 0, backend: Any = None) -> PatternFrequencies:
+                        burn_in: BurnIn = None, seed: int = 0, backend: Any = None) -> PatternFrequencies:
     """Visit frequencies of the distinct patterns of ``data`` by ``chains`` independent heat-bath chains
-    from uniform random states, after ``burn_in`` (default sweeps // 10) unrecorded sweeps, one record
+    from uniform random states, after ``burn_in`` unrecorded sweeps (None, an integer or "mser": the rule
+    of :mod:`thermopot.sampling.burn_in`; the result's ``burn_in`` says how many), one record
     per sweep; compared with the training weights and the exact Boltzmann weights (module docstring)."""
     start = time.perf_counter()
     model = resolve_model(model)
@@ -323,13 +327,12 @@ def pattern_frequencies(model: Model | str, data: Any, T: float, *, chains: int 
     if unique.n != model.n:
         raise ThermopotError(f"the model has N = {model.n} spins but the data have N = {unique.n}")
     sweeps = check_count(sweeps, "sweeps")
-    burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
     log_z = thermodynamics(model, T, backend=backend, progress=False).log_z
     exact = np.exp(-to_numpy(model.energy(unique.samples.astype(np.float64))) / T - log_z)
     index = spins_to_index(unique.samples)
     order = np.argsort(index)
     sampler = Sampler(model, T, backend=backend)
-    state = sampler.run(sampler.init(chains=chains, seed=check_seed(seed)), burn_in, record=False)
+    state, used = burn_in_state(sampler, sampler.init(chains=chains, seed=check_seed(seed)), burn_in, sweeps=sweeps)
     visits = np.zeros((state.chains, len(index)), dtype=np.int64)
     rows = np.arange(state.chains)
     for _ in range(sweeps):
@@ -339,7 +342,7 @@ def pattern_frequencies(model: Model | str, data: Any, T: float, *, chains: int 
         hit = index[order][pos] == now
         np.add.at(visits, (rows[hit], order[pos[hit]]), 1)
     pooled = visits.sum(axis=0)
-    return PatternFrequencies(T=T, chains=state.chains, sweeps=sweeps, seed=int(state.seed),
+    return PatternFrequencies(T=T, chains=state.chains, sweeps=sweeps, burn_in=used, seed=int(state.seed),
                               patterns=unique.samples, training=unique.probabilities, exact=exact,
                               visits=visits, tv_chain_exact=tv_distance(visits, exact),
                               tv_chain_training=tv_distance(visits, unique.probabilities),
@@ -362,6 +365,7 @@ class BasinOccupancy(Result):
     T: float
     chains: int
     sweeps: int
+    burn_in: int
     seed: int
     occupancy: np.ndarray
     exact: np.ndarray
@@ -370,15 +374,14 @@ class BasinOccupancy(Result):
     seconds: float = 0.0
 
 
-def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int = 1000, burn_in: int | None = None,
+def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int = 1000, burn_in: BurnIn = None,
                     seed: int = 0, backend: Any = None) -> BasinOccupancy:
-    """Heat-bath chains from uniform random states (``burn_in`` unrecorded sweeps, default sweeps // 10,
-    then one record per sweep): the fraction of time each spends in each basin of ``library`` (its
-    exact steepest-descent basins) against the exact basin weights Z_a / Z at T (enumeration)."""
+    """Heat-bath chains from uniform random states (``burn_in`` unrecorded sweeps by the rule of
+    :mod:`thermopot.sampling.burn_in`, reported as the result's ``burn_in``; then one record per sweep): the
+    fraction of time each spends in each basin of ``library`` (its exact steepest-descent basins) against the exact basin weights Z_a / Z at T (enumeration)."""
     start = time.perf_counter()
     T = check_temperature(T)
     sweeps = check_count(sweeps, "sweeps")
-    burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
     k = library.count
     strict = library.landscape.strict
     label_of_row = np.full(strict.shape[0], k, dtype=np.int64)
@@ -388,7 +391,7 @@ def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int
     exact = np.zeros(k + 1)
     exact[np.asarray(parts.labels)] = to_numpy(parts.weight)
     sampler = Sampler(library.model, T, backend=backend)
-    state = sampler.run(sampler.init(chains=chains, seed=check_seed(seed)), burn_in, record=False)
+    state, used = burn_in_state(sampler, sampler.init(chains=chains, seed=check_seed(seed)), burn_in, sweeps=sweeps)
     counts = np.zeros((state.chains, k + 1), dtype=np.int64)
     rows = np.arange(state.chains)
     for _ in range(sweeps):
@@ -396,6 +399,6 @@ def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int
         np.add.at(counts, (rows, labels[spins_to_index(state.spins)]), 1)
     occupancy = counts / sweeps
     pooled = occupancy.mean(axis=0)
-    return BasinOccupancy(T=T, chains=state.chains, sweeps=sweeps, seed=int(state.seed), occupancy=occupancy,
-                          exact=exact, tv_chain=0.5 * np.abs(occupancy - exact).sum(axis=1),
+    return BasinOccupancy(T=T, chains=state.chains, sweeps=sweeps, burn_in=used, seed=int(state.seed),
+                          occupancy=occupancy, exact=exact, tv_chain=0.5 * np.abs(occupancy - exact).sum(axis=1),
                           tv_pooled=float(0.5 * np.abs(pooled - exact).sum()), seconds=time.perf_counter() - start)

@@ -38,7 +38,7 @@ from ..models import Model, resolve_model
 from ..results import Result
 from ..sampling.descent import descend
 from ..sampling.free_energy import default_T_max, ladder_log_z
-from ..sampling.tempering import ParallelTempering
+from ..sampling.tempering import ParallelTempering, tempering_burn_in
 
 __all__ = ["SampledBoundStates", "sampled_bound_states"]
 
@@ -127,7 +127,7 @@ def sampled_bound_states(model: Model | str, data: Dataset | Any, T: float = 1.0
     top = default_T_max(model, T) if T_max is None else check_temperature(T_max)
     pt = ParallelTempering(model, np.geomspace(T, top, check_count(temperatures, "temperatures", 2)),
                            chains=chains, seed=seed, compiled_kernel=compiled_kernel, backend=xp)
-    pt.run(max(1, sweeps // 5), record=False)
+    tempering_burn_in(pt, None, sweeps=sweeps)  # the burn-in rule (sampling.burn_in)
     columns = np.arange(chains)
     for _ in range(sweeps):
         pt.run(1, progress=False)

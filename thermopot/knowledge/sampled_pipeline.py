@@ -65,6 +65,8 @@ from ..learning.result import BoundaryWarning
 from ..models import PairwiseModel
 from ..results import Result, jsonable
 from ..sampling import Sampler
+from ..sampling.burn_in import BurnIn
+from ..sampling.chains import burn_in_state
 from ..sampling.descent import descend
 from ..sampling.free_energy import log_partition
 from ._steps import run_steps
@@ -191,14 +193,16 @@ def _at_T(model: PairwiseModel, T: float) -> PairwiseModel:
 
 
 def _chain_samples(model: PairwiseModel, T: float, size: int, chains: int, seed: int, backend: Any,
-                   burn_in: int = 100) -> np.ndarray:
-    """``size`` states (size, N) from ``chains`` heat-bath chains at T after ``burn_in`` sweeps, one record
-    per chain per sweep."""
+                   burn_in: BurnIn = None) -> np.ndarray:
+    """``size`` states (size, N) from ``chains`` heat-bath chains at T after ``burn_in`` sweeps (the rule of
+    :mod:`thermopot.sampling.burn_in` for the ceil(size / chains) recorded sweeps), one record per chain
+    per sweep."""
     chains = min(chains, size)
+    sweeps = math.ceil(size / chains)
     sampler = Sampler(model, T, backend=backend)
-    state = sampler.run(sampler.init(chains=chains, seed=seed), burn_in, record=False)
+    state, _ = burn_in_state(sampler, sampler.init(chains=chains, seed=seed), burn_in, sweeps=sweeps)
     out = []
-    for _ in range(math.ceil(size / chains)):
+    for _ in range(sweeps):
         state = sampler.run(state, 1, record=False)
         out.append(state.spins.astype(np.int8))
     return np.concatenate(out)[:size]

@@ -41,9 +41,10 @@ from ..datasets.dataset import Dataset, as_dataset
 from ..errors import ThermopotError
 from ..models import PairwiseModel
 from ..results import Result
+from ..sampling.burn_in import BurnIn, run_burn_in
 from ..sampling.chains import resolve_seed
 from ..sampling.ensemble import Ensemble
-from ..sampling.tempering import ParallelTempering
+from ..sampling.tempering import ParallelTempering, tempering_burn_in
 from .pcd import model_ladder
 from .result import check_regularisers, pack
 
@@ -82,44 +83,75 @@ def data_moment_stderr(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
     return moments, np.sqrt(np.clip(1.0 - moments**2, 0.0, None) * float(np.sum(p**2)))
 
 
-def _chain_averages(model: PairwiseModel, chains: int, sweeps: int, burn_in: int, ladder: np.ndarray | None,
-                    seed: int, compiled_kernel: bool | None, backend: Any) -> np.ndarray:
-    """Per-chain time averages (B, N(N + 1)/2) of the packed moments over ``sweeps`` sweeps after
-    ``burn_in``, from uniformly random starts (or the T = 1 replicas of tempering columns)."""
+class _MomentSums:
+    """Per-chain sums of s_k and s_k s_l over the sweeps, the states gathered in blocks of BLOCK sweeps and
+    each block's products summed by one batched matrix product, (B, N, K) @ (B, K, N) (exact: sums of +-1)."""
+
+    BLOCK = 64
+
+    def __init__(self, chains: int, n: int):
+        self.first, self.second = np.zeros((chains, n)), np.zeros((chains, n, n))
+        self.block = np.empty((self.BLOCK, chains, n))
+        self.filled = 0
+
+    def add(self, s: Any) -> None:
+        self.block[self.filled] = to_numpy(s)
+        self.filled += 1
+        if self.filled == self.BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        block = self.block[: self.filled]
+        self.first += block.sum(axis=0)
+        self.second += np.matmul(block.transpose(1, 2, 0), block.transpose(1, 0, 2))
+        self.filled = 0
+
+    def packed(self, sweeps: int) -> np.ndarray:
+        """The per-chain time averages (B, N(N + 1)/2), packed like the parameters."""
+        self.flush()
+        iu = np.triu_indices(self.first.shape[1], 1)
+        return np.concatenate([self.first, self.second[:, iu[0], iu[1]]], axis=1) / sweeps
+
+
+def _chain_averages(model: PairwiseModel, chains: int, sweeps: int, burn_in: BurnIn, ladder: np.ndarray | None,
+                    seed: int, compiled_kernel: bool | None, backend: Any) -> tuple[np.ndarray, int]:
+    """Per-chain time averages (B, N(N + 1)/2) of the packed moments over ``sweeps`` sweeps after the burn-in
+    (the rule of :mod:`thermopot.sampling.burn_in`), from uniformly random starts (or the T = 1 replicas of
+    tempering columns, all sweeps in one ParallelTempering.run), and the burn-in used."""
     n = model.n
-    iu = np.triu_indices(n, 1)
     xp = get_namespace(backend)
+    sums = _MomentSums(chains, n)
     if ladder is None:
         ensemble = Ensemble(model, method="heat-bath", scan="sequential", compiled_kernel=compiled_kernel,
                             backend=xp)
         starts = 1.0 - 2.0 * np.random.default_rng(seed).integers(0, 2, size=(chains, n))
         work = ensemble.work(ensemble.init(starts, seed=seed))
-        if burn_in:
-            work.sweep(burn_in)
 
-        def states() -> np.ndarray:
+        def trace(k: int) -> np.ndarray:
+            rows = []
+            for _ in range(k):
+                work.sweep()
+                rows.append(float(to_numpy(work.energies()).mean()))
+            return np.array(rows)
+
+        used = run_burn_in(burn_in, sweeps, run=work.sweep, trace=trace)
+        for _ in range(sweeps):
             work.sweep()
-            return to_numpy(work.s)
+            sums.add(work.s)
     else:
         pt = ParallelTempering(model, ladder, chains=chains, seed=seed, compiled_kernel=compiled_kernel, backend=xp)
-        pt.run(burn_in, record=False, progress=False)
-
-        def states() -> np.ndarray:
-            return pt.run(1, record=False, progress=False).states()[0]
-    first, second = np.zeros((chains, n)), np.zeros((chains, n, n))
-    for _ in range(sweeps):
-        s = np.asarray(states(), dtype=np.float64)
-        first += s
-        second += s[:, :, None] * s[:, None, :]
-    return np.concatenate([first, second[:, iu[0], iu[1]]], axis=1) / sweeps
+        used = tempering_burn_in(pt, burn_in, sweeps=sweeps, progress=False)
+        pt.run(sweeps, record=False, progress=False, observe=lambda energies, cold: sums.add(cold))
+    return sums.packed(sweeps), used
 
 
 def check_moments(model: PairwiseModel, data: Dataset | Any, weights: Any = None, *, l2: float = 0.0,
-                  chains: int = 64, sweeps: int = 2000, burn_in: int = 500, tempering: Any = None,
+                  chains: int = 64, sweeps: int = 2000, burn_in: BurnIn = None, tempering: Any = None,
                   seed: Any = None, compiled_kernel: bool | None = None, backend: Any = None) -> MomentCheck:
     """The moments of ``model`` at T = 1 from ``chains`` fresh independent chains (``burn_in`` sweeps
-    dropped, ``sweeps`` averaged; with ``tempering``, a ladder starting at 1, the T = 1 replicas of as
-    many tempering columns) against the moments of ``data`` and their sampling errors (the module
+    dropped: None, an integer or "mser", the rule of :mod:`thermopot.sampling.burn_in`, reported as the
+    result's ``burn_in``; ``sweeps`` averaged; with ``tempering``, a ladder starting at 1, the T = 1
+    replicas of as many tempering columns) against the moments of ``data`` and their sampling errors (the module
     docstring). ``l2``: the penalty the model was fitted with; the target is the data moments minus l2
     times the model's parameters."""
     start = time.perf_counter()
@@ -130,10 +162,9 @@ def check_moments(model: PairwiseModel, data: Dataset | Any, weights: Any = None
                              f"{type(model).__name__} with N = {getattr(model, 'n', None)}")
     chains = check_count(chains, "chains", 2)
     sweeps = check_count(sweeps, "sweeps")
-    burn_in = check_count(burn_in, "burn_in", 0)
     ladder = model_ladder(tempering)
-    per_chain = _chain_averages(model, chains, sweeps, burn_in, ladder, resolve_seed(seed), compiled_kernel,
-                                backend)
+    per_chain, burn_in = _chain_averages(model, chains, sweeps, burn_in, ladder, resolve_seed(seed),
+                                         compiled_kernel, backend)
     x = per_chain.mean(axis=0)
     se_model = per_chain.std(axis=0, ddof=1) / np.sqrt(chains)
     moments, se_data = data_moment_stderr(data)

@@ -10,13 +10,15 @@ write a state to a checkpoint and resume it;
 ``parallel_tempering`` runs replica exchange over a temperature ladder, ``log_partition`` estimates log Z
 by annealed importance sampling or thermodynamic integration (both, and PCD, on chains at temperatures
 of their own: an :class:`Ensemble` configuration advancing an :class:`EnsembleState`, the same split),
-``descend`` quenches states to the single-flip-stable states of their basins. Random numbers come from host PCG64 or the counter-based
+``descend`` quenches states to the single-flip-stable states of their basins. The samplers discard their
+burn-in by the one rule of :mod:`.burn_in` (``resolve_burn_in``). Random numbers come from host PCG64 or the counter-based
 Philox4x32-10 (:mod:`.philox`, ``generator="philox"``), which on CuPy runs the sweeps in fused CUDA
 kernels (:mod:`.fused`) and on the CPU, with numba, in compiled loops (:mod:`.compiled`). Checkpoints
 (:mod:`.checkpoint`) are written atomically and verified when loaded; :mod:`.budget` is the size and
 time guard.
 """
 
+from .burn_in import BurnInWarning, mser_burn_in, resolve_burn_in
 from .chains import GENERATORS, Sampler, load_state, sample, save_state
 from .descent import Descent, descend
 from .ensemble import Ensemble, EnsembleState, EnsembleWork
@@ -35,4 +37,5 @@ __all__ = ["sample", "Sampler", "SamplerState", "SpinArrays", "save_state", "loa
            "SampleResult", "first_passage", "FirstPassage", "integrated_time",
            "mean_stderr", "BatchMeans", "METHODS", "SCANS", "GENERATORS", "parallel_tempering", "ParallelTempering",
            "TemperingResult", "temperature_ladder", "exact_swap_rate", "LowSwapRateWarning", "log_partition",
-           "LogPartition", "descend", "Descent", "ShortRunWarning", "MIN_RUN_TAUS", "load_initial_states"]
+           "LogPartition", "descend", "Descent", "ShortRunWarning", "MIN_RUN_TAUS", "load_initial_states",
+           "resolve_burn_in", "mser_burn_in", "BurnInWarning"]

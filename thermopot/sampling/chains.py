@@ -46,6 +46,7 @@ from ..progress import Progress
 from ..checks import check_choice, check_count, check_rng, check_temperature
 from ..models import Model, PairwiseModel, resolve_model
 from . import budget, checkpoint
+from .burn_in import BurnIn, resolve_burn_in, run_burn_in
 from .compiled import available as compiled_available
 from .compiled import compiled_kernel
 from .fused import MAX_FUSED_SPINS, fused_kernel
@@ -523,14 +524,36 @@ def load_state(path: str | os.PathLike, *, model: Model | str | None = None, T: 
     return sampler, state
 
 
+def burn_in_state(sampler: Sampler, state: SamplerState, burn_in: BurnIn, *, sweeps: int,
+                  progress: bool | None = None) -> tuple[SamplerState, int]:
+    """The chains of ``state`` after the burn-in of a run of ``sweeps`` recorded sweeps, and its length in
+    sweeps (the rule of :mod:`.burn_in`: None, an integer or "mser", which traces the chains' mean energy
+    after every sweep; nothing is recorded)."""
+    current = [state]
+
+    def run(k: int) -> None:
+        current[0] = sampler.run(current[0], k, record=False, progress=progress)
+
+    def trace(k: int) -> np.ndarray:
+        energies = np.empty(k)
+        for w in range(k):
+            current[0] = sampler.run(current[0], 1, record=False, progress=False)
+            energies[w] = sampler.energies(current[0]).mean()
+        return energies
+
+    used = run_burn_in(burn_in, sweeps, run=run, trace=trace)
+    return current[0], used
+
+
 def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps: int = 1000,
-           burn_in: int | None = None, method: str = "heat-bath", scan: str = "sequential",
+           burn_in: BurnIn = None, method: str = "heat-bath", scan: str = "sequential",
            seed: int | np.random.Generator | None = None, initial: Any = None, record_every: int = 1,
            correlations: bool = False, generator: str | None = None, backend: Any = None,
            progress: bool | None = None, max_seconds: float | None = None,
            rng: str | None = None) -> SampleResult:
-    """Run ``chains`` chains for ``burn_in`` (default sweeps // 10) unrecorded sweeps, then ``sweeps``
-    recorded sweeps, and return the averages with autocorrelation-aware errors. ``progress``: bars on
+    """Run ``chains`` chains for ``burn_in`` unrecorded sweeps (None: the default rule; an integer; or "mser";
+    see :mod:`.burn_in`; the result's ``burn_in`` says how many), then ``sweeps`` recorded sweeps, and
+    return the averages with autocorrelation-aware errors. ``progress``: bars on
     stderr (None: for runs that take more than a few seconds). ``seed`` and ``generator``: see
     :class:`Sampler` (``rng=``: the deprecated former name of ``generator``). A run that would not
     fit in memory or would take longer than ``max_seconds`` (default THERMOPOT_MAX_SECONDS, else
@@ -540,17 +563,17 @@ def sample(model: Model | str, T: float, *, chains: int = DEFAULT_CHAINS, sweeps
     chain (chains, N)."""
     generator = renamed_rng(generator, rng)
     sweeps = check_count(sweeps, "sweeps", 2)
-    burn_in = sweeps // 10 if burn_in is None else check_count(burn_in, "burn_in", 0)
+    planned = resolve_burn_in(burn_in, sweeps) if burn_in != "mser" else sweeps  # "mser": at most sweeps
     model = resolve_model(model)
     budget.check_run(model, check_count(chains, "chains"), get_namespace(backend),
-                     sweeps=burn_in + sweeps, records=sweeps // check_count(record_every, "record_every"),
+                     sweeps=planned + sweeps, records=sweeps // check_count(record_every, "record_every"),
                      scan=check_choice(scan, "scan", SCANS), correlations=correlations,
                      max_seconds=max_seconds)
     sampler = Sampler(model, T, method=method, scan=scan, record_every=record_every, correlations=correlations,
                       generator=generator, backend=backend)
-    state = sampler.init(chains=chains, initial=initial, seed=seed)
-    state = sampler.run(state, burn_in, record=False, progress=progress)
-    result = sampler.result(sampler.run(state, sweeps, progress=progress))
+    state, used = burn_in_state(sampler, sampler.init(chains=chains, initial=initial, seed=seed), burn_in,
+                                sweeps=sweeps, progress=progress)
+    result = replace(sampler.result(sampler.run(state, sweeps, progress=progress)), burn_in=used)
     message = short_run_message(result.sweeps, result.tau_int)
     if message:
         result = replace(result, warnings=(message,))

@@ -47,7 +47,7 @@ from ..results import Result
 from .chains import resolve_seed
 from .ensemble import Ensemble
 from .kernels import METHODS, SCANS
-from .tempering import DEFAULT_CHAINS, ParallelTempering
+from .tempering import DEFAULT_CHAINS, ParallelTempering, tempering_burn_in
 
 METHODS_LOG_Z = ("ais", "ti")
 
@@ -178,7 +178,7 @@ def _ti(model: Model, T: float, *, chains: int, steps: int, sweeps: int, method:
         compiled_kernel: bool | None, xp: Any, T_max: float) -> tuple[float, float, float]:
     pt = ParallelTempering(model, np.geomspace(T, T_max, steps), chains=chains, method=method, scan=scan,
                            seed=seed, compiled_kernel=compiled_kernel, backend=xp)
-    pt.run(max(1, sweeps // 5), record=False)
+    tempering_burn_in(pt, None, sweeps=sweeps)  # the burn-in rule (.burn_in)
     pt.run(sweeps)
     pt.swap_rates(warn=True)  # a LowSwapRateWarning names each pair of the ladder that does not mix
     return ladder_log_z(pt)

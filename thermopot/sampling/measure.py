@@ -35,6 +35,8 @@ class SampleResult(Result):
     names the random-number generator ("pcg64" or "philox"; ``rng`` is its deprecated former name) and ``fused`` tells whether the fused CUDA kernel ran the sweeps, ``compiled``
     whether the compiled CPU kernel (numba) did. ``warnings``: the ShortRunWarning messages of the run (a run
     shorter than 50 integrated autocorrelation times), also in the JSON as ``warnings`` and ``short_run``.
+    ``burn_in``: the unrecorded sweeps run before the recorded ones (:mod:`.burn_in`; 0 when the caller ran
+    them itself).
     """
 
     n: int
@@ -60,11 +62,12 @@ class SampleResult(Result):
     fused: bool = False
     compiled: bool = False
     warnings: tuple[str, ...] = ()
+    burn_in: int = 0
     rng = renamed("generator", "rng")
 
     def to_dict(self) -> dict:
         """JSON-ready fields (docs/architecture.md, `thermopot sample`)."""
-        data = {"n": self.n, "T": self.T, "chains": self.chains, "sweeps": self.sweeps,
+        data = {"n": self.n, "T": self.T, "chains": self.chains, "sweeps": self.sweeps, "burn_in": self.burn_in,
                 "method": self.method, "scan": self.scan, "seed": self.seed, "magnetization": self.magnetization,
                 "magnetization_stderr": self.magnetization_stderr, "magnetization_tau": self.magnetization_tau,
                 "energy": self.energy, "energy_stderr": self.energy_stderr, "tau_int": self.tau_int,

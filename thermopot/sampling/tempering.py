@@ -29,7 +29,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ from ..results import Result
 from ..states import all_states
 from ..progress import Progress
 from . import compiled
+from .burn_in import BurnIn, run_burn_in
 from .chains import resolve_seed
 from .ensemble import Ensemble, EnsembleState, EnsembleWork
 from .kernels import METHODS, SCANS
@@ -53,6 +55,8 @@ from .statistics import BatchMeans
 DEFAULT_CHAINS = 16
 #: swap rate below which a neighbouring pair is reported as not mixing (a warning names the pair)
 LOW_SWAP_RATE = 0.05
+#: ParallelTempering.run(observe=...): called after each sweep with (energies (R, B), coldest states (B, N))
+Observer = Callable[[np.ndarray, Any], None]
 
 __all__ = ["ParallelTempering", "TemperingResult", "parallel_tempering", "temperature_ladder", "exact_swap_rate",
            "check_ladder", "LOW_SWAP_RATE", "LowSwapRateWarning"]
@@ -71,7 +75,7 @@ class TemperingResult(Result):
     swap_rate (R - 1,): accepted / attempted swaps of the pairs (i, i + 1); round_trips: completed
     coldest -> hottest -> coldest trips of all replicas; round_trip_time: replica-sweeps per round trip
     (NaN when none was completed); correlation, correlation_stderr (R, N, N): raw <s_k s_l> when asked
-    for (else None)."""
+    for (else None); burn_in: the unrecorded sweeps run first (:mod:`.burn_in`)."""
 
     temperatures: np.ndarray
     energy: np.ndarray
@@ -91,6 +95,7 @@ class TemperingResult(Result):
     seconds: float
     correlation: np.ndarray | None = None
     correlation_stderr: np.ndarray | None = None
+    burn_in: int = 0
 
     _null_nonfinite = True  # to_dict: arrays as lists, NaN as None
 
@@ -193,9 +198,12 @@ class ParallelTempering:
                                        self.attempts, self.accepts)
         work.set_temperatures(self.temperatures[self.level])
 
-    def run(self, sweeps: int, *, record: bool = True, progress: bool | None = None) -> "ParallelTempering":
+    def run(self, sweeps: int, *, record: bool = True, progress: bool | None = None,
+            observe: Observer | None = None) -> "ParallelTempering":
         """Perform ``sweeps`` sweeps, each followed by the swaps of one parity (on a working copy of
-        ``state``, which becomes the new ``state``); returns self."""
+        ``state``, which becomes the new ``state``); returns self. ``observe(energies, cold)``, when
+        given, is called after each sweep's swaps with the energies (R, B) by temperature and column
+        (NumPy) and the states (B, N) at the lowest temperature by column (on the backend)."""
         sweeps = check_count(sweeps, "sweeps", 0)
         t0 = time.perf_counter()
         work = self.ensemble.work(self.state)
@@ -207,6 +215,8 @@ class ParallelTempering:
                     self._swap(energies, work)
                     if record:
                         self._record(energies, work.s)
+                    if observe is not None:
+                        observe(energies[self.perm], work.s[asarray(self.perm[0], self.xp, dtype=self.xp.int64)])
                     bar.update(1)
         finally:  # the swaps and records so far belong to the sweeps so far
             self.state = work.state()
@@ -258,19 +268,31 @@ class ParallelTempering:
 
 
 def parallel_tempering(model: Model | str, temperatures: Any, *, chains: int = DEFAULT_CHAINS, sweeps: int = 1000,
-                       burn_in: int | None = None, method: str = "heat-bath", scan: str = "sequential",
+                       burn_in: BurnIn = None, method: str = "heat-bath", scan: str = "sequential",
                        seed: Any = None, compiled_kernel: bool | None = None, backend: Any = None,
                        progress: bool | None = None, correlations: bool = False) -> TemperingResult:
-    """Run parallel tempering on the ladder ``temperatures``: ``burn_in`` sweeps (default sweeps // 5)
-    unrecorded, then ``sweeps`` recorded; see :class:`ParallelTempering` and :class:`TemperingResult`
-    (``correlations``: also <s_k s_l>)."""
+    """Run parallel tempering on the ladder ``temperatures``: ``burn_in`` sweeps unrecorded (None: the
+    default rule, max(sweeps // 5, 100); an integer; or "mser" on the column-averaged energy at every temperature;
+    see :mod:`.burn_in`), then ``sweeps`` recorded; see :class:`ParallelTempering` and
+    :class:`TemperingResult` (``correlations``: also <s_k s_l>; ``burn_in``: the sweeps discarded)."""
     sweeps = check_count(sweeps, "sweeps", 2)
-    burn_in = sweeps // 5 if burn_in is None else check_count(burn_in, "burn_in", 0)
     pt = ParallelTempering(model, temperatures, chains=chains, method=method, scan=scan, seed=seed,
                            compiled_kernel=compiled_kernel, backend=backend, correlations=correlations)
-    pt.run(burn_in, record=False, progress=progress)
+    used = tempering_burn_in(pt, burn_in, sweeps=sweeps, progress=progress)
     pt.run(sweeps, progress=progress)
-    return pt.result()
+    return replace(pt.result(), burn_in=used)
+
+
+def tempering_burn_in(pt: ParallelTempering, burn_in: BurnIn, *, sweeps: int, progress: bool | None = None) -> int:
+    """Run the burn-in of ``pt`` for a run of ``sweeps`` recorded sweeps (the rule of :mod:`.burn_in`; "mser"
+    on the column-averaged energy at every temperature) and return its length in sweeps."""
+
+    def trace(k: int) -> np.ndarray:
+        rows: list[np.ndarray] = []
+        pt.run(k, record=False, progress=progress, observe=lambda energies, cold: rows.append(energies.mean(axis=1)))
+        return np.array(rows)
+
+    return run_burn_in(burn_in, sweeps, run=lambda k: pt.run(k, record=False, progress=progress), trace=trace)
 
 
 def exact_swap_rate(model: Model | str, T1: float, T2: float) -> float:
@@ -304,7 +326,7 @@ def temperature_ladder(model: Model | str, T_min: float, T_max: float, *, swap_r
         raise ThermopotError(f"swap_rate must be in (0, 1), got {swap_rate}")
     pilot = np.geomspace(T_min, T_max, check_count(pilot_temperatures, "pilot_temperatures", 2))
     pt = ParallelTempering(model, pilot, chains=chains, seed=seed, backend=backend)
-    pt.run(pilot_sweeps // 4, record=False)
+    tempering_burn_in(pt, None, sweeps=pilot_sweeps)
     pt.run(pilot_sweeps)
     sigma = np.sqrt(to_numpy(pt.energy_acc.variance()))
     betas = 1.0 / pilot[::-1]  # increasing beta

@@ -36,6 +36,7 @@ from ..errors import ThermopotError
 from ..models import Model, PairwiseModel
 from ..results import Result
 from ..sampling import Sampler, descend
+from ..sampling.burn_in import BurnIn, mser_burn_in, resolve_burn_in
 from .amp import M_MAX, bolthausen
 from .newton import X_MAX, relax_batch
 from .objective import free_energy_interaction
@@ -110,26 +111,6 @@ def amp_starts(model: Model, T: float, *, m0: np.ndarray, order: int = 2, xp: An
     return np.clip(out, -M_MAX, M_MAX)
 
 
-def mser_burn_in(series: Any) -> int:
-    """The equilibration window of a time series x_0..x_{n-1} by the marginal standard error rule (MSER;
-    K. P. White, Simulation 69, 323 (1997)): the d in [0, n // 2] that minimises
-
-        MSER(d) = sum_{t >= d} (x_t - xbar_d)^2 / (n - d)^2,   xbar_d = mean_{t >= d} x_t,
-
-    the squared standard error of the mean of what is kept (ignoring correlations). Dropping a start-up
-    transient lowers the sum faster than it shrinks n - d; once the rest is stationary, dropping more only
-    raises it. The bound n // 2 keeps at least half of the series."""
-    x = np.asarray(series, dtype=np.float64)
-    if x.ndim != 1 or x.size < 1 or not np.isfinite(x).all():
-        raise ThermopotError(f"mser_burn_in needs a finite, non-empty 1-d series, got shape {x.shape}")
-    tail = x[::-1]
-    kept = np.arange(1, x.size + 1)[::-1]  # n - d for d = 0..n-1
-    total = np.cumsum(tail)[::-1]
-    square = np.cumsum(tail * tail)[::-1]
-    stat = (square - total * total / kept) / (kept * kept)
-    return int(np.argmin(stat[: x.size // 2 + 1]))
-
-
 @dataclass(frozen=True)
 class StateOverlap(Result):
     """Chains started in a TAP state m: ``overlap`` (sweeps,) the mean over chains of (1/N) sum_k m_k s_k
@@ -156,26 +137,26 @@ class StateOverlap(Result):
 
 
 def state_overlap(model: Model, T: float, *, m: Any, chains: int = 32, sweeps: int = 100, start: str = "sign",
-                  burn_in: int | str = "mser", seed: Any = None) -> StateOverlap:
+                  burn_in: BurnIn = "mser", seed: Any = None) -> StateOverlap:
     """Run ``chains`` heat-bath chains at T for ``sweeps`` sweeps from sign(m) (``start="sign"``) or from
     spins drawn with P(s_k = 1) = (1 + m_k) / 2 (``start="sample"``) and follow their overlap with m
     (a TAP state keeps it at q within the error bar).
 
     A chain started at sign(m) begins at overlap (1/N) sum_k |m_k| > q and relaxes towards q over a few to
     tens of sweeps; averaging from the first sweep biases the mean upwards. ``burn_in`` sweeps are
-    therefore discarded first: an integer in [0, sweeps - 1], or ``"mser"`` (the default) for the window
-    chosen from the chain-averaged series by :func:`~thermopot.solvers.seeds.mser_burn_in` (at most half
-    of the sweeps)."""
+    therefore discarded first: an integer in [0, sweeps - 1], or ``"mser"`` (the default here: this run
+    keeps its whole series, so the window is chosen after it, from the chain-averaged overlap, by
+    :func:`~thermopot.sampling.burn_in.resolve_burn_in` and :func:`~thermopot.sampling.burn_in.mser_burn_in`,
+    at most half of the sweeps); None is the sampling default, max(sweeps // 5, 100), which must leave a
+    sweep."""
     m = np.asarray(to_numpy(m), dtype=np.float64)
     if m.shape != (model.n,) or not np.isfinite(m).all() or (np.abs(m) > 1).any():
         raise ThermopotError(f"m must be a magnetisation vector of shape ({model.n},) in [-1, 1], got {m.shape}")
     if start not in ("sign", "sample"):
         raise ThermopotError(f"start must be 'sign' or 'sample', got {start!r}")
     chains, sweeps = check_count(chains, "chains", 2), check_count(sweeps, "sweeps")
-    if isinstance(burn_in, str) and burn_in != "mser":
-        raise ThermopotError(f"burn_in must be 'mser' or an integer number of sweeps, got {burn_in!r}")
-    if burn_in != "mser":
-        burn_in = check_integer(burn_in, "burn_in", 0, sweeps - 1)
+    if not (isinstance(burn_in, str) and burn_in == "mser"):  # refused before the chains run
+        check_integer(resolve_burn_in(burn_in, sweeps), "burn_in", 0, sweeps - 1)
     rng = check_rng(seed)
     begin = time.perf_counter()
     initial = (np.repeat(np.where(m >= 0, 1.0, -1.0)[None], chains, 0) if start == "sign"
@@ -187,7 +168,7 @@ def state_overlap(model: Model, T: float, *, m: Any, chains: int = 32, sweeps: i
         state = sampler.run(state, 1, record=False, progress=False)
         series[w] = state.spins @ m / model.n
     overlap = series.mean(axis=1)
-    skip = mser_burn_in(overlap) if burn_in == "mser" else int(burn_in)
+    skip = resolve_burn_in(burn_in, sweeps, series=overlap)
     per_chain = series[skip:].mean(axis=0)
     mean, stderr, q = float(per_chain.mean()), float(per_chain.std(ddof=1) / np.sqrt(chains)), float(np.mean(m * m))
     stable = abs(mean - q) <= 3 * stderr
