@@ -25,15 +25,15 @@ WORST_256_SECONDS = 39.1
 
 
 def test_guard_refuses_a_job_too_large_naming_the_amounts():
-    """20000 TAP2 starts at N = 256 (about 0.6 GiB, half an hour in the worst case) under a 10 min limit:
-    refused at once, the message naming the job, both amounts and the limit."""
-    memory, seconds = estimate_minima(256, 20_000, 2, XP)
-    assert seconds > 600
+    """2000 TAP2 starts at N = 256 (about 3 min in the worst case, 135 MiB) under a 1 min limit: refused at
+    once, the message naming the job, both amounts and the limit."""
+    memory, seconds = estimate_minima(256, 2000, 2, XP)
+    assert seconds > 60
     with pytest.raises(SizeError) as err:
-        find_minima(sk(256, seed=0), 0.5, method="tap2", starts=20_000, max_seconds=600)
+        find_minima(sk(256, seed=0), 0.5, method="tap2", starts=2000, max_seconds=60)
     msg = str(err.value)
-    for part in ("20000 starts of N=256 spins at order 2", f"about {human_bytes(memory)} of memory",
-                 f"about {human_seconds(seconds)}", "more than the limit of 10 min", "its own Newton run"):
+    for part in ("2000 starts of N=256 spins at order 2", f"about {human_bytes(memory)} of memory",
+                 f"about {human_seconds(seconds)}", "more than the limit of 1 min", "its own Newton run"):
         assert part in msg
 
 
