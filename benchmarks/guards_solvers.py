@@ -116,8 +116,7 @@ def _instrument(stats: dict) -> None:
 
     minima.relax_batch = timed("relax", relax_counted, lambda a, k, o: {"rows": a[1].shape[0], "calls": 1})
     minima.newton_batch = timed("newton", minima.newton_batch, lambda a, k, o: {
-        "groups": a[1].shape[0], "iterations": int(o.iterations.sum()),
-        "max_iterations": 0})
+        "groups": a[1].shape[0], "iterations": int(o.iterations.sum())})
     minima.chord_batch = timed("chord", minima.chord_batch, lambda a, k, o: {"rows": a[1].shape[0],
                                                                           "anchors": a[2].shape[0]})
     minima.classify = timed("classify", minima.classify, lambda a, k, o: {"points": a[1].shape[0]})
@@ -149,7 +148,7 @@ def grid_jobs() -> list[tuple[str, int, int, int]]:
 def grid(budget: float, kinds: tuple = tuple(GRID_KINDS), out=sys.stdout) -> list[dict]:
     """Each grid job in a fresh process, smallest first; a job is skipped (listed with the time it would
     take) when the same kind, N and order with fewer starts, scaled linearly in the starts, would take
-    longer than ``budget`` seconds, or when it runs past 2 x ``budget``."""
+    longer than ``budget`` seconds, or when it runs past 2 x ``budget`` + 30 s (the process start included)."""
     table, last = [], {}
     for kind, n, b, order in sorted(grid_jobs(), key=lambda j: (j[0], j[3], j[1], j[2])):
         if kind not in kinds:
@@ -162,7 +161,7 @@ def grid(budget: float, kinds: tuple = tuple(GRID_KINDS), out=sys.stdout) -> lis
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         try:
             done = subprocess.run([sys.executable, __file__, "--job", kind, str(n), str(b), str(order)], env=env,
-                                  capture_output=True, text=True, check=True, timeout=2 * budget)
+                                  capture_output=True, text=True, check=True, timeout=2 * budget + 30)
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"grid job {kind} N={n} {b} starts order {order} failed:\n{exc.stderr}") from None
         except subprocess.TimeoutExpired:
@@ -175,6 +174,11 @@ def grid(budget: float, kinds: tuple = tuple(GRID_KINDS), out=sys.stdout) -> lis
         table.append(row)
         print(json.dumps(row), file=out, flush=True)
     return table
+
+
+def _per(row: dict, count: str, per: str) -> float:
+    """row[count] / row[per] (0 when absent): Newton iterations per group, evaluations per start."""
+    return row.get(count, 0) / max(row.get(per, 0), 1)
 
 
 def main() -> None:
@@ -190,7 +194,9 @@ def main() -> None:
             f"{r['kind']:>8} N={r['n']:<5} starts={r['starts']:<6} order {r['order']}  "
             + (f"skipped (projected {r['projected_seconds']:.3g} s)" if r.get("skipped") else
                f"{r['seconds']:8.3f} s (cpu {r['cpu_seconds']:.3f}) est {r['estimate_seconds']:9.3f} s "
-               f"time/est {r['time_over_estimate']:6.3f}  peak/est {r['peak_over_estimate']:5.2f}") for r in table))
+               f"time/est {r['time_over_estimate']:6.3f}  peak/est {r['peak_over_estimate']:5.2f}  "
+               f"groups {r.get('newton_groups', 0)}, K {_per(r, 'newton_iterations', 'newton_groups'):.1f}, "
+               f"E {_per(r, 'relax_row_evals', 'starts'):.0f}") for r in table))
         return
     table = rows("--quick" in sys.argv)
     if "--json" in sys.argv:
