@@ -25,7 +25,7 @@ converge, e.g. TAP3 far outside Plefka's condition, runs to these caps); the sec
 products, E(N) evaluations of the interaction and its gradient per start (O(N^2) at orders 1-2, O(N^3) at
 3-4); the third the Newton phase per group: K(N) iterations of an N x N eigen-decomposition with the
 Hessian and the line search, plus the chord matrix and the classification (the + 2). E(N) and K(N) bound
-the counts measured on the calibration grid (benchmarks/guards_solvers.py --grid: E up to 304 at N = 1000,
+the counts measured on the calibration grid (benchmarks/guards_solvers.py --grid: E up to 327 at N = 1000,
 K up to 11.4 where the starts converge); a job whose many starts do not converge (TAP3-4 at T = 0.1:
 172-200 Newton iterations per group) runs longer than this per-start part.
 
@@ -73,7 +73,7 @@ LOOP_SECONDS = {"numpy": {1: 5e-4, 2: 1e-3, 3: 1e-2, 4: 3e-2}, "cupy": {1: 2e-3,
 #: 5-7 at orders 3-4, where SK at T = 0.1 runs every start to both caps)
 NEWTON_LOOPS = 1600
 #: relaxation evaluations per start: E(N) = RELAX_EVALS + RELAX_EVALS_SQRT sqrt(N) (measured at most 25,
-#: 90, 143, 304 per start at N = 16, 64, 256, 1000 for nMF, 27-31 for TAP2, 85 for TAP3 at N = 16)
+#: 90, 143, 327 per start at N = 16, 64, 256, 1000 for nMF, 27-31 for TAP2, 85 for TAP3 at N = 16)
 RELAX_EVALS = 100
 RELAX_EVALS_SQRT = 10.0
 #: seconds per start, relaxation evaluation and unit of w(N, p), per backend (measured 1.2e-10 at N = 256,
@@ -84,7 +84,7 @@ SPIN_WORK = 400
 #: 4.6e-10 N^3 s at N = 64
 PROGRAM_WORK = 3.0
 #: Newton iterations per group: K(N) = NEWTON_ITERATIONS + NEWTON_ITERATIONS_SQRT sqrt(N) (measured mean
-#: 2.5, 4.2, 5.0, 11.4 at N = 16, 64, 256, 1000 on SK)
+#: 2.5, 4.2, 5.0, 8.1-11.4 at N = 16, 64, 256, 1000 on SK)
 NEWTON_ITERATIONS = 3.0
 NEWTON_ITERATIONS_SQRT = 0.3
 #: seconds per Newton iteration of one group, per (N^3 + NEWTON_N2 N^2), per backend (measured 6.4 ms at
