@@ -123,8 +123,9 @@ def _instrument(stats: dict) -> None:
 
 
 def run_job(kind: str, n: int, starts: int, order: int) -> dict:
-    """One grid job in this (fresh) process: the estimate, the measured time, CPU time and traced peak, and
-    the phases of :func:`_instrument`."""
+    """One grid job in this (fresh) process: the estimate, the measured time, CPU time and traced peak, the
+    phases of :func:`_instrument`, and the estimate given the Newton groups the run formed (what the guard
+    would say if it knew them: the per-group terms checked apart from the worst-case assumption)."""
     xp = get_namespace("numpy")
     est_bytes, est_seconds = estimate_minima(n, starts, order, xp)
     model, T, init = grid_model(kind, n, starts)
@@ -135,7 +136,9 @@ def run_job(kind: str, n: int, starts: int, order: int) -> dict:
                                                      seed=0, backend="numpy", max_seconds=1e300))
     row = ratio_row(f"{kind} N={n} {METHODS[order]} {starts} starts", est_bytes, peak, est_seconds, seconds,
                     time.process_time() - c0)
-    return {**row, "kind": kind, "n": n, "starts": starts, "order": order, "points": int(res.points.shape[0]),
+    given = estimate_minima(n, starts, order, xp, groups=stats.get("newton_groups", 0))[1]
+    return {**row, "estimate_given_groups": given, "time_over_estimate_given_groups": seconds / given,
+            "kind": kind, "n": n, "starts": starts, "order": order, "points": int(res.points.shape[0]),
             "minima": int(res.count), "failed": int(res.failed), **stats}
 
 

@@ -24,7 +24,9 @@ RELAX_ITERATIONS and NEWTON_LOOPS Newton iterations with their line searches (a 
 converge, e.g. TAP3 far outside Plefka's condition, runs to these caps); the second the relaxation's
 products, E(N) evaluations of the interaction and its gradient per start (O(N^2) at orders 1-2, O(N^3) at
 3-4); the third the Newton phase per group: K(N) iterations of an N x N eigen-decomposition with the
-Hessian and the line search, plus the chord matrix and the classification (the + 2). E(N) and K(N) bound
+Hessian and the line search, plus the chord matrix and the classification (the + 2); at orders 3-4 the
+program's Hessian costs about twice the eigen-decomposition (0.92 against 0.60 ms at N = 64), the factor
+1 + 2 (p - 2). E(N) and K(N) bound
 the counts measured on the calibration grid (benchmarks/guards_solvers.py --grid: E up to 327 at N = 1000,
 K up to 11.4 where the starts converge); a job whose many starts do not converge (TAP3-4 at T = 0.1:
 172-200 Newton iterations per group) runs longer than this per-start part.
@@ -57,8 +59,8 @@ PROGRAM_ARRAYS = 6
 FIXED_BYTES = 4 * 2**20
 
 # Time constants: wall seconds fitted to benchmarks/guards_solvers.py --grid (N = 16-1000, 8-10000 starts,
-# nMF, TAP2, TAP3 at N <= 64; SK at T = 0.5 and 0.1, Hopfield from noisy patterns), 2-core Intel Xeon
-# (AVX-512), NumPy, one BLAS thread, load 1.3-4.2, 2026-12-03.
+# nMF, TAP2, TAP3 at N <= 64, TAP4 at N = 16; SK at T = 0.5 and 0.1, Hopfield from noisy patterns), 2-core
+# Intel Xeon (AVX-512), NumPy, one BLAS thread, load 1.2-4.2 (TAP4: 22), 2026-12-03.
 #: seconds per call whatever the size (setup, grouping, de-duplication, result), per backend
 CALL_SECONDS = {"numpy": 0.1, "cupy": 0.5}
 # CuPy: not measured (no GPU was lent in this session); the former constants carried over into this form
