@@ -1,0 +1,105 @@
+"""find_minima's time estimate (thermopot.solvers.guard) against what the runs measured and what they do.
+
+The constants are wall times measured by benchmarks/guards_solvers.py --grid (2-core Intel Xeon AVX-512,
+NumPy, one BLAS thread, load 1.3-4.2, 2026-12-03); no test here reads a clock. Measured references:
+SK N = 256 under nMF at T = 0.5, 1000 uniform starts (945 distinct Newton groups, the worst case) ran
+39.1 s; the knowledge pipeline's step (800 pattern starts at N = 256, TAP2 and nMF) 0.5-0.7 s each."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from thermopot.backend import get_namespace
+from thermopot.errors import SizeError
+from thermopot.exact.guard import human_bytes, human_seconds
+from thermopot.models import sk
+from thermopot.solvers import find_minima, guard, minima
+from thermopot.solvers.guard import check_minima_size, estimate_minima
+
+XP = get_namespace("numpy")
+#: the worst case measured at N = 256 (SK, nMF, T = 0.5, 1000 starts, 945 Newton groups), seconds
+WORST_256_SECONDS = 39.1
+
+
+def test_guard_refuses_a_job_too_large_naming_the_amounts():
+    """2000 TAP2 starts at N = 256 (about 3 min in the worst case, 135 MiB) under a 1 min limit: refused at
+    once, the message naming the job, both amounts and the limit."""
+    memory, seconds = estimate_minima(256, 2000, 2, XP)
+    assert seconds > 60
+    with pytest.raises(SizeError) as err:
+        find_minima(sk(256, seed=0), 0.5, method="tap2", starts=2000, max_seconds=60)
+    msg = str(err.value)
+    for part in ("2000 starts of N=256 spins at order 2", f"about {human_bytes(memory)} of memory",
+                 f"about {human_seconds(seconds)}", "more than the limit of 1 min", "its own Newton run"):
+        assert part in msg
+
+
+def test_guard_admits_the_knowledge_case_under_the_default_limit(monkeypatch):
+    """800 pattern starts at N = 256, nMF and TAP2 (the sampled pipeline's mean-field step): admitted
+    under the default hour, and each estimate an upper bound of the measured worst case of that size
+    (800/1000 of WORST_256_SECONDS) and within 5x of it; the old constants (2e-6 s per N^2 and start)
+    gave 253 s."""
+    monkeypatch.delenv("THERMOPOT_MAX_SECONDS", raising=False)
+    for order in (1, 2):
+        _, seconds = check_minima_size(256, 800, order, XP)
+        assert 0.8 * WORST_256_SECONDS <= seconds <= 5 * 0.8 * WORST_256_SECONDS
+
+
+def test_the_knowledge_case_check_fails_with_the_old_relaxation_constant(monkeypatch):
+    """The injected mistake: a relaxation constant 100x too large (as the former 2e-6 s per start, N^2 and
+    order was) puts the estimate outside the 5x band of the test above."""
+    monkeypatch.setattr(guard, "RELAX_SECONDS", {"numpy": 100 * guard.RELAX_SECONDS["numpy"]})
+    _, seconds = estimate_minima(256, 800, 2, XP)
+    assert seconds > 5 * 0.8 * WORST_256_SECONDS
+
+
+def _counted_newton(monkeypatch) -> dict:
+    """Record the rows and iterations of every newton_batch call of find_minima."""
+    seen = {"groups": 0, "iterations": 0}
+    inner = minima.newton_batch
+
+    def counting(R, x0, *args, **kwargs):
+        state = inner(R, x0, *args, **kwargs)
+        seen["groups"] += int(x0.shape[0])
+        seen["iterations"] += int(np.asarray(state.iterations).sum())
+        return state
+    monkeypatch.setattr(minima, "newton_batch", counting)
+    return seen
+
+
+def _newton_per_group(n: int) -> float:
+    """K(N) of the estimate: the Newton iterations it charges per group (besides the chord matrix and the
+    classification)."""
+    return guard.NEWTON_ITERATIONS + guard.NEWTON_ITERATIONS_SQRT * math.sqrt(n)
+
+
+def test_worst_case_run_has_a_group_per_start_and_fewer_newton_iterations_than_charged(monkeypatch):
+    """SK N = 64 under nMF at T = 0.1: most of 100 uniform starts end at their own minimum (the worst
+    case the estimate assumes), and the Newton iterations per group stay below K(N)."""
+    seen = _counted_newton(monkeypatch)
+    res = find_minima(sk(64, seed=0), 0.1, method="nmf", starts=100, seed=0, backend="numpy")
+    assert seen["groups"] >= 80 and res.count >= 80
+    assert seen["iterations"] / seen["groups"] <= _newton_per_group(64)
+
+
+def test_newton_count_check_fails_when_the_estimate_assumes_one_iteration(monkeypatch):
+    """The injected mistake: a model that charges one Newton iteration per group (Newton's quadratic
+    convergence taken for granted) is below what the worst-case run does."""
+    monkeypatch.setattr(guard, "NEWTON_ITERATIONS", 1.0)
+    monkeypatch.setattr(guard, "NEWTON_ITERATIONS_SQRT", 0.0)
+    seen = _counted_newton(monkeypatch)
+    find_minima(sk(64, seed=0), 0.1, method="nmf", starts=100, seed=0, backend="numpy")
+    assert seen["iterations"] / seen["groups"] > _newton_per_group(64)
+
+
+def test_estimate_with_known_groups_is_below_the_worst_case():
+    """``groups`` charges the Newton phase per group: one group costs less than a group per start, and
+    the difference is (B - 1) groups' Newton cost, linear in the groups."""
+    _, worst = estimate_minima(256, 800, 2, XP)
+    _, one = estimate_minima(256, 800, 2, XP, groups=1)
+    _, half = estimate_minima(256, 800, 2, XP, groups=400)
+    assert one < worst
+    assert half - one == pytest.approx((worst - one) * 399 / 799)
