@@ -8,6 +8,7 @@ SK N = 256 under nMF at T = 0.5, 1000 uniform starts (945 distinct Newton groups
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -24,17 +25,42 @@ XP = get_namespace("numpy")
 WORST_256_SECONDS = 39.1
 
 
-def test_guard_refuses_a_job_too_large_naming_the_amounts():
-    """2000 TAP2 starts at N = 256 (about 3 min in the worst case, 135 MiB) under a 1 min limit: refused at
-    once, the message naming the job, both amounts and the limit."""
-    memory, seconds = estimate_minima(256, 2000, 2, XP)
+def test_guard_refuses_at_once_a_job_whose_relaxation_alone_is_too_long():
+    """5000 TAP2 starts at N = 1000 under a 1 min limit: even the relaxation and one Newton run (the first of
+    find_minima's two checks) exceed it, so the job is refused before it starts, the message naming the
+    job, both amounts, the limit and what the time counts."""
+    memory, seconds = estimate_minima(1000, 5000, 2, XP, groups=1)
     assert seconds > 60
     with pytest.raises(SizeError) as err:
-        find_minima(sk(256, seed=0), 0.5, method="tap2", starts=2000, max_seconds=60)
+        find_minima(sk(1000, seed=0), 0.5, method="tap2", starts=5000, max_seconds=60)
     msg = str(err.value)
-    for part in ("2000 starts of N=256 spins at order 2", f"about {human_bytes(memory)} of memory",
-                 f"about {human_seconds(seconds)}", "more than the limit of 1 min", "its own Newton run"):
+    for part in ("5000 starts of N=1000 spins at order 2", f"about {human_bytes(memory)} of memory",
+                 f"about {human_seconds(seconds)}", "more than the limit of 1 min",
+                 "counting the relaxation and one Newton run"):
         assert part in msg
+
+
+def test_guard_refuses_after_the_relaxation_when_its_newton_groups_do_not_fit():
+    """SK N = 64 under nMF at T = 0.1, 100 starts, most of which end at their own minimum: with a limit
+    halfway between the estimates for 1 and for 100 Newton groups the first check admits the job and the
+    second, after the coarse relaxation, refuses it, naming the groups the relaxation reached (over half of
+    the starts: the estimate with that many groups is over the limit)."""
+    one = estimate_minima(64, 100, 1, XP, groups=1)[1]
+    limit = 0.5 * (one + estimate_minima(64, 100, 1, XP)[1])
+    with pytest.raises(SizeError, match=r"the relaxation reached (\d+) Newton groups") as err:
+        find_minima(sk(64, seed=0), 0.1, method="nmf", starts=100, seed=0, max_seconds=limit)
+    groups = int(re.search(r"reached (\d+) Newton groups", str(err.value)).group(1))
+    assert 50 < groups <= 100 and estimate_minima(64, 100, 1, XP, groups=groups)[1] > limit > one
+
+
+def test_guard_admits_crowded_starts_that_the_worst_case_would_refuse():
+    """2000 TAP2 starts of SK N = 256 at T = 0.5 under a 1 min limit: every start relaxes to the paramagnet
+    (one Newton group), so the job runs (about 2 s) although the worst case, a Newton run per start, is
+    estimated at over 1 min: before the two-stage check it was refused."""
+    assert estimate_minima(256, 2000, 2, XP)[1] > 60 > estimate_minima(256, 2000, 2, XP, groups=1)[1]
+    res = find_minima(sk(256, seed=0), 0.5, method="tap2", starts=2000, seed=0, max_seconds=60)
+    assert res.points.shape == (1, 256) and list(res.kind) == ["minimum"]
+    assert np.max(np.abs(res.points)) < 1e-6 and bool(np.all(res.converged))
 
 
 def test_guard_admits_the_knowledge_case_under_the_default_limit(monkeypatch):

@@ -34,7 +34,9 @@ K up to 11.4 where the starts converge); a job whose many starts do not converge
 An estimate for B starts is therefore tight (1.1-3.7x on the grid) when the starts end at distinct points,
 and 100-800x above the run when they crowd into a few basins (the knowledge pipeline's pattern starts: 800
 starts at N = 256 in 0.44-0.48 s against 74-77 s; the TAP2 paramagnet of SK at N = 1000, 1000 starts:
-5.3 s against 4180 s): the number of groups is not known before the relaxation. The NumPy constants are
+5.3 s against 4180 s): the number of groups is not known before the relaxation. find_minima therefore checks twice
+(:func:`check_minima_size`): before the run with one group, after the coarse relaxation with the groups
+it reached, before their Newton runs. The NumPy constants are
 wall times on a busy 2-core Intel Xeon (AVX-512), one BLAS thread (load 1.2-4.2; a quiet machine is
 faster: the estimate errs on the safe side); the CuPy ones are not measured (below).
 """
@@ -123,9 +125,15 @@ def estimate_minima(n: int, starts: int, order: int, xp: ModuleType, *,
     return memory, CALL_SECONDS[name] + loops + starts * relax + groups * per_group
 
 
-def check_minima_size(n: int, starts: int, order: int, xp: ModuleType, *,
-                      max_seconds: float | None = None) -> tuple[float, float]:
-    """Raise SizeError when find_minima's estimate exceeds the free memory or the time limit."""
-    memory, seconds = estimate_minima(n, starts, order, xp)
-    return check_budget(memory, seconds, f"find_minima with {starts} starts of N={n} spins at order {order}", xp,
-                        max_seconds=max_seconds, rate="assuming every start needs its own Newton run")
+def check_minima_size(n: int, starts: int, order: int, xp: ModuleType, *, max_seconds: float | None = None,
+                      groups: int | None = None) -> tuple[float, float]:
+    """Raise SizeError when find_minima's estimate exceeds the free memory or the time limit. find_minima
+    checks twice: before the run with ``groups=1`` (the relaxation and one Newton run: refuses at once what
+    cannot fit whatever the landscape) and after the coarse relaxation with the Newton groups it found
+    (tight, see the module docstring), before the Newton phase, the bulk of a job whose starts stay apart."""
+    memory, seconds = estimate_minima(n, starts, order, xp, groups=groups)
+    what = f"find_minima with {starts} starts of N={n} spins at order {order}"
+    rate = ("counting the relaxation and one Newton run" if groups == 1 else
+            f"the relaxation reached {groups} Newton groups" if groups is not None else
+            "assuming every start needs its own Newton run")
+    return check_budget(memory, seconds, what, xp, max_seconds=max_seconds, rate=rate)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
@@ -159,13 +160,17 @@ def _scatter(target: NewtonState, rows: Any, part: NewtonState, xp: Any) -> None
         getattr(target, f.name)[idx] = getattr(part, f.name)
 
 
-def settle(R: Any, x: Any, T: float, xp: Any, *, tol: float, dedup_tol: float, max_iter: int) -> NewtonState:
+def settle(R: Any, x: Any, T: float, xp: Any, *, tol: float, dedup_tol: float, max_iter: int,
+           budget: Callable[[int], Any] | None = None) -> NewtonState:
     """Converge every coarsely relaxed start (module docstring): anchors by Newton, the other starts of
     their group by the chord iteration from their own relaxed point, and the starts left over by the full
-    relaxation and :func:`polish`. Returns the state of every start."""
+    relaxation and :func:`polish`. ``budget(groups)``, when given, is called with the number of anchors
+    before their Newton runs (the size guard's second check). Returns the state of every start."""
     step_tol = dedup_tol / 10
     b = x.shape[0]
     reps, labels = group_rows(xp.tanh(x), ANCHOR_TOL, MAX, max_offset=ANCHOR_NEIGHBOURS)  # may split groups
+    if budget is not None:
+        budget(int(reps.shape[0]))
     reps, labels = asarray(reps, xp, xp.int64), asarray(labels, xp, xp.int64)
     anchors = newton_batch(R, xp.take(x, reps, axis=0), T, xp, tol=tol, step_tol=step_tol, max_iter=max_iter)
     reps, labels, ok = to_numpy(reps), to_numpy(labels), to_numpy(anchors.converged)
@@ -212,7 +217,8 @@ def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: i
 
     ``seed``: None, an integer >= 0 or a numpy Generator (SPEC 7). A job whose estimated memory or time
     (``solvers.guard.estimate_minima``) exceeds the free memory or ``max_seconds`` (default
-    THERMOPOT_MAX_SECONDS) is refused at once with a SizeError."""
+    THERMOPOT_MAX_SECONDS) is refused with a SizeError: at once when its relaxation and one Newton run
+    would not fit, after the coarse relaxation when the Newton runs of the groups it reached would not."""
     model = resolve_model(model)
     T = check_temperature(T)
     order = method_order(method)
@@ -223,7 +229,7 @@ def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: i
     xp = get_namespace(backend)
     if seeds is not None and (check_seeds(seeds) and m0 is not None):
         raise ThermopotError("give init= or seeds=, not both")
-    check_minima_size(model.n, count, order, xp, max_seconds=max_seconds)
+    check_minima_size(model.n, count, order, xp, max_seconds=max_seconds, groups=1)
     begin, recorded = time.perf_counter(), recorded_seed(seed)
     if seeds is not None:  # seeded starts (solvers.seeds), then the same relaxation and Newton polish
         rng = check_rng(seed)
@@ -231,7 +237,9 @@ def find_minima(model: Model | str, T: float, *, method: str = "tap2", starts: i
     with blas_threads(blas_limit(2.0 * max(count, model.n) * model.n**2, SINGLE_THREAD_FLOPS), xp):  # (B x N) @ (N x N), N x N eigh
         R = free_energy_interaction(model, T, order, xp)
         x = relax_batch(R, initial_points(model.n, count, seed, m0, xp), T, xp, tol=COARSE_TOL)
-        state = settle(R, x, T, xp, tol=tol, dedup_tol=dedup_tol, max_iter=max_iter)
+        state = settle(R, x, T, xp, tol=tol, dedup_tol=dedup_tol, max_iter=max_iter,
+                       budget=lambda groups: check_minima_size(model.n, count, order, xp, max_seconds=max_seconds,
+                                                               groups=groups))
         group = np.arange(count)
         points = _distinct(R, state, group, T, xp, dedup_tol=dedup_tol, degenerate_tol=degenerate_tol)
     return _result(model, T, method, points, state, group, dedup_tol=dedup_tol, max_iter=max_iter, xp=xp,
