@@ -181,10 +181,10 @@ def settle(R: Any, x: Any, T: float, xp: Any, *, tol: float, dedup_tol: float, m
     is_rep[reps] = True
     members = np.flatnonzero(~is_rep & ok[labels])
     if members.size:
-        good = np.flatnonzero(ok)  # anchors that converged, renumbered
+        used = np.unique(labels[members])  # converged anchors with members (only these need chord matrices)
         new_label = np.full(ok.size, -1, dtype=np.int64)
-        new_label[good] = np.arange(good.size)
-        anchor_x = xp.take(anchors.x, asarray(good, xp, xp.int64), axis=0)
+        new_label[used] = np.arange(used.size)
+        anchor_x = xp.take(anchors.x, asarray(used, xp, xp.int64), axis=0)
         chord = chord_batch(R, xp.take(x, asarray(members, xp, xp.int64), axis=0), anchor_x,
                             new_label[labels[members]], T, xp, tol=tol, step_tol=step_tol, max_iter=CHORD_ITERATIONS)
         # a start converged onto its anchor's point (well inside dedup_tol) takes that point exactly, so
