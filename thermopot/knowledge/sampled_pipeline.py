@@ -350,7 +350,9 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
     :func:`~thermopot.learning.mixture.prune_components`, a ComponentDropWarning says which); EM stops
     after ``em_iterations`` or when the mean log-likelihood rises by less than ``em_tol`` plus ``em_noise_z``
     standard errors of the rise between two iterations without a drop
-    (:func:`~thermopot.learning.mixture.em_stopped`). A fall beyond 3 of its standard errors (from the
+    (:func:`~thermopot.learning.mixture.em_stopped`). When one component is left the mixture is ``single``
+    itself (a mixture of one is the single model, which the pipeline fitted by PCD; an EM step would refit it
+    by the M-step's method) and EM ends there. A fall beyond 3 of its standard errors (from the
     log Z_k, :func:`_likelihood_stderr`) gets a MixtureEMWarning (:func:`_warn_em_drop`)."""
     em_data, resp, source = _initial_responsibilities(train, labels, single, s, backend)
     k0 = resp.shape[1]
@@ -364,6 +366,9 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
             keep, resp, now = prune_components(em_data.samples, em_data.weights, resp, s.l2, iteration=it + 1,
                                                ids=ids)
             ids, models, dropped = ids[keep], [models[c] for c in keep], dropped + now
+            if len(models) == 1:  # a mixture of one is the single model, fitted by the better method
+                models, W, converged = [single], np.ones(1), True
+                break
         comp_w = em_data.weights[:, None] * resp
         for c in range(len(models)):
             if comp_w[:, c].sum() <= 1e-12 * em_data.total_weight and models[c] is not None:
