@@ -60,7 +60,8 @@ from scipy.special import logsumexp
 from ..checks import check_count, check_temperature
 from ..errors import ThermopotError
 from ..learning import ConvergenceWarning, Dataset, fit
-from ..learning.mixture import NOISE_Z, DroppedComponent, component_l2, em_stopped, prune_components, warn_dropped
+from ..learning.mixture import (NOISE_Z, DroppedComponent, component_l2, drop_note, em_stopped, prune_components,
+                                warn_dropped)
 from ..learning.result import BoundaryWarning
 from ..models import PairwiseModel
 from ..results import Result, jsonable
@@ -326,7 +327,8 @@ class SampledMixture(Result):
     """The remedy's EM (:func:`sampled_mixture`): the surviving components and their weights W, the mean
     log-likelihood per iteration with its standard error (from the AIS log Z_k), where K came from
     ("classes" or "minima"), ``initial_k`` components at the start and those ``dropped`` (with why),
-    ``iterations`` run and whether the stopping rule ended them (``converged``) before ``em_iterations``."""
+    ``iterations`` run and whether the stopping rule ended them (``converged``) before ``em_iterations``,
+    and how it ended in words (``message``)."""
 
     models: tuple[PairwiseModel, ...]
     weights: np.ndarray
@@ -337,6 +339,7 @@ class SampledMixture(Result):
     dropped: tuple[DroppedComponent, ...]
     iterations: int
     converged: bool
+    message: str
     _omit = ("models",)
 
 
@@ -368,6 +371,7 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
             ids, models, dropped = ids[keep], [models[c] for c in keep], dropped + now
             if len(models) == 1:  # a mixture of one is the single model, fitted by the better method
                 models, W, converged = [single], np.ones(1), True
+                message = "one component left: the mixture is the single model"
                 break
         comp_w = em_data.weights[:, None] * resp
         for c in range(len(models)):
@@ -388,11 +392,16 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
         history_stderr.append(_likelihood_stderr(em_data.probabilities, resp, [z[1] for z in lz]))
         if not now and em_stopped(history, history_stderr, tol=s.em_tol, noise_z=s.em_noise_z):
             converged = True
+            message = (f"converged: rise {history[-1] - history[-2]:.3g} below em_tol + {s.em_noise_z:g} x its "
+                       f"standard error {np.hypot(history_stderr[-1], history_stderr[-2]):.3g}")
             break
+    else:
+        message = f"stopped after em_iterations = {s.em_iterations}"
     _warn_em_drop(history, history_stderr, s.em_method)
     warn_dropped(dropped, k0)
+    message += f"; {drop_note(dropped, k0)}" if dropped else ""
     return SampledMixture(tuple(models), W, np.array(history), np.array(history_stderr), source, k0, tuple(dropped),
-                          len(history), converged)
+                          len(history), converged, message)
 
 
 def _coverage(comps: list[PairwiseModel], weights: np.ndarray, patterns: np.ndarray, groups: np.ndarray | None,
@@ -426,7 +435,8 @@ def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, si
     entropy = float(-w @ np.log(w))
     out: dict[str, Any] = {"k": len(models), "k_source": em.source, "k_initial": em.initial_k,
                            "components_dropped": [d.to_dict() for d in em.dropped],
-                           "em_iterations": em.iterations, "em_converged": em.converged, "em_method": s.em_method,
+                           "em_iterations": em.iterations, "em_converged": em.converged, "em_message": em.message,
+                           "em_method": s.em_method,
                            "em_history": em.history.tolist(), "em_history_stderr": em.history_stderr.tolist(),
                            "mixture_weights": W.tolist(), "patterns": unique.size, "entropy": entropy, "T": T}
     pattern_class = None
