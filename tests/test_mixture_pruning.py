@@ -127,9 +127,10 @@ def test_k_minus_1_check_catches_a_drop_without_renormalised_responsibilities(da
 
 
 def test_the_last_component_is_never_dropped(data):
-    """Three samples of N = 7 and no l2: every component is below d / 2, yet one remains."""
+    """Three rows of N = 7 of weight 0.2 each and no l2: both components (0.3 samples each) are below even
+    the weight's d / 2 = 0.5, yet one remains."""
     resp = np.full((3, 2), 0.5)
-    keep, r, dropped = prune_components(data[:3].astype(float), np.ones(3), resp, 0.0, iteration=1,
+    keep, r, dropped = prune_components(data[:3].astype(float), np.full(3, 0.2), resp, 0.0, iteration=1,
                                         ids=np.arange(2))
     assert keep.size == 1 and len(dropped) == 1 and np.allclose(r, 1.0)
 
@@ -231,3 +232,20 @@ def test_sampled_em_drops_a_class_with_too_few_samples():
     assert em.dropped[0].count < em.dropped[0].parameters / 2
     assert any(issubclass(w.category, ComponentDropWarning) and "1 of 3 mixture components dropped" in str(w.message)
                for w in caught)
+
+
+def test_where_the_data_are_fewer_than_half_the_parameters_only_empty_components_go():
+    """N = 12 (79 statistics + the weight, l2 = 0) from 30 samples: even one component holding all of them
+    has M < d / 2 = 40, so the rule cannot rank K; a component of 3 samples stays, one of 0.3 goes (rule
+    "weight": less than half a sample)."""
+    rng = np.random.default_rng(4)
+    s = rng.choice([-1.0, 1.0], size=(30, 12))
+    assert effective_parameters(s, np.ones((30, 1)), 0.0)[0] / 2 > 30
+    resp = np.zeros((30, 3))
+    resp[:, 0] = 1.0
+    resp[:3, 0], resp[:3, 1] = 0.0, 1.0
+    resp[:3, 2] = 0.1  # 0.3 samples' worth
+    resp /= resp.sum(axis=1, keepdims=True)
+    keep, _, dropped = prune_components(s, np.ones(30), resp, 0.0, iteration=1, ids=np.arange(3))
+    assert list(keep) == [0, 1] and [(d.component, d.rule) for d in dropped] == [(2, "weight")]
+    assert dropped[0].count < 0.5 and dropped[0].parameters == 1.0

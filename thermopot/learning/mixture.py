@@ -35,7 +35,11 @@ W_k, which has no prior: a component holding less than half a sample goes whatev
 it, d_k -> 0 with W_k when l2 > 0 and an empty component could stay). With l2 = 0, d_k is one more than
 the number of statistics that vary in the component's data (at most N (N + 1) / 2, Figueiredo and
 Jain's count of a component's parameters).
-Components are dropped one at a time, the one with the fewest samples first, each drop followed by the
+The rule ranks K only where one component can pass it: when a component holding all the data would have
+fewer samples than half its effective parameters (M < d / 2, e.g. N = 256 from 800 samples: d ~ 32896), the
+parameter cost of the asymptotic code length exceeds the whole data, every K >= 1 fails alike and the rule
+cannot choose among them; d_k is then the weight's 1 alone, and only components of less than half a sample
+go. Components are dropped one at a time, the one with the fewest samples first, each drop followed by the
 E-step of the smaller mixture (the others' responsibilities renormalised, so its samples go to them
 before the next is judged: Figueiredo and Jain's sequential annihilation), and the last one never.
 The likelihood may fall at an iteration with a drop (a smaller model), so the stopping rule skips it.
@@ -235,7 +239,8 @@ class ComponentDropWarning(UserWarning):
 class DroppedComponent(Result):
     """A component dropped by :func:`prune_components`: its index among the initial components, the EM
     iteration before whose M-step it was dropped (1 = from the initial responsibilities), its effective
-    count n_k, its effective number of parameters d_k and the rule ("mml": n_k < d_k / 2)."""
+    count n_k, its effective number of parameters d_k and the rule ("mml": n_k < d_k / 2; "weight": fewer
+    than half a sample, where the data are too few for the mml rule, M < d / 2)."""
 
     component: int
     iteration: int
@@ -270,21 +275,25 @@ def prune_components(samples: Any, weights: Any, resp: np.ndarray, l2: float, *,
     component has n_k = sum_m w_m r_mk < d_k / 2 (:func:`effective_parameters`), the one of them with the
     fewest samples is dropped and the responsibilities of the others renormalised (the E-step of the
     smaller mixture, so its samples go to the others before the next is judged), as in the sequential
-    annihilation of Figueiredo and Jain; the last component is never dropped. A row whose responsibility
-    underflowed to 0 on every other component is shared evenly among them. ``ids`` names the
+    annihilation of Figueiredo and Jain; the last component is never dropped. When even one component
+    holding all the data would be below its d / 2 (the rule's regime ends: module docstring), d_k is the
+    weight's 1 alone. A row whose responsibility underflowed to 0 on every other component is shared evenly
+    among them. ``ids`` names the
     current components by their initial index."""
     keep = np.arange(resp.shape[1])
     w = np.asarray(weights, dtype=np.float64)
     dropped: list[DroppedComponent] = []
+    whole = float(w.sum()) >= effective_parameters(samples, w[:, None], l2)[0] / 2
     while keep.size > 1:
         cw = w[:, None] * resp
         count = cw.sum(axis=0)
-        d = effective_parameters(samples, cw, l2)
+        d = effective_parameters(samples, cw, l2) if whole else np.ones(cw.shape[1])
         below = np.flatnonzero(count < d / 2)
         if below.size == 0:
             break
         k = int(below[np.argmin(count[below])])
-        dropped.append(DroppedComponent(int(ids[keep[k]]), int(iteration), float(count[k]), float(d[k])))
+        dropped.append(DroppedComponent(int(ids[keep[k]]), int(iteration), float(count[k]), float(d[k]),
+                                        "mml" if whole else "weight"))
         keep = np.delete(keep, k)
         resp = np.delete(resp, k, axis=1)
         rest = resp.sum(axis=1, keepdims=True)
