@@ -212,26 +212,31 @@ def test_sampled_em_without_pruning_or_stopping_keeps_every_component(noisy_run)
 
 def test_sampled_em_drops_a_class_with_too_few_samples():
     """Three class components on planted N = 16 (two patterns, 200 samples each) where the third class labels
-    3 of the samples: d_3 / 2 > 3 samples, so it is dropped before the first M-step (iteration 1), said by a
-    ComponentDropWarning, and the surviving K = 2 models and weights are what the fit returns."""
-    from thermopot.knowledge.sampled_pipeline import SAMPLED_QUICK, _fit, sampled_mixture
+    3 of the samples (16 samples' worth with the 0.1 smoothing): d_3 / 2 ~ 65, so it is dropped before the
+    first M-step (iteration 1), said by a ComponentDropWarning, and the surviving K = 2 models and weights are
+    what the fit returns; the remedy's record (whose k is the JSON's mixture_components) has K = 2 too."""
+    from thermopot.knowledge.sampled_pipeline import SAMPLED_QUICK, _fit, _remedy, sampled_mixture
 
     rng = np.random.default_rng(1)
     xi = rng.choice([-1, 1], size=(2, 16))
     labels = rng.integers(0, 2, 400)
     s = (xi[labels] * np.where(rng.random((400, 16)) < 0.1, -1, 1)).astype(np.int8)
     labels[:3] = 2
-    settings = dataclasses.replace(SAMPLED_QUICK, em_iterations=3, em_ais_chains=16, em_ais_steps=50)
+    settings = dataclasses.replace(SAMPLED_QUICK, em_iterations=3, em_ais_chains=16, em_ais_steps=50, ais_chains=16,
+                                   ais_steps=50, samples=200, chains=16)
     train = Dataset(s)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         single = _fit(train, settings, 0, None, method="pseudo").model
         em = sampled_mixture(train, labels, single, settings, seed=0)
+        record = _remedy(train, labels, single, (0.0, 0.0), np.arange(2), settings, 0, None)
     assert em.initial_k == 3 and len(em.models) == 2 and em.weights.shape == (2,)
     assert [(d.component, d.iteration) for d in em.dropped] == [(2, 1)]
     assert em.dropped[0].count < em.dropped[0].parameters / 2
     assert any(issubclass(w.category, ComponentDropWarning) and "1 of 3 mixture components dropped" in str(w.message)
                for w in caught)
+    assert (record["k"], record["k_initial"], len(record["mixture_weights"])) == (2, 3, 2)
+    assert record["components_dropped"][0]["component"] == 2 and "1 of 3" in record["em_message"]
 
 
 def test_where_the_data_are_fewer_than_half_the_parameters_only_empty_components_go():
