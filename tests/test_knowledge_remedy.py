@@ -11,6 +11,7 @@ from thermopot.errors import ThermopotError
 from thermopot.knowledge.remedy import compare_remedy
 from thermopot.landscape import local_minima
 from thermopot.learning import Dataset, fit
+from thermopot.learning.mixture import ComponentDropWarning
 from thermopot.report import to_json
 from thermopot.states import spins_to_index
 
@@ -25,8 +26,11 @@ def data():
 
 @pytest.fixture(scope="module")
 def remedy(data):
+    """All four class components (prune=False): 20 samples a class cannot pay for the 56 parameters of a
+    component at N = 10 by the minimum-message-length rule, which keeps 2 (test_pruning_keeps_the_surviving_k);
+    the formulas are checked on the four."""
     d, labels = data
-    return compare_remedy(d, labels=labels, l2=L2, max_iter=5, samples=SAMPLES, seed=1)
+    return compare_remedy(d, labels=labels, l2=L2, max_iter=5, samples=SAMPLES, seed=1, prune=False)
 
 
 @pytest.fixture(scope="module")
@@ -63,13 +67,25 @@ def test_mixture_beats_the_single_model_on_separated_clusters(remedy):
     assert remedy.rare_prob_mixture > remedy.rare_prob_single
 
 
+def test_pruning_keeps_the_surviving_k(data, remedy):
+    """With the default pruning, K is the number of components left (2 of the 4 classes of 20 samples: each
+    holds fewer samples than half its effective parameters), k_initial the 4 it started from, and the two
+    dropped are listed with their counts; the mixture's weights are the survivors'."""
+    d, labels = data
+    with pytest.warns(ComponentDropWarning, match="2 of 4 mixture components dropped"):
+        r = compare_remedy(d, labels=labels, l2=L2, max_iter=5, samples=SAMPLES, seed=1)
+    assert (r.k, r.k_initial, len(r.components_dropped)) == (2, 4, 2) and r.mixture.k == 2
+    assert r.mixture_weights.shape == (2,) and all(c.count < c.parameters / 2 for c in r.components_dropped)
+    assert r.to_dict()["k"] == 2 and len(r.to_dict()["components_dropped"]) == 2
+
+
 def test_classes_of_zero_weight_rows_are_not_components(data, remedy):
     """Rows of weight 0 (with a class of their own) change nothing: K counts the classes with positive
     weight, and the mixture is the one fitted without those rows."""
     d, labels = data
     padded = Dataset(np.concatenate([d.samples, -d.samples[:3]]), np.concatenate([d.weights, np.zeros(3)]))
     r = compare_remedy(padded, labels=np.concatenate([labels, [9, 9, 9]]), k="classes", l2=L2, max_iter=5,
-                       samples=SAMPLES, seed=1)
+                       samples=SAMPLES, seed=1, prune=False)
     assert r.k == remedy.k == 4 and r.mixture_weights.shape == (4,)
     assert r.class_coverage_mixture == remedy.class_coverage_mixture == 1.0
     assert r.kl_mixture == pytest.approx(remedy.kl_mixture, rel=1e-10)
@@ -99,10 +115,11 @@ def test_k_from_the_minima_of_the_single_model(data):
     d = data[0]
     r = compare_remedy(d, l2=L2, max_iter=3, samples=SAMPLES, seed=1)
     assert r.k_source == "minima" and r.class_coverage_single is None
-    assert r.k == r.single_minima == local_minima(fit(d.unique(), "exact", l2=L2).model).count
+    assert r.k_initial == r.single_minima == local_minima(fit(d.unique(), "exact", l2=L2).model).count
+    assert r.k == r.k_initial - len(r.components_dropped) >= 1
     assert r.kl_mixture < r.kl_single
-    more = compare_remedy(d, k=r.k + 2, l2=L2, max_iter=2, samples=10, seed=1)  # random start
-    assert more.k == r.k + 2 and len(more.mixture_weights) == r.k + 2
+    more = compare_remedy(d, k=r.k_initial + 2, l2=L2, max_iter=2, samples=10, seed=1, prune=False)  # random start
+    assert more.k == more.k_initial == r.k_initial + 2 and len(more.mixture_weights) == r.k_initial + 2
     assert more.mixture_weights.sum() == pytest.approx(1.0)
 
 

@@ -5,6 +5,7 @@ a transposed one) is named by a DataWarning that the command prints also when th
 from __future__ import annotations
 
 import json
+import math
 import warnings
 
 import numpy as np
@@ -78,7 +79,8 @@ def _digits64_mixture(l2: float):
     from thermopot.knowledge.pipeline import drop_constant_columns
     from thermopot.knowledge.sampled_pipeline import SAMPLED_QUICK, _fit, sampled_mixture
 
-    settings = dataclasses.replace(SAMPLED_QUICK, em_iterations=2, l2=l2)
+    # all ten components and both iterations (no pruning, no stop): the warning is what is tested here
+    settings = dataclasses.replace(SAMPLED_QUICK, em_iterations=2, l2=l2, em_prune=False, em_tol=-math.inf)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         name, data, labels = resolve_data("digits64")
@@ -86,7 +88,7 @@ def _digits64_mixture(l2: float):
         single = _fit(data, settings, 0, None, method="pseudo").model
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _, _, history, _ = sampled_mixture(data, labels, single, settings, seed=0)
+        history = sampled_mixture(data, labels, single, settings, seed=0).history
     return history, [str(w.message) for w in caught if "mixture EM" in str(w.message)]
 
 

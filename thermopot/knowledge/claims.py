@@ -538,7 +538,8 @@ def claim_remedy_sampled(data: Dataset, sizes: ClaimSizes, seed: int) -> ClaimRo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         single = fit(Dataset(train).unique(), "pseudo", l2=1e-3).model
-    models, W, _history, _source = sampled_mixture(Dataset(train), None, single, settings, seed=seed)
+    em = sampled_mixture(Dataset(train), None, single, settings, seed=seed)
+    models, W = list(em.models), em.weights
     z = [log_partition(m, 1.0, method="ais", chains=settings.ais_chains, steps=settings.ais_steps,
                        seed=seed + 100 + c) for c, m in enumerate([single, *models])]
     x = test.astype(float)

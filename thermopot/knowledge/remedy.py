@@ -57,8 +57,10 @@ class Remedy(Result):
     the samples that are training patterns; ``rare_rows`` (rows of the distinct patterns, as in
     ``Dataset.unique()``), ``rare_weight`` w_R, ``rare_prob_*`` exact p(R), ``rare_rate_*`` sampled
     fraction, ``rare_coverage_*``; ``k`` and ``k_source`` ("given", "minima", "classes");
-    ``single_minima`` strict minima of the single model; ``mixture_weights`` W_k; EM ``em_iterations``,
-    ``em_converged``; ``single`` and ``mixture`` are the fitted objects (at the fitting temperature 1).
+    ``single_minima`` strict minima of the single model; ``mixture_weights`` W_k; ``k`` is the number of
+    components that survived EM, ``k_initial`` the number it started from and ``components_dropped`` those it
+    dropped (:func:`thermopot.learning.mixture.prune_components`: fewer samples than half their effective
+    parameters); EM ``em_iterations``, ``em_converged``; ``single`` and ``mixture`` are the fitted objects (at the fitting temperature 1).
     """
 
     k: int
@@ -89,6 +91,8 @@ class Remedy(Result):
     mixture_weights: np.ndarray
     em_iterations: int
     em_converged: bool
+    k_initial: int
+    components_dropped: tuple
     method: str
     options: dict
     seconds_single: float
@@ -182,14 +186,16 @@ def _scores(model: Mixture, unique: Dataset, rare_rows: np.ndarray, pattern_clas
 
 def compare_remedy(data: Any, *, k: Any = None, T: float = 1.0, method: str = "exact",
                    l2: float | None = None, samples: int = 2000, seed: Any = 0, labels: Any = None,
-                   rare: Any = None, max_iter: int = 20, tol: float = 1e-4, backend: Any = None) -> Remedy:
+                   rare: Any = None, max_iter: int = 20, tol: float = 1e-4, prune: bool = True,
+                   backend: Any = None) -> Remedy:
     """Fit one pairwise model and a mixture of K pairwise models to ``data`` and compare them at ``T``
     on KL(data || model), pattern and class coverage in ``samples`` exact samples, and the retrieval of
     the ``rare`` patterns (module docstring for the formulas and the choices of ``k`` and ``rare``).
 
     ``data``: Dataset, +-1 array, .npz path or Digits (which brings its labels). ``method``: "exact" or
     "pseudo" (the EM M-step and the single fit); ``l2`` defaults to the library's DEFAULT_L2. EM stops
-    when the mean log-likelihood rises by less than ``tol`` or after ``max_iter`` iterations. ``seed``
+    when the mean log-likelihood rises by less than ``tol`` or after ``max_iter`` iterations; ``prune`` drops
+    the components that carry too little data (:func:`~thermopot.learning.fit_mixture`). ``seed``
     drives the samples (the same stream for both models) and a random EM start.
     """
     T = check_temperature(T)
@@ -219,7 +225,7 @@ def compare_remedy(data: Any, *, k: Any = None, T: float = 1.0, method: str = "e
     em_data, init = _initial(k_source, k, dataset, labels, classes, single, single_minima, seed, backend)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        em = fit_mixture(em_data, k, method=method, init=init, l2=options.get("l2", 0.0), tol=tol,
+        em = fit_mixture(em_data, k, method=method, init=init, l2=options.get("l2", 0.0), tol=tol, prune=prune,
                          max_iter=max_iter, backend=backend)
     seconds_mixture = time.perf_counter() - start
 
@@ -232,7 +238,7 @@ def compare_remedy(data: Any, *, k: Any = None, T: float = 1.0, method: str = "e
         scores = _scores(at_temperature(models, weights, T, backend), unique, rare_rows, pattern_class,
                          n_classes, samples, seed, backend)
         out.update({f"{key}_{name}": value for key, value in scores.items()})
-    return Remedy(k=k, k_source=k_source, T=T, samples=samples, patterns=unique.size, entropy=entropy,
+    return Remedy(k=em.mixture.k, k_initial=k, components_dropped=em.dropped, k_source=k_source, T=T, samples=samples, patterns=unique.size, entropy=entropy,
                   rare_rows=rare_rows, rare_weight=float(w[rare_rows].sum()), single_minima=single_minima,
                   mixture_weights=em.mixture.weights, em_iterations=em.iterations, em_converged=em.converged,
                   method=method, options=options, seconds_single=seconds_single,

@@ -60,7 +60,8 @@ from scipy.special import logsumexp
 from ..checks import check_count, check_temperature
 from ..errors import ThermopotError
 from ..learning import ConvergenceWarning, Dataset, fit
-from ..learning.mixture import component_l2
+from ..learning.mixture import (NOISE_Z, DroppedComponent, component_l2, drop_note, em_stopped, prune_components,
+                                warn_dropped)
 from ..learning.result import BoundaryWarning
 from ..models import PairwiseModel
 from ..results import Result, jsonable
@@ -79,7 +80,7 @@ from .sampled_errors import chain_mean, expected_coverage, per_chain_rate, poole
 from .sampled_library import SampledBoundStates, sampled_bound_states
 
 __all__ = ["SampledSettings", "SAMPLED_QUICK", "SAMPLED_FULL", "SampledKnowledgeRun", "run_sampled",
-           "sampled_mixture", "NOT_COMPUTED", "MIN_HOLDOUT_SAMPLES", "MixtureEMWarning", "EM_METHODS"]
+           "sampled_mixture", "SampledMixture", "NOT_COMPUTED", "MIN_HOLDOUT_SAMPLES", "MixtureEMWarning", "EM_METHODS"]
 
 #: rows of the exact pipeline that need the 2^N states (None on the sampled path), with the reason
 NOT_COMPUTED = {
@@ -123,7 +124,10 @@ class SampledSettings:
     occupancy_sweeps: int = 300
     rare_factors: tuple[float, ...] = (1.0, 0.5, 0.25, 0.1, 0.05, 0.02, 0.01)
     samples: int = 2000  #: chain samples of the coverage and retrieval rates
-    em_iterations: int = 5
+    em_iterations: int = 5  #: the most EM iterations of the remedy
+    em_tol: float = 1e-4  #: EM stops when the mean log-likelihood rises by less than em_tol + em_noise_z se
+    em_noise_z: float = NOISE_Z
+    em_prune: bool = True  #: drop components with fewer samples than half their effective parameters
     em_method: str = "pseudo"  #: the mixture's M-step: "pseudo" or "pcd"
     max_components: int = 10
     refit_max_iter: int = 100  #: L-BFGS iterations of a warm-started pseudo-likelihood refit (EM M-step, rare scan)
@@ -322,38 +326,86 @@ def _warn_em_drop(history: list[float], stderr: list[float], em_method: str) -> 
                       MixtureEMWarning, stacklevel=3)
 
 
+@dataclass(frozen=True)
+class SampledMixture(Result):
+    """The remedy's EM (:func:`sampled_mixture`): the surviving components and their weights W, the mean
+    log-likelihood per iteration with its standard error (from the AIS log Z_k), where K came from
+    ("classes" or "minima"), ``initial_k`` components at the start and those ``dropped`` (with why),
+    ``iterations`` run and whether the stopping rule ended them (``converged``) before ``em_iterations``,
+    and how it ended in words (``message``)."""
+
+    models: tuple[PairwiseModel, ...]
+    weights: np.ndarray
+    history: np.ndarray
+    history_stderr: np.ndarray
+    source: str
+    initial_k: int
+    dropped: tuple[DroppedComponent, ...]
+    iterations: int
+    converged: bool
+    message: str
+    _omit = ("models",)
+
+
 def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, s: SampledSettings, *,
-                    seed: int, backend: Any = None) -> tuple[list[PairwiseModel], np.ndarray, list[float], str]:
-    """(component models, weights W, mean log-likelihood per EM iteration, the source of K: "classes" or
-    "minima"): EM for a mixture of pairwise models with pseudo-likelihood or PCD M-steps and AIS log Z_k
+                    seed: int, backend: Any = None) -> SampledMixture:
+    """EM for a mixture of pairwise models with pseudo-likelihood or PCD M-steps and AIS log Z_k
     (``em_ais_chains``, ``em_ais_steps``), started from the classes or the stable states of ``single``;
     component k's M-step has the penalty l2 / W_k (the single model's prior on every component:
-    :func:`~thermopot.learning.mixture.component_l2`). A fall of the mean log-likelihood between iterations
-    beyond 3 of its standard errors (from the log Z_k, :func:`_likelihood_stderr`) gets a MixtureEMWarning
-    (:func:`_warn_em_drop`)."""
+    :func:`~thermopot.learning.mixture.component_l2`). Before every M-step the components with fewer
+    samples than half their effective parameters are dropped (``em_prune``;
+    :func:`~thermopot.learning.mixture.prune_components`, a ComponentDropWarning says which); EM stops
+    after ``em_iterations`` or when the mean log-likelihood rises by less than ``em_tol`` plus ``em_noise_z``
+    standard errors of the rise between two iterations without a drop
+    (:func:`~thermopot.learning.mixture.em_stopped`). When one component is left the mixture is ``single``
+    itself (a mixture of one is the single model, which the pipeline fitted by PCD; an EM step would refit it
+    by the M-step's method) and EM ends there. A fall beyond 3 of its standard errors (from the
+    log Z_k, :func:`_likelihood_stderr`) gets a MixtureEMWarning (:func:`_warn_em_drop`)."""
     em_data, resp, source = _initial_responsibilities(train, labels, single, s, backend)
-    k = resp.shape[1]
-    models: list[PairwiseModel | None] = [None] * k
-    history, history_stderr = [], []
+    k0 = resp.shape[1]
+    models: list[PairwiseModel | None] = [None] * k0
+    ids = np.arange(k0)
+    history, history_stderr, dropped = [], [], []
+    converged = False
     for it in range(s.em_iterations):
+        now: list[DroppedComponent] = []
+        if s.em_prune:
+            keep, resp, now = prune_components(em_data.samples, em_data.weights, resp, s.l2, iteration=it + 1,
+                                               ids=ids)
+            ids, models, dropped = ids[keep], [models[c] for c in keep], dropped + now
+            if len(models) == 1:  # a mixture of one is the single model, fitted by the better method
+                models, W, converged = [single], np.ones(1), True
+                message = "one component left: the mixture is the single model"
+                break
         comp_w = em_data.weights[:, None] * resp
-        for c in range(k):
+        for c in range(len(models)):
             if comp_w[:, c].sum() <= 1e-12 * em_data.total_weight and models[c] is not None:
                 continue
             weighted = em_data.with_weights(comp_w[:, c])
-            models[c] = _fit(weighted, s, seed + 31 * c + it, backend, method=s.em_method,
+            models[c] = _fit(weighted, s, seed + 31 * int(ids[c]) + it, backend, method=s.em_method,
                              init=single if models[c] is None else models[c],
                              l2=component_l2(s.l2, comp_w[:, c], em_data.total_weight)).model
         W = comp_w.sum(axis=0) / comp_w.sum()
-        lz = [_log_z(m, 1.0, s.em_ais_chains, s.em_ais_steps, seed + c, backend) for c, m in enumerate(models)]
+        lz = [_log_z(m, 1.0, s.em_ais_chains, s.em_ais_steps, seed + int(ids[c]), backend)
+              for c, m in enumerate(models)]
         lp = np.stack([np.log(max(W[c], 1e-300)) - np.asarray(m.energy(em_data.samples.astype(np.float64)))
                        - lz[c][0] for c, m in enumerate(models)], axis=1)
         total = logsumexp(lp, axis=1, keepdims=True)
         history.append(float(em_data.probabilities @ total[:, 0]))
         resp = np.exp(lp - total)
         history_stderr.append(_likelihood_stderr(em_data.probabilities, resp, [z[1] for z in lz]))
+        if not now and em_stopped(history, history_stderr, tol=s.em_tol, noise_z=s.em_noise_z):
+            converged = True
+            message = (f"converged: rise {history[-1] - history[-2]:.3g} below em_tol + {s.em_noise_z:g} x its "
+                       f"standard error {np.hypot(history_stderr[-1], history_stderr[-2]):.3g}")
+            break
+    else:
+        message = f"stopped after em_iterations = {s.em_iterations}"
     _warn_em_drop(history, history_stderr, s.em_method)
-    return models, W, history, source
+    warn_dropped(dropped, k0)
+    message += f"; {drop_note(dropped, k0)}" if dropped else ""
+    return SampledMixture(tuple(models), W, np.array(history), np.array(history_stderr), source, k0, tuple(dropped),
+                          len(history), converged, message)
 
 
 def _coverage(comps: list[PairwiseModel], weights: np.ndarray, patterns: np.ndarray, groups: np.ndarray | None,
@@ -380,14 +432,17 @@ def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, si
     """EM for a mixture (:func:`sampled_mixture`), then KL and coverage of the single model and of the mixture
     at T_fit (module docstring)."""
     T = s.T_fit
-    models, W, history, source = sampled_mixture(train, labels, single, s, seed=seed, backend=backend)
-    k = len(models)
+    em = sampled_mixture(train, labels, single, s, seed=seed, backend=backend)
+    models, W = list(em.models), em.weights
     unique = train.unique()
     w = unique.probabilities
     entropy = float(-w @ np.log(w))
-    out: dict[str, Any] = {"k": k, "k_source": source, "em_iterations": s.em_iterations, "em_method": s.em_method,
-                           "em_history": history, "mixture_weights": W.tolist(), "patterns": unique.size,
-                           "entropy": entropy, "T": T}
+    out: dict[str, Any] = {"k": len(models), "k_source": em.source, "k_initial": em.initial_k,
+                           "components_dropped": [d.to_dict() for d in em.dropped],
+                           "em_iterations": em.iterations, "em_converged": em.converged, "em_message": em.message,
+                           "em_method": s.em_method,
+                           "em_history": em.history.tolist(), "em_history_stderr": em.history_stderr.tolist(),
+                           "mixture_weights": W.tolist(), "patterns": unique.size, "entropy": entropy, "T": T}
     pattern_class = None
     n_classes = None
     if labels is not None:

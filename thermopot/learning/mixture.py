@@ -18,6 +18,38 @@ guaranteed. (A penalty l2 on every component's mean objective would be a prior W
 component of weight W_k: small components overfit.) The E-step needs every log Z_k, so mixtures are
 exact-enumeration sized (size guard).
 
+Components that carry (almost) no data are dropped (``prune=True``, :func:`prune_components`), by the
+annihilation rule of minimum message length (Figueiredo and Jain, IEEE TPAMI 24, 381 (2002)): component k
+is dropped when its effective count n_k = sum_m w_m r_mk (in the units of the data's weights: samples
+when they are counts) falls below half its effective number of parameters d_k,
+
+    n_k < d_k / 2,    d_k = 1 + sum_i W_k v_ik / (W_k v_ik + l2),
+
+where i runs over the N (N + 1) / 2 statistics s_i, s_i s_j of a pairwise model and v_ik is the variance of
+statistic i in component k's share of the data (1 - <s_i>^2, 1 - <s_i s_j>^2 with the weights w_m r_mk).
+d_k is MacKay's number of well-determined parameters, sum_i lambda_i / (lambda_i + alpha), with the
+Fisher information of n_k samples replaced by its diagonal n_k v_ik and alpha = l2 M the Gaussian prior
+of the penalty l2 / W_k (per unit of the whole data): a direction counts fully when the component's data
+pin it down better than the prior, not at all when the prior does. The 1 is the component's weight
+W_k, which has no prior: a component holding less than half a sample goes whatever the prior (without
+it, d_k -> 0 with W_k when l2 > 0 and an empty component could stay). With l2 = 0, d_k is one more than
+the number of statistics that vary in the component's data (at most N (N + 1) / 2, Figueiredo and
+Jain's count of a component's parameters).
+The rule ranks K only where one component can pass it: when a component holding all the data would have
+fewer samples than half its effective parameters (M < d / 2, e.g. N = 256 from 800 samples: d ~ 32896), the
+parameter cost of the asymptotic code length exceeds the whole data, every K >= 1 fails alike and the rule
+cannot choose among them; d_k is then the weight's 1 alone, and only components of less than half a sample
+go. Components are dropped one at a time, the one with the fewest samples first, each drop followed by the
+E-step of the smaller mixture (the others' responsibilities renormalised, so its samples go to them
+before the next is judged: Figueiredo and Jain's sequential annihilation), and the last one never.
+The likelihood may fall at an iteration with a drop (a smaller model), so the stopping rule skips it.
+
+Stopping (:func:`em_stopped`): EM stops when the mean log-likelihood rises by less than
+``tol + noise_z * se`` between two iterations with the same components, se = sqrt(se_t^2 + se_{t-1}^2)
+the standard error of the change from the log Z_k estimates (0 with exact log Z_k: the rule is then
+the plain tol on the change of the mean, a per-sample quantity). On the sampled path a rise within the
+noise of the E-step is no evidence that EM is still climbing.
+
 Initialisation: K given, responsibilities drawn from a flat Dirichlet (``init="random"``); or from the
 basins of a single model fitted to all the data (``init="basins"``, the default when K is not given):
 one component per strict single-flip minimum (the K lowest when K is given), each sample's
@@ -62,6 +94,8 @@ SAMPLE_N_ARRAYS = 12
 #: objective evaluations budgeted per warm-started exact M-step after the first iteration (a cold fit is
 #: budgeted at exact_ml.fit_evaluations)
 WARM_EVALUATIONS = 30
+#: default z of the stopping rule: EM stops when the rise is below tol + NOISE_Z standard errors of it
+NOISE_Z = 2.0
 #: pseudo-likelihood M-step: seconds per sample, spin and parameter-vector pass, and passes per M-step
 PSEUDO_SECONDS, PSEUDO_PASSES = 2e-8, 200
 
@@ -171,7 +205,8 @@ class Mixture(Result):
 @dataclass(frozen=True)
 class MixtureFit(Result):
     """An EM fit: the mixture, the mean log-likelihood after every iteration, and how it ended
-    (``unconverged_steps``: component M-steps that stopped short of their tolerance; EM stays valid as a
+    (``initial_k`` components at the start, ``dropped`` those removed by :func:`prune_components`, with
+    why; ``unconverged_steps``: component M-steps that stopped short of their tolerance; EM stays valid as a
     generalised EM since each M-step still improves on its warm start; ``boundary_pairs``: pairs of
     columns the data never show in one of their joint values, whose component couplings diverge
     without l2, see :meth:`~thermopot.datasets.Dataset.boundary_pairs`)."""
@@ -187,11 +222,111 @@ class MixtureFit(Result):
     unconverged_steps: int = 0
     boundary_pairs: int = 0
     message: str = ""
+    initial_k: int = 0
+    dropped: tuple[DroppedComponent, ...] = ()
 
     def to_dict(self) -> dict:
         """JSON-ready fields: the mixture's, then the fit's."""
         return {**self.mixture.to_dict(), **self._json({f.name: getattr(self, f.name) for f in fields(self)
                                                         if f.name != "mixture"})}
+
+
+class ComponentDropWarning(UserWarning):
+    """EM dropped mixture components that carried too little data (minimum message length rule)."""
+
+
+@dataclass(frozen=True)
+class DroppedComponent(Result):
+    """A component dropped by :func:`prune_components`: its index among the initial components, the EM
+    iteration before whose M-step it was dropped (1 = from the initial responsibilities), its effective
+    count n_k, its effective number of parameters d_k and the rule ("mml": n_k < d_k / 2; "weight": fewer
+    than half a sample, where the data are too few for the mml rule, M < d / 2)."""
+
+    component: int
+    iteration: int
+    count: float
+    parameters: float
+    rule: str = "mml"
+
+
+def effective_parameters(samples: Any, component_weights: Any, l2: float) -> np.ndarray:
+    """d_k = 1 + sum_i W_k v_ik / (W_k v_ik + l2) (K,) over the N (N + 1) / 2 statistics s_i, s_i s_j of
+    component k, v_ik their variances under the weights ``component_weights`` (M, K) = w_m r_mk and
+    W_k = sum_m w_m r_mk / sum_m w_m (module docstring); with l2 = 0, 1 + the number of statistics that
+    vary. The 1 counts the weight W_k."""
+    s = np.asarray(samples, dtype=np.float64)
+    cw = np.asarray(component_weights, dtype=np.float64)
+    shares = cw.sum(axis=0) / cw.sum()
+    upper = np.triu_indices(s.shape[1], 1)
+    out = np.ones(cw.shape[1])
+    for k in range(cw.shape[1]):
+        if shares[k] <= 0:
+            continue
+        p = cw[:, k] / cw[:, k].sum()
+        m, c = s.T @ p, (s * p[:, None]).T @ s
+        v = np.clip(np.concatenate([1.0 - m ** 2, 1.0 - c[upper] ** 2]), 0.0, None)
+        out[k] += np.count_nonzero(v > 1e-12) if not l2 else float(np.sum(shares[k] * v / (shares[k] * v + l2)))
+    return out
+
+
+def prune_components(samples: Any, weights: Any, resp: np.ndarray, l2: float, *, iteration: int,
+                     ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[DroppedComponent]]:
+    """(indices kept (sorted), their responsibilities (M, K'), the dropped components): while some
+    component has n_k = sum_m w_m r_mk < d_k / 2 (:func:`effective_parameters`), the one of them with the
+    fewest samples is dropped and the responsibilities of the others renormalised (the E-step of the
+    smaller mixture, so its samples go to the others before the next is judged), as in the sequential
+    annihilation of Figueiredo and Jain; the last component is never dropped. When even one component
+    holding all the data would be below its d / 2 (the rule's regime ends: module docstring), d_k is the
+    weight's 1 alone. A row whose responsibility underflowed to 0 on every other component is shared evenly
+    among them. ``ids`` names the
+    current components by their initial index."""
+    keep = np.arange(resp.shape[1])
+    w = np.asarray(weights, dtype=np.float64)
+    dropped: list[DroppedComponent] = []
+    whole = float(w.sum()) >= effective_parameters(samples, w[:, None], l2)[0] / 2
+    while keep.size > 1:
+        cw = w[:, None] * resp
+        count = cw.sum(axis=0)
+        d = effective_parameters(samples, cw, l2) if whole else np.ones(cw.shape[1])
+        below = np.flatnonzero(count < d / 2)
+        if below.size == 0:
+            break
+        k = int(below[np.argmin(count[below])])
+        dropped.append(DroppedComponent(int(ids[keep[k]]), int(iteration), float(count[k]), float(d[k]),
+                                        "mml" if whole else "weight"))
+        keep = np.delete(keep, k)
+        resp = np.delete(resp, k, axis=1)
+        rest = resp.sum(axis=1, keepdims=True)
+        resp = np.where(rest > 0, resp / np.where(rest > 0, rest, 1.0), 1.0 / keep.size)
+    return keep, resp, dropped
+
+
+def em_stopped(history: Any, stderr: Any, *, tol: float, noise_z: float = NOISE_Z) -> bool:
+    """Whether EM stops after the last iteration: the mean log-likelihood rose by less than
+    tol + noise_z * sqrt(se_t^2 + se_{t-1}^2) over the last two entries of ``history`` (with their
+    standard errors ``stderr``; zeros for exact log Z)."""
+    if len(history) < 2:
+        return False
+    rise = history[-1] - history[-2]
+    return bool(rise < tol + noise_z * float(np.hypot(stderr[-1], stderr[-2])))
+
+
+def drop_note(dropped: list[DroppedComponent], initial: int) -> str:
+    """One line on the dropped components ("" when none): how many of the initial K and why."""
+    if not dropped:
+        return ""
+    worst = ", ".join(f"#{d.component} at iteration {d.iteration} (n = {d.count:.3g} < d/2 = "
+                      f"{d.parameters / 2:.3g})" for d in dropped[:4])
+    more = f" and {len(dropped) - 4} more" if len(dropped) > 4 else ""
+    return (f"{len(dropped)} of {initial} mixture components dropped, carrying fewer samples than half their "
+            f"effective parameters (minimum message length, Figueiredo-Jain): {worst}{more}; "
+            f"{initial - len(dropped)} remain")
+
+
+def warn_dropped(dropped: list[DroppedComponent], initial: int, stacklevel: int = 3) -> None:
+    """A ComponentDropWarning with :func:`drop_note` when any component was dropped."""
+    if dropped:
+        warnings.warn(drop_note(dropped, initial), ComponentDropWarning, stacklevel=stacklevel)
 
 
 def basin_responsibilities(model: PairwiseModel, data: Dataset, k: int | None = None, *,
@@ -249,14 +384,16 @@ def component_l2(l2: float, component_weights: Any, total_weight: float) -> floa
 
 def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = None, method: str = "exact",
                 init: Any = None, l2: float = 0.0, tol: float = 1e-6, max_iter: int = 200, seed: Any = None,
-                backend: Any = None) -> MixtureFit:
+                prune: bool = True, backend: Any = None) -> MixtureFit:
     """EM fit of a mixture of K pairwise models to (weighted) binary data.
 
     ``k``: number of components; None takes one per strict minimum of a single model fitted to all the
     data. ``init``: "basins" (default when ``k`` is None), "random" (default otherwise; ``seed``) or an
-    (M, K) array of responsibilities. ``method``: the M-step, "exact" or "pseudo". Stops when the mean
-    log-likelihood rises by less than ``tol`` in one iteration; reports (flag and warning) when
-    ``max_iter`` is reached first.
+    (M, K) array of responsibilities. ``method``: the M-step, "exact" or "pseudo". ``prune``: drop the
+    components that carry fewer samples than half their effective parameters (module docstring,
+    :func:`prune_components`; a ComponentDropWarning says which), before every M-step. Stops when the mean
+    log-likelihood rises by less than ``tol`` in one iteration without a drop (:func:`em_stopped`, exact
+    log Z: no noise term); reports (flag and warning) when ``max_iter`` is reached first.
     """
     start = time.perf_counter()
     if method not in EM_METHODS:
@@ -286,12 +423,19 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
         guard(K)
     fit_k = METHODS[method]
     models: list[PairwiseModel | None] = [None] * K
+    ids = np.arange(K)
     history: list[float] = []
+    dropped: list[DroppedComponent] = []
     converged, unconverged = False, 0
     bar = Progress(None, int(max_iter), unit="EM iteration", desc=f"mixture K={K}")  # shown when slow
-    for _ in range(int(max_iter)):
+    for it in range(int(max_iter)):
+        now: list[DroppedComponent] = []
+        if prune:
+            keep, resp, now = prune_components(data.samples, data.weights, resp, l2, iteration=it + 1, ids=ids)
+            ids, models = ids[keep], [models[c] for c in keep]
+            dropped += now
         comp_w = data.weights[:, None] * resp
-        for c in range(K):
+        for c in range(len(models)):
             if models[c] is not None and comp_w[:, c].sum() <= 1e-12 * data.total_weight:
                 continue  # an emptied component keeps its model (its weight is ~0)
             try:
@@ -302,17 +446,18 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
                     step = fit_k(data.with_weights(comp_w[:, c]), l2=penalty, init=models[c], backend=backend)
                 models[c], unconverged = step.model, unconverged + (not step.converged)
             except ThermopotError as exc:
-                raise ThermopotError(f"mixture component {c}: {exc}") from None
+                raise ThermopotError(f"mixture component {ids[c]}: {exc}") from None
         mixture = Mixture.from_models(models, comp_w.sum(axis=0), backend=backend)
         lp = mixture.component_log_prob(data.samples)
         total = logsumexp(lp, axis=1, keepdims=True)
         history.append(float(data.probabilities @ total[:, 0]))
         resp = np.exp(lp - total)
         bar.update()
-        if len(history) > 1 and history[-1] - history[-2] < tol:
+        if not now and em_stopped(history, np.zeros(len(history)), tol=tol):
             converged = True
             break
     bar.close()
+    warn_dropped(dropped, K)
     boundary = data.boundary_pairs() if l2 == 0 else np.zeros((0, 2), dtype=int)
     if len(boundary):
         warnings.warn(f"mixture fit: {boundary_note(boundary, 'l2 > 0')}", BoundaryWarning, stacklevel=2)
@@ -321,7 +466,9 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
                f"{history[-1] - history[-2] if len(history) > 1 else float('nan'):.3g})")
     if not converged:
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
+    if dropped:
+        message += f"; {drop_note(dropped, K)}"
     return MixtureFit(mixture=mixture, log_likelihood=history[-1], history=np.array(history),
                       iterations=len(history), converged=converged, method=method, init=init_name,
-                      boundary_pairs=len(boundary),
+                      boundary_pairs=len(boundary), initial_k=K, dropped=tuple(dropped),
                       seconds=time.perf_counter() - start, unconverged_steps=unconverged, message=message)
