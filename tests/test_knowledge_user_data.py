@@ -4,6 +4,7 @@ a transposed one) is named by a DataWarning that the command prints also when th
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import warnings
@@ -14,6 +15,7 @@ import pytest
 from thermopot.cli import main
 from thermopot.datasets import DataError, DataWarning, noisy_patterns_dataset
 from thermopot.knowledge.pipeline import resolve_data, run_knowledge
+from thermopot.knowledge.sampled_pipeline import SAMPLED_QUICK
 
 from test_knowledge_sampled_pipeline import SMALL
 
@@ -71,16 +73,18 @@ def test_transposed_array_is_named_before_the_refusal(tmp_path, spins, capsys):
 
 
 
-def _digits64_mixture(l2: float):
-    """EM of the sampled remedy on the digits at 8x8 (N = 61, 10 classes) for 2 iterations, warm from a
-    pseudo-likelihood single model, with the given ridge: (history, the EM warnings)."""
+@functools.lru_cache(maxsize=None)  # shared by the two slow tests below
+def _digits64_mixture(l2: float, **settings):
+    """EM of the sampled remedy on the digits at 8x8 (N = 61, 10 classes), warm from a pseudo-likelihood
+    single model, with the given ridge: (the SampledMixture, the EM warnings). By default all ten components
+    and both iterations (no pruning, no stop): the warning is what the first test tests."""
     import dataclasses
 
     from thermopot.knowledge.pipeline import drop_constant_columns
     from thermopot.knowledge.sampled_pipeline import SAMPLED_QUICK, _fit, sampled_mixture
 
-    # all ten components and both iterations (no pruning, no stop): the warning is what is tested here
-    settings = dataclasses.replace(SAMPLED_QUICK, em_iterations=2, l2=l2, em_prune=False, em_tol=-math.inf)
+    settings = dataclasses.replace(SAMPLED_QUICK, **{"em_iterations": 2, "l2": l2, "em_prune": False,
+                                                     "em_tol": -math.inf, **settings})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         name, data, labels = resolve_data("digits64")
@@ -88,8 +92,8 @@ def _digits64_mixture(l2: float):
         single = _fit(data, settings, 0, None, method="pseudo").model
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        history = sampled_mixture(data, labels, single, settings, seed=0).history
-    return history, [str(w.message) for w in caught if "mixture EM" in str(w.message)]
+        em = sampled_mixture(data, labels, single, settings, seed=0)
+    return em, [str(w.message) for w in caught if "mixture EM" in str(w.message)]
 
 
 @pytest.mark.slow
@@ -100,11 +104,28 @@ def test_mixture_em_warns_when_pseudo_likelihood_steps_lower_the_likelihood():
     M-steps cannot do, and the warning names the fall; with the default l2 = 1e-3 the same EM rises
     (-16.62 -> -15.91) and stays silent. (Before the penalty was scaled by 1 / W_k, l2 = 1e-3 fell too:
     -16.3 -> -23.2.)"""
-    history, notes = _digits64_mixture(1e-4)
-    assert history[1] < history[0] - 3.0
+    em, notes = _digits64_mixture(1e-4)
+    assert em.history[1] < em.history[0] - 3.0
     assert len(notes) == 1 and "fell from" in notes[0] and "em_method='pcd'" in notes[0]
-    history, notes = _digits64_mixture(1e-3)
-    assert history[1] > history[0] + 0.5 and notes == []
+    em, notes = _digits64_mixture(1e-3)
+    assert em.history[1] > em.history[0] + 0.5 and notes == []
+
+
+@pytest.mark.slow
+def test_em_stopped_by_a_fall_keeps_the_mixture_before_it():
+    """The same fall (l2 = 1e-4, the second pseudo-likelihood M-step lowers the mean log-likelihood by over 3
+    while its standard error is ~0.13) under the default stopping rule: EM stops, says it did not converge,
+    and returns the mixture of iteration 1, identical (same seeds) to a run of one iteration; the injected
+    mistake, keeping the fallen iterate, returns other couplings."""
+    em, _ = _digits64_mixture(1e-4, em_tol=SAMPLED_QUICK.em_tol)
+    one, _ = _digits64_mixture(1e-4, em_iterations=1)
+    assert em.iterations == 2 and not em.converged and "mixture of iteration 1 is kept" in em.message
+    assert em.history[1] < em.history[0] - 3.0
+    np.testing.assert_array_equal(em.weights, one.weights)
+    for kept, first in zip(em.models, one.models, strict=True):
+        np.testing.assert_array_equal(kept.J, first.J)
+    fallen, _ = _digits64_mixture(1e-4)  # no stop: the models after the fall
+    assert max(np.abs(f.J - k.J).max() for f, k in zip(fallen.models, em.models)) > 1e-3
 
 
 def test_em_drop_check_against_its_standard_errors():

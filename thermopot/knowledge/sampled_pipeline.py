@@ -357,7 +357,9 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
     :func:`~thermopot.learning.mixture.prune_components`, a ComponentDropWarning says which); EM stops
     after ``em_iterations`` or when the mean log-likelihood rises by less than ``em_tol`` plus ``em_noise_z``
     standard errors of the rise between two iterations without a drop
-    (:func:`~thermopot.learning.mixture.em_stopped`). When one component is left the mixture is ``single``
+    (:func:`~thermopot.learning.mixture.em_stopped`); when it fell by more than ``em_noise_z`` standard
+    errors (an M-step that left maximum likelihood, not convergence) the mixture of the iteration before is
+    kept and ``converged`` is False. When one component is left the mixture is ``single``
     itself (a mixture of one is the single model, which the pipeline fitted by PCD; an EM step would refit it
     by the M-step's method) and EM ends there. A fall beyond 3 of its standard errors (from the
     log Z_k, :func:`_likelihood_stderr`) gets a MixtureEMWarning (:func:`_warn_em_drop`)."""
@@ -395,10 +397,16 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
         resp = np.exp(lp - total)
         history_stderr.append(_likelihood_stderr(em_data.probabilities, resp, [z[1] for z in lz]))
         if not now and em_stopped(history, history_stderr, tol=s.em_tol, noise_z=s.em_noise_z):
-            converged = True
-            message = (f"converged: rise {history[-1] - history[-2]:.3g} below em_tol + {s.em_noise_z:g} x its "
-                       f"standard error {np.hypot(history_stderr[-1], history_stderr[-2]):.3g}")
+            rise, se = history[-1] - history[-2], float(np.hypot(history_stderr[-1], history_stderr[-2]))
+            converged = rise >= -s.em_noise_z * se
+            if converged:
+                message = f"converged: rise {rise:.3g} below em_tol + {s.em_noise_z:g} x its standard error {se:.3g}"
+            else:  # an M-step left maximum likelihood: the iterate before it is the better mixture
+                models, W = previous
+                message = (f"stopped: the mean log-likelihood fell by {-rise:.3g}, more than {s.em_noise_z:g} x its "
+                           f"standard error {se:.3g}; the mixture of iteration {len(history) - 1} is kept")
             break
+        previous = (list(models), W)
     else:
         message = f"stopped after em_iterations = {s.em_iterations}"
     _warn_em_drop(history, history_stderr, s.em_method)
