@@ -126,13 +126,16 @@ def test_k_minus_1_check_catches_a_drop_without_renormalised_responsibilities(da
         _assert_equal_fits(three, two)
 
 
-def test_the_last_component_is_never_dropped(data):
-    """Three rows of N = 7 of weight 0.2 each and no l2: both components (0.3 samples each) are below even
-    the weight's d / 2 = 0.5, yet one remains."""
-    resp = np.full((3, 2), 0.5)
-    keep, r, dropped = prune_components(data[:3].astype(float), np.full(3, 0.2), resp, 0.0, iteration=1,
-                                        ids=np.arange(2))
-    assert keep.size == 1 and len(dropped) == 1 and np.allclose(r, 1.0)
+def test_the_last_component_is_never_dropped(data, monkeypatch):
+    """With sample counts the last component holds all the data and passes whenever the rule applies at all, so
+    the guard is checked with d_k forced far above every count (d / 2 = 5e5 for every component, while the
+    whole data pass): three components of 1 sample each are all below, yet one remains."""
+    monkeypatch.setattr(mx, "effective_parameters",
+                        lambda samples, cw, l2: np.full(cw.shape[1], 2.0 if cw.shape[1] == 1 else 1e6))
+    resp = np.full((3, 3), 1 / 3)
+    keep, r, dropped = prune_components(data[:3].astype(float), np.ones(3), resp, 0.0, iteration=1,
+                                        ids=np.arange(3))
+    assert keep.size == 1 and len(dropped) == 2 and np.allclose(r, 1.0)
 
 
 # ---------------------------------------------------------------- the stopping rule
@@ -254,3 +257,37 @@ def test_where_the_data_are_fewer_than_half_the_parameters_only_empty_components
     keep, _, dropped = prune_components(s, np.ones(30), resp, 0.0, iteration=1, ids=np.arange(3))
     assert list(keep) == [0, 1] and [(d.component, d.rule) for d in dropped] == [(2, "weight")]
     assert dropped[0].count < 0.5 and dropped[0].parameters == 1.0
+
+
+def test_normalised_weights_carry_no_sample_size_and_drop_nothing(data):
+    """The same 2000 rows as counts (weight 1 each) and as normalised weights (1/2000 each, the knowledge
+    pipeline's w_mu): the counts drop the two components of ~3 samples (as above); the normalised weights, which
+    say nothing of how many samples there were, drop none (before: every component but one went, as each held
+    < 0.5 'samples') and the fit is the one without pruning."""
+    options = dict(init=_four_components(data), method="exact", max_iter=3, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", ComponentDropWarning)
+        counts = fit_mixture(data, **options)
+        probs = fit_mixture(data, weights=np.full(len(data), 1 / len(data)), **options)
+        plain = fit_mixture(data, weights=np.full(len(data), 1 / len(data)), prune=False, **options)
+    assert counts.mixture.k == 2 and len(counts.dropped) == 2
+    assert probs.mixture.k == 4 and probs.dropped == () and "not sample counts" in probs.message
+    np.testing.assert_allclose(probs.history, plain.history, atol=1e-12)
+    assert not mx.weights_are_counts([0.5, 1.0]) and mx.weights_are_counts([1.0, 3.0, 0.0])
+
+
+def test_a_fall_at_an_iteration_with_a_drop_is_not_warned_of_as_a_bad_m_step():
+    """A component dropped before iteration 3's M-step makes the mixture smaller, and its likelihood may fall
+    (module docstring; the stopping rule skips that iteration): the MixtureEMWarning, which says an ML M-step
+    cannot lower it, names only falls at iterations without a drop."""
+    from thermopot.knowledge.sampled_pipeline import MixtureEMWarning, _warn_em_drop
+
+    history, se = [-10.5, -10.0, -11.0], [0.1, 0.1, 0.1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MixtureEMWarning)
+        _warn_em_drop(history, se, "pseudo", dropped_at={3})
+    with pytest.warns(MixtureEMWarning, match="iterations 2 and 3 of 3"):
+        _warn_em_drop(history, se, "pseudo", dropped_at={2})
+    with pytest.warns(MixtureEMWarning, match="iterations 1 and 2 of 3"):  # the fall without a drop is named
+        _warn_em_drop([-10.0, -11.0, -12.5], se, "pseudo", dropped_at={3})

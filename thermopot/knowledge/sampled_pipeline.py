@@ -60,8 +60,8 @@ from scipy.special import logsumexp
 from ..checks import check_count, check_temperature
 from ..errors import ThermopotError
 from ..learning import ConvergenceWarning, Dataset, fit
-from ..learning.mixture import (NOISE_Z, DroppedComponent, component_l2, drop_note, em_stopped, prune_components,
-                                warn_dropped)
+from ..learning.mixture import (NOISE_Z, NOT_COUNTS_NOTE, DroppedComponent, component_l2, drop_note, em_stopped,
+                                prune_components, warn_dropped, weights_are_counts)
 from ..learning.result import BoundaryWarning
 from ..models import PairwiseModel
 from ..results import Result, jsonable
@@ -308,14 +308,17 @@ def _likelihood_stderr(w: np.ndarray, r: np.ndarray, log_z_stderr: Any) -> float
     return math.sqrt(float(np.sum((w @ r) ** 2 * np.asarray(log_z_stderr, dtype=np.float64) ** 2)))
 
 
-def _warn_em_drop(history: list[float], stderr: list[float], em_method: str) -> None:
+def _warn_em_drop(history: list[float], stderr: list[float], em_method: str, dropped_at: Any = ()) -> None:
     """A MixtureEMWarning for the largest fall of the EM's mean log-likelihood between two iterations that
     exceeds 3 of its combined standard errors: an EM step with exact M-steps never lowers it, but a
-    pseudo-likelihood M-step can (its optimum is not the likelihood's), and the mixture then ends worse."""
+    pseudo-likelihood M-step can (its optimum is not the likelihood's), and the mixture then ends worse. A fall
+    into an iteration of ``dropped_at`` (1-based: components dropped before its M-step, a smaller mixture) is
+    not such a step and is not warned of."""
     h, se = np.asarray(history), np.asarray(stderr)
     if h.size < 2:
         return
     drop = h[:-1] - h[1:]
+    drop[[i for i in range(drop.size) if i + 2 in set(dropped_at)]] = -np.inf
     bound = 3.0 * np.hypot(se[:-1], se[1:])
     i = int(np.argmax(drop - bound))
     if drop[i] > bound[i]:
@@ -409,9 +412,12 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
         previous = (list(models), W)
     else:
         message = f"stopped after em_iterations = {s.em_iterations}"
-    _warn_em_drop(history, history_stderr, s.em_method)
+    _warn_em_drop(history, history_stderr, s.em_method, {d.iteration for d in dropped})
     warn_dropped(dropped, k0)
-    message += f"; {drop_note(dropped, k0)}" if dropped else ""
+    if dropped:
+        message += f"; {drop_note(dropped, k0)}"
+    elif s.em_prune and not weights_are_counts(em_data.weights):
+        message += f"; {NOT_COUNTS_NOTE}"
     return SampledMixture(tuple(models), W, np.array(history), np.array(history_stderr), source, k0, tuple(dropped),
                           len(history), converged, message)
 

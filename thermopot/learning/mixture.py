@@ -43,6 +43,9 @@ go. Components are dropped one at a time, the one with the fewest samples first,
 E-step of the smaller mixture (the others' responsibilities renormalised, so its samples go to them
 before the next is judged: Figueiredo and Jain's sequential annihilation), and the last one never.
 The likelihood may fall at an iteration with a drop (a smaller model), so the stopping rule skips it.
+The rule counts samples: it applies when the data's weights are sample counts (whole numbers, e.g. unit
+weights or the counts of merged duplicates); normalised weights (the knowledge pipeline's w_mu, summing to 1)
+say nothing of how many samples there were, so with them no component is dropped (the fit's message says so).
 
 Stopping (:func:`em_stopped`): EM stops when the mean log-likelihood rises by less than
 ``tol + noise_z * se`` between two iterations with the same components, se = sqrt(se_t^2 + se_{t-1}^2)
@@ -269,6 +272,16 @@ def effective_parameters(samples: Any, component_weights: Any, l2: float) -> np.
     return out
 
 
+#: the fit's message when pruning was asked for but the weights are not sample counts
+NOT_COUNTS_NOTE = "no component dropped: the weights are not sample counts (whole numbers), the unit of the rule"
+
+
+def weights_are_counts(weights: Any) -> bool:
+    """Whether data weights are sample counts (whole numbers), the unit of :func:`prune_components`' n_k."""
+    w = np.asarray(weights, dtype=np.float64)
+    return bool(np.all(w == np.round(w)))
+
+
 def prune_components(samples: Any, weights: Any, resp: np.ndarray, l2: float, *, iteration: int,
                      ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[DroppedComponent]]:
     """(indices kept (sorted), their responsibilities (M, K'), the dropped components): while some
@@ -279,10 +292,13 @@ def prune_components(samples: Any, weights: Any, resp: np.ndarray, l2: float, *,
     holding all the data would be below its d / 2 (the rule's regime ends: module docstring), d_k is the
     weight's 1 alone. A row whose responsibility underflowed to 0 on every other component is shared evenly
     among them. ``ids`` names the
-    current components by their initial index."""
+    current components by their initial index. Weights that are not sample counts
+    (:func:`weights_are_counts`) drop nothing."""
     keep = np.arange(resp.shape[1])
     w = np.asarray(weights, dtype=np.float64)
     dropped: list[DroppedComponent] = []
+    if not weights_are_counts(w):
+        return keep, resp, dropped
     whole = float(w.sum()) >= effective_parameters(samples, w[:, None], l2)[0] / 2
     while keep.size > 1:
         cw = w[:, None] * resp
@@ -468,6 +484,8 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
     if dropped:
         message += f"; {drop_note(dropped, K)}"
+    elif prune and not weights_are_counts(data.weights):
+        message += f"; {NOT_COUNTS_NOTE}"
     return MixtureFit(mixture=mixture, log_likelihood=history[-1], history=np.array(history),
                       iterations=len(history), converged=converged, method=method, init=init_name,
                       boundary_pairs=len(boundary), initial_k=K, dropped=tuple(dropped),
