@@ -51,6 +51,26 @@ def test_the_rule():
     assert seeds.mser_burn_in is mser_burn_in  # still importable where docs/spin-glass.md names it
 
 
+def test_mser_of_a_series_that_stops_moving():
+    """Frozen chains (low T) give a constant mean energy: every MSER(d) is 0 and the window is 0, not wherever
+    rounding puts the smallest of sum x^2 - (sum x)^2 / (n - d) (before: 100 of 200 for x = 3.3, 61 of 200 for
+    -10.45, so run_burn_in could warn that a frozen series 'still drifts'); a transient that ends in a constant
+    series is cut exactly where it ends."""
+    for value in (3.3, -10.45, -190.3, 0.1, -7.7):
+        for n in (10, 40, 200):
+            assert mser_burn_in(np.full(n, value)) == 0
+    assert mser_burn_in(np.r_[-5.0, -7.0, -9.9, np.full(97, -10.45)]) == 3
+    done = [0]
+
+    def trace(k):
+        done[0] += k
+        return np.full(k, 3.3)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BurnInWarning)
+        assert run_burn_in("mser", 4000, run=None, trace=trace) == done[0] == 200  # the first block
+
+
 def test_sequential_mser_stops_once_the_transient_is_in_the_first_half():
     """run_burn_in("mser") on a traced exponential transient x_t = exp(-t / 8) (+ 1e-4 alternation; MSER cuts
     where the decay reaches the noise, t = 73): it runs blocks of max(10, W // 20) = 50 sweeps and stops at the

@@ -65,15 +65,17 @@ def mser_burn_in(series: Any) -> int:
 
     the squared standard error of the mean of what is kept (ignoring correlations). Dropping a start-up
     transient lowers the sum faster than it shrinks n - d; once the rest is stationary, dropping more only
-    raises it. The bound n // 2 keeps at least half of the series."""
+    raises it. The bound n // 2 keeps at least half of the series. The sums run over x_t - x_{n-1} (MSER does
+    not change under a shift), so a series that stops moving (frozen chains) has MSER exactly 0 from where
+    it stops, and ties go to the smallest d."""
     x = np.asarray(series, dtype=np.float64)
     if x.ndim != 1 or x.size < 1 or not np.isfinite(x).all():
         raise ThermopotError(f"mser_burn_in needs a finite, non-empty 1-d series, got shape {x.shape}")
-    tail = x[::-1]
+    tail = (x - x[-1])[::-1]
     kept = np.arange(1, x.size + 1)[::-1]  # n - d for d = 0..n-1
     total = np.cumsum(tail)[::-1]
     square = np.cumsum(tail * tail)[::-1]
-    stat = (square - total * total / kept) / (kept * kept)
+    stat = np.maximum(square - total * total / kept, 0.0) / (kept * kept)
     return int(np.argmin(stat[: x.size // 2 + 1]))
 
 
