@@ -224,13 +224,14 @@ def _retrieval(model: PairwiseModel, patterns: np.ndarray, s: SampledSettings, s
 
 
 def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed: int, backend: Any) -> dict:
-    """Visits of the patterns by single chains at T_retrieval against p_mu ~ exp(-E_mu / T) over them."""
+    """Visits of the patterns by single chains at T_retrieval against p_mu ~ exp(-E_mu / T) over them, after
+    the burn-in rule's sweeps (:mod:`thermopot.sampling.burn_in`)."""
     T = s.T_retrieval
     energy = np.asarray(model.energy(unique.samples.astype(np.float64)))
     reference = np.exp(-(energy - energy.min()) / T)
     index = {k: i for i, k in enumerate(_keys(unique.samples))}
     sampler = Sampler(model, T, backend=backend)
-    state = sampler.run(sampler.init(chains=s.chains, seed=seed), s.frequency_sweeps // 10, record=False)
+    state, burn_in = burn_in_state(sampler, sampler.init(chains=s.chains, seed=seed), None, sweeps=s.frequency_sweeps)
     visits = np.zeros((s.chains, unique.size), dtype=np.int64)
     for _ in range(s.frequency_sweeps):
         state = sampler.run(state, 1, record=False)
@@ -242,7 +243,7 @@ def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed
     tv_chain = tv_distance(visits, reference)
     met = tv_chain[np.isfinite(tv_chain)]  # a chain that met no pattern has no frequencies (NaN): left out
     pooled = visits.sum(axis=0)
-    return {"T": T, "chains": s.chains, "sweeps": s.frequency_sweeps,
+    return {"T": T, "chains": s.chains, "sweeps": s.frequency_sweeps, "burn_in": burn_in,
             "tv_chain_exact": tv_chain.tolist(), "single_chain_tv": float(met.mean()) if met.size else None,
             "single_chain_tv_stderr": float(met.std(ddof=1) / math.sqrt(met.size)) if met.size > 1 else None,
             "pooled_tv": float(tv_distance(pooled, reference)) if pooled.sum() else None,
@@ -252,12 +253,14 @@ def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed
 
 def _occupancy(model: PairwiseModel, library: SampledBoundStates, s: SampledSettings, seed: int,
                backend: Any) -> dict:
-    """Each chain's time in each bound state's basin at T_fit (by descent) against the tempering P_a."""
+    """Each chain's time in each bound state's basin at T_fit (by descent) against the tempering P_a, after
+    the burn-in rule's sweeps (:mod:`thermopot.sampling.burn_in`)."""
     T = library.T
     index = {k: i for i, k in enumerate(_keys(library.states))}
     other = len(index)
     sampler = Sampler(model, T, backend=backend)
-    state = sampler.run(sampler.init(chains=s.occupancy_chains, seed=seed), s.occupancy_sweeps // 5, record=False)
+    state, burn_in = burn_in_state(sampler, sampler.init(chains=s.occupancy_chains, seed=seed), None,
+                                   sweeps=s.occupancy_sweeps)
     counts = np.zeros((s.occupancy_chains, other + 1))
     rows = np.arange(s.occupancy_chains)
     for _ in range(s.occupancy_sweeps):
@@ -266,7 +269,8 @@ def _occupancy(model: PairwiseModel, library: SampledBoundStates, s: SampledSett
         np.add.at(counts, (rows, [index.get(k, other) for k in _keys(landed)]), 1)
     reference = np.append(library.weight, max(0.0, 1.0 - library.weight.sum()))
     tv = 0.5 * np.abs(counts / s.occupancy_sweeps - reference).sum(axis=1)
-    return {"T": T, "chains": s.occupancy_chains, "sweeps": s.occupancy_sweeps, "tv_chain": tv.tolist(),
+    return {"T": T, "chains": s.occupancy_chains, "sweeps": s.occupancy_sweeps, "burn_in": burn_in,
+            "tv_chain": tv.tolist(),
             "tv_chain_mean": float(tv.mean()), "tv_chain_stderr": float(tv.std(ddof=1) / math.sqrt(tv.size))}
 
 
