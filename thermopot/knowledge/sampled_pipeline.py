@@ -442,7 +442,8 @@ def _coverage(comps: list[PairwiseModel], weights: np.ndarray, patterns: np.ndar
 def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, single_log_z: tuple[float, float],
             rare_rows: np.ndarray, s: SampledSettings, seed: int, backend: Any) -> dict:
     """EM for a mixture (:func:`sampled_mixture`), then KL and coverage of the single model and of the mixture
-    at T_fit (module docstring)."""
+    at T_fit (module docstring); a mixture that EM reduced to the single model gets the single model's rows
+    (the same estimates, not a second AIS and chain run of the same model)."""
     T = s.T_fit
     em = sampled_mixture(train, labels, single, s, seed=seed, backend=backend)
     models, W = list(em.models), em.weights
@@ -461,10 +462,15 @@ def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, si
         pattern_class = majority_classes(train, labels)
         n_classes = len(np.unique(labels))
     rng = np.random.default_rng([seed, 5])
+    same = len(models) == 1 and models[0] is single  # EM left one component: the mixture is the single model
     for name, comps, weights, log_zs in (
             ("single", [single], np.ones(1), [single_log_z]),
-            ("mixture", models, W, [_log_z(m, T, s.ais_chains, s.ais_steps, seed + 100 + c, backend)
-                                    for c, m in enumerate(models)])):
+            ("mixture", models, W, [] if same else [_log_z(m, T, s.ais_chains, s.ais_steps, seed + 100 + c, backend)
+                                                    for c, m in enumerate(models)])):
+        if name == "mixture" and same:  # its rows are the single model's, not a second estimate of them
+            out.update({key.replace("_single", "_mixture"): value for key, value in list(out.items())
+                        if "_single" in key})
+            break
         lpc = np.stack([np.log(max(weights[c], 1e-300)) - np.asarray(m.energy(unique.samples.astype(np.float64))) / T
                         - log_zs[c][0] for c, m in enumerate(comps)], axis=1)
         log_p = logsumexp(lpc, axis=1)
