@@ -312,20 +312,23 @@ def _likelihood_stderr(w: np.ndarray, r: np.ndarray, log_z_stderr: Any) -> float
     return math.sqrt(float(np.sum((w @ r) ** 2 * np.asarray(log_z_stderr, dtype=np.float64) ** 2)))
 
 
-def _warn_em_drop(history: list[float], stderr: list[float], em_method: str) -> None:
+def _warn_em_drop(history: list[float], stderr: list[float], em_method: str, kept: int | None = None) -> None:
     """A MixtureEMWarning for the largest fall of the EM's mean log-likelihood between two iterations that
     exceeds 3 of its combined standard errors: an EM step with exact M-steps never lowers it, but a
-    pseudo-likelihood M-step can (its optimum is not the likelihood's), and the mixture then ends worse."""
+    pseudo-likelihood M-step can (its optimum is not the likelihood's), and the mixture then ends worse.
+    ``kept``: the iteration (from 1) whose mixture EM returns (default the last)."""
     h, se = np.asarray(history), np.asarray(stderr)
     if h.size < 2:
         return
+    kept = h.size if kept is None else kept
     drop = h[:-1] - h[1:]
     bound = 3.0 * np.hypot(se[:-1], se[1:])
     i = int(np.argmax(drop - bound))
     if drop[i] > bound[i]:
         warnings.warn(f"mixture EM ({em_method} M-steps): the mean log-likelihood fell from {h[i]:.4g} to "
                       f"{h[i + 1]:.4g} (+- {se[i + 1]:.2g}) between iterations {i + 1} and {i + 2} of {h.size}, "
-                      f"to {h[-1]:.4g} at the end; an EM step with maximum-likelihood M-steps cannot lower it: "
+                      f"the mixture kept is iteration {kept}'s ({h[kept - 1]:.4g}); an EM step with "
+                      "maximum-likelihood M-steps cannot lower it: "
                       "the mixture is not the likelihood's (use em_method='pcd', `--em-method pcd`, or a larger l2)",
                       MixtureEMWarning, stacklevel=3)
 
@@ -372,6 +375,7 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
     models: list[PairwiseModel | None] = [None] * k0
     ids = np.arange(k0)
     history, history_stderr, dropped = [], [], []
+    kept = None  # the iteration whose mixture is returned when not the last
     converged = False
     for it in range(s.em_iterations):
         now: list[DroppedComponent] = []
@@ -406,14 +410,14 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
             if converged:
                 message = f"converged: rise {rise:.3g} below em_tol + {s.em_noise_z:g} x its standard error {se:.3g}"
             else:  # an M-step left maximum likelihood: the iterate before it is the better mixture
-                models, W = previous
+                models, W, kept = *previous, len(history) - 1
                 message = (f"stopped: the mean log-likelihood fell by {-rise:.3g}, more than {s.em_noise_z:g} x its "
                            f"standard error {se:.3g}; the mixture of iteration {len(history) - 1} is kept")
             break
         previous = (list(models), W)
     else:
         message = f"stopped after em_iterations = {s.em_iterations}"
-    _warn_em_drop(history, history_stderr, s.em_method)
+    _warn_em_drop(history, history_stderr, s.em_method, kept)
     warn_dropped(dropped, k0)
     message += f"; {drop_note(dropped, k0)}" if dropped else ""
     return SampledMixture(tuple(models), W, np.array(history), np.array(history_stderr), source, k0, tuple(dropped),
