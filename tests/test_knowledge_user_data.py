@@ -117,9 +117,10 @@ def test_em_stopped_by_a_fall_keeps_the_mixture_before_it():
     while its standard error is ~0.13) under the default stopping rule: EM stops, says it did not converge,
     and returns the mixture of iteration 1, identical (same seeds) to a run of one iteration; the injected
     mistake, keeping the fallen iterate, returns other couplings."""
-    em, _ = _digits64_mixture(1e-4, em_tol=SAMPLED_QUICK.em_tol)
+    em, notes = _digits64_mixture(1e-4, em_tol=SAMPLED_QUICK.em_tol)
     one, _ = _digits64_mixture(1e-4, em_iterations=1)
     assert em.iterations == 2 and not em.converged and "mixture of iteration 1 is kept" in em.message
+    assert "the mixture kept is iteration 1's" in notes[0]
     assert em.history[1] < em.history[0] - 3.0
     np.testing.assert_array_equal(em.weights, one.weights)
     for kept, first in zip(em.models, one.models, strict=True):
@@ -134,8 +135,11 @@ def test_em_drop_check_against_its_standard_errors():
     does not; one iteration does not."""
     from thermopot.knowledge.sampled_pipeline import MixtureEMWarning, _warn_em_drop
 
-    with pytest.warns(MixtureEMWarning, match=r"fell from -10 to -11 .* iterations 2 and 3 of 3"):
+    with pytest.warns(MixtureEMWarning, match=r"fell from -10 to -11 .* iterations 2 and 3 of 3, the mixture kept "
+                                              r"is iteration 3's \(-11\)"):
         _warn_em_drop([-10.5, -10.0, -11.0], [0.1, 0.1, 0.1], "pseudo")
+    with pytest.warns(MixtureEMWarning, match=r"the mixture kept is iteration 2's \(-10\)"):
+        _warn_em_drop([-10.5, -10.0, -11.0], [0.1, 0.1, 0.1], "pseudo", kept=2)
     with warnings.catch_warnings():
         warnings.simplefilter("error", MixtureEMWarning)
         _warn_em_drop([-10.0, -10.2], [0.1, 0.1], "pseudo")

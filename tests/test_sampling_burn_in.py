@@ -5,8 +5,10 @@ does not."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import types
 import warnings
 
 import numpy as np
@@ -20,7 +22,7 @@ from thermopot.exact import thermodynamics
 from thermopot.knowledge import sampled_pipeline
 from thermopot.knowledge.library import bound_states
 from thermopot.knowledge.retrieval import basin_occupancy, pattern_frequencies
-from thermopot.learning import check_moments
+from thermopot.learning import Dataset, check_moments
 from thermopot.models import curie_weiss, hopfield, random_pairwise, random_patterns, sk
 from thermopot.sampling import Sampler, ShortRunWarning, parallel_tempering, sample
 from thermopot.sampling.burn_in import BurnInWarning, mser_burn_in, resolve_burn_in, run_burn_in
@@ -158,6 +160,20 @@ def test_pipeline_chain_samples_burn_in_by_the_rule():
         state = sampler.run(state, 1, record=False)
         rows.append(state.spins.astype(np.int8))
     np.testing.assert_array_equal(drawn, np.concatenate(rows)[:60])
+
+
+def test_pipeline_frequencies_and_occupancy_burn_in_by_the_rule(library):
+    """The sampled pipeline's pattern-frequency and basin-occupancy chains (formerly W // 10 and W // 5 of
+    their own): the rule's burn-in for their sweeps, reported in their records (max(W // 5, 100): 100 for
+    W = 300, 160 for W = 800)."""
+    s = dataclasses.replace(sampled_pipeline.SAMPLED_QUICK, chains=4, frequency_sweeps=300, occupancy_chains=4,
+                            occupancy_sweeps=800)
+    patterns = Dataset(library.states[:2])
+    freq = sampled_pipeline._frequencies(library.model, patterns, s, 0, None)
+    k = library.states.shape[0]  # what _occupancy reads of a SampledBoundStates
+    sampled = types.SimpleNamespace(states=library.states, weight=np.full(k, 1.0 / k), T=1.0)
+    occ = sampled_pipeline._occupancy(library.model, sampled, s, 0, None)
+    assert (freq["burn_in"], occ["burn_in"]) == (100, 160)
 
 
 @pytest.mark.parametrize("tempering", [None, [1.0, 1.5]])

@@ -224,13 +224,14 @@ def _retrieval(model: PairwiseModel, patterns: np.ndarray, s: SampledSettings, s
 
 
 def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed: int, backend: Any) -> dict:
-    """Visits of the patterns by single chains at T_retrieval against p_mu ~ exp(-E_mu / T) over them."""
+    """Visits of the patterns by single chains at T_retrieval against p_mu ~ exp(-E_mu / T) over them, after
+    the burn-in rule's sweeps (:mod:`thermopot.sampling.burn_in`)."""
     T = s.T_retrieval
     energy = np.asarray(model.energy(unique.samples.astype(np.float64)))
     reference = np.exp(-(energy - energy.min()) / T)
     index = {k: i for i, k in enumerate(_keys(unique.samples))}
     sampler = Sampler(model, T, backend=backend)
-    state = sampler.run(sampler.init(chains=s.chains, seed=seed), s.frequency_sweeps // 10, record=False)
+    state, burn_in = burn_in_state(sampler, sampler.init(chains=s.chains, seed=seed), None, sweeps=s.frequency_sweeps)
     visits = np.zeros((s.chains, unique.size), dtype=np.int64)
     for _ in range(s.frequency_sweeps):
         state = sampler.run(state, 1, record=False)
@@ -242,7 +243,7 @@ def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed
     tv_chain = tv_distance(visits, reference)
     met = tv_chain[np.isfinite(tv_chain)]  # a chain that met no pattern has no frequencies (NaN): left out
     pooled = visits.sum(axis=0)
-    return {"T": T, "chains": s.chains, "sweeps": s.frequency_sweeps,
+    return {"T": T, "chains": s.chains, "sweeps": s.frequency_sweeps, "burn_in": burn_in,
             "tv_chain_exact": tv_chain.tolist(), "single_chain_tv": float(met.mean()) if met.size else None,
             "single_chain_tv_stderr": float(met.std(ddof=1) / math.sqrt(met.size)) if met.size > 1 else None,
             "pooled_tv": float(tv_distance(pooled, reference)) if pooled.sum() else None,
@@ -252,12 +253,14 @@ def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed
 
 def _occupancy(model: PairwiseModel, library: SampledBoundStates, s: SampledSettings, seed: int,
                backend: Any) -> dict:
-    """Each chain's time in each bound state's basin at T_fit (by descent) against the tempering P_a."""
+    """Each chain's time in each bound state's basin at T_fit (by descent) against the tempering P_a, after
+    the burn-in rule's sweeps (:mod:`thermopot.sampling.burn_in`)."""
     T = library.T
     index = {k: i for i, k in enumerate(_keys(library.states))}
     other = len(index)
     sampler = Sampler(model, T, backend=backend)
-    state = sampler.run(sampler.init(chains=s.occupancy_chains, seed=seed), s.occupancy_sweeps // 5, record=False)
+    state, burn_in = burn_in_state(sampler, sampler.init(chains=s.occupancy_chains, seed=seed), None,
+                                   sweeps=s.occupancy_sweeps)
     counts = np.zeros((s.occupancy_chains, other + 1))
     rows = np.arange(s.occupancy_chains)
     for _ in range(s.occupancy_sweeps):
@@ -266,7 +269,8 @@ def _occupancy(model: PairwiseModel, library: SampledBoundStates, s: SampledSett
         np.add.at(counts, (rows, [index.get(k, other) for k in _keys(landed)]), 1)
     reference = np.append(library.weight, max(0.0, 1.0 - library.weight.sum()))
     tv = 0.5 * np.abs(counts / s.occupancy_sweeps - reference).sum(axis=1)
-    return {"T": T, "chains": s.occupancy_chains, "sweeps": s.occupancy_sweeps, "tv_chain": tv.tolist(),
+    return {"T": T, "chains": s.occupancy_chains, "sweeps": s.occupancy_sweeps, "burn_in": burn_in,
+            "tv_chain": tv.tolist(),
             "tv_chain_mean": float(tv.mean()), "tv_chain_stderr": float(tv.std(ddof=1) / math.sqrt(tv.size))}
 
 
@@ -308,15 +312,18 @@ def _likelihood_stderr(w: np.ndarray, r: np.ndarray, log_z_stderr: Any) -> float
     return math.sqrt(float(np.sum((w @ r) ** 2 * np.asarray(log_z_stderr, dtype=np.float64) ** 2)))
 
 
-def _warn_em_drop(history: list[float], stderr: list[float], em_method: str, dropped_at: Any = ()) -> None:
+def _warn_em_drop(history: list[float], stderr: list[float], em_method: str, kept: int | None = None,
+                  dropped_at: Any = ()) -> None:
     """A MixtureEMWarning for the largest fall of the EM's mean log-likelihood between two iterations that
     exceeds 3 of its combined standard errors: an EM step with exact M-steps never lowers it, but a
-    pseudo-likelihood M-step can (its optimum is not the likelihood's), and the mixture then ends worse. A fall
-    into an iteration of ``dropped_at`` (1-based: components dropped before its M-step, a smaller mixture) is
-    not such a step and is not warned of."""
+    pseudo-likelihood M-step can (its optimum is not the likelihood's), and the mixture then ends worse.
+    ``kept``: the iteration (from 1) whose mixture EM returns (default the last). A fall into an iteration of
+    ``dropped_at`` (from 1: components dropped before its M-step, a smaller mixture) is not such a step and is
+    not warned of."""
     h, se = np.asarray(history), np.asarray(stderr)
     if h.size < 2:
         return
+    kept = h.size if kept is None else kept
     drop = h[:-1] - h[1:]
     drop[[i for i in range(drop.size) if i + 2 in set(dropped_at)]] = -np.inf
     bound = 3.0 * np.hypot(se[:-1], se[1:])
@@ -324,7 +331,8 @@ def _warn_em_drop(history: list[float], stderr: list[float], em_method: str, dro
     if drop[i] > bound[i]:
         warnings.warn(f"mixture EM ({em_method} M-steps): the mean log-likelihood fell from {h[i]:.4g} to "
                       f"{h[i + 1]:.4g} (+- {se[i + 1]:.2g}) between iterations {i + 1} and {i + 2} of {h.size}, "
-                      f"to {h[-1]:.4g} at the end; an EM step with maximum-likelihood M-steps cannot lower it: "
+                      f"the mixture kept is iteration {kept}'s ({h[kept - 1]:.4g}); an EM step with "
+                      "maximum-likelihood M-steps cannot lower it: "
                       "the mixture is not the likelihood's (use em_method='pcd', `--em-method pcd`, or a larger l2)",
                       MixtureEMWarning, stacklevel=3)
 
@@ -371,6 +379,7 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
     models: list[PairwiseModel | None] = [None] * k0
     ids = np.arange(k0)
     history, history_stderr, dropped = [], [], []
+    kept = None  # the iteration whose mixture is returned when not the last
     converged = False
     for it in range(s.em_iterations):
         now: list[DroppedComponent] = []
@@ -405,14 +414,14 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
             if converged:
                 message = f"converged: rise {rise:.3g} below em_tol + {s.em_noise_z:g} x its standard error {se:.3g}"
             else:  # an M-step left maximum likelihood: the iterate before it is the better mixture
-                models, W = previous
+                models, W, kept = *previous, len(history) - 1
                 message = (f"stopped: the mean log-likelihood fell by {-rise:.3g}, more than {s.em_noise_z:g} x its "
                            f"standard error {se:.3g}; the mixture of iteration {len(history) - 1} is kept")
             break
         previous = (list(models), W)
     else:
         message = f"stopped after em_iterations = {s.em_iterations}"
-    _warn_em_drop(history, history_stderr, s.em_method, {d.iteration for d in dropped})
+    _warn_em_drop(history, history_stderr, s.em_method, kept, {d.iteration for d in dropped})
     warn_dropped(dropped, k0)
     if dropped:
         message += f"; {drop_note(dropped, k0)}"
@@ -444,7 +453,8 @@ def _coverage(comps: list[PairwiseModel], weights: np.ndarray, patterns: np.ndar
 def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, single_log_z: tuple[float, float],
             rare_rows: np.ndarray, s: SampledSettings, seed: int, backend: Any) -> dict:
     """EM for a mixture (:func:`sampled_mixture`), then KL and coverage of the single model and of the mixture
-    at T_fit (module docstring)."""
+    at T_fit (module docstring); a mixture that EM reduced to the single model gets the single model's rows
+    (the same estimates, not a second AIS and chain run of the same model)."""
     T = s.T_fit
     em = sampled_mixture(train, labels, single, s, seed=seed, backend=backend)
     models, W = list(em.models), em.weights
@@ -463,10 +473,15 @@ def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, si
         pattern_class = majority_classes(train, labels)
         n_classes = len(np.unique(labels))
     rng = np.random.default_rng([seed, 5])
+    same = len(models) == 1 and models[0] is single  # EM left one component: the mixture is the single model
     for name, comps, weights, log_zs in (
             ("single", [single], np.ones(1), [single_log_z]),
-            ("mixture", models, W, [_log_z(m, T, s.ais_chains, s.ais_steps, seed + 100 + c, backend)
-                                    for c, m in enumerate(models)])):
+            ("mixture", models, W, [] if same else [_log_z(m, T, s.ais_chains, s.ais_steps, seed + 100 + c, backend)
+                                                    for c, m in enumerate(models)])):
+        if name == "mixture" and same:  # its rows are the single model's, not a second estimate of them
+            out.update({key.replace("_single", "_mixture"): value for key, value in list(out.items())
+                        if "_single" in key})
+            break
         lpc = np.stack([np.log(max(weights[c], 1e-300)) - np.asarray(m.energy(unique.samples.astype(np.float64))) / T
                         - log_zs[c][0] for c, m in enumerate(comps)], axis=1)
         log_p = logsumexp(lpc, axis=1)

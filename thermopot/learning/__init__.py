@@ -17,14 +17,16 @@ from .exact_sampling import boltzmann_log_weights, sample_exact
 from .fit import METHODS, fit
 from .meanfield import fit_nmf, fit_tap
 from .moment_check import MomentCheck, check_moments
-from .mixture import Mixture, MixtureFit, basin_responsibilities, fit_mixture
+from .mixture import (ComponentDropWarning, DroppedComponent, Mixture, MixtureFit, basin_responsibilities,
+                      fit_mixture)
 from .pseudo import fit_pseudolikelihood, pseudolikelihood_objective
 from .result import BoundaryWarning, ConvergenceWarning, FitResult
 
 __all__ = ["Dataset", "DataError", "as_dataset", "load_dataset", "save_dataset", "fit", "METHODS",
            "fit_exact", "fit_pseudolikelihood", "pseudolikelihood_objective", "fit_nmf", "fit_tap",
            "FitResult", "ConvergenceWarning", "BoundaryWarning", "sample_exact", "boltzmann_log_weights", "Mixture",
-           "MixtureFit", "fit_mixture", "basin_responsibilities", "check_moments", "MomentCheck"]
+           "MixtureFit", "fit_mixture", "basin_responsibilities", "ComponentDropWarning", "DroppedComponent",
+           "check_moments", "MomentCheck"]
 
 #: the data set type moved to thermopot.datasets.dataset (issue 18: data below learning); the old module name
 #: thermopot.learning.data stays importable for one release

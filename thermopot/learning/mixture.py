@@ -336,7 +336,7 @@ def drop_note(dropped: list[DroppedComponent], initial: int) -> str:
     more = f" and {len(dropped) - 4} more" if len(dropped) > 4 else ""
     return (f"{len(dropped)} of {initial} mixture components dropped, carrying fewer samples than half their "
             f"effective parameters (minimum message length, Figueiredo-Jain): {worst}{more}; "
-            f"{initial - len(dropped)} remain")
+            f"{initial - len(dropped)} {'remains' if initial - len(dropped) == 1 else 'remain'}")
 
 
 def warn_dropped(dropped: list[DroppedComponent], initial: int, stacklevel: int = 3) -> None:
