@@ -332,3 +332,19 @@ def test_a_fall_at_an_iteration_with_a_drop_is_not_warned_of_as_a_bad_m_step():
         _warn_em_drop(history, se, "pseudo", dropped_at={2})
     with pytest.warns(MixtureEMWarning, match="iterations 1 and 2 of 3"):  # the fall without a drop is named
         _warn_em_drop([-10.0, -11.0, -12.5], se, "pseudo", dropped_at={3})
+
+
+def test_sampled_em_refuses_no_iterations():
+    """em_iterations = 0 (or negative) is refused with a ThermopotError naming it, by sampled_mixture and by the
+    sampled pipeline before its first step (was an UnboundLocalError on W after the other steps had run)."""
+    from thermopot.errors import ThermopotError
+    from thermopot.knowledge.sampled_pipeline import SAMPLED_QUICK, run_sampled, sampled_mixture
+    from thermopot.models import random_pairwise
+
+    s = np.where(np.random.default_rng(0).random((40, 6)) < 0.5, 1, -1).astype(np.int8)
+    for bad in (0, -1):
+        settings = dataclasses.replace(SAMPLED_QUICK, em_iterations=bad)
+        with pytest.raises(ThermopotError, match="em_iterations"):
+            sampled_mixture(Dataset(s), None, random_pairwise(6, seed=0), settings, seed=0)
+        with pytest.raises(ThermopotError, match="em_iterations"):
+            run_sampled("x", Dataset(s), None, settings=settings, progress=False)

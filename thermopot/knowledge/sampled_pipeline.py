@@ -342,8 +342,9 @@ class SampledMixture(Result):
     """The remedy's EM (:func:`sampled_mixture`): the surviving components and their weights W, the mean
     log-likelihood per iteration with its standard error (from the AIS log Z_k), where K came from
     ("classes" or "minima"), ``initial_k`` components at the start and those ``dropped`` (with why),
-    ``iterations`` run and whether the stopping rule ended them (``converged``) before ``em_iterations``,
-    and how it ended in words (``message``)."""
+    ``iterations`` run and whether the stopping rule ended them (``converged``) before ``em_iterations``
+    (also True when a single component was left: EM has nothing left to iterate, the mixture is the single
+    model), and how it ended in words (``message``)."""
 
     models: tuple[PairwiseModel, ...]
     weights: np.ndarray
@@ -374,6 +375,7 @@ def sampled_mixture(train: Dataset, labels: np.ndarray | None, single: PairwiseM
     itself (a mixture of one is the single model, which the pipeline fitted by PCD; an EM step would refit it
     by the M-step's method) and EM ends there. A fall beyond 3 of its standard errors (from the
     log Z_k, :func:`_likelihood_stderr`) gets a MixtureEMWarning (:func:`_warn_em_drop`)."""
+    check_count(s.em_iterations, "em_iterations")
     em_data, resp, source = _initial_responsibilities(train, labels, single, s, backend)
     k0 = resp.shape[1]
     models: list[PairwiseModel | None] = [None] * k0
@@ -669,7 +671,8 @@ def run_sampled(name: str, dataset: Dataset, labels: np.ndarray | None, *, setti
     s = settings
     for T in (s.T_fit, s.T_retrieval):
         check_temperature(T)
-    for name_, v in (("pcd_chains", s.pcd_chains), ("samples", s.samples), ("chains", s.chains)):
+    for name_, v in (("pcd_chains", s.pcd_chains), ("samples", s.samples), ("chains", s.chains),
+                     ("em_iterations", s.em_iterations)):
         check_count(v, name_)
     train_rows, held_rows = _split(dataset, s.holdout, seed)
     train = Dataset(dataset.samples[train_rows], dataset.weights[train_rows])
