@@ -251,3 +251,22 @@ def test_pattern_coverage_against_drawn_samples():
     assert abs(np.mean(drawn) - expected) < 4 * np.std(drawn) / np.sqrt(len(drawn))
     wrong, _ = cm.pattern_coverage(log_p[test_idx], test, 3)  # a plausible mistake: the wrong sample count
     assert abs(np.mean(drawn) - wrong) > 10 * np.std(drawn) / np.sqrt(len(drawn))
+
+
+def test_sampled_remedy_pruned_to_the_single_model_scores_as_the_single_model(monkeypatch):
+    """When the sampled EM leaves one component, its mixture is the single model itself (sampled_mixture
+    returns ``single``): C10's remedy row must then equal the one pairwise model's, gain exactly 0, not the
+    difference of two AIS runs of the same model (seeds seed + 100 and seed + 101)."""
+    data = cm.resolve_data("clusters")[1]
+    sizes = cm.dataclasses.replace(TINY, sampled=SAMPLED_TINY)
+    inner = cm.sampled_mixture
+
+    def to_one(train, labels, single, settings, **kw):  # what sampled_mixture returns when one is left
+        return cm.dataclasses.replace(inner(train, labels, single, settings, **kw), models=(single,),
+                                      weights=np.ones(1))
+
+    monkeypatch.setattr(cm, "sampled_mixture", to_one)
+    row = cm.claim_remedy_sampled(data, sizes, 0)
+    models = row.measured["models"]
+    assert row.measured["k"] == 1 and row.measured["gains"]["one pairwise model"]["gain"] == 0.0
+    assert models[cm.REMEDY]["held_out_log_likelihood"] == models["one pairwise model"]["held_out_log_likelihood"]

@@ -540,8 +540,10 @@ def claim_remedy_sampled(data: Dataset, sizes: ClaimSizes, seed: int) -> ClaimRo
         single = fit(Dataset(train).unique(), "pseudo", l2=1e-3).model
     em = sampled_mixture(Dataset(train), None, single, settings, seed=seed)
     models, W = list(em.models), em.weights
+    same = len(models) == 1 and models[0] is single  # EM left the single model itself: its log Z, not a second AIS
     z = [log_partition(m, 1.0, method="ais", chains=settings.ais_chains, steps=settings.ais_steps,
-                       seed=seed + 100 + c) for c, m in enumerate([single, *models])]
+                       seed=seed + 100 + c) for c, m in enumerate([single] if same else [single, *models])]
+    z = z * 2 if same else z
     x = test.astype(float)
     lpc = np.stack([math.log(max(W[c], 1e-300)) - np.asarray(m.energy(x)) - z[1 + c].log_z
                     for c, m in enumerate(models)], axis=1)
