@@ -232,3 +232,17 @@ def test_the_check_fails_when_the_burn_in_is_computed_but_not_applied(monkeypatc
     monkeypatch.setattr(chains_module, "burn_in_state", not_applied)
     wrong = _transient_run("mser")
     assert 10 <= wrong.burn_in < 40 and _z(wrong) < -3
+
+
+@pytest.mark.parametrize("generator", [None, "philox"])
+def test_mser_tracing_leaves_the_chains_as_plain_sweeps_do(generator):
+    """The traced "mser" burn-in (one sweep per call, energies read after each) with record_every = 7 and
+    correlations: the recorded run is bit-identical to the one after an integer burn-in of the same length
+    (the tracing neither records nor disturbs the chains' random stream)."""
+    model = sk(12, seed=3)
+    options = dict(chains=8, sweeps=700, record_every=7, correlations=True, seed=1, generator=generator)
+    mser = sample(model, 0.8, burn_in="mser", **options)
+    plain = sample(model, 0.8, burn_in=mser.burn_in, **options)
+    assert mser.burn_in % 35 == 0 and mser.sweeps == plain.sweeps == 700  # blocks of max(10, 700 // 20) = 35
+    assert mser.energy == plain.energy and np.array_equal(mser.correlation, plain.correlation)
+    assert np.array_equal(mser.magnetization, plain.magnetization)
