@@ -407,7 +407,8 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
     data. ``init``: "basins" (default when ``k`` is None), "random" (default otherwise; ``seed``) or an
     (M, K) array of responsibilities. ``method``: the M-step, "exact" or "pseudo". ``prune``: drop the
     components that carry fewer samples than half their effective parameters (module docstring,
-    :func:`prune_components`; a ComponentDropWarning says which), before every M-step. Stops when the mean
+    :func:`prune_components`; a ComponentDropWarning says which), before every M-step; only when the weights are
+    sample counts (:func:`weights_are_counts`; normalised weights carry no sample size). Stops when the mean
     log-likelihood rises by less than ``tol`` in one iteration without a drop (:func:`em_stopped`, exact
     log Z: no noise term); reports (flag and warning) when ``max_iter`` is reached first.
     """
