@@ -2,6 +2,7 @@
 samples than spins (a transposed array) gets a warning naming the shape; an exact fit too large to
 enumerate points to pseudo-likelihood and PCD; result objects print readably."""
 
+import json
 import warnings
 from dataclasses import dataclass
 
@@ -59,9 +60,13 @@ def test_exact_fit_too_large_suggests_pseudo_and_pcd(tmp_path, capsys):
 
 
 def test_fit_cli_warns_on_a_transposed_file(tmp_path, capsys):
+    """The shape warning of a (5, 8) file reaches the user of `thermopot fit` (every command runs in
+    noted_warnings): in the JSON's warnings and on stderr."""
     path = save_dataset(tmp_path / "t.npz", _spins(5, 8))
-    with pytest.warns(DataWarning, match=r"\(5, 8\)"):
-        assert main(["fit", path, "--method", "pseudo", "--l2", "0.5", "--json"]) == 0
+    assert main(["fit", path, "--method", "pseudo", "--l2", "0.5", "--json"]) == 0
+    out, err = capsys.readouterr()
+    notes = json.loads(out)["warnings"]
+    assert any("(5, 8)" in note for note in notes) and "thermopot: warning:" in err and "(5, 8)" in err
 
 
 @dataclass(frozen=True)
