@@ -356,8 +356,9 @@ def full_potential_minima(description: KnowledgeDescription, T: float, *, starts
     objective = _gibbs_objective(xp.asarray(E), T, xp)
     rng = np.random.default_rng(seed)
     x0 = [np.exp(z - z.max()) for z in (rng.normal(0.0, spread, 2**d.n) for _ in range(starts))]
-    ends = multistart(SimpleNamespace(value_grad=objective), x0, method="simplex", gtol=gtol, max_iter=max_iter,
-                      xp=xp)
+    with blas_threads(1, xp):  # vector operations on 2^N weights: threading them costs more than it saves
+        ends = multistart(SimpleNamespace(value_grad=objective), x0, method="simplex", gtol=gtol, max_iter=max_iter,
+                          xp=xp)
     members = [i for i, e in enumerate(ends) if e.status == "converged" and e.x.min() > 0]
     verified = [ends[i] for i in members]
     reps, labels = distinct(verified, dedup, TOTAL_VARIATION)
