@@ -51,7 +51,7 @@ def _one_line(exc: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 success, 1 failed validation, 2 bad input). The notes
-    among the warnings a command raises (:func:`.command.noted_warnings`) go to stderr and to the JSON's
+    among the warnings a command raises (``thermopot.cli.command.noted_warnings``) go to stderr and to the JSON's
     ``warnings`` list, after any the command puts there itself."""
     try:
         args = build_parser().parse_args(argv)

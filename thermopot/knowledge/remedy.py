@@ -59,7 +59,7 @@ class Remedy(Result):
     fraction, ``rare_coverage_*``; ``k`` and ``k_source`` ("given", "minima", "classes");
     ``single_minima`` strict minima of the single model; ``mixture_weights`` W_k; ``k`` is the number of
     components that survived EM, ``k_initial`` the number it started from and ``components_dropped`` those it
-    dropped (:func:`thermopot.learning.mixture.prune_components`: fewer samples than half their effective
+    dropped (:func:`thermopot.learning.prune_components`: fewer samples than half their effective
     parameters); EM ``em_iterations``, ``em_converged``; ``single`` and ``mixture`` are the fitted objects (at the fitting temperature 1).
     """
 

@@ -18,7 +18,7 @@ from .fit import METHODS, fit
 from .meanfield import fit_nmf, fit_tap
 from .moment_check import MomentCheck, check_moments
 from .mixture import (ComponentDropWarning, DroppedComponent, Mixture, MixtureFit, basin_responsibilities,
-                      fit_mixture)
+                      effective_parameters, em_stopped, fit_mixture, prune_components)
 from .pseudo import fit_pseudolikelihood, pseudolikelihood_objective
 from .result import BoundaryWarning, ConvergenceWarning, FitResult
 
@@ -26,6 +26,7 @@ __all__ = ["Dataset", "DataError", "as_dataset", "load_dataset", "save_dataset",
            "fit_exact", "fit_pseudolikelihood", "pseudolikelihood_objective", "fit_nmf", "fit_tap",
            "FitResult", "ConvergenceWarning", "BoundaryWarning", "sample_exact", "boltzmann_log_weights", "Mixture",
            "MixtureFit", "fit_mixture", "basin_responsibilities", "ComponentDropWarning", "DroppedComponent",
+           "prune_components", "effective_parameters", "em_stopped",
            "check_moments", "MomentCheck"]
 
 #: the data set type moved to thermopot.datasets.dataset (issue 18: data below learning); the old module name

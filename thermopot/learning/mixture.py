@@ -293,7 +293,7 @@ def prune_components(samples: Any, weights: Any, resp: np.ndarray, l2: float, *,
     weight's 1 alone. A row whose responsibility underflowed to 0 on every other component is shared evenly
     among them. ``ids`` names the
     current components by their initial index. Weights that are not sample counts
-    (:func:`weights_are_counts`) drop nothing."""
+    (``weights_are_counts``: whole numbers) drop nothing."""
     keep = np.arange(resp.shape[1])
     w = np.asarray(weights, dtype=np.float64)
     dropped: list[DroppedComponent] = []
@@ -408,7 +408,7 @@ def fit_mixture(data: Dataset | Any, k: int | None = None, *, weights: Any = Non
     (M, K) array of responsibilities. ``method``: the M-step, "exact" or "pseudo". ``prune``: drop the
     components that carry fewer samples than half their effective parameters (module docstring,
     :func:`prune_components`; a ComponentDropWarning says which), before every M-step; only when the weights are
-    sample counts (:func:`weights_are_counts`; normalised weights carry no sample size). Stops when the mean
+    sample counts (whole numbers, ``weights_are_counts``; normalised weights carry no sample size). Stops when the mean
     log-likelihood rises by less than ``tol`` in one iteration without a drop (:func:`em_stopped`, exact
     log Z: no noise term); reports (flag and warning) when ``max_iter`` is reached first.
     """

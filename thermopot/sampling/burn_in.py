@@ -88,7 +88,7 @@ def _mser_columns(series: Any) -> int:
 def resolve_burn_in(burn_in: BurnIn, sweeps: int, series: Any = None) -> int:
     """The burn-in, in sweeps, of a run of ``sweeps`` recorded sweeps (the module docstring's rule):
     None -> max(sweeps // 5, 100); an integer >= 0 -> itself; "mser" -> the MSER window of ``series`` (n,) or (n, S)
-    (the largest over its columns), which "mser" needs (:func:`run_burn_in` traces one while running)."""
+    (the largest over its columns), which "mser" needs (:func:`~thermopot.sampling.burn_in.run_burn_in` traces one while running)."""
     if burn_in is None:
         return max(check_count(sweeps, "sweeps", 0) // DEFAULT_BURN_IN_DIVISOR, MIN_BURN_IN)
     if isinstance(burn_in, str):
