@@ -188,11 +188,16 @@ def test_check_moments_reports_the_burn_in(tempering):
 
 
 def test_state_overlap_resolves_through_the_rule():
-    """Its default "mser" is the window of its own chain-averaged overlap; None is the sampling default."""
+    """Its default "mser" is the window of its own chain-averaged overlap, checked against MSER written out
+    here by its definition (argmin over d <= n // 2 of sum_{t >= d} (x_t - xbar_d)^2 / (n - d)^2, each d
+    summed directly); None is the sampling default."""
     model = curie_weiss(20, 1.0, 0.05)
     m = np.full(20, 0.2)
     res = state_overlap(model, 1.0, m=m, chains=8, sweeps=60, seed=0)
-    assert res.burn_in == resolve_burn_in("mser", 60, series=res.overlap)
+    x = np.asarray(res.overlap, dtype=np.float64).reshape(len(res.overlap), -1).mean(axis=1)
+    n = x.size
+    mser = [np.sum((x[d:] - x[d:].mean()) ** 2) / (n - d) ** 2 for d in range(n // 2 + 1)]
+    assert res.burn_in == int(np.argmin(mser))
     assert state_overlap(model, 1.0, m=m, chains=8, sweeps=200, burn_in=None, seed=0).burn_in == 100
     with pytest.raises(ThermopotError, match="burn_in"):
         state_overlap(model, 1.0, m=m, chains=8, sweeps=60, burn_in=None)  # 100 sweeps would leave none

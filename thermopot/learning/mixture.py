@@ -30,7 +30,10 @@ statistic i in component k's share of the data (1 - <s_i>^2, 1 - <s_i s_j>^2 wit
 d_k is MacKay's number of well-determined parameters, sum_i lambda_i / (lambda_i + alpha), with the
 Fisher information of n_k samples replaced by its diagonal n_k v_ik and alpha = l2 M the Gaussian prior
 of the penalty l2 / W_k (per unit of the whole data): a direction counts fully when the component's data
-pin it down better than the prior, not at all when the prior does. The 1 is the component's weight
+pin it down better than the prior, not at all when the prior does. The diagonal never counts fewer than
+MacKay's gamma (the diagonal is majorised by the eigenvalues and x / (x + alpha) is concave): on the
+digits at 4x4 (one component per class, l2 = 1e-3, the exact Fisher by enumeration) d_k = 133-136
+against gamma = 107-132, so the rule leans towards dropping by up to a quarter of the parameters. The 1 is the component's weight
 W_k, which has no prior: a component holding less than half a sample goes whatever the prior (without
 it, d_k -> 0 with W_k when l2 > 0 and an empty component could stay). With l2 = 0, d_k is one more than
 the number of statistics that vary in the component's data (at most N (N + 1) / 2, Figueiredo and
