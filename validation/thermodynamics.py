@@ -79,11 +79,16 @@ def sk_annealed(T: float) -> float:
 # ---------------------------------------------------------------- identities
 
 def _identity_checks(ctx, label: str, model, temps) -> None:
-    """F = U - TS and the temperature derivatives dF/dT = -S, C = dU/dT by central differences."""
+    """F = U - TS (the Gibbs-Shannon S = -sum_s p log p summed here from the energy table: the engine's own
+    S = log Z' + <x> makes U - TS = F for any <x>) and the temperature derivatives dF/dT = -S, C = dU/dT by
+    central differences."""
     th = [thermodynamics(model, T, progress=False) for T in temps]
     F = np.array([t.free_energy for t in th])
-    ctx.check(f"F = U - TS [{label}]", [t.energy - t.T * t.entropy for t in th], F, _tol(F),
-              note=_over(temps))
+    E = np.asarray(model.energy(all_states(model.n, backend="numpy")))
+    log_p = [-E / T - logsumexp(-E / T) for T in temps]
+    S = np.array([-np.exp(lp) @ lp for lp in log_p])
+    ctx.check(f"F = U - TS [{label}]", [t.energy - t.T * s for t, s in zip(th, S)], F, _tol(F),
+              note=_over(temps) + "; U and F from the engine, S = -sum p log p from the 2^N energies")
     dT = 1e-4
     up = [thermodynamics(model, T + dT, progress=False) for T in temps]
     down = [thermodynamics(model, T - dT, progress=False) for T in temps]
