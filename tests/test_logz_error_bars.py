@@ -35,11 +35,13 @@ def _z_scores(model, T, **options) -> tuple[np.ndarray, np.ndarray]:
                                             ("ais", {"chains": 128, "steps": 150})])
 def test_error_bars_are_calibrated_on_a_fine_schedule(method, options):
     """SK N = 12 at T = 0.7, 10 seeds: mean z within 1 (3 standard errors of a mean of 10 unit z), at
-    least 9 of 10 |z| < 3, and rms z between 0.4 and 2 (an error bar inflated 2.5 times fails)."""
+    least 9 of 10 |z| < 3, and rms z between 0.6 and 1.5 (the central 95 % of sqrt(chi^2_10 / 10); measured
+    0.86 (TI) and 0.88 (AIS)), so that an error bar off by a factor of 2 either way fails (rms 0.43 or 1.76
+    here; the band 0.4-2 of stop 23 let both pass)."""
     z, _ = _z_scores(sk(12, seed=1), 0.7, method=method, **options)
     assert abs(z.mean()) < 1.0, z
     assert np.mean(np.abs(z) < 3) >= 0.9, z
-    assert 0.4 < np.sqrt(np.mean(z**2)) < 2.0, z
+    assert 0.6 < np.sqrt(np.mean(z**2)) < 1.5, z
 
 
 def test_ti_error_bar_covers_the_quadrature_of_a_coarse_ladder():
