@@ -30,6 +30,13 @@ def backend(request):
     return request.param
 
 
+@pytest.fixture(params=[pytest.param("cupy", id="cupy", marks=pytest.mark.gpu)])
+def gpu_backend(request):
+    """The GPU backend, for tests that compare a run on it with the same run on NumPy (skipped without a
+    GPU: with NumPy on both sides such a test compares NumPy with itself and cannot fail)."""
+    return request.param
+
+
 def brute_force(model, T):
     """Reference thermodynamics by the direct sum over a (2^N, N) table of states."""
     s = all_states(model.n)
