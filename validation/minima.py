@@ -130,11 +130,11 @@ def _counting_checks(ctx, sizes: tuple[int, ...], instances: int, starts: int) -
         sigma, err, annealed, annealed_err = complexity(exact, n)
         tag = f"[SK N={n}, {instances} instances, {starts} quench starts]"
         ctx.check(f"quench seeds are single-flip stable {tag}", unstable, 0, 0.0)
+        # the complexity log(count) / N follows from the counts, so it is a note of this check, not a check
         ctx.check(f"quench seeds reach every exactly enumerated stable state {tag}", np.array(found),
-                  np.array(exact), 0.0, note=f"{missing} states missed; exact counts {exact}")
-        ctx.check(f"complexity log(count)/N of the seeds = exact {tag}", complexity(found, n)[0], sigma, 1e-12,
-                  note=f"quenched {sigma:.4f} +- {err:.4f}, annealed {annealed:.4f} +- {annealed_err:.4f}; "
-                       f"Tanaka-Edwards (N -> infinity, annealed) {TANAKA_EDWARDS}")
+                  np.array(exact), 0.0, note=f"{missing} states missed; exact counts {exact}; complexity quenched "
+                                             f"{sigma:.4f} +- {err:.4f}, annealed {annealed:.4f} +- {annealed_err:.4f}; "
+                                             f"Tanaka-Edwards (N -> infinity, annealed) {TANAKA_EDWARDS}")
 
 
 def run(ctx) -> None:
