@@ -25,9 +25,11 @@ Chain samples are correlated, so every error bar here comes from the spread betw
 
 One formula is not about chains: a mean over n independent held-out samples (a held-out log-likelihood, or
 the paired difference of two models' log-likelihoods on the same samples) whose values also carry the errors
-of estimated log Z's. With weights p_i = w_i / sum w over the n samples of positive weight, mean = sum_i p_i
-v_i and se^2 = n / (n - 1) sum_i p_i^2 (v_i - mean)^2 + sum_j e_j^2 (equal weights: var(v) / n with ddof 1),
-e_j the log Z errors of the models in v (each model's own, independent AIS runs; :func:`mean_with_error`).
+of estimated log Z's. With weights p_i = w_i / sum w, mean = sum_i p_i v_i has variance sigma^2 sum_i p_i^2 for
+independent v_i of variance sigma^2, and E[sum_i p_i^2 (v_i - mean)^2] = sigma^2 S2 (1 - 2 S3 / S2 + S2) with
+S2 = sum p^2, S3 = sum p^3, so se^2 = sum_i p_i^2 (v_i - mean)^2 / (1 - 2 S3 / S2 + S2) + sum_j e_j^2 is
+unbiased (equal weights: var(v) / n with ddof 1), e_j the log Z errors of the models in v (each model's own,
+independent AIS runs; :func:`mean_with_error`).
 """
 
 from __future__ import annotations
@@ -128,8 +130,8 @@ def grid_error(f_lost: float, f_kept: float, base_weight: float) -> float:
 
 def mean_with_error(values: Any, weights: Any = None, *, log_z_errors: Sequence[float] = ()) -> tuple[float, float]:
     """(mean, se) of per-sample ``values`` over independent samples (module docstring): mean = sum_i p_i v_i,
-    se^2 = n / (n - 1) sum_i p_i^2 (v_i - mean)^2 + sum_j e_j^2 with p_i = w_i / sum w over the n samples of
-    positive weight (equal weights without ``weights``: se^2 = var(v, ddof=1) / n + sum_j e_j^2) and e_j the
+    se^2 = sum_i p_i^2 (v_i - mean)^2 / (1 - 2 S3 / S2 + S2) + sum_j e_j^2 with p_i = w_i / sum w, S2 = sum p^2,
+    S3 = sum p^3 (equal weights without ``weights``: se^2 = var(v, ddof=1) / n + sum_j e_j^2) and e_j the
     ``log_z_errors`` of the estimated log Z's in the values. For a paired gain pass the per-sample differences
     of two models on the same samples and both models' log Z errors."""
     v = np.asarray(values, dtype=np.float64).reshape(-1)
@@ -141,5 +143,6 @@ def mean_with_error(values: Any, weights: Any = None, *, log_z_errors: Sequence[
         raise ThermopotError(f"a mean with a standard error needs at least 2 samples of positive weight, got {n}")
     p = w / w.sum()
     mean = float(p @ v)
-    spread = n / (n - 1) * float(p**2 @ (v - mean) ** 2)
+    s2, s3 = float(p @ p), float(np.sum(p**3))
+    spread = float(p**2 @ (v - mean) ** 2) / (1.0 - 2.0 * s3 / s2 + s2)
     return mean, math.sqrt(spread + float(np.sum(np.square(np.asarray(log_z_errors, dtype=np.float64)))))
