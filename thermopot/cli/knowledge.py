@@ -133,6 +133,11 @@ def knowledge_command(args: argparse.Namespace) -> Output:
         ("class coverage: single / mixture", f"{expected}fractions {_pm(s, 'class_coverage_single')} / "
                                              f"{_pm(s, 'class_coverage_mixture')} of the classes"),
     ]
+    if "remedy_heldout_gain" in s:  # the sampled path: the comparison to read (training KL favours the larger model)
+        held = (f"{_pm(s, 'remedy_heldout_gain')} per sample (mean log-likelihood single "
+                f"{_pm(s, 'heldout_log_likelihood_single')}, mixture {_pm(s, 'heldout_log_likelihood_mixture')})"
+                if s["remedy_heldout_gain"] is not None else f"not computed: {s['not_computed']['remedy_heldout_gain']}")
+        rows.append(("held out: mixture - single", held))
     target = s.get("rare_target")
     rows.append((f"rare target ({_target(target)}): weight below which its minimum is lost",
                  f"fraction {_pm(s, 'rare_weight_threshold')} of the data weight (now {fmt(target['base_weight'])})")

@@ -54,7 +54,7 @@ from .baselines import (HIDDEN_MAX_SPINS, fit_hidden_model, fit_walsh_model, hid
 from .description import describe
 from .library import bound_states
 from .pipeline import COUNTS_DATA, MAX_SPINS, resolve_data
-from .sampled_errors import seen_probability
+from .sampled_errors import mean_with_error, seen_probability
 from .sampled_pipeline import SAMPLED_QUICK, SampledSettings, sampled_mixture
 from .reduced_potentials import reduced_potential_minima
 
@@ -469,22 +469,22 @@ def pattern_coverage(log_p: np.ndarray, test: np.ndarray, draws: int) -> tuple[f
 def _remedy_row(train: np.ndarray, test: np.ndarray, k: int, ll: dict, counts: dict, log_z_error: dict,
                 how: str, reference: str, notes: list[str], *, complete: bool) -> ClaimRow:
     """The C10 row: paired gains of the remedy over every other model (standard error of the mean difference,
-    plus the log Z errors of the two models when sampled), the value being the gain over the strongest;
+    plus the log Z errors of the two models when sampled: :func:`.sampled_errors.mean_with_error`), the value
+    being the gain over the strongest;
     supported only when ``complete`` (every baseline ran) and every gain exceeds 2 errors."""
     gains = {}
     for name in ll:
         if name != REMEDY:
-            diff = ll[REMEDY] - ll[name]
-            error = math.sqrt(diff.var(ddof=1) / diff.size + log_z_error.get(REMEDY, 0.0) ** 2
-                              + log_z_error.get(name, 0.0) ** 2)
-            gains[name] = {"gain": float(diff.mean()), "error": error}
+            gain, error = mean_with_error(ll[REMEDY] - ll[name],
+                                          log_z_errors=(log_z_error.get(REMEDY, 0.0), log_z_error.get(name, 0.0)))
+            gains[name] = {"gain": gain, "error": error}
     verdicts = {_verdict(g["gain"], g["error"]) for g in gains.values()}
     verdict = (NOT_SUPPORTED if NOT_SUPPORTED in verdicts else SUPPORTED if verdicts == {SUPPORTED} and complete
                else INCONCLUSIVE)
     strongest = min(gains, key=lambda name: gains[name]["gain"])
-    rows = {name: {"held_out_log_likelihood": float(v.mean()),
-                   "error": math.sqrt(float(v.var(ddof=1)) / v.size + log_z_error.get(name, 0.0) ** 2),
-                   "parameters": counts[name]} for name, v in ll.items()}
+    rows = {name: dict(zip(("held_out_log_likelihood", "error"),
+                           mean_with_error(v, log_z_errors=(log_z_error.get(name, 0.0),))), parameters=counts[name])
+            for name, v in ll.items()}
     for name, v in ll.items():  # coverage by as many samples as the training set has
         rows[name]["pattern_coverage"], rows[name]["pattern_coverage_error"] = pattern_coverage(v, test, len(train))
     baselines = [name for name in ll if name not in (REMEDY, "one pairwise model")]

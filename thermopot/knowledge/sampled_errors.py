@@ -22,6 +22,14 @@ Chain samples are correlated, so every error bar here comes from the spread betw
   threshold over R bootstrap resamples of each factor's chains (a resample whose scan never loses the
   target counts as weight 0, the lower bound). se^2 = se_boot^2 + (grid term)^2; None when the grid does not
   bracket the threshold (:func:`threshold_stderr`).
+
+One formula is not about chains: a mean over n independent held-out samples (a held-out log-likelihood, or
+the paired difference of two models' log-likelihoods on the same samples) whose values also carry the errors
+of estimated log Z's. With weights p_i = w_i / sum w, mean = sum_i p_i v_i has variance sigma^2 sum_i p_i^2 for
+independent v_i of variance sigma^2, and E[sum_i p_i^2 (v_i - mean)^2] = sigma^2 S2 (1 - 2 S3 / S2 + S2) with
+S2 = sum p^2, S3 = sum p^3, so se^2 = sum_i p_i^2 (v_i - mean)^2 / (1 - 2 S3 / S2 + S2) + sum_j e_j^2 is
+unbiased (equal weights: var(v) / n with ddof 1), e_j the log Z errors of the models in v (each model's own,
+independent AIS runs; :func:`mean_with_error`).
 """
 
 from __future__ import annotations
@@ -31,11 +39,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..errors import ThermopotError
 from .rare import grid_threshold
 from .retrieval import tv_distance
 
 __all__ = ["chain_mean", "per_chain_rate", "expected_coverage", "pooled_tv_stderr", "threshold_stderr",
-           "grid_error", "BOOTSTRAP_REPLICATES"]
+           "grid_error", "mean_with_error", "BOOTSTRAP_REPLICATES"]
 
 #: bootstrap resamples of the chains behind the pooled-TV and threshold errors
 BOOTSTRAP_REPLICATES = 200
@@ -117,3 +126,23 @@ def threshold_stderr(lost: Callable[[np.ndarray], np.ndarray], per_chain: np.nda
 def grid_error(f_lost: float, f_kept: float, base_weight: float) -> float:
     """RMS distance w_t (f_kept - f_lost) / sqrt(3) of a crossing uniform in the bracket from its lower end."""
     return base_weight * (f_kept - f_lost) / math.sqrt(3.0)
+
+
+def mean_with_error(values: Any, weights: Any = None, *, log_z_errors: Sequence[float] = ()) -> tuple[float, float]:
+    """(mean, se) of per-sample ``values`` over independent samples (module docstring): mean = sum_i p_i v_i,
+    se^2 = sum_i p_i^2 (v_i - mean)^2 / (1 - 2 S3 / S2 + S2) + sum_j e_j^2 with p_i = w_i / sum w, S2 = sum p^2,
+    S3 = sum p^3 (equal weights without ``weights``: se^2 = var(v, ddof=1) / n + sum_j e_j^2) and e_j the
+    ``log_z_errors`` of the estimated log Z's in the values. For a paired gain pass the per-sample differences
+    of two models on the same samples and both models' log Z errors."""
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    w = np.ones(v.size) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+    if w.shape != v.shape or np.any(w < 0) or not np.all(np.isfinite(w)):
+        raise ThermopotError(f"weights must be {v.size} finite non-negative numbers, one per value")
+    n = int(np.count_nonzero(w))
+    if n < 2:
+        raise ThermopotError(f"a mean with a standard error needs at least 2 samples of positive weight, got {n}")
+    p = w / w.sum()
+    mean = float(p @ v)
+    s2, s3 = float(p @ p), float(np.sum(p**3))
+    spread = float(p**2 @ (v - mean) ** 2) / (1.0 - 2.0 * s3 / s2 + s2)
+    return mean, math.sqrt(spread + float(np.sum(np.square(np.asarray(log_z_errors, dtype=np.float64)))))

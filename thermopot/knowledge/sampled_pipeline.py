@@ -35,7 +35,10 @@ where it is estimated:
   standard errors is warned of: pseudo-likelihood M-steps can leave maximum likelihood);
   KL(data || model) = sum_mu w_mu log w_mu - L with se(KL) from the delta method, se^2 = sum_k (sum_mu w_mu r_mu,k)^2 se(log Z_k)^2; the coverages are the expected coverage
   of S independent samples from each component's chain pattern mass, with a delta-method se from the
-  chains' spread (:func:`_coverage`, :mod:`.sampled_errors`).
+  chains' spread (:func:`_coverage`, :mod:`.sampled_errors`). KL on the training patterns favours the
+  larger model; the comparison to read is held out: the mean log-likelihood per held-out sample of each and
+  the paired gain mixture - single with the spread over the held-out samples and the log Z errors in its
+  se (:func:`_heldout_rows`; None without a held-out split).
 - rare patterns: the target's weight is lowered by each factor (:mod:`.rare`), the model refitted by
   pseudo-likelihood (warm started from the previous factor's model, the first from the fitted model, at
   most ``refit_max_iter`` L-BFGS iterations); a pattern keeps its minimum when its stability margin is > 0, a class
@@ -76,7 +79,8 @@ from .library import DEFAULT_L2, majority_classes, nearest_patterns
 from .mean_field_match import MatchedMinima, matched_minima, pattern_starts
 from .rare import check_factors, stability_margin, scaled_weights, target_rows, grid_threshold
 from .retrieval import tv_distance
-from .sampled_errors import chain_mean, expected_coverage, per_chain_rate, pooled_tv_stderr, threshold_stderr
+from .sampled_errors import (chain_mean, expected_coverage, mean_with_error, per_chain_rate, pooled_tv_stderr,
+                             threshold_stderr)
 from .sampled_library import SampledBoundStates, sampled_bound_states
 
 __all__ = ["SampledSettings", "SAMPLED_QUICK", "SAMPLED_FULL", "SampledKnowledgeRun", "run_sampled",
@@ -452,11 +456,54 @@ def _coverage(comps: list[PairwiseModel], weights: np.ndarray, patterns: np.ndar
     return expected_coverage(**cover), by_class, np.concatenate(parts)
 
 
+def _log_prob(comps: list[PairwiseModel], weights: np.ndarray, samples: np.ndarray, T: float,
+              log_zs: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """(log p(x) = log sum_k W_k exp(-E_k(x)/T - log Z_k) of each sample, the (S, K) responsibilities)."""
+    lpc = np.stack([np.log(max(weights[c], 1e-300)) - np.asarray(m.energy(samples.astype(np.float64))) / T
+                    - log_zs[c][0] for c, m in enumerate(comps)], axis=1)
+    log_p = logsumexp(lpc, axis=1)
+    return log_p, np.exp(lpc - log_p[:, None])
+
+
+#: the held-out rows of the remedy, None without a held-out split (``SampledKnowledgeRun.summary``)
+HELDOUT_ROWS = ("heldout_log_likelihood_single", "heldout_log_likelihood_mixture", "remedy_heldout_gain")
+NO_HELDOUT = "no held-out split (holdout = 0, `--holdout 0`): the remedy is compared on its training patterns only"
+
+
+def _heldout_rows(heldout: Dataset | None, single: PairwiseModel, single_log_z: tuple[float, float],
+                  models: list[PairwiseModel], W: np.ndarray, log_zs: list[tuple[float, float]], T: float,
+                  same: bool) -> dict:
+    """The remedy held out: the mean log-likelihood per held-out sample of the single model and of the mixture,
+    L = sum_i p_i log p(x_i), from the same log Z_k estimates as the training rows, and the paired gain
+    mixture - single = sum_i p_i [log p_mix(x_i) - log p_single(x_i)] (:func:`.sampled_errors.mean_with_error`:
+    the spread over the held-out samples plus the log Z errors, the mixture's by the delta method
+    e^2 = sum_k (sum_i p_i r_ik)^2 se(log Z_k)^2, :func:`_likelihood_stderr`). ``*_log_z_stderr`` is the part of
+    each error from log Z alone (the error against an exact evaluation on these same samples). A mixture that
+    is the single model (``same``) has the single model's rows and the gain 0 +- 0. All None without
+    ``heldout``."""
+    names = [f"{row}{end}" for row in HELDOUT_ROWS for end in ("", "_stderr")]
+    if heldout is None:
+        return {**dict.fromkeys(names), "heldout_samples": 0}
+    p = heldout.probabilities
+    log_single, r_single = _log_prob([single], np.ones(1), heldout.samples, T, [single_log_z])
+    log_mix, r_mix = _log_prob(models, W, heldout.samples, T, log_zs)
+    z_single = _likelihood_stderr(p, r_single, [single_log_z[1]])
+    z_mix = _likelihood_stderr(p, r_mix, [z[1] for z in log_zs])
+    single_row = mean_with_error(log_single, heldout.weights, log_z_errors=(z_single,))
+    mix_row = single_row if same else mean_with_error(log_mix, heldout.weights, log_z_errors=(z_mix,))
+    gain = (0.0, 0.0) if same else mean_with_error(log_mix - log_single, heldout.weights,
+                                                   log_z_errors=(z_mix, z_single))
+    return {**dict(zip(names, (*single_row, *mix_row, *gain))), "heldout_samples": int(heldout.size),
+            "heldout_log_z_stderr_single": z_single, "heldout_log_z_stderr_mixture": z_single if same else z_mix}
+
+
 def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, single_log_z: tuple[float, float],
-            rare_rows: np.ndarray, s: SampledSettings, seed: int, backend: Any) -> dict:
+            rare_rows: np.ndarray, s: SampledSettings, seed: int, backend: Any, *,
+            heldout: Dataset | None = None) -> dict:
     """EM for a mixture (:func:`sampled_mixture`), then KL and coverage of the single model and of the mixture
-    at T_fit (module docstring); a mixture that EM reduced to the single model gets the single model's rows
-    (the same estimates, not a second AIS and chain run of the same model)."""
+    at T_fit (module docstring), and both held out on ``heldout`` with the paired gain (:func:`_heldout_rows`);
+    a mixture that EM reduced to the single model gets the single model's rows (the same estimates, not a
+    second AIS and chain run of the same model)."""
     T = s.T_fit
     em = sampled_mixture(train, labels, single, s, seed=seed, backend=backend)
     models, W = list(em.models), em.weights
@@ -476,18 +523,15 @@ def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, si
         n_classes = len(np.unique(labels))
     rng = np.random.default_rng([seed, 5])
     same = len(models) == 1 and models[0] is single  # EM left one component: the mixture is the single model
-    for name, comps, weights, log_zs in (
-            ("single", [single], np.ones(1), [single_log_z]),
-            ("mixture", models, W, [] if same else [_log_z(m, T, s.ais_chains, s.ais_steps, seed + 100 + c, backend)
-                                                    for c, m in enumerate(models)])):
+    mixture_log_zs = [single_log_z] if same else [_log_z(m, T, s.ais_chains, s.ais_steps, seed + 100 + c, backend)
+                                                  for c, m in enumerate(models)]
+    for name, comps, weights, log_zs in (("single", [single], np.ones(1), [single_log_z]),
+                                         ("mixture", models, W, mixture_log_zs)):
         if name == "mixture" and same:  # its rows are the single model's, not a second estimate of them
             out.update({key.replace("_single", "_mixture"): value for key, value in list(out.items())
                         if "_single" in key})
             break
-        lpc = np.stack([np.log(max(weights[c], 1e-300)) - np.asarray(m.energy(unique.samples.astype(np.float64))) / T
-                        - log_zs[c][0] for c, m in enumerate(comps)], axis=1)
-        log_p = logsumexp(lpc, axis=1)
-        r = np.exp(lpc - log_p[:, None])
+        log_p, r = _log_prob(comps, weights, unique.samples, T, log_zs)
         se = _likelihood_stderr(w, r, [z[1] for z in log_zs])
         L = float(w @ log_p)
         groups = None if pattern_class is None else np.searchsorted(np.unique(labels), pattern_class)
@@ -503,6 +547,7 @@ def _remedy(train: Dataset, labels: np.ndarray | None, single: PairwiseModel, si
                     f"rare_rate_{name}": float(rare_hit.mean()), f"rare_coverage_{name}": float(rare_seen.mean()),
                     f"rare_prob_{name}": float(np.exp(log_p[rare_rows]).sum())})
     out["rare_weight"] = float(w[rare_rows].sum())
+    out.update(_heldout_rows(heldout, single, single_log_z, models, W, mixture_log_zs, T, same))
     return out
 
 
@@ -629,7 +674,7 @@ class SampledKnowledgeRun(Result):
                "log_z": self.log_z, "log_z_stderr": self.log_z_stderr, "log_z_ti": lib.log_z,
                "log_z_ti_stderr": lib.log_z_stderr, "T": s.T_fit}
         for key in ("kl_single", "kl_mixture", "coverage_single", "coverage_mixture", "class_coverage_single",
-                    "class_coverage_mixture"):
+                    "class_coverage_mixture", *HELDOUT_ROWS):
             out[key], out[f"{key}_stderr"] = remedy[key], remedy[f"{key}_stderr"]
         out.update({"mixture_components": remedy["k"],
                     "rare_weight_threshold": rare["threshold_weight"],
@@ -653,7 +698,9 @@ class SampledKnowledgeRun(Result):
                     "log_likelihood_heldout": st["likelihood"]["heldout"],
                     "log_likelihood_stderr": self.log_z_stderr,
                     "dropped_columns": list(self.dropped_columns),
-                    "fit": self.fit, "not_computed": NOT_COMPUTED,
+                    "fit": self.fit,
+                    "not_computed": {**NOT_COMPUTED, **(dict.fromkeys(HELDOUT_ROWS, NO_HELDOUT)
+                                                        if remedy["heldout_samples"] == 0 else {})},
                     "bound_states": lib.to_dict()["bound_states"]})
         if self.mean_field is not None:
             out.update(_mean_field_rows(self.mean_field))
@@ -725,7 +772,7 @@ def run_sampled(name: str, dataset: Dataset, labels: np.ndarray | None, *, setti
         "occupancy": lambda: _occupancy(results["model"], results["library"], s, seed, backend),
         "rare": lambda: _rare(train, train_labels, s, seed, backend, start=results["model"]),
         "remedy": lambda: _remedy(train, train_labels, _at_T(results["model"], 1.0), results["log_z"], rare_rows(), s,
-                                  seed, backend),
+                                  seed, backend, heldout=heldout),
     }
     out, seconds = run_steps(steps, "knowledge (sampled)", progress)
     return SampledKnowledgeRun(dataset=name, data=dataset, train=train, heldout=heldout, labels=labels, settings=s,
