@@ -269,5 +269,5 @@ def test_sampled_remedy_pruned_to_the_single_model_scores_as_the_single_model(mo
     monkeypatch.setattr(cm, "sampled_mixture", to_one)
     row = cm.claim_remedy_sampled(data, sizes, 0)
     models = row.measured["models"]
-    assert row.measured["k"] == 1 and row.measured["gains"]["one pairwise model"]["gain"] == 0.0
+    assert row.measured["k"] == 1 and row.measured["gains"]["one pairwise model"] == {"gain": 0.0, "error": 0.0}
     assert models[cm.REMEDY]["held_out_log_likelihood"] == models["one pairwise model"]["held_out_log_likelihood"]

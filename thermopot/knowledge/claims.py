@@ -475,6 +475,9 @@ def _remedy_row(train: np.ndarray, test: np.ndarray, k: int, ll: dict, counts: d
     gains = {}
     for name in ll:
         if name != REMEDY:
+            if ll[name] is ll[REMEDY]:  # the remedy is this model itself (EM pruned it to one): one estimate
+                gains[name] = {"gain": 0.0, "error": 0.0}
+                continue
             gain, error = mean_with_error(ll[REMEDY] - ll[name],
                                           log_z_errors=(log_z_error.get(REMEDY, 0.0), log_z_error.get(name, 0.0)))
             gains[name] = {"gain": gain, "error": error}
@@ -551,7 +554,8 @@ def claim_remedy_sampled(data: Dataset, sizes: ClaimSizes, seed: int) -> ClaimRo
     share = np.exp(lpc - log_p[:, None]).mean(axis=0)  # d mean log p / d log Z_k = -share_k
     params = _pair_count(data.n, len(models))
     site, site_log_p, site_count = _site_baseline(train, test, params, sizes, rng)
-    ll = {REMEDY: log_p, "one pairwise model": -np.asarray(single.energy(x)) - z[0].log_z, site: site_log_p}
+    single_log_p = -np.asarray(single.energy(x)) - z[0].log_z
+    ll = {REMEDY: single_log_p if same else log_p, "one pairwise model": single_log_p, site: site_log_p}
     counts = {REMEDY: params, "one pairwise model": _pair_count(data.n, 1), site: site_count}
     log_z_error = {REMEDY: math.sqrt(float(np.sum(share**2 * np.array([r.log_z_stderr for r in z[1:]]) ** 2))),
                    "one pairwise model": z[0].log_z_stderr}
