@@ -129,3 +129,21 @@ def test_estimate_with_known_groups_is_below_the_worst_case():
     _, half = estimate_minima(256, 800, 2, XP, groups=400)
     assert one < worst
     assert half - one == pytest.approx((worst - one) * 399 / 799)
+
+
+def test_guard_counts_the_starts_left_over_by_the_chord_iteration(monkeypatch):
+    """Crowded starts (SK N = 64, TAP2 at T = 0.5: every start relaxes to the paramagnet, one anchor) whose
+    chord iteration is made to fail: each left-over start may need a Newton run of its own, so with a limit
+    between the estimates for 1 and for 200 groups the guard's check before those runs refuses the job,
+    counting anchor + left-over starts = 200; without the failure the same job runs."""
+    limit = 0.5 * (estimate_minima(64, 200, 2, XP, groups=1)[1] + estimate_minima(64, 200, 2, XP)[1])
+    assert find_minima(sk(64, seed=0), 0.5, method="tap2", starts=200, seed=0, max_seconds=limit).points.shape[0] == 1
+    real = minima.chord_batch
+
+    def failing(*args, **kwargs):
+        state = real(*args, **kwargs)
+        state.converged = state.converged & False
+        return state
+    monkeypatch.setattr(minima, "chord_batch", failing)
+    with pytest.raises(SizeError, match=r"reached 200 Newton groups"):
+        find_minima(sk(64, seed=0), 0.5, method="tap2", starts=200, seed=0, max_seconds=limit)

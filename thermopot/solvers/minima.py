@@ -165,7 +165,8 @@ def settle(R: Any, x: Any, T: float, xp: Any, *, tol: float, dedup_tol: float, m
     """Converge every coarsely relaxed start (module docstring): anchors by Newton, the other starts of
     their group by the chord iteration from their own relaxed point, and the starts left over by the full
     relaxation and :func:`polish`. ``budget(groups)``, when given, is called with the number of anchors
-    before their Newton runs (the size guard's second check). Returns the state of every start."""
+    before their Newton runs (the size guard's second check) and, when starts are left over, with the anchors
+    plus those starts before their Newton runs. Returns the state of every start."""
     step_tol = dedup_tol / 10
     b = x.shape[0]
     reps, labels = group_rows(xp.tanh(x), ANCHOR_TOL, MAX, max_offset=ANCHOR_NEIGHBOURS)  # may split groups
@@ -194,6 +195,8 @@ def settle(R: Any, x: Any, T: float, xp: Any, *, tol: float, dedup_tol: float, m
         chord.x = xp.where(snap[:, None], own, chord.x)
         _scatter(state, members, chord, xp)
     rest = np.flatnonzero(~to_numpy(state.converged))
+    if rest.size and budget is not None:  # the starts left over may each need a Newton run of their own
+        budget(int(reps.shape[0]) + int(rest.size))
     if rest.size:  # the full relaxation, then one Newton run per point it reaches
         xr = relax_batch(R, xp.take(x, asarray(rest, xp, xp.int64), axis=0), T, xp)
         _, group, sub = polish(R, xr, T, xp, tol=tol, group_tol=min(RELAX_TOL, dedup_tol), step_tol=step_tol,
