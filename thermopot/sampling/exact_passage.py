@@ -167,7 +167,11 @@ def _random_scan(kernels: list[sp.csr_matrix]) -> tuple[np.ndarray, float, int]:
     q = sum(kernels) / len(kernels)
     a = (sp.identity(q.shape[0], format="csc") - q).tocsc()
     ones = np.ones(q.shape[0])
-    lu = splu(a, permc_spec="MMD_AT_PLUS_A")
+    try:
+        lu = splu(a, permc_spec="MMD_AT_PLUS_A")
+    except RuntimeError as err:  # "Factor is exactly singular": no escape from some state in float64
+        raise ThermopotError(f"the exact first-passage time is infinite in float64 ({err}): the escape set "
+                             "cannot be reached because a flip probability underflows (T too low)") from None
     tau = lu.solve(ones)
     tau = tau + lu.solve(ones - a @ tau)
     return tau, _backward_error(a, tau, ones, float(abs(a).sum(axis=1).max())), 1
