@@ -133,3 +133,11 @@ def test_underflowing_flip_refused(scan):
     e[0] = -1.0
     with pytest.raises(ThermopotError, match="did not converge|infinite"):
         exact_first_passage(MultiSpinModel.from_energy_table(e), 1e-3, np.ones(3), threshold=1.0, scan=scan)
+
+
+@pytest.mark.parametrize("scan", SCANS)
+def test_backward_error_within_rtol_at_n16(scan):
+    """The overlap-1/2 ball of N = 16 (2517 states): the solve meets its backward error (GMRES once stopped
+    on its 2-norm residual with a backward error of 1.9e-10 > 1e-10 here, before the sqrt(|A|) factor)."""
+    res = exact_first_passage(random_pairwise(16, seed=1), 0.5, np.ones(16), threshold=0.5, scan=scan)
+    assert res.states == 2517 and res.residual <= 1e-10 and res.mean > 1

@@ -21,8 +21,8 @@ With tau(s) the mean number of updates to reach X from s in A:
       (I - M) tau_0 = c,   M = Q_0 Q_1 ... Q_{N-1},   c = v_0,  v_{N-1} = 1,  v_k = 1 + Q_k v_{k+1},
 
   where M (the sweep operator on A) is applied as N sparse matrix-vector products (2 entries per row
-  each) inside GMRES (``scipy.sparse.linalg.gmres``, restart ``GMRES_RESTART``, relative residual
-  ``rtol``, at most ``GMRES_MAXITER`` restart cycles).
+  each) inside GMRES (``scipy.sparse.linalg.gmres``, restart ``GMRES_RESTART``, stopping at
+  ||r||_2 <= ``rtol`` ||c||_2 / sqrt(|A|), at most ``GMRES_MAXITER`` restart cycles).
 
 Both solves are checked on their true residual r = b - A x: the normwise backward error
 ||r|| / (||A|| ||x|| + ||b||) (infinity norms; ||I - M|| <= 2) must be <= ``rtol``, or a ThermopotError.
@@ -191,8 +191,10 @@ def _sequential_scan(kernels: list[sp.csr_matrix], rtol: float) -> tuple[np.ndar
         c = 1.0 + q @ c
     op = LinearOperator((size, size), matvec=lambda x: x - sweep(np.ravel(x)), dtype=np.float64)
     count = [0]
-    tau, _ = gmres(op, c, rtol=rtol, atol=0.0, restart=min(GMRES_RESTART, size), maxiter=GMRES_MAXITER,
-                   callback=lambda _: count.__setitem__(0, count[0] + 1), callback_type="pr_norm")
+    # ||r||_2 <= rtol ||c||_2 / sqrt(|A|) implies ||r||_inf <= rtol ||c||_inf: the backward error is <= rtol
+    tau, _ = gmres(op, c, rtol=rtol / np.sqrt(size), atol=0.0, restart=min(GMRES_RESTART, size),
+                   maxiter=GMRES_MAXITER, callback=lambda _: count.__setitem__(0, count[0] + 1),
+                   callback_type="pr_norm")
     return tau, _backward_error(op, tau, c, 2.0), count[0]  # ||I - M|| <= 2 (M substochastic)
 
 
@@ -202,9 +204,10 @@ def exact_first_passage(model: Model | str, T: float, initial: Any, *, threshold
     """The exact mean first-passage time, in single-spin updates, of the sampler's chain started at
     ``initial`` ((N,) of +-1) until its overlap with ``initial`` drops below ``threshold`` or it reaches
     one of ``targets`` ((N,) or (P, N)); give exactly one (as :func:`.passage.first_passage`). See the
-    module docstring. ``rtol``: the relative residual at which GMRES stops (sequential scan), and the
-    backward error required of either solve. A size that would not fit in memory or take longer than
-    ``max_seconds`` (default THERMOPOT_MAX_SECONDS, else an hour) is refused with a SizeError."""
+    module docstring. ``rtol``: the backward error required of either solve (GMRES, for a sequential
+    scan, stops at the relative residual rtol / sqrt(|A|), which implies it). A size that would not fit in
+    memory or take longer than ``max_seconds`` (default THERMOPOT_MAX_SECONDS, else an hour) is refused
+    with a SizeError."""
     t0 = time.perf_counter()
     _one_condition(threshold, targets)
     model = resolve_model(model)
