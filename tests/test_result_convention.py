@@ -163,7 +163,7 @@ def computed():
     from thermopot.landscape import local_minima
     from thermopot.models import curie_weiss, sk
     from thermopot.report import Check
-    from thermopot.sampling import first_passage, sample
+    from thermopot.sampling import exact_first_passage, first_passage, sample
     from thermopot.solvers import compare_with_exact, follow_minima
 
     m = sk(6, seed=0)
@@ -175,6 +175,7 @@ def computed():
             "Branches": branches, "Branch": branches.branches[0],
             "SampleResult": sample(m, 0.8, chains=2, sweeps=10, seed=3, correlations=True, progress=False),
             "FirstPassage": first_passage(m, 0.8, np.ones(6), threshold=0.5, max_updates=1, chains=2, seed=4),
+            "ExactPassage": exact_first_passage(m, 0.8, np.ones(6), threshold=0.5),
             "FitResult": fit(data, "pseudo"), "MixtureFit": mixture, "Mixture": mixture.mixture,
             "Check": Check.compare("nan check", np.array([np.nan, 1.0]), np.array([0.0, 1.0]), 0.1),
             "Thermo": thermodynamics(m, 0.7, progress=False)}
@@ -185,7 +186,7 @@ def test_every_class_is_checked_somewhere(computed):
 
 
 @pytest.mark.parametrize("name", ["Landscape", "MeanFieldMinima", "ExactComparison", "Branches", "Branch",
-                                  "SampleResult", "FirstPassage", "FitResult", "MixtureFit", "Mixture", "Check", "Thermo"])
+                                  "SampleResult", "FirstPassage", "ExactPassage", "FitResult", "MixtureFit", "Mixture", "Check", "Thermo"])
 def test_computed_to_dict_is_strict_json(computed, name):
     r = computed[name]
     assert type(r).__name__ == name
@@ -317,7 +318,8 @@ RNG_ALLOWED = {"Sampler.__init__", "sample", "first_passage", "sample_task", "Da
                "LinearTeacher.draw", "DeepLinear.init", "ReluNet.init", "ScalarToy.init", "TwoLayerLinear.init",
                "CompiledPairwiseKernel.__init__", "CompiledMultiSpinKernel.__init__"}
 #: required inputs after (model, T), not options: they stay positional
-MODEL_T_INPUTS = {"restricted_free_energies": ["labels"], "first_passage": ["initial"], "chunk_stats": ["high"]}
+MODEL_T_INPUTS = {"restricted_free_energies": ["labels"], "first_passage": ["initial"], "chunk_stats": ["high"],
+                  "exact_first_passage": ["initial"]}
 
 
 def public_callables():

@@ -138,3 +138,24 @@ def test_arrhenius_check_catches_chains_at_the_wrong_temperature(ctx, lib):
     assert vk.check_arrhenius(ctx, right).passed
     wrong = trapping_times(None, lib, 3 * T, chains=128, max_updates=400_000, seed=3)  # run at 3T, labelled T
     assert not vk.check_arrhenius(ctx, dataclasses.replace(wrong, T=T)).passed
+
+
+@pytest.fixture(scope="module")
+def escape():
+    return vk.escape_model()
+
+
+@pytest.mark.parametrize("scan", ["random", "sequential"])
+def test_escape_time_check_catches_the_wrong_temperature_and_unit(ctx, escape, scan):
+    """The exact mean first-passage time catches what the Arrhenius slope lets pass: chains run at 2T or
+    T/2 but labelled T, and escape times counted in sweeps instead of single-spin updates."""
+    model, start = escape
+    T, thr = vk.ESCAPE_T, vk.ESCAPE_THRESHOLD
+    budget = vk.escape_budget(model, start, scan)
+    right = vk.escape_run(model, start, T, scan, 256, 3, budget)
+    assert vk.check_escape_time(ctx, right, model, start, thr).passed
+    for wrong_T in (2 * T, T / 2):  # T / 2: 5.1e5 sweeps exact, so (nearly) every chain is censored
+        wrong = vk.escape_run(model, start, wrong_T, scan, 256, 3, budget)
+        assert not vk.check_escape_time(ctx, dataclasses.replace(wrong, T=T), model, start, thr).passed
+    in_sweeps = dataclasses.replace(right, times=right.times // model.n)
+    assert not vk.check_escape_time(ctx, in_sweeps, model, start, thr).passed

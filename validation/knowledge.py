@@ -16,6 +16,12 @@ mistake into each and shows that the check then fails (docs/knowledge.md, sectio
   chains' basin occupancy against the exact basin weights summed here from the energy table at the same
   temperature (ergodic at T = 1; trapped at T = 0.15, where exact independent samples would not be); the
   Arrhenius slope fitted here against the exact escape barrier.
+- Escape time: the sampled mean escape time (heat bath, random and sequential scan, single-spin updates)
+  out of the overlap-1/2 ball of the deepest training minimum of a small planted model (N = 12) against
+  the exact mean first-passage time of the same chain (:func:`thermopot.sampling.exact_first_passage`,
+  a linear solve over all 2^N states), within 4 standard errors of the sampled mean (i.i.d. chains:
+  std / sqrt(chains)). Unlike the Arrhenius slope (tolerance 0.48), it catches chains at 2T or T/2 and
+  times in sweeps instead of updates.
 
 Dropped as circular or unable to fail: sum_a exp(-F_a/T) = Z (a partition's bookkeeping), the garbage weight
 at the coexistence root (the root of the same function), the uniform-shift identity (linearity of the same
@@ -30,12 +36,13 @@ import math
 
 import numpy as np
 
-from ..datasets import random_patterns_dataset
-from ..knowledge import describe, run_knowledge
+from ..datasets import noisy_patterns_dataset, random_patterns_dataset
+from ..knowledge import bound_states, describe, run_knowledge
 from ..knowledge.description import coupling_residual
 from ..knowledge.pipeline import COUNTS_DATA
 from ..learning import fit
 from ..report import label_axes, new_figure, save_figure
+from ..sampling import SCANS, exact_first_passage, first_passage
 from ..states import index_to_spins, spins_to_index
 
 #: identities of the full description (float64 sums of 2^N terms)
@@ -47,6 +54,14 @@ Z_MAX = 4.0
 #: against 1/T by O(T/B), up to 1/2 here (T <= 0.3, barriers 0.62-1.1); measured with 128 chains over seeds
 #: 0-2: ratios 0.87-1.31, the shallowest minimum (B = 0.62) always the highest
 ARRHENIUS_REL = 0.3
+#: the escape-time check: N = 12, 3 planted patterns, 80 copies each at 15 % noise (seed 1), the exact-ML
+#: library at T = 1, chains at ESCAPE_T from its deepest training minimum until the overlap drops below 1/2
+#: (the exact mean, random scan: 174 sweeps at T = 0.5, 5.6 at 2T, 5.1e5 at T/2; sequential: 128, 3.7, 4.2e5)
+ESCAPE_DATA = {"n": 12, "m": 3, "copies": 80, "noise": 0.15, "seed": 1}
+ESCAPE_T = 0.5
+ESCAPE_THRESHOLD = 0.5
+#: the escape chains are censored at this many exact mean times (a chain censored fails the check)
+ESCAPE_BUDGET = 20.0
 #: largest TV distance of an ergodic chain's basin occupancy (1000 sweeps, 34 basins) from the exact weights
 ERGODIC_TV = 0.2
 
@@ -230,7 +245,62 @@ def check_arrhenius(ctx, trap, figure=None):
                      figure=figure,
                      note=f"{int(done.sum())} minima, {trap.chains} chains each; barriers "
                           f"{np.round(trap.barrier[done], 3).tolist()}, slopes {np.round(slope, 3).tolist()}; "
-                          f"tolerance {ARRHENIUS_REL:g} (prefactor, O(T/B)) + 4 x {rel_se:.3f}")
+                          f"tolerance {ARRHENIUS_REL:g} (prefactor, O(T/B)) + 4 x {rel_se:.3f}; a factor 2 in T "
+                          "passes this slope: the escape-time check (check_escape_time) catches it")
+
+
+def check_escape_time(ctx, fp, model, start, threshold: float, figure=None):
+    """The sampled mean escape time ``fp`` (a FirstPassage from ``start``, overlap below ``threshold``)
+    against the exact mean first-passage time of the chain its labels name (T, method, scan), within
+    Z_MAX standard errors of the sampled mean (i.i.d. chains); any censored chain fails it."""
+    exact = exact_first_passage(model, fp.T, start, threshold=threshold, method=fp.method, scan=fp.scan)
+    censored = int(fp.censored.sum())
+    se = fp.stderr if math.isfinite(fp.stderr) else 0.0
+    value = fp.mean if censored == 0 else fp.mean_censored
+    z = (value - exact.mean) / se if se > 0 else math.inf
+    return ctx.check(f"mean escape time = exact mean first-passage time [N={fp.n}, T={fp.T:g}, {fp.method}, "
+                     f"{fp.scan} scan, overlap < {threshold:g}; updates]", value, exact.mean, Z_MAX * se,
+                     figure=figure,
+                     note=f"{len(fp.times)} chains, {censored} censored at {fp.max_updates} updates; exact "
+                          f"{exact.mean:.6g} updates ({exact.sweeps:.4g} sweeps) over {exact.states} states "
+                          f"({exact.solver}, backward error {exact.residual:.1e}); z = {z:+.2f}")
+
+
+def escape_model():
+    """The escape-time check's model and start: the exact-ML library of ESCAPE_DATA at T = 1 and its
+    deepest training minimum (as :func:`thermopot.knowledge.trapping_times` picks it)."""
+    d = ESCAPE_DATA
+    data = noisy_patterns_dataset(d["n"], d["m"], d["copies"], d["noise"], seed=d["seed"])[0]
+    lib = bound_states(data, T=1.0, tap=False)
+    return lib.model, lib.states[int(np.flatnonzero(lib.is_training)[0])].astype(np.float64)
+
+
+def escape_budget(model, start, scan: str) -> int:
+    """ESCAPE_BUDGET exact mean escape times at ESCAPE_T, in updates: where the escape chains are censored."""
+    exact = exact_first_passage(model, ESCAPE_T, start, threshold=ESCAPE_THRESHOLD, scan=scan)
+    return math.ceil(ESCAPE_BUDGET * exact.mean)
+
+
+def escape_run(model, start, T: float, scan: str, chains: int, seed: int, max_updates: int):
+    """Heat-bath chains from ``start`` at T until the overlap drops below ESCAPE_THRESHOLD."""
+    return first_passage(model, T, start, threshold=ESCAPE_THRESHOLD, chains=chains, scan=scan, seed=seed,
+                         max_updates=max_updates)
+
+
+def _escape(ctx, figure: str) -> None:
+    model, start = escape_model()
+    chains = 256 if ctx.quick else 2048
+    fig, axes = new_figure(1, len(SCANS), size=(11.0, 4.0))
+    for ax, scan in zip(np.ravel(axes), SCANS):
+        fp = escape_run(model, start, ESCAPE_T, scan, chains, ctx.seed + 7, escape_budget(model, start, scan))
+        check = check_escape_time(ctx, fp, model, start, ESCAPE_THRESHOLD, figure)
+        t = np.sort(fp.times)
+        ax.semilogy(t / model.n, 1.0 - np.arange(len(t)) / len(t), "-", label=f"sampled ({chains} chains)")
+        ax.semilogy(t / model.n, np.exp(-t / float(check.exact)), "k--", lw=1,
+                    label="exp(-t / exact mean first-passage time)")
+        label_axes(ax, "sweeps", "fraction of chains not escaped",
+                   f"{scan} scan, T = {ESCAPE_T:g}: escape from a planted minimum (N = {model.n})", legend=7)
+    save_figure(fig, figure)
 
 
 # ---------------------------------------------------------------- the run on the digits, with figures
@@ -369,3 +439,4 @@ def run(ctx) -> None:
     _potentials(ctx, result, ctx.figure("potential-minima"))
     _library(ctx, result, ctx.figure("bound-states"))
     _retrieval(ctx, result, ctx.figure("retrieval"))
+    _escape(ctx, ctx.figure("escape-time"))
