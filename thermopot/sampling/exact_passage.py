@@ -1,6 +1,6 @@
 """Exact mean first-passage times of the sampler's own single-spin dynamics, over all 2^N states.
 
-The reference for :func:`.passage.first_passage`: the same dynamics (heat bath or Metropolis, random or
+The reference for :func:`~thermopot.sampling.first_passage`: the same dynamics (heat bath or Metropolis, random or
 sequential scan), the same escape set and the same clock (single-spin updates, counting the one that
 escapes; a sweep is N updates; a chain starts at a sweep boundary, so a sequential scan visits site 0
 first). The escape set X is either the states of overlap q(s) = (1/N) sum_k s_k s0_k < ``threshold``
@@ -203,7 +203,7 @@ def exact_first_passage(model: Model | str, T: float, initial: Any, *, threshold
                         rtol: float = 1e-10, max_seconds: float | None = None) -> ExactPassage:
     """The exact mean first-passage time, in single-spin updates, of the sampler's chain started at
     ``initial`` ((N,) of +-1) until its overlap with ``initial`` drops below ``threshold`` or it reaches
-    one of ``targets`` ((N,) or (P, N)); give exactly one (as :func:`.passage.first_passage`). See the
+    one of ``targets`` ((N,) or (P, N)); give exactly one (as :func:`~thermopot.sampling.first_passage`). See the
     module docstring. ``rtol``: the backward error required of either solve (GMRES, for a sequential
     scan, stops at the relative residual rtol / sqrt(|A|), which implies it). A size that would not fit in
     memory or take longer than ``max_seconds`` (default THERMOPOT_MAX_SECONDS, else an hour) is refused
