@@ -54,7 +54,7 @@ from ..results import Result
 from ..states import spins_to_index
 from .chains import real_array
 from .kernels import METHODS, SCANS
-from .passage import _one_condition, _overlap, _targets
+from ._passage_inputs import check_one_condition, check_targets, check_threshold
 
 #: most spins accepted (2^N energies and index maps are kept; the solves are bounded by the guard below)
 MAX_EXACT_PASSAGE_SPINS = 20
@@ -209,7 +209,7 @@ def exact_first_passage(model: Model | str, T: float, initial: Any, *, threshold
     memory or take longer than ``max_seconds`` (default THERMOPOT_MAX_SECONDS, else an hour) is refused
     with a SizeError."""
     t0 = time.perf_counter()
-    _one_condition(threshold, targets)
+    check_one_condition(threshold, targets)
     model = resolve_model(model)
     T = check_temperature(T)
     method = check_choice(method, "method", METHODS)
@@ -221,10 +221,10 @@ def exact_first_passage(model: Model | str, T: float, initial: Any, *, threshold
         raise ThermopotError(f"initial must be one state of N = {n} spins +-1, got shape {s0.shape}")
     start = int(spins_to_index(s0))
     if threshold is not None:
-        threshold = _overlap(threshold)
+        threshold = check_threshold(threshold)
         if not -1.0 <= threshold <= 1.0:
             raise ThermopotError(f"threshold is an overlap in [-1, 1], got {threshold!r}")
-    tgt = None if targets is None else _targets(targets, n)
+    tgt = None if targets is None else check_targets(targets, n)
     if n > MAX_EXACT_PASSAGE_SPINS:
         raise SizeError(f"the exact first-passage time of N={n} spins is not supported: it keeps the 2^N "
                         f"states of the chain, N <= {MAX_EXACT_PASSAGE_SPINS}")

@@ -34,29 +34,12 @@ from ..checks import check_count
 from ..progress import Progress
 from ..results import Result
 from .budget import check_run
-from .chains import Sampler, real_array, renamed_rng
+from ._passage_inputs import check_one_condition, check_targets, check_threshold
+from .chains import Sampler, renamed_rng
 from .state import PassageClock, SamplerState
 
 #: sweeps per launch of the fused kernel between two checks of the first-passage times
 FUSED_PASSAGE_SWEEPS = 64
-
-
-def _overlap(threshold: Any) -> float:
-    """The threshold as a float, or a ThermopotError (a complex number or a string is not an overlap)."""
-    try:
-        return float(threshold)
-    except (TypeError, ValueError):
-        raise ThermopotError(f"threshold is an overlap in [-1, 1], got {threshold!r}") from None
-
-
-def _targets(targets: Any, n: int) -> np.ndarray:
-    """Target states (P, N) of +-1 from (N,) or (P, N), else a ThermopotError."""
-    tgt = real_array(targets, "targets")
-    tgt = tgt[None, :] if tgt.ndim == 1 else tgt
-    if tgt.ndim != 2 or tgt.shape[1] != n or not np.isin(tgt, (-1.0, 1.0)).all():
-        raise ThermopotError(f"targets must be +-1 states of shape (N,) or (P, N) with N = {n}, "
-                             f"got shape {tgt.shape}")
-    return tgt
 
 
 @dataclass(frozen=True)
@@ -103,27 +86,21 @@ class FirstPassage(Result):
                            "censored_mask": self.censored, "seconds": self.seconds})
 
 
-def _one_condition(threshold: Any, targets: Any) -> None:
-    """Refuse anything but exactly one of a threshold or targets."""
-    if (threshold is None) == (targets is None):
-        raise ThermopotError("give exactly one of threshold (leave the start basin) or targets (reach a set)")
-
-
 def start_clock(state: SamplerState, *, threshold: float | None = None, targets: Any = None) -> SamplerState:
     """``state`` with a :class:`.state.PassageClock` started now: it records, as the state runs, the
     number of updates after which each chain first leaves the ball of overlap >= ``threshold`` around
     its present state, or first reaches one of ``targets`` ((N,) or (P, N) states of +-1). Give
     exactly one. A chain already there has time 0."""
-    _one_condition(threshold, targets)
+    check_one_condition(threshold, targets)
     xp, n, s = namespace_of(state.s), state.n, state.s
     if threshold is not None:
-        threshold = _overlap(threshold)
+        threshold = check_threshold(threshold)
         if not -1.0 <= threshold <= 1.0:
             raise ThermopotError(f"threshold is an overlap in [-1, 1], got {threshold!r}")
         clock = PassageClock(times=None, origin=state.sweeps_done, start=s, threshold_dot=threshold * n)
         hit0 = xp.sum(s * s, axis=1) < clock.threshold_dot  # N * overlap, kept exact (integers)
     else:
-        clock = PassageClock(times=None, origin=state.sweeps_done, targets=asarray(_targets(targets, n).T, xp))
+        clock = PassageClock(times=None, origin=state.sweeps_done, targets=asarray(check_targets(targets, n).T, xp))
         hit0 = xp.min(0.5 * (n - s @ clock.targets), axis=1) < 0.5  # Hamming distances (B, P)
     return replace(state, passage=replace(clock, times=xp.astype(xp.where(hit0, 0, -1), xp.int64)))
 
@@ -141,13 +118,13 @@ def first_passage(model: Model | str, T: float, initial: Any, *, threshold: floa
     ``progress``: a bar of sweeps on stderr (None: once the run has taken a few seconds). A run whose
     whole budget would not fit in memory or would take longer than ``max_seconds`` (default
     THERMOPOT_MAX_SECONDS, else an hour) is refused at once with a SizeError naming both."""
-    _one_condition(threshold, targets)
+    check_one_condition(threshold, targets)
     generator = renamed_rng(generator, rng)
     budget = check_count(max_updates, "max_updates")
     sampler = Sampler(model, T, method=method, scan=scan, generator=generator, backend=backend)
     state = sampler.init(chains=chains, initial=initial, seed=seed)
     xp, n = sampler.xp, sampler.n
-    tgt = None if targets is None else _targets(targets, n)
+    tgt = None if targets is None else check_targets(targets, n)
     check_run(sampler.model, state.chains, xp, sweeps=-(-budget // n), scan=sampler.scan, passage=True,
               targets=0 if tgt is None else tgt.shape[0], max_seconds=max_seconds)
     state = start_clock(state, threshold=threshold, targets=tgt)
