@@ -25,6 +25,7 @@ from ..checks import check_count, check_temperature
 from ..datasets import (Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset,
                         warn_few_samples)
 from ..errors import SizeError, ThermopotError
+from ..exact.guard import time_budget
 from ..learning import Dataset, as_dataset
 from ..results import Result
 from ._inputs import resolve_labels, resolve_rare_target, stored_labels
@@ -288,7 +289,9 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
     "pattern:ROW", "pattern:+-+...", or a bare value; default: the smallest class, else the heaviest pattern).
     ``max_seconds``: the longest run the size and time guard (:mod:`.guard`) admits (default
     THERMOPOT_MAX_SECONDS, else one hour); a run that needs more, or more memory than is free, is refused
-    before any step runs, with a SizeError naming both amounts and the costliest steps.
+    before any step runs, with a SizeError naming both amounts and the costliest steps. The same limit
+    then holds for every guarded call the steps make (solvers, fits, enumerations, chains: their own
+    guards, through :func:`~thermopot.exact.guard.time_budget`), in place of THERMOPOT_MAX_SECONDS.
     """
     seed = check_count(seed, "seed", minimum=0)  # an integer: the trapping chains use seed + 1000 i + j
     if method not in KNOWLEDGE_METHODS:
@@ -311,8 +314,9 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
                 raise ThermopotError(f"em_method must be one of {', '.join(EM_METHODS)}, got {em_method!r}")
             s = dataclasses.replace(s, em_method=em_method)
         _guard(dataset, labels, "sampled", s, backend, max_seconds)
-        return run_sampled(name, dataset, labels, settings=s, seed=seed, backend=backend, progress=progress,
-                           dropped_columns=dropped)
+        with time_budget(max_seconds):
+            return run_sampled(name, dataset, labels, settings=s, seed=seed, backend=backend, progress=progress,
+                               dropped_columns=dropped)
     for option, value in (("holdout", holdout), ("em_method", em_method)):
         if value:
             raise ThermopotError(f"{option} is an option of the sampled pipeline (method='sampled')")
@@ -359,6 +363,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
         "remedy": lambda: compare_remedy(dataset, labels=labels, T=s.T_fit, samples=s.samples, max_iter=s.em_iterations,
                                          seed=seed, backend=backend),
     }
-    _, seconds = run_steps(steps, "knowledge", progress, results)
+    with time_budget(max_seconds):
+        _, seconds = run_steps(steps, "knowledge", progress, results)
     return KnowledgeRun(dataset=name, data=dataset, labels=labels, settings=s, seconds=seconds,
                         dropped_columns=dropped, **results)

@@ -620,7 +620,7 @@ def _mean_field(model: PairwiseModel, patterns: np.ndarray, library: SampledBoun
     """nMF and TAP (order 2) minima at T started from every distinct training pattern (m0 = 0.9 xi) and
     matched by sign to the sampled bound states (:mod:`.mean_field_match`), by method. The pipeline's guard
     (:mod:`.guard`, step ``mean_field``) budgets the step's typical cost; find_minima's own guard checks
-    each method against the time limit (THERMOPOT_MAX_SECONDS, else one hour) assuming every start its
+    each method against the run's time limit (its max_seconds, else THERMOPOT_MAX_SECONDS, else one hour) assuming every start its
     own Newton run (about 80 s for 800 starts at N = 256, against 0.5-0.7 s measured)."""
     init = pattern_starts(patterns)
     return {method: matched_minima(model, T, states=library.states, method=method, init=init, backend=backend)
