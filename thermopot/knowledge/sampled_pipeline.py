@@ -348,7 +348,9 @@ class SampledMixture(Result):
     ("classes" or "minima"), ``initial_k`` components at the start and those ``dropped`` (with why),
     ``iterations`` run and whether the stopping rule ended them (``converged``) before ``em_iterations``
     (also True when a single component was left: EM has nothing left to iterate, the mixture is the single
-    model), and how it ended in words (``message``)."""
+    model; ``iterations`` is then 0 when the pruning of the initial responsibilities left one, and whether
+    that model's own fit converged is the pipeline's ``fit`` step's ``converged``, not this flag), and how it
+    ended in words (``message``)."""
 
     models: tuple[PairwiseModel, ...]
     weights: np.ndarray
