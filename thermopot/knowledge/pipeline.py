@@ -284,7 +284,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
     (sampled only; default 0.2). ``em_method``: the M-step of the sampled remedy's mixture EM, "pseudo"
     (pseudo-likelihood, the default) or "pcd" (sampled only). ``em_prune`` (both methods; default the
     settings', True): whether the remedy's EM drops the components that carry fewer samples than half their
-    effective parameters (:func:`~thermopot.learning.mixture.prune_components`); False keeps every initial
+    effective parameters (:func:`~thermopot.learning.prune_components`); False keeps every initial
     component. ``constant_columns``: "drop" (reported in ``dropped_columns``) or "refuse".
     ``binary01``: the samples are 0/1 (mapped 1 -> +1, 0 -> -1); 0/1 data without it are refused.
     ``labels``: the class labels (default: those the data bring, e.g. a ``labels`` array in the .npz file);
