@@ -251,3 +251,26 @@ def test_a_small_time_limit_refuses_without_probing_forever(monkeypatch):
     monkeypatch.setenv("THERMOPOT_MAX_SECONDS", "1e-6")
     with pytest.raises(SizeError, match=r"measured on this machine now.*more than the limit of 1e-06 s"):
         check_size(20, "numpy")
+
+
+def test_time_budget_sets_the_default_limit_of_every_guard_inside_it(monkeypatch):
+    """time_limit: a call's own max_seconds, else the innermost time_budget, else THERMOPOT_MAX_SECONDS;
+    the block's limit ends with it (also when it raises); a bad limit is refused by name."""
+    from thermopot.errors import ThermopotError
+    from thermopot.exact.guard import time_budget, time_limit
+
+    monkeypatch.setenv("THERMOPOT_MAX_SECONDS", "600")
+    with time_budget(7200.0):
+        assert time_limit(None) == 7200.0 and time_limit(5.0) == 5.0
+        with time_budget(0.01):
+            assert time_limit(None) == 0.01
+            with pytest.raises(SizeError, match="more than the limit of 0.01 s"):  # 2^30 states
+                check_size(30, "numpy")
+        with time_budget(None):
+            assert time_limit(None) == 7200.0
+        assert time_limit(None) == 7200.0
+    assert time_limit(None) == 600.0
+    with pytest.raises(ThermopotError, match="max_seconds"):
+        with time_budget(-1.0):
+            pass
+    assert time_limit(None) == 600.0
