@@ -215,6 +215,62 @@ def thermodynamics_module():
     return importlib.import_module("thermopot.exact.thermodynamics")
 
 
-def test_the_engine_rate_probe_measures_an_enumeration():
-    rate = thermodynamics_module().engine_rate()
-    assert np.isfinite(rate) and rate > 0
+def test_the_engine_rate_probe_is_states_over_the_faster_of_two_timed_enumerations(monkeypatch):
+    """engine_rate = 2^20 / min(t_1, t_2) with t_i the clock around each of its two enumerations of
+    sk(20, seed=0) at T = 1 (a clock that reads 0, 0.5, 0.5, 0.75 s: 2^22 states/s), floored at 1e-9 s;
+    each enumeration's own guard gets the default hour explicitly, whatever limit is in force."""
+    from types import SimpleNamespace
+
+    from thermopot.exact import guard
+
+    module = thermodynamics_module()
+    calls = []
+
+    def enumerate_(model, T, **kwargs):
+        calls.append((model.n, float(np.abs(model.J).sum()), T, kwargs.get("max_seconds")))
+
+    def clock(*readings):
+        it = iter(readings)
+        return SimpleNamespace(perf_counter=lambda: next(it))
+
+    monkeypatch.setattr(module, "thermodynamics", enumerate_)
+    monkeypatch.setattr(module, "time", clock(0.0, 0.5, 0.5, 0.75))
+    assert module.engine_rate() == 2.0**20 / 0.25
+    couplings = float(np.abs(sk(20, seed=0).J).sum())
+    assert calls == [(20, couplings, 1.0, guard.DEFAULT_MAX_SECONDS)] * 2
+    monkeypatch.setattr(module, "time", clock(1.0, 1.0, 2.0, 2.0))  # too fast for the clock: the floor
+    assert module.engine_rate() == 2.0**20 / 1e-9
+
+
+def test_a_small_time_limit_refuses_without_probing_forever(monkeypatch):
+    """Under THERMOPOT_MAX_SECONDS = 1 us an enumeration of 2^20 states is over the limit, so the guard runs
+    the rate probe, whose own 2^20 enumeration must not be refused (nor probe again: a RecursionError before)."""
+    from thermopot.exact import guard
+
+    guard.register_rate_probe(thermodynamics_module().engine_rate)  # not yet measured in this process
+    monkeypatch.setenv("THERMOPOT_MAX_SECONDS", "1e-6")
+    with pytest.raises(SizeError, match=r"measured on this machine now.*more than the limit of 1e-06 s"):
+        check_size(20, "numpy")
+
+
+def test_time_budget_sets_the_default_limit_of_every_guard_inside_it(monkeypatch):
+    """time_limit: a call's own max_seconds, else the innermost time_budget, else THERMOPOT_MAX_SECONDS;
+    the block's limit ends with it (also when it raises); a bad limit is refused by name."""
+    from thermopot.errors import ThermopotError
+    from thermopot.exact.guard import time_budget, time_limit
+
+    monkeypatch.setenv("THERMOPOT_MAX_SECONDS", "600")
+    with time_budget(7200.0):
+        assert time_limit(None) == 7200.0 and time_limit(5.0) == 5.0
+        with time_budget(0.01):
+            assert time_limit(None) == 0.01
+            with pytest.raises(SizeError, match="more than the limit of 0.01 s"):  # 2^30 states
+                check_size(30, "numpy")
+        with time_budget(None):
+            assert time_limit(None) == 7200.0
+        assert time_limit(None) == 7200.0
+    assert time_limit(None) == 600.0
+    with pytest.raises(ThermopotError, match="max_seconds"):
+        with time_budget(-1.0):
+            pass
+    assert time_limit(None) == 600.0

@@ -156,3 +156,50 @@ def test_the_command_line_limit_refuses_in_one_line(monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("thermopot: error:") and "\n" not in err and "more than the limit of 0.5 s" in err
     _numbers(err)
+
+
+class _Stop(Exception):
+    """Ends a pipeline run at the first nMF/TAP search (its steps after it are not needed here)."""
+
+
+def _record_find_minima(monkeypatch) -> list[float]:
+    """Replace find_minima (as matched_minima calls it) by a recorder of the time limit its guard would
+    apply (its ``max_seconds`` resolved by time_limit) that stops the run."""
+    from thermopot.exact.guard import time_limit
+    from thermopot.knowledge import mean_field_match
+
+    limits = []
+
+    def record(*args, max_seconds=None, **kwargs):
+        limits.append(time_limit(max_seconds))
+        raise _Stop
+
+    monkeypatch.setattr(mean_field_match, "find_minima", record)
+    return limits
+
+
+@pytest.mark.parametrize("method", ["exact", "sampled"])
+def test_the_runs_max_seconds_reaches_the_mean_field_solver(monkeypatch, method):
+    """run_knowledge(max_seconds=S) is the limit of find_minima's own guard on both paths (the exact
+    library's TAP minima, the sampled path's nMF/TAP minima from the patterns), not THERMOPOT_MAX_SECONDS:
+    a limit above the environment's (7200 s against 600 s) and one below it (300 s) both arrive; after the
+    run the environment's holds again. Without passing it down the solver saw 600 s both times."""
+    from thermopot.exact.guard import time_limit
+
+    monkeypatch.setenv("THERMOPOT_MAX_SECONDS", "600")
+    limits = _record_find_minima(monkeypatch)
+    settings = TINY if method == "exact" else SMALL
+    for budget in (7200.0, 300.0):
+        with pytest.raises(_Stop):
+            run_knowledge("clusters", method=method, settings=settings, max_seconds=budget, progress=False)
+    assert limits == [7200.0, 300.0]
+    assert time_limit(None) == 600.0  # the run's budget ends with the run
+
+
+def test_a_small_budget_refuses_the_first_guarded_step(monkeypatch):
+    """With the pipeline's own estimate admitting the run (here: skipped), max_seconds still binds every
+    step's guard: the first step, the full description's enumeration, is refused naming itself and the
+    run's limit (with the default hour it runs in milliseconds)."""
+    monkeypatch.setattr(pipeline, "check_knowledge", lambda *args, **kwargs: None)
+    with pytest.raises(SizeError, match=r"describe: .*full description.*more than the limit of 1e-06 s"):
+        run_knowledge("clusters", settings=TINY, max_seconds=1e-6, progress=False)

@@ -74,6 +74,31 @@ def test_a_user_npz_data_set_runs(tmp_path, monkeypatch, capsys):
     assert out["n"] == 8 and out["class_coverage_single"] is None  # no labels in a plain .npz
 
 
+@pytest.mark.parametrize("method", ["exact", "sampled"])
+def test_cli_no_em_prune_keeps_every_class_component(tmp_path, monkeypatch, capsys, method):
+    """Four labelled clusters of N = 12, one of them 5 samples: the minimum-message-length rule drops its
+    component (5 < d_k / 2 ~ 39, d_k ~ N (N + 1) / 2 + 1), so the remedy has K = 3 by default and keeps all
+    K = 4 classes with --no-em-prune (run_knowledge(em_prune=False)), on both paths."""
+    from test_knowledge_sampled_pipeline import SMALL
+
+    data, labels = noisy_patterns_dataset(12, 4, 100, 0.08, seed=1)
+    labels = np.asarray(labels)
+    rows = np.concatenate([np.flatnonzero(labels != 3), np.flatnonzero(labels == 3)[:5]])
+    path = tmp_path / "small_class.npz"
+    np.savez(path, samples=data.samples[rows], labels=labels[rows])
+    monkeypatch.setattr(pipeline, "QUICK", TINY)
+    monkeypatch.setattr(pipeline, "SAMPLED_QUICK", SMALL)
+    found = {}
+    for flags in ([], ["--no-em-prune"]):
+        assert main(["knowledge", str(path), "--method", method, "--json", *flags]) == 0
+        out = json.loads(capsys.readouterr().out)
+        found[bool(flags)] = (out["mixture_components"],
+                              any("1 of 4 mixture components dropped" in w for w in out["warnings"]))
+    assert found == {False: (3, True), True: (4, False)}
+    with pytest.raises(ThermopotError, match="em_prune must be True or False"):
+        run_knowledge(str(path), settings=TINY, em_prune="no", progress=False)
+
+
 def test_too_many_spins_are_refused_naming_what_needs_enumeration():
     data = Dataset(np.random.default_rng(0).choice(np.array([-1, 1], np.int8), size=(50, 21)), np.ones(50))
     with pytest.raises(SizeError, match="N <= 20.*Not computed: full description"):

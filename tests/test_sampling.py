@@ -271,14 +271,14 @@ def test_error_bar_of_a_series_too_short_for_tau_is_nan():
 
 
 def test_short_run_error_bars_without_warnings():
-    """A series too short for an autocorrelation time gets a NaN or finite error bar, never a numerical
-    warning (only the ShortRunWarning that says the run is short)."""
+    """A run too short for an autocorrelation time raises no numerical warning (only the ShortRunWarning
+    that says the run is short); the value of such an error bar (NaN when tau cannot be estimated, the
+    white-noise 1 / sqrt(n) otherwise) is asserted by test_error_bar_of_a_series_too_short_for_tau_is_nan."""
     from thermopot.sampling import ShortRunWarning
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", ShortRunWarning)
-        res = sample(random_pairwise(2, seed=1), 1.0, chains=1, sweeps=10, seed=1, correlations=True)
-    assert np.isnan(res.energy_stderr) or res.energy_stderr >= 0
+        sample(random_pairwise(2, seed=1), 1.0, chains=1, sweeps=10, seed=1, correlations=True)
 
 
 def _result_after(sampler, *, sweeps):

@@ -85,7 +85,10 @@ def _pm(s: dict, key: str) -> str:
          arg("--em-method", dest="em_method", choices=("pseudo", "pcd"), default=None,
              help="M-step of the remedy's mixture EM (sampled): pseudo-likelihood (default) or pcd (maximum "
                   "likelihood by persistent chains, costlier at large N); pseudo-likelihood steps can lower the "
-                  "likelihood, which a warning reports"))
+                  "likelihood, which a warning reports"),
+         arg("--no-em-prune", dest="em_prune", action="store_false",
+             help="keep every initial component of the remedy's mixture EM (both methods; by default components "
+                  "with fewer samples than half their effective parameters are dropped, minimum message length)"))
 def knowledge_command(args: argparse.Namespace) -> Output:
     """The pipeline on ``args.data`` (or ``args.dataset``; quick sizes unless --full) by ``args.method``.
     JSON: the fixed fields of the issue (n, patterns, gap, T_star, phi_minima, full_potential_minima,
@@ -104,7 +107,7 @@ def knowledge_command(args: argparse.Namespace) -> Output:
     run = run_knowledge(source, quick=not args.full, seed=args.seed, backend=args.backend, method=args.method,
                         T=args.T, holdout=args.holdout, constant_columns=args.constant_columns,
                         labels=args.labels, rare_target=args.rare_target, max_seconds=args.max_seconds,
-                        binary01=args.binary01, em_method=args.em_method)
+                        binary01=args.binary01, em_method=args.em_method, em_prune=args.em_prune)
     data = {**run.summary(), "quick": not args.full, "seconds": run.seconds}
     s = data
     expected = "expected " if s.get("method") == "sampled" else ""  # of S independent samples (sampled_errors)

@@ -13,13 +13,19 @@ a busy 2-core CPU, so that the measured peak stays within 1.5x of the estimate a
 within 3x. Those rates are a busy machine's: before refusing a job of the tile engine on time, the guard
 measures the engine here (:func:`measured_rate`) and estimates with that rate when it is faster.
 Free memory is the smaller of MemAvailable and the cgroup limit (backend.free_memory_bytes).
+
+The time limit of a guard (:func:`time_limit`) is its own ``max_seconds`` when a caller gives one, else the
+limit of the innermost :func:`time_budget` block around the call (a pipeline's ``max_seconds``, which so
+reaches every guarded call its steps make, at any depth), else THERMOPOT_MAX_SECONDS, else one hour.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -104,12 +110,35 @@ def estimate(n: int, xp: ModuleType, per_state_bytes: float = 0.0, block_size: i
     return memory, passes * (cost.overhead + states / (rate or cost.rate(xp)))
 
 
+#: the limit of the innermost :func:`time_budget` block (None outside any)
+_BUDGET: contextvars.ContextVar[float | None] = contextvars.ContextVar("thermopot_time_budget", default=None)
+
+
 def time_limit(max_seconds: float | None) -> float:
-    """``max_seconds`` checked, or THERMOPOT_MAX_SECONDS, or DEFAULT_MAX_SECONDS."""
+    """``max_seconds`` checked, or the limit of the enclosing :func:`time_budget`, or
+    THERMOPOT_MAX_SECONDS, or DEFAULT_MAX_SECONDS."""
+    if max_seconds is None:
+        max_seconds = _BUDGET.get()
     if max_seconds is None:
         return check_positive(os.environ.get("THERMOPOT_MAX_SECONDS", DEFAULT_MAX_SECONDS),
                               "the time limit THERMOPOT_MAX_SECONDS")
     return check_positive(max_seconds, "max_seconds")
+
+
+@contextlib.contextmanager
+def time_budget(max_seconds: float | None) -> Iterator[None]:
+    """Inside the block, every guard called without its own ``max_seconds`` (:func:`time_limit`) uses
+    ``max_seconds`` (checked > 0) instead of THERMOPOT_MAX_SECONDS or the hour; None changes nothing. A
+    pipeline wraps its steps in it so that its limit reaches every guarded call they make (solvers, fits,
+    enumerations, chains), not only its own estimate. Scoped to the current thread and context."""
+    if max_seconds is None:
+        yield
+        return
+    token = _BUDGET.set(check_positive(max_seconds, "max_seconds"))
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
 
 
 def check_size(n: int, backend: Any = None, *, per_state_bytes: float = 0.0, max_seconds: float | None = None,

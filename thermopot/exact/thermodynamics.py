@@ -28,7 +28,7 @@ from ..progress import progress_bar, shows_progress
 from ..results import Result
 from ..states import index_to_spins
 from .accumulate import TileStats, stream_stats
-from .guard import ENUMERATION, OBSERVABLES, check_size, estimate, register_rate_probe
+from .guard import DEFAULT_MAX_SECONDS, ENUMERATION, OBSERVABLES, check_size, estimate, register_rate_probe
 from .tiles import HalfSplitEnergy
 
 #: states per tile on the CPU when no block_size is given: large enough that the ~50 array calls of a tile
@@ -209,13 +209,15 @@ def engine_rate() -> float:
     """States per second of one NumPy enumeration of SK with N = CALIBRATION_SPINS (all statistics) on
     this machine now: the guard's measured rate (:func:`.guard.measured_rate`). A small N runs below the
     engine's large-N rate (fixed costs per call), so a time estimated with it stays an upper bound; the
-    faster of two runs (a fresh process's first enumeration ran 1.5e7 states/s where its second ran 1.3e8)."""
+    faster of two runs (a fresh process's first enumeration ran 1.5e7 states/s where its second ran 1.3e8).
+    Its own guard gets the default limit explicitly: the probe runs when a job is over the time limit, so
+    under a smaller limit (THERMOPOT_MAX_SECONDS, a pipeline's budget) it would refuse itself, or probe again."""
 
     model = sk(CALIBRATION_SPINS, seed=0)
     best = math.inf
     for _ in range(2):  # the first call of a process pays its warm-up (imports, pools, first-touch pages)
         start = time.perf_counter()
-        thermodynamics(model, 1.0, backend="numpy", progress=False)
+        thermodynamics(model, 1.0, backend="numpy", progress=False, max_seconds=DEFAULT_MAX_SECONDS)
         best = min(best, time.perf_counter() - start)
     return 2.0**CALIBRATION_SPINS / max(best, 1e-9)
 

@@ -25,6 +25,7 @@ from ..checks import check_count, check_temperature
 from ..datasets import (Digits, load_dataset, load_digits, noisy_patterns_dataset, random_patterns_dataset,
                         warn_few_samples)
 from ..errors import SizeError, ThermopotError
+from ..exact.guard import time_budget
 from ..learning import Dataset, as_dataset
 from ..results import Result
 from ._inputs import resolve_labels, resolve_rare_target, stored_labels
@@ -97,6 +98,7 @@ class Settings:
     rare_factors: tuple[float, ...] = (1.0, 0.5, 0.25, 0.1, 0.05, 0.02, 0.01)
     samples: int = 2000
     em_iterations: int = 20
+    em_prune: bool = True  #: drop mixture components with fewer samples than half their effective parameters
 
 
 #: the data set of the minima counts against T and M: 6 random patterns of N = 8, weights 0.8^mu
@@ -272,7 +274,7 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
                   method: str = "exact", T: float | None = None, holdout: float | None = None,
                   constant_columns: str = "drop", labels: Any = None, rare_target: str | None = None,
                   max_seconds: float | None = None, binary01: bool = False,
-                  em_method: str | None = None) -> KnowledgeRun | SampledKnowledgeRun:
+                  em_method: str | None = None, em_prune: bool | None = None) -> KnowledgeRun | SampledKnowledgeRun:
     """Run the whole pipeline on ``data`` (see :func:`resolve_data`) with the QUICK or FULL sizes (or
     ``settings``); ``seed`` drives every random start and chain. Progress goes to stderr.
 
@@ -280,19 +282,25 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
     :mod:`.sampled_pipeline`) or "auto" (exact up to MAX_SPINS, sampled beyond). ``T``: the temperature of
     the fitted model's library (T_fit; default 1). ``holdout``: share of the samples kept out of the fit
     (sampled only; default 0.2). ``em_method``: the M-step of the sampled remedy's mixture EM, "pseudo"
-    (pseudo-likelihood, the default) or "pcd" (sampled only). ``constant_columns``: "drop" (reported in
-    ``dropped_columns``) or "refuse".
+    (pseudo-likelihood, the default) or "pcd" (sampled only). ``em_prune`` (both methods; default the
+    settings', True): whether the remedy's EM drops the components that carry fewer samples than half their
+    effective parameters (:func:`~thermopot.learning.prune_components`); False keeps every initial
+    component. ``constant_columns``: "drop" (reported in ``dropped_columns``) or "refuse".
     ``binary01``: the samples are 0/1 (mapped 1 -> +1, 0 -> -1); 0/1 data without it are refused.
     ``labels``: the class labels (default: those the data bring, e.g. a ``labels`` array in the .npz file);
     ``rare_target`` (exact method): the class or pattern the under-representation scan lowers ("class:C",
     "pattern:ROW", "pattern:+-+...", or a bare value; default: the smallest class, else the heaviest pattern).
     ``max_seconds``: the longest run the size and time guard (:mod:`.guard`) admits (default
     THERMOPOT_MAX_SECONDS, else one hour); a run that needs more, or more memory than is free, is refused
-    before any step runs, with a SizeError naming both amounts and the costliest steps.
+    before any step runs, with a SizeError naming both amounts and the costliest steps. The same limit
+    then holds for every guarded call the steps make (solvers, fits, enumerations, chains: their own
+    guards, through :func:`~thermopot.exact.guard.time_budget`), in place of THERMOPOT_MAX_SECONDS.
     """
     seed = check_count(seed, "seed", minimum=0)  # an integer: the trapping chains use seed + 1000 i + j
     if method not in KNOWLEDGE_METHODS:
         raise ThermopotError(f"method must be one of {', '.join(KNOWLEDGE_METHODS)}, got {method!r}")
+    if em_prune is not None and not isinstance(em_prune, (bool, np.bool_)):
+        raise ThermopotError(f"em_prune must be True or False, got {em_prune!r}")
     name, dataset, labels = resolve_data(data, labels, binary01=binary01)
     dataset, dropped = drop_constant_columns(name, dataset, constant_columns)
     if method == "auto":
@@ -310,15 +318,20 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
             if em_method not in EM_METHODS:
                 raise ThermopotError(f"em_method must be one of {', '.join(EM_METHODS)}, got {em_method!r}")
             s = dataclasses.replace(s, em_method=em_method)
+        if em_prune is not None:
+            s = dataclasses.replace(s, em_prune=bool(em_prune))
         _guard(dataset, labels, "sampled", s, backend, max_seconds)
-        return run_sampled(name, dataset, labels, settings=s, seed=seed, backend=backend, progress=progress,
-                           dropped_columns=dropped)
+        with time_budget(max_seconds):
+            return run_sampled(name, dataset, labels, settings=s, seed=seed, backend=backend, progress=progress,
+                               dropped_columns=dropped)
     for option, value in (("holdout", holdout), ("em_method", em_method)):
         if value:
             raise ThermopotError(f"{option} is an option of the sampled pipeline (method='sampled')")
     s = settings if isinstance(settings, Settings) else (QUICK if quick else FULL)
     if T is not None:
         s = dataclasses.replace(s, T_fit=check_temperature(T))
+    if em_prune is not None:
+        s = dataclasses.replace(s, em_prune=bool(em_prune))
     for T_ in (s.T_fit, s.T_reduced, s.T_retrieval, s.m_temperature, s.trap_size_T, *s.temperatures,
                *s.trap_temperatures):
         check_temperature(T_)
@@ -357,8 +370,9 @@ def run_knowledge(data: Any = "digits", *, quick: bool = True, seed: int = 0, ba
         "rare": lambda: rare_weight_scan(dataset, target, s.rare_factors, by=by, labels=labels, T=s.T_fit,
                                          retrieval_samples=s.samples, seed=seed, backend=backend),
         "remedy": lambda: compare_remedy(dataset, labels=labels, T=s.T_fit, samples=s.samples, max_iter=s.em_iterations,
-                                         seed=seed, backend=backend),
+                                         prune=s.em_prune, seed=seed, backend=backend),
     }
-    _, seconds = run_steps(steps, "knowledge", progress, results)
+    with time_budget(max_seconds):
+        _, seconds = run_steps(steps, "knowledge", progress, results)
     return KnowledgeRun(dataset=name, data=dataset, labels=labels, settings=s, seconds=seconds,
                         dropped_columns=dropped, **results)

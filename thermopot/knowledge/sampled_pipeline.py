@@ -348,7 +348,9 @@ class SampledMixture(Result):
     ("classes" or "minima"), ``initial_k`` components at the start and those ``dropped`` (with why),
     ``iterations`` run and whether the stopping rule ended them (``converged``) before ``em_iterations``
     (also True when a single component was left: EM has nothing left to iterate, the mixture is the single
-    model), and how it ended in words (``message``)."""
+    model; ``iterations`` is then 0 when the pruning of the initial responsibilities left one, and whether
+    that model's own fit converged is the pipeline's ``fit`` step's ``converged``, not this flag), and how it
+    ended in words (``message``)."""
 
     models: tuple[PairwiseModel, ...]
     weights: np.ndarray
@@ -620,7 +622,7 @@ def _mean_field(model: PairwiseModel, patterns: np.ndarray, library: SampledBoun
     """nMF and TAP (order 2) minima at T started from every distinct training pattern (m0 = 0.9 xi) and
     matched by sign to the sampled bound states (:mod:`.mean_field_match`), by method. The pipeline's guard
     (:mod:`.guard`, step ``mean_field``) budgets the step's typical cost; find_minima's own guard checks
-    each method against the time limit (THERMOPOT_MAX_SECONDS, else one hour) assuming every start its
+    each method against the run's time limit (its max_seconds, else THERMOPOT_MAX_SECONDS, else one hour) assuming every start its
     own Newton run (about 80 s for 800 starts at N = 256, against 0.5-0.7 s measured)."""
     init = pattern_starts(patterns)
     return {method: matched_minima(model, T, states=library.states, method=method, init=init, backend=backend)
