@@ -1,0 +1,106 @@
+"""The checks of validation/sampled.py that the issue's validation sentences name, against enumeration at
+N = 16 (digits) and N = 20 (planted): log Z by the library's TI and by AIS within 3 standard errors, every
+exact bound state of weight > 1e-3 found, F_a within 3 standard errors (``_library_checks``); and log Z by
+AIS and TI against enumeration at N = 16 (SK) and AIS = TI at N = 64 (``_log_z_checks``). Each passes as
+shipped and fails when a plausible mistake is injected into the code under test."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from thermopot.report import new_figure
+from thermopot.validation import Context
+from thermopot.validation import sampled as module
+
+CASES = ("digits N=16", "planted N=20")
+
+
+def _library(tmp_path) -> dict[str, bool]:
+    ctx = Context(module="sampled", out=tmp_path, quick=True, seed=0)
+    module._library_checks(ctx, True, None)
+    return {c.name: c.passed for c in ctx.checks}
+
+
+def _verdicts(checks: dict[str, bool], start: str) -> list[bool]:
+    """The verdicts of the checks whose name starts with ``start``, one per case, in CASES order."""
+    return [next(v for k, v in checks.items() if k.startswith(start) and f"[{case}" in k) for case in CASES]
+
+
+def _wrap_library(monkeypatch, change) -> None:
+    original = module.sampled_bound_states
+    monkeypatch.setattr(module, "sampled_bound_states", lambda *a, **kw: change(original(*a, **kw)))
+
+
+def test_library_checks_pass_as_shipped(tmp_path):
+    checks = _library(tmp_path)
+    assert len(checks) == 8 and all(checks.values()), checks
+
+
+def test_library_checks_fail_when_the_library_runs_at_the_wrong_temperature(tmp_path, monkeypatch):
+    """The tempering library at 1.01 T (a temperature handed on wrongly): its TI log Z and every F_a move."""
+    original = module.sampled_bound_states
+    monkeypatch.setattr(module, "sampled_bound_states",
+                        lambda model, data, T, **kw: original(model, data, 1.01 * T, **kw))
+    checks = _library(tmp_path)
+    assert _verdicts(checks, "log Z by TI") == [False, False]
+    assert _verdicts(checks, "per-basin F_a") == [False, False]
+    assert _verdicts(checks, "log Z by AIS") == [True, True]
+
+
+def test_library_checks_fail_when_ais_runs_at_the_wrong_temperature(tmp_path, monkeypatch):
+    original = module.log_partition
+    monkeypatch.setattr(module, "log_partition", lambda model, T, **kw: original(model, 1.01 * T, **kw))
+    checks = _library(tmp_path)
+    assert _verdicts(checks, "log Z by AIS") == [False, False]
+    assert _verdicts(checks, "log Z by TI") == [True, True]
+
+
+def test_found_check_fails_without_the_tempering_descents(tmp_path, monkeypatch):
+    """A library of the patterns' descents only (the tempering samples left out) misses false states: on the
+    planted N = 20 data 3 of the 7 exact states of weight > 1e-3 (seed 0); on the digits every heavy state is
+    the descent of some pattern, so only the planted case can catch this mistake."""
+    def patterns_only(lib):
+        keep = np.asarray(lib.from_patterns, dtype=bool)
+        arrays = {f.name: getattr(lib, f.name)[keep] for f in dataclasses.fields(lib)
+                  if isinstance(getattr(lib, f.name), np.ndarray) and getattr(lib, f.name).shape[:1] == keep.shape}
+        return dataclasses.replace(lib, **arrays)
+
+    _wrap_library(monkeypatch, patterns_only)
+    checks = _library(tmp_path)
+    assert _verdicts(checks, "every exact bound state") == [True, False]
+
+
+def test_free_energy_check_fails_when_log_z_is_left_out(tmp_path, monkeypatch):
+    """F_a = -T log P_a (log Z forgotten) instead of -T (log Z + log P_a)."""
+    _wrap_library(monkeypatch, lambda lib: dataclasses.replace(lib, free_energy=lib.free_energy + lib.T * lib.log_z))
+    checks = _library(tmp_path)
+    assert _verdicts(checks, "per-basin F_a") == [False, False]
+    assert _verdicts(checks, "every exact bound state") == [True, True]
+
+
+def _log_z(tmp_path) -> dict[str, bool]:
+    ctx = Context(module="sampled", out=tmp_path, quick=True, seed=0)
+    _, (ax, _) = new_figure(1, 2)
+    module._log_z_checks(ctx, ax, True, None)
+    return {c.name: c.passed for c in ctx.checks}
+
+
+def test_log_z_checks_pass_as_shipped(tmp_path):
+    checks = _log_z(tmp_path)
+    assert len(checks) == 5 and all(checks.values()), checks
+
+
+@pytest.mark.parametrize("method", ["ais", "ti"])
+def test_log_z_checks_fail_when_one_method_runs_at_the_wrong_temperature(tmp_path, monkeypatch, method):
+    """One estimator at 1.01 T: its SK N = 16 check against enumeration and the N = 64 AIS = TI check fail."""
+    original = module.log_partition
+    monkeypatch.setattr(module, "log_partition", lambda model, T, **kw: original(
+        model, 1.01 * T if kw.get("method") == method else T, **kw))
+    checks = _log_z(tmp_path)
+    assert not checks[f"log Z by {method.upper()} = exact [SK N=16, T=0.5]"]
+    assert not checks["log Z: AIS = TI at N = 64 (no enumeration) [SK N=64, T=1]"]
+    other = "ti" if method == "ais" else "ais"
+    assert checks[f"log Z by {other.upper()} = exact [SK N=16, T=0.5]"]
