@@ -2,7 +2,9 @@
 N = 16 (digits) and N = 20 (planted): log Z by the library's TI and by AIS within 3 standard errors, every
 exact bound state of weight > 1e-3 found, F_a within 3 standard errors (``_library_checks``); and log Z by
 AIS and TI against enumeration at N = 16 (SK) and AIS = TI at N = 64 (``_log_z_checks``). Each passes as
-shipped and fails when a plausible mistake is injected into the code under test."""
+shipped and fails when a plausible mistake is injected into the code under test. Also the tempering checks
+on Curie-Weiss N = 14 and the swap rate on SK N = 8 (``_tempering_checks``) and the PCD checks on N = 10
+(``_pcd_checks``)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import numpy as np
 import pytest
 
 from thermopot.report import new_figure
+from thermopot.sampling import tempering
 from thermopot.validation import Context
 from thermopot.validation import sampled as module
 
@@ -104,3 +107,55 @@ def test_log_z_checks_fail_when_one_method_runs_at_the_wrong_temperature(tmp_pat
     assert not checks["log Z: AIS = TI at N = 64 (no enumeration) [SK N=64, T=1]"]
     other = "ti" if method == "ais" else "ais"
     assert checks[f"log Z by {other.upper()} = exact [SK N=16, T=0.5]"]
+
+
+def _tempering(tmp_path) -> dict[str, bool]:
+    ctx = Context(module="sampled", out=tmp_path, quick=True, seed=0)
+    _, (ax, _) = new_figure(1, 2)
+    module._tempering_checks(ctx, ax, True, None)
+    return {c.name: c.passed for c in ctx.checks}
+
+
+def test_tempering_checks_pass_as_shipped(tmp_path):
+    checks = _tempering(tmp_path)
+    assert len(checks) == 18 and all(checks.values()), checks
+
+
+def test_tempering_checks_fail_when_swaps_use_temperatures_for_inverse_temperatures(tmp_path, monkeypatch):
+    """p = min(1, exp[(T_i - T_i+1)(E_i - E_i+1)]) in place of the betas: the stationary distribution is
+    wrong (seed 0: 8 of the 8 Curie-Weiss energies off by 2.6-24 tolerances) and so is the swap rate."""
+    original = tempering.swap_pairs
+    monkeypatch.setattr(tempering, "swap_pairs", lambda energies, betas, *rest: original(energies, 1.0 / betas, *rest))
+    checks = _tempering(tmp_path)
+    energies = [v for k, v in checks.items() if k.startswith("tempering energy")]
+    assert len(energies) == 8 and not any(energies)
+    assert not checks["swap rate T = 1.0 <-> 1.4 = exact mean acceptance [SK N=8]"]
+
+
+def test_swap_rate_check_fails_when_swaps_are_never_accepted(tmp_path, monkeypatch):
+    """Swaps attempted and never accepted: the swap rate 0 against the exact 0.75 (47 tolerances). The
+    Curie-Weiss moment checks do not see this mistake (16 random-start columns fall into both symmetric
+    modes, and their spread is the error bar); the trapped-temperature checks on fitted models do
+    (tests/test_validation_sampled_tempering.py)."""
+    def no_swaps(energies, betas, perm, level, direction, u, parity, attempts, accepts):
+        attempts[parity::2] += perm.shape[1]
+        return 0
+
+    monkeypatch.setattr(tempering, "swap_pairs", no_swaps)
+    assert not _tempering(tmp_path)["swap rate T = 1.0 <-> 1.4 = exact mean acceptance [SK N=8]"]
+
+
+def _pcd(tmp_path) -> list[bool]:
+    ctx = Context(module="sampled", out=tmp_path, quick=True, seed=0)
+    module._pcd_checks(ctx, True, None)
+    return [c.passed for c in ctx.checks]
+
+
+def test_pcd_checks_fail_when_pcd_gets_another_ridge(tmp_path, monkeypatch):
+    """As shipped both pass (seed 0: 0.19 and 0.62 of their tolerances); a PCD fit with l2 = 0.01 against the
+    unpenalised maximum (a penalty handed on wrongly) fails both (2.3 and 3.8 tolerances)."""
+    assert _pcd(tmp_path) == [True, True]
+    real = module.fit
+    monkeypatch.setattr(module, "fit", lambda data, method, **kw: real(
+        data, method, **({**kw, "l2": 0.01} if method == "pcd" else kw)))
+    assert _pcd(tmp_path) == [False, False]
