@@ -21,10 +21,15 @@ from thermopot.validation import sampled as module
 CASES = ("digits N=16", "planted N=20")
 
 
-def _library(tmp_path) -> dict[str, bool]:
+def _run(tmp_path, checks, *, axes: bool = False) -> dict[str, bool]:
+    """{name: passed} of one group of checks of the module, quick sizes, seed 0 (``axes``: the group draws)."""
     ctx = Context(module="sampled", out=tmp_path, quick=True, seed=0)
-    module._library_checks(ctx, True, None)
+    checks(ctx, *([new_figure(1, 2)[1][0]] if axes else []), True, None)
     return {c.name: c.passed for c in ctx.checks}
+
+
+def _library(tmp_path) -> dict[str, bool]:
+    return _run(tmp_path, module._library_checks)
 
 
 def _verdicts(checks: dict[str, bool], start: str) -> list[bool]:
@@ -85,10 +90,7 @@ def test_free_energy_check_fails_when_log_z_is_left_out(tmp_path, monkeypatch):
 
 
 def _log_z(tmp_path) -> dict[str, bool]:
-    ctx = Context(module="sampled", out=tmp_path, quick=True, seed=0)
-    _, (ax, _) = new_figure(1, 2)
-    module._log_z_checks(ctx, ax, True, None)
-    return {c.name: c.passed for c in ctx.checks}
+    return _run(tmp_path, module._log_z_checks, axes=True)
 
 
 def test_log_z_checks_pass_as_shipped(tmp_path):
@@ -110,10 +112,7 @@ def test_log_z_checks_fail_when_one_method_runs_at_the_wrong_temperature(tmp_pat
 
 
 def _tempering(tmp_path) -> dict[str, bool]:
-    ctx = Context(module="sampled", out=tmp_path, quick=True, seed=0)
-    _, (ax, _) = new_figure(1, 2)
-    module._tempering_checks(ctx, ax, True, None)
-    return {c.name: c.passed for c in ctx.checks}
+    return _run(tmp_path, module._tempering_checks, axes=True)
 
 
 def test_tempering_checks_pass_as_shipped(tmp_path):
@@ -146,9 +145,7 @@ def test_swap_rate_check_fails_when_swaps_are_never_accepted(tmp_path, monkeypat
 
 
 def _pcd(tmp_path) -> list[bool]:
-    ctx = Context(module="sampled", out=tmp_path, quick=True, seed=0)
-    module._pcd_checks(ctx, True, None)
-    return [c.passed for c in ctx.checks]
+    return list(_run(tmp_path, module._pcd_checks).values())
 
 
 def test_pcd_checks_fail_when_pcd_gets_another_ridge(tmp_path, monkeypatch):
