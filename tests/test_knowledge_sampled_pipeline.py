@@ -5,6 +5,7 @@ its bad input."""
 from __future__ import annotations
 
 import json
+import math
 import warnings
 
 import numpy as np
@@ -26,7 +27,7 @@ from test_knowledge_pipeline import TINY
 SMALL = SampledSettings(pcd_steps=300, pcd_chains=64, ais_chains=128, ais_steps=200, ladder=8, ladder_sweeps=300,
                         chains=32, sweeps=50, frequency_sweeps=50, occupancy_chains=8, occupancy_sweeps=50,
                         rare_factors=(1.0, 0.1, 0.01), samples=300, em_iterations=2, em_ais_chains=32,
-                        em_ais_steps=50, holdout=0.0)
+                        em_ais_steps=50, holdout=0.0, T_trapped=min(TINY.trap_temperatures))
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +58,13 @@ def test_sampled_rows_match_enumeration_of_the_same_model(sampled):
     assert s["method"] == "sampled" and s["dropped_columns"] == []
 
 
-def test_every_exact_row_is_in_the_sampled_json(sampled):
-    exact = run_knowledge("clusters", settings=TINY, progress=False).summary()
+@pytest.fixture(scope="module")
+def exact_summary():
+    return run_knowledge("clusters", settings=TINY, progress=False).summary()
+
+
+def test_every_exact_row_is_in_the_sampled_json(sampled, exact_summary):
+    exact = exact_summary
     s = sampled.summary()
     assert set(exact) <= set(s)
     for key in ("kl_single", "kl_mixture", "retrieval_training_fraction", "single_chain_tv", "log_z"):
@@ -70,6 +76,50 @@ def test_every_exact_row_is_in_the_sampled_json(sampled):
     assert len(exact["bound_states"]) == exact["training_minima"] + exact["spurious_minima"]
     assert exact["method"] == "exact" and exact["log_z_stderr"] == 0.0
     json.dumps(sampled.to_dict())
+
+
+def _key_paths(value, prefix: str = "") -> set[str]:
+    """Every key path of a JSON value: dict keys joined by '.', list elements merged as '[]'."""
+    if isinstance(value, dict):
+        return set().union(*({f"{prefix}{k}"} | _key_paths(v, f"{prefix}{k}.") for k, v in value.items()))
+    if isinstance(value, list):
+        return set().union(set(), *(_key_paths(v, prefix[:-1] + "[]." if prefix else "[].") for v in value))
+    return set()
+
+
+def test_every_nested_exact_row_is_in_the_sampled_json_but_the_escape_times(sampled, exact_summary):
+    """Every key path of the exact JSON (rows, the bound states' fields, nested maps such as the basin TV at
+    each temperature) is in the sampled one, except the data-independent escape times against N (null on
+    the sampled path, its reason in ``not_computed``). A row dropped from the sampled JSON, or a new exact row
+    without a sampled counterpart, fails here."""
+    exact = json.loads(json.dumps(exact_summary, default=str))
+    s = json.loads(json.dumps(sampled.summary(), default=str))
+    assert _key_paths(exact) - _key_paths(s) == {f"escape_time_vs_n.{k}" for k in exact["escape_time_vs_n"]}
+    assert s["escape_time_vs_n"] is None and "escape_time_vs_n" in s["not_computed"]
+    temperatures = {str(s["T"]), str(min(TINY.trap_temperatures))}
+    assert set(s["basin_tv_single_chain_stderr"]) == set(s["basin_tv_single_chain"]) == temperatures
+
+
+def test_trapped_basin_occupancy_matches_the_exact_pipelines_on_the_same_model(sampled):
+    """The single-chain basin TV at the trapping temperature (the exact pipeline's second
+    ``basin_tv_single_chain`` entry, min(trap_temperatures): 0.15 by default, 0.2 in these settings) against ``basin_occupancy`` on the exact library of the model the
+    sampled run fitted (N = 12): the same chains (same sampler, seed and burn-in), the exact basin weights as
+    the reference."""
+    from thermopot.knowledge.library import bound_states
+    from thermopot.knowledge.retrieval import basin_occupancy
+
+    s, T = sampled.settings, sampled.settings.T_trapped
+    assert SampledSettings().T_trapped == min(pipeline.QUICK.trap_temperatures) == min(pipeline.FULL.trap_temperatures)
+    row = sampled.steps["occupancy_trapped"]
+    exact = basin_occupancy(bound_states(model=sampled.model, T=T, tap=False), T, chains=s.occupancy_chains,
+                            sweeps=s.occupancy_sweeps, seed=0)
+    assert row["T"] == T and row["burn_in"] == exact.burn_in
+    se = math.hypot(row["tv_chain_stderr"], float(exact.tv_chain.std(ddof=1)) / math.sqrt(exact.tv_chain.size))
+    assert abs(row["tv_chain_mean"] - float(exact.tv_chain.mean())) < 4 * se
+    # the same chains: each chain's TV moves only by the reference (tempering P_a against exact Z_a / Z),
+    # seed 0: by 0.003-0.014; with the T_fit library as the reference (a plausible mistake) the mean is 0.30
+    assert np.abs(np.asarray(row["tv_chain"]) - exact.tv_chain).max() < 0.05
+    assert float(exact.tv_chain.mean()) > 0.3  # trapped: far from the basin weights
 
 
 def test_auto_is_exact_up_to_20_and_sampled_beyond(monkeypatch):

@@ -71,3 +71,27 @@ def test_pcd_refuses_an_average_outside_the_steps(data_and_ml):
         fit(data_and_ml[0], "pcd", steps=10, average=1.5)
     with pytest.raises(ThermopotError, match="average"):
         fit(data_and_ml[0], "pcd", steps=10, average=-0.1)
+
+
+def test_pcd_records_how_far_trapped_chains_are_from_the_exact_negative_phase():
+    """Issue 12 item 2: on three planted patterns with 3 % of the spins flipped (N = 16, strong couplings)
+    plain persistent chains trap in the modes they start in, and the diagnostics say so: their final
+    moments are 7.8 of their own standard errors (0.12) from the exact model moments, against 2.5 (0.023)
+    for a tempering negative phase on the same data and seed. ``exact_moment_mismatch`` equals
+    max |<s>_exact - <s>_data| over the N(N + 1)/2 moments, recomputed here by enumeration of the fitted
+    model and from the data's rows."""
+    from thermopot.datasets import noisy_patterns_dataset
+    from thermopot.exact import thermodynamics
+
+    data, _ = noisy_patterns_dataset(16, 3, 200, 0.03, seed=2)
+    model, tempered = (fit(data, "pcd", l2=1e-3, chains=64, steps=1500, tempering=ladder, seed=0)
+                       for ladder in (None, [1.0, 1.3, 1.7, 2.2, 3.0]))
+    plain, tempered = model.diagnostics, tempered.diagnostics
+    assert plain["negative_phase_max_z"] > 5 and tempered["negative_phase_max_z"] < 4
+    assert plain["negative_phase_error"] > 3 * tempered["negative_phase_error"]
+    exact = thermodynamics(model.model, 1.0, progress=False)
+    p = data.weights / data.weights.sum()
+    s = data.samples.astype(float)
+    iu = np.triu_indices(16, 1)
+    mismatch = np.concatenate([exact.magnetization - p @ s, (exact.correlation - (s.T * p) @ s)[iu]])
+    assert model.diagnostics["exact_moment_mismatch"] == pytest.approx(np.abs(mismatch).max(), rel=1e-9)

@@ -92,6 +92,8 @@ SAMPLED_SECONDS: dict[str, tuple[float, ...]] = {
     "retrieval": (0.0026, 1.8e-8),
     "frequencies": (0.057, 1.6e-8),
     "occupancy": (0.047, 3.0e-7),
+    # a second library (its constants) and a second occupancy (its constants) at T_trapped: composed, not fitted
+    "occupancy_trapped": (0.111, 5.4e-8, 2.8e-8, 3.0e-7),
     "rare": (0.0056, 2.1e-6, 9.2e-7),
     "remedy": (0.0, 4.8e-6, 2.9e-8, 0.025),
 }
@@ -144,15 +146,18 @@ def sampled_work(n: int, rows: int, distinct: int, classes: int | None, s: Any) 
     k = components(n, distinct, classes, s.max_components)
     pcd = s.pcd_chains * s.pcd_steps * n if s.fit_method == "pcd" else 0.0
     em = s.em_iterations * k
+    library = (s.ladder * s.ladder_chains * s.ladder_sweeps * n, unique * nn)
+    occupancy = (s.occupancy_chains * s.occupancy_sweeps * n,)
     return {
         "fit": (unique * nn, float(pcd)),
         "log_z": (s.ais_chains * s.ais_steps * n,),
         "likelihood": (rows * n,),
-        "library": (s.ladder * s.ladder_chains * s.ladder_sweeps * n, unique * nn),
+        "library": library,
         "mean_field": (unique * nn,),
         "retrieval": (s.chains * s.sweeps * n,),
         "frequencies": (s.chains * s.frequency_sweeps * n,),
-        "occupancy": (s.occupancy_chains * s.occupancy_sweeps * n,),
+        "occupancy": occupancy,
+        "occupancy_trapped": library + occupancy,
         "rare": (len(s.rare_factors) * unique * n, len(s.rare_factors) * s.samples * n),
         "remedy": (em * unique * n, em * s.em_ais_chains * s.em_ais_steps * n, float(em)),
     }

@@ -26,8 +26,10 @@ where it is estimated:
   normalised over the patterns (log Z cancels, so this reference is exact at any N); se of the single-chain
   TV from the chains' spread, of the pooled TV from a bootstrap over whole chains
   (:func:`.sampled_errors.pooled_tv_stderr`).
-- basin occupancy at T_fit: each chain's share of sweeps in the basin of each bound state (by descent),
-  against the tempering weights P_a (an estimate, not the exact basin weight).
+- basin occupancy at T_fit and at T_trapped (the exact pipeline's coldest trapping temperature): each
+  chain's share of sweeps in the basin of each bound state (by descent), against the tempering weights P_a
+  at that temperature (an estimate, not the exact basin weight; at T_trapped from a second tempering
+  library whose ladder starts there).
 - the remedy: a mixture of K pairwise models (one per class when labels are given, else one per bound
   state reached from the heaviest patterns) fitted by EM with pseudo-likelihood (or PCD) M-steps, each
   warm-started (first from the single model) and limited to ``refit_max_iter`` iterations (a generalised EM
@@ -126,6 +128,7 @@ class SampledSettings:
     frequency_sweeps: int = 500
     occupancy_chains: int = 32
     occupancy_sweeps: int = 300
+    T_trapped: float = 0.15  #: the second basin occupancy's temperature (the exact pipeline's min(trap_temperatures))
     rare_factors: tuple[float, ...] = (1.0, 0.5, 0.25, 0.1, 0.05, 0.02, 0.01)
     samples: int = 2000  #: chain samples of the coverage and retrieval rates
     em_iterations: int = 5  #: the most EM iterations of the remedy
@@ -257,8 +260,8 @@ def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed
 
 def _occupancy(model: PairwiseModel, library: SampledBoundStates, s: SampledSettings, seed: int,
                backend: Any) -> dict:
-    """Each chain's time in each bound state's basin at T_fit (by descent) against the tempering P_a, after
-    the burn-in rule's sweeps (:mod:`thermopot.sampling.burn_in`)."""
+    """Each chain's time in each bound state's basin at the library's temperature (by descent) against the
+    tempering P_a, after the burn-in rule's sweeps (:mod:`thermopot.sampling.burn_in`)."""
     T = library.T
     index = {k: i for i, k in enumerate(_keys(library.states))}
     other = len(index)
@@ -666,6 +669,7 @@ class SampledKnowledgeRun(Result):
         """The rows of the exact pipeline's summary, with error bars, and the sampled fields."""
         st, lib, s = self.steps, self.library, self.settings
         remedy, rare = st["remedy"], st["rare"]
+        occupancies = (st["occupancy"], st["occupancy_trapped"])
         out = {"dataset": self.dataset, "method": "sampled", "n": self.levels["n"],
                "patterns": self.levels["patterns"], "samples": int(self.data.size),
                "gap": self.levels["gap"], "T_star": self.levels["T_star"],
@@ -693,8 +697,8 @@ class SampledKnowledgeRun(Result):
                     "single_chain_tv_stderr": st["frequencies"]["single_chain_tv_stderr"],
                     "pooled_tv": st["frequencies"]["pooled_tv"],
                     "pooled_tv_stderr": st["frequencies"]["pooled_tv_stderr"],
-                    "basin_tv_single_chain": {str(st["occupancy"]["T"]): st["occupancy"]["tv_chain_mean"]},
-                    "basin_tv_single_chain_stderr": {str(st["occupancy"]["T"]): st["occupancy"]["tv_chain_stderr"]},
+                    "basin_tv_single_chain": {str(o["T"]): o["tv_chain_mean"] for o in occupancies},
+                    "basin_tv_single_chain_stderr": {str(o["T"]): o["tv_chain_stderr"] for o in occupancies},
                     "escape_time_vs_n": None,
                     "log_likelihood_train": st["likelihood"]["train"],
                     "log_likelihood_heldout": st["likelihood"]["heldout"],
@@ -718,7 +722,7 @@ def run_sampled(name: str, dataset: Dataset, labels: np.ndarray | None, *, setti
                 dropped_columns: tuple = ()) -> SampledKnowledgeRun:
     """The sampled pipeline on a resolved data set (see :func:`.pipeline.run_knowledge`)."""
     s = settings
-    for T in (s.T_fit, s.T_retrieval):
+    for T in (s.T_fit, s.T_retrieval, s.T_trapped):
         check_temperature(T)
     for name_, v in (("pcd_chains", s.pcd_chains), ("samples", s.samples), ("chains", s.chains),
                      ("em_iterations", s.em_iterations)):
@@ -747,9 +751,12 @@ def run_sampled(name: str, dataset: Dataset, labels: np.ndarray | None, *, setti
                 "heldout": None if heldout is None else -_mean_energy(m, heldout, s.T_fit) - lz,
                 "stderr": results["log_z"][1], "heldout_samples": 0 if heldout is None else int(heldout.size)}
 
+    def bound_states_at(T: float) -> SampledBoundStates:
+        return sampled_bound_states(results["model"], train, T, temperatures=s.ladder, chains=s.ladder_chains,
+                                    sweeps=s.ladder_sweeps, seed=seed, backend=backend)
+
     def library_step():
-        lib = sampled_bound_states(results["model"], train, s.T_fit, temperatures=s.ladder, chains=s.ladder_chains,
-                                   sweeps=s.ladder_sweeps, seed=seed, backend=backend)
+        lib = bound_states_at(s.T_fit)
         results["library"] = lib
         return {"count": int(lib.states.shape[0]), "training": int(lib.training.sum()),
                 "log_z_ti": lib.log_z, "log_z_ti_stderr": lib.log_z_stderr, "seconds": lib.seconds}
@@ -772,6 +779,7 @@ def run_sampled(name: str, dataset: Dataset, labels: np.ndarray | None, *, setti
         "retrieval": lambda: _retrieval(results["model"], unique.samples, s, seed, backend),
         "frequencies": lambda: _frequencies(results["model"], unique, s, seed, backend),
         "occupancy": lambda: _occupancy(results["model"], results["library"], s, seed, backend),
+        "occupancy_trapped": lambda: _occupancy(results["model"], bound_states_at(s.T_trapped), s, seed, backend),
         "rare": lambda: _rare(train, train_labels, s, seed, backend, start=results["model"]),
         "remedy": lambda: _remedy(train, train_labels, _at_T(results["model"], 1.0), results["log_z"], rare_rows(), s,
                                   seed, backend, heldout=heldout),
