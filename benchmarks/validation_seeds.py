@@ -1,0 +1,284 @@
+"""Chance failures of the z-based validation checks over seeds (2-core CPU; a measurement, not a benchmark row).
+
+Many checks of ``validation/*.py`` have a tolerance that is a multiple of an estimated standard error, and
+several take the largest |z| over K estimates (or record K separate checks, which fail the run as a family)
+against the single-estimate multiple. This script calls each check's own function with a quick validation
+``Context`` at seeds 0..S-1 and reports, per check group:
+
+- ``failures``: the seeds at which a check of the group failed (the group's verdict, as ``validate`` sees it);
+- ``K`` (estimates compared per seed), ``dof`` (degrees of freedom of their error bars), ``z_nominal`` (the
+  stated multiple), ``rate_single`` = P(|t_dof| > z_nominal) and ``rate_family`` = 1 - (1 - rate_single)^K
+  (the chance-failure rate of the largest |z| of K independent estimates);
+- the per-estimate signed z pooled over the seeds: count, mean, sd, fraction beyond 2 and 3, largest |z|;
+- ``family_threshold`` = family_z(K, z_nominal, dof): the t with P(max of K independent |t_dof| > t) =
+  P(|N(0, 1)| > z_nominal) (the Sidak threshold the lead adds as ``validation/_family.py``; computed here
+  with the same definition so that this script runs on main).
+
+Run from the repository root with the worktree's validation package on the path:
+``OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/validation_seeds.py --seeds 30 --only cw_tempering``.
+Per-seed lines go to stderr (JSON after ``[seed]``), the summary to stdout as one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from scipy import stats
+
+from thermopot.exact import thermodynamics
+from thermopot.report import new_figure
+from thermopot.validation import Context
+from thermopot.validation import entropic as v_entropic
+from thermopot.validation import knowledge as v_knowledge
+from thermopot.validation import learning as v_learning
+from thermopot.validation import sampled as v_sampled
+from thermopot.validation import sampling as v_sampling
+from thermopot.validation._entropic_deep import sharpness_checks
+
+
+def family_z(count: int, z: float, dof: float) -> float:
+    """The t with P(max of ``count`` independent |t_dof| > t) = P(|N(0,1)| > z) (Sidak; dof = inf: normal)."""
+    alpha = 2.0 * stats.norm.sf(z)
+    single = -math.expm1(math.log1p(-alpha) / count)
+    return float(stats.norm.isf(single / 2) if math.isinf(dof) else stats.t.isf(single / 2, dof))
+
+
+def single_rate(z: float, dof: float) -> float:
+    """P(|t_dof| > z) (dof = inf: normal)."""
+    return float(2.0 * (stats.norm.sf(z) if math.isinf(dof) else stats.t.sf(z, dof)))
+
+
+def check_z(check) -> np.ndarray:
+    """Signed z of a ``ctx.check`` whose tolerance is Z_MAX (4) standard errors: (theory - exact) / (tol / 4)."""
+    diff = np.asarray(check.theory, dtype=float) - np.asarray(check.exact, dtype=float)
+    return np.ravel(diff / (check.tolerance / 4.0))
+
+
+@contextmanager
+def recording(module, name: str):
+    """Replace ``module.name`` by a wrapper that records (args, kwargs, result) of every call."""
+    original = getattr(module, name)
+    calls: list[tuple] = []
+
+    def wrapper(*args, **kwargs):
+        out = original(*args, **kwargs)
+        calls.append((args, kwargs, out))
+        return out
+
+    setattr(module, name, wrapper)
+    try:
+        yield calls
+    finally:
+        setattr(module, name, original)
+
+
+def _axes(count: int):
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, axes = new_figure(1, count, size=(4.0 * count, 3.0))
+    return fig, np.ravel(axes), plt
+
+
+# ------------------------------------------------------------------ one function per check group
+# each takes (ctx) and returns {"failed": bool, "z": signed per-estimate z, ...} for one seed
+
+def cw_tempering(ctx) -> dict:
+    """validation/sampled.py _tempering_checks: Curie-Weiss N = 14, 8 temperatures; 8 energy checks and 8
+    'worst k of the 14 <s_k>' checks at 4 stderr (K = 8 x 15 = 120 estimates); the swap-rate check apart."""
+    fig, axes, plt = _axes(1)
+    with recording(v_sampled, "parallel_tempering") as calls:
+        v_sampled._tempering_checks(ctx, axes[0], True, None)
+    plt.close(fig)
+    run = calls[0][2]
+    ladder = np.asarray(calls[0][0][1])
+    z = []
+    for r, T in enumerate(ladder):
+        exact = thermodynamics(v_sampled.curie_weiss(14), float(T), progress=False)
+        z.append((run.energy[r] - exact.energy) / run.energy_stderr[r])
+        z.extend((run.magnetization[r] - exact.magnetization) / run.magnetization_stderr[r])
+    family = [c for c in ctx.checks if c.name.startswith("tempering ")]
+    swap = [c for c in ctx.checks if c.name.startswith("swap rate")][0]
+    premise = [c for c in ctx.checks if c.name.startswith("premise")][0]
+    return {"failed": not all(c.passed for c in family), "z": np.asarray(z), "premise_failed": not premise.passed,
+            "swap_failed": not swap.passed, "swap_z": float(check_z(swap)[0])}
+
+
+def _trapped(ctx, index: int) -> dict:
+    case = v_sampled._trapped_tempering_cases(ctx.seed)[index]
+    with recording(v_sampled, "tempering_moment_z") as calls:
+        v_sampled.trapped_tempering_check(ctx, *case, True, None)
+    run, exact = calls[0][0]
+    iu = np.triu_indices(exact.magnetization.size, 1)
+    z = np.concatenate([(run.energy[:1] - exact.energy) / run.energy_stderr[:1],
+                        (run.magnetization[0] - exact.magnetization) / run.magnetization_stderr[0],
+                        (run.correlation[0][iu] - exact.correlation[iu]) / run.correlation_stderr[0][iu]])
+    premise, moments = ctx.checks
+    return {"failed": not moments.passed, "z": z, "premise_failed": not premise.passed,
+            "note": moments.name}
+
+
+def trapped_digits(ctx) -> dict:
+    """validation/sampled.py trapped_tempering_check, digits N = 16 (exact ML): largest |z| of 137 moments at 4."""
+    return _trapped(ctx, 0)
+
+
+def trapped_planted(ctx) -> dict:
+    """validation/sampled.py trapped_tempering_check, planted N = 20 (pseudo-likelihood): 211 moments at 4."""
+    return _trapped(ctx, 1)
+
+
+def pcd_digits(ctx) -> dict:
+    """validation/sampled.py _pcd_digits_check: max over 120 couplings of |(J1 + J2)/2 - J_ML| / sigma at 4,
+    sigma pooled from the 120 differences J1 - J2."""
+    v_sampled._pcd_digits_check(ctx, True, None)
+    (check,) = ctx.checks
+    return {"failed": not check.passed, "z": check_z(check)}
+
+
+def log_z(ctx) -> dict:
+    """validation/sampled.py _log_z_checks: 4 log Z estimates against enumeration and AIS = TI at N = 64, each
+    at 4 stderr (5 checks)."""
+    fig, axes, plt = _axes(1)
+    v_sampled._log_z_checks(ctx, axes[0], True, None)
+    plt.close(fig)
+    return {"failed": not all(c.passed for c in ctx.checks), "z": np.concatenate([check_z(c) for c in ctx.checks])}
+
+
+def sampling_stationary(ctx) -> dict:
+    """validation/sampling.py _stationary_checks: 10 <s_k> and the energy, 11 checks at 4 stderr (N = 10)."""
+    fig, axes, plt = _axes(2)
+    v_sampling._stationary_checks(ctx, tuple(axes), 10, 1.0, 64, 2000, None)
+    plt.close(fig)
+    return {"failed": not all(c.passed for c in ctx.checks), "z": np.concatenate([check_z(c) for c in ctx.checks])}
+
+
+def sampling_escape(ctx) -> dict:
+    """validation/sampling.py _escape_checks (quick): the golf-course mean escape time, 2 scans at 4 stderr."""
+    fig, axes, plt = _axes(1)
+    v_sampling._escape_checks(ctx, axes[0], 6, 1.0, (3.0,), ("random", "sequential"), 3000, None)
+    plt.close(fig)
+    return {"failed": not all(c.passed for c in ctx.checks), "z": np.concatenate([check_z(c) for c in ctx.checks])}
+
+
+def knowledge_escape(ctx) -> dict:
+    """validation/knowledge.py check_escape_time (as _escape runs it, quick: 256 chains): 2 scans at 4 stderr."""
+    model, start = v_knowledge.escape_model()
+    for scan in v_knowledge.SCANS:
+        fp = v_knowledge.escape_run(model, start, v_knowledge.ESCAPE_T, scan, 256, ctx.seed + 7,
+                                    v_knowledge.escape_budget(model, start, scan))
+        v_knowledge.check_escape_time(ctx, fp, model, start, v_knowledge.ESCAPE_THRESHOLD, None)
+    return {"failed": not all(c.passed for c in ctx.checks), "z": np.concatenate([check_z(c) for c in ctx.checks])}
+
+
+def learning_cramer_rao(ctx) -> dict:
+    """validation/learning.py run: the Cramer-Rao rms check at 4 of its predicted standard deviations."""
+    v_learning.run(ctx)
+    (check,) = [c for c in ctx.checks if "Cramer-Rao" in c.name]
+    return {"failed": not check.passed, "z": check_z(check),
+            "others_failed": [c.name for c in ctx.checks if not c.passed and c is not check]}
+
+
+def entropic_weight_decay(ctx) -> dict:
+    """validation/entropic.py _weight_decay: the stationary charge at 2 decays, each at 4 standard errors over
+    32 seeds (2 checks)."""
+    v_entropic._weight_decay(ctx)
+    return {"failed": not all(c.passed for c in ctx.checks), "z": np.concatenate([check_z(c) for c in ctx.checks])}
+
+
+def entropic_sharpness(ctx) -> dict:
+    """validation/_entropic_deep.py sharpness_checks: flat and sharp starts' end values within 4 combined
+    standard errors (8 seeds each); the second (finite-rate shift) check is not z-based."""
+    sharpness_checks(ctx)
+    check = ctx.checks[0]
+    return {"failed": not check.passed, "z": check_z(check),
+            "shift_failed": not ctx.checks[1].passed}
+
+
+#: group -> (function, module, K estimates per seed, dof of their errors, stated multiple z, how dof is counted)
+GROUPS: dict[str, tuple[Callable[[Any], dict], str, int, float, float, str]] = {
+    "cw_tempering": (cw_tempering, "sampled", 120, math.inf, 4.0,
+                     "BatchMeans over (32..63 batches x 16 columns): >= 511"),
+    "trapped_digits": (trapped_digits, "sampled", 137, math.inf, 4.0,
+                       "BatchMeans over (32..63 batches x 16 columns): >= 511"),
+    "trapped_planted": (trapped_planted, "sampled", 211, math.inf, 4.0,
+                        "BatchMeans over (32..63 batches x 16 columns): >= 511"),
+    "pcd_digits": (pcd_digits, "sampled", 120, 120, 4.0, "sigma pooled over the 120 differences J1 - J2"),
+    "log_z": (log_z, "sampled", 5, math.inf, 4.0, "AIS: 256 chains; TI: 16 columns x quadrature (mixed)"),
+    "sampling_stationary": (sampling_stationary, "sampling", 11, math.inf, 4.0,
+                            "batch means over 64 chains x time"),
+    "sampling_escape": (sampling_escape, "sampling", 2, 2999, 4.0, "3000 i.i.d. chains"),
+    "knowledge_escape": (knowledge_escape, "knowledge", 2, 255, 4.0, "256 i.i.d. chains"),
+    "learning_cramer_rao": (learning_cramer_rao, "learning", 1, math.inf, 4.0,
+                            "standard deviation predicted from the Fisher information (not estimated)"),
+    "entropic_weight_decay": (entropic_weight_decay, "entropic", 2, 31, 4.0, "32 SGD seeds (np.std, ddof 0)"),
+    "entropic_sharpness": (entropic_sharpness, "entropic", 1, 14, 4.0, "8 + 8 SGD seeds (Welch, about 14)"),
+}
+
+
+def summary(name: str, records: list[dict]) -> dict:
+    """The group's figures over the seeds run (module docstring)."""
+    _, module, K, dof, z_nom, dof_note = GROUPS[name]
+    z = np.concatenate([np.asarray(r["z"], dtype=float) for r in records])
+    finite = z[np.isfinite(z)]
+    rate = single_rate(z_nom, dof)
+    extra = {k: sum(bool(r.get(k)) for r in records) for k in ("premise_failed", "swap_failed", "shift_failed")
+             if any(k in r for r in records)}
+    return {"group": name, "module": module, "K": K, "dof": "inf" if math.isinf(dof) else dof, "dof_note": dof_note,
+            "z_nominal": z_nom, "seeds": [r["seed"] for r in records],
+            "failures": sum(r["failed"] for r in records), "failed_seeds": [r["seed"] for r in records if r["failed"]],
+            "rate_single": rate, "rate_family": -math.expm1(K * math.log1p(-rate)),
+            "family_threshold": family_z(K, z_nom, dof),
+            "z_count": int(z.size), "z_nonfinite": int(z.size - finite.size),
+            "z_mean": float(finite.mean()), "z_sd": float(finite.std(ddof=1)) if finite.size > 1 else float("nan"),
+            "frac_abs_z_gt_2": float(np.mean(np.abs(finite) > 2)), "frac_abs_z_gt_3": float(np.mean(np.abs(finite) > 3)),
+            "largest_abs_z_per_seed": [round(float(np.max(np.abs(r["z"]))), 3) for r in records],
+            "cpu_s_per_seed": float(np.mean([r["seconds"] for r in records])),
+            "wall_s_per_seed": float(np.mean([r["wall"] for r in records])), **extra}
+
+
+def measure(name: str, seeds: list[int]) -> dict:
+    """Run group ``name`` at each seed (fresh Context, quick sizes) and summarise."""
+    function, module = GROUPS[name][:2]
+    records = []
+    for seed in seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            ctx = Context(module=module, out=Path(tmp), quick=True, seed=seed)
+            t0, w0 = time.process_time(), time.perf_counter()
+            record = function(ctx)
+            record.update(seed=seed, seconds=time.process_time() - t0, wall=time.perf_counter() - w0)
+        records.append(record)
+        z = np.asarray(record["z"], dtype=float)
+        print("[seed] " + json.dumps({"group": name, "seed": seed, "failed": bool(record["failed"]),
+                                      "cpu_s": round(record["seconds"], 2), "wall_s": round(record["wall"], 2),
+                                      "z": [round(float(v), 4) for v in z],
+                                      **{k: v for k, v in record.items() if k not in ("z", "seed", "seconds", "wall", "failed")}}),
+              file=sys.stderr, flush=True)
+    return summary(name, records)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20, help="seeds 0..S-1 (default 20)")
+    parser.add_argument("--first", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument("--only", default=",".join(GROUPS), help="comma-separated groups: " + ", ".join(GROUPS))
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group(s) {unknown}; known: {', '.join(GROUPS)}")
+    seeds = list(range(args.first, args.first + args.seeds))
+    print(json.dumps({"groups": [measure(n, seeds) for n in names]}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
