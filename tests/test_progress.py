@@ -72,3 +72,25 @@ def test_inner_loops_reach_a_log_file_at_a_modest_rate(capsys, monkeypatch):
     assert lines and all(line.startswith("thermopot:   relax N=64: ") for line in lines)
     assert lines[0].startswith("thermopot:   relax N=64: 1/100 iterations (1%)")
     assert len(lines) == 1 + 49 // int(progress_module.LOG_INTERVAL_SECONDS)
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_a_late_bar_counts_the_time_before_it_opened(capsys, monkeypatch, terminal):
+    """A bar opened after 3.5 s of a loop (PROGRESS_AFTER_SECONDS) reports 3.5 s elapsed and the rate of
+    the steps done in them, not the time since it opened: in a log file its first line is the status
+    ("967/1000 sweeps (97%), 3.5 s elapsed, about ..."), not "started"; a tqdm bar's clock starts 3.5 s back."""
+    monkeypatch.setattr(progress_module, "PROGRESS_AFTER_SECONDS", 3.0)
+    monkeypatch.setattr(progress_module, "stderr_is_terminal", lambda: terminal)
+    clock = [1000.0]
+    monkeypatch.setattr(progress_module.time, "perf_counter", lambda: clock[0])
+    job = Progress(None, 1000, unit="sweep", desc="TI N=64")
+    job.update(966)
+    clock[0] += 3.5
+    job.update(1)
+    if terminal:
+        assert job.bar.n == 967
+        assert job.bar._time() - job.bar.start_t == pytest.approx(3.5, abs=0.5)
+    else:
+        line = capsys.readouterr().err.strip()
+        assert line == "thermopot: TI N=64: 967/1000 sweeps (97%), 3.5 s elapsed, about 0.12 s left"
+    job.close()

@@ -48,13 +48,16 @@ def test_library_checks_pass_as_shipped(tmp_path):
 
 
 def test_library_checks_fail_when_the_library_runs_at_the_wrong_temperature(tmp_path, monkeypatch):
-    """The tempering library at 1.01 T (a temperature handed on wrongly): its TI log Z and every F_a move."""
+    """The tempering library at 1.01 T (a temperature handed on wrongly): its TI log Z moves in both cases and
+    the digits' F_a (largest |z| 7.2 against the family threshold 5.29 of 30 states). The planted basins are
+    deep and of low entropy, so dF_a/dT = -S_a is small: their largest |z| is 3.25 at 1.01 T and 3.26 at
+    1.02 T (2.0 at T), under the family threshold 4.55 of 8 states; there the TI log Z check catches it."""
     original = module.sampled_bound_states
     monkeypatch.setattr(module, "sampled_bound_states",
                         lambda model, data, T, **kw: original(model, data, 1.01 * T, **kw))
     checks = _library(tmp_path)
     assert _verdicts(checks, "log Z by TI") == [False, False]
-    assert _verdicts(checks, "per-basin F_a") == [False, False]
+    assert _verdicts(checks, "per-basin F_a") == [False, True]
     assert _verdicts(checks, "log Z by AIS") == [True, True]
 
 

@@ -61,11 +61,12 @@ class LogLines:
     elapsed * (total - n) / n. Has the part of tqdm's interface that thermopot uses (iteration,
     ``update``, ``set_description``, ``set_postfix_str``, ``close``, ``n``)."""
 
-    def __init__(self, total: int, *, unit: str, desc: str, iterable: Iterable | None = None, initial: int = 0):
+    def __init__(self, total: int, *, unit: str, desc: str, iterable: Iterable | None = None, initial: int = 0,
+                 elapsed: float = 0.0):
         self.total, self.unit, self.desc, self.iterable = total, unit, desc, iterable
         self.n, self.postfix, self.closed = initial, "", False
-        self.start = time.perf_counter()
-        self._write(f"started, {self.n}/{self.total} {self.unit}s")
+        self.start = time.perf_counter() - elapsed
+        self._write(self.status() if elapsed else f"started, {self.n}/{self.total} {self.unit}s")
 
     def __iter__(self) -> Iterator:
         for item in self.iterable if self.iterable is not None else ():
@@ -116,15 +117,19 @@ class LogLines:
 
 
 def progress_bar(total: int, *, unit: str, desc: str, iterable: Iterable | None = None,
-                 initial: int = 0, enabled: bool = True) -> Any:
+                 initial: int = 0, enabled: bool = True, elapsed: float = 0.0) -> Any:
     """Progress on stderr (over ``iterable`` when given): a tqdm bar removed when closed on a terminal,
-    :class:`LogLines` otherwise; a silent pass-through when not ``enabled``."""
+    :class:`LogLines` otherwise; a silent pass-through when not ``enabled``. ``initial`` steps were done
+    in the ``elapsed`` seconds before it opened (a deferred bar): its elapsed time and rate count them."""
     from tqdm import tqdm  # noqa: PLC0415 (imported on first use)
 
     if enabled and not stderr_is_terminal():
-        return LogLines(total, unit=unit, desc=desc, iterable=iterable, initial=initial)
-    return tqdm(iterable, total=total, unit=unit, desc=desc, file=sys.stderr, leave=False,
-                dynamic_ncols=True, initial=initial, disable=not enabled)
+        return LogLines(total, unit=unit, desc=desc, iterable=iterable, initial=initial, elapsed=elapsed)
+    bar = tqdm(iterable, total=total, unit=unit, desc=desc, file=sys.stderr, leave=False,
+               dynamic_ncols=True, initial=initial, disable=not enabled)
+    if enabled:
+        bar.start_t -= elapsed
+    return bar
 
 
 class Progress:
@@ -146,7 +151,8 @@ class Progress:
         self.close()
 
     def _open(self) -> None:
-        self.bar = progress_bar(self.total, unit=self.unit, desc=self.desc, initial=self.done)
+        self.bar = progress_bar(self.total, unit=self.unit, desc=self.desc, initial=self.done,
+                                elapsed=time.perf_counter() - self.start)
 
     def update(self, steps: int = 1) -> None:
         """Record ``steps`` more steps done."""
