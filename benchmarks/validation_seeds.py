@@ -10,9 +10,8 @@ against the single-estimate multiple. This script calls each check's own functio
   stated multiple), ``rate_single`` = P(|t_dof| > z_nominal) and ``rate_family`` = 1 - (1 - rate_single)^K
   (the chance-failure rate of the largest |z| of K independent estimates);
 - the per-estimate signed z pooled over the seeds: count, mean, sd, fraction beyond 2 and 3, largest |z|;
-- ``family_threshold`` = family_z(K, z_nominal, dof): the t with P(max of K independent |t_dof| > t) =
-  P(|N(0, 1)| > z_nominal) (the Sidak threshold the lead adds as ``validation/_family.py``; computed here
-  with the same definition so that this script runs on main).
+- ``family_threshold`` = :func:`validation._family.family_z` (K, z_nominal, dof): the t with P(max of K
+  independent |t_dof| > t) = P(|N(0, 1)| > z_nominal) (Sidak).
 
 Run from the repository root with the worktree's validation package on the path:
 ``OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/validation_seeds.py --seeds 30 --only cw_tempering``.
@@ -43,18 +42,18 @@ from thermopot.validation import learning as v_learning
 from thermopot.validation import sampled as v_sampled
 from thermopot.validation import sampling as v_sampling
 from thermopot.validation._entropic_deep import sharpness_checks
-
-
-def family_z(count: int, z: float, dof: float) -> float:
-    """The t with P(max of ``count`` independent |t_dof| > t) = P(|N(0,1)| > z) (Sidak; dof = inf: normal)."""
-    alpha = 2.0 * stats.norm.sf(z)
-    single = -math.expm1(math.log1p(-alpha) / count)
-    return float(stats.norm.isf(single / 2) if math.isinf(dof) else stats.t.isf(single / 2, dof))
+from thermopot.validation._family import family_z
 
 
 def single_rate(z: float, dof: float) -> float:
     """P(|t_dof| > z) (dof = inf: normal)."""
     return float(2.0 * (stats.norm.sf(z) if math.isinf(dof) else stats.t.sf(z, dof)))
+
+
+def family_rate(count: int, z: float, dof: float, sd: float) -> float:
+    """1 - (1 - P(|t_dof| > z / sd))^count: the chance-failure rate of the largest |z| of ``count`` independent
+    estimates whose z have standard deviation ``sd`` (error bars off by that factor)."""
+    return -math.expm1(count * math.log1p(-single_rate(z / sd, dof)))
 
 
 def check_z(check) -> np.ndarray:
@@ -236,7 +235,8 @@ def summary(name: str, records: list[dict]) -> dict:
             "z_nominal": z_nom, "seeds": [r["seed"] for r in records],
             "failures": sum(r["failed"] for r in records), "failed_seeds": [r["seed"] for r in records if r["failed"]],
             "rate_single": rate, "rate_family": -math.expm1(K * math.log1p(-rate)),
-            "family_threshold": family_z(K, z_nom, dof),
+            "rate_family_at_measured_sd": family_rate(K, z_nom, dof, float(finite.std(ddof=1)) if finite.size > 1 else 1.0),
+            "family_threshold": family_z(K, z_nom, None if math.isinf(dof) else dof),
             "z_count": int(z.size), "z_nonfinite": int(z.size - finite.size),
             "z_mean": float(finite.mean()), "z_sd": float(finite.std(ddof=1)) if finite.size > 1 else float("nan"),
             "frac_abs_z_gt_2": float(np.mean(np.abs(finite) > 2)), "frac_abs_z_gt_3": float(np.mean(np.abs(finite) > 3)),
@@ -265,12 +265,30 @@ def measure(name: str, seeds: list[int]) -> dict:
     return summary(name, records)
 
 
+def from_logs(paths: list[str]) -> dict[str, list[dict]]:
+    """The per-seed records of earlier runs, read back from their stderr logs (lines ``[seed] {json}``), by group;
+    a seed seen twice keeps its last record."""
+    groups: dict[str, dict[int, dict]] = {}
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith("[seed] "):
+                r = json.loads(line[len("[seed] "):])
+                r.update(seconds=r.pop("cpu_s"), wall=r.pop("wall_s", float("nan")))
+                groups.setdefault(r["group"], {})[r["seed"]] = r
+    return {name: [by_seed[s] for s in sorted(by_seed)] for name, by_seed in groups.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="seeds 0..S-1 (default 20)")
     parser.add_argument("--first", type=int, default=0, help="first seed (default 0)")
     parser.add_argument("--only", default=",".join(GROUPS), help="comma-separated groups: " + ", ".join(GROUPS))
+    parser.add_argument("--from-logs", nargs="+", metavar="LOG",
+                        help="summarise the per-seed lines of earlier runs' stderr logs instead of running")
     args = parser.parse_args(argv)
+    if args.from_logs:
+        print(json.dumps({"groups": [summary(n, r) for n, r in from_logs(args.from_logs).items()]}, indent=1))
+        return 0
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in GROUPS]
     if unknown:
