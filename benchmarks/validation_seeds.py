@@ -95,7 +95,7 @@ def cw_tempering(ctx) -> dict:
     'worst k of the 14 <s_k>' checks at 4 stderr (K = 8 x 15 = 120 estimates); the swap-rate check apart."""
     fig, axes, plt = _axes(1)
     with recording(v_sampled, "parallel_tempering") as calls:
-        v_sampled._tempering_checks(ctx, axes[0], True, None)
+        v_sampled._tempering_checks(ctx, axes[0], ctx.quick, None)
     plt.close(fig)
     run = calls[0][2]
     ladder = np.asarray(calls[0][0][1])
@@ -114,7 +114,7 @@ def cw_tempering(ctx) -> dict:
 def _trapped(ctx, index: int) -> dict:
     case = v_sampled._trapped_tempering_cases(ctx.seed)[index]
     with recording(v_sampled, "tempering_moment_z") as calls:
-        v_sampled.trapped_tempering_check(ctx, *case, True, None)
+        v_sampled.trapped_tempering_check(ctx, *case, ctx.quick, None)
     run, exact = calls[0][0]
     iu = np.triu_indices(exact.magnetization.size, 1)
     z = np.concatenate([(run.energy[:1] - exact.energy) / run.energy_stderr[:1],
@@ -138,7 +138,7 @@ def trapped_planted(ctx) -> dict:
 def pcd_digits(ctx) -> dict:
     """validation/sampled.py _pcd_digits_check: max over 120 couplings of |(J1 + J2)/2 - J_ML| / sigma at 4,
     sigma pooled from the 120 differences J1 - J2."""
-    v_sampled._pcd_digits_check(ctx, True, None)
+    v_sampled._pcd_digits_check(ctx, ctx.quick, None)
     (check,) = ctx.checks
     return {"failed": not check.passed, "z": check_z(check)}
 
@@ -147,7 +147,7 @@ def log_z(ctx) -> dict:
     """validation/sampled.py _log_z_checks: 4 log Z estimates against enumeration and AIS = TI at N = 64, each
     at 4 stderr (5 checks)."""
     fig, axes, plt = _axes(1)
-    v_sampled._log_z_checks(ctx, axes[0], True, None)
+    v_sampled._log_z_checks(ctx, axes[0], ctx.quick, None)
     plt.close(fig)
     return {"failed": not all(c.passed for c in ctx.checks), "z": np.concatenate([check_z(c) for c in ctx.checks])}
 
@@ -155,7 +155,8 @@ def log_z(ctx) -> dict:
 def sampling_stationary(ctx) -> dict:
     """validation/sampling.py _stationary_checks: 10 <s_k> and the energy, 11 checks at 4 stderr (N = 10)."""
     fig, axes, plt = _axes(2)
-    v_sampling._stationary_checks(ctx, tuple(axes), 10, 1.0, 64, 2000, None)
+    q = ctx.quick  # the sizes of validation/sampling.py run()
+    v_sampling._stationary_checks(ctx, tuple(axes), 10, 1.0, 64 if q else 128, 2000 if q else 10000, None)
     plt.close(fig)
     return {"failed": not all(c.passed for c in ctx.checks), "z": np.concatenate([check_z(c) for c in ctx.checks])}
 
@@ -163,7 +164,9 @@ def sampling_stationary(ctx) -> dict:
 def sampling_escape(ctx) -> dict:
     """validation/sampling.py _escape_checks (quick): the golf-course mean escape time, 2 scans at 4 stderr."""
     fig, axes, plt = _axes(1)
-    v_sampling._escape_checks(ctx, axes[0], 6, 1.0, (3.0,), ("random", "sequential"), 3000, None)
+    q = ctx.quick  # the sizes of validation/sampling.py run()
+    v_sampling._escape_checks(ctx, axes[0], 6, 1.0, (3.0,) if q else (3.0, 5.0), ("random", "sequential"),
+                              3000 if q else 10000, None)
     plt.close(fig)
     return {"failed": not all(c.passed for c in ctx.checks), "z": np.concatenate([check_z(c) for c in ctx.checks])}
 
@@ -172,7 +175,7 @@ def knowledge_escape(ctx) -> dict:
     """validation/knowledge.py check_escape_time (as _escape runs it, quick: 256 chains): 2 scans at 4 stderr."""
     model, start = v_knowledge.escape_model()
     for scan in v_knowledge.SCANS:
-        fp = v_knowledge.escape_run(model, start, v_knowledge.ESCAPE_T, scan, 256, ctx.seed + 7,
+        fp = v_knowledge.escape_run(model, start, v_knowledge.ESCAPE_T, scan, 256 if ctx.quick else 2048, ctx.seed + 7,
                                     v_knowledge.escape_budget(model, start, scan))
         v_knowledge.check_escape_time(ctx, fp, model, start, v_knowledge.ESCAPE_THRESHOLD, None)
     return {"failed": not all(c.passed for c in ctx.checks), "z": np.concatenate([check_z(c) for c in ctx.checks])}
@@ -202,30 +205,31 @@ def entropic_sharpness(ctx) -> dict:
             "shift_failed": not ctx.checks[1].passed}
 
 
-#: group -> (function, module, K estimates per seed, dof of their errors, stated multiple z, how dof is counted)
-GROUPS: dict[str, tuple[Callable[[Any], dict], str, int, float, float, str]] = {
-    "cw_tempering": (cw_tempering, "sampled", 120, math.inf, 4.0,
+#: group -> (function, module, dof of the errors (quick sizes), stated multiple z, how dof is counted)
+GROUPS: dict[str, tuple[Callable[[Any], dict], str, float, float, str]] = {
+    "cw_tempering": (cw_tempering, "sampled", math.inf, 4.0,
                      "BatchMeans over (32..63 batches x 16 columns): >= 511"),
-    "trapped_digits": (trapped_digits, "sampled", 137, math.inf, 4.0,
+    "trapped_digits": (trapped_digits, "sampled", math.inf, 4.0,
                        "BatchMeans over (32..63 batches x 16 columns): >= 511"),
-    "trapped_planted": (trapped_planted, "sampled", 211, math.inf, 4.0,
+    "trapped_planted": (trapped_planted, "sampled", math.inf, 4.0,
                         "BatchMeans over (32..63 batches x 16 columns): >= 511"),
-    "pcd_digits": (pcd_digits, "sampled", 120, 120, 4.0, "sigma pooled over the 120 differences J1 - J2"),
-    "log_z": (log_z, "sampled", 5, math.inf, 4.0, "AIS: 256 chains; TI: 16 columns x quadrature (mixed)"),
-    "sampling_stationary": (sampling_stationary, "sampling", 11, math.inf, 4.0,
+    "pcd_digits": (pcd_digits, "sampled", 120, 4.0, "sigma pooled over the 120 differences J1 - J2"),
+    "log_z": (log_z, "sampled", math.inf, 4.0, "AIS: 256 chains; TI: 16 columns x quadrature (mixed)"),
+    "sampling_stationary": (sampling_stationary, "sampling", math.inf, 4.0,
                             "batch means over 64 chains x time"),
-    "sampling_escape": (sampling_escape, "sampling", 2, 2999, 4.0, "3000 i.i.d. chains"),
-    "knowledge_escape": (knowledge_escape, "knowledge", 2, 255, 4.0, "256 i.i.d. chains"),
-    "learning_cramer_rao": (learning_cramer_rao, "learning", 1, math.inf, 4.0,
+    "sampling_escape": (sampling_escape, "sampling", 2999, 4.0, "3000 i.i.d. chains"),
+    "knowledge_escape": (knowledge_escape, "knowledge", 255, 4.0, "256 i.i.d. chains"),
+    "learning_cramer_rao": (learning_cramer_rao, "learning", math.inf, 4.0,
                             "standard deviation predicted from the Fisher information (not estimated)"),
-    "entropic_weight_decay": (entropic_weight_decay, "entropic", 2, 31, 4.0, "32 SGD seeds (np.std, ddof 0)"),
-    "entropic_sharpness": (entropic_sharpness, "entropic", 1, 14, 4.0, "8 + 8 SGD seeds (Welch, about 14)"),
+    "entropic_weight_decay": (entropic_weight_decay, "entropic", 31, 4.0, "32 SGD seeds (np.std, ddof 0)"),
+    "entropic_sharpness": (entropic_sharpness, "entropic", 14, 4.0, "8 + 8 SGD seeds (Welch, about 14)"),
 }
 
 
 def summary(name: str, records: list[dict]) -> dict:
     """The group's figures over the seeds run (module docstring)."""
-    _, module, K, dof, z_nom, dof_note = GROUPS[name]
+    _, module, dof, z_nom, dof_note = GROUPS[name]
+    K = len(records[0]["z"])  # estimates per seed
     z = np.concatenate([np.asarray(r["z"], dtype=float) for r in records])
     finite = z[np.isfinite(z)]
     rate = single_rate(z_nom, dof)
@@ -245,13 +249,13 @@ def summary(name: str, records: list[dict]) -> dict:
             "wall_s_per_seed": float(np.mean([r["wall"] for r in records])), **extra}
 
 
-def measure(name: str, seeds: list[int]) -> dict:
-    """Run group ``name`` at each seed (fresh Context, quick sizes) and summarise."""
+def measure(name: str, seeds: list[int], *, quick: bool = True) -> dict:
+    """Run group ``name`` at each seed (fresh Context, quick sizes unless ``quick`` is False) and summarise."""
     function, module = GROUPS[name][:2]
     records = []
     for seed in seeds:
         with tempfile.TemporaryDirectory() as tmp:
-            ctx = Context(module=module, out=Path(tmp), quick=True, seed=seed)
+            ctx = Context(module=module, out=Path(tmp), quick=quick, seed=seed)
             t0, w0 = time.process_time(), time.perf_counter()
             record = function(ctx)
             record.update(seed=seed, seconds=time.process_time() - t0, wall=time.perf_counter() - w0)
@@ -285,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(GROUPS), help="comma-separated groups: " + ", ".join(GROUPS))
     parser.add_argument("--from-logs", nargs="+", metavar="LOG",
                         help="summarise the per-seed lines of earlier runs' stderr logs instead of running")
+    parser.add_argument("--full", action="store_true",
+                        help="the full sizes of `validate` (default: --quick's); only some groups read ctx.quick")
     args = parser.parse_args(argv)
     if args.from_logs:
         print(json.dumps({"groups": [summary(n, r) for n, r in from_logs(args.from_logs).items()]}, indent=1))
@@ -294,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown group(s) {unknown}; known: {', '.join(GROUPS)}")
     seeds = list(range(args.first, args.first + args.seeds))
-    print(json.dumps({"groups": [measure(n, seeds) for n in names]}, indent=1))
+    print(json.dumps({"quick": not args.full, "groups": [measure(n, seeds, quick=not args.full) for n in names]},
+                     indent=1))
     return 0
 
 
