@@ -233,17 +233,20 @@ def summary(name: str, records: list[dict]) -> dict:
     z = np.concatenate([np.asarray(r["z"], dtype=float) for r in records])
     finite = z[np.isfinite(z)]
     rate = single_rate(z_nom, dof)
+    sd = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
     extra = {k: sum(bool(r.get(k)) for r in records) for k in ("premise_failed", "swap_failed", "shift_failed")
              if any(k in r for r in records)}
-    return {"group": name, "module": module, "K": K, "dof": "inf" if math.isinf(dof) else dof, "dof_note": dof_note,
+    return {"group": name, "module": module, "K": K, "dof": "inf" if math.isinf(dof) else dof,
+            "dof_note": dof_note,
             "z_nominal": z_nom, "seeds": [r["seed"] for r in records],
             "failures": sum(r["failed"] for r in records), "failed_seeds": [r["seed"] for r in records if r["failed"]],
             "rate_single": rate, "rate_family": -math.expm1(K * math.log1p(-rate)),
-            "rate_family_at_measured_sd": family_rate(K, z_nom, dof, float(finite.std(ddof=1)) if finite.size > 1 else 1.0),
+            "rate_family_at_measured_sd": family_rate(K, z_nom, dof, sd if finite.size > 1 else 1.0),
             "family_threshold": family_z(K, z_nom, None if math.isinf(dof) else dof),
             "z_count": int(z.size), "z_nonfinite": int(z.size - finite.size),
-            "z_mean": float(finite.mean()), "z_sd": float(finite.std(ddof=1)) if finite.size > 1 else float("nan"),
-            "frac_abs_z_gt_2": float(np.mean(np.abs(finite) > 2)), "frac_abs_z_gt_3": float(np.mean(np.abs(finite) > 3)),
+            "z_mean": float(finite.mean()), "z_sd": sd,
+            "frac_abs_z_gt_2": float(np.mean(np.abs(finite) > 2)),
+            "frac_abs_z_gt_3": float(np.mean(np.abs(finite) > 3)),
             "largest_abs_z_per_seed": [round(float(np.max(np.abs(r["z"]))), 3) for r in records],
             "cpu_s_per_seed": float(np.mean([r["seconds"] for r in records])),
             "wall_s_per_seed": float(np.mean([r["wall"] for r in records])), **extra}
@@ -260,12 +263,10 @@ def measure(name: str, seeds: list[int], *, quick: bool = True) -> dict:
             record = function(ctx)
             record.update(seed=seed, seconds=time.process_time() - t0, wall=time.perf_counter() - w0)
         records.append(record)
-        z = np.asarray(record["z"], dtype=float)
-        print("[seed] " + json.dumps({"group": name, "seed": seed, "failed": bool(record["failed"]),
-                                      "cpu_s": round(record["seconds"], 2), "wall_s": round(record["wall"], 2),
-                                      "z": [round(float(v), 4) for v in z],
-                                      **{k: v for k, v in record.items() if k not in ("z", "seed", "seconds", "wall", "failed")}}),
-              file=sys.stderr, flush=True)
+        extra = {k: v for k, v in record.items() if k not in ("z", "seed", "seconds", "wall", "failed")}
+        line = {"group": name, "seed": seed, "failed": bool(record["failed"]), "cpu_s": round(record["seconds"], 2),
+                "wall_s": round(record["wall"], 2), "z": [round(float(v), 4) for v in record["z"]], **extra}
+        print("[seed] " + json.dumps(line), file=sys.stderr, flush=True)
     return summary(name, records)
 
 
