@@ -71,12 +71,23 @@ def state_keys(spins: Any) -> np.ndarray:
     return packed.view(np.dtype((np.void, packed.shape[-1])))[..., 0]
 
 
+def _searchable(keys: np.ndarray) -> np.ndarray:
+    """Keys of at most 8 bytes (N <= 64) as uint64 integers (the same equalities; integer comparisons are
+    several times faster than byte-wise ones), wider keys as they are."""
+    width = keys.dtype.itemsize
+    if width > 8:
+        return keys
+    padded = np.zeros(keys.shape + (8,), dtype=np.uint8)
+    padded[..., :width] = keys.view(np.uint8).reshape(keys.shape + (width,))
+    return padded.view("<u8")[..., 0]
+
+
 def state_rows(spins: Any, reference: Any) -> np.ndarray:
     """The row of ``reference`` (K, N), distinct states of +-1, equal to each state of ``spins`` (..., N),
     or -1 where none is (int64, shape spins.shape[:-1]): a search of the states' keys (:func:`state_keys`)
     among the sorted keys of the reference, vectorised over any number of states."""
-    ref = state_keys(np.asarray(to_numpy(reference)).reshape(-1, np.shape(spins)[-1]))
-    keys = state_keys(spins)
+    ref = _searchable(state_keys(np.asarray(to_numpy(reference)).reshape(-1, np.shape(spins)[-1])))
+    keys = _searchable(state_keys(spins))
     if ref.size == 0:
         return np.full(keys.shape, -1, dtype=np.int64)
     order = np.argsort(ref, kind="stable")

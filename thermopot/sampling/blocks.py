@@ -62,10 +62,7 @@ def sweep_blocks(consume: Callable[[np.ndarray], None], *, chains: int, n: int,
 def count_rows(counts: np.ndarray, rows: Any) -> None:
     """Add to ``counts`` (B, K), in place, one for every sweep w and chain b with rows[w, b] >= 0 at
     [b, rows[w, b]] (``rows`` (w, B) or (w * B,) in sweep-major order, as a block lays out its states;
-    -1: a state of none of the K rows, not counted): one ``np.bincount`` per block."""
-    chains, width = counts.shape
-    rows = np.asarray(rows, dtype=np.int64).reshape(-1, chains)
-    chain = np.broadcast_to(np.arange(chains), rows.shape)
+    -1: a state of none of the K rows, not counted): one unbuffered ``np.add.at`` per block."""
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1, counts.shape[0])
     hit = rows >= 0
-    counts += np.bincount(chain[hit] * width + rows[hit], minlength=counts.size).reshape(counts.shape).astype(
-        counts.dtype, copy=False)
+    np.add.at(counts, (np.nonzero(hit)[1], rows[hit]), 1)

@@ -317,10 +317,10 @@ class Sampler:
         ``hook(t, k, flip, new)`` observes every single-spin update (see kernels.Hook; a hook makes the
         sweeps take the array path, one sweep at a time). ``observe(s)`` is called after every sweep with
         the chains' spins (B, N) on the backend (the working array: copy what you keep; the sweeps run one
-        at a time, with the numbers of as many one-sweep runs; see :mod:`.blocks`). A state with a :class:`.state.PassageClock`
-        records its first-passage times as it runs (in the fused or compiled kernel when it waits for
-        the overlap to drop). ``progress``: a bar of sweeps on stderr (None: only once the run has
-        taken a few seconds). ``run(sweeps)`` without a state is the deprecated mutable use."""
+        at a time, with the numbers of as many one-sweep runs; see :mod:`.blocks`). A state with a
+        :class:`.state.PassageClock` records its first-passage times as it runs (in the fused or compiled
+        kernel when it waits for the overlap to drop). ``progress``: a bar of sweeps on stderr (None: only
+        once the run has taken a few seconds). ``run(sweeps)`` without a state is the deprecated mutable use."""
         if not isinstance(state, SamplerState):  # deprecated: sampler.run(sweeps) on the bound state
             _deprecated("Sampler.run(sweeps)", "state = sampler.run(state, sweeps)")
             self._advance(self._bound_work(), check_count(state, "sweeps", 0), record, hook, progress)
