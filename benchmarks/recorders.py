@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import warnings
 
 import numpy as np
 
+from thermopot.benchmarks.state_cost import cpu_seconds
 from thermopot.datasets import Dataset
 from thermopot.knowledge import sampled_pipeline as sp
 from thermopot.knowledge.library import bound_states
@@ -34,15 +34,10 @@ from thermopot.knowledge.retrieval import basin_occupancy, pattern_frequencies
 from thermopot.knowledge.sampled_library import sampled_bound_states
 
 
-def cpu_seconds(job, repeats: int = 3) -> float:
-    """The least CPU time of ``repeats`` calls of ``job`` (after one call that compiles and warms)."""
+def warm_cpu_seconds(job, repeats: int) -> float:
+    """The least CPU time of ``repeats`` calls of ``job`` after one call that compiles and warms."""
     job()
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.process_time()
-        job()
-        best = min(best, time.process_time() - t0)
-    return best
+    return cpu_seconds(job, repeats)
 
 
 def planted256() -> np.ndarray:
@@ -94,7 +89,7 @@ def main(argv: list[str]) -> None:
     jobs = {**sampled_jobs("digits64", "digits64", "pcd"), **sampled_jobs("planted256", planted256(), "pseudo"),
             **exact_jobs()}
     only = argv[0] if argv else ""
-    print(json.dumps({name: round(cpu_seconds(job, 1 if "_full_" in name else 3), 4)
+    print(json.dumps({name: round(warm_cpu_seconds(job, 1 if "_full_" in name else 3), 4)
                       for name, job in jobs.items() if only in name}))
 
 
