@@ -8,7 +8,7 @@ the run ends, goes to the recorder's ``consume(block)`` in sweep order, so that 
 (descent, key search, counting) is one vectorised call per block instead of one per sweep. The chains
 and their random numbers are those of W one-sweep calls (the sweeps are the same; a run with an observer
 advances one sweep at a time); what changes is the per-call cost (a new state per call) and the
-per-sweep Python work of the recorder.
+per-sweep Python work of the recorder. The pattern::
 
     with sweep_blocks(consume, chains=B, n=N) as observe:
         state = sampler.run(state, W, record=False, observe=observe)
@@ -27,7 +27,7 @@ import numpy as np
 
 from ..backend import to_numpy
 
-__all__ = ["BLOCK_BYTES", "sweep_blocks", "count_rows"]
+__all__ = ["BLOCK_BYTES", "SweepObserver", "sweep_blocks", "count_rows"]
 
 #: the most bytes of int8 states (w x B x N) one block holds before ``consume`` sees them
 BLOCK_BYTES = 1 << 20
