@@ -83,9 +83,10 @@ def _searchable(keys: np.ndarray) -> np.ndarray:
 
 
 def state_rows(spins: Any, reference: Any) -> np.ndarray:
-    """The row of ``reference`` (K, N), distinct states of +-1, equal to each state of ``spins`` (..., N),
-    or -1 where none is (int64, shape spins.shape[:-1]): a search of the states' keys (:func:`state_keys`)
-    among the sorted keys of the reference, vectorised over any number of states."""
+    """The row of ``reference`` (K, N) of +-1 equal to each state of ``spins`` (..., N) (the first such row
+    when the reference repeats a state), or -1 where none is (int64, shape spins.shape[:-1]): a search of the
+    states' keys (:func:`state_keys`) among the sorted keys of the reference, vectorised over any number of
+    states."""
     ref = _searchable(state_keys(np.asarray(to_numpy(reference)).reshape(-1, np.shape(spins)[-1])))
     keys = _searchable(state_keys(spins))
     if ref.size == 0:
