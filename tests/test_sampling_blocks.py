@@ -45,7 +45,8 @@ def test_sweep_blocks_hand_every_sweep_once_in_order(sweeps):
     chains, n = 3, 4
     states = np.where(np.random.default_rng(sweeps).random((sweeps, chains, n)) < 0.5, -1.0, 1.0)
     blocks = []
-    with sweep_blocks(lambda b: blocks.append(b.copy()), chains=chains, n=n, block_bytes=6 * chains * n) as observe:
+    with sweep_blocks(lambda b: blocks.append(b.copy()), chains=chains, n=n, sweeps=sweeps,
+                      block_bytes=6 * chains * n) as observe:
         for s in states:
             observe(s)
     assert all(len(b) == 6 for b in blocks[:-1]) and 1 <= len(blocks[-1]) <= 6
@@ -55,7 +56,7 @@ def test_sweep_blocks_hand_every_sweep_once_in_order(sweeps):
 def test_sweep_blocks_hand_nothing_more_after_an_error():
     blocks = []
     with pytest.raises(RuntimeError):
-        with sweep_blocks(blocks.append, chains=2, n=3, block_bytes=100) as observe:
+        with sweep_blocks(blocks.append, chains=2, n=3, sweeps=5, block_bytes=100) as observe:
             observe(np.ones((2, 3)))
             raise RuntimeError("the run failed")
     assert blocks == []
@@ -70,10 +71,19 @@ def test_observed_tempering_blocks_are_the_cold_states_of_one_sweep_runs():
         expected.append(one.states()[0])
     block = ParallelTempering(model, ladder, chains=4, seed=1)
     seen = []
-    with sweep_blocks(lambda b: seen.append(b.copy()), chains=4, n=9, block_bytes=4 * 9 * 16) as observe:
+    with sweep_blocks(lambda b: seen.append(b.copy()), chains=4, n=9, sweeps=40, block_bytes=4 * 9 * 16) as observe:
         block.run(40, progress=False, observe=lambda energies, cold: observe(cold))
     np.testing.assert_array_equal(np.concatenate(seen), np.array(expected, dtype=np.int8))
     np.testing.assert_array_equal(block.swap_rates(), one.swap_rates())
+
+
+def test_a_short_run_holds_no_more_than_its_sweeps():
+    """A run of 3 sweeps under a 1 MiB cap gets one block of 3 sweeps, not a buffer of 1 MiB / (B N) sweeps."""
+    blocks = []
+    with sweep_blocks(lambda b: blocks.append(b.base if b.base is not None else b), chains=2, n=3, sweeps=3) as observe:
+        for _ in range(3):
+            observe(np.ones((2, 3)))
+    assert len(blocks) == 1 and blocks[0].shape == (3, 2, 3)
 
 
 def test_count_rows_equals_add_at():

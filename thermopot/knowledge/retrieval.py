@@ -334,7 +334,7 @@ def pattern_frequencies(model: Model | str, data: Any, T: float, *, chains: int 
     state, used = burn_in_state(sampler, sampler.init(chains=chains, seed=check_seed(seed)), burn_in, sweeps=sweeps)
     visits = np.zeros((state.chains, unique.size), dtype=np.int64)
     with sweep_blocks(lambda block: count_rows(visits, state_rows(block, unique.samples)), chains=state.chains,
-                      n=model.n) as observe:
+                      n=model.n, sweeps=sweeps) as observe:
         sampler.run(state, sweeps, record=False, observe=observe)
     pooled = visits.sum(axis=0)
     return PatternFrequencies(T=T, chains=state.chains, sweeps=sweeps, burn_in=used, seed=int(state.seed),
@@ -389,7 +389,7 @@ def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int
     state, used = burn_in_state(sampler, sampler.init(chains=chains, seed=check_seed(seed)), burn_in, sweeps=sweeps)
     counts = np.zeros((state.chains, k + 1), dtype=np.int64)
     with sweep_blocks(lambda block: count_rows(counts, labels[spins_to_index(block)]), chains=state.chains,
-                      n=library.model.n) as observe:
+                      n=library.model.n, sweeps=sweeps) as observe:
         sampler.run(state, sweeps, record=False, observe=observe)
     occupancy = counts / sweeps
     pooled = occupancy.mean(axis=0)

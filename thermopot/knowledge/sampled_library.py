@@ -136,7 +136,7 @@ def sampled_bound_states(model: Model | str, data: Dataset | Any, T: float = 1.0
         rows = library.rows(landed.states, landed.energies)  # first: it may grow library.counts
         count_rows(library.counts, rows)
 
-    with sweep_blocks(record, chains=chains, n=model.n) as observe:
+    with sweep_blocks(record, chains=chains, n=model.n, sweeps=sweeps) as observe:
         pt.run(sweeps, progress=False, observe=lambda energies, cold: observe(cold))
     swap_rate = pt.swap_rates(warn=True)
     log_z, log_z_se, _ = ladder_log_z(pt)

@@ -213,7 +213,7 @@ def _chain_samples(model: PairwiseModel, T: float, size: int, chains: int, seed:
     def keep(block: np.ndarray) -> None:
         out.append(block.reshape(-1, model.n).copy())
 
-    with sweep_blocks(keep, chains=chains, n=model.n) as observe:
+    with sweep_blocks(keep, chains=chains, n=model.n, sweeps=sweeps) as observe:
         sampler.run(state, sweeps, record=False, observe=observe)
     return np.concatenate(out)[:size]
 
@@ -239,7 +239,7 @@ def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed
     state, burn_in = burn_in_state(sampler, sampler.init(chains=s.chains, seed=seed), None, sweeps=s.frequency_sweeps)
     visits = np.zeros((s.chains, unique.size), dtype=np.int64)
     with sweep_blocks(lambda block: count_rows(visits, state_rows(block, unique.samples)), chains=s.chains,
-                      n=model.n) as observe:
+                      n=model.n, sweeps=s.frequency_sweeps) as observe:
         sampler.run(state, s.frequency_sweeps, record=False, observe=observe)
     tv_chain = tv_distance(visits, reference)
     met = tv_chain[np.isfinite(tv_chain)]  # a chain that met no pattern has no frequencies (NaN): left out
@@ -267,7 +267,7 @@ def _occupancy(model: PairwiseModel, library: SampledBoundStates, s: SampledSett
         rows = state_rows(descend(model, block.reshape(-1, model.n), backend=backend).states, library.states)
         count_rows(counts, np.where(rows < 0, other, rows).reshape(block.shape[:2]))
 
-    with sweep_blocks(record, chains=s.occupancy_chains, n=model.n) as observe:
+    with sweep_blocks(record, chains=s.occupancy_chains, n=model.n, sweeps=s.occupancy_sweeps) as observe:
         sampler.run(state, s.occupancy_sweeps, record=False, observe=observe)
     reference = np.append(library.weight, max(0.0, 1.0 - library.weight.sum()))
     tv = 0.5 * np.abs(counts / s.occupancy_sweeps - reference).sum(axis=1)

@@ -10,7 +10,7 @@ and their random numbers are those of W one-sweep calls (the sweeps are the same
 advances one sweep at a time); what changes is the per-call cost (a new state per call) and the
 per-sweep Python work of the recorder. The pattern::
 
-    with sweep_blocks(consume, chains=B, n=N) as observe:
+    with sweep_blocks(consume, chains=B, n=N, sweeps=W) as observe:
         state = sampler.run(state, W, record=False, observe=observe)
 
 A block holds at most BLOCK_BYTES of states (at least one sweep); ``consume`` gets a view of a buffer
@@ -37,12 +37,13 @@ SweepObserver = Callable[[Any], None]
 
 
 @contextmanager
-def sweep_blocks(consume: Callable[[np.ndarray], None], *, chains: int, n: int,
+def sweep_blocks(consume: Callable[[np.ndarray], None], *, chains: int, n: int, sweeps: int,
                  block_bytes: int = BLOCK_BYTES) -> Iterator[SweepObserver]:
     """An observer that copies each sweep's states (B, N) (on any backend) into int8 blocks (w, B, N) of at
-    most ``block_bytes`` and calls ``consume(block)`` for every full block and, on leaving the context
-    without an error, for the last partial one (module docstring)."""
-    size = max(1, block_bytes // max(1, chains * n))
+    most ``block_bytes`` (and at most the run's ``sweeps``: a short run holds no more than it records) and
+    calls ``consume(block)`` for every full block and, on leaving the context without an error, for the
+    last partial one (module docstring)."""
+    size = max(1, min(int(sweeps), block_bytes // max(1, chains * n)))
     buffer = np.empty((size, chains, n), dtype=np.int8)
     filled = 0
 
