@@ -8,7 +8,7 @@ Data: ``planted20`` (4 random centres of N = 20, 150 copies each with 6 % of the
 seed).
 
 Run: ``PYTHONPATH=. python benchmarks/pcd_exact_ml.py [--data planted20|digits16] [--steps S]
-[--precondition auto|fisher|none] [--seeds 0,1,2,3,4] [--tempering 1,1.3,1.7,2.2]``. Prints one line per
+[--precondition auto|fisher|centred|none] [--seeds 0,1,2,3,4] [--tempering 1,1.3,1.7,2.2]``. Prints one line per
 seed: the CPU seconds of the two fits, sigma, the statistic, the rms of |dJ| / sigma, the largest |dJ|
 and the coupling where it is.
 """

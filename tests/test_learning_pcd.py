@@ -8,7 +8,8 @@ import pytest
 from thermopot.errors import ThermopotError
 from thermopot.datasets import as_dataset, noisy_patterns_dataset
 from thermopot.learning import fit, sample_exact
-from thermopot.learning.fisher import FISHER_DAMPING, fisher_matrix, fisher_preconditioner
+from thermopot.learning.precondition import (DAMPING, centred_preconditioner, centred_variances, fisher_matrix,
+                                             fisher_preconditioner)
 from thermopot.learning.pcd import resolve_precondition
 from thermopot.models import random_pairwise
 
@@ -138,7 +139,7 @@ def test_fisher_matrix_is_the_weighted_covariance_of_the_statistics():
     data = as_dataset(samples, weights)
     s = samples.astype(float)
     phi = np.column_stack([s] + [s[:, k] * s[:, l] for k in range(5) for l in range(k + 1, 5)])
-    expected = np.cov(phi, rowvar=False, aweights=weights, bias=True) + (1e-3 + FISHER_DAMPING) * np.eye(15)
+    expected = np.cov(phi, rowvar=False, aweights=weights, bias=True) + (1e-3 + DAMPING) * np.eye(15)
     F = fisher_matrix(data, l2=1e-3)
     np.testing.assert_allclose(F, expected, atol=1e-12)
     g = rng.normal(size=15)
@@ -146,9 +147,42 @@ def test_fisher_matrix_is_the_weighted_covariance_of_the_statistics():
 
 
 def test_pcd_precondition_auto_takes_fisher_up_to_its_size_and_refuses_unknown_names(data_and_ml):
-    assert resolve_precondition("auto", 64) == "fisher" and resolve_precondition("auto", 65) == "none"
+    assert resolve_precondition("auto", 30) == "fisher" and resolve_precondition("auto", 31) == "none"
     assert resolve_precondition("none", 10) == "none"
     result = fit(data_and_ml[0], "pcd", chains=16, steps=10, seed=0, diagnostic_sweeps=4)
     assert result.options["precondition"] == "fisher" and result.options["learning_rate"] == 0.02
-    with pytest.raises(ThermopotError, match="precondition must be one of auto, fisher, none"):
+    with pytest.raises(ThermopotError, match="precondition must be one of auto, fisher, centred, none"):
         fit(data_and_ml[0], "pcd", steps=10, precondition="newton")
+
+
+def test_centred_step_is_the_diagonal_step_of_the_centred_parametrisation():
+    """The centred step A D^{-1} A^T g against its definition built independently: theta = A theta~ with
+    J = J~, h = h~ - J~ mu (mu the data means), D the data variances of the centred statistics
+    (s_k - mu_k, (s_k - mu_k)(s_l - mu_l)) from numpy's weighted covariance, plus l2 + damping."""
+    rng = np.random.default_rng(1)
+    n = 4
+    samples = np.where(rng.random((50, n)) < 0.2, -1, 1).astype(np.int8)
+    weights = rng.random(50)
+    data = as_dataset(samples, weights)
+    mu = np.average(samples.astype(float), axis=0, weights=weights)
+    x = samples - mu
+    pairs = [(k, l) for k in range(n) for l in range(k + 1, n)]
+    phi = np.column_stack([x] + [x[:, k] * x[:, l] for k, l in pairs])
+    variances = np.diag(np.cov(phi, rowvar=False, aweights=weights, bias=True))
+    np.testing.assert_allclose(centred_variances(data), variances, atol=1e-12)
+    A = np.eye(n + len(pairs))  # d theta / d theta~
+    for j, (k, l) in enumerate(pairs):
+        A[k, n + j], A[l, n + j] = -mu[l], -mu[k]
+    P = A @ np.diag(1 / (variances + 1e-3 + DAMPING)) @ A.T
+    g = rng.normal(size=n + len(pairs))
+    np.testing.assert_allclose(centred_preconditioner(data, l2=1e-3)(g), P @ g, atol=1e-12)
+
+
+def test_centred_pcd_moves_the_flat_directions_toward_exact_ml_on_planted_clusters():
+    """The same planted N = 20 data as the Fisher test: the centred diagonal steps (O(N^2) a step, for
+    any N) bring the statistic from 47 (plain) to below 6 at 1500 steps (3.8 measured at seeds 1, 2; 3.1-6.5
+    over seeds 0-4 with their own pairs)."""
+    data = noisy_patterns_dataset(20, 4, 150, 0.06, seed=6)[0]
+    ml = fit(data.unique(), "exact", l2=1e-3).model.J
+    z, largest = _two_run_statistic(data, ml, precondition="centred")
+    assert z <= 6 and largest < 0.03
