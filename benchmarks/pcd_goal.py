@@ -11,7 +11,7 @@ as read here: model estimate and data), within 2 standard errors of the model es
 exact ML point), the largest |z| of each, the largest mismatch, and the fit's own diagnostic.
 
 Run: ``PYTHONPATH=. python benchmarks/pcd_goal.py [--steps S] [--chains B] [--tempering 1,1.3,1.7]
-[--average F] [--data digits64|planted64] [--json]``.
+[--average F] [--precondition auto|fisher|centred|none] [--data digits64|planted64] [--json]``.
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--chains", type=int, default=256)
     parser.add_argument("--l2", type=float, default=1e-3)
-    parser.add_argument("--learning-rate", type=float, default=0.05)
+    parser.add_argument("--learning-rate", type=float, default=None, help="default 0.02 with --precondition "
+                        "fisher, 0.05 otherwise (fit_pcd's)")
+    parser.add_argument("--precondition", choices=("auto", "fisher", "centred", "none"), default="auto")
     parser.add_argument("--decay", type=float, default=None)
     parser.add_argument("--average", type=float, default=None)
     parser.add_argument("--tempering", default=None, help="comma-separated ladder starting at 1")
@@ -65,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     samples = DATA[args.data]()
     options = {"chains": args.chains, "steps": args.steps, "l2": args.l2, "learning_rate": args.learning_rate,
-               "decay": args.decay, "seed": args.seed}
+               "decay": args.decay, "precondition": args.precondition, "seed": args.seed}
     if args.tempering:
         options["tempering"] = [float(t) for t in args.tempering.split(",")]
     if args.average is not None:

@@ -59,13 +59,14 @@ def test_fit_takes_a_bundled_data_set_by_name(capsys):
 
 
 def test_fit_pcd_takes_the_averaging_fraction_and_a_tempering_ladder(tmp_path, capsys):
-    """--average and --tempering reach fit_pcd (its options in the JSON) and the result still matches the
+    """--average, --tempering and --precondition reach fit_pcd (its options in the JSON) and the result still matches the
     exact moments; a ladder that is not a list of numbers, or does not start at 1, is refused."""
     data = sample_exact(random_pairwise(8, seed=1), 500, seed=0)
     path = save_dataset(tmp_path / "d.npz", data[0] if isinstance(data, tuple) else data)
     result = _json(capsys, ["fit", str(path), "--method", "pcd", "--steps", "300", "--chains", "64", "--seed", "1",
-                            "--average", "0.3", "--tempering", "1,1.5", "--json"])
+                            "--average", "0.3", "--tempering", "1,1.5", "--precondition", "none", "--json"])
     assert result["options"]["average"] == 0.3 and result["options"]["tempering"] == [1.0, 1.5]
+    assert result["options"]["precondition"] == "none" and result["options"]["learning_rate"] == 0.05
     assert result["diagnostics"]["exact_moment_mismatch"] < 0.05
     assert main(["fit", str(path), "--method", "pcd", "--tempering", "1,hot"]) == 2
     assert "comma-separated temperatures" in capsys.readouterr().err

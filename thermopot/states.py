@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import Array, get_namespace, namespace_of
+from .backend import Array, get_namespace, namespace_of, to_numpy
 from .errors import ThermopotError
 
 #: largest N whose state indices fit in a signed 64-bit integer with room to spare
@@ -60,6 +60,40 @@ def spins_to_index(spins: Any) -> Any:
     bits = xp.astype(s < 0, xp.int64)
     weights = xp.left_shift(xp.ones(n, dtype=xp.int64), xp.arange(n, dtype=xp.int64))
     return xp.sum(bits * weights, axis=-1)
+
+
+def state_keys(spins: Any) -> np.ndarray:
+    """One fixed-width key per state of +-1 spins (..., N), any N, as NumPy: the bits s_k > 0 packed eight
+    to a byte and read as one void scalar of ceil(N / 8) bytes, shape spins.shape[:-1]. Equal states have
+    equal keys; keys sort, compare and search (``np.unique``, ``np.isin``, ``np.searchsorted``) byte by byte."""
+    s = np.asarray(to_numpy(spins))
+    packed = np.ascontiguousarray(np.packbits(s > 0, axis=-1))
+    return packed.view(np.dtype((np.void, packed.shape[-1])))[..., 0]
+
+
+def _searchable(keys: np.ndarray) -> np.ndarray:
+    """Keys of at most 8 bytes (N <= 64) as uint64 integers (the same equalities; integer comparisons are
+    several times faster than byte-wise ones), wider keys as they are."""
+    width = keys.dtype.itemsize
+    if width > 8:
+        return keys
+    padded = np.zeros(keys.shape + (8,), dtype=np.uint8)
+    padded[..., :width] = keys.view(np.uint8).reshape(keys.shape + (width,))
+    return padded.view("<u8")[..., 0]
+
+
+def state_rows(spins: Any, reference: Any) -> np.ndarray:
+    """The row of ``reference`` (K, N) of +-1 equal to each state of ``spins`` (..., N) (the first such row
+    when the reference repeats a state), or -1 where none is (int64, shape spins.shape[:-1]): a search of the
+    states' keys (:func:`state_keys`) among the sorted keys of the reference, vectorised over any number of
+    states."""
+    ref = _searchable(state_keys(np.asarray(to_numpy(reference)).reshape(-1, np.shape(spins)[-1])))
+    keys = _searchable(state_keys(spins))
+    if ref.size == 0:
+        return np.full(keys.shape, -1, dtype=np.int64)
+    order = np.argsort(ref, kind="stable")
+    pos = np.minimum(np.searchsorted(ref[order], keys), ref.size - 1)
+    return np.where(ref[order][pos] == keys, order[pos], -1).astype(np.int64)
 
 
 def all_states(n: int, backend: Any = None, dtype: Any = None) -> Any:

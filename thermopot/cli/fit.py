@@ -10,7 +10,8 @@ import numpy as np
 from .command import BACKEND, JSON, Output, arg, command, given, nonnegative_int, positive_int
 
 #: command-line options passed on to the method when given (a method refuses one it does not take)
-OPTIONS = ("l2", "pseudocount", "max_iter", "chains", "steps", "average", "tempering", "seed", "backend")
+OPTIONS = ("l2", "pseudocount", "max_iter", "chains", "steps", "average", "tempering", "precondition", "seed",
+           "backend")
 
 
 def ladder(text: str) -> list[float]:
@@ -60,6 +61,9 @@ def _load(name: str, binary01: bool):
          arg("--tempering", type=ladder, default=None, metavar="T1,T2,...",
              help="negative phase from the T = 1 replicas of parallel tempering on this ladder, starting at 1 "
                   "(pcd; e.g. 1,1.3,1.7,2.2: frees chains trapped in one mode)"),
+         arg("--precondition", choices=("auto", "fisher", "centred", "none"), default=None,
+             help="step along the gradient preconditioned by the data's Fisher matrix (fisher), by centred diagonal "
+                  "steps (centred, any N) or the plain gradient (none) (pcd; default auto: fisher up to N = 30, none above)"),
          arg("--seed", type=nonnegative_int, default=None, metavar="S", help="seed of the chains (pcd)"),
          BACKEND, JSON)
 def fit_command(args: argparse.Namespace) -> Output:

@@ -23,6 +23,7 @@ from ..errors import ThermopotError
 from ..models import Model
 from ..results import Result
 from ..solvers import find_minima
+from ..states import state_rows
 
 __all__ = ["MatchedMinima", "matched_minima", "pattern_starts", "START_SCALE"]
 
@@ -82,10 +83,6 @@ def pattern_starts(patterns: Any, scale: float = START_SCALE) -> np.ndarray:
     return scale * np.asarray(to_numpy(patterns), dtype=np.float64)
 
 
-def _keys(states: np.ndarray) -> list[bytes]:
-    return [row.tobytes() for row in np.packbits(np.asarray(states) > 0, axis=1)]
-
-
 def matched_minima(model: Model, T: float, *, states: Any, method: str = "tap2", starts: int = 256,
                    init: Any = None, seed: Any = None, backend: Any = None,
                    max_seconds: float | None = None) -> MatchedMinima:
@@ -98,9 +95,7 @@ def matched_minima(model: Model, T: float, *, states: Any, method: str = "tap2",
     m = np.asarray(to_numpy(found.points))[rows]
     states = np.asarray(to_numpy(states)).reshape(-1, model.n)
     signs = np.where(m > 0, 1, -1).astype(np.int8)
-    row_of = {key: a for a, key in enumerate(_keys(states))}
-    match = np.array([row_of.get(key, -1) if ok else -1 for key, ok in zip(_keys(signs), (m != 0).all(axis=1))],
-                     dtype=np.int64)
+    match = np.where((m != 0).all(axis=1), state_rows(signs, states), -1)
     if len(states):
         overlap = m @ states.T.astype(np.float64) / model.n
         nearest = overlap.argmax(axis=1)

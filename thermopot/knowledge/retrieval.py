@@ -38,9 +38,10 @@ from ..models import Model, resolve_model
 from ..progress import Progress
 from ..results import Result
 from ..sampling import Sampler, first_passage
+from ..sampling.blocks import count_rows, sweep_blocks
 from ..sampling.burn_in import BurnIn
 from ..sampling.chains import burn_in_state
-from ..states import spins_to_index
+from ..states import spins_to_index, state_rows
 from ._retrieval_barrier import escape_barrier, state_energies
 from .library import Library, bound_states
 
@@ -329,18 +330,12 @@ def pattern_frequencies(model: Model | str, data: Any, T: float, *, chains: int 
     sweeps = check_count(sweeps, "sweeps")
     log_z = thermodynamics(model, T, backend=backend, progress=False).log_z
     exact = np.exp(-to_numpy(model.energy(unique.samples.astype(np.float64))) / T - log_z)
-    index = spins_to_index(unique.samples)
-    order = np.argsort(index)
     sampler = Sampler(model, T, backend=backend)
     state, used = burn_in_state(sampler, sampler.init(chains=chains, seed=check_seed(seed)), burn_in, sweeps=sweeps)
-    visits = np.zeros((state.chains, len(index)), dtype=np.int64)
-    rows = np.arange(state.chains)
-    for _ in range(sweeps):
-        state = sampler.run(state, 1, record=False)
-        now = spins_to_index(state.spins)
-        pos = np.minimum(np.searchsorted(index[order], now), len(index) - 1)
-        hit = index[order][pos] == now
-        np.add.at(visits, (rows[hit], order[pos[hit]]), 1)
+    visits = np.zeros((state.chains, unique.size), dtype=np.int64)
+    with sweep_blocks(lambda block: count_rows(visits, state_rows(block, unique.samples)), chains=state.chains,
+                      n=model.n, sweeps=sweeps) as observe:
+        sampler.run(state, sweeps, record=False, observe=observe)
     pooled = visits.sum(axis=0)
     return PatternFrequencies(T=T, chains=state.chains, sweeps=sweeps, burn_in=used, seed=int(state.seed),
                               patterns=unique.samples, training=unique.probabilities, exact=exact,
@@ -393,10 +388,9 @@ def basin_occupancy(library: Library, T: float, *, chains: int = 32, sweeps: int
     sampler = Sampler(library.model, T, backend=backend)
     state, used = burn_in_state(sampler, sampler.init(chains=chains, seed=check_seed(seed)), burn_in, sweeps=sweeps)
     counts = np.zeros((state.chains, k + 1), dtype=np.int64)
-    rows = np.arange(state.chains)
-    for _ in range(sweeps):
-        state = sampler.run(state, 1, record=False)
-        np.add.at(counts, (rows, labels[spins_to_index(state.spins)]), 1)
+    with sweep_blocks(lambda block: count_rows(counts, labels[spins_to_index(block)]), chains=state.chains,
+                      n=library.model.n, sweeps=sweeps) as observe:
+        sampler.run(state, sweeps, record=False, observe=observe)
     occupancy = counts / sweeps
     pooled = occupancy.mean(axis=0)
     return BasinOccupancy(T=T, chains=state.chains, sweeps=sweeps, burn_in=used, seed=int(state.seed),

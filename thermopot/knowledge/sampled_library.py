@@ -36,9 +36,11 @@ from ..datasets.dataset import Dataset, as_dataset
 from ..errors import ThermopotError
 from ..models import Model, resolve_model
 from ..results import Result
+from ..sampling.blocks import count_rows, sweep_blocks
 from ..sampling.descent import descend
 from ..sampling.free_energy import default_T_max, ladder_log_z
 from ..sampling.tempering import ParallelTempering, tempering_burn_in
+from ..states import state_keys, state_rows
 
 __all__ = ["SampledBoundStates", "sampled_bound_states"]
 
@@ -82,29 +84,29 @@ class SampledBoundStates(Result):
 
 
 class _Library:
-    """Stable states found so far, by their packed bits, with per-column sample counts."""
+    """Stable states found so far (rows numbered in the order of first appearance), with per-column sample
+    counts."""
 
     def __init__(self, n: int, columns: int):
-        self.index: dict[bytes, int] = {}
-        self.states: list[np.ndarray] = []
-        self.energies: list[float] = []
+        self.states = np.zeros((0, n), dtype=np.int8)
+        self.energies = np.zeros(0)
         self.counts = np.zeros((columns, 0), dtype=np.int64)
 
     def rows(self, states: np.ndarray, energies: np.ndarray) -> np.ndarray:
-        """The library row of each state (B, N), adding the new ones."""
-        keys = np.packbits(states > 0, axis=1)
-        out = np.empty(len(states), dtype=np.int64)
-        for i, key in enumerate(keys):
-            row = self.index.setdefault(key.tobytes(), len(self.states))
-            if row == len(self.states):
-                self.states.append(states[i].astype(np.int8))
-                self.energies.append(float(energies[i]))
-            out[i] = row
+        """The library row of each state (M, N), adding the new ones in the order they first appear."""
+        keys = state_keys(states)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        known = state_rows(states[first], self.states)
+        new = np.flatnonzero(known < 0)
+        new = new[np.argsort(first[new], kind="stable")]
+        known[new] = len(self.states) + np.arange(new.size)
+        self.states = np.concatenate([self.states, states[first[new]].astype(np.int8)])
+        self.energies = np.concatenate([self.energies, np.asarray(energies, dtype=np.float64)[first[new]]])
         if self.counts.shape[1] < len(self.states):
             grown = np.zeros((self.counts.shape[0], len(self.states)), dtype=np.int64)
             grown[:, :self.counts.shape[1]] = self.counts
             self.counts = grown
-        return out
+        return known[inverse.reshape(-1)]
 
 
 def sampled_bound_states(model: Model | str, data: Dataset | Any, T: float = 1.0, *, temperatures: int = 16,
@@ -128,12 +130,14 @@ def sampled_bound_states(model: Model | str, data: Dataset | Any, T: float = 1.0
     pt = ParallelTempering(model, np.geomspace(T, top, check_count(temperatures, "temperatures", 2)),
                            chains=chains, seed=seed, compiled_kernel=compiled_kernel, backend=xp)
     tempering_burn_in(pt, None, sweeps=sweeps)  # the burn-in rule (sampling.burn_in)
-    columns = np.arange(chains)
-    for _ in range(sweeps):
-        pt.run(1, progress=False)
-        landed = descend(model, pt.states()[0], backend=xp)
-        rows = library.rows(landed.states, landed.energies)
-        np.add.at(library.counts, (columns, rows), 1)
+
+    def record(block: np.ndarray) -> None:  # (w, B, N): the T-level states of w sweeps
+        landed = descend(model, block.reshape(-1, model.n), backend=xp)
+        rows = library.rows(landed.states, landed.energies)  # first: it may grow library.counts
+        count_rows(library.counts, rows)
+
+    with sweep_blocks(record, chains=chains, n=model.n, sweeps=sweeps) as observe:
+        pt.run(sweeps, progress=False, observe=lambda energies, cold: observe(cold))
     swap_rate = pt.swap_rates(warn=True)
     log_z, log_z_se, _ = ladder_log_z(pt)
     p = library.counts / sweeps
@@ -141,13 +145,13 @@ def sampled_bound_states(model: Model | str, data: Dataset | Any, T: float = 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         free = np.where(weight > 0, -T * (log_z + np.log(weight)), np.inf)
         free_se = np.where(weight > 0, T * np.sqrt(log_z_se**2 + (weight_se / weight) ** 2), np.inf)
-    states = np.array(library.states, dtype=np.int8)
+    states = library.states
     distance = (model.n - states.astype(np.int64) @ patterns.T.astype(np.int64)) // 2
-    order = np.lexsort((np.array(library.energies), free))
+    order = np.lexsort((library.energies, free))
     found = np.zeros(len(states), dtype=bool)
     found[pattern_rows] = True
     return SampledBoundStates(
-        states=states[order], energies=np.array(library.energies)[order], weight=weight[order],
+        states=states[order], energies=library.energies[order], weight=weight[order],
         weight_stderr=weight_se[order], free_energy=free[order], free_energy_stderr=free_se[order],
         training=(distance.min(axis=1) == 0)[order], nearest_pattern_distance=distance.min(axis=1)[order],
         from_patterns=found[order], log_z=log_z, log_z_stderr=log_z_se, T=T, chains=chains, sweeps=sweeps,

@@ -71,10 +71,12 @@ from ..learning.result import BoundaryWarning
 from ..models import PairwiseModel
 from ..results import Result, jsonable
 from ..sampling import Sampler
+from ..sampling.blocks import count_rows, sweep_blocks
 from ..sampling.burn_in import BurnIn
 from ..sampling.chains import burn_in_state
 from ..sampling.descent import descend
 from ..sampling.free_energy import log_partition
+from ..states import state_keys, state_rows
 from ._steps import run_steps
 from .description import description_levels
 from .library import DEFAULT_L2, majority_classes, nearest_patterns
@@ -151,15 +153,9 @@ SAMPLED_FULL = SampledSettings(pcd_chains=512, pcd_steps=4000, ais_chains=512, a
                                refit_max_iter=1000)
 
 
-def _keys(states: np.ndarray) -> np.ndarray:
-    """One bytes key per row of +-1 states (any N)."""
-    packed = np.packbits(np.asarray(states) > 0, axis=1)
-    return np.array([row.tobytes() for row in packed], dtype=object)
-
-
 def _member(samples: np.ndarray, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(which samples equal one of ``states``, which states appear among the samples)."""
-    a, b = _keys(samples), _keys(states)
+    a, b = state_keys(samples), state_keys(states)
     return np.isin(a, b), np.isin(b, a)
 
 
@@ -212,10 +208,13 @@ def _chain_samples(model: PairwiseModel, T: float, size: int, chains: int, seed:
     sweeps = math.ceil(size / chains)
     sampler = Sampler(model, T, backend=backend)
     state, _ = burn_in_state(sampler, sampler.init(chains=chains, seed=seed), burn_in, sweeps=sweeps)
-    out = []
-    for _ in range(sweeps):
-        state = sampler.run(state, 1, record=False)
-        out.append(state.spins.astype(np.int8))
+    out: list[np.ndarray] = []
+
+    def keep(block: np.ndarray) -> None:
+        out.append(block.reshape(-1, model.n).copy())
+
+    with sweep_blocks(keep, chains=chains, n=model.n, sweeps=sweeps) as observe:
+        sampler.run(state, sweeps, record=False, observe=observe)
     return np.concatenate(out)[:size]
 
 
@@ -227,7 +226,7 @@ def _retrieval(model: PairwiseModel, patterns: np.ndarray, s: SampledSettings, s
     p = float(hit.mean())
     return {"T": s.T_retrieval, "chains": s.chains, "sweeps": s.sweeps, "training_fraction": p,
             "training_fraction_stderr": math.sqrt(p * (1 - p) / s.chains),
-            "distinct_end_states": int(len(set(_keys(landed))))}
+            "distinct_end_states": int(np.unique(state_keys(landed)).size)}
 
 
 def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed: int, backend: Any) -> dict:
@@ -236,17 +235,12 @@ def _frequencies(model: PairwiseModel, unique: Dataset, s: SampledSettings, seed
     T = s.T_retrieval
     energy = np.asarray(model.energy(unique.samples.astype(np.float64)))
     reference = np.exp(-(energy - energy.min()) / T)
-    index = {k: i for i, k in enumerate(_keys(unique.samples))}
     sampler = Sampler(model, T, backend=backend)
     state, burn_in = burn_in_state(sampler, sampler.init(chains=s.chains, seed=seed), None, sweeps=s.frequency_sweeps)
     visits = np.zeros((s.chains, unique.size), dtype=np.int64)
-    for _ in range(s.frequency_sweeps):
-        state = sampler.run(state, 1, record=False)
-        keys = _keys(state.spins)
-        for b, key in enumerate(keys):
-            i = index.get(key)
-            if i is not None:
-                visits[b, i] += 1
+    with sweep_blocks(lambda block: count_rows(visits, state_rows(block, unique.samples)), chains=s.chains,
+                      n=model.n, sweeps=s.frequency_sweeps) as observe:
+        sampler.run(state, s.frequency_sweeps, record=False, observe=observe)
     tv_chain = tv_distance(visits, reference)
     met = tv_chain[np.isfinite(tv_chain)]  # a chain that met no pattern has no frequencies (NaN): left out
     pooled = visits.sum(axis=0)
@@ -263,17 +257,18 @@ def _occupancy(model: PairwiseModel, library: SampledBoundStates, s: SampledSett
     """Each chain's time in each bound state's basin at the library's temperature (by descent) against the
     tempering P_a, after the burn-in rule's sweeps (:mod:`thermopot.sampling.burn_in`)."""
     T = library.T
-    index = {k: i for i, k in enumerate(_keys(library.states))}
-    other = len(index)
+    other = len(library.states)
     sampler = Sampler(model, T, backend=backend)
     state, burn_in = burn_in_state(sampler, sampler.init(chains=s.occupancy_chains, seed=seed), None,
                                    sweeps=s.occupancy_sweeps)
-    counts = np.zeros((s.occupancy_chains, other + 1))
-    rows = np.arange(s.occupancy_chains)
-    for _ in range(s.occupancy_sweeps):
-        state = sampler.run(state, 1, record=False)
-        landed = descend(model, state.spins, backend=backend).states
-        np.add.at(counts, (rows, [index.get(k, other) for k in _keys(landed)]), 1)
+    counts = np.zeros((s.occupancy_chains, other + 1), dtype=np.int64)
+
+    def record(block: np.ndarray) -> None:
+        rows = state_rows(descend(model, block.reshape(-1, model.n), backend=backend).states, library.states)
+        count_rows(counts, np.where(rows < 0, other, rows).reshape(block.shape[:2]))
+
+    with sweep_blocks(record, chains=s.occupancy_chains, n=model.n, sweeps=s.occupancy_sweeps) as observe:
+        sampler.run(state, s.occupancy_sweeps, record=False, observe=observe)
     reference = np.append(library.weight, max(0.0, 1.0 - library.weight.sum()))
     tv = 0.5 * np.abs(counts / s.occupancy_sweeps - reference).sum(axis=1)
     return {"T": T, "chains": s.occupancy_chains, "sweeps": s.occupancy_sweeps, "burn_in": burn_in,
@@ -298,7 +293,7 @@ def _initial_responsibilities(train: Dataset, labels: np.ndarray | None, single:
         resp[np.arange(train.size), cls.reshape(-1)] += 1 - eps
         return train, resp, "classes"
     unique = train.unique()
-    ends = _keys(descend(single, unique.samples, backend=backend).states)
+    ends = state_keys(descend(single, unique.samples, backend=backend).states)
     names, inverse = np.unique(ends, return_inverse=True)
     mass = np.bincount(inverse.reshape(-1), weights=unique.weights)
     top = np.argsort(-mass, kind="stable")[:s.max_components]

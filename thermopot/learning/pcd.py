@@ -11,8 +11,15 @@ not restarted between steps: after each parameter update the chains' state is ad
 the new model (its bookkeeping recomputed, the spins kept), runs ``sweeps_per_step`` sweeps and gives
 the next estimate. With ``tempering`` (a temperature ladder starting at 1),
 the negative phase comes from the T = 1 replicas of a parallel-tempering run instead, whose swaps free
-chains trapped in one basin. The fit starts from the pseudo-likelihood model; the step size decays as
-lr / (1 + t / decay) (Robbins-Monro) and the returned parameters are the average over the last fraction
+chains trapped in one basin. The fit starts from the pseudo-likelihood model and steps along the gradient
+preconditioned by P (:mod:`thermopot.learning.precondition`),
+
+    theta_{t+1} = theta_t + lr_t P g_t,
+
+P = F^{-1} with the data's Fisher matrix F = Cov_data(phi) + (l2 + 0.01) I (``precondition="fisher"``),
+the centred diagonal step (``"centred"``) or P = I (``"none"``); ``"auto"`` (the default) takes F while
+N(N + 1)/2 <= 465 (N <= 30) and P = I above. The step size decays as lr / (1 + t / decay) (Robbins-Monro;
+lr 0.02 with F, 0.05 otherwise) and the returned parameters are the average over the last fraction
 ``average`` of the steps (Polyak-Ruppert averaging, default the last half),
 
     theta_returned = (1 / K) sum_{t = T - K}^{T - 1} theta_{t+1},    K = max(1, ceil(average T)),
@@ -31,7 +38,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -44,6 +51,7 @@ from ..sampling.statistics import BatchMeans
 from ..errors import ThermopotError
 from ..sampling.tempering import ParallelTempering, check_ladder
 from ..datasets.dataset import Dataset, as_dataset
+from .precondition import centred_preconditioner, fisher_preconditioner
 from .pseudo import fit_pseudolikelihood
 from .result import DIAGNOSTIC_SECONDS, FitResult, check_regularisers, exact_thermo, finish, pack, unpack
 
@@ -95,11 +103,42 @@ def model_ladder(tempering: Any) -> np.ndarray | None:
     return ladder
 
 
+PRECONDITIONERS = ("auto", "fisher", "centred", "none")
+LEARNING_RATES = {"fisher": 0.02, "centred": 0.05, "none": 0.05}
+#: the most parameters N(N + 1)/2 for which ``precondition="auto"`` takes the Fisher matrix (N = 30: its
+#: solve made a fit of 256 chains at most ~2x as long as plain steps; 3x at N = 40, 4x at N = 61)
+FISHER_MAX_PARAMETERS = 465
+
+
+def resolve_precondition(precondition: str, n: int) -> str:
+    """The preconditioner's name, with "auto" read as "fisher" while the N(N + 1)/2 parameters are at
+    most :data:`FISHER_MAX_PARAMETERS` and "none" above."""
+    if precondition not in PRECONDITIONERS:
+        raise ThermopotError(f"precondition must be one of {', '.join(PRECONDITIONERS)}, got {precondition!r}")
+    if precondition == "auto":
+        return "fisher" if n * (n + 1) // 2 <= FISHER_MAX_PARAMETERS else "none"
+    return precondition
+
+
+def step_direction(precondition: str, data: Dataset, l2: float) -> Callable[[np.ndarray], np.ndarray]:
+    """g -> P g for the resolved ``precondition`` (:mod:`thermopot.learning.precondition`)."""
+    if precondition == "fisher":
+        return fisher_preconditioner(data, l2=l2)
+    if precondition == "centred":
+        return centred_preconditioner(data, l2=l2)
+    return lambda gradient: gradient
+
+
 def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains: int = 256, steps: int = 2000,
-            sweeps_per_step: int = 1, learning_rate: float = 0.05, decay: float | None = None,
-            average: float = 0.5, tempering: Any = None, init: PairwiseModel | None = None, diagnostic_sweeps: int = 400,
+            sweeps_per_step: int = 1, learning_rate: float | None = None, decay: float | None = None,
+            average: float = 0.5, tempering: Any = None, precondition: str = "auto",
+            init: PairwiseModel | None = None, diagnostic_sweeps: int = 400,
             seed: Any = None, compiled_kernel: bool | None = None, backend: Any = None) -> FitResult:
     """Pairwise model of ``data`` by persistent contrastive divergence (see the module docstring).
+
+    ``precondition``: "auto" (default: "fisher" up to N = 30, "none" above), "fisher" (steps F^{-1} g),
+    "centred" (centred diagonal steps, any N) or "none" (plain gradient steps).
+    ``learning_rate``: default 0.02 with "fisher", 0.05 with "centred" and "none".
 
     ``tempering``: None, or a ladder of temperatures starting at 1 (e.g. ``[1, 1.3, 1.7, 2.2]``) for a
     parallel-tempering negative phase. ``decay``: steps over which the step size halves (default
@@ -112,7 +151,8 @@ def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains
     chains = check_count(chains, "chains", 2)
     steps = check_count(steps, "steps", 2)
     sweeps_per_step = check_count(sweeps_per_step, "sweeps_per_step")
-    lr = check_positive(learning_rate, "learning_rate")
+    precondition = resolve_precondition(precondition, data.n)
+    lr = check_positive(LEARNING_RATES[precondition] if learning_rate is None else learning_rate, "learning_rate")
     decay = steps / 4 if decay is None else check_positive(decay, "decay")
     average = check_nonnegative(average, "average")
     if average > 1:
@@ -125,6 +165,7 @@ def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains
     n = data.n
     m_data, c_data = data.moments()
     model = init if init is not None else fit_pseudolikelihood(data, l2=l2, backend=backend).model
+    direction = step_direction(precondition, data, l2)
     theta = pack(model.h, model.J)
     target = pack(m_data, c_data)
     starts = data.samples[rng.choice(data.size, size=chains, p=data.probabilities)].astype(np.float64)
@@ -134,7 +175,7 @@ def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains
         for t in range(steps):
             s = phase.run(sweeps_per_step)
             gradient = target - pack(*_moments(s)) - l2 * theta
-            theta = theta + lr / (1.0 + t / decay) * gradient
+            theta = theta + lr / (1.0 + t / decay) * direction(gradient)
             phase.set_couplings(*unpack(theta, n))
             if t >= first_averaged:
                 total += theta
@@ -146,7 +187,7 @@ def fit_pcd(data: Dataset | Any, weights: Any = None, *, l2: float = 0.0, chains
     diagnostics = _diagnostics(phase, fitted, m_data, c_data, diagnostic_sweeps, backend)
     result = finish(fitted, "pcd", data, start=start, iterations=steps, converged=True,
                     options={"l2": l2, "chains": chains, "steps": steps, "sweeps_per_step": sweeps_per_step,
-                             "learning_rate": lr, "average": average, "tempering": None if ladder is None else ladder.tolist()},
+                             "learning_rate": lr, "average": average, "precondition": precondition, "tempering": None if ladder is None else ladder.tolist()},
                     backend=backend)
     return dataclasses.replace(result, diagnostics=diagnostics)
 

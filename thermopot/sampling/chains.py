@@ -46,6 +46,7 @@ from ..progress import Progress
 from ..checks import check_choice, check_count, check_rng, check_temperature
 from ..models import Model, PairwiseModel, resolve_model
 from . import budget, checkpoint
+from .blocks import SweepObserver
 from .burn_in import BurnIn, resolve_burn_in, run_burn_in
 from .compiled import available as compiled_available
 from .compiled import compiled_kernel
@@ -309,21 +310,23 @@ class Sampler:
                             model_sha256=self.model_sha256)
 
     def run(self, state: SamplerState, sweeps: int | None = None, *, record: bool = True, hook: Hook | None = None,
-            progress: bool | None = None) -> SamplerState:
+            progress: bool | None = None, observe: SweepObserver | None = None) -> SamplerState:
         """``sweeps`` sweeps of the chains of ``state`` (recording measurements when ``record``); returns
         the new state and leaves ``state`` as it was.
 
         ``hook(t, k, flip, new)`` observes every single-spin update (see kernels.Hook; a hook makes the
-        sweeps take the array path, one sweep at a time). A state with a :class:`.state.PassageClock`
-        records its first-passage times as it runs (in the fused or compiled kernel when it waits for
-        the overlap to drop). ``progress``: a bar of sweeps on stderr (None: only once the run has
-        taken a few seconds). ``run(sweeps)`` without a state is the deprecated mutable use."""
+        sweeps take the array path, one sweep at a time). ``observe(s)`` is called after every sweep with
+        the chains' spins (B, N) on the backend (the working array: copy what you keep; the sweeps run one
+        at a time, with the numbers of as many one-sweep runs; see :mod:`.blocks`). A state with a
+        :class:`.state.PassageClock` records its first-passage times as it runs (in the fused or compiled
+        kernel when it waits for the overlap to drop). ``progress``: a bar of sweeps on stderr (None: only
+        once the run has taken a few seconds). ``run(sweeps)`` without a state is the deprecated mutable use."""
         if not isinstance(state, SamplerState):  # deprecated: sampler.run(sweeps) on the bound state
             _deprecated("Sampler.run(sweeps)", "state = sampler.run(state, sweeps)")
             self._advance(self._bound_work(), check_count(state, "sweeps", 0), record, hook, progress)
             return self
         work = self._work(state, record=record)
-        self._advance(work, check_count(sweeps, "sweeps", 0), record, hook, progress)
+        self._advance(work, check_count(sweeps, "sweeps", 0), record, hook, progress, observe)
         return work.state()
 
     def _draw(self, work: _Chains) -> tuple[Any, Any]:
@@ -336,9 +339,10 @@ class Sampler:
             sites = xp.asarray(work.rng.integers(0, self.n, size=shape)) if random_scan else None
         return flip_thresholds(self.method, u, self.T, xp), sites
 
-    def _chunk(self, work: _Chains, remaining: int, record: bool, hook: Hook | None) -> int:
-        """Sweeps to run before the next refresh or recording: 1 unless a fused or compiled kernel runs them."""
-        if not (self.fused or self.compiled) or hook is not None:
+    def _chunk(self, work: _Chains, remaining: int, record: bool, hook: Hook | None, observed: bool) -> int:
+        """Sweeps to run before the next refresh, recording or observation: 1 unless a fused or compiled
+        kernel runs them unobserved."""
+        if not (self.fused or self.compiled) or hook is not None or observed:
             return 1
         chunk = min(remaining, REFRESH_SWEEPS - work.sweeps_done % REFRESH_SWEEPS)
         if record:
@@ -371,7 +375,7 @@ class Sampler:
         return observe
 
     def _advance(self, work: _Chains, sweeps: int, record: bool, hook: Hook | None,
-                 progress: bool | None) -> None:
+                 progress: bool | None, observe: SweepObserver | None = None) -> None:
         """Run ``sweeps`` sweeps on the working copy, in place (what :meth:`run` does)."""
         t0 = time.perf_counter()
         clock = work.passage
@@ -388,7 +392,7 @@ class Sampler:
             with Progress(progress, sweeps, unit="sweep", desc=f"sampling N={self.n}") as bar, \
                     blas_threads(work.blas_limit, self.xp):
                 while done < sweeps:
-                    chunk = self._chunk(work, sweeps - done, record, hook)
+                    chunk = self._chunk(work, sweeps - done, record, hook, observe is not None)
                     if (self.fused or self.compiled) and hook is None:
                         work.kernel.advance(work.s, chunk, work.sweeps_done)
                     else:
@@ -402,6 +406,8 @@ class Sampler:
                         work.recorded_sweeps += chunk
                         if work.recorded_sweeps % self.record_every == 0:
                             work.measurements.record(work.s, work.kernel.energy(work.s))
+                    if observe is not None:
+                        observe(work.s)
                     bar.update(chunk)
         finally:
             if tracked:

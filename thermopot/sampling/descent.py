@@ -4,7 +4,8 @@ Each state moves to its neighbour with the most negative flip cost dE_k = 2 s_k 
 ties) until no flip lowers the energy: the rule of :mod:`thermopot.landscape`, whose exact basins it
 reproduces state by state, without the table of all 2^N energies. Pairwise models keep the local fields
 H = h + s J and update them by one row of J per flip (O(B N) per step); multi-spin models recompute
-their flip costs (O(B K) per step). Every step lowers the energy, so the descent ends; ``max_steps``
+their flip costs (O(B K) per step); each step looks only at the states that moved in the step before
+(one that did not move cannot move later). Every step lowers the energy, so the descent ends; ``max_steps``
 bounds it (default 10 N + 10; a few N are typical) and the result says which states are stable.
 """
 
@@ -56,19 +57,20 @@ def descend(model: Model | str, states: Any, *, max_steps: int | None = None, ba
         raise ThermopotError(f"states must be +-1 arrays of shape (N,) or (B, N) with N = {model.n}, got {s0.shape}")
     limit = 10 * model.n + 10 if max_steps is None else check_count(max_steps, "max_steps", 0)
     s = asarray(s0, xp)
-    rows = xp.arange(s.shape[0])
     pairwise = isinstance(model, PairwiseModel)
     J = asarray(model.J, xp) if pairwise else None
     fields = asarray(model.h, xp)[None, :] + s @ J if pairwise else None
     steps = xp.zeros(s.shape[0], dtype=xp.int64)
+    active = xp.arange(s.shape[0])  # the states that moved in the last step (a state that stops stays)
     for _ in range(limit):
-        de = _flip_costs(model, s, fields)
+        de = _flip_costs(model, s[active], None if fields is None else fields[active])
         k = xp.argmin(de, axis=1)  # the first minimum: the lowest k on ties
-        moving = de[rows, k] < 0
+        moving = de[xp.arange(active.shape[0]), k] < 0
         if not bool(xp.any(moving)):
             break
-        idx = xp.nonzero(moving)[0]
-        site = k[idx]
+        idx = active[moving]
+        site = k[moving]
+        active = idx
         ds = -2.0 * s[idx, site]
         s[idx, site] += ds
         if pairwise:
