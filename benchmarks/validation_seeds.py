@@ -139,7 +139,8 @@ def pcd_ml(ctx) -> dict:
     """validation/sampled.py _pcd_ml_checks: on the digits (N = 16, 120 couplings) and planted clusters
     (N = 20, 190 couplings), max |(J1 + J2)/2 - J_ML| / sigma against family_z(K, 4) (5.02 and 5.10), sigma
     pooled from the K differences J1 - J2. The z are (J - J_ML) / sigma, digits first; ``at_4_failed``: a
-    plain 4 (the threshold before the family one) would have failed."""
+    plain 4 (the threshold before the family one) would have failed. The summary's ``family_threshold`` is
+    that of all K = 310 together (5.20), not the checks' own."""
     v_sampled._pcd_ml_checks(ctx, ctx.quick, None)
     z, by_data = [], {}
     for check in ctx.checks:
