@@ -123,6 +123,18 @@ def test_tempering_checks_pass_as_shipped(tmp_path):
     assert len(checks) == 18 and all(checks.values()), checks
 
 
+def test_curie_weiss_premise_fails_where_single_chains_mix(tmp_path, monkeypatch):
+    """The premise (most single chains started all up trapped at T = 0.4; 15 of 16 at seed 0) fails when the
+    chains run at T = 3 instead, where they mix (a temperature handed on wrongly): then it would not show
+    that tempering is needed."""
+    original = module.single_chain_z
+    monkeypatch.setattr(module, "single_chain_z", lambda model, T, starts, exact, **kw: original(
+        model, 3.0, starts, module.thermodynamics(model, 3.0, progress=False), **kw))
+    checks = _tempering(tmp_path)
+    premise = [v for k, v in checks.items() if k.startswith("premise")]
+    assert premise == [False]
+
+
 def test_tempering_checks_fail_when_swaps_use_temperatures_for_inverse_temperatures(tmp_path, monkeypatch):
     """p = min(1, exp[(T_i - T_i+1)(E_i - E_i+1)]) in place of the betas: the stationary distribution is
     wrong (seed 0: 8 of the 8 Curie-Weiss energies off by 2.6-24 tolerances) and so is the swap rate."""

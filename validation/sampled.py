@@ -1,8 +1,10 @@
 """The sampled path against exact enumeration: parallel tempering, log Z without enumeration, and
 maximum likelihood with persistent chains (issue "knowledge beyond enumeration").
 
-- Parallel tempering on Curie-Weiss (N = 14, ladder 0.4 .. 3) where single chains are trapped: a
-  chain started all up keeps <m> > 0.5 at T = 0.4 while the exact <m> is 0 (checked as the premise);
+- Parallel tempering on Curie-Weiss (N = 14, ladder 0.4 .. 3) where single chains are trapped: at
+  T = 0.4 at least half of 16 single chains started all up, as long as the tempering run, are more than 4
+  of their own standard errors off enumeration (checked as the premise; until 2026-12-03 it was the
+  chains' mean <m> > 0.5, which failed at 31 of 40 seeds at the full sizes: chains escape in 6000 sweeps);
   the tempering energies and magnetisations at every temperature must agree with enumeration within
   4 of their own batch-means standard errors.
 - Parallel tempering on fitted models where single chains are trapped: the digits (N = 16, exact maximum
@@ -69,6 +71,10 @@ LIBRARY_CHAINS = 16
 TRAP_GRID = 0.8 ** np.arange(12)
 #: a temperature traps single chains when at least this fraction of them is trapped there (all of them)
 TRAPPED_FRACTION = 1.0
+#: the Curie-Weiss premise: at least this fraction of single chains (as long as the tempering run) trapped.
+#: Not all: the chains escape the all-up state on a scale of thousands of sweeps (at 6000 sweeps 75-88 %
+#: stay trapped over seeds 0-11, at 1500 88-94 %), so "most single chains give a wrong answer at this cost"
+TRAPPED_FRACTION_CW = 0.5
 #: single chains started from the heaviest distinct training patterns, and their recorded sweeps
 TRAP_CHAINS = 16
 TRAP_SWEEPS = 1000
@@ -187,12 +193,13 @@ def _tempering_checks(ctx, ax, quick: bool, figure: str) -> None:
     model, n = curie_weiss(14), 14
     ladder = np.geomspace(0.4, 3.0, 8)
     sweeps = 1500 if quick else 6000
-    with warnings.catch_warnings():  # the premise is a trapped chain: its run is short of tau_int by design
-        warnings.simplefilter("ignore", ShortRunWarning)
-        single = sample(model, 0.4, chains=16, sweeps=sweeps, seed=ctx.seed, initial=np.ones(n))
-    ctx.bound("premise: a single chain started all up stays trapped at T = 0.4 (Curie-Weiss N=14, exact <m> = 0)",
-              float(np.mean(single.magnetization)), lower=0.5, figure=figure,
-              note=f"16 chains x {sweeps} sweeps, heat bath; without trapping this check would not test tempering")
+    z = single_chain_z(model, 0.4, np.ones((TRAP_CHAINS, n)), thermodynamics(model, 0.4, progress=False),
+                       sweeps=sweeps, seed=ctx.seed)
+    ctx.bound("premise: most single chains started all up are trapped at T = 0.4 (Curie-Weiss N=14, exact <m> = 0)",
+              float(np.mean(z > Z_MAX)), lower=TRAPPED_FRACTION_CW, figure=figure,
+              note=f"fraction of {TRAP_CHAINS} heat-bath chains of {sweeps} sweeps whose energy or some <s_k> is more "
+                   "than 4 of its own standard errors off enumeration (single_chain_z); without trapping this "
+                   "check would not test tempering")
     run = parallel_tempering(model, ladder, chains=16, sweeps=sweeps, seed=ctx.seed, progress=False)
     exact_u = []
     for r, T in enumerate(ladder):
