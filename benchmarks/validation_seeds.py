@@ -10,7 +10,7 @@ against the single-estimate multiple. This script calls each check's own functio
   stated multiple), ``rate_single`` = P(|t_dof| > z_nominal) and ``rate_family`` = 1 - (1 - rate_single)^K
   (the chance-failure rate of the largest |z| of K independent estimates);
 - the per-estimate signed z pooled over the seeds: count, mean, sd, fraction beyond 2 and 3, largest |z|;
-- ``family_threshold`` = :func:`validation._family.family_z` (K, z_nominal, dof): the t with P(max of K
+- ``family_threshold`` = :func:`thermopot.validation.family_z` (K, z_nominal, dof): the t with P(max of K
   independent |t_dof| > t) = P(|N(0, 1)| > z_nominal) (Sidak).
 
 Run from the repository root with the worktree's validation package on the path:
@@ -41,8 +41,8 @@ from thermopot.validation import knowledge as v_knowledge
 from thermopot.validation import learning as v_learning
 from thermopot.validation import sampled as v_sampled
 from thermopot.validation import sampling as v_sampling
-from thermopot.validation._entropic_deep import sharpness_checks
-from thermopot.validation._family import family_z
+from thermopot.validation.entropic import sharpness_checks
+from thermopot.validation import family_z
 
 
 def single_rate(z: float, dof: float) -> float:

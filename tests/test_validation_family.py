@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from thermopot.errors import ThermopotError
-from thermopot.validation._family import family_z
+from thermopot.validation import family_z
 
 
 def test_one_gaussian_estimate_keeps_its_multiple():

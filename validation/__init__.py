@@ -3,12 +3,14 @@
 Each validation is a module of this package with a function ``run(ctx: Context) -> None`` that
 records checks with ``ctx.check(name, theory, exact, tol, figure=None, note=None)``. To add one,
 write ``validation/<name>.py`` and append ``<name>`` to :data:`MODULES`. The runner is library code,
-:mod:`thermopot.validate`; its names are re-exported here.
+:mod:`thermopot.validate`; its names are re-exported here, with :func:`family_z` (the threshold of a
+check on the largest |z| of many estimates).
 """
 
 from __future__ import annotations
 
 from ..validate import Context, run_validations, select_modules
+from ._family import family_z
 
 #: the registered validation modules, run in this order
 MODULES: tuple[str, ...] = (
@@ -22,4 +24,4 @@ MODULES: tuple[str, ...] = (
     "entropic",
 )
 
-__all__ = ["MODULES", "Context", "run_validations", "select_modules"]
+__all__ = ["MODULES", "Context", "family_z", "run_validations", "select_modules"]
