@@ -70,3 +70,17 @@ def test_single_chain_z_sees_a_trapped_chain():
     hot = module.single_chain_z(model, 3.0, starts, thermodynamics(model, 3.0), sweeps=500, seed=0)
     assert np.all(cold > module.Z_MAX) and np.all(hot < module.Z_MAX)
     np.testing.assert_array_equal(module._z_scores([1.0, 0.5], [0.0, 0.0], np.array([0.0, 0.5])), [np.inf, 0.0])
+
+
+def test_a_moment_never_seen_off_plus_one_gets_its_binomial_z():
+    """An average of +-1 values at exactly -1 with a zero error bar: z from P = (1 - q)^n, q = (1 - e x) / 2.
+    -1 against the exact -0.9 from 10 samples: q = 0.05, P = 0.95^10 = 0.5987, z = Phi^-1(1 - P/2) = 0.527.
+    The digits' seed-42 case (fwer25): +1 against 0.99988 from 16 x 4000 samples, P = 0.0215, z = 2.30 (was
+    inf). A frozen value off the exact one (+1 against 0) keeps a large z (3.30 from 10 samples, inf from
+    64000); without ``samples``, inf as before."""
+    z = module._z_scores([-1.0, 1.0, 1.0], [0.0, 0.0, 0.0], np.array([-0.9, 0.99988, 0.0]), samples=10)
+    assert z[0] == pytest.approx(0.5269, abs=1e-3)
+    assert module._z_scores([1.0], [0.0], np.array([0.99988]), samples=64000)[0] == pytest.approx(2.30, abs=0.01)
+    assert z[2] == pytest.approx(3.297, abs=1e-3)  # +1 against 0 from only 10 samples: P = 2^-10
+    assert module._z_scores([1.0], [0.0], np.array([0.0]), samples=64000)[0] > 30  # a frozen chain stays trapped
+    assert module._z_scores([1.0], [0.0], np.array([0.99988]))[0] == np.inf
