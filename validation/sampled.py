@@ -59,6 +59,7 @@ from ..report import new_figure, save_figure
 from ..sampling import ShortRunWarning, sample
 from ..sampling.free_energy import log_partition
 from ..sampling.tempering import exact_swap_rate, parallel_tempering, temperature_ladder
+from ..states import state_rows
 from ._family import family_z
 
 #: allowed |z| = |sampled - exact| / stderr
@@ -85,9 +86,7 @@ T_TOP = 2.0
 
 def missing_bound_states(reference: np.ndarray, found: np.ndarray) -> np.ndarray:
     """Rows of ``reference`` (K, N) +-1 that are not rows of ``found`` (L, N)."""
-    keys = {row.tobytes() for row in np.asarray(found, dtype=np.int8)}
-    return np.array([a for a, row in enumerate(np.asarray(reference, dtype=np.int8)) if row.tobytes() not in keys],
-                    dtype=np.int64)
+    return np.flatnonzero(state_rows(reference, found) < 0).astype(np.int64)
 
 
 def stable_heavy_patterns(model, data, min_weight: float) -> np.ndarray:
@@ -315,10 +314,8 @@ def _library_checks(ctx, quick: bool, figure: str) -> None:
                   len(missing), 0, 0, figure=figure,
                   note=f"{len(heavy)} exact states of weight > 1e-3, {len(sampled.states)} sampled states; "
                        f"{LIBRARY_CHAINS} columns x {sweeps} sweeps")
-        rows = {row.tobytes(): b for b, row in enumerate(sampled.states)}
-        z = [abs(sampled.free_energy[rows[land.states[a].astype(np.int8).tobytes()]] - land.free_energy[a])
-             / sampled.free_energy_stderr[rows[land.states[a].astype(np.int8).tobytes()]]
-             for a in heavy if land.states[a].astype(np.int8).tobytes() in rows]
+        z = [abs(sampled.free_energy[b] - land.free_energy[a]) / sampled.free_energy_stderr[b]
+             for a, b in zip(heavy, state_rows(land.states[heavy], sampled.states)) if b >= 0]
         limit = family_z(max(len(z), 1), Z_LIBRARY, dof=LIBRARY_CHAINS - 1)
         ctx.bound(f"per-basin F_a = exact within 3 stderr, largest |z| of the states [{name}]", max(z, default=np.inf),
                   upper=limit, figure=figure,

@@ -47,7 +47,7 @@ from ..progress import progress_bar
 from ..results import Result, jsonable
 from ..sampling.free_energy import log_partition
 from ..sampling.passage import first_passage
-from ..states import spins_to_index
+from ..states import spins_to_index, state_rows
 from ._retrieval_barrier import escape_barrier, state_energies
 from .baselines import (HIDDEN_MAX_SPINS, fit_hidden_model, fit_walsh_model, hidden_units_for,
                         independent_site_mixture, site_log_prob)
@@ -229,8 +229,7 @@ def _gap(model, patterns: np.ndarray, rng: np.random.Generator, uniform: int) ->
         e_non = table[mask]
     else:
         s = rng.choice([-1, 1], size=(uniform, n)).astype(np.int8)
-        known = {row.tobytes() for row in patterns.astype(np.int8)}
-        s = s[[row.tobytes() not in known for row in s]]
+        s = s[state_rows(s, patterns) < 0]
         e_non = np.asarray(model.energy(s.astype(float)), float)
     gap = float(e_non.mean() - e_train.mean())
     se = math.sqrt(e_non.var() / e_non.size + e_train.var(ddof=1) / max(e_train.size - 1, 1))
