@@ -213,6 +213,29 @@ def entropic_sharpness(ctx) -> dict:
             "shift_failed": not ctx.checks[1].passed}
 
 
+def library_fa(ctx) -> dict:
+    """validation/sampled.py _library_checks: the per-basin F_a of the exact bound states of weight > 1e-3
+    (digits N = 16, about 30; planted N = 20, 4-15) against enumeration, each check's largest |z| against
+    family_z(K, 3, 15). The z are signed per state, digits first; ``at_3_failed``: a plain 3 (the threshold
+    before the family one) would have failed. K in the summary is the first seed's."""
+    with recording(v_sampled, "sampled_bound_states") as libraries, \
+            recording(v_sampled, "local_minima") as landscapes, recording(v_sampled, "thermodynamics") as exacts:
+        v_sampled._library_checks(ctx, ctx.quick, None)
+    z = []
+    for (_, _, sampled), (_, _, land), (_, _, exact) in zip(libraries, landscapes, exacts):
+        heavy = np.flatnonzero(np.exp(-(land.free_energy - exact.free_energy)) > 1e-3)
+        z.append(v_sampled.basin_free_energy_z(land, heavy, sampled))
+    z = np.concatenate(z)
+    checks = [c for c in ctx.checks if c.name.startswith("per-basin")]
+    return {"failed": not all(c.passed for c in checks), "z": z, "at_3_failed": bool(np.abs(z).max() > 3.0)}
+
+
+def n64_ais_ti(ctx) -> dict:
+    """validation/sampled.py _n64_checks: AIS = TI on planted N = 64 at 4 combined standard errors (one z)."""
+    v_sampled._n64_checks(ctx, ctx.quick, None)
+    return {"failed": not ctx.checks[0].passed, "z": check_z(ctx.checks[0])}
+
+
 #: group -> (function, module, dof of the errors (quick sizes), stated multiple z, how dof is counted)
 GROUPS: dict[str, tuple[Callable[[Any], dict], str, float, float, str]] = {
     "cw_tempering": (cw_tempering, "sampled", math.inf, 4.0,
@@ -224,6 +247,8 @@ GROUPS: dict[str, tuple[Callable[[Any], dict], str, float, float, str]] = {
     "pcd_ml": (pcd_ml, "sampled", math.inf, 4.0,
                "sigma pooled over the K differences J1 - J2 (120 digits, 190 planted; the check uses no dof)"),
     "log_z": (log_z, "sampled", math.inf, 4.0, "AIS: 256 chains; TI: 16 columns x quadrature (mixed)"),
+    "library_fa": (library_fa, "sampled", 15, 3.0, "16 tempering columns: t_15"),
+    "n64_ais_ti": (n64_ais_ti, "sampled", 15, 4.0, "TI: 16 columns (t_15); AIS: 256 chains"),
     "sampling_stationary": (sampling_stationary, "sampling", math.inf, 4.0,
                             "batch means over 64 chains x time"),
     "sampling_escape": (sampling_escape, "sampling", 2999, 4.0, "3000 i.i.d. chains"),

@@ -292,6 +292,14 @@ def _pcd_checks(ctx, quick: bool, figure: str) -> None:
               figure=figure)
 
 
+def basin_free_energy_z(land, states: np.ndarray, sampled) -> np.ndarray:
+    """Signed z = (F_a sampled - F_a exact) / stderr of the exact bound states ``states`` (indices into
+    ``land``, a :func:`thermopot.landscape.local_minima` result) that the sampled library found, in order."""
+    rows = state_rows(land.states[states], sampled.states)
+    return np.array([(sampled.free_energy[b] - land.free_energy[a]) / sampled.free_energy_stderr[b]
+                     for a, b in zip(states, rows) if b >= 0])
+
+
 def _library_checks(ctx, quick: bool, figure: str) -> None:
     """Sampled bound states and log Z against enumeration at N = 16 (digits) and N = 20 (planted)."""
     sweeps = 800 if quick else 4000
@@ -314,8 +322,7 @@ def _library_checks(ctx, quick: bool, figure: str) -> None:
                   len(missing), 0, 0, figure=figure,
                   note=f"{len(heavy)} exact states of weight > 1e-3, {len(sampled.states)} sampled states; "
                        f"{LIBRARY_CHAINS} columns x {sweeps} sweeps")
-        z = [abs(sampled.free_energy[b] - land.free_energy[a]) / sampled.free_energy_stderr[b]
-             for a, b in zip(heavy, state_rows(land.states[heavy], sampled.states)) if b >= 0]
+        z = np.abs(basin_free_energy_z(land, heavy, sampled)).tolist()
         limit = family_z(max(len(z), 1), Z_LIBRARY, dof=LIBRARY_CHAINS - 1)
         ctx.bound(f"per-basin F_a = exact within 3 stderr, largest |z| of the states [{name}]", max(z, default=np.inf),
                   upper=limit, figure=figure,
